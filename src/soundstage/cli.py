@@ -1,0 +1,291 @@
+"""The ``soundstage`` command: parse arguments, call the production, print with Rich.
+
+Every user mistake ends as one line on stderr and exit code 2; nothing here holds logic
+that the web app would need too (that lives in ``project``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from soundstage import __version__
+from soundstage.errors import ConfigError, SoundstageError
+from soundstage.make import STAGES, Stage, open_or_init
+from soundstage.make import make as run_make
+from soundstage.plan.model import Angle, Move, ShotSize
+from soundstage.project import Production
+from soundstage.project import Progress as StageProgress
+from soundstage.reports.sheets import write_atomic, write_breakdown
+from soundstage.script.eighths import format_eighths
+from soundstage.script.formats import format_of
+
+app = typer.Typer(
+    name="soundstage",
+    help="Soundstage: screenplay to shot list, blocking, takes, review and credentials for AI-assisted crews.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+export_app = typer.Typer(help="Write the production's material out in interchange formats.", no_args_is_help=True)
+shot_app = typer.Typer(help="Look at and edit single shots.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(shot_app, name="shot")
+
+out = Console()
+err = Console(stderr=True)
+
+ProductionOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--production",
+        "-p",
+        envvar="SOUNDSTAGE_PRODUCTION",
+        help="The production folder (default: the current folder).",
+        show_default=False,
+    ),
+]
+
+
+class _State:
+    production_dir: Path | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"soundstage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    production: ProductionOption = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    _State.production_dir = production
+
+
+@contextmanager
+def _production() -> Iterator[Production]:
+    with Production.open(_State.production_dir or Path.cwd()) as production:
+        yield production
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        yield progress
+
+
+# -- production ----------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to make (it may exist, empty or not).")],
+    database_url: Annotated[
+        str, typer.Option("--database-url", help="PostgreSQL URL for a team database (default: SQLite in the folder).")
+    ] = "",
+    title: Annotated[str, typer.Option(help="The production's title.")] = "",
+) -> None:
+    """Make a production folder: soundstage.toml, the database and the media store."""
+    with Production.init(directory, database_url=database_url, title=title) as production:
+        where = production.settings.database_url and "PostgreSQL" or "SQLite"
+        out.print(f"Made production {directory} ({where}). Next: soundstage -p {directory} import SCRIPT")
+
+
+@app.command(name="import")
+def import_(script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")]) -> None:
+    """Read a screenplay into the production; a revised draft is matched scene by scene."""
+    with _production() as production:
+        report = production.import_script(script)
+    out.print(f"Draft {report.draft}: {report.title or script.name}, {report.scenes} scenes")
+    if report.draft > 1:
+        out.print(
+            f"  unchanged {report.unchanged} · changed {len(report.changed)} · added {len(report.added)}"
+            f" · removed {len(report.removed)}"
+        )
+        for label, numbers in (("changed", report.changed), ("added", report.added), ("removed", report.removed)):
+            if numbers:
+                out.print(f"  {label}: {', '.join(numbers)}")
+
+
+@export_app.command(name="script")
+def export_script(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write; its suffix picks the format.")],
+) -> None:
+    """Write the current draft as Fountain (.fountain) or Final Draft (.fdx), with scene numbers."""
+    fmt = format_of(output)
+    with _production() as production:
+        data = production.export_script(fmt)
+    write_atomic(output, data)
+    out.print(f"Wrote {output}")
+
+
+@app.command()
+def breakdown(
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Folder for the sheets (default: PRODUCTION/sheets).")
+    ] = None,
+) -> None:
+    """Print the scene breakdown and write breakdown sheets (CSV and HTML)."""
+    with _production() as production:
+        sheets = production.breakdown()
+        table = Table("Sc.", "I/E", "Location", "Time", "Len", "Speaking", "Props", "Sound", title="Breakdown")
+        for s in sheets:
+            b = s.breakdown
+            table.add_row(
+                s.number, b.int_ext, b.location, b.time_of_day, format_eighths(b.eighths),
+                ", ".join(b.speaking), ", ".join(b.props), ", ".join(b.sounds),
+            )  # fmt: skip
+        out.print(table)
+        paths = write_breakdown(sheets, production.script().title, output or production.root / "sheets")
+    out.print("Wrote " + ", ".join(str(p) for p in paths))
+
+
+@app.command()
+def plan() -> None:
+    """Propose the shot list by the coverage rules in soundstage.toml; artists' edits are kept."""
+    with _production() as production, _progress() as progress:
+        task = progress.add_task("plan", total=None)
+        report = production.plan(lambda done, total: progress.update(task, completed=done, total=total))
+        fps = production.settings.fps
+    out.print(f"{report.shots} shots in {report.scenes} scenes, {report.frames / fps / 60:.1f} min planned")
+    if report.kept_edits:
+        out.print(f"  artist edits kept on: {', '.join(report.kept_edits)}")
+    if report.orphaned:
+        out.print(f"  edited shots no longer in the plan (kept aside): {', '.join(report.orphaned)}")
+
+
+@app.command()
+def shots(scene: Annotated[Optional[str], typer.Option(help="Only this scene number.")] = None) -> None:
+    """List the shot list."""
+    with _production() as production:
+        listing = production.shots(scene)
+        fps = production.settings.fps
+    if scene is not None and not listing:
+        raise ConfigError(f"--scene {scene}: no such scene with shots (soundstage breakdown lists scenes)")
+    table = Table("Shot", "Size", "Angle", "Lens", "Move", "Subjects", "Sec", "Description")
+    for s in listing:
+        table.add_row(
+            s.code, s.size.value, s.angle.value, f"{s.lens_mm:g}", s.move.value, ", ".join(s.subjects),
+            f"{s.seconds(fps):.1f}", s.description,
+        )  # fmt: skip
+    out.print(table)
+
+
+@shot_app.command(name="show")
+def shot_show(code: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")]) -> None:
+    """Print one shot."""
+    with _production() as production:
+        shot = production.shot(code)
+    for key, value in shot.model_dump(mode="json").items():
+        out.print(f"{key:>12}: {value}")
+
+
+@shot_app.command(name="edit")
+def shot_edit(
+    code: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")],
+    size: Annotated[Optional[ShotSize], typer.Option(help="Shot size.")] = None,
+    angle: Annotated[Optional[Angle], typer.Option(help="Camera angle.")] = None,
+    lens: Annotated[Optional[float], typer.Option(help="Focal length in mm.")] = None,
+    move: Annotated[Optional[Move], typer.Option(help="Camera move.")] = None,
+    subjects: Annotated[Optional[str], typer.Option(help="Characters in frame, comma-separated.")] = None,
+    duration: Annotated[Optional[float], typer.Option(help="Duration in seconds (stored as whole frames).")] = None,
+    description: Annotated[Optional[str], typer.Option(help="What the shot shows.")] = None,
+) -> None:
+    """Change a shot by hand; the edit survives every re-plan."""
+    edits: dict[str, object] = {}
+    if size is not None:
+        edits["size"] = size
+    if angle is not None:
+        edits["angle"] = angle
+    if lens is not None:
+        edits["lens_mm"] = lens
+    if move is not None:
+        edits["move"] = move
+    if subjects is not None:
+        edits["subjects"] = tuple(s.strip().upper() for s in subjects.split(",") if s.strip())
+    if description is not None:
+        edits["description"] = description
+    with _production() as production:
+        if duration is not None:
+            if duration <= 0:
+                raise ConfigError(f"--duration {duration}: must be more than 0 seconds")
+            edits["frames"] = max(1, round(duration * production.settings.fps))
+        if not edits:
+            raise ConfigError(f"shot edit {code}: nothing to change; give at least one option (see --help)")
+        shot = production.edit_shot(code, edits)
+    out.print(f"{shot.code}: {shot.size.value} {shot.angle.value} {shot.lens_mm:g}mm {shot.move.value}")
+
+
+# -- the whole run -------------------------------------------------------------------------
+
+
+@app.command()
+def make(
+    script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for sheets and reports.")],
+) -> None:
+    """Run every stage from import to the newest on SCRIPT, writing sheets and reports into OUTPUT.
+
+    The production is --production if given, else OUTPUT/production (made if missing).
+    """
+    production_dir = _State.production_dir or output / "production"
+    with open_or_init(production_dir) as production, _progress() as progress:
+        tasks = {stage.name: progress.add_task(stage.name, total=None) for stage in STAGES}
+
+        def on_stage(stage: Stage) -> StageProgress:
+            task = tasks[stage.name]
+            return lambda done, total: progress.update(task, completed=done, total=total)
+
+        result = run_make(script, output, production, on_stage=on_stage)
+    for stage in result.stages:
+        out.print(f"{stage.name:>10}  {stage.summary}  [dim]({stage.seconds:.2f} s)[/dim]")
+    out.print(f"Production: {production_dir}")
+    out.print(f"Results in {output}:")
+    for path in result.outputs:
+        out.print(f"  {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning user mistakes into one line and exit code 2."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except SoundstageError as error:
+        err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "soundstage"
+        message = " ".join(error.format_message().split())
+        err.print(f"error: {command}: {message}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        err.print("aborted", markup=False)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

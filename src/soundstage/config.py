@@ -1,0 +1,164 @@
+"""Production settings: ``soundstage.toml`` beside the database, overridable from the environment.
+
+Environment variables use the prefix ``SOUNDSTAGE_`` and ``__`` between levels, e.g.
+``SOUNDSTAGE_DATABASE_URL`` or ``SOUNDSTAGE_PLAN__WORDS_PER_SECOND=2.2``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from soundstage.errors import ConfigError
+from soundstage.plan.model import Angle, Move, ShotSize
+
+SETTINGS_FILE = "soundstage.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Timing(_Section):
+    """How long the plan holds a shot, estimated from the script."""
+
+    words_per_second: float = Field(2.5, gt=0, description="dialogue speaking rate (2.5 is about 150 words a minute)")
+    lyrics_words_per_second: float = Field(1.5, gt=0, description="sung lines are slower than speech")
+    action_words_per_second: float = Field(3.0, gt=0, description="screen time of action as read")
+    parenthetical_pause_s: float = Field(0.5, ge=0, description="a pause for each parenthetical")
+    beat_pause_s: float = Field(1.0, ge=0, description="a (beat) or (pause), or 'a beat' in action")
+    establishing_s: float = Field(3.0, gt=0, description="least time on an establishing shot")
+    insert_s: float = Field(1.5, gt=0, description="time on an insert")
+    min_shot_s: float = Field(1.0, gt=0, description="no shot is planned shorter")
+
+
+class Coverage(_Section):
+    """The coverage rules that turn a scene into shots."""
+
+    establishing: str = Field("new-location", pattern="^(new-location|always|never)$")
+    master: bool = Field(True, description="a wide master on the scene's opening action")
+    dialogue: str = Field("ots", pattern="^(ots|singles)$", description="two-hander coverage")
+    two_shot: bool = Field(True, description="open a two-hander on a two-shot")
+    inserts: bool = Field(True, description="inserts for props written in caps in action")
+    max_inserts_per_scene: int = Field(3, ge=0)
+    emotional_close_ups: bool = Field(True, description="a CU when a parenthetical marks a strong feeling")
+    action_move: Move = Field(Move.TRACK, description="the move on action with motion (runs, chases)")
+    establishing_angle: Angle = Angle.HIGH
+
+
+def _default_lenses() -> dict[ShotSize, float]:
+    return {
+        ShotSize.EWS: 18,
+        ShotSize.WS: 24,
+        ShotSize.MS: 35,
+        ShotSize.MCU: 50,
+        ShotSize.CU: 85,
+        ShotSize.ECU: 100,
+        ShotSize.OTS: 50,
+        ShotSize.TWO_SHOT: 35,
+        ShotSize.POV: 35,
+        ShotSize.INSERT: 100,
+    }
+
+
+class Plan(_Section):
+    """Everything ``soundstage plan`` reads."""
+
+    timing: Timing = Timing()
+    coverage: Coverage = Coverage()
+    lenses: dict[ShotSize, float] = Field(default_factory=_default_lenses)
+
+
+class Settings(BaseSettings):
+    """All settings of one production."""
+
+    model_config = SettingsConfigDict(env_prefix="SOUNDSTAGE_", env_nested_delimiter="__", extra="forbid")
+
+    title: str = ""
+    fps: int = Field(24, gt=0, le=120)
+    # Empty: the SQLite file soundstage.db beside soundstage.toml.
+    database_url: str = ""
+    # Screenplays larger than this are refused (a feature is well under 1 MiB).
+    max_script_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    plan: Plan = Plan()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, which is passed in as init values.
+        return env_settings, init_settings
+
+
+def load_settings(root: Path) -> Settings:
+    """Read ``root/soundstage.toml`` (and the environment); any mistake is one ConfigError line."""
+    path = root / SETTINGS_FILE
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found; is {root} a production? (soundstage init {root})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from None
+    try:
+        return Settings(**data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {key}: {first['msg']}") from None
+
+
+def default_toml(title: str = "", database_url: str = "") -> str:
+    """The commented soundstage.toml that ``soundstage init`` writes."""
+    defaults = Settings.model_construct()
+    timing, coverage = defaults.plan.timing, defaults.plan.coverage
+    lenses = "\n".join(f'"{size.value}" = {mm:g}' for size, mm in _default_lenses().items())
+    return f"""# Soundstage production settings. Environment variables SOUNDSTAGE_<KEY> override them
+# (nested keys with "__": SOUNDSTAGE_PLAN__TIMING__WORDS_PER_SECOND=2.2).
+
+title = {_toml_str(title)}
+fps = {defaults.fps}
+# Empty: SQLite in soundstage.db beside this file. Teams: postgresql://user@host/db
+database_url = {_toml_str(database_url)}
+
+[plan.timing]
+# Dialogue speaking rate; 2.5 words a second is about 150 words a minute.
+words_per_second = {timing.words_per_second}
+lyrics_words_per_second = {timing.lyrics_words_per_second}
+action_words_per_second = {timing.action_words_per_second}
+parenthetical_pause_s = {timing.parenthetical_pause_s}
+beat_pause_s = {timing.beat_pause_s}
+establishing_s = {timing.establishing_s}
+insert_s = {timing.insert_s}
+min_shot_s = {timing.min_shot_s}
+
+[plan.coverage]
+# new-location | always | never
+establishing = "{coverage.establishing}"
+master = {str(coverage.master).lower()}
+# ots | singles: how a two-character exchange is covered
+dialogue = "{coverage.dialogue}"
+two_shot = {str(coverage.two_shot).lower()}
+inserts = {str(coverage.inserts).lower()}
+max_inserts_per_scene = {coverage.max_inserts_per_scene}
+emotional_close_ups = {str(coverage.emotional_close_ups).lower()}
+action_move = "{coverage.action_move.value}"
+establishing_angle = "{coverage.establishing_angle.value}"
+
+[plan.lenses]
+# Focal length in mm (35 mm full-frame equivalent) for each shot size.
+{lenses}
+"""
+
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

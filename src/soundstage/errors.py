@@ -1,0 +1,45 @@
+"""One exception tree for every failure a user can cause or fix.
+
+The CLI prints ``str(error)`` as a single line and exits with code 2; anything that is
+not a ``SoundstageError`` is a bug in Soundstage and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SoundstageError(Exception):
+    """A failure the user can act on; its message is one line that says what and where."""
+
+    def __init__(self, message: str) -> None:
+        # One line, always: a message with a newline would break the CLI's contract.
+        super().__init__(" ".join(message.split()))
+
+
+class ScriptError(SoundstageError):
+    """A screenplay that cannot be read: names the file and, where known, the line."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        where = self.path or "<script>"
+        if line is not None:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class ConfigError(SoundstageError):
+    """soundstage.toml or an option value is wrong."""
+
+
+class ProductionError(SoundstageError):
+    """The production folder is missing, already exists, or is not a production."""
+
+
+class ShotError(SoundstageError):
+    """A shot code that does not exist, or a shot edit that is not allowed."""
+
+
+class StoreError(SoundstageError):
+    """The database or the media store cannot be reached or is inconsistent."""

@@ -1,0 +1,114 @@
+"""``soundstage make``: every stage that exists, from import to the newest, in order.
+
+Each stage is a ``Stage`` in ``STAGES``; a new capability adds its stage to the list and
+``make`` (and its progress display) picks it up. A stage reports progress as (done, total)
+and returns a one-line summary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from soundstage.config import SETTINGS_FILE
+from soundstage.project import Production, Progress
+from soundstage.reports.sheets import write_breakdown, write_shotlist
+
+
+@dataclass(slots=True)
+class Run:
+    """What one ``make`` run works on and what it has produced so far."""
+
+    production: Production
+    script: Path
+    out: Path
+    outputs: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step of ``make``."""
+
+    name: str
+    run: Callable[[Run, Progress], str]
+
+
+@dataclass(slots=True)
+class StageResult:
+    """How a stage went."""
+
+    name: str
+    summary: str
+    seconds: float
+
+
+@dataclass(slots=True)
+class MakeResult:
+    """How every stage went, and the files written into the output folder."""
+
+    stages: list[StageResult]
+    outputs: list[Path]
+
+
+def _import(run: Run, progress: Progress) -> str:
+    report = run.production.import_script(run.script)
+    progress(1, 1)
+    revision = ""
+    if report.added or report.removed or report.changed:
+        revision = f" (added {len(report.added)}, removed {len(report.removed)}, changed {len(report.changed)})"
+    return f"{report.scenes} scenes from {run.script.name}{revision}"
+
+
+def _breakdown(run: Run, progress: Progress) -> str:
+    sheets = run.production.breakdown()
+    run.outputs += write_breakdown(sheets, run.production.script().title, run.out)
+    progress(1, 1)
+    cast = {name for s in sheets for name in s.breakdown.speaking}
+    return f"{len(sheets)} scenes, {len(cast)} speaking characters"
+
+
+def _plan(run: Run, progress: Progress) -> str:
+    production = run.production
+    report = production.plan(progress)
+    run.outputs += write_shotlist(
+        production.shots(), production.breakdown(), production.script().title, production.settings.fps, run.out
+    )
+    minutes = report.frames / production.settings.fps / 60
+    kept = f", {len(report.kept_edits)} artist edits kept" if report.kept_edits else ""
+    return f"{report.shots} shots, {minutes:.1f} min planned{kept}"
+
+
+STAGES: list[Stage] = [
+    Stage("import", _import),
+    Stage("breakdown", _breakdown),
+    Stage("plan", _plan),
+]
+
+
+def open_or_init(production_dir: Path, title: str = "") -> Production:
+    """Open the production at ``production_dir``, making it first if it is not one yet."""
+    if (production_dir / SETTINGS_FILE).exists():
+        return Production.open(production_dir)
+    return Production.init(production_dir, title=title)
+
+
+def make(
+    script: Path,
+    out: Path,
+    production: Production,
+    *,
+    on_stage: Callable[[Stage], Progress] = lambda stage: (lambda done, total: None),
+) -> MakeResult:
+    """Run every stage on ``script`` into ``production``, writing sheets into ``out``.
+
+    ``on_stage`` is called as each stage starts and returns that stage's progress callback.
+    """
+    run = Run(production=production, script=script, out=out)
+    results = []
+    for stage in STAGES:
+        started = time.perf_counter()
+        summary = stage.run(run, on_stage(stage))
+        results.append(StageResult(stage.name, summary, time.perf_counter() - started))
+    return MakeResult(results, run.outputs)

@@ -1,0 +1,1 @@
+"""Planning: coverage rules turn scenes into a shot list with timings."""

@@ -1,0 +1,1 @@
+"""Sheets and reports written for the crew."""

@@ -1,0 +1,149 @@
+"""Paperwork for the crew: breakdown sheets and the shot list, as CSV and as HTML.
+
+Files are written to a temporary name and renamed, so an interrupted run never leaves a
+half-written sheet where a reader expects a whole one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from soundstage import __version__
+from soundstage.errors import SoundstageError
+from soundstage.plan.model import Shot
+from soundstage.project import SceneSheet
+from soundstage.script.eighths import format_eighths
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("soundstage.reports", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+BREAKDOWN_COLUMNS = (
+    "scene", "heading", "int_ext", "location", "time_of_day", "eighths", "speaking", "non_speaking", "props", "sounds",
+)  # fmt: skip
+SHOTLIST_COLUMNS = (
+    "code", "scene", "size", "angle", "lens_mm", "move", "subjects", "frames", "seconds", "purpose", "lines",
+    "description",
+)  # fmt: skip
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise SoundstageError(f"{path.parent}: cannot write there ({error.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _csv(rows: Iterable[Sequence[object]], header: Sequence[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def breakdown_rows(sheets: list[SceneSheet]) -> list[tuple[object, ...]]:
+    """One CSV row per scene, in BREAKDOWN_COLUMNS order."""
+    return [
+        (
+            s.number,
+            b.heading,
+            b.int_ext,
+            b.location,
+            b.time_of_day,
+            format_eighths(b.eighths),
+            "; ".join(b.speaking),
+            "; ".join(b.non_speaking),
+            "; ".join(b.props),
+            "; ".join(b.sounds),
+        )
+        for s in sheets
+        for b in (s.breakdown,)
+    ]
+
+
+def shot_rows(shots: list[Shot], fps: int) -> list[tuple[object, ...]]:
+    """One CSV row per shot, in SHOTLIST_COLUMNS order."""
+    return [
+        (
+            s.code,
+            s.scene,
+            s.size.value,
+            s.angle.value,
+            f"{s.lens_mm:g}",
+            s.move.value,
+            "; ".join(s.subjects),
+            s.frames,
+            f"{s.seconds(fps):.2f}",
+            s.purpose.value,
+            " ".join(str(n) for n in s.lines),
+            s.description,
+        )
+        for s in shots
+    ]
+
+
+def write_breakdown(sheets: list[SceneSheet], title: str, out: Path) -> list[Path]:
+    """Write ``breakdown.csv`` and ``breakdown.html`` into ``out``."""
+    csv_path, html_path = out / "breakdown.csv", out / "breakdown.html"
+    write_atomic(csv_path, _csv(breakdown_rows(sheets), BREAKDOWN_COLUMNS))
+    html = _TEMPLATES.get_template("breakdown.html").render(
+        title=title,
+        sheets=sheets,
+        format_eighths=format_eighths,
+        total_eighths=sum(s.breakdown.eighths for s in sheets),
+        **_stamp(),
+    )
+    write_atomic(html_path, html.encode("utf-8"))
+    return [csv_path, html_path]
+
+
+def write_shotlist(shots: list[Shot], sheets: list[SceneSheet], title: str, fps: int, out: Path) -> list[Path]:
+    """Write ``shotlist.csv`` and ``shotlist.html`` (shots grouped under their scenes) into ``out``."""
+    csv_path, html_path = out / "shotlist.csv", out / "shotlist.html"
+    write_atomic(csv_path, _csv(shot_rows(shots, fps), SHOTLIST_COLUMNS))
+    by_scene: dict[str, list[Shot]] = {}
+    for shot in shots:
+        by_scene.setdefault(shot.scene, []).append(shot)
+    html = _TEMPLATES.get_template("shotlist.html").render(
+        title=title,
+        scenes=[(s, by_scene.get(s.number, [])) for s in sheets],
+        fps=fps,
+        total_frames=sum(s.frames for s in shots),
+        shot_count=len(shots),
+        timecode=lambda frames: _timecode(frames, fps),
+        **_stamp(),
+    )
+    write_atomic(html_path, html.encode("utf-8"))
+    return [csv_path, html_path]
+
+
+def _timecode(frames: int, fps: int) -> str:
+    seconds, frame = divmod(frames, fps)
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours:02d}:{minute:02d}:{second:02d}:{frame:02d}"
+
+
+def _stamp() -> dict[str, str]:
+    return {"version": __version__, "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}

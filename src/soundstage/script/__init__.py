@@ -1,0 +1,1 @@
+"""Screenplays: reading Fountain and Final Draft, writing them back, breaking scenes down."""

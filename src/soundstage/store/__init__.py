@@ -1,0 +1,1 @@
+"""Persistence: the database (SQLAlchemy 2 typed ORM, Alembic migrations) and the media store."""

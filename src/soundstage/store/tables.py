@@ -1,0 +1,83 @@
+"""The production's tables (SQLAlchemy 2 typed ORM).
+
+Every change to these classes needs an Alembic migration in ``store/migrations/versions``;
+a test compares the migrated schema with these models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Draft(Base):
+    """One imported revision of the screenplay; the newest is the current draft."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source_name: Mapped[str] = mapped_column(String(512))
+    # The file as imported, kept in the media store so the draft can be re-read exactly.
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(512), default="")
+    scene_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SceneRow(Base):
+    """A scene with a stable identity across drafts (matched on re-import)."""
+
+    __tablename__ = "scenes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The production's scene number ("12", "12A"); stable once given.
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    # 0-based position in the current draft; None once removed from the script.
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    heading: Mapped[str] = mapped_column(String(512))
+    # Hash of the scene's printed text: a change means the scene was revised.
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    first_draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"))
+    changed_draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"))
+    removed_draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), nullable=True)
+
+    shots: Mapped[list[ShotRow]] = relationship(
+        back_populates="scene", order_by="ShotRow.position", cascade="all, delete-orphan"
+    )
+
+
+class ShotRow(Base):
+    """A planned shot. ``edits`` holds the artist's changes, which survive a re-plan."""
+
+    __tablename__ = "shots"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scene_id: Mapped[int] = mapped_column(ForeignKey("scenes.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    # The plan as the coverage rules proposed it (see plan.model.Shot for the fields).
+    planned: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The artist's edits over the plan, field by field: {"size": "CU", "lens_mm": 85}.
+    edits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    edited_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # False when a re-plan no longer proposes this shot but the artist had edited it.
+    in_plan: Mapped[bool] = mapped_column(default=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    scene: Mapped[SceneRow] = relationship(back_populates="shots")
