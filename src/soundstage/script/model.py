@@ -61,7 +61,8 @@ class Element:
     character: str = ""
     # CHARACTER: extensions in order as written, e.g. ("V.O.", "CONT'D").
     extensions: tuple[str, ...] = ()
-    # CHARACTER (and its SPOKEN elements): the second speaker of a dual-dialogue pair (``^``).
+    # CHARACTER (and its SPOKEN elements): one of the two speeches of a dual-dialogue pair;
+    # both cues carry it, as in Final Draft (Fountain marks only the second, with ``^``).
     dual: bool = False
     # SECTION: depth (number of ``#``).
     level: int = 0
