@@ -1,0 +1,210 @@
+"""The production's database: engine set-up, schema migrations and the one-transaction session.
+
+SQLite (the default, one file beside the production) and PostgreSQL (for teams) are the
+two supported servers. Every command opens the database with :func:`make_engine`, brings
+the schema to the newest revision with :func:`upgrade`, and does its work inside one
+:func:`session_scope`, so a failed command leaves the production as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session
+
+from soundstage.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest migration in ``migrations/versions``. ``upgrade`` compares the database's
+# revision with this constant so that a database already at head never imports Alembic
+# (about 180 ms, more than the rest of a CLI command). test_migrations checks that it
+# names Alembic's head; bump it with every new migration.
+SCHEMA_HEAD = "0001"
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+# Serialises concurrent upgrades on one PostgreSQL server (two commands started at once
+# after a Soundstage upgrade): the second waits, then finds the schema at head.
+_MIGRATION_LOCK_KEY = 0x50_756E_6453_7461  # arbitrary, constant across releases
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",  # readers do not block the writer (web app + CLI at once)
+    "PRAGMA foreign_keys=ON",  # SQLite ignores foreign keys unless asked, per connection
+    "PRAGMA busy_timeout=10000",  # wait up to 10 s for another command's transaction
+    "PRAGMA synchronous=NORMAL",  # durable at each checkpoint; safe with WAL, much faster
+)
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of the SQLite database file at ``path``."""
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL; no connection is made yet.
+
+    ``postgresql://`` (and ``postgres://``) URLs use the psycopg 3 driver. Any other
+    scheme raises ConfigError.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # Not echoed: a mistyped URL may still hold a password.
+        raise ConfigError("not a database URL; expected sqlite:///PATH or postgresql://HOST/DATABASE") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend in ("postgresql", "postgres"):
+        if parsed.drivername not in ("postgresql", "postgres", "postgresql+psycopg"):
+            raise ConfigError(
+                f"database URL {parsed}: driver {parsed.get_driver_name()!r} is not supported;"
+                " use postgresql:// (psycopg 3)"
+            )
+        try:
+            # Pre-ping: a long-running web app outlives server restarts and idle timeouts.
+            return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+        except ImportError:
+            raise ConfigError(
+                "PostgreSQL needs the psycopg driver: pip install 'soundstage[postgres]'"
+            ) from None
+    raise ConfigError(f"database URL {parsed}: only sqlite:// and postgresql:// are supported")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Python's sqlite3 opens transactions implicitly and only before DML, so DDL
+        # (migrations) would run outside any transaction. Take over: the driver stays in
+        # autocommit and the "begin" listener below opens every transaction itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: a second command waits (busy_timeout)
+        # instead of failing half-way when a read-then-write transaction cannot upgrade
+        # its lock after the other committed. Commands are short, so queuing is cheap.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic configuration that migrates over ``connection`` (no alembic.ini needed).
+
+    Also the way to write a new migration: pass the returned config to
+    ``alembic.command.revision(config, message, autogenerate=True, rev_id="0002")``.
+    """
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database schema to the newest revision; a fast no-op when already there.
+
+    Raises StoreError when the server cannot be reached or the database was written by a
+    newer Soundstage.
+    """
+    with _connect(engine) as connection:
+        with connection.begin():
+            if _revision(connection) == SCHEMA_HEAD:
+                return
+        _migrate(connection)
+
+
+def _migrate(connection: Connection) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A SQLite migration that alters a table rebuilds it (copy, drop, rename), and
+        # with foreign keys on, dropping scenes would cascade-delete every shot. The pragma
+        # only takes effect outside a transaction; integrity is checked before commit.
+        _sqlite_pragma(connection, "foreign_keys=OFF")
+    try:
+        with connection.begin():
+            if not sqlite:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            # Read again under the lock: a command started at the same time may have migrated.
+            current = _revision(connection)
+            if current == SCHEMA_HEAD:
+                return
+            config = alembic_config(connection)
+            known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+            if current is not None and current not in known:
+                raise StoreError(
+                    f"database {_where(connection.engine)} is at schema revision {current},"
+                    f" which this Soundstage does not know (newest: {SCHEMA_HEAD}): upgrade Soundstage"
+                )
+            command.upgrade(config, "head")
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                raise StoreError(f"migrating {_where(connection.engine)} broke a foreign key; nothing was changed")
+    finally:
+        if sqlite:
+            _sqlite_pragma(connection, "foreign_keys=ON")
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    # Through the driver, not connection.execute: that would open a transaction first
+    # (the "begin" listener), and these pragmas are ignored inside one.
+    connection.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at; None for an empty database."""
+    with _connect(engine) as connection, connection.begin():
+        return _revision(connection)
+
+
+def _revision(connection: Connection) -> str | None:
+    # Read Alembic's version table directly: the same answer as MigrationContext's
+    # get_current_revision, without importing Alembic on every command.
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _connect(engine: Engine) -> Connection:
+    try:
+        return engine.connect()
+    except OperationalError as exc:
+        # The driver's message can span several lines (psycopg adds hints); keep the first.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"cannot open database {_where(engine)}: {reason}") from exc
+
+
+def _where(engine: Engine) -> str:
+    # For messages: a SQLite path or host:port/database, never the password.
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises.
+
+    Objects stay readable after the block (no expiry on commit) so a command can report
+    what it wrote.
+    """
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

@@ -1,0 +1,164 @@
+"""The media store: every file the production keeps (scripts as imported, frames, takes, cuts).
+
+Objects are named by the sha256 of their bytes (``media/ab/cd/<sha256><suffix>``), so the
+same bytes are stored once and a name always means the same content. Each object is
+written to a temporary file inside the store, flushed to disk, then renamed into place:
+a reader sees the whole object or none of it, even if the writer is killed (its
+leftover is removed by ``sweep_temp``). Objects are read-only and never overwritten.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from soundstage.errors import StoreError
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# A suffix is a file extension or two (".png", ".tar.gz"): never a separator or "..".
+_SUFFIX = re.compile(r"(\.[A-Za-z0-9]{1,16}){0,2}")
+_TEMP_PREFIX = ".incoming-"
+_CHUNK = 1 << 20
+
+
+class MediaStore:
+    """Content-addressed files under one folder (a production's ``media/``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: str, suffix: str = "") -> Path:
+        """Where the object lives; StoreError for anything but a lowercase sha256 hex digest.
+
+        Checking the id here means a crafted id (``../../etc/passwd``) never reaches the
+        filesystem.
+        """
+        if not _SHA256.fullmatch(sha256):
+            raise StoreError(f"not a media id (64 lowercase hex digits): {sha256[:80]!r}")
+        _check_suffix(suffix)
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{suffix}"
+
+    def exists(self, sha256: str, suffix: str = "") -> bool:
+        """Whether the object is in the store."""
+        return self.path(sha256, suffix).is_file()
+
+    def open(self, sha256: str, suffix: str = "") -> BinaryIO:
+        """The object, opened for reading; StoreError when it is missing."""
+        path = self.path(sha256, suffix)
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            raise StoreError(f"media object missing: {path}") from None
+
+    def verify(self, sha256: str, suffix: str = "") -> bool:
+        """Whether the object is present and its bytes still hash to its name."""
+        path = self.path(sha256, suffix)
+        try:
+            with path.open("rb") as file:
+                return hashlib.file_digest(file, "sha256").hexdigest() == sha256
+        except FileNotFoundError:
+            return False
+
+    def put_bytes(self, data: bytes, suffix: str = "") -> str:
+        """Store ``data``; return its sha256. Storing the same bytes again writes nothing."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not self.exists(sha256, suffix):
+            self._write((data,), suffix)
+        return sha256
+
+    def put_file(self, path: Path, suffix: str = "") -> str:
+        """Store a copy of the file at ``path``, streamed in 1 MiB chunks; return its sha256."""
+        try:
+            source = path.open("rb")
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+        with source:
+            return self._write(iter(lambda: source.read(_CHUNK), b""), suffix)
+
+    def _write(self, chunks: Iterable[bytes], suffix: str) -> str:
+        _check_suffix(suffix)  # before any byte is written
+        try:
+            return self._write_checked(chunks, suffix)
+        except OSError as exc:
+            raise StoreError(f"storing media in {self.root} failed: {exc.strerror or exc}") from exc
+
+    def _write_checked(self, chunks: Iterable[bytes], suffix: str) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        # The hash of a stream is known only at its end, so the bytes land in a temporary
+        # file at the top of the store and are renamed into their shard folder; the rename
+        # is atomic because both are on the same filesystem.
+        fd, temp = self._create_temp()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                digest = hashlib.sha256()
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+                sha256 = digest.hexdigest()
+                final = self.path(sha256, suffix)
+                if final.exists():
+                    temp.unlink()
+                    return sha256
+                final.parent.mkdir(parents=True, exist_ok=True)
+                # Two writers of the same bytes may both get here; the second rename
+                # replaces identical bytes, which no reader can tell apart.
+                os.replace(temp, final)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_folder(final.parent)
+        return sha256
+
+    def _create_temp(self) -> tuple[int, Path]:
+        # The writer holds an exclusive lock on its temporary file until it is renamed;
+        # the kernel drops the lock when the writer dies, which is how sweep_temp tells
+        # a killed writer's leftovers from a live writer's file. Objects are read-only
+        # (0o444) from the start: the open descriptor can still write.
+        while True:
+            temp = self.root / f"{_TEMP_PREFIX}{secrets.token_hex(8)}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # A sweep may have removed the file between open and lock: start again.
+            if os.fstat(fd).st_nlink:
+                return fd, temp
+            os.close(fd)
+
+    def sweep_temp(self) -> int:
+        """Remove temporary files left by killed writers; return how many were removed."""
+        removed = 0
+        for temp in self.root.glob(f"{_TEMP_PREFIX}*"):
+            try:
+                fd = os.open(temp, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # renamed into place meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                temp.unlink()
+                removed += 1
+            except (BlockingIOError, FileNotFoundError):
+                pass  # a live writer holds it, or it was renamed into place meanwhile
+            finally:
+                os.close(fd)
+        return removed
+
+
+def _check_suffix(suffix: str) -> None:
+    if not _SUFFIX.fullmatch(suffix):
+        raise StoreError(f"not a media file suffix: {suffix[:40]!r}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    # A rename is durable only once the folder that holds the new name is on disk.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

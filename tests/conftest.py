@@ -1,0 +1,66 @@
+"""Shared fixtures: databases on both servers Soundstage supports."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from postgres import (
+    URL_VARIABLE,
+    PostgresUnavailable,
+    Server,
+    create_database,
+    create_schema,
+    drop_database,
+    start_server,
+)
+from sqlalchemy import Engine
+
+from soundstage.store.db import make_engine, sqlite_url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """An empty PostgreSQL database for this test session.
+
+    On the server named by SOUNDSTAGE_TEST_DATABASE_URL when set, else on a throwaway
+    server started here. Fails (never skips) when PostgreSQL is not installed.
+    """
+    server = None
+    server_url = os.environ.get(URL_VARIABLE)
+    if not server_url:
+        server = _start_server_or_fail()
+        server_url = server.url
+    url = create_database(server_url)
+    yield url
+    if server is not None:
+        server.stop()
+    else:
+        drop_database(server_url, url)
+
+
+def _start_server_or_fail() -> Server:
+    try:
+        return start_server()
+    except PostgresUnavailable as exc:
+        reason = str(exc)  # failed outside the except block: the message alone, no chained traceback
+    pytest.fail(reason, pytrace=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database per test, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "soundstage.db")
+    # Looked up here, not requested, so a run of SQLite tests alone starts no server.
+    return create_schema(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh, empty (not yet migrated) database, on both servers."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
