@@ -1,4 +1,5 @@
-"""Shared fixtures: databases on both servers Soundstage supports."""
+"""Shared fixtures and paths: the screenplays, databases on both servers Soundstage supports,
+and the CLI run in-process."""
 
 from __future__ import annotations
 
@@ -18,7 +19,33 @@ from postgres import (
 )
 from sqlalchemy import Engine
 
+from soundstage.cli import main
 from soundstage.store.db import make_engine, sqlite_url
+
+REPO = Path(__file__).resolve().parents[1]
+# The real screenplays shared beside every checkout (never copied into the repository).
+SCREENPLAYS = REPO.parent / "shared" / "screenplays"
+EXAMPLE = REPO / "examples" / "lantern_keepers.fountain"
+
+
+class CliResult:
+    """Exit code and what a CLI run printed."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run ``soundstage ARGS...`` in-process; returns a CliResult."""
+
+    def run(*args: object) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -91,7 +90,9 @@ def _progress() -> Iterator[Progress]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        transient=False,
+        # Bars are for people at a terminal; logs and pipes get the summary lines only.
+        disable=not err.is_terminal,
+        transient=True,
     ) as progress:
         yield progress
 
@@ -274,14 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     except SoundstageError as error:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    except click.UsageError as error:
-        command = error.ctx.command_path if error.ctx else "soundstage"
+    except typer.TyperException as error:
+        # Usage mistakes (unknown option, bad value): one line, not Click's usage box.
+        ctx = getattr(error, "ctx", None)
+        command = ctx.command_path if ctx is not None else "soundstage"
         message = " ".join(error.format_message().split())
         err.print(f"error: {command}: {message}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.Abort:
+    except typer.Abort:
         err.print("aborted", markup=False)
         return 130
     return result if isinstance(result, int) else 0

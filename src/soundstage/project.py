@@ -132,16 +132,18 @@ class Production:
     def import_script(self, path: Path) -> ImportReport:
         """Read a screenplay (a first draft or a revision) into the production."""
         script, data = read_script(path, self.settings.max_script_bytes)
+        previous = self._latest_script()
         sha = self.media.put_bytes(data, path.suffix.lower())
         with session_scope(self.engine) as session:
-            report = self._record_draft(session, script, path.name, sha)
+            report = self._record_draft(session, script, previous, path.name, sha)
         self._script = script
         return report
 
-    def _record_draft(self, session: Session, script: Script, name: str, sha: str) -> ImportReport:
+    def _record_draft(
+        self, session: Session, script: Script, previous: Script | None, name: str, sha: str
+    ) -> ImportReport:
         rows = session.scalars(select(SceneRow)).all()
         current = [r for r in rows if r.position is not None]
-        previous = self.script() if current else None
         known = [
             KnownScene(r.id, r.number, previous.scenes[r.position].heading, previous.scenes[r.position].body_text())
             for r in current
@@ -199,11 +201,17 @@ class Production:
 
     def script(self) -> Script:
         """The current draft, parsed (once per open production)."""
+        script = self._latest_script()
+        if script is None:
+            raise ProductionError(f"{self.root}: no screenplay yet; run: soundstage import SCRIPT")
+        return script
+
+    def _latest_script(self) -> Script | None:
         if self._script is None:
             with session_scope(self.engine) as session:
                 draft = session.scalars(select(Draft).order_by(Draft.id.desc()).limit(1)).first()
                 if draft is None:
-                    raise ProductionError(f"{self.root}: no screenplay yet; run: soundstage import SCRIPT")
+                    return None
                 name, sha = draft.source_name, draft.source_sha256
             self._script = parse_script(self.media.path(sha, Path(name).suffix.lower()).read_bytes(), name)
         return self._script

@@ -74,7 +74,7 @@ def _beats(scene: Scene) -> list[_Beat]:
             if element.dual and previous and previous.speaker and previous.elements[0].dual and not previous.dual_with:
                 previous.dual_with.append(element)
                 continue
-            beats.append(_Beat([element], speaker=element.character, off_screen=off))
+            beats.append(_Beat([element], speaker=element.character.upper(), off_screen=off))
         elif element.kind in SPOKEN and beats:
             beat = beats[-1]
             (beat.dual_with if beat.dual_with else beat.elements).append(element)
@@ -171,6 +171,26 @@ def cover_scene(
     shots = _ShotList(number, plan, fps)
     beats = _beats(scene)
 
+    shown_props: list[str] = []
+
+    def add_inserts(elements: list[Element]) -> None:
+        """An INSERT for each prop first called out in these elements, up to the scene's limit."""
+        text = "\n".join(e.text for e in elements)
+        for prop in breakdown.props:
+            if not rules.inserts or len(shown_props) >= rules.max_inserts_per_scene:
+                return
+            if prop in text and prop not in shown_props:
+                shown_props.append(prop)
+                shots.add(
+                    ShotSize.INSERT,
+                    Purpose.INSERT,
+                    [],
+                    angle=Angle.HIGH,
+                    duration_s=timing.insert_s,
+                    lines=(elements[0].line,),
+                    description=prop,
+                )
+
     new_location = breakdown.location != (previous_location or None)
     if rules.establishing == "always" or (rules.establishing == "new-location" and new_location):
         opening = beats.pop(0).elements if beats and not beats[0].speaker else []
@@ -183,6 +203,7 @@ def cover_scene(
             lines=(scene.line, *(e.line for e in opening)),
             description=breakdown.location or scene.heading,
         )
+        add_inserts(opening)
     elif rules.master and beats and not beats[0].speaker:
         opening = beats.pop(0).elements
         shots.add(
@@ -193,8 +214,8 @@ def cover_scene(
             lines=(scene.line, *(e.line for e in opening)),
             description=_describe(_Beat(opening)),
         )
+        add_inserts(opening)
 
-    inserts = 0
     previous_speaker = ""
     for beat in beats:
         if not beat.speaker:
@@ -204,26 +225,13 @@ def cover_scene(
             move = rules.action_move if _MOTION.search(text) else Move.STATIC
             purpose = {ShotSize.INSERT: Purpose.INSERT, ShotSize.POV: Purpose.POV}.get(size, Purpose.ACTION)
             shots.add(size, purpose, beat.elements, subjects=present, move=move, description=_describe(beat))
-            if rules.inserts:
-                for prop in _props_in(text, breakdown.props):
-                    if inserts >= rules.max_inserts_per_scene:
-                        break
-                    inserts += 1
-                    shots.add(
-                        ShotSize.INSERT,
-                        Purpose.INSERT,
-                        [],
-                        angle=Angle.HIGH,
-                        duration_s=timing.insert_s,
-                        lines=(beat.elements[0].line,),
-                        description=prop,
-                    )
+            add_inserts(beat.elements)
             continue
         if beat.off_screen and shots.shots:
             shots.extend_last(beat.elements)
             continue
         if beat.dual_with:
-            both = (beat.speaker, beat.dual_with[0].character)
+            both = (beat.speaker, beat.dual_with[0].character.upper())
             duration = max(seconds(beat.elements, timing), seconds(beat.dual_with, timing))
             shots.add(
                 ShotSize.TWO_SHOT,
@@ -248,9 +256,9 @@ def cover_scene(
 def _on_screen_speakers(scene: Scene) -> tuple[str, ...]:
     names: list[str] = []
     for e in scene.elements:
-        if e.kind is Kind.CHARACTER and e.character not in names:
+        if e.kind is Kind.CHARACTER and e.character.upper() not in names:
             if not any(ext.upper().replace(" ", "") in _OFF_SCREEN for ext in e.extensions):
-                names.append(e.character)
+                names.append(e.character.upper())
     return tuple(names)
 
 
@@ -272,7 +280,3 @@ def _dialogue_framing(
         # A monologue opens medium and moves in once the speech carries on.
         return (ShotSize.MCU if previous_speaker else ShotSize.MS), Purpose.SINGLE, (beat.speaker,)
     return ShotSize.MCU, Purpose.SINGLE, (beat.speaker,)
-
-
-def _props_in(text: str, props: tuple[str, ...]) -> list[str]:
-    return [prop for prop in props if prop in text]

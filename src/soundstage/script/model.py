@@ -37,12 +37,20 @@ PRINTED = frozenset(
     {Kind.ACTION, Kind.CHARACTER, Kind.PARENTHETICAL, Kind.DIALOGUE, Kind.LYRICS, Kind.TRANSITION, Kind.CENTERED}
 )
 
-_EMPHASIS = re.compile(r"(?<!\\)(\*{1,3}|_)")
+# Emphasis is a pair of markers around non-space text; a lone "*" (as in "2 * 3") is text.
+_STARS = re.compile(r"(?<!\\)(\*{1,3})(?=\S)(.+?)(?<=\S)(?<!\\)\1")
+_UNDERLINE = re.compile(r"(?<![\\\w])_(?=\S)(.+?)(?<=\S)(?<!\\)_(?!\w)")  # not inside snake_case
 
 
 def plain_text(text: str) -> str:
     """Text without Fountain emphasis markers (``*italic*``, ``**bold**``, ``_underline_``)."""
-    return _EMPHASIS.sub("", text).replace("\\*", "*").replace("\\_", "_")
+    if "*" not in text and "_" not in text and "\\" not in text:
+        return text  # the common case, and this runs for every element of a feature
+    previous = None
+    while previous != text:  # nested emphasis (**bold *and italic***) unwraps level by level
+        previous = text
+        text = _UNDERLINE.sub(r"\1", _STARS.sub(r"\2", text))
+    return text.replace("\\*", "*").replace("\\_", "_")
 
 
 @dataclass(frozen=True, slots=True)

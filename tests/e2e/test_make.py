@@ -1,0 +1,106 @@
+"""``soundstage make`` end to end on every shared screenplay and on the project's example."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, SCREENPLAYS
+from lxml import etree
+
+from soundstage.project import Production
+
+SCRIPTS = sorted(SCREENPLAYS.glob("*.fountain")) + sorted(SCREENPLAYS.glob("*.fdx")) + [EXAMPLE]
+
+
+def _fdx_facts(fdx: Path) -> tuple[int, set[str]]:
+    """Scene count and speaking cast read straight from a Final Draft file's paragraphs,
+    independently of Soundstage's readers."""
+    content = etree.parse(str(fdx)).find("Content")
+    headings = content.findall("Paragraph[@Type='Scene Heading']")
+    cues = {"".join(p.itertext()).strip() for p in content.findall("Paragraph[@Type='Character']")}
+    return len(headings), {re.sub(r"\s*\(.*$", "", c).upper() for c in cues if c}
+
+
+def _expected(script: Path) -> tuple[int, set[str] | None]:
+    """What a script is known to hold: from its FDX twin for the samples; otherwise the scene
+    count stated for it and no cast check here (their casts are checked by name below)."""
+    twin = script.with_suffix(".fdx")
+    if twin.exists():
+        return _fdx_facts(twin)
+    known = {"big_fish.fountain": 190, "brick_and_steel.fountain": 8, EXAMPLE.name: 14}
+    return known[script.name], None
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_make_writes_sheets_for_every_scene(script: Path, tmp_path: Path, cli) -> None:
+    out = tmp_path / "out"
+    result = cli("make", script, "-o", out)
+    assert result.code == 0, result.err
+    assert str(out) in result.out
+
+    scenes, cast = _expected(script)
+    breakdown = list(csv.DictReader((out / "breakdown.csv").open(encoding="utf-8")))
+    assert len(breakdown) == scenes
+    speaking = {name for row in breakdown for name in row["speaking"].split("; ") if name}
+    if cast is not None:
+        assert speaking == cast
+
+    shots = list(csv.DictReader((out / "shotlist.csv").open(encoding="utf-8")))
+    codes = [row["code"] for row in shots]
+    assert len(codes) == len(set(codes))
+    assert {row["scene"] for row in shots} == {row["scene"] for row in breakdown}  # every scene has shots
+    for row in shots:
+        assert row["code"].split("_")[0].lstrip("0") == row["scene"].lstrip("0") or row["scene"] == "0"
+        assert int(row["frames"]) > 0
+    html = (out / "shotlist.html").read_text(encoding="utf-8")
+    assert html.count('id="shot-') == len(shots)
+    assert (out / "breakdown.html").read_text(encoding="utf-8").count('id="scene-') == scenes
+
+    with Production.open(out / "production") as production:
+        assert [s.code for s in production.shots()] == codes
+
+
+def test_known_facts_of_the_feature(tmp_path: Path, cli) -> None:
+    out = tmp_path / "bf"
+    assert cli("make", SCREENPLAYS / "big_fish.fountain", "-o", out).code == 0
+    rows = {r["scene"]: r for r in csv.DictReader((out / "breakdown.csv").open())}
+    assert len(rows) == 190
+    first = rows["1"]
+    assert (first["int_ext"], first["location"], first["time_of_day"]) == ("INT", "WILL'S BEDROOM", "NIGHT")
+    assert first["speaking"] == "EDWARD"
+    assert "WILL BLOOM" in first["non_speaking"].split("; ")
+    cast = {name for r in rows.values() for name in r["speaking"].split("; ")}
+    assert {"EDWARD", "WILL", "SANDRA", "JOSEPHINE", "KARL"} <= cast
+
+
+def test_known_cast_of_the_example_and_the_fountain_sample(tmp_path: Path, cli) -> None:
+    for script, cast in (
+        (EXAMPLE, {"MAISIE", "FUSE", "OSWIN", "JUNO", "MCKEE", "MR. PARK", "RADIO ANNOUNCER"}),
+        (SCREENPLAYS / "brick_and_steel.fountain", {"BRICK", "STEEL", "JACK", "DAN"}),
+    ):
+        out = tmp_path / script.stem
+        assert cli("make", script, "-o", out).code == 0
+        rows = list(csv.DictReader((out / "breakdown.csv").open()))
+        speaking = {name for r in rows for name in r["speaking"].split("; ") if name}
+        assert cast <= speaking, script.name
+
+
+def test_make_again_is_a_revision_with_no_changes(tmp_path: Path, cli) -> None:
+    out = tmp_path / "demo"
+    assert cli("make", EXAMPLE, "-o", out).code == 0
+    first = (out / "shotlist.csv").read_text()
+    result = cli("make", EXAMPLE, "-o", out)
+    assert result.code == 0
+    assert "added" not in result.out  # nothing added, removed or changed
+    assert (out / "shotlist.csv").read_text() == first
+
+
+def test_make_into_an_unwritable_folder_is_one_line(tmp_path: Path, cli) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = cli("-p", tmp_path / "prod", "make", EXAMPLE, "-o", blocker / "out")
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err

@@ -1,0 +1,136 @@
+"""Scene breakdown: headings, cast, props and sounds, on snippets and on a feature."""
+
+from __future__ import annotations
+
+import timeit
+from pathlib import Path
+
+import pytest
+
+from soundstage.script.breakdown import break_down, parse_heading
+from soundstage.script.fountain import parse_fountain
+from soundstage.script.model import Element, Kind, Scene, Script
+from soundstage.script.source import read_text
+
+SCREENPLAYS = Path(__file__).resolve().parents[2] / ".." / "shared" / "screenplays"
+
+
+@pytest.fixture(scope="module")
+def big_fish() -> Script:
+    path = SCREENPLAYS / "big_fish.fountain"
+    return parse_fountain(read_text(path), str(path))
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        ("INT. KITCHEN - NIGHT", ("INT", "KITCHEN", "NIGHT")),
+        ("INT.  WILL'S BEDROOM - NIGHT (1973)", ("INT", "WILL'S BEDROOM", "NIGHT")),
+        ("EXT. APPROACHING THE HOUSE", ("EXT", "APPROACHING THE HOUSE", "")),
+        ("INT./EXT. CAR - MOVING - DAY", ("INT/EXT", "CAR - MOVING", "DAY")),
+        ("EXT/INT. BARN - ANOTHER DAY", ("INT/EXT", "BARN", "ANOTHER DAY")),
+        ("I/E VAN - DAWN", ("INT/EXT", "VAN", "DAWN")),
+        ("EST. CITY SKYLINE - DUSK", ("EXT", "CITY SKYLINE", "DUSK")),
+        ("int. hall - moments later", ("INT", "hall", "MOMENTS LATER")),
+        ("EXT. FIELD - [THE NEXT] MORNING", ("EXT", "FIELD", "MORNING")),
+        ("EXT. ROAD - DAY / DRIVING", ("EXT", "ROAD", "DAY")),
+        ("INT. STUDY - NIGHT [CONTINUOUS]", ("INT", "STUDY", "NIGHT")),
+        ("INT. OFFICE — CONTINUOUS", ("INT", "OFFICE", "CONTINUOUS")),
+        ("EXT. SHORE - PRE-DAWN", ("EXT", "SHORE", "PRE-DAWN")),
+        (".FLASHBACK", ("", "FLASHBACK", "")),
+        ("FLASHBACK", ("", "FLASHBACK", "")),
+        ("INTERCUT - SAME", ("", "INTERCUT", "SAME")),
+        ("EXT. HOUSE - THE DOORWAY", ("EXT", "HOUSE - THE DOORWAY", "")),
+        ("EXT. BY THE RIVER - NIGHT - CONTINUOUS", ("EXT", "BY THE RIVER", "NIGHT - CONTINUOUS")),
+        ("INT. CAR - NIGHT - [THE STORM]", ("INT", "CAR", "NIGHT")),
+        (".LATER", ("", "", "LATER")),
+    ],
+)
+def test_parse_heading(heading, expected):
+    assert parse_heading(heading) == expected
+
+
+def _script(*scenes: list[Element]) -> Script:
+    return Script(scenes=[Scene(heading="INT. HALL - DAY", line=1, elements=e) for e in scenes])
+
+
+def _action(text: str) -> Element:
+    return Element(Kind.ACTION, text, 2)
+
+
+def _says(name: str, line: str, *extensions: str) -> list[Element]:
+    cue = " ".join([name, *(f"({e})" for e in extensions)])
+    return [
+        Element(Kind.CHARACTER, cue, 3, character=name, extensions=extensions),
+        Element(Kind.DIALOGUE, line, 4, character=name),
+    ]
+
+
+def test_speaking_characters_in_order_of_first_line_without_extensions():
+    (sheet,) = break_down(_script([*_says("EDWARD", "Hi.", "V.O."), *_says("WILL", "Dad."), *_says("EDWARD", "Son.")]))
+    assert sheet.speaking == ("EDWARD", "WILL")
+    assert (sheet.int_ext, sheet.location, sheet.time_of_day) == ("INT", "HALL", "DAY")
+
+
+def test_people_props_and_sounds_in_action():
+    (sheet, later) = break_down(
+        _script(
+            [
+                _action(
+                    "WILL BLOOM, AGE 3, listens as his father EDWARD BLOOM, 40's, reads. "
+                    "Will sits with the other INDIAN GUIDES. His mother SANDRA smiles. A DOORBELL RINGS. "
+                    "Edward holds up a GOLD RING. The door SLAMS."
+                ),
+                _action("CLOSE ON the RING. ANGLE ON WILL."),
+                _action("BZZZZ. The phone is NOT for him. A clock goes TICK-TOCK."),
+                *_says("EDWARD", "Gold."),
+            ],
+            _says("SANDRA", "Will?"),
+        )
+    )
+    assert sheet.speaking == ("EDWARD",)
+    # EDWARD BLOOM speaks here (as EDWARD); SANDRA speaks in a later scene, so she is a person.
+    assert sheet.non_speaking == ("WILL BLOOM", "INDIAN GUIDES", "SANDRA")
+    assert sheet.props == ("GOLD RING", "RING")
+    assert sheet.sounds == ("DOORBELL RINGS", "SLAMS", "BZZZZ", "TICK-TOCK")
+    assert later.speaking == ("SANDRA",)
+
+
+def test_shots_written_in_capitals_give_only_sounds():
+    (sheet,) = break_down(_script([_action("ON WILL AND SANDRA"), _action("A RIVER."), _action("THUNDER CRASHES.")]))
+    assert (sheet.non_speaking, sheet.props, sheet.sounds) == ((), (), ("THUNDER CRASHES",))
+
+
+def test_person_words_make_people_and_the_rest_props():
+    (sheet,) = break_down(_script([_action("Two TEENAGE GIRLS pass a MAILBOX. MR. SOGGY waves a LANTERN.")]))
+    assert sheet.non_speaking == ("TEENAGE GIRLS", "MR. SOGGY")
+    assert sheet.props == ("MAILBOX", "LANTERN")
+
+
+def test_big_fish_breakdown(big_fish):
+    sheets = break_down(big_fish)
+    assert len(sheets) == 190
+    assert [s.index for s in sheets] == list(range(190))
+    assert all(s.eighths >= 1 for s in sheets)
+    speakers = {name for s in sheets for name in s.speaking}
+    assert "EDWARD" in speakers
+    assert all("(" not in name for name in speakers)
+
+    bedroom = next(s for s in sheets if "WILL'S BEDROOM" in s.heading)
+    assert (bedroom.int_ext, bedroom.location, bedroom.time_of_day) == ("INT", "WILL'S BEDROOM", "NIGHT")
+    assert bedroom.speaking == ("EDWARD",)
+    assert "WILL BLOOM" in bedroom.non_speaking
+    assert "EDWARD BLOOM" not in bedroom.non_speaking  # he speaks, as EDWARD
+
+    campfire = next(s for s in sheets if "CAMPFIRE" in s.heading)
+    assert (campfire.int_ext, campfire.time_of_day) == ("EXT", "NIGHT")
+    assert "INDIAN GUIDES" in campfire.non_speaking
+
+    assert sum(s.int_ext == "INT" for s in sheets) > 80
+    assert sum(s.int_ext == "EXT" for s in sheets) > 80
+    assert sum(s.time_of_day == "DAY" for s in sheets) > 90
+
+
+def test_big_fish_breakdown_is_fast(big_fish):
+    # Best of three, so that a busy machine does not fail a fast breakdown.
+    assert min(timeit.repeat(lambda: break_down(big_fish), number=1, repeat=3)) < 0.08

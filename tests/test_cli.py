@@ -1,0 +1,202 @@
+"""The command line: every command on a real production, and every user mistake as one line, exit 2."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, SCREENPLAYS
+
+from soundstage.project import Production
+from soundstage.script.fountain import parse_fountain
+
+
+def _one_line_error(result) -> None:
+    assert result.code == 2
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.err
+
+
+def _drafts(production: Path) -> int:
+    with sqlite3.connect(production / "soundstage.db") as db:
+        return db.execute("select count(*) from drafts").fetchone()[0]
+
+
+@pytest.fixture
+def production(tmp_path: Path, cli) -> Path:
+    root = tmp_path / "pilot"
+    assert cli("init", root, "--title", "Pilot").code == 0
+    return root
+
+
+def test_init_makes_the_production_folder(production: Path) -> None:
+    assert (production / "soundstage.toml").is_file()
+    assert (production / "media").is_dir() and (production / "layouts").is_dir()
+    with sqlite3.connect(production / "soundstage.db") as db:
+        assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
+    assert {"drafts", "scenes", "shots", "alembic_version"} <= tables
+    assert 'title = "Pilot"' in (production / "soundstage.toml").read_text()
+
+
+def test_init_twice_is_refused(production: Path, cli) -> None:
+    result = cli("init", production)
+    _one_line_error(result)
+    assert "already a production" in result.err
+
+
+def test_init_with_postgresql(tmp_path: Path, cli, postgres_url: str) -> None:
+    from postgres import create_schema
+
+    url = create_schema(postgres_url)
+    root = tmp_path / "team"
+    assert cli("init", root, "--database-url", url).code == 0
+    assert not (root / "soundstage.db").exists()
+    assert cli("-p", root, "import", EXAMPLE).code == 0
+    assert cli("-p", root, "plan").code == 0
+    with Production.open(root) as opened:
+        assert opened.engine.dialect.name == "postgresql"
+        assert len(opened.scene_numbers()) == 14
+        assert opened.shots()
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path, cli) -> None:
+    result = cli("init", tmp_path / "p", "--database-url", "postgresql://nobody@127.0.0.1:9/none")
+    _one_line_error(result)
+    assert not (tmp_path / "p").exists()  # nothing left behind
+
+
+def test_commands_outside_a_production_are_one_line(tmp_path: Path, cli) -> None:
+    result = cli("-p", tmp_path, "plan")
+    _one_line_error(result)
+    assert "not a production" in result.err
+
+
+def test_import_breakdown_plan_and_shots(production: Path, cli, tmp_path: Path) -> None:
+    result = cli("-p", production, "import", EXAMPLE)
+    assert result.code == 0 and "14 scenes" in result.out
+    result = cli("-p", production, "breakdown", "-o", tmp_path / "sheets")
+    assert result.code == 0 and "MAISIE" in result.out
+    rows = list(csv.DictReader((tmp_path / "sheets" / "breakdown.csv").open()))
+    assert len(rows) == 14
+    assert "<table>" in (tmp_path / "sheets" / "breakdown.html").read_text()
+    result = cli("-p", production, "plan")
+    assert result.code == 0 and "shots in 14 scenes" in result.out
+    result = cli("-p", production, "shots", "--scene", "3")
+    assert result.code == 0 and "003_0010" in result.out and "004_0010" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("content", "expect"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02\x03\xff\xfe\x00" * 50, "binary"),
+        (b"INT. ROOM - DAY\n\n/* a boneyard that never closes\n", "boneyard"),
+    ],
+)
+def test_bad_screenplays_are_one_line_and_change_nothing(production: Path, cli, tmp_path: Path, content, expect) -> None:
+    bad = tmp_path / "bad.fountain"
+    bad.write_bytes(content)
+    result = cli("-p", production, "import", bad)
+    _one_line_error(result)
+    assert str(bad) in result.err and expect in result.err.lower()
+    assert _drafts(production) == 0
+
+
+def test_malformed_fdx_names_file_and_line(production: Path, cli, tmp_path: Path) -> None:
+    data = (SCREENPLAYS / "sample-02.fdx").read_bytes()
+    bad = tmp_path / "cut.fdx"
+    bad.write_bytes(data[: len(data) // 2])
+    result = cli("-p", production, "import", bad)
+    _one_line_error(result)
+    assert f"{bad}:" in result.err
+    assert _drafts(production) == 0
+
+
+def test_missing_file_and_unknown_format(production: Path, cli, tmp_path: Path) -> None:
+    _one_line_error(cli("-p", production, "import", tmp_path / "nope.fountain"))
+    other = tmp_path / "script.docx"
+    other.write_bytes(b"PK\x03\x04")
+    result = cli("-p", production, "import", other)
+    _one_line_error(result)
+    assert "unknown screenplay format" in result.err
+
+
+def test_oversize_script_is_refused(production: Path, cli) -> None:
+    toml = production / "soundstage.toml"
+    toml.write_text(toml.read_text().replace("fps = 24\n", "fps = 24\nmax_script_bytes = 1000\n"))
+    result = cli("-p", production, "import", EXAMPLE)
+    _one_line_error(result)
+    assert "over the limit of 1,000 bytes" in result.err
+
+
+def test_shot_edit_survives_replan(production: Path, cli) -> None:
+    cli("-p", production, "import", EXAMPLE)
+    cli("-p", production, "plan")
+    result = cli("-p", production, "shot", "edit", "003_0030", "--size", "CU", "--lens", "85", "--duration", "2.5")
+    assert result.code == 0, result.err
+    assert cli("-p", production, "plan").code == 0
+    with Production.open(production) as opened:
+        shot = opened.shot("003_0030")
+    assert (shot.size.value, shot.lens_mm, shot.frames) == ("CU", 85, 60)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("shot", "edit", "999_0010", "--size", "CU"),
+        ("shot", "edit", "003_0030", "--size", "HUGE"),
+        ("shot", "edit", "003_0030", "--lens", "-5"),
+        ("shot", "edit", "003_0030", "--lens", "wide"),
+        ("shot", "edit", "003_0030", "--duration", "0"),
+        ("shot", "edit", "003_0030"),
+        ("shots", "--scene", "77"),
+        ("shot", "show", "nonsense"),
+        ("plan", "--no-such-option"),
+    ],
+)
+def test_bad_shot_commands_are_one_line(production: Path, cli, args) -> None:
+    cli("-p", production, "import", EXAMPLE)
+    cli("-p", production, "plan")
+    before = Production.open(production)
+    shots_before = before.shots()
+    before.close()
+    result = cli("-p", production, *args)
+    _one_line_error(result)
+    with Production.open(production) as after:
+        assert after.shots() == shots_before
+
+
+def test_export_script_round_trips(production: Path, cli, tmp_path: Path) -> None:
+    cli("-p", production, "import", EXAMPLE)
+    for name in ("out.fountain", "out.fdx"):
+        assert cli("-p", production, "export", "script", "-o", tmp_path / name).code == 0
+    original = parse_fountain(EXAMPLE.read_text())
+    exported = parse_fountain((tmp_path / "out.fountain").read_text())
+    assert [s.heading for s in exported.scenes] == [s.heading for s in original.scenes]
+    assert [s.number for s in exported.scenes] == [str(i) for i in range(1, 15)]
+    # The FDX goes back in as a revision of the same scenes: nothing added or removed.
+    result = cli("-p", production, "import", tmp_path / "out.fdx")
+    assert result.code == 0
+    assert "added 0" in result.out and "removed 0" in result.out
+
+
+def test_the_installed_command_exits_2_without_traceback(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("soundstage")
+    result = subprocess.run([exe, "-p", tmp_path, "import", "x.fountain"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_help_lists_every_command(cli) -> None:
+    result = cli("--help")
+    assert result.code == 0
+    for command in ("init", "import", "export", "breakdown", "plan", "shots", "shot", "make"):
+        assert command in result.out
