@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from soundstage.config import Plan
 from soundstage.plan.model import Angle, Move, Purpose, Shot, ShotSize, shot_code
@@ -84,15 +85,17 @@ def _beats(scene: Scene) -> list[_Beat]:
     return beats
 
 
+@lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    """A pattern for any word of a character's name of three letters or more ("WILL BLOOM"
+    is mentioned as "Will" or "Bloom"); compiled once per name for a whole feature."""
+    parts = [re.escape(p) for p in re.split(r"[^\w']+", name.lower()) if len(p) >= 3]
+    return re.compile(rf"\b(?:{'|'.join(parts)})\b", re.IGNORECASE) if parts else None
+
+
 def _mentioned(text: str, cast: tuple[str, ...]) -> tuple[str, ...]:
-    """Characters of the cast named in an action paragraph (any word of the name counts)."""
-    found = []
-    lowered = text.lower()
-    for name in cast:
-        parts = [p for p in re.split(r"[^\w']+", name.lower()) if len(p) >= 3]
-        if any(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts):
-            found.append(name)
-    return tuple(found)
+    """Characters of the cast named in an action paragraph."""
+    return tuple(name for name in cast if (p := _name_pattern(name)) is not None and p.search(text))
 
 
 def _direction(text: str) -> ShotSize | None:
