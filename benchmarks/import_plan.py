@@ -32,15 +32,14 @@ def _one_run(script: Path) -> dict[str, float]:
     """Child process: time import, breakdown and plan on a fresh production."""
     from soundstage.project import Production
 
-    with tempfile.TemporaryDirectory() as tmp:
-        with Production.init(Path(tmp) / "bench") as production:
-            t0 = time.perf_counter()
-            report = production.import_script(script)
-            t1 = time.perf_counter()
-            sheets = production.breakdown()
-            t2 = time.perf_counter()
-            plan = production.plan()
-            t3 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, Production.init(Path(tmp) / "bench") as production:
+        t0 = time.perf_counter()
+        report = production.import_script(script)
+        t1 = time.perf_counter()
+        sheets = production.breakdown()
+        t2 = time.perf_counter()
+        plan = production.plan()
+        t3 = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "import": t1 - t0,

@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+
+from soundstage.cli import main
+from soundstage.store.db import make_engine, sqlite_url
+
 from postgres import (
     URL_VARIABLE,
     PostgresUnavailable,
@@ -17,10 +22,6 @@ from postgres import (
     drop_database,
     start_server,
 )
-from sqlalchemy import Engine
-
-from soundstage.cli import main
-from soundstage.store.db import make_engine, sqlite_url
 
 REPO = Path(__file__).resolve().parents[1]
 # The real screenplays shared beside every checkout (never copied into the repository).

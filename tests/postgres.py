@@ -90,11 +90,28 @@ def start_server() -> Server:
     # Registered before the start, so that even an interrupted start is cleaned up.
     atexit.register(server.stop)
     data = str(folder / "data")
-    initdb_options = ["-U", "postgres", "--pwfile", str(folder / "password"), "--auth-host=scram-sha-256",
-                      "--auth-local=peer", "-E", "UTF8", "--locale=C", "--no-sync"]
+    initdb_options = [
+        "-U",
+        "postgres",
+        "--pwfile",
+        str(folder / "password"),
+        "--auth-host=scram-sha-256",
+        "--auth-local=peer",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+    ]
     _run("initdb", [*run_as, str(initdb), "-D", data, *initdb_options])
-    settings = " ".join(f"-c {s}" for s in (f"port={port}", "listen_addresses=127.0.0.1",
-                                             f"unix_socket_directories={folder}", *_THROWAWAY_SETTINGS))
+    settings = " ".join(
+        f"-c {s}"
+        for s in (
+            f"port={port}",
+            "listen_addresses=127.0.0.1",
+            f"unix_socket_directories={folder}",
+            *_THROWAWAY_SETTINGS,
+        )
+    )
     log = folder / "server.log"
     _run("pg_ctl start", [*run_as, str(pg_ctl), "start", "-D", data, "-l", str(log), "-w", "-s", "-o", settings], log)
     return server

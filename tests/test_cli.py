@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, SCREENPLAYS
 
 from soundstage.project import Production
 from soundstage.script.fountain import parse_fountain
+
+from conftest import EXAMPLE, SCREENPLAYS
 
 
 def _one_line_error(result) -> None:
@@ -101,7 +102,9 @@ def test_import_breakdown_plan_and_shots(production: Path, cli, tmp_path: Path) 
         (b"INT. ROOM - DAY\n\n/* a boneyard that never closes\n", "boneyard"),
     ],
 )
-def test_bad_screenplays_are_one_line_and_change_nothing(production: Path, cli, tmp_path: Path, content, expect) -> None:
+def test_bad_screenplays_are_one_line_and_change_nothing(
+    production: Path, cli, tmp_path: Path, content, expect
+) -> None:
     bad = tmp_path / "bad.fountain"
     bad.write_bytes(content)
     result = cli("-p", production, "import", bad)

@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
 
 from soundstage.errors import ProductionError, ScriptError, ShotError
 from soundstage.project import Production
+
+from conftest import EXAMPLE
 
 
 @pytest.fixture
@@ -49,7 +50,11 @@ def test_reimport_matches_scenes_and_keeps_their_shots(production: Production, t
     assert report.changed == ["3"]
     assert report.added == ["9A"]
     assert report.unchanged == 12
-    assert production.scene_numbers() == [*"1 2 3 4 6 7 8 9".split(), "9A", *"10 11 12 13 14".split()]
+    assert production.scene_numbers() == [
+        *["1", "2", "3", "4", "6", "7", "8", "9"],
+        "9A",
+        *["10", "11", "12", "13", "14"],
+    ]
     # Shots of unchanged scenes were not touched by the import.
     after = {s.code: s for s in production.shots()}
     assert {c: s for c, s in after.items() if c.startswith("004_")} == {

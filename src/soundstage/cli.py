@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -45,7 +45,7 @@ out = Console()
 err = Console(stderr=True)
 
 ProductionOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--production",
         "-p",
@@ -145,7 +145,7 @@ def export_script(
 @app.command()
 def breakdown(
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Folder for the sheets (default: PRODUCTION/sheets).")
+        Path | None, typer.Option("--output", "-o", help="Folder for the sheets (default: PRODUCTION/sheets).")
     ] = None,
 ) -> None:
     """Print the scene breakdown and write breakdown sheets (CSV and HTML)."""
@@ -178,7 +178,7 @@ def plan() -> None:
 
 
 @app.command()
-def shots(scene: Annotated[Optional[str], typer.Option(help="Only this scene number.")] = None) -> None:
+def shots(scene: Annotated[str | None, typer.Option(help="Only this scene number.")] = None) -> None:
     """List the shot list."""
     with _production() as production:
         listing = production.shots(scene)
@@ -206,13 +206,13 @@ def shot_show(code: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030
 @shot_app.command(name="edit")
 def shot_edit(
     code: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")],
-    size: Annotated[Optional[ShotSize], typer.Option(help="Shot size.")] = None,
-    angle: Annotated[Optional[Angle], typer.Option(help="Camera angle.")] = None,
-    lens: Annotated[Optional[float], typer.Option(help="Focal length in mm.")] = None,
-    move: Annotated[Optional[Move], typer.Option(help="Camera move.")] = None,
-    subjects: Annotated[Optional[str], typer.Option(help="Characters in frame, comma-separated.")] = None,
-    duration: Annotated[Optional[float], typer.Option(help="Duration in seconds (stored as whole frames).")] = None,
-    description: Annotated[Optional[str], typer.Option(help="What the shot shows.")] = None,
+    size: Annotated[ShotSize | None, typer.Option(help="Shot size.")] = None,
+    angle: Annotated[Angle | None, typer.Option(help="Camera angle.")] = None,
+    lens: Annotated[float | None, typer.Option(help="Focal length in mm.")] = None,
+    move: Annotated[Move | None, typer.Option(help="Camera move.")] = None,
+    subjects: Annotated[str | None, typer.Option(help="Characters in frame, comma-separated.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Duration in seconds (stored as whole frames).")] = None,
+    description: Annotated[str | None, typer.Option(help="What the shot shows.")] = None,
 ) -> None:
     """Change a shot by hand; the edit survives every re-plan."""
     edits: dict[str, object] = {}

@@ -99,7 +99,7 @@ def make(
     out: Path,
     production: Production,
     *,
-    on_stage: Callable[[Stage], Progress] = lambda stage: (lambda done, total: None),
+    on_stage: Callable[[Stage], Progress] = lambda stage: lambda done, total: None,
 ) -> MakeResult:
     """Run every stage on ``script`` into ``production``, writing sheets into ``out``.
 

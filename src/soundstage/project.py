@@ -161,7 +161,11 @@ class Production:
         numbers = number_scenes(wanted, {r.number for r in rows} - in_draft)
 
         draft = Draft(
-            source_name=name, source_sha256=sha, format=script.format, title=script.title, scene_count=len(script.scenes)
+            source_name=name,
+            source_sha256=sha,
+            format=script.format,
+            title=script.title,
+            scene_count=len(script.scenes),
         )
         session.add(draft)
         session.flush()

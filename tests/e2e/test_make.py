@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, SCREENPLAYS
 from lxml import etree
 
 from soundstage.project import Production
+
+from conftest import EXAMPLE, SCREENPLAYS
 
 SCRIPTS = sorted(SCREENPLAYS.glob("*.fountain")) + sorted(SCREENPLAYS.glob("*.fdx")) + [EXAMPLE]
 

@@ -40,7 +40,9 @@ def _two_hander() -> Scene:
 
 
 def test_new_location_opens_on_an_establishing_shot_covering_the_heading():
-    shots = cover_scene(_two_hander(), _breakdown("LIGHTHOUSE", ["MARA", "PIP"], props=["BRASS LANTERN"]), "7", None, PLAN, 24)
+    shots = cover_scene(
+        _two_hander(), _breakdown("LIGHTHOUSE", ["MARA", "PIP"], props=["BRASS LANTERN"]), "7", None, PLAN, 24
+    )
     first = shots[0]
     assert first.purpose is Purpose.ESTABLISHING
     assert first.size is ShotSize.WS  # interior: wide, not extreme wide

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import timeit
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from soundstage.script.fountain import parse_fountain
 from soundstage.script.model import Element, Kind, Scene, Script
 from soundstage.script.source import read_text
 
-SCREENPLAYS = Path(__file__).resolve().parents[2] / ".." / "shared" / "screenplays"
+from conftest import SCREENPLAYS
 
 
 @pytest.fixture(scope="module")

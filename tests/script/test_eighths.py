@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from soundstage.script.eighths import (
@@ -17,7 +15,8 @@ from soundstage.script.eighths import (
 from soundstage.script.fdx import parse_fdx
 from soundstage.script.model import Element, Kind, Scene, Script
 
-SCREENPLAYS = Path(__file__).resolve().parents[2] / ".." / "shared" / "screenplays"
+from conftest import SCREENPLAYS
+
 HEADING = "INT. KITCHEN - DAY"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree
 
@@ -13,7 +11,8 @@ from soundstage.script.fountain import parse_fountain
 from soundstage.script.model import PRINTED, Element, Kind, Scene, Script
 from soundstage.script.source import read_text
 
-SCREENPLAYS = Path(__file__).resolve().parents[2] / ".." / "shared" / "screenplays"
+from conftest import SCREENPLAYS
+
 SAMPLES = sorted(SCREENPLAYS.glob("sample-*.fdx"))
 
 
@@ -117,7 +116,7 @@ def test_scene_number_dual_dialogue_styles_and_extensions():
         "<Text> and a *star*_mark.</Text></Paragraph>"
         '<Paragraph Type="Shot"><Text>CLOSE ON the gun</Text></Paragraph>'
         '<Paragraph Type="Cast List"><Text>MARA, PIP</Text></Paragraph>'
-        '<Paragraph><DualDialogue>'
+        "<Paragraph><DualDialogue>"
         '<Paragraph Type="Character"><Text>Mara (V.O.) (cont\'d)</Text></Paragraph>'
         '<Paragraph Type="Dialogue"><Text>Now.</Text></Paragraph>'
         '<Paragraph Type="Character"><Text>PIP</Text></Paragraph>'

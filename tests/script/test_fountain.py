@@ -12,7 +12,8 @@ from soundstage.script.fountain import parse_fountain, write_fountain
 from soundstage.script.model import SPOKEN, Element, Kind, Scene, Script
 from soundstage.script.source import read_text
 
-SCREENPLAYS = Path(__file__).resolve().parents[2] / ".." / "shared" / "screenplays"
+from conftest import SCREENPLAYS
+
 FOUNTAIN_FILES = sorted(SCREENPLAYS.glob("*.fountain"))
 
 
@@ -88,7 +89,15 @@ def test_a_bare_fade_in_is_not_a_title_page() -> None:
 
 @pytest.mark.parametrize(
     "heading",
-    ["INT. ATTIC - DAY", "EXT. ROOF - NIGHT", "EST. CITY", "INT./EXT. CAR", "INT/EXT CAR", "I/E CAR", "int. attic - day"],
+    [
+        "INT. ATTIC - DAY",
+        "EXT. ROOF - NIGHT",
+        "EST. CITY",
+        "INT./EXT. CAR",
+        "INT/EXT CAR",
+        "I/E CAR",
+        "int. attic - day",
+    ],
 )
 def test_scene_heading_prefixes(heading: str) -> None:
     script = parse("Before.", "", heading, "", "After.")
@@ -179,7 +188,9 @@ def test_extensions_with_and_without_spaces() -> None:
 
 def test_character_rules() -> None:
     # A cue is uppercase with a letter, after a blank line, with a line after it.
-    script = parse("R2D2", "Beep.", "", "1984", "A year.", "", "Maya", "Not a cue.", "", "ALONE", "", "A door.", "NOT A CUE", "X.")
+    script = parse(
+        "R2D2", "Beep.", "", "1984", "A year.", "", "Maya", "Not a cue.", "", "ALONE", "", "A door.", "NOT A CUE", "X."
+    )
     assert [e.kind for e in script.preamble] == [
         Kind.CHARACTER,
         Kind.DIALOGUE,

@@ -58,6 +58,7 @@ FRAGMENTS = [
     "FADE IN:",
     "Caf\u00e9 \u00e0 R\u00e9n\u00e9",
     "!",
+    ".",
     "@",
     ">",
     "^",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from soundstage.script.breakdown import break_down
@@ -12,7 +10,7 @@ from soundstage.script.fountain import parse_fountain
 from soundstage.script.model import Kind, Script
 from soundstage.script.source import read_bytes, read_text
 
-SCREENPLAYS = Path(__file__).resolve().parents[2] / ".." / "shared" / "screenplays"
+from conftest import SCREENPLAYS
 
 
 def _pair(n: int) -> tuple[Script, Script]:

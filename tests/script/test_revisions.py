@@ -63,7 +63,9 @@ def test_a_different_scene_is_not_forced_onto_a_removed_one():
 
 
 def test_hash_changes_with_text_only():
-    assert body_sha256(KITCHEN) == body_sha256(_scene("INT. KITCHEN - DAY", "Mara fries an egg while the radio hums a waltz."))
+    assert body_sha256(KITCHEN) == body_sha256(
+        _scene("INT. KITCHEN - DAY", "Mara fries an egg while the radio hums a waltz.")
+    )
     assert body_sha256(KITCHEN) != body_sha256(ROOF)
 
 

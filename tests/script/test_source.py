@@ -120,7 +120,7 @@ def test_binary_file_of_control_characters(tmp_path: Path) -> None:
 
 def test_truncated_utf8_names_the_line(tmp_path: Path) -> None:
     data = SCRIPT.encode("utf-8")
-    cut = data.index("señor".encode("utf-8")) + len("se".encode("utf-8")) + 1  # inside the ñ
+    cut = data.index("señor".encode()) + len(b"se") + 1  # inside the ñ
     error = error_for(write(tmp_path, data[:cut]))
     assert "truncated" in str(error)
     assert error.line == 10
@@ -135,7 +135,7 @@ def test_odd_length_utf16_names_the_line(tmp_path: Path) -> None:
 
 
 def test_utf8_damaged_by_an_8bit_byte_names_the_line(tmp_path: Path) -> None:
-    data = SCRIPT.encode("utf-8").replace("crème".encode("utf-8"), b"cr\xe8me")
+    data = SCRIPT.encode("utf-8").replace("crème".encode(), b"cr\xe8me")
     error = error_for(write(tmp_path, data))
     assert "invalid UTF-8" in str(error)
     assert error.line == 6

@@ -31,8 +31,14 @@ def test_rows_round_trip(engine: Engine) -> None:
         draft = _draft("night_shift.fountain")
         session.add(draft)
         session.flush()
-        scene = SceneRow(number="12A", position=0, heading="INT. DINER - NIGHT", body_sha256="b" * 64,
-                         first_draft_id=draft.id, changed_draft_id=draft.id)
+        scene = SceneRow(
+            number="12A",
+            position=0,
+            heading="INT. DINER - NIGHT",
+            body_sha256="b" * 64,
+            first_draft_id=draft.id,
+            changed_draft_id=draft.id,
+        )
         scene.shots = [
             ShotRow(code="12A-2", position=1, planned={"size": "CU", "subjects": ["MARA"]}),
             ShotRow(code="12A-1", position=0, planned={"size": "WS", "lens_mm": 24}, edits={"lens_mm": 18}),
@@ -86,8 +92,10 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
     upgrade(make_engine(sqlite_url(tmp_path / "soundstage.db")))
     engine = make_engine(sqlite_url(tmp_path / "soundstage.db"))  # a fresh connection
     with engine.connect() as connection:
-        settings = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-                    for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")}
+        settings = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+        }
     engine.dispose()
     assert settings == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": 1}  # 1: NORMAL
     assert (tmp_path / "soundstage.db").read_bytes()[18:20] == b"\x02\x02"  # WAL, in the file header
@@ -134,7 +142,11 @@ def test_unsupported_url_raises_config_error(url: str) -> None:
 
 
 def test_postgresql_urls_use_psycopg_3() -> None:
-    for url in ("postgresql://u:p@127.0.0.1/db", "postgres://u:p@127.0.0.1/db", "postgresql+psycopg://u:p@127.0.0.1/db"):
+    for url in (
+        "postgresql://u:p@127.0.0.1/db",
+        "postgres://u:p@127.0.0.1/db",
+        "postgresql+psycopg://u:p@127.0.0.1/db",
+    ):
         assert make_engine(url).dialect.driver == "psycopg"
     with pytest.raises(ConfigError, match="psycopg2"):
         make_engine("postgresql+psycopg2://u:p@127.0.0.1/db")

@@ -103,8 +103,10 @@ def test_verify_detects_a_corrupted_object(tmp_path: Path) -> None:
 
 
 # Stores what arrives on a named pipe; the test feeds part of it, then kills the writer.
-_WRITER = "import sys; from pathlib import Path; from soundstage.store.media import MediaStore; " \
-          "MediaStore(Path(sys.argv[1])).put_file(Path(sys.argv[2]))"
+_WRITER = (
+    "import sys; from pathlib import Path; from soundstage.store.media import MediaStore; "
+    "MediaStore(Path(sys.argv[1])).put_file(Path(sys.argv[2]))"
+)
 
 
 def test_a_killed_writer_leaves_no_object_and_its_leftover_is_swept(tmp_path: Path) -> None:

@@ -53,6 +53,11 @@ _DIRECTIONS = (
 )
 
 
+def _off_screen(cue: Element) -> bool:
+    """A cue whose speaker is heard, not seen (V.O., O.S. and the like)."""
+    return any(ext.upper().replace(" ", "") in _OFF_SCREEN for ext in cue.extensions)
+
+
 @dataclass(slots=True)
 class _Beat:
     """A stretch of the scene that one shot may cover: an action paragraph or a speech."""
@@ -69,7 +74,7 @@ def _beats(scene: Scene) -> list[_Beat]:
         if element.kind in (Kind.ACTION, Kind.CENTERED):
             beats.append(_Beat([element]))
         elif element.kind is Kind.CHARACTER:
-            off = any(ext.upper().replace(" ", "") in _OFF_SCREEN for ext in element.extensions)
+            off = _off_screen(element)
             previous = beats[-1] if beats else None
             # The second cue of a dual pair joins the first speech: both are said at once.
             if element.dual and previous and previous.speaker and previous.elements[0].dual and not previous.dual_with:
@@ -259,9 +264,8 @@ def cover_scene(
 def _on_screen_speakers(scene: Scene) -> tuple[str, ...]:
     names: list[str] = []
     for e in scene.elements:
-        if e.kind is Kind.CHARACTER and e.character.upper() not in names:
-            if not any(ext.upper().replace(" ", "") in _OFF_SCREEN for ext in e.extensions):
-                names.append(e.character.upper())
+        if e.kind is Kind.CHARACTER and not _off_screen(e) and e.character.upper() not in names:
+            names.append(e.character.upper())
     return tuple(names)
 
 

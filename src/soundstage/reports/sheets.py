@@ -11,7 +11,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -146,4 +146,4 @@ def _timecode(frames: int, fps: int) -> str:
 
 
 def _stamp() -> dict[str, str]:
-    return {"version": __version__, "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {"version": __version__, "written_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}

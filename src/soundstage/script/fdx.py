@@ -105,9 +105,7 @@ def _all_caps_types(root: etree._Element) -> frozenset[str]:
     settings = root.findall("ElementSettings")
     if not settings:
         return _DEFAULT_ALL_CAPS
-    return frozenset(
-        s.get("Type", "") for s in settings if "AllCaps" in _styles(s.find("FontSpec"))
-    )
+    return frozenset(s.get("Type", "") for s in settings if "AllCaps" in _styles(s.find("FontSpec")))
 
 
 def _styles(element: etree._Element | None) -> set[str]:

@@ -399,7 +399,10 @@ def _write_heading(scene: Scene, *, opening: bool) -> str:
     heading = scene.heading.strip()
     natural = _is_heading(heading) and not (opening and _looks_like_title_key(heading))
     number = f" #{scene.number}#" if scene.number else ""
-    return ("" if natural and not scene.forced else ".") + heading + number
+    if natural and not scene.forced:
+        return heading + number
+    # ".." would read as an ellipsis, so a heading that starts with "." is set off by a space.
+    return (". " if heading.startswith(".") else ".") + heading + number
 
 
 def _write_elements(elements: list[Element], *, opening: bool) -> list[str]:
@@ -529,8 +532,10 @@ def _write_action(element: Element, *, opening: bool) -> str:
     for index, line in enumerate(lines):
         stripped = line.strip()
         # Inside a paragraph only "!", centered text and page breaks mean something.
-        force = force_first if index == 0 else (
-            stripped[:1] == "!" or bool(_CENTERED.fullmatch(stripped) or _PAGE_BREAK.fullmatch(stripped))
+        force = (
+            force_first
+            if index == 0
+            else (stripped[:1] == "!" or bool(_CENTERED.fullmatch(stripped) or _PAGE_BREAK.fullmatch(stripped)))
         )
         written.append(("!" if force else "") + (line or _CONNECTOR))
     return "\n".join(written)

@@ -9,9 +9,10 @@ followed by its PARENTHETICAL, DIALOGUE and LYRICS elements, each carrying the s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Iterator, Literal
+from typing import Literal
 
 
 class Kind(StrEnum):

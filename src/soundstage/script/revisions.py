@@ -116,7 +116,7 @@ def number_scenes(numbers: list[str | None], taken: set[str]) -> list[str]:
 def _after(base: str, taken: set[str | None]) -> str:
     """The first free number after ``base`` in letter order: 12 -> 12A, 12A -> 12B, 12Z -> 12ZA."""
     stem = base.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") or "0"
-    letters = base[len(stem):]
+    letters = base[len(stem) :]
     prefix, start = (letters[:-1], ord(letters[-1]) + 1) if letters else ("", ord("A"))
     while True:
         for code in range(start, ord("Z") + 1):

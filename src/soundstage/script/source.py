@@ -171,9 +171,7 @@ def _bomless_utf16(data: bytes) -> str | None:
 def _decode_utf16(data: bytes, codec: str, path: str | Path) -> str:
     if len(data) % 2:
         line = _text_line(data[:-1].decode(codec, errors="replace"))
-        raise ScriptError(
-            "UTF-16 file has an odd number of bytes (truncated?)", path=path, line=line
-        )
+        raise ScriptError("UTF-16 file has an odd number of bytes (truncated?)", path=path, line=line)
     try:
         return data.decode(codec)
     except UnicodeDecodeError as error:

@@ -72,9 +72,7 @@ def make_engine(url: str) -> Engine:
             # Pre-ping: a long-running web app outlives server restarts and idle timeouts.
             return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
         except ImportError:
-            raise ConfigError(
-                "PostgreSQL needs the psycopg driver: pip install 'soundstage[postgres]'"
-            ) from None
+            raise ConfigError("PostgreSQL needs the psycopg driver: pip install 'soundstage[postgres]'") from None
     raise ConfigError(f"database URL {parsed}: only sqlite:// and postgresql:// are supported")
 
 
