@@ -91,3 +91,45 @@ class ShotRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     scene: Mapped[SceneRow] = relationship(back_populates="shots")
+
+
+class CharacterRow(Base):
+    """A character of the production, with the id and colour its stand-in keeps in every shot."""
+
+    __tablename__ = "characters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    # 1..255: the value of the character in id masks (0 is "no character").
+    mask_id: Mapped[int] = mapped_column(Integer, unique=True)
+    colour: Mapped[list[Any]] = mapped_column(JSON)  # [r, g, b] in 0..1
+
+
+class LayoutRow(Base):
+    """The USD layout of a shot as Soundstage last wrote it; a file whose hash differs was edited by hand."""
+
+    __tablename__ = "layouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), unique=True)
+    path: Mapped[str] = mapped_column(String(512))  # relative to the production folder
+    written_sha256: Mapped[str] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RenderRow(Base):
+    """The newest previs render of a shot: its passes in the media store and the framing issues found."""
+
+    __tablename__ = "renders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), unique=True)
+    layout_sha256: Mapped[str] = mapped_column(String(64))  # the USD file as rendered
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    storyboard_sha256: Mapped[str] = mapped_column(String(64))
+    depth_sha256: Mapped[str] = mapped_column(String(64))
+    lineart_sha256: Mapped[str] = mapped_column(String(64))
+    ids_sha256: Mapped[str] = mapped_column(String(64))
+    issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rendered_at: Mapped[datetime] = mapped_column(default=utcnow)
