@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def test_missing_file_and_unknown_format(production: Path, cli, tmp_path: Path) 
 
 def test_oversize_script_is_refused(production: Path, cli) -> None:
     toml = production / "soundstage.toml"
-    toml.write_text(toml.read_text().replace("fps = 24\n", "fps = 24\nmax_script_bytes = 1000\n"))
+    toml.write_text(re.sub(r"(?m)^max_script_bytes = \d+$", "max_script_bytes = 1000", toml.read_text()))
     result = cli("-p", production, "import", EXAMPLE)
     _one_line_error(result)
     assert "over the limit of 1,000 bytes" in result.err
@@ -196,6 +197,11 @@ def test_the_installed_command_exits_2_without_traceback(tmp_path: Path) -> None
     result = subprocess.run([exe, "-p", tmp_path, "import", "x.fountain"], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_bare_command_prints_help(cli) -> None:
+    result = cli()
+    assert result.code == 0 and "Usage" in result.out and "make" in result.out
 
 
 def test_help_lists_every_command(cli) -> None:

@@ -99,3 +99,31 @@ def test_replan_follows_changed_rules(production: Production) -> None:
 def test_no_script_yet_is_a_clear_error(tmp_path: Path) -> None:
     with Production.init(tmp_path / "empty") as empty, pytest.raises(ProductionError, match="no screenplay yet"):
         empty.plan()
+
+
+def test_edits_follow_the_line_they_cover_when_a_revision_shifts_shots(production: Production, tmp_path: Path) -> None:
+    before = production.shots("3")
+    target = next(s for s in before if s.description.startswith("OSWIN: My knee"))
+    production.edit_shot(target.code, {"size": "CU", "lens_mm": 100})
+    revised = tmp_path / "revised.fountain"
+    # A new action line early in scene 3 shifts every later shot's code by one.
+    revised.write_text(
+        EXAMPLE.read_text().replace("Too. Fast.", "Too. Fast.\n\nThe kettle on the stove begins to sing.", 1)
+    )
+    production.import_script(revised)
+    report = production.plan()
+    moved = next(s for s in production.shots("3") if s.description.startswith("OSWIN: My knee"))
+    assert moved.code != target.code
+    assert (moved.size.value, moved.lens_mm) == ("CU", 100)
+    assert f"{target.code} -> {moved.code}" in report.kept_edits
+    # The shot that now holds the old code is the plan's own, unedited.
+    assert production.shot(target.code).size is not moved.size or production.shot(target.code).lens_mm != 100
+
+
+def test_a_draft_without_scenes_is_refused(production: Production, tmp_path: Path) -> None:
+    empty = tmp_path / "notes.fountain"
+    empty.write_text("Just some notes about the show.\n\nNo headings at all.\n")
+    numbers = production.scene_numbers()
+    with pytest.raises(ScriptError, match="no scene headings"):
+        production.import_script(empty)
+    assert production.scene_numbers() == numbers

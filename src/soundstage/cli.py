@@ -6,6 +6,8 @@ that the web app would need too (that lives in ``project``).
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,7 @@ from rich.table import Table
 
 from soundstage import __version__
 from soundstage.errors import ConfigError, SoundstageError
-from soundstage.make import STAGES, Stage, open_or_init
+from soundstage.make import STAGES, MakeResult, Stage, open_or_init
 from soundstage.make import make as run_make
 from soundstage.plan.model import Angle, Move, ShotSize
 from soundstage.project import Production
@@ -104,13 +106,17 @@ def _progress() -> Iterator[Progress]:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to make (it may exist, empty or not).")],
     database_url: Annotated[
-        str, typer.Option("--database-url", help="PostgreSQL URL for a team database (default: SQLite in the folder).")
+        str,
+        typer.Option(
+            "--database-url",
+            help="Database URL, e.g. postgresql://user@host/db for a team (default: SQLite in the folder).",
+        ),
     ] = "",
     title: Annotated[str, typer.Option(help="The production's title.")] = "",
 ) -> None:
     """Make a production folder: soundstage.toml, the database and the media store."""
     with Production.init(directory, database_url=database_url, title=title) as production:
-        where = production.settings.database_url and "PostgreSQL" or "SQLite"
+        where = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[production.engine.dialect.name]
         out.print(f"Made production {directory} ({where}). Next: soundstage -p {directory} import SCRIPT")
 
 
@@ -159,7 +165,7 @@ def breakdown(
                 ", ".join(b.speaking), ", ".join(b.props), ", ".join(b.sounds),
             )  # fmt: skip
         out.print(table)
-        paths = write_breakdown(sheets, production.script().title, output or production.root / "sheets")
+        paths = write_breakdown(sheets, production.title(), output or production.root / "sheets")
     out.print("Wrote " + ", ".join(str(p) for p in paths))
 
 
@@ -175,6 +181,55 @@ def plan() -> None:
         out.print(f"  artist edits kept on: {', '.join(report.kept_edits)}")
     if report.orphaned:
         out.print(f"  edited shots no longer in the plan (kept aside): {', '.join(report.orphaned)}")
+    if report.edited_layouts:
+        out.print(f"  layouts edited by hand (layout keeps them): {', '.join(report.edited_layouts)}")
+
+
+@app.command()
+def layout(
+    force: Annotated[bool, typer.Option("--force", help="Also overwrite layouts edited by hand.")] = False,
+    scene: Annotated[str | None, typer.Option(help="Only this scene number.")] = None,
+) -> None:
+    """Write a USD layout (set, stand-ins on their marks, camera) for every shot into PRODUCTION/layouts."""
+    with _production() as production, _progress() as progress:
+        task = progress.add_task("layout", total=None)
+        report = production.layout(
+            force=force, scene=scene, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    out.print(f"{len(report.written)} layouts written, {report.unchanged} unchanged")
+    if report.kept_edited:
+        out.print(f"  edited by hand, kept (--force overwrites): {', '.join(report.kept_edited)}")
+
+
+@app.command()
+def previs(
+    size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "1280x720",
+    burn_in: Annotated[bool, typer.Option("--burn-in/--no-burn-in", help="Shot code and lens on the frame.")] = True,
+    force: Annotated[bool, typer.Option("--force", help="Render again even if the layout has not changed.")] = False,
+    scene: Annotated[str | None, typer.Option(help="Only this scene number.")] = None,
+) -> None:
+    """Render every laid-out shot headlessly: storyboard, depth, line art, character ids, contact sheets."""
+    dimensions = _size(size)
+    with _production() as production, _progress() as progress:
+        task = progress.add_task("previs", total=None)
+        report = production.previs(
+            size=dimensions, burn_in=burn_in, force=force, scene=scene,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )  # fmt: skip
+    out.print(f"{len(report.rendered)} shots rendered, {report.up_to_date} up to date")
+    for line in report.failed:
+        err.print(f"  failed: {line}", markup=False, highlight=False)
+    for line in report.framing:
+        out.print(f"  framing: {line}", markup=False, highlight=False)
+    for number, path in report.contact_sheets.items():
+        out.print(f"  contact sheet, scene {number}: {path}")
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text.strip().lower())
+    if not match or not all(16 <= int(n) <= 8192 for n in match.groups()):
+        raise ConfigError(f"--size {text!r}: expected WIDTHxHEIGHT between 16 and 8192, e.g. 1280x720")
+    return int(match.group(1)), int(match.group(2))
 
 
 @app.command()
@@ -246,12 +301,30 @@ def shot_edit(
 def make(
     script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for sheets and reports.")],
+    size: Annotated[str, typer.Option(help="Previs frame size WIDTHxHEIGHT.")] = "1280x720",
 ) -> None:
     """Run every stage from import to the newest on SCRIPT, writing sheets and reports into OUTPUT.
 
     The production is --production if given, else OUTPUT/production (made if missing).
     """
+    dimensions = _size(size)
     production_dir = _State.production_dir or output / "production"
+    fresh = not production_dir.exists()
+    try:
+        result = _make(script, output, production_dir, dimensions)
+    except SoundstageError:
+        if fresh:  # a production made by this failed run is removed, not left half made
+            shutil.rmtree(production_dir, ignore_errors=True)
+        raise
+    for stage in result.stages:
+        out.print(f"{stage.name:>10}  {stage.summary}  [dim]({stage.seconds:.2f} s)[/dim]")
+    out.print(f"Production: {production_dir}")
+    out.print(f"Results in {output}:")
+    for path in result.outputs:
+        out.print(f"  {path}")
+
+
+def _make(script: Path, output: Path, production_dir: Path, size: tuple[int, int]) -> MakeResult:
     with open_or_init(production_dir) as production, _progress() as progress:
         tasks = {stage.name: progress.add_task(stage.name, total=None) for stage in STAGES}
 
@@ -259,13 +332,7 @@ def make(
             task = tasks[stage.name]
             return lambda done, total: progress.update(task, completed=done, total=total)
 
-        result = run_make(script, output, production, on_stage=on_stage)
-    for stage in result.stages:
-        out.print(f"{stage.name:>10}  {stage.summary}  [dim]({stage.seconds:.2f} s)[/dim]")
-    out.print(f"Production: {production_dir}")
-    out.print(f"Results in {output}:")
-    for path in result.outputs:
-        out.print(f"  {path}")
+        return run_make(script, output, production, size=size, on_stage=on_stage)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,8 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         return 2
     except typer.TyperException as error:
-        # Usage mistakes (unknown option, bad value): one line, not Click's usage box.
         ctx = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            out.print(ctx.get_help(), markup=False, highlight=False)  # a bare command asks for help
+            return 0
+        # Usage mistakes (unknown option, bad value): one line, not Click's usage box.
         command = ctx.command_path if ctx is not None else "soundstage"
         message = " ".join(error.format_message().split())
         err.print(f"error: {command}: {message}", markup=False, highlight=False, soft_wrap=True)

@@ -1,16 +1,17 @@
 """Production settings: ``soundstage.toml`` beside the database, overridable from the environment.
 
 Environment variables use the prefix ``SOUNDSTAGE_`` and ``__`` between levels, e.g.
-``SOUNDSTAGE_DATABASE_URL`` or ``SOUNDSTAGE_PLAN__WORDS_PER_SECOND=2.2``.
+``SOUNDSTAGE_DATABASE_URL`` or ``SOUNDSTAGE_PLAN__TIMING__WORDS_PER_SECOND=2.2``.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from soundstage.errors import ConfigError
@@ -72,6 +73,15 @@ class Plan(_Section):
     coverage: Coverage = Coverage()
     lenses: dict[ShotSize, float] = Field(default_factory=_default_lenses)
 
+    @field_validator("lenses", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: object) -> object:
+        """A partial [plan.lenses] table changes only the sizes it names; keys may be in any
+        case (environment variables arrive in lower case)."""
+        if not isinstance(value, dict):
+            return value
+        return {**_default_lenses(), **{str(k).upper(): v for k, v in value.items()}}
+
 
 class Settings(BaseSettings):
     """All settings of one production."""
@@ -113,7 +123,9 @@ def load_settings(root: Path) -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {key}: {first['msg']}") from None
+        variable = "SOUNDSTAGE_" + "__".join(str(p) for p in first["loc"]).upper()
+        where = f"environment {variable}" if variable in os.environ else str(path)
+        raise ConfigError(f"{where}: {key}: {first['msg']}") from None
 
 
 def default_toml(title: str = "", database_url: str = "") -> str:
@@ -128,6 +140,8 @@ title = {_toml_str(title)}
 fps = {defaults.fps}
 # Empty: SQLite in soundstage.db beside this file. Teams: postgresql://user@host/db
 database_url = {_toml_str(database_url)}
+# Screenplays larger than this many bytes are refused.
+max_script_bytes = {defaults.max_script_bytes}
 
 [plan.timing]
 # Dialogue speaking rate; 2.5 words a second is about 150 words a minute.

@@ -43,3 +43,7 @@ class ShotError(SoundstageError):
 
 class StoreError(SoundstageError):
     """The database or the media store cannot be reached or is inconsistent."""
+
+
+class RenderError(SoundstageError):
+    """Headless GL is missing, or a shot's USD stage cannot be rendered (names file and prim)."""

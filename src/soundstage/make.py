@@ -14,7 +14,7 @@ from pathlib import Path
 
 from soundstage.config import SETTINGS_FILE
 from soundstage.project import Production, Progress
-from soundstage.reports.sheets import write_breakdown, write_shotlist
+from soundstage.reports.sheets import write_atomic, write_breakdown, write_shotlist
 
 
 @dataclass(slots=True)
@@ -24,7 +24,9 @@ class Run:
     production: Production
     script: Path
     out: Path
+    size: tuple[int, int] = (1280, 720)  # previs frame size
     outputs: list[Path] = field(default_factory=list)
+    contact_sheets: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,7 @@ def _import(run: Run, progress: Progress) -> str:
 
 def _breakdown(run: Run, progress: Progress) -> str:
     sheets = run.production.breakdown()
-    run.outputs += write_breakdown(sheets, run.production.script().title, run.out)
+    run.outputs += write_breakdown(sheets, run.production.title(), run.out)
     progress(1, 1)
     cast = {name for s in sheets for name in s.breakdown.speaking}
     return f"{len(sheets)} scenes, {len(cast)} speaking characters"
@@ -72,18 +74,47 @@ def _breakdown(run: Run, progress: Progress) -> str:
 def _plan(run: Run, progress: Progress) -> str:
     production = run.production
     report = production.plan(progress)
-    run.outputs += write_shotlist(
-        production.shots(), production.breakdown(), production.script().title, production.settings.fps, run.out
-    )
     minutes = report.frames / production.settings.fps / 60
     kept = f", {len(report.kept_edits)} artist edits kept" if report.kept_edits else ""
     return f"{report.shots} shots, {minutes:.1f} min planned{kept}"
 
 
+def _layout(run: Run, progress: Progress) -> str:
+    report = run.production.layout(progress=progress)
+    kept = f", {len(report.kept_edited)} edited by hand kept" if report.kept_edited else ""
+    return f"{len(report.written)} USD layouts written, {report.unchanged} unchanged{kept}"
+
+
+def _previs(run: Run, progress: Progress) -> str:
+    report = run.production.previs(size=run.size, progress=progress)
+    for number, sheet in report.contact_sheets.items():
+        target = run.out / "contact_sheets" / f"{number}.png"
+        write_atomic(target, sheet.read_bytes())
+        run.outputs.append(target)
+    failed = f", {len(report.failed)} failed" if report.failed else ""
+    framing = f", {len(report.framing)} framing notes" if report.framing else ""
+    return f"{len(report.rendered)} shots rendered, {report.up_to_date} up to date{failed}{framing}"
+
+
+def _shotlist(run: Run, progress: Progress) -> str:
+    production = run.production
+    shots = production.shots()
+    run.outputs += write_shotlist(
+        shots, production.breakdown(), production.title(), production.settings.fps, run.out,
+        storyboards={s.code: path for s in shots if (path := production.storyboard(s.code))},
+    )  # fmt: skip
+    progress(1, 1)
+    return f"{len(shots)} shots in shotlist.html"
+
+
+# In order; a new capability adds its stage before "shotlist", which presents everything.
 STAGES: list[Stage] = [
     Stage("import", _import),
     Stage("breakdown", _breakdown),
     Stage("plan", _plan),
+    Stage("layout", _layout),
+    Stage("previs", _previs),
+    Stage("shotlist", _shotlist),
 ]
 
 
@@ -99,13 +130,14 @@ def make(
     out: Path,
     production: Production,
     *,
+    size: tuple[int, int] = (1280, 720),
     on_stage: Callable[[Stage], Progress] = lambda stage: lambda done, total: None,
 ) -> MakeResult:
     """Run every stage on ``script`` into ``production``, writing sheets into ``out``.
 
     ``on_stage`` is called as each stage starts and returns that stage's progress callback.
     """
-    run = Run(production=production, script=script, out=out)
+    run = Run(production=production, script=script, out=out, size=size)
     results = []
     for stage in STAGES:
         started = time.perf_counter()

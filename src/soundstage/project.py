@@ -7,27 +7,35 @@ command, so a failed command leaves the production as it was.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from soundstage.config import SETTINGS_FILE, Settings, default_toml, load_settings
-from soundstage.errors import ProductionError, ShotError
+from soundstage.errors import ProductionError, ScriptError, ShotError, SoundstageError
+from soundstage.layout.framing import block_scene, character_colour
+from soundstage.layout.usd import build_layout, export_layout, save_layout
 from soundstage.plan.coverage import cover_scene
-from soundstage.plan.model import Shot
+from soundstage.plan.model import Shot, scene_code
+from soundstage.render.checks import check_framing
+from soundstage.render.previs import PASSES, PrevisRenderer, contact_sheet, load_scene, read_png, to_png
 from soundstage.script.breakdown import SceneBreakdown, break_down
 from soundstage.script.formats import Format, parse_script, read_script, write_script
 from soundstage.script.model import Script
 from soundstage.script.revisions import KnownScene, body_sha256, match_scenes, number_scenes
 from soundstage.store.db import make_engine, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
-from soundstage.store.tables import Draft, SceneRow, ShotRow, utcnow
+from soundstage.store.tables import CharacterRow, Draft, LayoutRow, RenderRow, SceneRow, ShotRow, utcnow
 
 DATABASE_FILE = "soundstage.db"
 MEDIA_DIR = "media"
@@ -62,6 +70,27 @@ class PlanReport:
     frames: int
     kept_edits: list[str] = field(default_factory=list)  # shots whose artist edits were re-applied
     orphaned: list[str] = field(default_factory=list)  # edited shots the new plan no longer proposes
+    edited_layouts: list[str] = field(default_factory=list)  # layouts edited by hand; layout keeps them
+
+
+@dataclass(slots=True)
+class LayoutReport:
+    """What ``layout`` wrote."""
+
+    written: list[str] = field(default_factory=list)  # shot codes whose .usda was (re)written
+    unchanged: int = 0  # layouts already as the plan asks
+    kept_edited: list[str] = field(default_factory=list)  # edited by hand, left alone (no --force)
+
+
+@dataclass(slots=True)
+class PrevisReport:
+    """What ``previs`` rendered and found."""
+
+    rendered: list[str] = field(default_factory=list)
+    up_to_date: int = 0
+    failed: list[str] = field(default_factory=list)  # one line each: why a shot did not render
+    framing: list[str] = field(default_factory=list)  # one line each: "CODE: reason"
+    contact_sheets: dict[str, Path] = field(default_factory=dict)  # scene number -> PNG in the media store
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +120,18 @@ class Production:
             raise ProductionError(f"{root}: already a production ({SETTINGS_FILE} exists)")
         if root.exists() and not root.is_dir():
             raise ProductionError(f"{root}: exists and is not a folder")
-        created = not root.exists()
+        made = [p for p in (root, root / MEDIA_DIR, root / LAYOUTS_DIR) if not p.exists()]
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            (root / MEDIA_DIR).mkdir(exist_ok=True)
-            (root / LAYOUTS_DIR).mkdir(exist_ok=True)
+            for folder in made:
+                folder.mkdir(parents=True)
             (root / SETTINGS_FILE).write_text(default_toml(title, database_url), encoding="utf-8")
             return cls.open(root)
         except BaseException:
-            if created:
-                shutil.rmtree(root, ignore_errors=True)
-            else:
-                (root / SETTINGS_FILE).unlink(missing_ok=True)
-                (root / DATABASE_FILE).unlink(missing_ok=True)
+            # Leave the folder as it was: remove exactly what this call made.
+            for name in (SETTINGS_FILE, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
+                (root / name).unlink(missing_ok=True)
+            for folder in reversed(made):
+                shutil.rmtree(folder, ignore_errors=True)
             raise
 
     @classmethod
@@ -132,6 +160,9 @@ class Production:
     def import_script(self, path: Path) -> ImportReport:
         """Read a screenplay (a first draft or a revision) into the production."""
         script, data = read_script(path, self.settings.max_script_bytes)
+        if not script.scenes:
+            # Importing it would mark every scene removed; a draft without headings is a mistake.
+            raise ScriptError("no scene headings found (INT. / EXT. / a forced '.' heading)", path=path)
         previous = self._latest_script()
         sha = self.media.put_bytes(data, path.suffix.lower())
         with session_scope(self.engine) as session:
@@ -217,8 +248,13 @@ class Production:
                 if draft is None:
                     return None
                 name, sha = draft.source_name, draft.source_sha256
-            self._script = parse_script(self.media.path(sha, Path(name).suffix.lower()).read_bytes(), name)
+            with self.media.open(sha, Path(name).suffix.lower()) as source:
+                self._script = parse_script(source.read(), name)
         return self._script
+
+    def title(self) -> str:
+        """The production's title: ``title`` in soundstage.toml, else the script's title page."""
+        return self.settings.title or self.script().title
 
     def scene_numbers(self) -> list[str]:
         """Production scene numbers of the current draft, in script order."""
@@ -242,8 +278,10 @@ class Production:
     def plan(self, progress: Progress = _no_progress) -> PlanReport:
         """Propose shots for every scene by the coverage rules; artists' edits are kept.
 
-        A shot keeps its row (and so everything attached to it) when the new plan proposes
-        the same code; an edited shot the plan no longer proposes is kept aside, not deleted.
+        An artist's edits follow what the shot covers, not its code: when a revision shifts a
+        scene's shots, the edits move to the new shot with the same purpose and description
+        (the line or action it covers). A shot keeps its row when the new plan proposes its
+        code; an edited shot whose content the plan no longer proposes is kept aside, not deleted.
         """
         script = self.script()
         sheets = self.breakdown()
@@ -253,10 +291,10 @@ class Production:
             scene_ids = dict(
                 session.execute(select(SceneRow.number, SceneRow.id).where(SceneRow.position.is_not(None))).all()
             )
-            existing: dict[str, tuple[int, int, dict[str, object]]] = {
-                code: (shot_id, scene_id, edits)
-                for shot_id, code, scene_id, edits in session.execute(
-                    select(ShotRow.id, ShotRow.code, ShotRow.scene_id, ShotRow.edits).where(
+            existing = {
+                row.code: row
+                for row in session.execute(
+                    select(ShotRow.id, ShotRow.code, ShotRow.scene_id, ShotRow.edits, ShotRow.planned).where(
                         ShotRow.scene_id.in_(scene_ids.values())
                     )
                 ).all()
@@ -265,40 +303,48 @@ class Production:
             # unit of work takes ten times as long on a feature's 1,500 shots.
             inserts: list[dict[str, object]] = []
             updates: list[dict[str, object]] = []
-            proposed: set[str] = set()
+            placed: set[str] = set()  # codes of edited rows whose edits found a shot
             previous_location: str | None = None
             for i, (scene, sheet) in enumerate(zip(script.scenes, sheets)):
                 shots = cover_scene(scene, sheet.breakdown, sheet.number, previous_location, plan, fps)
                 previous_location = sheet.breakdown.location
+                edits_for = _follow_edits(
+                    shots, [r for r in existing.values() if r.scene_id == scene_ids[sheet.number]]
+                )
                 for position, shot in enumerate(shots):
-                    proposed.add(shot.code)
                     planned = shot.model_dump(mode="json")
+                    source, edits = edits_for.get(shot.code, (None, {}))
+                    if source is not None:
+                        placed.add(source)
+                        report.kept_edits.append(shot.code if source == shot.code else f"{source} -> {shot.code}")
+                        shot = shot.edited(edits)
                     if shot.code in existing:
-                        shot_id, _scene_id, edits = existing[shot.code]
-                        updates.append({"id": shot_id, "position": position, "planned": planned, "in_plan": True})
-                        if edits:
-                            shot = shot.edited(edits)
-                            report.kept_edits.append(shot.code)
+                        updates.append(
+                            {"id": existing[shot.code].id, "position": position, "planned": planned,
+                             "edits": edits, "in_plan": True}
+                        )  # fmt: skip
                     else:
                         inserts.append(
                             {"scene_id": scene_ids[sheet.number], "code": shot.code, "position": position,
-                             "planned": planned, "edits": {}, "in_plan": True, "note": ""}
+                             "planned": planned, "edits": edits, "in_plan": True, "note": ""}
                         )  # fmt: skip
                     report.shots += 1
                     report.frames += shot.frames
                 progress(i + 1, len(sheets))
-            stale = [(code, row) for code, row in existing.items() if code not in proposed]
-            report.orphaned = [code for code, (_id, _scene, edits) in stale if edits]
-            set_aside = [{"id": shot_id, "in_plan": False} for _code, (shot_id, _scene, edits) in stale if edits]
-            dropped = [shot_id for _code, (shot_id, _scene, edits) in stale if not edits]
+            proposed = {u["id"] for u in updates}
+            stale = [r for r in existing.values() if r.id not in proposed]
+            kept_aside = [r for r in stale if r.edits and r.code not in placed]
+            report.orphaned = [r.code for r in kept_aside]
+            dropped = [r.id for r in stale if r not in kept_aside]
             if dropped:
                 session.execute(delete(ShotRow).where(ShotRow.id.in_(dropped)))
-            if set_aside:
-                session.execute(update(ShotRow), set_aside)
+            if kept_aside:
+                session.execute(update(ShotRow), [{"id": r.id, "in_plan": False} for r in kept_aside])
             if updates:
                 session.execute(update(ShotRow), updates)
             if inserts:
                 session.execute(insert(ShotRow), inserts)
+        report.edited_layouts = self.edited_layouts()
         return report
 
     def shots(self, scene: str | None = None) -> list[Shot]:
@@ -336,6 +382,195 @@ class Production:
             raise ShotError(f"{self.root}: no shot {code!r} (soundstage shots lists them)")
         return row
 
+    # -- blocking and previs -----------------------------------------------------------------
+
+    def characters(self, names: set[str]) -> dict[str, tuple[int, tuple[float, float, float]]]:
+        """Mask id and colour of each named character, giving new characters theirs; both stay
+        the same for a character across the whole production."""
+        with session_scope(self.engine) as session:
+            rows = {r.name: r for r in session.scalars(select(CharacterRow))}
+            used = {r.mask_id for r in rows.values()}
+            for name in sorted(names - set(rows)):
+                free = next((i for i in range(1, 256) if i not in used), None)
+                if free is None:
+                    raise ProductionError(f"{self.root}: more than 255 characters; id masks hold 255 at most")
+                used.add(free)
+                rows[name] = CharacterRow(name=name, mask_id=free, colour=list(character_colour(name, free)))
+                session.add(rows[name])
+            return {n: (r.mask_id, tuple(r.colour)) for n, r in rows.items() if n in names}  # type: ignore[misc]
+
+    def layout_path(self, shot: Shot) -> Path:
+        """Where a shot's USD layout lives."""
+        return self.root / LAYOUTS_DIR / scene_code(shot.scene) / f"{shot.code}.usda"
+
+    def edited_layouts(self) -> list[str]:
+        """Shots whose layout file differs from what Soundstage last wrote: edited by hand."""
+        with session_scope(self.engine) as session:
+            rows = session.execute(select(ShotRow.code, LayoutRow.path, LayoutRow.written_sha256).join(LayoutRow)).all()
+        return [code for code, path, sha in rows if _file_sha256(self.root / path) not in (sha, None)]
+
+    def layout(
+        self, *, force: bool = False, scene: str | None = None, progress: Progress = _no_progress
+    ) -> LayoutReport:
+        """Write a USD layout for every shot (or one scene's) from the shot list.
+
+        A layout edited by hand is never overwritten unless ``force``; it is reported instead.
+        """
+        shots = self.shots(scene)
+        sheets = {s.number: s.breakdown for s in self.breakdown()}
+        cast = {name for shot in shots for name in shot.subjects}
+        cast |= {n for shot in shots for n in (*sheets[shot.scene].speaking, *sheets[shot.scene].non_speaking)}
+        characters = self.characters(cast)
+        ids = {name: mask for name, (mask, _colour) in characters.items()}
+        colours = {name: colour for name, (_mask, colour) in characters.items()}
+        edited = set(self.edited_layouts())
+        report = LayoutReport()
+        by_scene: dict[str, list[Shot]] = {}
+        for shot in shots:
+            by_scene.setdefault(shot.scene, []).append(shot)
+        done = 0
+        with session_scope(self.engine) as session:
+            shot_ids = dict(session.execute(select(ShotRow.code, ShotRow.id)).all())
+            layouts = {r.shot_id: r for r in session.scalars(select(LayoutRow))}
+            for number, scene_shots in by_scene.items():
+                blockings = block_scene(scene_shots, sheets[number])
+                for shot in scene_shots:
+                    done += 1
+                    path = self.layout_path(shot)
+                    if shot.code in edited and not force:
+                        report.kept_edited.append(shot.code)
+                        continue
+                    stage = build_layout(shot, blockings[shot.code], colours, ids)
+                    if path.exists() and export_layout(stage) == path.read_bytes():
+                        report.unchanged += 1
+                        data = path.read_bytes()
+                    else:
+                        data = save_layout(stage, path)
+                        report.written.append(shot.code)
+                    row = layouts.get(shot_ids[shot.code])
+                    relative = str(path.relative_to(self.root))
+                    digest = hashlib.sha256(data).hexdigest()
+                    if row is None:
+                        session.add(LayoutRow(shot_id=shot_ids[shot.code], path=relative, written_sha256=digest))
+                    elif row.written_sha256 != digest or row.path != relative:
+                        row.path, row.written_sha256, row.written_at = relative, digest, utcnow()
+                    progress(done, len(shots))
+        return report
+
+    def previs(
+        self,
+        *,
+        size: tuple[int, int] = (1280, 720),
+        burn_in: bool = True,
+        force: bool = False,
+        scene: str | None = None,
+        progress: Progress = _no_progress,
+    ) -> PrevisReport:
+        """Render every laid-out shot's previs passes into the media store, check the framing,
+        and make a contact sheet per scene. A shot whose layout did not change since its last
+        render at this size is not rendered again unless ``force``. A shot that fails to render
+        is reported and the others go on; its passes never reach the media store half written."""
+        shots = [s for s in self.shots(scene) if self.layout_path(s).exists()]
+        report = PrevisReport()
+        with session_scope(self.engine) as session:
+            ids = {r.name: r.mask_id for r in session.scalars(select(CharacterRow))}
+            shot_ids = dict(session.execute(select(ShotRow.code, ShotRow.id)).all())
+            renders = {r.shot_id: r for r in session.scalars(select(RenderRow))}
+        done = 0
+        with PrevisRenderer() as renderer:  # GL objects are freed by close(), not by the GC
+            # Shots come in scene order: each scene's contact sheet is made as the scene ends,
+            # so memory holds one scene's frames, not the whole show's.
+            for number, scene_shots in groupby(shots, key=lambda s: s.scene):
+                frames = []
+                for shot in scene_shots:
+                    done += 1
+                    progress(done, len(shots))
+                    shot_id = shot_ids[shot.code]
+                    storyboard = self._previs_shot(
+                        renderer, shot, shot_id, renders.get(shot_id), ids, size, burn_in, force, report
+                    )
+                    if storyboard is not None:
+                        frames.append((shot.code, storyboard))
+                if frames:
+                    sha = self.media.put_bytes(to_png(contact_sheet(frames)), ".png")
+                    report.contact_sheets[number] = self.media.path(sha, ".png")
+        return report
+
+    def _previs_shot(
+        self,
+        renderer: PrevisRenderer,
+        shot: Shot,
+        shot_id: int,
+        previous: RenderRow | None,
+        ids: dict[str, int],
+        size: tuple[int, int],
+        burn_in: bool,
+        force: bool,
+        report: PrevisReport,
+    ) -> np.ndarray | None:
+        """Render one shot (or reuse its render when its layout is unchanged); its storyboard."""
+        path = self.layout_path(shot)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if previous and not force and (previous.layout_sha256, previous.width, previous.height) == (digest, *size):
+            report.up_to_date += 1
+            report.framing += [f"{shot.code}: {issue}" for issue in previous.issues]
+            return read_png(self.media.path(previous.storyboard_sha256, ".png"))
+        try:
+            geometry = load_scene(path)
+        except SoundstageError as error:
+            report.failed.append(str(error))
+            return None
+        burn = f"{shot.code}  {shot.size.value}  {shot.lens_mm:g}mm" if burn_in else None
+        passes = renderer.render(geometry, width=size[0], height=size[1], burn_in=burn)
+        expected = {name: ids[name] for name in shot.subjects if name in ids}
+        issues = [issue.reason for issue in check_framing(passes, expected, shot.size.value)]
+        report.framing += [f"{shot.code}: {issue}" for issue in issues]
+        stored = {name: self.media.put_bytes(to_png(getattr(passes, name)), ".png") for name in PASSES}
+        with session_scope(self.engine) as session:
+            row = session.scalars(select(RenderRow).where(RenderRow.shot_id == shot_id)).first()
+            if row is None:
+                row = RenderRow(shot_id=shot_id)
+                session.add(row)
+            row.layout_sha256, row.width, row.height, row.issues = digest, size[0], size[1], issues
+            row.storyboard_sha256, row.depth_sha256 = stored["storyboard"], stored["depth"]
+            row.lineart_sha256, row.ids_sha256 = stored["lineart"], stored["ids"]
+            row.rendered_at = utcnow()
+        report.rendered.append(shot.code)
+        return passes.storyboard
+
+    def storyboard(self, code: str) -> Path | None:
+        """The newest storyboard frame of a shot in the media store, if it was rendered."""
+        with session_scope(self.engine) as session:
+            sha = session.scalars(
+                select(RenderRow.storyboard_sha256).join(ShotRow).where(ShotRow.code == code.upper())
+            ).first()
+        return self.media.path(sha, ".png") if sha else None
+
+
+def _follow_edits(shots: list[Shot], rows: list[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Where each edited shot's edits go in a new plan of its scene: {new code: (old code, edits)}.
+
+    A shot is recognised by its purpose and description (the speaker and the first words of
+    the line, or the action, it covers). Edits whose shot is not found stay on their code if
+    the plan still has it; otherwise the caller keeps that shot aside.
+    """
+    by_content = {(s.purpose.value, s.description): s.code for s in shots}
+    codes = {s.code for s in shots}
+    moved: dict[str, tuple[str, dict[str, Any]]] = {}
+    unmatched = []
+    for row in rows:
+        if not row.edits:
+            continue
+        target = by_content.get((row.planned["purpose"], row.planned["description"]))
+        if target is not None and target not in moved:
+            moved[target] = (row.code, row.edits)
+        else:
+            unmatched.append(row)
+    for row in unmatched:
+        if row.code in codes and row.code not in moved:
+            moved[row.code] = (row.code, row.edits)
+    return moved
+
 
 def _effective(row: ShotRow) -> Shot:
     shot = Shot.model_validate(row.planned)
@@ -347,3 +582,11 @@ def _usable_number(number: str | None) -> str | None:
     if number and re.fullmatch(r"\d{1,4}[A-Z]{0,3}", number.strip().upper()):
         return number.strip().upper()
     return None
+
+
+def _file_sha256(path: Path) -> str | None:
+    """sha256 of a file, or None when it is missing (a deleted layout is rewritten, not kept)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None

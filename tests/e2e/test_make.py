@@ -14,6 +14,9 @@ from soundstage.project import Production
 from conftest import EXAMPLE, SCREENPLAYS
 
 SCRIPTS = sorted(SCREENPLAYS.glob("*.fountain")) + sorted(SCREENPLAYS.glob("*.fdx")) + [EXAMPLE]
+# Every stage runs, previs included; small frames keep a feature's 1,600 renders quick here.
+# Full-size renders are covered by tests/render and by the example below.
+SMALL = ("--size", "96x54")
 
 
 def _fdx_facts(fdx: Path) -> tuple[int, set[str]]:
@@ -38,7 +41,7 @@ def _expected(script: Path) -> tuple[int, set[str] | None]:
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_make_writes_sheets_for_every_scene(script: Path, tmp_path: Path, cli) -> None:
     out = tmp_path / "out"
-    result = cli("make", script, "-o", out)
+    result = cli("make", script, "-o", out, *SMALL)
     assert result.code == 0, result.err
     assert str(out) in result.out
 
@@ -62,11 +65,20 @@ def test_make_writes_sheets_for_every_scene(script: Path, tmp_path: Path, cli) -
 
     with Production.open(out / "production") as production:
         assert [s.code for s in production.shots()] == codes
+    # Blocking and previs: a USD layout and a storyboard for every shot, a contact sheet a scene.
+    layouts = sorted(p.stem for p in (out / "production" / "layouts").rglob("*.usda"))
+    assert layouts == sorted(codes)
+    assert html.count('<img src="storyboards/') == len(shots)
+    assert len(list((out / "storyboards").glob("*.jpg"))) == len(shots)
+    assert len(list((out / "contact_sheets").glob("*.png"))) == scenes
 
 
 def test_known_facts_of_the_feature(tmp_path: Path, cli) -> None:
     out = tmp_path / "bf"
-    assert cli("make", SCREENPLAYS / "big_fish.fountain", "-o", out).code == 0
+    production = out / "production"
+    assert cli("init", production).code == 0
+    assert cli("-p", production, "import", SCREENPLAYS / "big_fish.fountain").code == 0
+    assert cli("-p", production, "breakdown", "-o", out).code == 0
     rows = {r["scene"]: r for r in csv.DictReader((out / "breakdown.csv").open())}
     assert len(rows) == 190
     first = rows["1"]
@@ -83,7 +95,7 @@ def test_known_cast_of_the_example_and_the_fountain_sample(tmp_path: Path, cli) 
         (SCREENPLAYS / "brick_and_steel.fountain", {"BRICK", "STEEL", "JACK", "DAN"}),
     ):
         out = tmp_path / script.stem
-        assert cli("make", script, "-o", out).code == 0
+        assert cli("make", script, "-o", out, *SMALL).code == 0
         rows = list(csv.DictReader((out / "breakdown.csv").open()))
         speaking = {name for r in rows for name in r["speaking"].split("; ") if name}
         assert cast <= speaking, script.name
@@ -91,9 +103,9 @@ def test_known_cast_of_the_example_and_the_fountain_sample(tmp_path: Path, cli) 
 
 def test_make_again_is_a_revision_with_no_changes(tmp_path: Path, cli) -> None:
     out = tmp_path / "demo"
-    assert cli("make", EXAMPLE, "-o", out).code == 0
+    assert cli("make", EXAMPLE, "-o", out, *SMALL).code == 0
     first = (out / "shotlist.csv").read_text()
-    result = cli("make", EXAMPLE, "-o", out)
+    result = cli("make", EXAMPLE, "-o", out, *SMALL)
     assert result.code == 0
     assert "added" not in result.out  # nothing added, removed or changed
     assert (out / "shotlist.csv").read_text() == first
@@ -105,3 +117,11 @@ def test_make_into_an_unwritable_folder_is_one_line(tmp_path: Path, cli) -> None
     result = cli("-p", tmp_path / "prod", "make", EXAMPLE, "-o", blocker / "out")
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+
+
+def test_a_failed_make_leaves_no_production_behind(tmp_path: Path, cli) -> None:
+    bad = tmp_path / "bad.fountain"
+    bad.write_bytes(b"")
+    result = cli("make", bad, "-o", tmp_path / "out")
+    assert result.code == 2 and "empty" in result.err
+    assert not (tmp_path / "out" / "production").exists()

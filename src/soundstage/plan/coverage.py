@@ -81,19 +81,19 @@ def _beats(scene: Scene) -> list[_Beat]:
                 previous.dual_with.append(element)
                 continue
             beats.append(_Beat([element], speaker=element.character.upper(), off_screen=off))
+        elif element.kind is Kind.LYRICS and not element.character:
+            # Lyrics outside a speech are sung over the picture, like an action line.
+            beats.append(_Beat([element]))
         elif element.kind in SPOKEN and beats:
             beat = beats[-1]
             (beat.dual_with if beat.dual_with else beat.elements).append(element)
-        elif element.kind is Kind.LYRICS:
-            # Lyrics outside a speech are sung over the picture, like an action line.
-            beats.append(_Beat([element]))
     return beats
 
 
 @lru_cache(maxsize=4096)
 def _name_pattern(name: str) -> re.Pattern[str] | None:
-    """A pattern for any word of a character's name of three letters or more ("WILL BLOOM"
-    is mentioned as "Will" or "Bloom"); compiled once per name for a whole feature."""
+    """A pattern for any word of a character's name of three letters or more ("MR. PARK"
+    is mentioned as "Park"); compiled once per name for a whole feature."""
     parts = [re.escape(p) for p in re.split(r"[^\w']+", name.lower()) if len(p) >= 3]
     return re.compile(rf"\b(?:{'|'.join(parts)})\b", re.IGNORECASE) if parts else None
 

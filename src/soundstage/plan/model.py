@@ -61,7 +61,7 @@ class Purpose(StrEnum):
     POV = "pov"
 
 
-SHOT_CODE = re.compile(r"^\d{3}[A-Z]*_\d{4}$")
+SHOT_CODE = re.compile(r"^\d{3,4}[A-Z]*_\d{4}$")
 # Fields an artist may change on a shot (``soundstage shot edit``).
 EDITABLE = ("size", "angle", "lens_mm", "move", "subjects", "frames", "description")
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from PIL import Image
 
 from soundstage import __version__
 from soundstage.errors import SoundstageError
@@ -118,10 +119,24 @@ def write_breakdown(sheets: list[SceneSheet], title: str, out: Path) -> list[Pat
     return [csv_path, html_path]
 
 
-def write_shotlist(shots: list[Shot], sheets: list[SceneSheet], title: str, fps: int, out: Path) -> list[Path]:
-    """Write ``shotlist.csv`` and ``shotlist.html`` (shots grouped under their scenes) into ``out``."""
+def write_shotlist(
+    shots: list[Shot],
+    sheets: list[SceneSheet],
+    title: str,
+    fps: int,
+    out: Path,
+    storyboards: dict[str, Path] | None = None,
+) -> list[Path]:
+    """Write ``shotlist.csv`` and ``shotlist.html`` (shots grouped under their scenes) into ``out``.
+
+    ``storyboards`` maps shot codes to their storyboard PNGs; the HTML shows a thumbnail of
+    each, written beside it in ``storyboards/`` so the folder can be handed on as it is.
+    """
     csv_path, html_path = out / "shotlist.csv", out / "shotlist.html"
     write_atomic(csv_path, _csv(shot_rows(shots, fps), SHOTLIST_COLUMNS))
+    thumbnails = {
+        code: _thumbnail(png, out / "storyboards" / f"{code}.jpg") for code, png in (storyboards or {}).items()
+    }
     by_scene: dict[str, list[Shot]] = {}
     for shot in shots:
         by_scene.setdefault(shot.scene, []).append(shot)
@@ -132,10 +147,22 @@ def write_shotlist(shots: list[Shot], sheets: list[SceneSheet], title: str, fps:
         total_frames=sum(s.frames for s in shots),
         shot_count=len(shots),
         timecode=lambda frames: _timecode(frames, fps),
+        thumbnails={code: path.relative_to(out).as_posix() for code, path in thumbnails.items()},
         **_stamp(),
     )
     write_atomic(html_path, html.encode("utf-8"))
     return [csv_path, html_path]
+
+
+def _thumbnail(png: Path, target: Path, width: int = 320) -> Path:
+    """A small JPEG of a storyboard frame for the HTML shot list."""
+    with Image.open(png) as frame:
+        frame = frame.convert("RGB")
+        frame.thumbnail((width, width))
+        buffer = io.BytesIO()
+        frame.save(buffer, "JPEG", quality=85)
+    write_atomic(target, buffer.getvalue())
+    return target
 
 
 def _timecode(frames: int, fps: int) -> str:

@@ -17,17 +17,17 @@ the screenplay's conventions, which are strong enough to get most of it right:
     WHISTLING, BELLS, while a RING is a prop), a word with a letter repeated three times
     (BZZZ, AAAH), or a hyphenated pair holding a sound (TICK-TOCK);
   - a *person* is a run that is, or starts with, a cue name anywhere in the script or the
-    last word of a cue of several words (BENNETT for DR. BENNETT); or that is followed by an
-    age (``WILL BLOOM, AGE 3``, ``EDWARD BLOOM, 40's``, ``SANDRA (60s)``); or that holds a
+    last word of a cue of several words (PARK for MR. PARK); or that is followed by an
+    age (``MAISIE TALLOW, AGE 11``, ``OSWIN GREY, 70's``, ``JUNO (11)``); or that holds a
     person word (MAN, GIRLS, GUIDES, NURSE, MR., ... and words ending in MAN or MEN); or
-    that follows a family word (``his mother SANDRA``); or that starts with the first name
-    of a person already found in the scene (WILL after WILL BLOOM, listed once). People who
+    that follows a family word (``her grandfather OSWIN``); or that starts with the first name
+    of a person already found in the scene (MAISIE after MAISIE TALLOW, listed once). People who
     speak in the scene (the run starts with a speaker's name, or is the last word of one:
-    DATE for WILL'S DATE) are not listed again as non-speaking;
+    PARK for MR. PARK) are not listed again as non-speaking;
   - a *prop* is any other run, except a lone past participle (STUNNED: stress).
 
-  Action paragraphs written entirely in capitals are shots or inserts (``ON WILL AND
-  SANDRA``, ``A RIVER.``) rather than introductions; only sounds are taken from them.
+  Action paragraphs written entirely in capitals are shots or inserts (``ON MAISIE AND
+  JUNO``, ``THE HARBOUR.``) rather than introductions; only sounds are taken from them.
 * The length in eighths comes from the pagination model (``eighths.page_eighths``).
 
 It is a heuristic: a word capitalised for stress that is in none of the lists (``a SUDDEN
@@ -705,7 +705,7 @@ def _scan_action(text: str, names: frozenset[str], findings: _Findings) -> None:
             elif shot_like:
                 continue
             elif _is_person(words, text, match, names, findings.first_names):
-                # WILL after WILL BLOOM is the same person, not another one.
+                # MAISIE after MAISIE TALLOW is the same person, not another one.
                 if words[0] not in findings.first_names or len(words) > 1:
                     findings.people[run] = None
                 findings.first_names.add(words[0])
@@ -723,7 +723,7 @@ def _is_person_word(word: str) -> bool:
 
 
 def _starts_with_name(words: list[str], names: frozenset[str] | set[str]) -> bool:
-    """Whether the run is, or starts with, one of ``names`` (EDWARD BLOOM starts with EDWARD)."""
+    """Whether the run is, or starts with, one of ``names`` (MAISIE TALLOW starts with MAISIE)."""
     return any(" ".join(words[:end]) in names for end in range(1, len(words) + 1))
 
 
@@ -762,7 +762,7 @@ def _break_down_scene(index: int, scene: Scene, eighths: int, names: frozenset[s
     for element in scene.elements:
         if element.kind is Kind.ACTION:
             _scan_action(element.plain, names, findings)
-    # DATE is the cue WILL'S DATE speaking; EDWARD BLOOM is the cue EDWARD speaking.
+    # PARK is the cue MR. PARK speaking; MAISIE TALLOW is the cue MAISIE speaking.
     speakers = set(speaking) | {cue.rsplit(" ", 1)[1] for cue in speaking if " " in cue}
     non_speaking = tuple(p for p in findings.people if not _starts_with_name(p.split(), speakers))
     return SceneBreakdown(

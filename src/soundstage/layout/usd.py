@@ -1,0 +1,377 @@
+"""One USD stage per shot: the set, stand-in characters on their marks, and the camera.
+
+The stage follows the layout contract that the previs renderer reads (Y up, metres,
+``/Shot`` with ``Set``, ``Characters`` and ``Camera``; meshes only, each with a constant
+``displayColor``). Artists may open and edit a layout in any DCC; ``read_camera`` and
+``read_marks`` read back what they left, whatever xformOps their tool wrote.
+
+The same shot and blocking always give the same bytes: nothing time- or machine-dependent
+is written, and prims are made in a fixed order.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from pxr import Gf, Sdf, Tf, Usd, UsdGeom, Vt
+
+from soundstage.errors import ShotError
+from soundstage.layout.framing import (
+    ADULT_HEIGHT,
+    CHIN,
+    EYES,
+    RGB,
+    SHOULDER_HALF_WIDTH,
+    SHOULDERS,
+    Blocking,
+    CameraSetup,
+    Mark,
+    SetDescription,
+)
+from soundstage.plan.model import Shot
+
+LAYOUT_VERSION = 1  # of the layout contract, in /Shot customData
+ROOT = "/Shot"
+CAMERA = f"{ROOT}/Camera"
+CHARACTERS = f"{ROOT}/Characters"
+
+# The set is greys, so that the characters' colours stand out in the storyboard pass.
+FLOOR_GREY = (0.32, 0.32, 0.32)
+WALL_GREY = (0.62, 0.62, 0.62)
+HORIZON_GREY = (0.8, 0.8, 0.8)
+DRESSING_GREYS = ((0.45, 0.45, 0.45), (0.52, 0.52, 0.52), (0.4, 0.4, 0.4))
+WALL_HEIGHT = 3.0
+ROOM_FRONT = 3.0  # the side walls run from the back wall to here (the open fourth wall)
+FLOOR_FRONT = 15.0  # the floor runs under the cameras
+EXTERIOR_REACH = 100.0  # half-size of the exterior ground, beyond the horizon backdrop
+HORIZON_DISTANCE = 80.0  # radius of the backdrop round an exterior set
+HORIZON_SIDES = 24
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def build_layout(shot: Shot, blocking: Blocking, colours: Mapping[str, RGB], ids: Mapping[str, int]) -> Usd.Stage:
+    """The shot's layout as an in-memory stage: set, characters on their marks, camera.
+
+    ``colours`` and ``ids`` hold each character's stand-in colour and id (1..255) for the
+    whole production; every character of ``blocking.marks`` must be in both.
+    """
+    stage = Usd.Stage.CreateInMemory()
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    UsdGeom.SetStageMetersPerUnit(stage, 1.0)
+    root = UsdGeom.Xform.Define(stage, ROOT).GetPrim()
+    stage.SetDefaultPrim(root)
+    root.SetCustomData(
+        {"soundstage": {"shot": shot.code, "scene": shot.scene, "size": shot.size.value, "version": LAYOUT_VERSION}}
+    )
+    _add_set(stage, blocking.set)
+    UsdGeom.Xform.Define(stage, CHARACTERS)
+    for name, prim_name in _prim_names(list(blocking.marks)).items():
+        _add_character(stage, f"{CHARACTERS}/{prim_name}", name, blocking.marks[name], colours[name], ids[name])
+    _add_camera(stage, blocking.camera)
+    return stage
+
+
+def export_layout(stage: Usd.Stage) -> bytes:
+    """The .usda text of a layout, as ``save_layout`` writes it."""
+    return stage.GetRootLayer().ExportToString().encode("utf-8")
+
+
+def save_layout(stage: Usd.Stage, path: Path) -> bytes:
+    """Write a layout as .usda, atomically (a reader never sees half a file), and return
+    the bytes written: their hash tells later whether an artist edited the file."""
+    data = export_layout(stage)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Made with the usual permissions (0o666 less the umask): artists open these files.
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        # The rename is durable only once the folder holding the new name is on disk.
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as error:
+        raise ShotError(f"{path}: cannot write the layout: {error.strerror or error}") from None
+    return data
+
+
+def _prim_names(names: list[str]) -> dict[str, str]:
+    """A valid, unique prim name per character ("WILL'S DATE" -> WILL_S_DATE)."""
+    out: dict[str, str] = {}
+    for name in names:
+        base = Tf.MakeValidIdentifier(name)
+        candidate, n = base, 2
+        while candidate in out.values():
+            candidate, n = f"{base}_{n}", n + 1
+        out[name] = candidate
+    return out
+
+
+def _add_set(stage: Usd.Stage, stage_set: SetDescription) -> None:
+    root = f"{ROOT}/Set"
+    UsdGeom.Xform.Define(stage, root)
+    if stage_set.interior:
+        half, back = stage_set.width / 2, -stage_set.depth
+        _mesh(stage, f"{root}/Floor", *_floor(-half, half, back, FLOOR_FRONT), FLOOR_GREY)
+        UsdGeom.Xform.Define(stage, f"{root}/Walls")
+        walls = {
+            "Back": [(-half, back), (half, back)],
+            "Left": [(-half, ROOM_FRONT), (-half, back)],
+            "Right": [(half, back), (half, ROOM_FRONT)],
+        }
+        for name, ((x0, z0), (x1, z1)) in walls.items():
+            _mesh(stage, f"{root}/Walls/{name}", *_wall(x0, z0, x1, z1, 0.0, WALL_HEIGHT), WALL_GREY)
+    else:
+        reach = EXTERIOR_REACH
+        _mesh(stage, f"{root}/Floor", *_floor(-reach, reach, -reach, reach), FLOOR_GREY)
+        _mesh(stage, f"{root}/Horizon", *_horizon(), HORIZON_GREY)
+    UsdGeom.Xform.Define(stage, f"{root}/Dressing")
+    for n, block in enumerate(stage_set.dressing, start=1):
+        points, counts, indices = _box(block.width / 2, block.depth / 2, block.width / 2, block.depth / 2, block.height)
+        points += np.array([block.x, 0.0, block.z])
+        grey = DRESSING_GREYS[(n - 1) % len(DRESSING_GREYS)]
+        _mesh(stage, f"{root}/Dressing/Block_{n}", points, counts, indices, grey)
+
+
+def _add_character(stage: Usd.Stage, path: str, name: str, mark: Mark, colour: RGB, character_id: int) -> None:
+    xform = UsdGeom.Xform.Define(stage, path)
+    xform.AddTranslateOp().Set(Gf.Vec3d(mark.x, 0.0, mark.z))
+    xform.AddRotateYOp().Set(mark.facing_deg)
+    prim = xform.GetPrim()
+    prim.SetDisplayName(name)
+    prim.CreateAttribute("soundstage:character", Sdf.ValueTypeNames.String).Set(name)
+    prim.CreateAttribute("soundstage:characterId", Sdf.ValueTypeNames.Int).Set(character_id)
+    prim.CreateAttribute("soundstage:height", Sdf.ValueTypeNames.Float).Set(mark.height)
+    _mesh(stage, f"{path}/Body", *_body(mark.height), colour)
+    _mesh(stage, f"{path}/Head", *_head(mark.height), colour)
+
+
+def _add_camera(stage: Usd.Stage, setup: CameraSetup) -> None:
+    camera = UsdGeom.Camera.Define(stage, CAMERA)
+    camera.CreateProjectionAttr(UsdGeom.Tokens.perspective)
+    camera.CreateFocalLengthAttr(setup.focal_length_mm)
+    camera.CreateHorizontalApertureAttr(setup.horizontal_aperture_mm)
+    camera.CreateVerticalApertureAttr(setup.vertical_aperture_mm)
+    camera.CreateClippingRangeAttr(Gf.Vec2f(setup.near, setup.far))
+    # Where the camera looks, kept as the focus distance: read_camera gets the target back.
+    camera.CreateFocusDistanceAttr(setup.focus_distance)
+    # USD matrices act on row vectors: the transpose of framing's column-vector matrix.
+    camera.AddTransformOp().Set(Gf.Matrix4d((setup.matrix().T + 0.0).tolist()))  # + 0.0: no -0
+
+
+def _mesh(stage: Usd.Stage, path: str, points: np.ndarray, counts: list[int], indices: list[int], colour: RGB) -> None:
+    mesh = UsdGeom.Mesh.Define(stage, path)
+    points32 = points.astype(np.float32)
+    mesh.CreatePointsAttr(Vt.Vec3fArray.FromNumpy(points32))
+    mesh.CreateFaceVertexCountsAttr(Vt.IntArray(counts))
+    mesh.CreateFaceVertexIndicesAttr(Vt.IntArray(indices))
+    mesh.CreateExtentAttr(Vt.Vec3fArray.FromNumpy(np.stack([points32.min(axis=0), points32.max(axis=0)])))
+    # Stand-ins are faceted on purpose: keep DCCs from subdividing them into blobs.
+    mesh.CreateSubdivisionSchemeAttr(UsdGeom.Tokens.none)
+    mesh.CreateDisplayColorPrimvar(UsdGeom.Tokens.constant).Set(Vt.Vec3fArray([Gf.Vec3f(*colour)]))
+
+
+# ----------------------------------------------------------------------------- geometry
+# Hand-made because it is a handful of boxes and one low-poly sphere: a geometry library
+# would add a dependency for less code than it takes to call it. Faces wind
+# counter-clockwise seen from outside (USD's right-handed default).
+
+
+def _floor(x0: float, x1: float, z0: float, z1: float) -> tuple[np.ndarray, list[int], list[int]]:
+    """A quad on y = 0 facing up."""
+    points = np.array([[x0, 0, z1], [x1, 0, z1], [x1, 0, z0], [x0, 0, z0]], dtype=float)
+    return points, [4], [0, 1, 2, 3]
+
+
+def _wall(x0: float, z0: float, x1: float, z1: float, y0: float, y1: float) -> tuple[np.ndarray, list[int], list[int]]:
+    """A vertical quad from (x0, z0) to (x1, z1); it faces (z0 - z1, 0, x1 - x0), which is
+    into the room for the walls as ``_add_set`` lists them."""
+    points = np.array([[x0, y0, z0], [x1, y0, z1], [x1, y1, z1], [x0, y1, z0]], dtype=float)
+    return points, [4], [0, 1, 2, 3]
+
+
+def _horizon() -> tuple[np.ndarray, list[int], list[int]]:
+    """A backdrop all round the set (an open cylinder facing in), so that an exterior camera
+    sees a horizon whichever way it looks."""
+    points, faces = [], []
+    for side in range(HORIZON_SIDES):
+        angle = 2 * math.pi * side / HORIZON_SIDES
+        x, z = HORIZON_DISTANCE * math.sin(angle), HORIZON_DISTANCE * math.cos(angle)
+        points += [[x, -5.0, z], [x, 60.0, z]]
+        here, after = 2 * side, 2 * ((side + 1) % HORIZON_SIDES)
+        faces.append([here, here + 1, after + 1, after])
+    return np.array(points), [4] * len(faces), [i for face in faces for i in face]
+
+
+def _box(
+    bottom_x: float, bottom_z: float, top_x: float, top_z: float, height: float, base: float = 0.0
+) -> tuple[np.ndarray, list[int], list[int]]:
+    """A box (tapered when top and bottom half-sizes differ) from y = base to base + height,
+    centred on the Y axis."""
+    top = base + height
+    points = np.array(
+        [
+            [-bottom_x, base, -bottom_z], [bottom_x, base, -bottom_z], [bottom_x, base, bottom_z], [-bottom_x, base, bottom_z],
+            [-top_x, top, -top_z], [top_x, top, -top_z], [top_x, top, top_z], [-top_x, top, top_z],
+        ],
+        dtype=float,
+    )  # fmt: skip
+    faces = [[0, 1, 2, 3], [4, 7, 6, 5], [3, 2, 6, 7], [1, 0, 4, 5], [2, 1, 5, 6], [0, 3, 7, 4]]
+    return points, [4] * len(faces), [i for face in faces for i in face]
+
+
+def _body(height: float) -> tuple[np.ndarray, list[int], list[int]]:
+    """Torso (a box widening to the shoulders) and neck, feet at the origin."""
+    scale = height / ADULT_HEIGHT
+    shoulders = SHOULDERS * height
+    torso = _box(0.15 * scale, 0.11 * scale, SHOULDER_HALF_WIDTH * scale, 0.12 * scale, shoulders)
+    neck = _box(0.05 * scale, 0.05 * scale, 0.05 * scale, 0.05 * scale, (CHIN + 0.03 - SHOULDERS) * height, shoulders)
+    return _join(torso, neck)
+
+
+def _head(height: float, segments: int = 10, rings: int = 6) -> tuple[np.ndarray, list[int], list[int]]:
+    """A low-poly sphere from chin to crown, with a nose on the +Z side so that a glance at
+    a storyboard tells which way the character faces."""
+    radius = (1 - CHIN) / 2 * height
+    centre = np.array([0.0, (1 + CHIN) / 2 * height, 0.0])
+    points = [centre + [0, radius, 0]]
+    for ring in range(1, rings):
+        polar = math.pi * ring / rings
+        for segment in range(segments):
+            azimuth = 2 * math.pi * segment / segments
+            direction = [math.sin(polar) * math.sin(azimuth), math.cos(polar), math.sin(polar) * math.cos(azimuth)]
+            points.append(centre + radius * np.array(direction))
+    points.append(centre - [0, radius, 0])
+    bottom = len(points) - 1
+
+    def at(ring: int, segment: int) -> int:  # rings 1..rings-1
+        return 1 + (ring - 1) * segments + segment % segments
+
+    faces = [[0, at(1, s), at(1, s + 1)] for s in range(segments)]
+    for ring in range(1, rings - 1):
+        faces += [[at(ring, s), at(ring + 1, s), at(ring + 1, s + 1), at(ring, s + 1)] for s in range(segments)]
+    faces += [[bottom, at(rings - 1, s + 1), at(rings - 1, s)] for s in range(segments)]
+    sphere = (np.array(points), [len(f) for f in faces], [i for f in faces for i in f])
+    return _join(sphere, _nose(centre + [0.0, (EYES - (1 + CHIN) / 2) * height * 0.5, 0.0], radius))
+
+
+def _nose(base: np.ndarray, radius: float) -> tuple[np.ndarray, list[int], list[int]]:
+    """A small pyramid poking out of the head towards +Z (its base hidden inside)."""
+    half = 0.18 * radius
+    inside = 0.85 * radius
+    points = np.array(
+        [
+            base + [-half, half, inside], base + [half, half, inside], base + [half, -half, inside],
+            base + [-half, -half, inside], base + [0.0, -0.5 * half, 1.4 * radius],
+        ]
+    )  # fmt: skip
+    faces = [[0, 4, 1], [1, 4, 2], [2, 4, 3], [3, 4, 0]]
+    return points, [3] * 4, [i for f in faces for i in f]
+
+
+def _join(*parts: tuple[np.ndarray, list[int], list[int]]) -> tuple[np.ndarray, list[int], list[int]]:
+    """Several pieces as one mesh."""
+    points, counts, indices, offset = [], [], [], 0
+    for part_points, part_counts, part_indices in parts:
+        points.append(part_points)
+        counts += part_counts
+        indices += [i + offset for i in part_indices]
+        offset += len(part_points)
+    return np.concatenate(points), counts, indices
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_camera(path: Path) -> CameraSetup:
+    """The camera of a layout as it is on disk (after any artist's edits): ``/Shot/Camera``,
+    else the first camera under the default prim. The target is the point at the camera's
+    focus distance along its view."""
+    stage, root = _open(path)
+    prim = stage.GetPrimAtPath(CAMERA)
+    if not (prim and prim.IsA(UsdGeom.Camera)):
+        prim = next((p for p in Usd.PrimRange(root) if p.IsA(UsdGeom.Camera)), None)
+        if prim is None:
+            raise ShotError(f"{path}: no camera prim under {root.GetPath()}")
+    camera = UsdGeom.Camera(prim)
+    time = Usd.TimeCode.Default()
+    matrix = np.array(camera.ComputeLocalToWorldTransform(time)).T  # to column vectors
+    position = matrix[:3, 3]
+    forward = -matrix[:3, 2] / np.linalg.norm(matrix[:3, 2])
+    up = matrix[:3, 1] / np.linalg.norm(matrix[:3, 1])
+    # A camera made in a DCC may have no focus distance (USD's default is 0): any point
+    # along the view gives the same camera.
+    focus = camera.GetFocusDistanceAttr().Get(time) or 1.0
+    near, far = camera.GetClippingRangeAttr().Get(time)
+    return CameraSetup(
+        position=_vec(position),
+        target=_vec(position + forward * focus),
+        focal_length_mm=float(camera.GetFocalLengthAttr().Get(time)),
+        horizontal_aperture_mm=float(camera.GetHorizontalApertureAttr().Get(time)),
+        vertical_aperture_mm=float(camera.GetVerticalApertureAttr().Get(time)),
+        near=float(near),
+        far=float(far),
+        up=_vec(up),
+    )
+
+
+def read_marks(path: Path) -> dict[str, Mark]:
+    """The marks of the characters in a layout as it is on disk, by character name: where
+    each stands on the floor and which way they face, from their world transform."""
+    stage, root = _open(path)
+    characters = stage.GetPrimAtPath(root.GetPath().AppendChild("Characters"))
+    marks: dict[str, Mark] = {}
+    if not characters:
+        return marks
+    time = Usd.TimeCode.Default()
+    for prim in characters.GetChildren():
+        name = prim.GetAttribute("soundstage:character")
+        if not name or not name.HasValue():
+            continue  # something an artist added that is not a character
+        height = prim.GetAttribute("soundstage:height")
+        world = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(time)
+        origin = world.Transform(Gf.Vec3d(0, 0, 0))
+        facing = world.TransformDir(Gf.Vec3d(0, 0, 1))
+        marks[name.Get()] = Mark(
+            x=float(origin[0]),
+            z=float(origin[2]),
+            facing_deg=math.degrees(math.atan2(facing[0], facing[2])),
+            height=float(height.Get()) if height and height.HasValue() else ADULT_HEIGHT,
+        )
+    return marks
+
+
+def _open(path: Path) -> tuple[Usd.Stage, Usd.Prim]:
+    """The stage of a layout file and its root prim; a ShotError naming the file when it
+    cannot be read."""
+    if not path.is_file():
+        raise ShotError(f"{path}: no such layout file")
+    try:
+        stage = Usd.Stage.Open(str(path))
+    except Tf.ErrorException:
+        raise ShotError(f"{path}: not a readable USD layout") from None
+    root = stage.GetDefaultPrim() or stage.GetPrimAtPath(ROOT)
+    if not root:
+        raise ShotError(f"{path}: no {ROOT} prim (and no default prim)")
+    return stage, root
+
+
+def _vec(vector: np.ndarray) -> tuple[float, float, float]:
+    return (float(vector[0]), float(vector[1]), float(vector[2]))

@@ -1,0 +1,1 @@
+"""Previs rendering: the headless GL context, the passes of a shot and the framing checks."""

@@ -1,0 +1,73 @@
+"""Settings: soundstage.toml, the environment, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from soundstage.config import SETTINGS_FILE, default_toml, load_settings
+from soundstage.errors import ConfigError
+from soundstage.plan.model import ShotSize
+
+
+def _production(tmp_path: Path, extra: str = "") -> Path:
+    (tmp_path / SETTINGS_FILE).write_text(default_toml("Pilot") + extra)
+    return tmp_path
+
+
+def test_defaults_round_trip_through_the_written_file(tmp_path: Path) -> None:
+    settings = load_settings(_production(tmp_path))
+    assert settings.title == "Pilot" and settings.fps == 24
+    assert settings.plan.lenses[ShotSize.CU] == 85
+
+
+def test_a_partial_lens_table_changes_only_what_it_names(tmp_path: Path) -> None:
+    root = tmp_path
+    text = default_toml().split("[plan.lenses]")[0] + '[plan.lenses]\n"CU" = 75\n'
+    (root / SETTINGS_FILE).write_text(text)
+    lenses = load_settings(root).plan.lenses
+    assert lenses[ShotSize.CU] == 75 and lenses[ShotSize.EWS] == 18
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOUNDSTAGE_FPS", "25")
+    monkeypatch.setenv("SOUNDSTAGE_PLAN__TIMING__WORDS_PER_SECOND", "2.2")
+    monkeypatch.setenv("SOUNDSTAGE_PLAN__LENSES__WS", "20")
+    settings = load_settings(_production(tmp_path))
+    assert settings.fps == 25
+    assert settings.plan.timing.words_per_second == 2.2
+    assert settings.plan.lenses[ShotSize.WS] == 20
+
+
+def test_a_bad_environment_value_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOUNDSTAGE_FPS", "abc")
+    with pytest.raises(ConfigError, match="environment SOUNDSTAGE_FPS: fps"):
+        load_settings(_production(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("\n[plan.timing]\nwords_per_second = 0\n", "plan.timing.words_per_second"),
+        ("\nsurprise = 1\n", "surprise"),
+        ("\nfps = [\n", "soundstage.toml"),
+    ],
+)
+def test_bad_files_are_one_line_naming_the_key(tmp_path: Path, extra: str, message: str) -> None:
+    text = default_toml()
+    if "words_per_second" in extra:
+        text = text.replace("words_per_second = 2.5", "words_per_second = 0")
+    elif "surprise" in extra:
+        text = "surprise = 1\n" + text
+    else:
+        text += extra
+    (tmp_path / SETTINGS_FILE).write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="soundstage init"):
+        load_settings(tmp_path)
