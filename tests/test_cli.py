@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sqlite3
 import subprocess
@@ -209,3 +210,32 @@ def test_help_lists_every_command(cli) -> None:
     assert result.code == 0
     for command in ("init", "import", "export", "breakdown", "plan", "shots", "shot", "make"):
         assert command in result.out
+
+
+def test_layout_and_previs_commands(production: Path, cli) -> None:
+    cli("-p", production, "import", EXAMPLE)
+    cli("-p", production, "plan")
+    result = cli("-p", production, "layout", "--scene", "4")
+    assert result.code == 0 and "layouts written" in result.out
+    assert len(list((production / "layouts").rglob("*.usda"))) == len(Production.open(production).shots("4"))
+    result = cli("-p", production, "previs", "--scene", "4", "--size", "320x180", "--no-burn-in")
+    assert result.code == 0, result.err
+    assert "shots rendered" in result.out and "contact sheet, scene 4" in result.out
+    again = cli("-p", production, "previs", "--scene", "4", "--size", "320x180")
+    assert "0 shots rendered" in again.out
+
+
+@pytest.mark.parametrize("size", ["big", "10x10", "1280x", "99999x720"])
+def test_bad_previs_size_is_one_line(production: Path, cli, size: str) -> None:
+    _one_line_error(cli("-p", production, "previs", "--size", size))
+
+
+def test_previs_without_egl_names_the_debian_packages(production: Path, tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("soundstage")
+    subprocess.run([exe, "-p", production, "import", EXAMPLE], check=True, capture_output=True)
+    subprocess.run([exe, "-p", production, "plan"], check=True, capture_output=True)
+    subprocess.run([exe, "-p", production, "layout", "--scene", "1"], check=True, capture_output=True)
+    env = {**os.environ, "__EGL_VENDOR_LIBRARY_FILENAMES": "/nonexistent.json"}
+    result = subprocess.run([exe, "-p", production, "previs", "--scene", "1"], capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "libegl1 libegl-mesa0 libgl1-mesa-dri" in result.stderr

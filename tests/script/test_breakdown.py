@@ -133,3 +133,12 @@ def test_big_fish_breakdown(big_fish):
 def test_big_fish_breakdown_is_fast(big_fish):
     # Best of three, so that a busy machine does not fail a fast breakdown.
     assert min(timeit.repeat(lambda: break_down(big_fish), number=1, repeat=3)) < 0.08
+
+
+def test_sound_verbs_with_a_silent_e_are_sounds_in_every_form():
+    script = parse_fountain(
+        "INT. WORKSHOP - NIGHT\n\nA kettle starts WHISTLING. The shutters are RATTLING. A clock CHIMED.\n"
+    )
+    sheet = break_down(script)[0]
+    assert {"WHISTLING", "RATTLING", "CHIMED"} <= set(sheet.sounds)
+    assert not {"WHISTLING", "RATTLING", "CHIMED"} & set(sheet.props)

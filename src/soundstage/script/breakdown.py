@@ -664,8 +664,10 @@ def _is_sound_word(word: str) -> bool:
     for ending in _INFLECTIONS:
         if word.endswith(ending) and len(word) > len(ending) + 2:
             stem = word[: -len(ending)] + ("Y" if ending == "IES" else "")
-            # SLAMMED, KNOCKS, RINGING, CRASHES; SLAMMING drops its doubled consonant.
-            for base in (stem, stem[:-1] if stem[-1] == stem[-2] else ""):
+            # SLAMMED, KNOCKS, RINGING, CRASHES; SLAMMING drops its doubled consonant and
+            # WHISTLING, RATTLING its silent E.
+            restored_e = stem + "E" if ending in ("ING", "ED", "D") else ""
+            for base in (stem, stem[:-1] if stem[-1] == stem[-2] else "", restored_e):
                 if base in _SOUNDS or base in _SOUND_VERBS:
                     return True
     return False
