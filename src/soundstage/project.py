@@ -11,6 +11,7 @@ import hashlib
 import re
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -99,6 +100,19 @@ class SceneSheet:
 
     number: str
     breakdown: SceneBreakdown
+
+
+@dataclass(slots=True)
+class _PrevisRun:
+    """What every shot of one ``previs`` run shares."""
+
+    renderer: PrevisRenderer
+    encoder: ThreadPoolExecutor
+    ids: dict[str, int]
+    size: tuple[int, int]
+    burn_in: bool
+    force: bool
+    report: PrevisReport
 
 
 class Production:
@@ -477,7 +491,10 @@ class Production:
             shot_ids = dict(session.execute(select(ShotRow.code, ShotRow.id)).all())
             renders = {r.shot_id: r for r in session.scalars(select(RenderRow))}
         done = 0
-        with PrevisRenderer() as renderer:  # GL objects are freed by close(), not by the GC
+        # GL objects are freed by close(), not by the GC. PNG encoding costs twice the render;
+        # Pillow releases the GIL while it compresses, so the four passes encode side by side.
+        with PrevisRenderer() as renderer, ThreadPoolExecutor(len(PASSES)) as encoder:
+            run = _PrevisRun(renderer, encoder, ids, size, burn_in, force, report)
             # Shots come in scene order: each scene's contact sheet is made as the scene ends,
             # so memory holds one scene's frames, not the whole show's.
             for number, scene_shots in groupby(shots, key=lambda s: s.scene):
@@ -486,9 +503,7 @@ class Production:
                     done += 1
                     progress(done, len(shots))
                     shot_id = shot_ids[shot.code]
-                    storyboard = self._previs_shot(
-                        renderer, shot, shot_id, renders.get(shot_id), ids, size, burn_in, force, report
-                    )
+                    storyboard = self._previs_shot(run, shot, shot_id, renders.get(shot_id))
                     if storyboard is not None:
                         frames.append((shot.code, storyboard))
                 if frames:
@@ -496,46 +511,40 @@ class Production:
                     report.contact_sheets[number] = self.media.path(sha, ".png")
         return report
 
-    def _previs_shot(
-        self,
-        renderer: PrevisRenderer,
-        shot: Shot,
-        shot_id: int,
-        previous: RenderRow | None,
-        ids: dict[str, int],
-        size: tuple[int, int],
-        burn_in: bool,
-        force: bool,
-        report: PrevisReport,
-    ) -> np.ndarray | None:
+    def _previs_shot(self, run: _PrevisRun, shot: Shot, shot_id: int, previous: RenderRow | None) -> np.ndarray | None:
         """Render one shot (or reuse its render when its layout is unchanged); its storyboard."""
         path = self.layout_path(shot)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if previous and not force and (previous.layout_sha256, previous.width, previous.height) == (digest, *size):
-            report.up_to_date += 1
-            report.framing += [f"{shot.code}: {issue}" for issue in previous.issues]
+        if (
+            previous
+            and not run.force
+            and (previous.layout_sha256, previous.width, previous.height) == (digest, *run.size)
+        ):
+            run.report.up_to_date += 1
+            run.report.framing += [f"{shot.code}: {issue}" for issue in previous.issues]
             return read_png(self.media.path(previous.storyboard_sha256, ".png"))
         try:
             geometry = load_scene(path)
         except SoundstageError as error:
-            report.failed.append(str(error))
+            run.report.failed.append(str(error))
             return None
-        burn = f"{shot.code}  {shot.size.value}  {shot.lens_mm:g}mm" if burn_in else None
-        passes = renderer.render(geometry, width=size[0], height=size[1], burn_in=burn)
-        expected = {name: ids[name] for name in shot.subjects if name in ids}
+        burn = f"{shot.code}  {shot.size.value}  {shot.lens_mm:g}mm" if run.burn_in else None
+        passes = run.renderer.render(geometry, width=run.size[0], height=run.size[1], burn_in=burn)
+        expected = {name: run.ids[name] for name in shot.subjects if name in run.ids}
         issues = [issue.reason for issue in check_framing(passes, expected, shot.size.value)]
-        report.framing += [f"{shot.code}: {issue}" for issue in issues]
-        stored = {name: self.media.put_bytes(to_png(getattr(passes, name)), ".png") for name in PASSES}
+        run.report.framing += [f"{shot.code}: {issue}" for issue in issues]
+        pngs = run.encoder.map(to_png, [getattr(passes, name) for name in PASSES])
+        stored = {name: self.media.put_bytes(png, ".png") for name, png in zip(PASSES, pngs)}
         with session_scope(self.engine) as session:
             row = session.scalars(select(RenderRow).where(RenderRow.shot_id == shot_id)).first()
             if row is None:
                 row = RenderRow(shot_id=shot_id)
                 session.add(row)
-            row.layout_sha256, row.width, row.height, row.issues = digest, size[0], size[1], issues
+            row.layout_sha256, row.width, row.height, row.issues = digest, *run.size, issues
             row.storyboard_sha256, row.depth_sha256 = stored["storyboard"], stored["depth"]
             row.lineart_sha256, row.ids_sha256 = stored["lineart"], stored["ids"]
             row.rendered_at = utcnow()
-        report.rendered.append(shot.code)
+        run.report.rendered.append(shot.code)
         return passes.storyboard
 
     def storyboard(self, code: str) -> Path | None:
