@@ -6,6 +6,8 @@ that the web app would need too (that lives in ``project``).
 
 from __future__ import annotations
 
+import getpass
+import os
 import re
 import shutil
 import sys
@@ -18,13 +20,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from soundstage import __version__
 from soundstage.errors import ConfigError, SoundstageError
+from soundstage.generate.registry import BACKENDS
 from soundstage.make import STAGES, MakeResult, Stage, open_or_init
 from soundstage.make import make as run_make
 from soundstage.plan.model import Angle, Move, ShotSize
-from soundstage.project import Production
+from soundstage.project import Production, TakeOptions
 from soundstage.project import Progress as StageProgress
 from soundstage.reports.sheets import write_atomic, write_breakdown
 from soundstage.script.eighths import format_eighths
@@ -38,10 +42,29 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
+
+
+class _TakeGroup(TyperGroup):
+    """``take SHOT ...`` queues takes; ``take reproduce`` and ``take cancel`` are subcommands."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["queue", *args]
+        return super().parse_args(ctx, args)
+
+
 export_app = typer.Typer(help="Write the production's material out in interchange formats.", no_args_is_help=True)
+take_app = typer.Typer(
+    cls=_TakeGroup,
+    help="Queue takes of a shot (take SHOT), run a take's recipe again (take reproduce), cancel jobs.",
+    no_args_is_help=True,
+)
+bible_app = typer.Typer(help="The production bible: style, characters, locations.", no_args_is_help=True)
 shot_app = typer.Typer(help="Look at and edit single shots.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(shot_app, name="shot")
+app.add_typer(take_app, name="take")
+app.add_typer(bible_app, name="bible")
 
 out = Console()
 err = Console(stderr=True)
@@ -292,6 +315,119 @@ def shot_edit(
             raise ConfigError(f"shot edit {code}: nothing to change; give at least one option (see --help)")
         shot = production.edit_shot(code, edits)
     out.print(f"{shot.code}: {shot.size.value} {shot.angle.value} {shot.lens_mm:g}mm {shot.move.value}")
+
+
+# -- takes ---------------------------------------------------------------------------------
+
+
+@bible_app.command(name="check")
+def bible_check() -> None:
+    """Report what the bible lacks: descriptions and reference images. Exit 1 if anything is missing."""
+    with _production() as production:
+        problems = production.bible_check()
+    for line in problems:
+        out.print(f"  {line}", markup=False, highlight=False)
+    out.print(f"{len(problems)} missing" if problems else "The bible is complete.")
+    if problems:
+        raise typer.Exit(1)
+
+
+@take_app.command(name="queue", hidden=True)
+def take_queue(
+    shot: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")],
+    backend: Annotated[str, typer.Option(help=f"One of {', '.join(BACKENDS)} (default from soundstage.toml).")] = "",
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first take; the next ones count up.")] = None,
+    prompt: Annotated[str, typer.Option(help="Your words; they lead the composed prompt.")] = "",
+    negative: Annotated[str, typer.Option(help="Words to avoid, before the bible's.")] = "",
+    strength: Annotated[
+        float | None, typer.Option(min=0, max=1, help="img2img from the storyboard: 0 keeps it, 1 ignores it.")
+    ] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=1000, help="Sampling steps.")] = None,
+    guidance: Annotated[float | None, typer.Option(min=0, max=50, help="Guidance scale.")] = None,
+    count: Annotated[int, typer.Option(min=1, max=64, help="How many takes.")] = 1,
+    by: Annotated[str, typer.Option(help="Who asks for them (default: $SOUNDSTAGE_USER or your login).")] = "",
+    run: Annotated[
+        bool, typer.Option("--run/--no-run", help="Work the queue now (default) or leave it to soundstage work.")
+    ] = True,
+) -> None:
+    """Queue takes of SHOT (run as: soundstage take SHOT [options])."""
+    options = TakeOptions(
+        backend=backend, seed=seed, prompt=prompt, negative=negative, strength=strength, steps=steps,
+        guidance=guidance, count=count, requested_by=by or os.environ.get("SOUNDSTAGE_USER") or getpass.getuser(),
+    )  # fmt: skip
+    with _production() as production:
+        jobs = production.queue_takes(shot, options)
+        out.print(f"Queued {len(jobs)} take(s) of {shot.upper()}: jobs {', '.join(map(str, jobs))}")
+        if run:
+            _work(production, None)
+            _print_takes(production, shot)
+
+
+@take_app.command(name="reproduce")
+def take_reproduce(take: Annotated[str, typer.Argument(help="SHOT/NUMBER, e.g. 012_0030/2.")]) -> None:
+    """Run a take's recipe again and say whether the bytes match. Exit 1 if they differ."""
+    with _production() as production:
+        same, path, digest = production.reproduce(take)
+    if same:
+        out.print(f"{take}: reproduced, bytes identical ({path.name})")
+    else:
+        out.print(f"{take}: differs: stored {path.stem}, now {digest}")
+        raise typer.Exit(1)
+
+
+@take_app.command(name="cancel")
+def take_cancel(
+    jobs: Annotated[list[int] | None, typer.Argument(help="Job ids (soundstage takes SHOT shows them).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Cancel every queued and running job.")] = False,
+) -> None:
+    """Cancel queued or running jobs; a running one finishes its image but records no take."""
+    if not jobs and not all_:
+        raise ConfigError("take cancel: name job ids or give --all")
+    with _production() as production:
+        from soundstage.generate import queue
+
+        cancelled = queue.cancel(production.engine, None if all_ else list(jobs or []))
+    out.print(f"Cancelled {cancelled} job(s)")
+
+
+@app.command()
+def takes(shot: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")]) -> None:
+    """List a shot's takes with their recipes, and its jobs not done yet."""
+    with _production() as production:
+        _print_takes(production, shot)
+
+
+@app.command()
+def work(
+    workers: Annotated[int | None, typer.Option("--workers", "-n", min=1, max=64, help="Worker processes.")] = None,
+    single: Annotated[bool, typer.Option("--single", hidden=True)] = False,
+) -> None:
+    """Work the take queue until it is empty, with N worker processes."""
+    if single:
+        from soundstage.generate.worker import run_jobs
+
+        run_jobs(_State.production_dir or Path.cwd())
+        return
+    with _production() as production:
+        _work(production, workers)
+
+
+def _work(production: Production, workers: int | None) -> None:
+    with _progress() as progress:
+        task = progress.add_task("takes", total=None)
+        report = production.work(workers, lambda done, total: progress.update(task, completed=done, total=total))
+    out.print(f"{report.takes} take(s) made" + (f", {report.failed} failed" if report.failed else ""))
+
+
+def _print_takes(production: Production, shot: str) -> None:
+    table = Table("Take", "State", "Backend", "Seed", "By", "Prompt", "File")
+    for take in production.takes(shot):
+        r = take.recipe
+        table.add_row(
+            take.name, take.state, r.backend, str(r.seed), r.requested_by, r.prompt[:60],
+            str(take.path) if take.path else take.error,
+        )  # fmt: skip
+    out.print(table)
 
 
 # -- the whole run -------------------------------------------------------------------------

@@ -83,6 +83,42 @@ class Plan(_Section):
         return {**_default_lenses(), **{str(k).upper(): v for k, v in value.items()}}
 
 
+class BibleEntry(_Section):
+    """A character or location of the production bible."""
+
+    description: str = ""
+    # Reference images (a character's sheet, a location's paintings), relative to the production.
+    references: list[str] = Field(default_factory=list)
+
+
+class Bible(_Section):
+    """The look of the show: what every take is asked to keep to."""
+
+    style: str = Field("", description="the show's look in words, added to every prompt")
+    style_references: list[str] = Field(default_factory=list)
+    negative: str = "text, watermark, logo, extra limbs"
+    characters: dict[str, BibleEntry] = Field(default_factory=dict)
+    locations: dict[str, BibleEntry] = Field(default_factory=dict)
+
+    @field_validator("characters", "locations", mode="before")
+    @classmethod
+    def _upper_keys(cls, value: object) -> object:
+        """Names as the script writes them in headings and cues: upper case."""
+        return {str(k).upper(): v for k, v in value.items()} if isinstance(value, dict) else value
+
+
+class Generate(_Section):
+    """How takes are made and queued."""
+
+    backend: str = Field("previs", description="the default backend of soundstage take")
+    workers: int = Field(2, ge=1, le=64, description="worker processes make and work start")
+    # A running job whose worker sent no heartbeat for this long is claimed again.
+    lease_s: float = Field(30.0, gt=0)
+    batch: int = Field(4, ge=1, le=64, description="takes of one shot a worker claims at once")
+    diffusers: dict[str, Any] = Field(default_factory=dict)  # see generate/diffusers.py
+    comfyui: dict[str, Any] = Field(default_factory=dict)  # see generate/comfyui.py
+
+
 class Settings(BaseSettings):
     """All settings of one production."""
 
@@ -95,6 +131,8 @@ class Settings(BaseSettings):
     # Screenplays larger than this are refused (a feature is well under 1 MiB).
     max_script_bytes: int = Field(20 * 1024 * 1024, gt=0)
     plan: Plan = Plan()
+    bible: Bible = Bible()
+    generate: Generate = Generate()
 
     @classmethod
     def settings_customise_sources(
@@ -170,6 +208,26 @@ establishing_angle = "{coverage.establishing_angle.value}"
 [plan.lenses]
 # Focal length in mm (35 mm full-frame equivalent) for each shot size.
 {lenses}
+
+[generate]
+# previs | diffusers | comfyui
+backend = "previs"
+workers = 2
+
+# The production bible: the show's look, and each character and location. Reference images
+# live in bible/ (paths relative to this file). Check it with: soundstage bible check
+[bible]
+style = ""
+style_references = []
+negative = "text, watermark, logo, extra limbs"
+
+# [bible.characters.MAISIE]
+# description = "an eleven-year-old lamplighter's granddaughter, soot on her nose, red scarf"
+# references = ["bible/characters/maisie_sheet.png"]
+
+# [bible.locations."HARBOUR PIER"]
+# description = "a long wooden pier, iron lamp at the end, grey-green sea"
+# references = ["bible/locations/pier.png"]
 """
 
 

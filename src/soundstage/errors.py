@@ -47,3 +47,7 @@ class StoreError(SoundstageError):
 
 class RenderError(SoundstageError):
     """Headless GL is missing, or a shot's USD stage cannot be rendered (names file and prim)."""
+
+
+class GenerateError(SoundstageError):
+    """A take cannot be made: a backend, its model or its server failed (names which and why)."""

@@ -23,7 +23,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from soundstage.config import SETTINGS_FILE, Settings, default_toml, load_settings
-from soundstage.errors import ProductionError, ScriptError, ShotError, SoundstageError
+from soundstage.errors import ConfigError, ProductionError, ScriptError, ShotError, SoundstageError
+from soundstage.generate import queue
+from soundstage.generate.backend import DEPTH, IDS, LINEART, REFERENCE_PREFIX, STORYBOARD, STYLE_PREFIX, Recipe
+from soundstage.generate.metadata import embed_recipe
+from soundstage.generate.prompt import compose_negative, compose_prompt
+from soundstage.generate.registry import backend_for
+from soundstage.generate.worker import LocalExecutor, MediaInputs, WorkReport
 from soundstage.layout.framing import block_scene, character_colour
 from soundstage.layout.usd import build_layout, export_layout, save_layout
 from soundstage.plan.coverage import cover_scene
@@ -36,7 +42,17 @@ from soundstage.script.model import Script
 from soundstage.script.revisions import KnownScene, body_sha256, match_scenes, number_scenes
 from soundstage.store.db import make_engine, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
-from soundstage.store.tables import CharacterRow, Draft, LayoutRow, RenderRow, SceneRow, ShotRow, utcnow
+from soundstage.store.tables import (
+    CharacterRow,
+    Draft,
+    JobRow,
+    LayoutRow,
+    RenderRow,
+    SceneRow,
+    ShotRow,
+    TakeRow,
+    utcnow,
+)
 
 DATABASE_FILE = "soundstage.db"
 MEDIA_DIR = "media"
@@ -92,6 +108,32 @@ class PrevisReport:
     failed: list[str] = field(default_factory=list)  # one line each: why a shot did not render
     framing: list[str] = field(default_factory=list)  # one line each: "CODE: reason"
     contact_sheets: dict[str, Path] = field(default_factory=dict)  # scene number -> PNG in the media store
+
+
+@dataclass(frozen=True, slots=True)
+class TakeOptions:
+    """What an artist asks of new takes (``soundstage take``)."""
+
+    backend: str = ""  # "" for the production's default
+    seed: int | None = None  # None: a seed derived from the shot code, recorded like any other
+    prompt: str = ""
+    negative: str = ""
+    strength: float | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    count: int = 1
+    requested_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TakeInfo:
+    """A take (or a job that has not become one yet) as ``soundstage takes`` lists it."""
+
+    name: str  # "012_0030/2", or "job 17" before it is done
+    state: str
+    recipe: Recipe
+    path: Path | None
+    error: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,6 +596,137 @@ class Production:
                 select(RenderRow.storyboard_sha256).join(ShotRow).where(ShotRow.code == code.upper())
             ).first()
         return self.media.path(sha, ".png") if sha else None
+
+    # -- takes -------------------------------------------------------------------------------
+
+    def bible_check(self) -> list[str]:
+        """What the production bible lacks, one line each (empty when complete)."""
+        bible = self.settings.bible
+        problems = []
+        if not bible.style:
+            problems.append("style: no words for the show's look ([bible] style)")
+        if not bible.style_references:
+            problems.append("style: no reference images ([bible] style_references)")
+        sheets = self.breakdown() if self._latest_script() is not None else []
+        cast = dict.fromkeys(n for s in sheets for n in (*s.breakdown.speaking, *s.breakdown.non_speaking))
+        places = dict.fromkeys(s.breakdown.location for s in sheets if s.breakdown.location)
+        for kind, names, entries in (("character", cast, bible.characters), ("location", places, bible.locations)):
+            for name in names:
+                entry = entries.get(name)
+                if entry is None or not entry.description:
+                    problems.append(f'{kind} {name}: no description ([bible.{kind}s."{name}"])')
+                if entry is None or not entry.references:
+                    problems.append(f"{kind} {name}: no reference images")
+        references = [
+            *bible.style_references,
+            *(r for e in (*bible.characters.values(), *bible.locations.values()) for r in e.references),
+        ]
+        problems += [f"{ref}: reference image not found" for ref in references if not (self.root / ref).is_file()]
+        return problems
+
+    def queue_takes(self, code: str, options: TakeOptions) -> list[int]:
+        """Queue ``options.count`` takes of a shot; returns their job ids.
+
+        The recipe is complete when queued (prompt composed, conditioning by content hash,
+        the backend's model and weights hash filled in), so a bad option or a missing model
+        fails here, in one line, before anything is queued.
+        """
+        shot = self.shot(code)
+        settings = self.settings.generate
+        backend = backend_for(options.backend or settings.backend, settings)
+        script, sheets = self.script(), {s.number: s.breakdown for s in self.breakdown()}
+        scene = script.scenes[self.scene_numbers().index(shot.scene)]
+        with session_scope(self.engine) as session:
+            row = self._shot_row(session, shot.code)
+            render = session.scalars(select(RenderRow).where(RenderRow.shot_id == row.id)).first()
+            shot_id = row.id
+        conditioning = self._references(shot)
+        if render is not None:
+            conditioning |= {
+                STORYBOARD: render.storyboard_sha256, DEPTH: render.depth_sha256,
+                LINEART: render.lineart_sha256, IDS: render.ids_sha256,
+            }  # fmt: skip
+        width, height = (render.width, render.height) if render else (1280, 720)
+        base_seed = (
+            options.seed if options.seed is not None else int(hashlib.sha256(shot.code.encode()).hexdigest()[:8], 16)
+        )
+        recipes = []
+        for i in range(options.count):
+            recipe = Recipe(
+                shot=shot.code,
+                backend=backend.name,
+                prompt=compose_prompt(shot, scene, sheets[shot.scene], self.settings.bible, options.prompt),
+                negative_prompt=compose_negative(self.settings.bible, options.negative),
+                seed=base_seed + i,
+                steps=options.steps or 0,
+                guidance=options.guidance or 0.0,
+                strength=options.strength,
+                width=width,
+                height=height,
+                conditioning=conditioning,
+                requested_by=options.requested_by,
+            )
+            recipes.append(backend.prepare(recipe))
+        return queue.enqueue(self.engine, shot_id, recipes)
+
+    def _references(self, shot: Shot) -> dict[str, str]:
+        """The bible's reference images for a shot's characters and the style, by content hash."""
+        bible, refs = self.settings.bible, {}
+        for name in shot.subjects:
+            for i, path in enumerate(bible.characters[name].references if name in bible.characters else []):
+                refs[f"{REFERENCE_PREFIX}{name}" + (f":{i}" if i else "")] = self._bible_image(path)
+        for i, path in enumerate(bible.style_references):
+            refs[f"{STYLE_PREFIX}{i}"] = self._bible_image(path)
+        return refs
+
+    def _bible_image(self, relative: str) -> str:
+        path = self.root / relative
+        if not path.is_file():
+            raise ConfigError(f"{path}: bible reference image not found (soundstage bible check)")
+        return self.media.put_file(path, ".png")
+
+    def work(self, workers: int | None = None, progress: Progress = _no_progress) -> WorkReport:
+        """Run the queue with local worker processes until it is empty."""
+        return LocalExecutor().run(self.root, workers or self.settings.generate.workers, progress)
+
+    def takes(self, code: str) -> list[TakeInfo]:
+        """A shot's takes, with the jobs still queued, running, failed or cancelled."""
+        with session_scope(self.engine) as session:
+            row = self._shot_row(session, code)
+            takes = session.scalars(select(TakeRow).where(TakeRow.shot_id == row.id).order_by(TakeRow.number)).all()
+            jobs = session.scalars(
+                select(JobRow).where(JobRow.shot_id == row.id, JobRow.state != queue.DONE).order_by(JobRow.id)
+            ).all()
+        listed = [
+            TakeInfo(
+                f"{row.code}/{t.number}",
+                queue.DONE,
+                Recipe.model_validate(t.recipe),
+                self.media.path(t.output_sha256, ".png"),
+                "",
+            )
+            for t in takes
+        ]
+        listed += [TakeInfo(f"job {j.id}", j.state, Recipe.model_validate(j.recipe), None, j.error) for j in jobs]
+        return listed
+
+    def reproduce(self, reference: str) -> tuple[bool, Path, str]:
+        """Run a take's recipe again; whether the bytes match, the take's file, the new hash."""
+        match = re.fullmatch(r"(\w+)/(\d+)", reference.strip().upper())
+        if not match:
+            raise ShotError(f"take {reference!r}: expected SHOT/NUMBER, e.g. 012_0030/2")
+        with session_scope(self.engine) as session:
+            shot = self._shot_row(session, match.group(1))
+            take = session.scalars(
+                select(TakeRow).where(TakeRow.shot_id == shot.id, TakeRow.number == int(match.group(2)))
+            ).first()
+            if take is None:
+                raise ShotError(f"shot {shot.code} has no take {match.group(2)} (soundstage takes {shot.code})")
+        recipe = Recipe.model_validate(take.recipe)
+        backend = backend_for(recipe.backend, self.settings.generate)
+        png = backend.generate([recipe], MediaInputs(self.media), lambda fraction: None)[0]
+        again = hashlib.sha256(embed_recipe(png, recipe)).hexdigest()
+        return again == take.output_sha256, self.media.path(take.output_sha256, ".png"), again
 
 
 def _follow_edits(shots: list[Shot], rows: list[Any]) -> dict[str, tuple[str, dict[str, Any]]]:

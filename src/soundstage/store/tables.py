@@ -133,3 +133,43 @@ class RenderRow(Base):
     ids_sha256: Mapped[str] = mapped_column(String(64))
     issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rendered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobRow(Base):
+    """A queued take: its recipe waits here until a worker claims it.
+
+    state: queued -> running -> done | failed; queued or running -> cancelled. A running job
+    whose worker stopped sending heartbeats (killed, machine lost) is claimed again.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), index=True)
+    backend: Mapped[str] = mapped_column(String(32))
+    recipe: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    worker: Mapped[str] = mapped_column(String(128), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class TakeRow(Base):
+    """One attempt at a shot: its recipe and its output in the media store."""
+
+    __tablename__ = "takes"
+    __table_args__ = (UniqueConstraint("shot_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... per shot
+    # One take per job, ever: a job run twice (a worker killed after writing) records once.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), unique=True)
+    backend: Mapped[str] = mapped_column(String(32))
+    recipe: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recipe_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    output_sha256: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

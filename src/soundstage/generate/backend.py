@@ -1,0 +1,77 @@
+"""Takes and the backends that make them: the recipe, and the one small interface every backend
+(previs, diffusers, comfyui) implements.
+
+A recipe is everything that decides a take's pixels, so running it again on the same backend
+and machine gives the same bytes. Conditioning images are named by their sha256 in the media
+store; backends read them through ``Inputs`` and never touch the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Roles of conditioning images in Recipe.conditioning. Character references are
+# "reference:<NAME>" (one per reference sheet image, "reference:MAISIE:1" for a second one)
+# and style references "style:<n>".
+STORYBOARD, DEPTH, LINEART, IDS = "storyboard", "depth", "lineart", "ids"
+REFERENCE_PREFIX, STYLE_PREFIX = "reference:", "style:"
+
+
+class Recipe(BaseModel):
+    """Everything that decides a take's pixels, and who asked for it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    shot: str  # shot code
+    backend: str
+    backend_version: str = ""
+    model: str = ""  # model directory, hub id or workflow name
+    weights_sha256: str = ""  # of the model's weight files (or the workflow file), "" for previs
+    prompt: str = ""  # as composed: bible style + shot + action + characters, artist's words winning
+    negative_prompt: str = ""
+    seed: int = Field(0, ge=0, lt=2**63)
+    steps: int = Field(0, ge=0, le=1000)
+    guidance: float = Field(0.0, ge=0, le=50)
+    # img2img from the previs frame: 0 keeps the storyboard, 1 ignores it; None is text-to-image.
+    strength: float | None = Field(None, ge=0, le=1)
+    width: int = Field(1280, ge=16, le=8192)
+    height: int = Field(720, ge=16, le=8192)
+    conditioning: dict[str, str] = Field(default_factory=dict)  # role -> media sha256
+    options: dict[str, Any] = Field(default_factory=dict)  # backend-specific, recorded like the rest
+    requested_by: str = ""
+
+    def sha256(self) -> str:
+        """A stable hash of the recipe (canonical JSON), used to find and compare takes."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Inputs(Protocol):
+    """Read access to conditioning images by content hash."""
+
+    def read(self, sha256: str) -> bytes:
+        """The PNG bytes stored under ``sha256``."""
+        ...
+
+
+# Called with the fraction done (0..1) of the current batch.
+BackendProgress = Callable[[float], None]
+
+
+class Backend(Protocol):
+    """A generation backend. ``prepare`` fills what the backend decides (model, weights hash,
+    default steps) so the stored recipe is complete; ``generate`` turns recipes into PNG bytes,
+    one per recipe in order, and must be deterministic for the same recipe on the same machine.
+    Several recipes of one shot may come in one call, to be batched where the backend can."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def prepare(self, recipe: Recipe) -> Recipe: ...
+
+    def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]: ...

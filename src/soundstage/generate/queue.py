@@ -1,0 +1,127 @@
+"""The take queue, in the production's database.
+
+Jobs are claimed atomically (SQLite: the claiming transaction holds the write lock from its
+first statement; PostgreSQL: ``FOR UPDATE SKIP LOCKED``), kept alive by heartbeats, and
+claimed again when their worker stops beating, so killing a worker or the machine loses
+nothing. A take is recorded in the same transaction that marks its job done, and a take's
+job id is unique, so a job that runs twice still records one take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from soundstage.generate.backend import Recipe
+from soundstage.store.db import session_scope
+from soundstage.store.tables import JobRow, TakeRow, utcnow
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed job: what a worker needs to run it."""
+
+    id: int
+    shot_id: int
+    recipe: Recipe
+
+
+def enqueue(engine: Engine, shot_id: int, recipes: list[Recipe]) -> list[int]:
+    """Queue takes of one shot; returns their job ids."""
+    with session_scope(engine) as session:
+        rows = [JobRow(shot_id=shot_id, backend=r.backend, recipe=r.model_dump(mode="json")) for r in recipes]
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+
+def claim(engine: Engine, worker: str, lease_s: float, limit: int) -> list[Job]:
+    """Claim up to ``limit`` jobs of one shot and backend (so a backend can batch them): queued
+    ones, or running ones whose worker has not sent a heartbeat within the lease."""
+    now = utcnow()
+    claimable = or_(
+        JobRow.state == QUEUED,
+        (JobRow.state == RUNNING) & (JobRow.heartbeat_at < now - timedelta(seconds=lease_s)),
+    )
+    with session_scope(engine) as session:
+        first = session.scalars(
+            select(JobRow).where(claimable).order_by(JobRow.id).limit(1).with_for_update(skip_locked=True)
+        ).first()
+        if first is None:
+            return []
+        rows = session.scalars(
+            select(JobRow)
+            .where(claimable, JobRow.shot_id == first.shot_id, JobRow.backend == first.backend)
+            .order_by(JobRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            row.state, row.worker, row.heartbeat_at, row.attempts = RUNNING, worker, now, row.attempts + 1
+        return [Job(row.id, row.shot_id, Recipe.model_validate(row.recipe)) for row in rows]
+
+
+def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:
+    """Tell the queue these jobs are still being worked on."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(JobRow)
+            .where(JobRow.id.in_(job_ids), JobRow.worker == worker, JobRow.state == RUNNING)
+            .values(heartbeat_at=utcnow())
+        )
+
+
+def complete(engine: Engine, job: Job, recipe: Recipe, output_sha256: str) -> int | None:
+    """Record the take of a finished job and mark the job done; returns the take id, or None
+    when the job was cancelled meanwhile or another worker already recorded it."""
+    try:
+        with session_scope(engine) as session:
+            row = session.get(JobRow, job.id, with_for_update=True)
+            if row is None or row.state in (CANCELLED, DONE):
+                return None
+            number = (session.scalar(select(func.max(TakeRow.number)).where(TakeRow.shot_id == job.shot_id)) or 0) + 1
+            take = TakeRow(
+                shot_id=job.shot_id,
+                number=number,
+                job_id=job.id,
+                backend=recipe.backend,
+                recipe=recipe.model_dump(mode="json"),
+                recipe_sha256=recipe.sha256(),
+                output_sha256=output_sha256,
+                requested_by=recipe.requested_by,
+            )
+            session.add(take)
+            row.state, row.error = DONE, ""
+            session.flush()
+            return take.id
+    except IntegrityError:
+        return None  # recorded by another run of the same job: one take per job
+
+
+def fail(engine: Engine, job: Job, error: str) -> None:
+    """Mark a job failed with a one-line reason."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(JobRow).where(JobRow.id == job.id, JobRow.state == RUNNING).values(state=FAILED, error=error)
+        )
+
+
+def cancel(engine: Engine, job_ids: list[int] | None = None) -> int:
+    """Cancel queued and running jobs (all of them when ``job_ids`` is None); how many."""
+    with session_scope(engine) as session:
+        query = update(JobRow).where(JobRow.state.in_((QUEUED, RUNNING))).values(state=CANCELLED)
+        if job_ids is not None:
+            query = query.where(JobRow.id.in_(job_ids))
+        return session.execute(query).rowcount
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Jobs per state."""
+    with session_scope(engine) as session:
+        return dict(session.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all())
