@@ -239,3 +239,39 @@ def test_previs_without_egl_names_the_debian_packages(production: Path, tmp_path
     result = subprocess.run([exe, "-p", production, "previs", "--scene", "1"], capture_output=True, text=True, env=env)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "libegl1 libegl-mesa0 libgl1-mesa-dri" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (("take", "003_0030", "--backend", "dreamer"), "unknown backend"),
+        (("take", "003_0030", "--seed", "-1"), "--seed"),
+        (("take", "003_0030", "--strength", "1.5"), "--strength"),
+        (("take", "999_0010"), "no shot"),
+        (("take", "reproduce", "003_0030"), "SHOT/NUMBER"),
+        (("take", "reproduce", "003_0030/4"), "no take 4"),
+        (("take", "cancel"), "--all"),
+        (("takes", "nonsense"), "no shot"),
+    ],
+)
+def test_bad_take_commands_are_one_line(production: Path, cli, args, expect: str) -> None:
+    cli("-p", production, "import", EXAMPLE)
+    cli("-p", production, "plan")
+    result = cli("-p", production, *args)
+    _one_line_error(result)
+    assert expect in result.err
+
+
+def test_take_queue_list_and_reproduce(production: Path, cli) -> None:
+    cli("-p", production, "import", EXAMPLE)
+    cli("-p", production, "plan")
+    cli("-p", production, "layout", "--scene", "3")
+    cli("-p", production, "previs", "--scene", "3", "--size", "320x180")
+    result = cli("-p", production, "take", "003_0030", "--count", "2", "--seed", "5", "--by", "ana")
+    assert result.code == 0, result.err
+    assert "Queued 2 take(s)" in result.out and "2 take(s) made" in result.out
+    listing = cli("-p", production, "takes", "003_0030")
+    assert "003_0030/1" in listing.out and "003_0030/2" in listing.out and "ana" in listing.out
+    result = cli("-p", production, "take", "reproduce", "003_0030/2")
+    assert result.code == 0 and "bytes identical" in result.out
+    assert cli("-p", production, "bible", "check").code == 1

@@ -353,7 +353,7 @@ def take_queue(
     """Queue takes of SHOT (run as: soundstage take SHOT [options])."""
     options = TakeOptions(
         backend=backend, seed=seed, prompt=prompt, negative=negative, strength=strength, steps=steps,
-        guidance=guidance, count=count, requested_by=by or os.environ.get("SOUNDSTAGE_USER") or getpass.getuser(),
+        guidance=guidance, count=count, requested_by=by or _user(),
     )  # fmt: skip
     with _production() as production:
         jobs = production.queue_takes(shot, options)
@@ -412,6 +412,11 @@ def work(
         _work(production, workers)
 
 
+def _user() -> str:
+    """Who is at the keyboard: $SOUNDSTAGE_USER, else the login name."""
+    return os.environ.get("SOUNDSTAGE_USER") or getpass.getuser()
+
+
 def _work(production: Production, workers: int | None) -> None:
     with _progress() as progress:
         task = progress.add_task("takes", total=None)
@@ -468,7 +473,7 @@ def _make(script: Path, output: Path, production_dir: Path, size: tuple[int, int
             task = tasks[stage.name]
             return lambda done, total: progress.update(task, completed=done, total=total)
 
-        return run_make(script, output, production, size=size, on_stage=on_stage)
+        return run_make(script, output, production, size=size, requested_by=_user(), on_stage=on_stage)
 
 
 def main(argv: list[str] | None = None) -> int:

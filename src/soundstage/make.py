@@ -25,6 +25,7 @@ class Run:
     script: Path
     out: Path
     size: tuple[int, int] = (1280, 720)  # previs frame size
+    requested_by: str = ""  # who runs make: the takes it queues are theirs
     outputs: list[Path] = field(default_factory=list)
     contact_sheets: dict[str, Path] = field(default_factory=dict)
 
@@ -96,6 +97,13 @@ def _previs(run: Run, progress: Progress) -> str:
     return f"{len(report.rendered)} shots rendered, {report.up_to_date} up to date{failed}{framing}"
 
 
+def _takes(run: Run, progress: Progress) -> str:
+    queued = run.production.queue_missing_takes(requested_by=run.requested_by)
+    report = run.production.work(progress=progress)
+    failed = f", {report.failed} failed" if report.failed else ""
+    return f"{queued} take(s) queued, {report.takes} made{failed}"
+
+
 def _shotlist(run: Run, progress: Progress) -> str:
     production = run.production
     shots = production.shots()
@@ -114,6 +122,7 @@ STAGES: list[Stage] = [
     Stage("plan", _plan),
     Stage("layout", _layout),
     Stage("previs", _previs),
+    Stage("takes", _takes),
     Stage("shotlist", _shotlist),
 ]
 
@@ -131,13 +140,14 @@ def make(
     production: Production,
     *,
     size: tuple[int, int] = (1280, 720),
+    requested_by: str = "",
     on_stage: Callable[[Stage], Progress] = lambda stage: lambda done, total: None,
 ) -> MakeResult:
     """Run every stage on ``script`` into ``production``, writing sheets into ``out``.
 
     ``on_stage`` is called as each stage starts and returns that stage's progress callback.
     """
-    run = Run(production=production, script=script, out=out, size=size)
+    run = Run(production=production, script=script, out=out, size=size, requested_by=requested_by)
     results = []
     for stage in STAGES:
         started = time.perf_counter()

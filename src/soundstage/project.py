@@ -166,6 +166,7 @@ class Production:
         self.engine = engine
         self.media = MediaStore(root / MEDIA_DIR)
         self._script: Script | None = None
+        self._sheets: list[SceneSheet] | None = None  # breakdown of the current draft, once per open
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -223,7 +224,7 @@ class Production:
         sha = self.media.put_bytes(data, path.suffix.lower())
         with session_scope(self.engine) as session:
             report = self._record_draft(session, script, previous, path.name, sha)
-        self._script = script
+        self._script, self._sheets = script, None
         return report
 
     def _record_draft(
@@ -326,8 +327,10 @@ class Production:
         return write_script(script, fmt)
 
     def breakdown(self) -> list[SceneSheet]:
-        """The breakdown of every scene of the current draft."""
-        return [SceneSheet(n, b) for n, b in zip(self.scene_numbers(), break_down(self.script()))]
+        """The breakdown of every scene of the current draft (worked out once per open production)."""
+        if self._sheets is None:
+            self._sheets = [SceneSheet(n, b) for n, b in zip(self.scene_numbers(), break_down(self.script()))]
+        return self._sheets
 
     # -- the shot list ---------------------------------------------------------------------
 
@@ -634,8 +637,9 @@ class Production:
         shot = self.shot(code)
         settings = self.settings.generate
         backend = backend_for(options.backend or settings.backend, settings)
-        script, sheets = self.script(), {s.number: s.breakdown for s in self.breakdown()}
-        scene = script.scenes[self.scene_numbers().index(shot.scene)]
+        sheets = self.breakdown()
+        position = next(i for i, sheet in enumerate(sheets) if sheet.number == shot.scene)
+        scene, breakdown = self.script().scenes[position], sheets[position].breakdown
         with session_scope(self.engine) as session:
             row = self._shot_row(session, shot.code)
             render = session.scalars(select(RenderRow).where(RenderRow.shot_id == row.id)).first()
@@ -655,7 +659,7 @@ class Production:
             recipe = Recipe(
                 shot=shot.code,
                 backend=backend.name,
-                prompt=compose_prompt(shot, scene, sheets[shot.scene], self.settings.bible, options.prompt),
+                prompt=compose_prompt(shot, scene, breakdown, self.settings.bible, options.prompt),
                 negative_prompt=compose_negative(self.settings.bible, options.negative),
                 seed=base_seed + i,
                 steps=options.steps or 0,
@@ -684,6 +688,17 @@ class Production:
         if not path.is_file():
             raise ConfigError(f"{path}: bible reference image not found (soundstage bible check)")
         return self.media.put_file(path, ".png")
+
+    def queue_missing_takes(self, backend: str = "", requested_by: str = "") -> int:
+        """Queue one take for every rendered shot that has no take and no job yet; how many."""
+        with session_scope(self.engine) as session:
+            busy = set(session.scalars(select(TakeRow.shot_id))) | set(session.scalars(select(JobRow.shot_id)))
+            rendered = set(session.scalars(select(RenderRow.shot_id)))
+            codes = dict(session.execute(select(ShotRow.id, ShotRow.code)).all())
+        waiting = [codes[i] for i in sorted(rendered - busy) if i in codes]
+        for code in waiting:
+            self.queue_takes(code, TakeOptions(backend=backend, requested_by=requested_by))
+        return len(waiting)
 
     def work(self, workers: int | None = None, progress: Progress = _no_progress) -> WorkReport:
         """Run the queue with local worker processes until it is empty."""

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
 from soundstage.project import Production
+from soundstage.store.db import session_scope
+from soundstage.store.tables import ShotRow, TakeRow
 
 from conftest import EXAMPLE, SCREENPLAYS
 
@@ -65,6 +68,10 @@ def test_make_writes_sheets_for_every_scene(script: Path, tmp_path: Path, cli) -
 
     with Production.open(out / "production") as production:
         assert [s.code for s in production.shots()] == codes
+        # Every shot has its first take: the previs backend's, made by the queue's workers.
+        with session_scope(production.engine) as session:
+            taken = session.scalars(select(ShotRow.code).join(TakeRow)).all()
+        assert sorted(taken) == sorted(codes)
     # Blocking and previs: a USD layout and a storyboard for every shot, a contact sheet a scene.
     layouts = sorted(p.stem for p in (out / "production" / "layouts").rglob("*.usda"))
     assert layouts == sorted(codes)
