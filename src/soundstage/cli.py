@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 from soundstage import __version__
 from soundstage.errors import ConfigError, SoundstageError
 from soundstage.generate.registry import BACKENDS
-from soundstage.make import STAGES, MakeResult, Stage, open_or_init
+from soundstage.make import MakeResult, Stage, open_or_init, stages_until
 from soundstage.make import make as run_make
 from soundstage.plan.model import Angle, Move, ShotSize
 from soundstage.project import Production, TakeOptions
@@ -443,16 +443,18 @@ def make(
     script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for sheets and reports.")],
     size: Annotated[str, typer.Option(help="Previs frame size WIDTHxHEIGHT.")] = "1280x720",
+    until: Annotated[str | None, typer.Option(help="The last stage to run (default: all).")] = None,
 ) -> None:
     """Run every stage from import to the newest on SCRIPT, writing sheets and reports into OUTPUT.
 
     The production is --production if given, else OUTPUT/production (made if missing).
     """
     dimensions = _size(size)
+    stages_until(until)  # a bad --until fails before anything is made
     production_dir = _State.production_dir or output / "production"
     fresh = not production_dir.exists()
     try:
-        result = _make(script, output, production_dir, dimensions)
+        result = _make(script, output, production_dir, dimensions, until)
     except SoundstageError:
         if fresh:  # a production made by this failed run is removed, not left half made
             shutil.rmtree(production_dir, ignore_errors=True)
@@ -465,15 +467,15 @@ def make(
         out.print(f"  {path}")
 
 
-def _make(script: Path, output: Path, production_dir: Path, size: tuple[int, int]) -> MakeResult:
+def _make(script: Path, output: Path, production_dir: Path, size: tuple[int, int], until: str | None) -> MakeResult:
     with open_or_init(production_dir) as production, _progress() as progress:
-        tasks = {stage.name: progress.add_task(stage.name, total=None) for stage in STAGES}
+        tasks = {stage.name: progress.add_task(stage.name, total=None) for stage in stages_until(until)}
 
         def on_stage(stage: Stage) -> StageProgress:
             task = tasks[stage.name]
             return lambda done, total: progress.update(task, completed=done, total=total)
 
-        return run_make(script, output, production, size=size, requested_by=_user(), on_stage=on_stage)
+        return run_make(script, output, production, size=size, requested_by=_user(), until=until, on_stage=on_stage)
 
 
 def main(argv: list[str] | None = None) -> int:

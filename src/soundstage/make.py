@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from soundstage.config import SETTINGS_FILE
+from soundstage.errors import ConfigError
 from soundstage.project import Production, Progress
 from soundstage.reports.sheets import write_atomic, write_breakdown, write_shotlist
 
@@ -127,6 +128,16 @@ STAGES: list[Stage] = [
 ]
 
 
+def stages_until(until: str | None) -> list[Stage]:
+    """The stages up to and including ``until`` (every stage when None)."""
+    names = [stage.name for stage in STAGES]
+    if until is None:
+        return list(STAGES)
+    if until not in names:
+        raise ConfigError(f"--until {until!r}: not a stage; stages are {', '.join(names)}")
+    return STAGES[: names.index(until) + 1]
+
+
 def open_or_init(production_dir: Path, title: str = "") -> Production:
     """Open the production at ``production_dir``, making it first if it is not one yet."""
     if (production_dir / SETTINGS_FILE).exists():
@@ -141,15 +152,17 @@ def make(
     *,
     size: tuple[int, int] = (1280, 720),
     requested_by: str = "",
+    until: str | None = None,
     on_stage: Callable[[Stage], Progress] = lambda stage: lambda done, total: None,
 ) -> MakeResult:
     """Run every stage on ``script`` into ``production``, writing sheets into ``out``.
 
-    ``on_stage`` is called as each stage starts and returns that stage's progress callback.
+    ``on_stage`` is called as each stage starts and returns that stage's progress callback;
+    ``until`` names the last stage to run (all of them by default).
     """
     run = Run(production=production, script=script, out=out, size=size, requested_by=requested_by)
     results = []
-    for stage in STAGES:
+    for stage in stages_until(until):
         started = time.perf_counter()
         summary = stage.run(run, on_stage(stage))
         results.append(StageResult(stage.name, summary, time.perf_counter() - started))

@@ -132,3 +132,14 @@ def test_a_failed_make_leaves_no_production_behind(tmp_path: Path, cli) -> None:
     result = cli("make", bad, "-o", tmp_path / "out")
     assert result.code == 2 and "empty" in result.err
     assert not (tmp_path / "out" / "production").exists()
+
+
+def test_until_stops_after_the_named_stage(tmp_path: Path, cli) -> None:
+    out = tmp_path / "out"
+    result = cli("make", EXAMPLE, "-o", out, "--until", "plan")
+    assert result.code == 0
+    assert "layout" not in result.out
+    assert not list((out / "production" / "layouts").rglob("*.usda"))
+    bad = cli("make", EXAMPLE, "-o", tmp_path / "other", "--until", "cut")
+    assert bad.code == 2 and "not a stage" in bad.err
+    assert not (tmp_path / "other").exists()
