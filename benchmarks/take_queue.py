@@ -42,7 +42,7 @@ def _overhead(production: Production) -> tuple[float, float]:
     """Median queue overhead and backend time per take, in ms."""
     code = production.shots()[0].code
     production.queue_takes(code, TakeOptions(count=OVERHEAD_JOBS, requested_by="bench"))
-    backend = backend_for("previs", production.settings.generate)
+    backend = backend_for("previs", production.settings.generate, production.root)
     inputs = MediaInputs(production.media)
     overheads, backend_ms = [], []
     while True:

@@ -636,7 +636,7 @@ class Production:
         """
         shot = self.shot(code)
         settings = self.settings.generate
-        backend = backend_for(options.backend or settings.backend, settings)
+        backend = backend_for(options.backend or settings.backend, settings, self.root)
         sheets = self.breakdown()
         position = next(i for i, sheet in enumerate(sheets) if sheet.number == shot.scene)
         scene, breakdown = self.script().scenes[position], sheets[position].breakdown
@@ -738,7 +738,7 @@ class Production:
             if take is None:
                 raise ShotError(f"shot {shot.code} has no take {match.group(2)} (soundstage takes {shot.code})")
         recipe = Recipe.model_validate(take.recipe)
-        backend = backend_for(recipe.backend, self.settings.generate)
+        backend = backend_for(recipe.backend, self.settings.generate, self.root)
         png = backend.generate([recipe], MediaInputs(self.media), lambda fraction: None)[0]
         again = hashlib.sha256(embed_recipe(png, recipe)).hexdigest()
         return again == take.output_sha256, self.media.path(take.output_sha256, ".png"), again

@@ -123,7 +123,7 @@ def build_sd15(root: Path) -> Path:
         text_encoder=CLIPTextModel(_clip_text_config()),
         tokenizer=clip_tokenizer(),
         # Ancestral sampling draws noise at every step: the strictest test of per-image seeds.
-        scheduler=EulerAncestralDiscreteScheduler(beta_schedule="scaled_linear"),
+        scheduler=EulerAncestralDiscreteScheduler(beta_schedule="scaled_linear", steps_offset=1),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
@@ -160,7 +160,7 @@ def build_sdxl(root: Path) -> Path:
         text_encoder_2=CLIPTextModelWithProjection(_clip_text_config()),
         tokenizer=clip_tokenizer(),
         tokenizer_2=clip_tokenizer(),
-        scheduler=EulerAncestralDiscreteScheduler(beta_schedule="scaled_linear"),
+        scheduler=EulerAncestralDiscreteScheduler(beta_schedule="scaled_linear", steps_offset=1),
     )
     folder = root / "sdxl"
     pipe.save_pretrained(folder)
@@ -210,12 +210,17 @@ def build_controlnet(pipeline: Path, name: str, *, seed: int, union: bool = Fals
             transformer, num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2
         )
         if union:
-            controlnet = FluxControlNetModel.from_config({**controlnet.config, "num_mode": 10})
+            controlnet = FluxControlNetModel.from_config(controlnet.config, num_mode=10)
     else:
         unet = UNet2DConditionModel.from_pretrained(pipeline / "unet")
         kind = ControlNetUnionModel if union else ControlNetModel
         # One stride-2 step in the hint encoder, matching the tiny VAE's halving.
         controlnet = kind.from_unet(unet, conditioning_embedding_out_channels=(8, 16))
+        if union:  # its condition transformer is sized for SDXL's 320 channels whatever the UNet
+            width = unet.config.block_out_channels[0]
+            controlnet = kind.from_config(
+                controlnet.config, num_trans_channel=width, num_proj_channel=width, num_trans_head=2
+            )
     _wake(controlnet)
     folder = pipeline.parent / name
     controlnet.save_pretrained(folder)

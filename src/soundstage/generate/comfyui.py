@@ -52,6 +52,7 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -336,13 +337,13 @@ class _Connection:
         self.http = httpx.Client(base_url=self.url, timeout=self.timeout_s)
         self.socket: ClientConnection | None = None
         self.uploaded: dict[str, str] = {}
+        self._open = ExitStack()
 
     def __enter__(self) -> _Connection:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.socket is not None:
-            self.socket.close()
+        self._open.close()
         self.http.close()
 
     def versions(self) -> str:
@@ -354,11 +355,16 @@ class _Connection:
         """Open the websocket; before any prompt is queued, so none of its messages is missed."""
         address = "ws" + self.url.removeprefix("http") + f"/ws?clientId={self.client_id}"
         try:
-            self.socket = connect(address, open_timeout=min(self.timeout_s, 30.0), max_size=MAX_MESSAGE_BYTES)
+            # A short close: after a failure, unread messages can hold the server's answer to our
+            # close behind them, and waiting the library's 10 s for it helps nobody.
+            socket = connect(
+                address, open_timeout=min(self.timeout_s, 30.0), close_timeout=1.0, max_size=MAX_MESSAGE_BYTES
+            )
         except (OSError, TimeoutError) as error:
             raise GenerateError(f"ComfyUI at {self.url} is not reachable ({error})") from None
         except InvalidHandshake as error:
             raise GenerateError(f"ComfyUI at {self.url} refused the websocket /ws ({error})") from None
+        self.socket = self._open.enter_context(socket)
 
     def upload(self, sha256: str, png: bytes) -> str:
         """Upload a conditioning image once; the name the workflow's LoadImage reads it by."""

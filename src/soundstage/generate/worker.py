@@ -75,7 +75,7 @@ def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5) -> Wor
                 continue
             beating = _Heartbeat(production.engine, [j.id for j in jobs], name, settings.lease_s / 3)
             try:
-                backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings)
+                backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings, root)
                 backends[backend.name] = backend
                 outputs = backend.generate([j.recipe for j in jobs], inputs, lambda fraction: None)
                 for job, png in zip(jobs, outputs):
