@@ -122,9 +122,7 @@ def plain_diffusers(folder: Path, seeds: list[int], size: int, steps: int, devic
             pipe(PROMPT, width=size, height=size, num_inference_steps=steps, generator=generator)
 
     make(seeds[:1], 2)
-    seconds = _timed(lambda: make(seeds, steps), device)
-    del pipe
-    return seconds
+    return _timed(lambda: make(seeds, steps), device)
 
 
 class _NoInputs:

@@ -6,8 +6,9 @@ folder's ``model_index.json``). The previs passes steer them: depth and line art
 ControlNets (one per pass, or one union ControlNet reading both), the storyboard through
 img2img when the recipe has a strength, and the characters' reference sheets through an
 IP-Adapter when one is configured. Takes of one shot that differ only in seed are made in one
-batched call, with one seeded generator per image, so a take's pixels do not depend on the
-takes it was batched with.
+batched call, with one seeded generator per image, so batching does not change a take's
+noise; PyTorch's kernels are not batch-invariant, though, so a batched take may differ from
+the same take made alone by one 8-bit level in a rare pixel.
 
 Nothing is downloaded: a model is a local folder, or a hub id already in the local Hugging
 Face cache. Pipelines are loaded once per process and kept.
@@ -430,8 +431,8 @@ class DiffusersBackend:
 
     def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]:
         """One PNG per recipe, in order. Recipes that differ only in seed (and who asked) share
-        one batched pipeline call; each image still has its own generator, so it is the same
-        as when made alone."""
+        one batched pipeline call; each image still has its own generator, so it is the image
+        made alone, up to float rounding."""
         prepared = [self.prepare(recipe) for recipe in recipes]
         groups: dict[str, list[int]] = {}
         for index, recipe in enumerate(prepared):
@@ -477,10 +478,10 @@ class DiffusersBackend:
                 report(1.0)
                 return [_png(frame)] * len(batch)
         pipe = loaded.pipe(img2img)
-        step = pipe.vae_scale_factor * family.size_step
-        if first.width % step or first.height % step:
+        multiple = pipe.vae_scale_factor * family.size_step
+        if first.width % multiple or first.height % multiple:
             raise GenerateError(
-                f"shot {first.shot}: {first.width}x{first.height} is not a multiple of {step} pixels, "
+                f"shot {first.shot}: {first.width}x{first.height} is not a multiple of {multiple} pixels, "
                 f"which {family.name} models need"
             )
 

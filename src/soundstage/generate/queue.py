@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -79,27 +79,40 @@ def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:
 
 def complete(engine: Engine, job: Job, recipe: Recipe, output_sha256: str) -> int | None:
     """Record the take of a finished job and mark the job done; returns the take id, or None
-    when the job was cancelled meanwhile or another worker already recorded it."""
+    when the job was cancelled meanwhile or another worker already recorded it.
+
+    Two statements in one transaction (this runs once per take, so it is kept lean): the job
+    moves to done only from running, and the take takes the shot's next number.
+    """
     try:
-        with session_scope(engine) as session:
-            row = session.get(JobRow, job.id, with_for_update=True)
-            if row is None or row.state in (CANCELLED, DONE):
+        with engine.begin() as connection:
+            done = connection.execute(
+                update(JobRow.__table__)
+                .where(JobRow.id == job.id, JobRow.state == RUNNING)
+                .values(state=DONE, error="")
+                .returning(JobRow.id)
+            ).first()
+            if done is None:
                 return None
-            number = (session.scalar(select(func.max(TakeRow.number)).where(TakeRow.shot_id == job.shot_id)) or 0) + 1
-            take = TakeRow(
-                shot_id=job.shot_id,
-                number=number,
-                job_id=job.id,
-                backend=recipe.backend,
-                recipe=recipe.model_dump(mode="json"),
-                recipe_sha256=recipe.sha256(),
-                output_sha256=output_sha256,
-                requested_by=recipe.requested_by,
-            )
-            session.add(take)
-            row.state, row.error = DONE, ""
-            session.flush()
-            return take.id
+            takes = TakeRow.__table__
+            next_number = (
+                select(func.coalesce(func.max(takes.c.number), 0) + 1).where(takes.c.shot_id == job.shot_id)
+            ).scalar_subquery()
+            return connection.execute(
+                insert(takes)
+                .values(
+                    shot_id=job.shot_id,
+                    number=next_number,
+                    job_id=job.id,
+                    backend=recipe.backend,
+                    recipe=recipe.model_dump(mode="json"),
+                    recipe_sha256=recipe.sha256(),
+                    output_sha256=output_sha256,
+                    requested_by=recipe.requested_by,
+                    created_at=utcnow(),
+                )
+                .returning(takes.c.id)
+            ).scalar_one()
     except IntegrityError:
         return None  # recorded by another run of the same job: one take per job
 
