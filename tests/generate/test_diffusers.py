@@ -208,8 +208,18 @@ def test_same_recipe_same_bytes_other_seed_other_image(models, media) -> None:
     assert np.abs(_pixels(other) - _pixels(first)).mean() > 1
 
 
-def test_takes_of_a_shot_share_one_call_and_match_single_calls(models, media) -> None:
+def test_on_the_cpu_takes_are_made_one_by_one_and_match_byte_for_byte(models, media) -> None:
     backend = _sd15(models)
+    recipes = [_recipe(media, seed=seed) for seed in (3, 1)]
+    batches: list[int] = []
+    backend.pipeline(recipes[0]).unet.register_forward_pre_hook(lambda _, args: batches.append(args[0].shape[0]))
+    together = backend.generate(recipes, media, _in_range)
+    assert batches == [2, 2, 2, 2]  # each take alone (with and without the prompt), 2 steps each
+    assert together == [backend.generate([r], media, _in_range)[0] for r in recipes]
+
+
+def test_takes_of_a_shot_share_one_call_and_match_single_calls(models, media) -> None:
+    backend = _sd15(models, batch_on_cpu=True)
     recipes = [_recipe(media, seed=seed) for seed in (3, 1, 4)]
     alone = _alone(backend, recipes, media)
     batches: list[int] = []
@@ -295,7 +305,9 @@ def test_reference_sheets_steer_through_the_ip_adapter(models, media) -> None:
 
 def test_sdxl_union_controlnet_reads_both_passes(models, media) -> None:
     union = ControlNetSettings(model=str(models["sdxl_union"]), control="union")
-    backend = DiffusersBackend(DiffusersSettings(model=str(models["sdxl"]), device="cpu", controlnets=[union]))
+    backend = DiffusersBackend(
+        DiffusersSettings(model=str(models["sdxl"]), device="cpu", controlnets=[union], batch_on_cpu=True)
+    )
     recipe = _recipe(media)
     pipe = backend.pipeline(recipe)
     assert type(pipe).__name__ == "StableDiffusionXLControlNetUnionPipeline"

@@ -98,6 +98,10 @@ class DiffusersSettings(BaseModel):
     sdpa: bool = Field(True, description="PyTorch's fused attention; false: the plain math, to compare numerics")
     compile: bool = Field(False, description="torch.compile the denoiser: worth it on a GPU for long runs")
     hub_cache: str | None = Field(None, description="Hugging Face cache folder; unset: the usual one")
+    # A batched UNet call rounds a rare pixel one level differently from a single one, so on
+    # the CPU (where batching gains little) takes are made one by one and `take reproduce`
+    # matches byte for byte. On a GPU batching is the point; set this to batch on CPU too.
+    batch_on_cpu: bool = False
 
     @model_validator(mode="after")
     def _one_union_alone(self) -> DiffusersSettings:
@@ -430,14 +434,15 @@ class DiffusersBackend:
         )
 
     def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]:
-        """One PNG per recipe, in order. Recipes that differ only in seed (and who asked) share
-        one batched pipeline call; each image still has its own generator, so it is the image
-        made alone, up to float rounding."""
+        """One PNG per recipe, in order. On a GPU (or with ``batch_on_cpu``) recipes that differ
+        only in seed (and who asked) share one batched pipeline call; each image still has its
+        own generator, so it is the image made alone, up to float rounding."""
         prepared = [self.prepare(recipe) for recipe in recipes]
+        batching = self._device() != "cpu" or self.settings.batch_on_cpu
         groups: dict[str, list[int]] = {}
         for index, recipe in enumerate(prepared):
             key = json.dumps(recipe.model_dump(mode="json", exclude={"seed", "requested_by"}), sort_keys=True)
-            groups.setdefault(key, []).append(index)
+            groups.setdefault(key if batching else str(index), []).append(index)
         outputs: list[bytes] = [b""] * len(prepared)
         done = 0
         for indices in groups.values():
