@@ -201,3 +201,30 @@ def test_a_diffusers_take_through_the_queue_reproduces(tmp_path: Path) -> None:
         assert first.path.read_bytes() != second.path.read_bytes()  # seeds 11 and 12
         same, _path, _digest = production.reproduce(f"{code}/2")
         assert same
+
+
+def test_claims_are_exclusive_on_both_servers(tmp_path: Path, database_url: str) -> None:
+    """Two worker processes claiming at once never share a job, on SQLite and PostgreSQL."""
+    root = tmp_path / "team"
+    with Production.init(root, database_url=database_url) as production:
+        production.import_script(EXAMPLE)
+        production.plan()
+        code = production.shots()[0].code
+        with session_scope(production.engine) as session:
+            shot_id = session.scalars(select(ShotRow.id).where(ShotRow.code == code)).one()
+        queue.enqueue(production.engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(60)])
+    claimer = (
+        "import sys; from pathlib import Path; from soundstage.project import Production;"
+        "from soundstage.generate import queue\n"
+        "p = Production.open(Path(sys.argv[1])); got = []\n"
+        "while (jobs := queue.claim(p.engine, sys.argv[2], 60, 3)): got += [j.id for j in jobs]\n"
+        "print(' '.join(map(str, got)))"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", claimer, str(root), name], stdout=subprocess.PIPE, text=True)
+        for name in ("a", "b")
+    ]
+    claimed = [list(map(int, run.communicate(timeout=120)[0].split())) for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    everything = claimed[0] + claimed[1]
+    assert len(everything) == len(set(everything)) == 60

@@ -43,28 +43,35 @@ def enqueue(engine: Engine, shot_id: int, recipes: list[Recipe]) -> list[int]:
 
 def claim(engine: Engine, worker: str, lease_s: float, limit: int) -> list[Job]:
     """Claim up to ``limit`` jobs of one shot and backend (so a backend can batch them): queued
-    ones, or running ones whose worker has not sent a heartbeat within the lease."""
+    ones, or running ones whose worker has not sent a heartbeat within the lease.
+
+    One UPDATE ... RETURNING: it runs for every take, so it is kept to a single statement.
+    """
     now = utcnow()
+    jobs = JobRow.__table__
     claimable = or_(
-        JobRow.state == QUEUED,
-        (JobRow.state == RUNNING) & (JobRow.heartbeat_at < now - timedelta(seconds=lease_s)),
+        jobs.c.state == QUEUED,
+        (jobs.c.state == RUNNING) & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s)),
     )
-    with session_scope(engine) as session:
-        first = session.scalars(
-            select(JobRow).where(claimable).order_by(JobRow.id).limit(1).with_for_update(skip_locked=True)
-        ).first()
-        if first is None:
-            return []
-        rows = session.scalars(
-            select(JobRow)
-            .where(claimable, JobRow.shot_id == first.shot_id, JobRow.backend == first.backend)
-            .order_by(JobRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    first = select(jobs.c.shot_id, jobs.c.backend).where(claimable).order_by(jobs.c.id).limit(1).subquery()
+    chosen = (
+        select(jobs.c.id)
+        .where(claimable, jobs.c.shot_id == select(first.c.shot_id).scalar_subquery())
+        .where(jobs.c.backend == select(first.c.backend).scalar_subquery())
+        .order_by(jobs.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with engine.begin() as connection:
+        rows = connection.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(chosen.scalar_subquery()))
+            .values(state=RUNNING, worker=worker, heartbeat_at=now, attempts=jobs.c.attempts + 1)
+            .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe)
         ).all()
-        for row in rows:
-            row.state, row.worker, row.heartbeat_at, row.attempts = RUNNING, worker, now, row.attempts + 1
-        return [Job(row.id, row.shot_id, Recipe.model_validate(row.recipe)) for row in rows]
+    return sorted(
+        (Job(id_, shot_id, Recipe.model_validate(recipe)) for id_, shot_id, recipe in rows), key=lambda j: j.id
+    )
 
 
 def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:
