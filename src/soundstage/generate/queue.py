@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from soundstage.generate.backend import Recipe
@@ -84,44 +84,49 @@ def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:
         )
 
 
-def complete(engine: Engine, job: Job, recipe: Recipe, output_sha256: str) -> int | None:
-    """Record the take of a finished job and mark the job done; returns the take id, or None
-    when the job was cancelled meanwhile or another worker already recorded it.
-
-    Two statements in one transaction (this runs once per take, so it is kept lean): the job
-    moves to done only from running, and the take takes the shot's next number.
-    """
+def complete(engine: Engine, finished: list[tuple[Job, str]]) -> int:
+    """Record the takes of finished jobs (each with its output's sha256) and mark the jobs done,
+    in one transaction; returns how many takes were recorded. A job cancelled meanwhile, or
+    already recorded by another run of it, records nothing."""
     try:
         with engine.begin() as connection:
-            done = connection.execute(
-                update(JobRow.__table__)
-                .where(JobRow.id == job.id, JobRow.state == RUNNING)
-                .values(state=DONE, error="")
-                .returning(JobRow.id)
-            ).first()
-            if done is None:
-                return None
-            takes = TakeRow.__table__
-            next_number = (
-                select(func.coalesce(func.max(takes.c.number), 0) + 1).where(takes.c.shot_id == job.shot_id)
-            ).scalar_subquery()
-            return connection.execute(
-                insert(takes)
-                .values(
-                    shot_id=job.shot_id,
-                    number=next_number,
-                    job_id=job.id,
-                    backend=recipe.backend,
-                    recipe=recipe.model_dump(mode="json"),
-                    recipe_sha256=recipe.sha256(),
-                    output_sha256=output_sha256,
-                    requested_by=recipe.requested_by,
-                    created_at=utcnow(),
-                )
-                .returning(takes.c.id)
-            ).scalar_one()
+            return sum(_record(connection, job, sha) for job, sha in finished)
     except IntegrityError:
-        return None  # recorded by another run of the same job: one take per job
+        # Another run of one of these jobs recorded it first (one take per job): record the
+        # rest one by one so that job alone is skipped.
+        if len(finished) == 1:
+            return 0
+        return sum(complete(engine, [item]) for item in finished)
+
+
+def _record(connection: Connection, job: Job, output_sha256: str) -> int:
+    """Two statements: the job moves to done only from running; the take gets the shot's next number."""
+    done = connection.execute(
+        update(JobRow.__table__)
+        .where(JobRow.id == job.id, JobRow.state == RUNNING)
+        .values(state=DONE, error="")
+        .returning(JobRow.id)
+    ).first()
+    if done is None:
+        return 0
+    takes = TakeRow.__table__
+    next_number = (
+        select(func.coalesce(func.max(takes.c.number), 0) + 1).where(takes.c.shot_id == job.shot_id)
+    ).scalar_subquery()
+    connection.execute(
+        insert(takes).values(
+            shot_id=job.shot_id,
+            number=next_number,
+            job_id=job.id,
+            backend=job.recipe.backend,
+            recipe=job.recipe.model_dump(mode="json"),
+            recipe_sha256=job.recipe.sha256(),
+            output_sha256=output_sha256,
+            requested_by=job.recipe.requested_by,
+            created_at=utcnow(),
+        )
+    )
+    return 1
 
 
 def fail(engine: Engine, job: Job, error: str) -> None:

@@ -78,10 +78,11 @@ def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5) -> Wor
                 backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings, root)
                 backends[backend.name] = backend
                 outputs = backend.generate([j.recipe for j in jobs], inputs, lambda fraction: None)
-                for job, png in zip(jobs, outputs):
-                    sha = production.media.put_bytes(embed_recipe(png, job.recipe), ".png")
-                    if queue.complete(production.engine, job, job.recipe, sha) is not None:
-                        report.takes += 1
+                # Outputs reach the media store whole before any take points at them.
+                stored = [
+                    production.media.put_bytes(embed_recipe(png, j.recipe), ".png") for j, png in zip(jobs, outputs)
+                ]
+                report.takes += queue.complete(production.engine, list(zip(jobs, stored)))
             except SoundstageError as error:
                 for job in jobs:
                     queue.fail(production.engine, job, str(error))
