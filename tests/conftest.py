@@ -4,6 +4,7 @@ and the CLI run in-process."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from soundstage.cli import main
+from soundstage.project import Production
 from soundstage.store.db import make_engine, sqlite_url
 
 from postgres import (
@@ -92,3 +94,30 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+# Previs frame size of the shared rendered example: small, so it is quick, and 16:9.
+PREVIS_SIZE = (320, 180)
+
+
+@pytest.fixture(scope="session")
+def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A production of the example with scenes 3 and 4 planned, laid out and rendered; tests
+    copy it (``copy_production``) rather than change it."""
+    root = tmp_path_factory.mktemp("rendered") / "pilot"
+    with Production.init(root) as production:
+        production.import_script(EXAMPLE)
+        production.plan()
+        for scene in ("3", "4"):
+            production.layout(scene=scene)
+            production.previs(size=PREVIS_SIZE, scene=scene)
+    return root
+
+
+@pytest.fixture
+def copy_production(rendered_example: Path, tmp_path: Path):
+    """A private copy of the rendered example, opened; closed after the test."""
+    root = tmp_path / "pilot"
+    shutil.copytree(rendered_example, root)
+    with Production.open(root) as production:
+        yield production

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,30 +14,14 @@ from soundstage.render.previs import read_png
 from soundstage.store.db import session_scope
 from soundstage.store.tables import RenderRow, ShotRow
 
-from conftest import EXAMPLE
+from conftest import PREVIS_SIZE
 
-SIZE = (320, 180)
-
-
-@pytest.fixture(scope="module")
-def blocked(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A production of the example with scenes 3 and 4 laid out and rendered (copied per test)."""
-    root = tmp_path_factory.mktemp("blocked") / "pilot"
-    with Production.init(root) as production:
-        production.import_script(EXAMPLE)
-        production.plan()
-        for scene in ("3", "4"):
-            production.layout(scene=scene)
-            production.previs(size=SIZE, scene=scene)
-    return root
+SIZE = PREVIS_SIZE
 
 
 @pytest.fixture
-def production(blocked: Path, tmp_path: Path) -> Production:
-    root = tmp_path / "pilot"
-    shutil.copytree(blocked, root)
-    with Production.open(root) as opened:
-        yield opened
+def production(copy_production: Production) -> Production:
+    return copy_production
 
 
 def _ids(production: Production, code: str) -> np.ndarray:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,32 +23,20 @@ from soundstage.project import Production, TakeOptions
 from soundstage.store.db import session_scope
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, PREVIS_SIZE
 
-SIZE = (320, 180)
+SIZE = PREVIS_SIZE
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("takes") / "pilot"
-    with Production.init(root) as production:
-        production.import_script(EXAMPLE)
-        production.plan()
-        production.layout(scene="3")
-        production.previs(size=SIZE, scene="3")
-    toml = root / "soundstage.toml"
+@pytest.fixture
+def production(copy_production: Production) -> Production:
+    """The rendered example with a little bible: a style and MAISIE's description."""
+    toml = copy_production.root / "soundstage.toml"
     toml.write_text(
         toml.read_text().replace('style = ""', 'style = "soft watercolour storybook"')
         + '\n[bible.characters.MAISIE]\ndescription = "a girl of eleven in a red scarf"\n'
     )
-    return root
-
-
-@pytest.fixture
-def production(rendered: Path, tmp_path: Path) -> Production:
-    root = tmp_path / "pilot"
-    shutil.copytree(rendered, root)
-    with Production.open(root) as opened:
+    with Production.open(copy_production.root) as opened:
         yield opened
 
 
@@ -99,7 +86,7 @@ def test_count_gives_consecutive_seeds_and_numbers(production: Production) -> No
 
 def test_a_shot_without_previs_cannot_take_a_previs_take(production: Production) -> None:
     with pytest.raises(GenerateError, match="no storyboard"):
-        production.queue_takes("004_0010", TakeOptions())
+        production.queue_takes("005_0010", TakeOptions())
     assert queue.counts(production.engine) == {}
 
 
