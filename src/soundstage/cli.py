@@ -24,13 +24,14 @@ from typer.core import TyperGroup
 
 from soundstage import __version__
 from soundstage.errors import ConfigError, SoundstageError
+from soundstage.files import write_atomic
 from soundstage.generate.registry import BACKENDS
 from soundstage.make import MakeResult, Stage, open_or_init, stages_until
 from soundstage.make import make as run_make
 from soundstage.plan.model import Angle, Move, ShotSize
 from soundstage.project import Production, TakeOptions
 from soundstage.project import Progress as StageProgress
-from soundstage.reports.sheets import write_atomic, write_breakdown
+from soundstage.reports.sheets import write_breakdown
 from soundstage.script.eighths import format_eighths
 from soundstage.script.formats import format_of
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from soundstage.config import SETTINGS_FILE
 from soundstage.errors import ConfigError
+from soundstage.files import write_atomic
 from soundstage.project import Production, Progress
-from soundstage.reports.sheets import write_atomic, write_breakdown, write_shotlist
+from soundstage.reports.sheets import write_breakdown, write_shotlist
 
 
 @dataclass(slots=True)

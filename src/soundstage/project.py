@@ -167,6 +167,7 @@ class Production:
         self.media = MediaStore(root / MEDIA_DIR)
         self._script: Script | None = None
         self._sheets: list[SceneSheet] | None = None  # breakdown of the current draft, once per open
+        self._bible_images: dict[str, str] = {}  # bible image path -> media sha256
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -684,10 +685,14 @@ class Production:
         return refs
 
     def _bible_image(self, relative: str) -> str:
-        path = self.root / relative
-        if not path.is_file():
-            raise ConfigError(f"{path}: bible reference image not found (soundstage bible check)")
-        return self.media.put_file(path, ".png")
+        """A bible image's hash in the media store; stored (and hashed) once per open production,
+        not once per shot that names the character."""
+        if relative not in self._bible_images:
+            path = self.root / relative
+            if not path.is_file():
+                raise ConfigError(f"{path}: bible reference image not found (soundstage bible check)")
+            self._bible_images[relative] = self.media.put_file(path, ".png")
+        return self._bible_images[relative]
 
     def queue_missing_takes(self, backend: str = "", requested_by: str = "") -> int:
         """Queue one take for every rendered shot that has no take and no job yet; how many."""

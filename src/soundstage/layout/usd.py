@@ -12,8 +12,6 @@ is written, and prims are made in a fixed order.
 from __future__ import annotations
 
 import math
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import numpy as np
 from pxr import Gf, Sdf, Tf, Usd, UsdGeom, Vt
 
 from soundstage.errors import ShotError
+from soundstage.files import write_atomic
 from soundstage.layout.framing import (
     ADULT_HEIGHT,
     CHIN,
@@ -87,28 +86,7 @@ def save_layout(stage: Usd.Stage, path: Path) -> bytes:
     """Write a layout as .usda, atomically (a reader never sees half a file), and return
     the bytes written: their hash tells later whether an artist edited the file."""
     data = export_layout(stage)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Made with the usual permissions (0o666 less the umask): artists open these files.
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        # The rename is durable only once the folder holding the new name is on disk.
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-    except OSError as error:
-        raise ShotError(f"{path}: cannot write the layout: {error.strerror or error}") from None
+    write_atomic(path, data, what="layout", error=ShotError)
     return data
 
 

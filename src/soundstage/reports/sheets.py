@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from soundstage import __version__
-from soundstage.errors import SoundstageError
+from soundstage.files import write_atomic
 from soundstage.plan.model import Shot
 from soundstage.project import SceneSheet
 from soundstage.script.eighths import format_eighths
@@ -37,22 +35,6 @@ SHOTLIST_COLUMNS = (
     "code", "scene", "size", "angle", "lens_mm", "move", "subjects", "frames", "seconds", "purpose", "lines",
     "description",
 )  # fmt: skip
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise SoundstageError(f"{path.parent}: cannot write there ({error.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _csv(rows: Iterable[Sequence[object]], header: Sequence[str]) -> bytes:
