@@ -32,6 +32,8 @@ from soundstage.plan.model import Angle, Move, ShotSize
 from soundstage.project import Production, TakeOptions
 from soundstage.project import Progress as StageProgress
 from soundstage.reports.sheets import write_breakdown
+from soundstage.review.audit import as_utc
+from soundstage.review.workflow import Action
 from soundstage.script.eighths import format_eighths
 from soundstage.script.formats import format_of
 
@@ -66,6 +68,15 @@ app.add_typer(export_app, name="export")
 app.add_typer(shot_app, name="shot")
 app.add_typer(take_app, name="take")
 app.add_typer(bible_app, name="bible")
+user_app = typer.Typer(help="People of the production and their roles.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Review decisions for scripts, under the same rules as the review room (--as USER, or $SOUNDSTAGE_USER).",
+    no_args_is_help=True,
+)
+audit_app = typer.Typer(help="The hash-chained audit trail of every decision.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(review_app, name="review")
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
@@ -432,6 +443,142 @@ def _print_takes(production: Production, shot: str) -> None:
         table.add_row(
             take.name, take.state, r.backend, str(r.seed), r.requested_by, r.prompt[:60],
             str(take.path) if take.path else take.error,
+        )  # fmt: skip
+    out.print(table)
+
+
+# -- people, review and the audit trail --------------------------------------------------------
+
+ROLES_HELP = "producer | supervisor | artist | reviewer | client"
+
+
+@user_app.command(name="add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The person's name as the audit trail shows it.")],
+    role: Annotated[str, typer.Option("--role", "-r", help=ROLES_HELP)],
+    by: Annotated[str, typer.Option("--by", help="A producer who adds them (default: this console).")] = "",
+) -> None:
+    """Add a person with a role."""
+    with _production() as production:
+        production.add_user(name, role, by=by)
+    out.print(f"added {name} ({role.lower()})")
+
+
+@user_app.command(name="role")
+def user_role(
+    name: Annotated[str, typer.Argument(help="The person.")],
+    role: Annotated[str, typer.Argument(help=ROLES_HELP)],
+    by: Annotated[str, typer.Option("--by", help="A producer who changes it (default: this console).")] = "",
+) -> None:
+    """Give a person another role."""
+    with _production() as production:
+        production.change_role(name, role, by=by)
+    out.print(f"{name} is now {role.lower()}")
+
+
+@user_app.command(name="list")
+def user_list() -> None:
+    """Everyone in the production and their role."""
+    with _production() as production:
+        table = Table("Name", "Role", "Active")
+        for name, role, active in production.users():
+            table.add_row(name, role, "yes" if active else "no")
+    out.print(table)
+
+
+AsOption = Annotated[
+    str,
+    typer.Option(
+        "--as", envvar="SOUNDSTAGE_USER", help="The user deciding (default: $SOUNDSTAGE_USER).", show_default=False
+    ),
+]
+NoteOption = Annotated[str, typer.Option("--note", "-m", help="A note that goes with the decision.")]
+
+
+def _decide(reference: str, action: Action, user: str, note: str, override: str = "") -> None:
+    if not user:
+        raise ConfigError("who is deciding? give --as USER or set SOUNDSTAGE_USER")
+    with _production() as production:
+        decision = production.decide(reference, action, by=user, note=note, override_reason=override)
+    what = decision.take or decision.shot
+    out.print(f"{what}: {decision.previous} -> {decision.status} (by {user}, event {decision.event_id})")
+
+
+@review_app.command(name="approve")
+def review_approve(
+    take: Annotated[str, typer.Argument(help="SHOT/NUMBER (or SHOT for its newest take).")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    override: Annotated[str, typer.Option(help="Why a take the checks failed is approved anyway.")] = "",
+) -> None:
+    """Approve a take (supervisor or producer)."""
+    _decide(take, Action.APPROVE, user, note, override)
+
+
+@review_app.command(name="request-changes")
+def review_request_changes(
+    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+) -> None:
+    """Send a shot back to the artist (supervisor or producer)."""
+    _decide(shot, Action.REQUEST_CHANGES, user, note)
+
+
+@review_app.command(name="submit")
+def review_submit(
+    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+) -> None:
+    """Submit a shot for review (artist, supervisor or producer)."""
+    _decide(shot, Action.SUBMIT, user, note)
+
+
+@review_app.command(name="final")
+def review_final(
+    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+) -> None:
+    """Lock an approved shot as final (supervisor or producer)."""
+    _decide(shot, Action.FINAL, user, note)
+
+
+@review_app.command(name="note")
+def review_note(
+    target: Annotated[str, typer.Argument(help="SHOT or SHOT/NUMBER.")],
+    body: Annotated[str, typer.Argument(help="The note.")],
+    user: AsOption = "",
+    frame: Annotated[int | None, typer.Option(min=0, help="The frame it is about (0-based).")] = None,
+) -> None:
+    """Leave a note on a shot or a take."""
+    if not user:
+        raise ConfigError("who is writing? give --as USER or set SOUNDSTAGE_USER")
+    with _production() as production:
+        number = production.note(target, body, by=user, frame=frame)
+    out.print(f"note {number} on {target.upper()}")
+
+
+@audit_app.command(name="verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 if any event was edited or deleted."""
+    with _production() as production:
+        report, trail = production.audit()
+    for problem in report.problems:
+        err.print(problem, markup=False, highlight=False)
+    head = trail[-1].sha256 if trail else "(empty)"
+    if not report.intact:
+        out.print(f"audit trail BROKEN: {len(report.problems)} problem(s) in {report.events} event(s)")
+        raise typer.Exit(1)
+    out.print(f"audit trail intact: {report.events} event(s), head {head}")
+
+
+@audit_app.command(name="log")
+def audit_log(last: Annotated[int, typer.Option(min=1, help="How many of the newest events.")] = 50) -> None:
+    """The newest events of the audit trail."""
+    with _production() as production:
+        _, trail = production.audit()
+    table = Table("#", "Time (UTC)", "Who", "Role", "Action", "Subject", "Detail")
+    for event in trail[-last:]:
+        detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
+        table.add_row(
+            str(event.id), as_utc(event.at).strftime("%Y-%m-%d %H:%M:%S"), event.actor, event.role,
+            event.action, event.subject, detail[:80],
         )  # fmt: skip
     out.print(table)
 

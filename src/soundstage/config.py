@@ -119,6 +119,48 @@ class Generate(_Section):
     comfyui: dict[str, Any] = Field(default_factory=dict)  # see generate/comfyui.py
 
 
+class Limits(_Section):
+    """Where a check's score (0 = as intended, 1 = nothing like it) turns into warn and fail."""
+
+    warn: float = Field(ge=0, le=1)
+    fail: float = Field(ge=0, le=1)
+
+
+class Checks(_Section):
+    """The intent checks every new take goes through (checks/); scores run from 0 (as intended)
+    to 1. The default limits are tuned on the evaluation set (benchmarks/intent_checks.py)."""
+
+    # features: numpy/OpenCV features, no model weights. clip | dino: a local weights folder.
+    embedder: str = Field("features", pattern="^(features|clip|dino)$")
+    weights: str = Field("", description="local model folder for the clip or dino embedder")
+    composition: Limits = Limits(warn=0.35, fail=0.5)
+    character: Limits = Limits(warn=0.35, fail=0.5)
+    style: Limits = Limits(warn=0.35, fail=0.5)
+    continuity: Limits = Limits(warn=0.35, fail=0.5)
+    duplicates: Limits = Limits(warn=0.9, fail=0.97)
+
+
+class Credentials(_Section):
+    """Content credentials (C2PA) on every take and animatic Soundstage writes out. ``soundstage
+    init`` makes a project CA and a signer certificate in credentials/; point these at your own
+    PEM files to sign with the studio's certificate instead."""
+
+    certificate: str = Field("credentials/signer.pem", description="signer certificate chain, PEM")
+    private_key: str = Field("credentials/signer.key", description="the signer's private key, PEM")
+    # An RFC 3161 time-stamp authority; empty: none (these machines reach no TSA).
+    timestamp_url: str = ""
+
+
+class Cut(_Section):
+    """The animatic and editorial exports (soundstage cut)."""
+
+    width: int = Field(1280, ge=16, le=8192)
+    height: int = Field(720, ge=16, le=8192)
+    head_slate_s: float = Field(3.0, ge=0, le=60, description="the slate before the first shot")
+    scratch_dialogue: bool = Field(True, description="speak each line with espeak-ng")
+    burn_in: bool = True
+
+
 class Settings(BaseSettings):
     """All settings of one production."""
 
@@ -133,6 +175,9 @@ class Settings(BaseSettings):
     plan: Plan = Plan()
     bible: Bible = Bible()
     generate: Generate = Generate()
+    checks: Checks = Checks()
+    credentials: Credentials = Credentials()
+    cut: Cut = Cut()
 
     @classmethod
     def settings_customise_sources(

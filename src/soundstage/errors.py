@@ -51,3 +51,20 @@ class RenderError(SoundstageError):
 
 class GenerateError(SoundstageError):
     """A take cannot be made: a backend, its model or its server failed (names which and why)."""
+
+
+class CutError(SoundstageError):
+    """The cut cannot be written: an output folder, an encoder or a voice failed (names which)."""
+
+
+class CredentialsError(SoundstageError):
+    """Content credentials cannot be made or read: a signing key, a certificate, a manifest."""
+
+
+class ReviewError(SoundstageError):
+    """A review decision that the workflow refuses: a status change the state machine does not
+    allow, a flagged take approved without a reason, a lost race for the same shot."""
+
+
+class PermissionDenied(ReviewError):
+    """The person asking has no role that allows the action (the web answers 403)."""

@@ -7,9 +7,11 @@ command, so a failed command leaves the production as it was.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import re
 import shutil
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +27,16 @@ from sqlalchemy.orm import Session
 from soundstage.config import SETTINGS_FILE, Settings, default_toml, load_settings
 from soundstage.errors import ConfigError, ProductionError, ScriptError, ShotError, SoundstageError
 from soundstage.generate import queue
-from soundstage.generate.backend import DEPTH, IDS, LINEART, REFERENCE_PREFIX, STORYBOARD, STYLE_PREFIX, Recipe
+from soundstage.generate.backend import (
+    DEPTH,
+    IDS,
+    LINEART,
+    REFERENCE_PREFIX,
+    STORYBOARD,
+    STYLE_PREFIX,
+    Recipe,
+    parse_take_name,
+)
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
@@ -36,12 +47,18 @@ from soundstage.plan.coverage import cover_scene
 from soundstage.plan.model import Shot, scene_code
 from soundstage.render.checks import check_framing
 from soundstage.render.previs import PASSES, PrevisRenderer, contact_sheet, load_scene, read_png, to_png
+from soundstage.review import records
+from soundstage.review.audit import ChainReport, Event
+from soundstage.review.audit import verify as verify_chain
+from soundstage.review.records import Decision
+from soundstage.review.workflow import Action
 from soundstage.script.breakdown import SceneBreakdown, break_down
 from soundstage.script.formats import Format, parse_script, read_script, write_script
 from soundstage.script.model import Script
 from soundstage.script.revisions import KnownScene, body_sha256, match_scenes, number_scenes
 from soundstage.store.db import make_engine, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
+from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import (
     CharacterRow,
     Draft,
@@ -51,6 +68,7 @@ from soundstage.store.tables import (
     SceneRow,
     ShotRow,
     TakeRow,
+    UserRow,
     utcnow,
 )
 
@@ -423,24 +441,18 @@ class Production:
     def shot(self, code: str) -> Shot:
         """One shot by its code."""
         with session_scope(self.engine) as session:
-            return _effective(self._shot_row(session, code))
+            return _effective(shot_row(session, code))
 
     def edit_shot(self, code: str, edits: dict[str, object]) -> Shot:
         """Apply an artist's edits to a shot; they survive every re-plan."""
         with session_scope(self.engine) as session:
-            row = self._shot_row(session, code)
+            row = shot_row(session, code)
             merged = {**row.edits, **edits}
             shot = Shot.model_validate(row.planned).edited(merged)
             # Store the validated values (enums as their names in JSON), not the raw input.
             row.edits = {k: v for k, v in shot.model_dump(mode="json").items() if k in merged}
             row.edited_at = utcnow()
             return shot
-
-    def _shot_row(self, session: Session, code: str) -> ShotRow:
-        row = session.scalars(select(ShotRow).where(ShotRow.code == code.upper())).first()
-        if row is None:
-            raise ShotError(f"{self.root}: no shot {code!r} (soundstage shots lists them)")
-        return row
 
     # -- blocking and previs -----------------------------------------------------------------
 
@@ -642,7 +654,7 @@ class Production:
         position = next(i for i, sheet in enumerate(sheets) if sheet.number == shot.scene)
         scene, breakdown = self.script().scenes[position], sheets[position].breakdown
         with session_scope(self.engine) as session:
-            row = self._shot_row(session, shot.code)
+            row = shot_row(session, shot.code)
             render = session.scalars(select(RenderRow).where(RenderRow.shot_id == row.id)).first()
             shot_id = row.id
         conditioning = self._references(shot)
@@ -712,7 +724,7 @@ class Production:
     def takes(self, code: str) -> list[TakeInfo]:
         """A shot's takes, with the jobs still queued, running, failed or cancelled."""
         with session_scope(self.engine) as session:
-            row = self._shot_row(session, code)
+            row = shot_row(session, code)
             takes = session.scalars(select(TakeRow).where(TakeRow.shot_id == row.id).order_by(TakeRow.number)).all()
             jobs = session.scalars(
                 select(JobRow).where(JobRow.shot_id == row.id, JobRow.state != queue.DONE).order_by(JobRow.id)
@@ -732,21 +744,71 @@ class Production:
 
     def reproduce(self, reference: str) -> tuple[bool, Path, str]:
         """Run a take's recipe again; whether the bytes match, the take's file, the new hash."""
-        match = re.fullmatch(r"(\w+)/(\d+)", reference.strip().upper())
-        if not match:
+        code, number = parse_take_name(reference)
+        if number is None:
             raise ShotError(f"take {reference!r}: expected SHOT/NUMBER, e.g. 012_0030/2")
         with session_scope(self.engine) as session:
-            shot = self._shot_row(session, match.group(1))
-            take = session.scalars(
-                select(TakeRow).where(TakeRow.shot_id == shot.id, TakeRow.number == int(match.group(2)))
-            ).first()
-            if take is None:
-                raise ShotError(f"shot {shot.code} has no take {match.group(2)} (soundstage takes {shot.code})")
+            take = take_row(session, shot_row(session, code), number)
         recipe = Recipe.model_validate(take.recipe)
         backend = backend_for(recipe.backend, self.settings.generate, self.root)
         png = backend.generate([recipe], MediaInputs(self.media), lambda fraction: None)[0]
         again = hashlib.sha256(embed_recipe(png, recipe)).hexdigest()
         return again == take.output_sha256, self.media.path(take.output_sha256, ".png"), again
+
+    # -- review -------------------------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, *, by: str = "", password_hash: str = "") -> None:
+        """Add a person; ``by`` names a producer, or is empty for the console at the production."""
+        with session_scope(self.engine) as session:
+            actor = records.person(session, by) if by else _console()
+            records.add_user(session, actor, name, role, password_hash)
+
+    def change_role(self, name: str, role: str, *, by: str = "") -> None:
+        """Give a person another role (a producer, or the console)."""
+        with session_scope(self.engine) as session:
+            actor = records.person(session, by) if by else _console()
+            records.change_role(session, actor, name, role)
+
+    def users(self) -> list[tuple[str, str, bool]]:
+        """(name, role, active) of everyone, by name."""
+        with session_scope(self.engine) as session:
+            rows = session.execute(select(UserRow.name, UserRow.role, UserRow.active).order_by(UserRow.name))
+            return [(name, role, active) for name, role, active in rows]
+
+    def decide(self, reference: str, action: Action, *, by: str, note: str = "", override_reason: str = "") -> Decision:
+        """A review decision on a shot ("012_0030") or a take ("012_0030/2"), made by user ``by``
+        under the workflow's rules; approving a bare shot code approves its newest take."""
+        code, number = parse_take_name(reference)
+        with session_scope(self.engine) as session:
+            return records.decide(
+                session,
+                records.person(session, by),
+                code,
+                action,
+                take_number=number,
+                note=note,
+                override_reason=override_reason,
+            )
+
+    def note(self, reference: str, body: str, *, by: str, frame: int | None = None) -> int:
+        """A note on a shot or take, at an optional integer frame; returns its id."""
+        code, number = parse_take_name(reference)
+        with session_scope(self.engine) as session:
+            row = records.add_note(
+                session, records.person(session, by), code, take_number=number, frame=frame, body=body
+            )
+            return row.id
+
+    def audit(self) -> tuple[ChainReport, list[Event]]:
+        """The audit trail and whether its hash chain is intact."""
+        with session_scope(self.engine) as session:
+            trail = records.events(session)
+        return verify_chain(trail), trail
+
+
+def _console() -> str:
+    """The person at the production's own console, as the trail names them."""
+    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def _follow_edits(shots: list[Shot], rows: list[Any]) -> dict[str, tuple[str, dict[str, Any]]]:

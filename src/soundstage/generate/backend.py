@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol
 
@@ -75,3 +76,19 @@ class Backend(Protocol):
     def prepare(self, recipe: Recipe) -> Recipe: ...
 
     def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]: ...
+
+
+def take_name(shot: str, number: int) -> str:
+    """How people name a take: "012_0030/2"."""
+    return f"{shot}/{number}"
+
+
+def parse_take_name(reference: str) -> tuple[str, int | None]:
+    """(shot code, take number) from "012_0030/2"; a bare shot code gives number None (its newest
+    take, where the caller allows that). ShotError for anything else."""
+    from soundstage.errors import ShotError
+
+    match = re.fullmatch(r"(\w+?)(?:/(\d+))?", reference.strip().upper())
+    if not match:
+        raise ShotError(f"take {reference!r}: expected SHOT/NUMBER, e.g. 012_0030/2")
+    return match.group(1), int(match.group(2)) if match.group(2) else None

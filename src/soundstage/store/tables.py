@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -89,6 +89,9 @@ class ShotRow(Base):
     # False when a re-plan no longer proposes this shot but the artist had edited it.
     in_plan: Mapped[bool] = mapped_column(default=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Review (review/workflow.py): where the shot stands, and who is working on it.
+    status: Mapped[str] = mapped_column(String(24), default="todo", index=True)
+    assignee: Mapped[str] = mapped_column(String(128), default="")
 
     scene: Mapped[SceneRow] = relationship(back_populates="shots")
 
@@ -173,3 +176,77 @@ class TakeRow(Base):
     output_sha256: Mapped[str] = mapped_column(String(64))
     requested_by: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The accountable person: set when a supervisor or producer approves this take, cleared when
+    # the shot goes back to changes requested (the audit trail keeps the history).
+    approved_by: Mapped[str] = mapped_column(String(128), default="")
+    approved_role: Mapped[str] = mapped_column(String(16), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    # The intent checks: when they last ran, and the take's compact signature (checks/) that
+    # continuity and duplicate checks of other takes compare against without reading images.
+    checked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    signature: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class FindingRow(Base):
+    """One result of an intent check on a take (checks/drift.py)."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    take_id: Mapped[int] = mapped_column(ForeignKey("takes.id", ondelete="CASCADE"), index=True)
+    check: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128), default="")  # a character, or ""
+    score: Mapped[float] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A person of the production and their role (review/workflow.py ROLES)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256), default="")  # argon2; "" = no web login
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoteRow(Base):
+    """A review note on a shot, optionally on one take and one frame, with drawn annotations."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), index=True)
+    take_id: Mapped[int | None] = mapped_column(ForeignKey("takes.id", ondelete="SET NULL"), nullable=True)
+    author: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    # An integer frame of the take or the shot's place in the cut: float seconds drift by a frame.
+    frame: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    shapes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # vector annotation: pen, arrow, box, text
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventRow(Base):
+    """One decision in the append-only, hash-chained audit trail (review/audit.py).
+
+    ``prev_sha256`` is unique: two writers that read the same last event cannot both append,
+    so the chain can never fork.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))  # "012_0030", "012_0030/2", a user name
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
