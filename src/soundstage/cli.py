@@ -31,6 +31,8 @@ from soundstage.make import make as run_make
 from soundstage.plan.model import Angle, Move, ShotSize
 from soundstage.project import Production, TakeOptions
 from soundstage.project import Progress as StageProgress
+from soundstage.provenance.credentials import describe as describe_credentials
+from soundstage.provenance.credentials import read_credentials
 from soundstage.reports.sheets import write_breakdown
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action
@@ -447,6 +449,56 @@ def _print_takes(production: Production, shot: str) -> None:
     out.print(table)
 
 
+# -- the cut and its credentials -----------------------------------------------------------------
+
+
+@app.command()
+def cut(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the cut.")],
+    scene: Annotated[list[str] | None, typer.Option(help="Only these scenes (repeat the option).")] = None,
+    prores: Annotated[bool, typer.Option(help="A ProRes 422 .mov animatic instead of H.264 .mp4.")] = False,
+) -> None:
+    """Cut the episode: signed takes, OTIO timeline with EDL and FCP XML, the animatic with scratch
+    dialogue, and the disclosure report. Each shot uses its approved take, else its newest, else a
+    NO TAKE slate."""
+    with _production() as production, _progress() as progress:
+        task = progress.add_task("animatic", total=None)
+        report = production.cut(
+            output,
+            scenes=scene or (),
+            prores=prores,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    for line in report.warnings:
+        err.print(f"warning: {line}", markup=False, highlight=False)
+    for line in report.lengthened:
+        out.print(f"lengthened for dialogue: {line}", markup=False)
+    seconds = report.frames / production.settings.fps
+    out.print(f"{report.shots} shots, {seconds:.1f} s (cut {report.cut_id})")
+    for key, path in report.outputs.items():
+        out.print(f"  {key:>15}  {path}", markup=False)
+
+
+@app.command()
+def verify(
+    file: Annotated[Path, typer.Argument(help="A take PNG or an animatic written by Soundstage (or any C2PA file).")],
+    trust: Annotated[
+        Path | None,
+        typer.Option(help="CA certificates (PEM) to trust; default: the production's credentials/ca.pem if any."),
+    ] = None,
+) -> None:
+    """Read a file's content credentials: valid or not, what made it, from which takes, who approved
+    each. Exit 1 when the file has none or they do not validate."""
+    if trust is None:
+        candidate = (_State.production_dir or Path.cwd()) / "credentials" / "ca.pem"
+        trust = candidate if candidate.exists() else None
+    report = read_credentials(file, trust_anchors=trust)
+    for line in describe_credentials(report):
+        out.print(line, markup=False, highlight=False)
+    if not report.present or not report.valid:
+        raise typer.Exit(1)
+
+
 # -- people, review and the audit trail --------------------------------------------------------
 
 ROLES_HELP = "producer | supervisor | artist | reviewer | client"
@@ -581,6 +633,47 @@ def audit_log(last: Annotated[int, typer.Option(min=1, help="How many of the new
             event.action, event.subject, detail[:80],
         )  # fmt: skip
     out.print(table)
+
+
+# -- the review room (web) ------------------------------------------------------------------
+
+
+@user_app.command(name="password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The person.")],
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from one line of stdin (scripts).")] = False,
+) -> None:
+    """Set a person's password for the review room (their open sessions end)."""
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    with _production() as production:
+        production.set_password(name, password)
+    out.print(f"password set for {name}")
+
+
+@user_app.command(name="token")
+def user_token(name: Annotated[str, typer.Argument(help="The person the token acts as.")]) -> None:
+    """Print a new API token for scripts (Authorization: Bearer TOKEN); it is shown only this once."""
+    with _production() as production:
+        token = production.issue_token(name)
+    out.print(token, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the review room (shot board, dailies, notes, approvals) on HOST:PORT."""
+    import uvicorn
+
+    from soundstage.web.app import create_app
+
+    review_room = create_app(_State.production_dir or Path.cwd())
+    out.print(f"review room on http://{host}:{port} (Ctrl-C stops it)")
+    uvicorn.run(review_room, host=host, port=port, log_level="warning")
 
 
 # -- the whole run -------------------------------------------------------------------------

@@ -215,6 +215,12 @@ def default_toml(title: str = "", database_url: str = "") -> str:
     """The commented soundstage.toml that ``soundstage init`` writes."""
     defaults = Settings.model_construct()
     timing, coverage = defaults.plan.timing, defaults.plan.coverage
+    checks, credentials, cut = Checks(), Credentials(), Cut()
+    limits = "\n".join(
+        f"{name} = {{ warn = {limit.warn:g}, fail = {limit.fail:g} }}"
+        for name in ("composition", "character", "style", "continuity", "duplicates")
+        if isinstance(limit := getattr(checks, name), Limits)
+    )
     lenses = "\n".join(f'"{size.value}" = {mm:g}' for size, mm in _default_lenses().items())
     return f"""# Soundstage production settings. Environment variables SOUNDSTAGE_<KEY> override them
 # (nested keys with "__": SOUNDSTAGE_PLAN__TIMING__WORDS_PER_SECOND=2.2).
@@ -258,6 +264,27 @@ establishing_angle = "{coverage.establishing_angle.value}"
 # previs | diffusers | comfyui
 backend = "previs"
 workers = 2
+
+# Intent checks on every new take (soundstage check). Scores run from 0 (as intended) to 1;
+# a score at or over warn is a warning, at or over fail a failure (approving then needs a reason).
+[checks]
+# features (no model weights) | clip | dino (then weights = "a local model folder")
+embedder = "{checks.embedder}"
+{limits}
+
+# Content credentials (C2PA) on every take and animatic written out. soundstage init made a
+# project CA and signer in credentials/; point these at the studio's own PEM files instead.
+[credentials]
+certificate = "{credentials.certificate}"
+private_key = "{credentials.private_key}"
+
+# The animatic and editorial exports of soundstage cut.
+[cut]
+width = {cut.width}
+height = {cut.height}
+head_slate_s = {cut.head_slate_s}
+scratch_dialogue = {str(cut.scratch_dialogue).lower()}
+burn_in = {str(cut.burn_in).lower()}
 
 # The production bible: the show's look, and each character and location. Reference images
 # live in bible/ (paths relative to this file). Check it with: soundstage bible check

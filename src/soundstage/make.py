@@ -117,7 +117,17 @@ def _shotlist(run: Run, progress: Progress) -> str:
     return f"{len(shots)} shots in shotlist.html"
 
 
-# In order; a new capability adds its stage before "shotlist", which presents everything.
+def _cut(run: Run, progress: Progress) -> str:
+    report = run.production.cut(run.out / "cut", progress=progress)
+    run.outputs += [path for key, path in report.outputs.items() if key != "takes"]
+    seconds = report.frames / run.production.settings.fps
+    longer = f", {len(report.lengthened)} lengthened for dialogue" if report.lengthened else ""
+    warned = f", {len(report.warnings)} warnings" if report.warnings else ""
+    return f"{report.shots} shots, {seconds / 60:.1f} min animatic, signed{longer}{warned}"
+
+
+# In order; a new capability adds its stage before "shotlist" (which presents the shots); the
+# cut comes last, as the end of the run.
 STAGES: list[Stage] = [
     Stage("import", _import),
     Stage("breakdown", _breakdown),
@@ -126,6 +136,7 @@ STAGES: list[Stage] = [
     Stage("previs", _previs),
     Stage("takes", _takes),
     Stage("shotlist", _shotlist),
+    Stage("cut", _cut),
 ]
 
 

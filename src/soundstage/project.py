@@ -7,12 +7,14 @@ command, so a failed command leaves the production as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import re
 import shutil
 import socket
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -24,8 +26,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from soundstage.config import SETTINGS_FILE, Settings, default_toml, load_settings
-from soundstage.errors import ConfigError, ProductionError, ScriptError, ShotError, SoundstageError
+from soundstage import __version__
+from soundstage.config import SETTINGS_FILE, Credentials, Settings, default_toml, load_settings
+from soundstage.cut.animatic import write_animatic
+from soundstage.cut.timeline import CutShot, Line, Note, assemble, write_editorial
+from soundstage.errors import ConfigError, CutError, ProductionError, ScriptError, ShotError, SoundstageError
+from soundstage.files import write_atomic
 from soundstage.generate import queue
 from soundstage.generate.backend import (
     DEPTH,
@@ -36,6 +42,7 @@ from soundstage.generate.backend import (
     STYLE_PREFIX,
     Recipe,
     parse_take_name,
+    take_name,
 )
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
@@ -45,6 +52,15 @@ from soundstage.layout.framing import block_scene, character_colour
 from soundstage.layout.usd import build_layout, export_layout, save_layout
 from soundstage.plan.coverage import cover_scene
 from soundstage.plan.model import Shot, scene_code
+from soundstage.provenance.credentials import (
+    Approval,
+    Signer,
+    TakeProvenance,
+    make_project_identity,
+    sign_animatic,
+    sign_take,
+)
+from soundstage.provenance.disclosure import Disclosure, DisclosureRow, write_disclosure
 from soundstage.render.checks import check_framing
 from soundstage.render.previs import PASSES, PrevisRenderer, contact_sheet, load_scene, read_png, to_png
 from soundstage.review import records
@@ -54,7 +70,7 @@ from soundstage.review.records import Decision
 from soundstage.review.workflow import Action
 from soundstage.script.breakdown import SceneBreakdown, break_down
 from soundstage.script.formats import Format, parse_script, read_script, write_script
-from soundstage.script.model import Script
+from soundstage.script.model import Kind, Script
 from soundstage.script.revisions import KnownScene, body_sha256, match_scenes, number_scenes
 from soundstage.store.db import make_engine, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
@@ -64,6 +80,7 @@ from soundstage.store.tables import (
     Draft,
     JobRow,
     LayoutRow,
+    NoteRow,
     RenderRow,
     SceneRow,
     ShotRow,
@@ -126,6 +143,19 @@ class PrevisReport:
     failed: list[str] = field(default_factory=list)  # one line each: why a shot did not render
     framing: list[str] = field(default_factory=list)  # one line each: "CODE: reason"
     contact_sheets: dict[str, Path] = field(default_factory=dict)  # scene number -> PNG in the media store
+
+
+@dataclass(slots=True)
+class CutReport:
+    """What ``cut`` wrote and changed."""
+
+    cut_id: str
+    out: Path
+    shots: int = 0
+    frames: int = 0
+    outputs: dict[str, Path] = field(default_factory=dict)  # otio, edl, xml, animatic, disclosure...
+    lengthened: list[str] = field(default_factory=list)  # "CODE: planned -> new frames"
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,11 +226,15 @@ class Production:
             raise ProductionError(f"{root}: already a production ({SETTINGS_FILE} exists)")
         if root.exists() and not root.is_dir():
             raise ProductionError(f"{root}: exists and is not a folder")
-        made = [p for p in (root, root / MEDIA_DIR, root / LAYOUTS_DIR) if not p.exists()]
+        credentials = root / Path(Credentials().certificate).parent
+        made = [p for p in (root, root / MEDIA_DIR, root / LAYOUTS_DIR, credentials) if not p.exists()]
         try:
             for folder in made:
                 folder.mkdir(parents=True)
             (root / SETTINGS_FILE).write_text(default_toml(title, database_url), encoding="utf-8")
+            # The signing identity of the production's content credentials (a project CA and
+            # a signer); studios can point [credentials] at their own certificate instead.
+            make_project_identity(credentials, title or root.name)
             return cls.open(root)
         except BaseException:
             # Leave the folder as it was: remove exactly what this call made.
@@ -755,6 +789,154 @@ class Production:
         again = hashlib.sha256(embed_recipe(png, recipe)).hexdigest()
         return again == take.output_sha256, self.media.path(take.output_sha256, ".png"), again
 
+    # -- the cut -------------------------------------------------------------------------------
+
+    def signer(self) -> Signer:
+        """The production's content-credentials signer. A production whose settings still name
+        the default files and has none (made before credentials existed) gets its identity now."""
+        settings = self.settings.credentials
+        certificate, key = self.root / settings.certificate, self.root / settings.private_key
+        defaults = Credentials()
+        if (
+            (settings.certificate, settings.private_key) == (defaults.certificate, defaults.private_key)
+            and not certificate.exists()
+            and not key.exists()
+        ):
+            make_project_identity(certificate.parent, self.title() or self.root.name)
+        return Signer.from_files(certificate, key, settings.timestamp_url)
+
+    def cut(
+        self,
+        out: Path,
+        *,
+        scenes: Sequence[str] = (),
+        prores: bool = False,
+        name: str = "cut",
+        progress: Progress = _no_progress,
+    ) -> CutReport:
+        """Cut the episode (or ``scenes``) into ``out``: each shot's approved take, else its newest,
+        else a NO TAKE slate, for its planned duration (longer where its scratch dialogue needs it).
+
+        Writes the signed takes (takes/), the OTIO timeline with EDL and FCP XML, the animatic
+        (MP4, or ProRes .mov) signed with every take as an ingredient, and the disclosure report
+        (HTML and PDF). The signing identity is checked before anything is written.
+        """
+        signer = self.signer()
+        settings = self.settings.cut
+        entries = self._cut_entries(scenes)
+        if not entries:
+            raise CutError(f"{self.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
+        _check_writable(out)
+        cut_id = str(uuid.uuid4())
+        report = CutReport(cut_id=cut_id, out=out)
+        signed: list[tuple[Path, TakeProvenance]] = []
+        shots: list[CutShot] = []
+        for entry in entries:
+            shot = entry.shot
+            if entry.provenance is not None and entry.source is not None and entry.source.exists():
+                target = out / "takes" / f"{entry.provenance.take.replace('/', '_t')}.png"
+                write_atomic(target, sign_take(entry.source.read_bytes(), entry.provenance, signer), error=CutError)
+                signed.append((target, entry.provenance))
+                shot = dataclasses.replace(shot, image=target)
+            shots.append(shot)
+        voices = self.root / "cache" / "voices" if settings.scratch_dialogue else None
+        cut = assemble(self.title() or self.root.name, shots, self.settings.fps, voices)
+        report.shots, report.frames = len(cut.shots), cut.frames
+        report.lengthened = [f"{code}: {old} -> {new} frames" for code, old, new in cut.lengthened]
+        report.warnings = list(cut.warnings)
+        report.outputs.update(write_editorial(cut, out, name))
+        suffix = ".mov" if prores else ".mp4"
+        animatic = out / f"{name}{suffix}"
+        unsigned = out / f".{name}.unsigned{suffix}"
+        try:
+            write_animatic(
+                cut,
+                unsigned,
+                size=(settings.width, settings.height),
+                prores=prores,
+                burn_in=settings.burn_in,
+                head_slate_s=settings.head_slate_s,
+                progress=progress,
+            )
+            sign_animatic(unsigned, animatic, title=cut.title, cut_id=cut_id, takes=signed, signer=signer)
+        finally:
+            unsigned.unlink(missing_ok=True)
+        report.outputs["animatic"] = animatic
+        report.outputs["takes"] = out / "takes"
+        frames = {shot.code: shot.frames for shot in cut.shots}
+        disclosure = Disclosure(
+            title=cut.title,
+            cut_id=cut_id,
+            created_at=utcnow(),
+            generator=f"Soundstage {__version__}",
+            fps=self.settings.fps,
+            rows=tuple(e.row(frames[e.shot.code]) for e in entries),
+            provider=signer.organisation,
+            scratch_dialogue=voices is not None,
+        )
+        html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
+        write_disclosure(disclosure, html, pdf)
+        report.outputs["disclosure"], report.outputs["disclosure_pdf"] = html, pdf
+        return report
+
+    def _cut_entries(self, scenes: Sequence[str]) -> list[_CutEntry]:
+        """Each planned shot with the take the cut uses, its provenance and its notes."""
+        wanted = {s.strip().upper() for s in scenes}
+        known = set(self.scene_numbers())
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise ShotError(f"{self.root}: no scene {', '.join(unknown)} (scenes: {', '.join(self.scene_numbers())})")
+        spoken = {
+            e.line: e
+            for scene in self.script().scenes
+            for e in scene.elements
+            if e.kind in (Kind.DIALOGUE, Kind.LYRICS) and e.character
+        }
+        shots = [s for s in self.shots() if not wanted or s.scene.upper() in wanted]
+        with session_scope(self.engine) as session:
+            rows = {r.code: r for r in session.scalars(select(ShotRow).where(ShotRow.in_plan))}
+            takes: dict[int, list[TakeRow]] = {}
+            for take in session.scalars(select(TakeRow).order_by(TakeRow.number)):
+                takes.setdefault(take.shot_id, []).append(take)
+            notes: dict[int, list[NoteRow]] = {}
+            for note in session.scalars(select(NoteRow).order_by(NoteRow.id)):
+                notes.setdefault(note.shot_id, []).append(note)
+        entries = []
+        for shot in shots:
+            row = rows[shot.code]
+            history = takes.get(row.id, [])
+            approved = [t for t in history if t.approved_by]
+            take = approved[-1] if approved else (history[-1] if history else None)
+            provenance, source = None, None
+            if take is not None:
+                approval = None
+                if take.approved_by and take.approved_at is not None:
+                    approval = Approval(take.approved_by, take.approved_role, take.approved_at, take.override_reason)
+                recipe = Recipe.model_validate(take.recipe)
+                name = take_name(shot.code, take.number)
+                provenance = TakeProvenance(shot.code, name, recipe, take.recipe_sha256, approval, take.created_at)
+                source = self.media.path(take.output_sha256, ".png")
+            cut_shot = CutShot(
+                code=shot.code,
+                scene=shot.scene,
+                frames=shot.frames,
+                take=provenance.take if provenance else None,
+                # The media object itself until it is signed into the cut's takes/ (a missing
+                # object stays a path that does not exist: the cut slates it and warns).
+                image=source,
+                status=row.status,
+                move=shot.move.value,
+                lines=tuple(Line(spoken[n].character.upper(), spoken[n].text) for n in shot.lines if n in spoken),
+                notes=tuple(
+                    Note(n.frame or 0, n.body, n.author)
+                    for n in notes.get(row.id, [])
+                    if n.body and (n.take_id is None or take is None or n.take_id == take.id)
+                ),
+                description=shot.description,
+            )
+            entries.append(_CutEntry(cut_shot, provenance, source))
+        return entries
+
     # -- review -------------------------------------------------------------------------------
 
     def add_user(self, name: str, role: str, *, by: str = "", password_hash: str = "") -> None:
@@ -804,6 +986,61 @@ class Production:
         with session_scope(self.engine) as session:
             trail = records.events(session)
         return verify_chain(trail), trail
+
+    # -- review room --
+    # Web logins and API tokens (the review room, soundstage.web). Imports are local: this block
+    # is the only part of the facade that needs them.
+
+    def set_password(self, name: str, password: str) -> None:
+        """Set a person's review-room password (argon2); every session they had open ends."""
+        from soundstage.errors import ReviewError
+        from soundstage.store.tables import WebSessionRow
+        from soundstage.web.credentials import hash_password
+
+        with session_scope(self.engine) as session:
+            row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+            if row is None:
+                raise ReviewError(f"no user {name!r} in this production (soundstage user add {name} --role ROLE)")
+            row.password_hash = hash_password(password, who=name)
+            session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+
+    def issue_token(self, name: str) -> str:
+        """A new API token for an active person, to be shown once: only its sha256 is kept."""
+        from soundstage.store.tables import ApiTokenRow
+        from soundstage.web.credentials import new_token, token_digest
+
+        token = new_token()
+        with session_scope(self.engine) as session:
+            records.person(session, name)  # an active user, or one clear line
+            user_id = session.scalars(select(UserRow.id).where(UserRow.name == name)).one()
+            session.add(ApiTokenRow(user_id=user_id, token_sha256=token_digest(token)))
+        return token
+
+
+@dataclass(frozen=True, slots=True)
+class _CutEntry:
+    """A shot as the cut takes it: the cut's view, the take's provenance and the report's row."""
+
+    shot: CutShot
+    provenance: TakeProvenance | None
+    source: Path | None  # the take's unsigned PNG in the media store
+
+    def row(self, frames: int) -> DisclosureRow:
+        """The disclosure report's row for this shot, cut for ``frames`` frames."""
+        if self.provenance is None:
+            return DisclosureRow.slate(self.shot.code, frames)
+        return DisclosureRow.of_take(self.provenance, frames)
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before any work when ``folder`` cannot be made or written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".soundstage-probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as failure:
+        raise CutError(f"{folder}: cannot write the cut there: {failure.strerror or failure}") from None
 
 
 def _console() -> str:

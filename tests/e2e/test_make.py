@@ -6,11 +6,13 @@ import csv
 import re
 from pathlib import Path
 
+import opentimelineio as otio
 import pytest
 from lxml import etree
 from sqlalchemy import select
 
 from soundstage.project import Production
+from soundstage.provenance.credentials import read_credentials
 from soundstage.store.db import session_scope
 from soundstage.store.tables import ShotRow, TakeRow
 
@@ -20,6 +22,15 @@ SCRIPTS = sorted(SCREENPLAYS.glob("*.fountain")) + sorted(SCREENPLAYS.glob("*.fd
 # Every stage runs, previs included; small frames keep a feature's 1,600 renders quick here.
 # Full-size renders are covered by tests/render and by the example below.
 SMALL = ("--size", "96x54")
+# The feature's two-hour animatic is left to benchmarks/animatic.py: its make stops before the cut.
+UNTIL_SHOTLIST = {"big_fish.fountain"}
+
+
+@pytest.fixture(autouse=True)
+def small_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small animatic without scratch dialogue (tests/e2e/test_cut.py speaks)."""
+    for key, value in (("WIDTH", "96"), ("HEIGHT", "54"), ("SCRATCH_DIALOGUE", "false"), ("HEAD_SLATE_S", "0.5")):
+        monkeypatch.setenv(f"SOUNDSTAGE_CUT__{key}", value)
 
 
 def _fdx_facts(fdx: Path) -> tuple[int, set[str]]:
@@ -44,7 +55,8 @@ def _expected(script: Path) -> tuple[int, set[str] | None]:
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_make_writes_sheets_for_every_scene(script: Path, tmp_path: Path, cli) -> None:
     out = tmp_path / "out"
-    result = cli("make", script, "-o", out, *SMALL)
+    until = ("--until", "shotlist") if script.name in UNTIL_SHOTLIST else ()
+    result = cli("make", script, "-o", out, *SMALL, *until)
     assert result.code == 0, result.err
     assert str(out) in result.out
 
@@ -78,6 +90,12 @@ def test_make_writes_sheets_for_every_scene(script: Path, tmp_path: Path, cli) -
     assert html.count('<img src="storyboards/') == len(shots)
     assert len(list((out / "storyboards").glob("*.jpg"))) == len(shots)
     assert len(list((out / "contact_sheets").glob("*.png"))) == scenes
+    if not until:  # make ends with the cut: every shot on the timeline, a signed animatic, the report
+        timeline = otio.adapters.read_from_file(str(out / "cut" / "cut.otio"))
+        assert [clip.name for clip in timeline.video_tracks()[0].find_clips()] == codes
+        assert (out / "cut" / "cut.mp4").stat().st_size > 0
+        assert read_credentials(out / "cut" / "cut.mp4").valid
+        assert all(code in (out / "cut" / "cut_disclosure.html").read_text() for code in codes)
 
 
 def test_known_facts_of_the_feature(tmp_path: Path, cli) -> None:

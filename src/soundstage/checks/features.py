@@ -1,0 +1,192 @@
+"""Measurements of a picture that the intent checks compare: colour, tone, texture, structure.
+
+Everything here is plain numpy and OpenCV on small images, so a take is measured in a few
+milliseconds whatever size it was made at. Colours are measured in CIELAB, where distances
+follow what a person sees (a hue turn of a saturated costume is large, JPEG's colour noise on
+a grey wall is small), rather than in RGB.
+
+Histograms are "soft": a value between two bin centres is shared between both bins in
+proportion. Previs frames are flat colour, so a hard bin edge falling on one wall's grey would
+turn harmless noise into a jump of the whole wall from one bin to the next.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Takes and passes are compared at this width (height by the frame's aspect): 160x90 for 16:9.
+# Enough to see framing, silhouettes and colour; small enough that all checks on a 1280x720
+# take run in a few milliseconds.
+ANALYSIS_WIDTH = 160
+# Character regions are cropped from the take at full size and brought to this longer side,
+# and reference sheets likewise, so that texture is measured at one scale on both.
+REGION_SIDE = 64
+# Chroma (CIELAB C*) below which a colour reads as grey, and above which as fully coloured.
+NEUTRAL_CHROMA, COLOURED_CHROMA = 6.0, 18.0
+HUE_BINS = 24
+LIGHTNESS_BINS = 10
+CHROMA_BINS = 8
+# Gradient magnitudes of lightness (L* per pixel), log-spaced: flat fill, soft shading, lines.
+TEXTURE_EDGES = np.log2([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+# Weights of the appearance blocks (they sum to 1, so the embedding's length is 1).
+APPEARANCE_WEIGHTS = {"colour": 0.4, "lightness": 0.2, "chroma": 0.2, "texture": 0.2}
+LAYOUT_SIZE = (16, 9)  # the duplicate check's thumbnail
+TONE_PERCENTILES = (5, 25, 50, 75, 95)
+
+
+def analysis_size(width: int, height: int) -> tuple[int, int]:
+    """The (width, height) a frame of ``width`` x ``height`` is compared at."""
+    if width <= ANALYSIS_WIDTH:
+        return width, height
+    return ANALYSIS_WIDTH, max(1, round(height * ANALYSIS_WIDTH / width))
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` at (width, height): area averaging when shrinking (no aliasing), bilinear when
+    growing; unchanged when already that size."""
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    shrinking = size[0] <= image.shape[1] and size[1] <= image.shape[0]
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def rgb(image: np.ndarray, what: str = "image") -> np.ndarray:
+    """``image`` as uint8 RGB (grey and RGBA accepted); ValueError for anything else."""
+    if image.dtype != np.uint8:
+        raise ValueError(f"{what}: expected uint8 pixels, got {image.dtype}")
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return image[:, :, :3]
+    raise ValueError(f"{what}: expected an HxW, HxWx3 or HxWx4 image, got shape {image.shape}")
+
+
+def lab(image: np.ndarray) -> np.ndarray:
+    """CIELAB of a uint8 RGB image as float32: L* 0..100, a* and b* about -100..100."""
+    return cv2.cvtColor(image.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)
+
+
+def chroma(lab_image: np.ndarray) -> np.ndarray:
+    """C* (colourfulness) of each pixel."""
+    return np.hypot(lab_image[..., 1], lab_image[..., 2])
+
+
+def colourfulness(c: np.ndarray) -> np.ndarray:
+    """0 for greys, 1 for clearly coloured pixels, a smooth ramp between (a pixel's weight in
+    the hue histogram; the rest of it counts as grey)."""
+    return np.clip((c - NEUTRAL_CHROMA) / (COLOURED_CHROMA - NEUTRAL_CHROMA), 0.0, 1.0)
+
+
+def soft_histogram(values: np.ndarray, edges: np.ndarray, weights: np.ndarray, circular: bool = False) -> np.ndarray:
+    """Histogram of ``values`` over bins centred between consecutive ``edges`` (len(edges) - 1
+    bins), each value shared linearly between its two nearest bin centres. Values beyond the
+    outer centres go to the outer bins, or wrap around when ``circular``. Not normalised."""
+    bins = len(edges) - 1
+    width = edges[1] - edges[0]  # soft bins are uniform (callers pass log values for log bins)
+    position = (values - edges[0]) / width - 0.5
+    if circular:
+        position = np.mod(position, bins)
+    else:
+        position = np.clip(position, 0.0, bins - 1)
+    low = np.floor(position)
+    share = (position - low).astype(np.float64)
+    low = low.astype(np.int64)
+    high = (low + 1) % bins if circular else np.minimum(low + 1, bins - 1)
+    weights = weights.astype(np.float64)
+    histogram = np.bincount(low.ravel(), (weights * (1 - share)).ravel(), minlength=bins)
+    histogram += np.bincount(high.ravel(), (weights * share).ravel(), minlength=bins)
+    return histogram
+
+
+def appearance(image: np.ndarray) -> np.ndarray:
+    """The default embedding of an RGB (or RGBA: alpha > 127 marks the pixels that count)
+    image: colour (hue, with greys apart), lightness, chroma and texture histograms.
+
+    Each block is a normalised histogram under a square root, scaled by the square root of its
+    weight, so the embedding has length 1 and the cosine of two embeddings is the weighted mean
+    of the blocks' Bhattacharyya coefficients (1 = same distribution, 0 = nothing shared).
+    """
+    pixels = rgb(image)
+    region = image[:, :, 3] > 127 if image.ndim == 3 and image.shape[2] == 4 else np.ones(pixels.shape[:2], bool)
+    if not region.any():
+        region = np.ones(pixels.shape[:2], bool)  # an empty region: measure the whole image
+    values = lab(pixels)
+    lightness = values[..., 0]
+    c = chroma(values)
+    coloured = colourfulness(c)
+    hue = np.degrees(np.arctan2(values[..., 2], values[..., 1]))
+    inside = region.astype(np.float64)
+    colour = np.append(
+        soft_histogram(hue[region], np.linspace(-180, 180, HUE_BINS + 1), coloured[region], circular=True),
+        float(np.sum(1 - coloured[region])),
+    )
+    gradient = cv2.magnitude(cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(lightness, cv2.CV_32F, 0, 1))
+    # Sobel's 3x3 kernel sums 4 pixel differences; /4 gives L* per pixel.
+    texture = soft_histogram(np.log2(gradient[region] / 4 + 1), TEXTURE_EDGES, inside[region])
+    blocks = {
+        "colour": colour,
+        "lightness": soft_histogram(lightness[region], np.linspace(0, 100, LIGHTNESS_BINS + 1), inside[region]),
+        "chroma": soft_histogram(c[region], np.linspace(0, 80, CHROMA_BINS + 1), inside[region]),
+        "texture": texture,
+    }
+    parts = [np.sqrt(APPEARANCE_WEIGHTS[name] * histogram / histogram.sum()) for name, histogram in blocks.items()]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def appearance_dim() -> int:
+    """Length of the ``appearance`` embedding."""
+    return HUE_BINS + 1 + LIGHTNESS_BINS + CHROMA_BINS + len(TEXTURE_EDGES) - 1
+
+
+def structure(lab_image: np.ndarray) -> np.ndarray:
+    """Where the picture has edges: colour gradient magnitude (lightness and chroma both, so a
+    boundary between two equally bright colours counts), blurred a little so that an edge one
+    pixel off still meets its counterpart. float32, same HxW."""
+    gx = cv2.Sobel(lab_image, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(lab_image, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.sqrt(np.sum(gx * gx + gy * gy, axis=2))
+    # Grain, noise and compression make small gradients everywhere, which would drown the few
+    # edges that are the composition; most pixels of a frame are not on an edge, so twice the
+    # median gradient is above the noise and below the edges.
+    return blur(np.maximum(magnitude - 2 * np.median(magnitude), 0))
+
+
+def blur(image: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+    """Gaussian blur, edges of the frame reflected."""
+    return cv2.GaussianBlur(image, (0, 0), sigma)
+
+
+def normalised(values: np.ndarray) -> np.ndarray:
+    """``values`` less their mean, scaled to length 1 (all zeros stay zeros): the dot product of
+    two such arrays is their normalised cross-correlation."""
+    centred = values.astype(np.float32) - np.float32(values.mean())
+    length = float(np.linalg.norm(centred))
+    return centred / np.float32(length) if length > 1e-9 else centred
+
+
+def tone(lab_image: np.ndarray) -> np.ndarray:
+    """Lighting and palette of a whole frame, for continuity: lightness percentiles, the colour
+    cast of its greys (a* and b* of the near-neutral pixels, where a grade or a light's colour
+    shows most) and its mean chroma. Values scaled to about 0..1."""
+    lightness = lab_image[..., 0]
+    c = chroma(lab_image)
+    grey = 1.0 - colourfulness(c)
+    weight = float(grey.sum())
+    if weight > 1e-6:
+        cast = [float((lab_image[..., i] * grey).sum() / weight) for i in (1, 2)]
+    else:  # nothing grey in frame: the cast of the whole picture
+        cast = [float(lab_image[..., i].mean()) for i in (1, 2)]
+    percentiles = np.percentile(lightness, TONE_PERCENTILES) / 100
+    return np.array([*percentiles, cast[0] / 50, cast[1] / 50, float(c.mean()) / 50], np.float32)
+
+
+def layout(lab_image: np.ndarray) -> np.ndarray:
+    """A thumbnail descriptor for near copies: lightness at 16x9 less its mean, with a* and b*
+    at half weight, length 1. Two takes with the same picture score a cosine near 1 through
+    noise, compression and small crops; different pictures, even of one set, score lower."""
+    small = cv2.resize(lab_image, LAYOUT_SIZE, interpolation=cv2.INTER_AREA)
+    lightness = small[..., 0] - small[..., 0].mean()
+    vector = np.concatenate([lightness.ravel(), 0.5 * small[..., 1].ravel(), 0.5 * small[..., 2].ravel()])
+    length = float(np.linalg.norm(vector))
+    return (vector / length if length > 1e-9 else vector).astype(np.float32)

@@ -1,0 +1,158 @@
+"""The review room's application: ``create_app`` opens a production and wires routes, templates,
+static files, the request size limit and one way of answering errors.
+
+Errors a user can cause answer with one line: ``{"detail": "..."}`` on the JSON API and media,
+an HTML page on the pages (401 there is the login form, so a link opened while logged out
+lands where it should after logging in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from soundstage import __version__
+from soundstage.errors import PermissionDenied, ReviewError, ShotError, SoundstageError
+from soundstage.project import Production
+from soundstage.web.auth import authenticate
+
+HERE = Path(__file__).parent
+MAX_BODY = 1 << 20  # 1 MiB: a note with a drawing is a few kB; nothing the room takes is larger
+
+
+def create_app(production_root: Path) -> FastAPI:
+    """The review room for the production at ``production_root`` (opened once, one engine)."""
+    production = Production.open(production_root)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        production.close()
+
+    app = FastAPI(
+        title="Soundstage review room",
+        version=__version__,
+        description="Shots, takes, notes, approvals, playlists, client links and the audit trail.",
+        lifespan=lifespan,
+    )
+    app.state.production = production
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    from soundstage.web.routes import api, media, pages, playlists, share
+
+    for module in (api, playlists, media, pages, share):
+        app.include_router(module.router)
+    app.add_exception_handler(SoundstageError, _soundstage_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    return app
+
+
+def wants_json(request: Request) -> bool:
+    """Whether a request is answered in JSON (the API and media) rather than an HTML page."""
+    return request.url.path.startswith(("/api/", "/media/")) or request.url.path == "/api"
+
+
+def status_of(error: SoundstageError) -> int:
+    """The HTTP status for a refusal: a role that may not (403), no such shot or take (404), the
+    workflow refusing (409), any other bad input (400)."""
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, ShotError):
+        return 404
+    if isinstance(error, ReviewError):
+        return 409
+    return 400
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """A page, with the person (if any) and their CSRF token in its context."""
+    principal = getattr(request.state, "principal", None)
+    context = {"principal": principal, "csrf": principal.csrf if principal else "", **context}
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def _answer(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    if status == 401:
+        return render(request, "login.html", {"message": detail, "next": _here(request), "name": ""}, 401)
+    return render(request, "error.html", {"status": status, "message": detail}, status)
+
+
+def _here(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.url.path}{query}" if request.method == "GET" else "/board"
+
+
+async def _soundstage_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, SoundstageError)
+    return _answer(request, status_of(error), str(error))
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if not hasattr(request.state, "principal") and not wants_json(request):
+        # Pages show who is logged in even on an error page; a bad token must not stop that.
+        try:
+            authenticate(request)
+        except HTTPException:
+            request.state.principal = None
+    return _answer(request, error.status_code, str(error.detail), getattr(error, "headers", None))
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    # One line naming each field and what is wrong with it, rather than a nested list.
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+    return _answer(request, 422, problems or "invalid request")
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, whether or not Content-Length says so."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(scope, receive, send, self.limit)
+            return
+        received = 0
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counting, send)
+        except _TooLarge:
+            await _too_large(scope, receive, send, self.limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = JSONResponse({"detail": f"request body over {limit // 1024} KiB"}, status_code=413)
+    await response(scope, receive, send)

@@ -1,0 +1,43 @@
+"""Images from the media store, to those who may see them: crew see takes and previs passes, a
+client link's guest only the takes of that playlist. The name must be a sha256; the media
+store builds the path from it, so no request can reach a file outside the store."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse
+
+from soundstage.store.db import session_scope
+from soundstage.web import queries
+from soundstage.web.auth import CREW, authenticate, guest_share, production_of
+
+router = APIRouter(tags=["media"])
+
+_NAME = re.compile(r"([0-9a-f]{64})\.png")
+
+
+@router.get("/media/{name}", response_class=FileResponse)
+def media(request: Request, name: str) -> FileResponse:
+    """A PNG by its sha256 (``/media/<sha256>.png``); 404 for anything the caller may not see."""
+    match = _NAME.fullmatch(name)
+    missing = HTTPException(404, f"no media object {name[:80]!r}")
+    if match is None:
+        raise missing
+    sha = match.group(1)
+    production = production_of(request)
+    principal = authenticate(request)
+    share_id = None if principal is not None else guest_share(request)
+    if principal is None and share_id is None:
+        raise HTTPException(401, "log in first (or send Authorization: Bearer TOKEN)")
+    with session_scope(production.engine) as session:
+        if principal is not None:
+            allowed = principal.role in CREW and queries.crew_may_see(session, sha)
+        else:
+            allowed = queries.guest_may_see(session, share_id or 0, sha)
+    path = production.media.path(sha, ".png")
+    if not allowed or not path.is_file():
+        raise missing
+    # Content-addressed: the bytes behind a name never change, so browsers may keep them.
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=31536000, immutable"})

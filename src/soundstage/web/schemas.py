@@ -1,0 +1,110 @@
+"""The JSON bodies the review room accepts, validated before anything touches the database.
+
+Every integer is bounded to what both databases store (PostgreSQL's INTEGER is 32-bit), every
+string is bounded and free of NUL (which PostgreSQL's text cannot hold), and drawings have a
+fixed vector shape, so bad input is a 422 with a clear message, never a server error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from soundstage.review.workflow import Action, Status
+
+MAX_INT = 2**31 - 1
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def bounded_text(max_length: int) -> object:
+    """A string type of at most ``max_length`` characters without NUL."""
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_no_nul)]
+
+
+Body = bounded_text(10_000)
+Reason = bounded_text(2_000)
+ShapeText = bounded_text(500)
+Number = Annotated[int, Field(ge=1, le=MAX_INT)]
+Frame = Annotated[int, Field(ge=0, le=MAX_INT)]
+Coordinate = Annotated[float, Field(ge=-1.0, le=2.0, allow_inf_nan=False)]  # a little outside the frame is fine
+
+
+class Shape(BaseModel):
+    """One drawn mark on a frame; points are normalised to the frame (0..1 from the top left)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: Literal["pen", "arrow", "box", "text"]
+    points: list[tuple[Coordinate, Coordinate]] = Field(min_length=1, max_length=4000)
+    colour: str = Field(default="#ff3b30", pattern=r"^#[0-9a-fA-F]{6}$")
+    width: float = Field(default=0.004, gt=0, le=0.1, allow_inf_nan=False)
+    text: ShapeText = ""  # type: ignore[valid-type]
+
+
+class NoteIn(BaseModel):
+    """A note, with an optional drawing and an optional status change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body = ""  # type: ignore[valid-type]
+    take: Number | None = None
+    frame: Frame | None = None
+    shapes: list[Shape] = Field(default_factory=list, max_length=1000)
+    status: Status | None = None
+    override_reason: Reason = ""  # type: ignore[valid-type]
+
+
+DecisionAction = Literal["approve", "request changes", "submit", "final", "start", "reopen"]
+
+
+class DecisionIn(BaseModel):
+    """A status decision on a shot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: DecisionAction
+    take: Number | None = None
+    note: Body = ""  # type: ignore[valid-type]
+    override_reason: Reason = ""  # type: ignore[valid-type]
+
+    @property
+    def workflow_action(self) -> Action:
+        """The action as the workflow names it."""
+        return Action(self.action)
+
+
+TakeName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,32}/[0-9]{1,9}$")]
+
+
+class PlaylistIn(BaseModel):
+    """A new playlist: a name and takes by their names ("012_0030/2")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_no_nul)]
+    takes: list[TakeName] = Field(default_factory=list, max_length=5000)
+
+
+class PlaylistApproveIn(BaseModel):
+    """Approve every take of a playlist, with a note and an override reason for flagged takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Body = ""  # type: ignore[valid-type]
+    override_reason: Reason = ""  # type: ignore[valid-type]
+
+
+class ShareIn(BaseModel):
+    """A client link to a playlist."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: Annotated[str, Field(min_length=8, max_length=256), AfterValidator(_no_nul)] | None = None
+    expires_in_hours: int = Field(default=72, ge=1, le=24 * 365)
+    can_comment: bool = False
