@@ -36,9 +36,12 @@ ASSIGNEES = ("ana", "bo", "cy", "dee", "")
 # One shot in twenty has a take that a check failed (the board's "flagged").
 FLAGGED_EVERY = 20
 # Most shots wait for review, so the load has shots to decide on; the rest spread over the machine.
-STATUS_CYCLE = (
-    [Status.PENDING_REVIEW] * 6 + [Status.IN_PROGRESS, Status.CHANGES_REQUESTED, Status.TODO, Status.APPROVED]
-)
+STATUS_CYCLE = [Status.PENDING_REVIEW] * 6 + [
+    Status.IN_PROGRESS,
+    Status.CHANGES_REQUESTED,
+    Status.TODO,
+    Status.APPROVED,
+]
 FRAME_SIZE = (320, 180)
 PASSWORD = "dailies-at-nine"  # every benchmark user's password (the load itself uses API tokens)
 
@@ -113,7 +116,9 @@ def build(
     return data
 
 
-def insert_shots(session: Session, shots: int, takes_per_shot: int, outputs: list[str]) -> tuple[list[str], list[str], int]:
+def insert_shots(
+    session: Session, shots: int, takes_per_shot: int, outputs: list[str]
+) -> tuple[list[str], list[str], int]:
     """Bulk-insert ``shots`` shots over the imported scenes, with their takes, findings and a note on
     every fourth shot; returns (shot codes, undecided shot codes, takes inserted).
 
@@ -183,9 +188,7 @@ def insert_shots(session: Session, shots: int, takes_per_shot: int, outputs: lis
     session.execute(insert(TakeRow), take_rows)
 
     # Findings on each shot's newest take: a pass, or a fail on one shot in FLAGGED_EVERY.
-    newest = dict(
-        session.execute(select(TakeRow.shot_id, TakeRow.id).where(TakeRow.number == takes_per_shot)).all()
-    )
+    newest = dict(session.execute(select(TakeRow.shot_id, TakeRow.id).where(TakeRow.number == takes_per_shot)).all())
     findings, flagged = [], set()
     for index, code in enumerate(codes):
         fail = index % FLAGGED_EVERY == FLAGGED_EVERY - 1
@@ -224,4 +227,3 @@ def _add_people(production: Production, data: ReviewData, reviewers: int, superv
         production.add_user(name, role)
         production.set_password(name, PASSWORD)
         data.tokens[name] = production.issue_token(name)
-

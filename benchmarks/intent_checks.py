@@ -272,11 +272,10 @@ def palette(image: np.ndarray, amount: float) -> np.ndarray:
 
 
 def moves_lineart(shot: Shot, transform) -> bool:
-    """Whether ``transform`` visibly changes the blocking's line art: blurred by 2% of the
-    width (so that a line moving a pixel or two does not count), it correlates below 0.8 with
-    the original."""
+    """Whether ``transform`` moves the blocking's line art by more than the jitter the check
+    allows: blurred by 3% of the width, it correlates below 0.8 with the original."""
     size = features.analysis_size(shot.lineart.shape[1], shot.lineart.shape[0])
-    sigma = 0.02 * size[0]
+    sigma = 0.03 * size[0]
     before = features.blur(features.resize(shot.lineart.astype(np.float32), size), sigma)
     lines = np.dstack([shot.lineart] * 3)
     after = features.blur(features.resize(transform(lines)[..., 0].astype(np.float32), size), sigma)

@@ -28,7 +28,6 @@ import platform
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from soundstage.project import Production
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from postgres import Server, create_database, start_server  # noqa: E402
+from postgres import create_database, start_server  # noqa: E402
 
 REVIEWERS = 50
 # Request body of a note with a drawing on frame 12 of the newest take, sending the shot back.
@@ -56,6 +55,7 @@ NOTE = {
     "shapes": [{"tool": "pen", "points": [[0.1, 0.2], [0.15, 0.24], [0.2, 0.3]], "colour": "#ff3b30", "width": 0.004}],
     "status": "changes requested",
 }
+APPROVE = {"action": "approve", "note": ""}
 SERVER_START_S = 60.0
 
 Call = tuple[str, str, dict[str, Any] | None]  # method, path (with query), JSON body
@@ -78,7 +78,7 @@ class Timings:
 
 async def _load(base_url: str, operation: str, calls: Sequence[Call], tokens: Sequence[str], clients: int) -> Timings:
     """Send ``calls`` from ``clients`` concurrent clients (client i speaks with ``tokens[i % n]``);
-    every answer must be 2xx."""
+    answers other than 2xx are counted as failures (and timed like the rest)."""
     timings = Timings(operation)
     queue = list(reversed(calls))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -97,8 +97,6 @@ async def _load(base_url: str, operation: str, calls: Sequence[Call], tokens: Se
         started = time.perf_counter()
         await asyncio.gather(*(client(n) for n in range(clients)))
         timings.seconds = time.perf_counter() - started
-    if timings.failures:
-        raise RuntimeError(f"{operation}: {len(timings.failures)} failed, first: {timings.failures[0]}")
     return timings
 
 
@@ -156,79 +154,66 @@ def _free_port() -> int:
         return port
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Counts:
-    """How many requests each phase sends."""
+    """How many requests each phase sends: one client after another (``alone``), then ``clients``
+    at once (``loaded``)."""
 
-    board: int
-    shot: int
-    note: int
-    approve: int
-    full_board: int
+    alone: int
+    loaded: int
+    full_board_alone: int
+    full_board_loaded: int
     playlists: tuple[int, int]
 
 
-FULL = Counts(board=500, shot=500, note=300, approve=300, full_board=100, playlists=(100, 1000))
-QUICK = Counts(board=100, shot=100, note=50, approve=50, full_board=20, playlists=(20, 200))
+FULL = Counts(alone=100, loaded=300, full_board_alone=20, full_board_loaded=100, playlists=(100, 1000))
+QUICK = Counts(alone=20, loaded=60, full_board_alone=5, full_board_loaded=20, playlists=(20, 200))
 
 
 def board_calls(data: ReviewData, count: int) -> list[Call]:
     """Board requests with each filter in turn (a page of 200 cards, as the board asks)."""
-    scenes = sorted({code.split("_")[0] for code in data.shots})
-    filters = [
-        "status=pending%20review",
-        "character=JUNO",
-        "assignee=ana",
-        "",
-        "scene={scene}",
+    scenes = sorted({int(code.split("_")[0]) for code in data.shots})
+    filters = ["status=pending%20review", "character=JUNO", "assignee=ana", "", "scene={scene}"]
+    return [
+        ("GET", f"/api/shots?{filters[i % len(filters)].format(scene=scenes[i % len(scenes)])}&limit=200", None)
+        for i in range(count)
     ]
-    calls: list[Call] = []
-    for i in range(count):
-        query = filters[i % len(filters)].format(scene=int(scenes[i % len(scenes)]))
-        calls.append(("GET", f"/api/shots?{query}&limit=200&offset=0", None))
-    return calls
 
 
-def soundstage_load(data: ReviewData, base_url: str, counts: Counts, clients: int) -> list[Timings]:
-    """The operations of one database under load."""
+def soundstage_load(data: ReviewData, base_url: str, counts: Counts, clients: int) -> list[tuple[Timings, Timings]]:
+    """Each operation alone, then under load: [(alone, loaded), ...]."""
     rng = random.Random(7)
     reviewers = [data.tokens[n] for n in data.reviewers]
     supervisors = [data.tokens[n] for n in data.supervisors]
     decidable = list(data.undecided)
     rng.shuffle(decidable)
-    noted, approved = decidable[: counts.note], decidable[counts.note : counts.note + counts.approve]
+
+    def both(operation: str, make: Any, tokens: list[str], alone: int, loaded: int) -> tuple[Timings, Timings]:
+        return (
+            load(base_url, operation, make(alone), tokens, 1),
+            load(base_url, operation, make(loaded), tokens, clients),
+        )
+
+    def shots_to_decide(count: int) -> list[str]:
+        taken, decidable[:] = decidable[:count], decidable[count:]
+        return taken
+
     results = [
-        load(base_url, "board (GET /api/shots, filtered, 200 cards)", board_calls(data, counts.board), reviewers, clients),
-        load(
-            base_url,
-            "shot page (GET /api/shots/{code})",
-            [("GET", f"/api/shots/{rng.choice(data.shots)}", None) for _ in range(counts.shot)],
-            reviewers,
-            clients,
-        ),
-        load(
-            base_url,
-            "note with a status change (POST .../notes)",
-            [("POST", f"/api/shots/{code}/notes", NOTE) for code in noted],
-            supervisors,
-            clients,
-        ),
-        load(
-            base_url,
-            "approval (POST .../decisions)",
-            [("POST", f"/api/shots/{code}/decisions", {"action": "approve", "note": ""}) for code in approved],
-            supervisors,
-            clients,
-        ),
-        load(
-            base_url,
-            "1,000 shots with their takes (GET /api/shots?limit=1000)",
-            [("GET", "/api/shots?limit=1000", None)] * counts.full_board,
-            reviewers,
-            clients,
-        ),
-    ]
-    data.undecided = decidable[counts.note + counts.approve :]
+        both("board (GET /api/shots, filtered, 200 cards)", lambda n: board_calls(data, n), reviewers,
+             counts.alone, counts.loaded),
+        both("shot page (GET /api/shots/{code})",
+             lambda n: [("GET", f"/api/shots/{rng.choice(data.shots)}", None) for _ in range(n)], reviewers,
+             counts.alone, counts.loaded),
+        both("note with a status change (POST .../notes)",
+             lambda n: [("POST", f"/api/shots/{c}/notes", NOTE) for c in shots_to_decide(n)], supervisors,
+             counts.alone, counts.loaded),
+        both("approval (POST .../decisions)",
+             lambda n: [("POST", f"/api/shots/{c}/decisions", APPROVE) for c in shots_to_decide(n)], supervisors,
+             counts.alone, counts.loaded),
+        both("1,000 shots with their takes (GET /api/shots?limit=1000)",
+             lambda n: [("GET", "/api/shots?limit=1000", None)] * n, reviewers,
+             counts.full_board_alone, counts.full_board_loaded),
+    ]  # fmt: skip
     return results
 
 
@@ -236,9 +221,10 @@ def playlist_approvals(data: ReviewData, base_url: str, sizes: tuple[int, int]) 
     """Seconds to approve a whole playlist of each size (one request each, after making it)."""
     producer = {"Authorization": f"Bearer {data.tokens[data.producer]}"}
     results = []
+    undecided = list(data.undecided)
     with httpx.Client(base_url=base_url, headers=producer, timeout=600) as http:
         for size in sizes:
-            codes, data.undecided = data.undecided[:size], data.undecided[size:]
+            codes, undecided = undecided[:size], undecided[size:]
             if len(codes) < size:
                 raise RuntimeError(f"only {len(codes)} undecided shots left for a playlist of {size}")
             made = http.post("/api/playlists", json={"name": f"dailies {size}", "takes": [f"{c}/5" for c in codes]})
@@ -261,7 +247,13 @@ def insert_linearity(folder: Path, database_url: str, sizes: Sequence[int]) -> l
     results = []
     for size in sizes:
         url = create_database(database_url) if database_url else ""
-        data = build(folder / f"insert-{size}-{'pg' if url else 'sqlite'}", shots=size, database_url=url, reviewers=0, supervisors=0)
+        data = build(
+            folder / f"insert-{size}-{'pg' if url else 'sqlite'}",
+            shots=size,
+            database_url=url,
+            reviewers=0,
+            supervisors=0,
+        )
         results.append((size, data.takes, data.insert_seconds))
     return results
 
@@ -283,33 +275,28 @@ def plan_linearity(folder: Path, scenes: Sequence[int]) -> list[tuple[int, float
 # -- zou -------------------------------------------------------------------------------------------
 
 
-def zou_load(venv: Path, shots: int, counts: Counts, clients: int) -> list[Timings]:
-    """Create ``shots`` shots in a new zou project, then comment with a status change and list."""
+def zou_load(venv: Path, shots: int, counts: Counts, clients: int) -> list[tuple[Timings, Timings]]:
+    """Create ``shots`` shots in a new zou project (the first ``counts.alone`` one at a time), then
+    comments with a status change and the list of shots with tasks, alone and under load."""
     with zou_peer.ZouServer(venv) as zou, zou.client() as http:
         project = zou_peer.new_project(http, "review load")
-        tokens = [zou.token]
-        created = load(
-            zou.url,
-            "create a shot",
-            [zou_peer.create_shot_call(project, i) for i in range(shots)],
-            tokens,
-            clients,
+        tokens = [zou.token]  # every client is zou's admin: the route's own permission checks stay in
+        calls = [zou_peer.create_shot_call(project, i) for i in range(shots)]
+        created = (
+            load(zou.url, "create a shot", calls[: counts.alone], tokens, 1),
+            load(zou.url, "create a shot", calls[counts.alone :], tokens, clients),
         )
         zou_peer.create_tasks(http, project)
-        tasks = random.Random(7).sample(project.tasks, counts.note)
-        commented = load(
-            zou.url,
-            "comment with a status change",
-            [zou_peer.comment_call(project, task) for task in tasks],
-            tokens,
-            clients,
+        tasks = random.Random(7).sample(project.tasks, counts.alone + counts.loaded)
+        comments = [zou_peer.comment_call(project, task) for task in tasks]
+        commented = (
+            load(zou.url, "comment with a status change", comments[: counts.alone], tokens, 1),
+            load(zou.url, "comment with a status change", comments[counts.alone :], tokens, clients),
         )
-        listed = load(
-            zou.url,
-            f"{shots:,} shots with their tasks",
-            [zou_peer.list_call(project)] * counts.full_board,
-            tokens,
-            clients,
+        listing = zou_peer.list_call(project)
+        listed = (
+            load(zou.url, f"{shots:,} shots with their tasks", [listing] * counts.full_board_alone, tokens, 1),
+            load(zou.url, f"{shots:,} shots with their tasks", [listing] * counts.full_board_loaded, tokens, clients),
         )
     return [created, commented, listed]
 
@@ -317,9 +304,14 @@ def zou_load(venv: Path, shots: int, counts: Counts, clients: int) -> list[Timin
 # -- report ----------------------------------------------------------------------------------------
 
 
-def _row(name: str, t: Timings) -> str:
-    rate = len(t.ms) / t.seconds
-    return f"| {name} | {t.p(50):.1f} ms | {t.p(99):.1f} ms | {len(t.ms)} | {rate:.0f}/s |"
+def _cells(t: Timings) -> str:
+    failed = f" ({len(t.failures)} failed: {t.failures[0][:60]})" if t.failures else ""
+    return f"{t.p(50):.1f} / {t.p(99):.1f} ms{failed}"
+
+
+def _load_row(name: str, where: str, alone: Timings, loaded: Timings) -> str:
+    rate = len(loaded.ms) / loaded.seconds
+    return f"| {name} | {where} | {_cells(alone)} | {_cells(loaded)} | {rate:.0f}/s |"
 
 
 def main() -> int:
@@ -327,92 +319,96 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests and smaller sizes (a smoke run)")
     parser.add_argument("--no-zou", action="store_true", help="leave out the zou peer")
     parser.add_argument("--zou-venv", type=Path, default=zou_peer.DEFAULT_VENV)
-    parser.add_argument("--clients", type=int, default=REVIEWERS)
+    parser.add_argument("--clients", type=int, default=REVIEWERS, help="concurrent clients under load")
     args = parser.parse_args()
     if not args.no_zou and (why := zou_peer.missing(args.zou_venv)):
         print(f"{why}\n{zou_peer.INSTALL_HINT}", file=sys.stderr)
         return 2
-    counts = QUICK if args.quick else FULL
-    shots = 400 if args.quick else 2000
-    insert_sizes = (200, 2000) if args.quick else (1000, 10000)
-    plan_scenes = (100, 1000) if args.quick else (500, 5000)
-    zou_shots = 200 if args.quick else 1000
-
-    server: Server = start_server()
+    server = start_server()
     try:
         with tempfile.TemporaryDirectory(prefix="review-load-") as tmp:
-            folder = Path(tmp)
-            report = run(folder, server, args, counts, shots, insert_sizes, plan_scenes, zou_shots)
+            print(run(Path(tmp), server.url, args))
     finally:
         server.stop()
-    print(report)
     return 0
 
 
-def run(
-    folder: Path,
-    server: Server,
-    args: argparse.Namespace,
-    counts: Counts,
-    shots: int,
-    insert_sizes: tuple[int, int],
-    plan_scenes: tuple[int, int],
-    zou_shots: int,
-) -> str:
-    """Every measurement; the markdown report."""
-    lines: list[str] = []
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    lines.append(f"# review room load; {machine}; {args.clients} concurrent clients on loopback")
+def run(folder: Path, postgres: str, args: argparse.Namespace) -> str:
+    """Every measurement, on SQLite and on the PostgreSQL server at ``postgres``; the markdown report."""
+    counts = QUICK if args.quick else FULL
+    shots = 400 if args.quick else 2000
+    insert_sizes = (200, 2000) if args.quick else (1000, 10000)
+    plan_scenes = (100, 1000) if args.quick else (500, 5000)  # two shots a scene
+    zou_shots = 200 if args.quick else 1000
+    databases = {"SQLite": lambda: "", "PostgreSQL": lambda: create_database(postgres)}
 
-    inserts = {
-        "SQLite": insert_linearity(folder, "", insert_sizes),
-        "PostgreSQL": insert_linearity(folder, server.url, insert_sizes),
-    }
+    inserts = {name: insert_linearity(folder, url(), insert_sizes) for name, url in databases.items()}
     planned = plan_linearity(folder, plan_scenes)
-
-    loads: dict[str, list[Timings]] = {}
-    playlists: dict[str, list[tuple[int, float]]] = {}
-    for name, url in (("SQLite", ""), ("PostgreSQL", create_database(server.url))):
-        data = build(folder / f"load-{name}", shots=shots, database_url=url, reviewers=REVIEWERS)
+    loads, playlists = {}, {}
+    for name, url in databases.items():
+        data = build(folder / f"load-{name}", shots=shots, database_url=url(), reviewers=REVIEWERS)
         with Served(data.root) as served:
             loads[name] = soundstage_load(data, served.url, counts, args.clients)
+        # A production of its own: the load above decided on most shots waiting for review.
+        data = build(folder / f"playlist-{name}", shots=shots, database_url=url(), reviewers=0, supervisors=0)
+        with Served(data.root) as served:
             playlists[name] = playlist_approvals(data, served.url, counts.playlists)
-        print(f"{name}: done", file=sys.stderr)
-
+        print(f"{name}: measured", file=sys.stderr)
     zou = None if args.no_zou else zou_load(args.zou_venv, zou_shots, counts, args.clients)
 
-    lines += ["", f"## {shots:,} shots, {shots * 5:,} takes", "", "| operation | database | p50 | p99 | requests | throughput |", "| --- | --- | --- | --- | --- | --- |"]
-    for name, timings in loads.items():
-        for t in timings:
-            lines.append(_row(f"{t.operation} | {name}", t))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        f"# review room: {shots:,} shots, {shots * 5:,} takes; {machine}; load average at the end {load_average}",
+        "",
+        f"p50 / p99 latency: one client alone ({counts.alone} requests), then {args.clients} clients at once"
+        f" ({counts.loaded}; each sends its next request when answered); loopback, API tokens",
+        "",
+        f"| operation | server | alone p50 / p99 | {args.clients} clients p50 / p99 | throughput under load |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, results in loads.items():
+        lines += [_load_row(alone.operation, f"Soundstage, {name}", alone, loaded) for alone, loaded in results]
     if zou is not None:
-        for t in zou:
-            lines.append(_row(f"zou: {t.operation} | PostgreSQL", t))
+        lines += [_load_row(alone.operation, "zou, PostgreSQL", alone, loaded) for alone, loaded in zou]
 
-    lines += ["", "## bulk work", "", "| work | size | seconds | per item |", "| --- | --- | --- | --- |"]
+    lines += ["", "| bulk work | size | seconds | per item |", "| --- | --- | --- | --- |"]
     for name, rows in inserts.items():
-        for size, takes, seconds in rows:
-            lines.append(f"| bulk insert, {name} | {size:,} shots + {takes:,} takes | {seconds:.2f} s | {seconds / size * 1000:.3f} ms/shot |")
-    for size, seconds in planned:
-        lines.append(f"| plan (Production.plan), SQLite | {size:,} shots | {seconds:.2f} s | {seconds / size * 1000:.3f} ms/shot |")
+        lines += [
+            f"| bulk insert, {name} | {size:,} shots + {takes:,} takes | {seconds:.2f} s | {seconds / size * 1000:.3f} ms/shot |"
+            for size, takes, seconds in rows
+        ]
+    lines += [
+        f"| plan (Production.plan), SQLite | {size:,} shots | {seconds:.2f} s | {seconds / size * 1000:.3f} ms/shot |"
+        for size, seconds in planned
+    ]
     for name, rows in playlists.items():
-        for size, seconds in rows:
-            lines.append(f"| approve a playlist, {name} | {size:,} takes | {seconds:.2f} s | {seconds / size * 1000:.2f} ms/take |")
+        lines += [
+            f"| approve a playlist, {name} | {size:,} takes | {seconds:.2f} s | {seconds / size * 1000:.2f} ms/take |"
+            for size, seconds in rows
+        ]
 
     if zou is not None:
-        created, commented, listed = zou
-        pg = {t.operation.split(" (")[0]: t for t in loads["PostgreSQL"]}
+        (created, _), (commented, commented_loaded), (listed, listed_loaded) = zou
+        pg = dict(zip(("board", "shot", "note", "approve", "full"), loads["PostgreSQL"]))
         plan_ms = planned[-1][1] / planned[-1][0] * 1000
-        lines += ["", "## against zou (p50, PostgreSQL on both sides)", "", "| operation | zou | Soundstage | zou / Soundstage |", "| --- | --- | --- | --- |"]
-        pairs = [
-            ("a note or comment with a status change", commented, pg["note with a status change"]),
-            (f"{zou_shots:,} shots with their tasks / takes", listed, pg["1,000 shots with their takes"]),
+        lines += [
+            "",
+            "| against zou (p50, PostgreSQL both) | zou | Soundstage | zou / Soundstage |",
+            "| --- | --- | --- | --- |",
         ]
-        for label, theirs, ours in pairs:
-            lines.append(f"| {label} | {theirs.p(50):.1f} ms | {ours.p(50):.1f} ms | {theirs.p(50) / ours.p(50):.1f}x |")
+        pairs = [
+            ("a comment / note with a status change, alone", commented, pg["note"][0]),
+            (f"the same, {args.clients} clients", commented_loaded, pg["note"][1]),
+            (f"{zou_shots:,} shots with tasks / takes, alone", listed, pg["full"][0]),
+            (f"the same, {args.clients} clients", listed_loaded, pg["full"][1]),
+        ]
+        lines += [
+            f"| {label} | {z.p(50):.1f} ms | {s.p(50):.1f} ms | {z.p(50) / s.p(50):.1f}x |" for label, z, s in pairs
+        ]
         lines.append(
-            f"| create a shot (zou: POST one shot; Soundstage: planning, per shot) | {created.p(50):.1f} ms |"
-            f" {plan_ms:.2f} ms | {created.p(50) / plan_ms:.0f}x |"
+            f"| create a shot (zou: POST one shot, alone; Soundstage: Production.plan, per shot) |"
+            f" {created.p(50):.1f} ms | {plan_ms:.2f} ms | {created.p(50) / plan_ms:.0f}x |"
         )
     return "\n".join(lines)
 

@@ -204,7 +204,9 @@ def create_shot_call(project: ZouProject, index: int) -> tuple[str, str, dict[st
 
 def create_tasks(client: httpx.Client, project: ZouProject) -> None:
     """An Animation task on every shot of the project (one bulk call), recorded on ``project``."""
-    tasks = _ok(client.post(f"/actions/projects/{project.id}/task-types/{project.task_type}/shots/create-tasks", json=[]))
+    tasks = _ok(
+        client.post(f"/actions/projects/{project.id}/task-types/{project.task_type}/shots/create-tasks", json=[])
+    )
     project.tasks = [t["id"] for t in tasks]
 
 
@@ -220,5 +222,7 @@ def list_call(project: ZouProject) -> tuple[str, str, None]:
 
 def _ok(answer: httpx.Response) -> Any:
     if answer.status_code >= 400:
-        raise RuntimeError(f"zou {answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text[:200]}")
+        raise RuntimeError(
+            f"zou {answer.request.method} {answer.request.url.path}: {answer.status_code} {answer.text[:200]}"
+        )
     return answer.json()

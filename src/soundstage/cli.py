@@ -449,6 +449,40 @@ def _print_takes(production: Production, shot: str) -> None:
     out.print(table)
 
 
+# -- intent checks -------------------------------------------------------------------------------
+
+VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+@app.command()
+def check(
+    shots: Annotated[list[str] | None, typer.Argument(help="Shot codes (all their takes).", show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every take of every shot.")] = False,
+) -> None:
+    """Run the intent checks again (composition, character, style, continuity, duplicates) and
+    print the findings. Exit 1 when any take fails a check."""
+    if not shots and not all_:
+        raise ConfigError("soundstage check: name shots (soundstage check 012_0030) or give --all")
+    with _production() as production, _progress() as progress:
+        task = progress.add_task("checks", total=None)
+        report = production.check(shots or (), progress=lambda done, total: progress.update(task, completed=done))
+    table = Table("Take", "Check", "Subject", "Score", "Verdict", "Reason")
+    for take, findings in report.findings.items():
+        for finding in findings:
+            verdict = finding.verdict.value
+            table.add_row(
+                take, finding.check, finding.subject, f"{finding.score:.2f}",
+                f"[{VERDICT_STYLE[verdict]}]{verdict}[/]", finding.reason,
+            )  # fmt: skip
+    out.print(table)
+    for line in report.not_checked:
+        err.print(f"not checked: {line}", markup=False, highlight=False)
+    failed = sum(any(f.verdict.value == "fail" for f in fs) for fs in report.findings.values())
+    out.print(f"{len(report.findings)} take(s) checked, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
 # -- the cut and its credentials -----------------------------------------------------------------
 
 

@@ -22,12 +22,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from soundstage import __version__
-from soundstage.config import SETTINGS_FILE, Credentials, Settings, default_toml, load_settings
+from soundstage.checks import (
+    CharacterIntent,
+    Embedder,
+    Finding,
+    ShotIntent,
+    TakeSignature,
+    Verdict,
+    check_take,
+    embedder_for,
+    prepare_intent,
+    signature,
+)
+from soundstage.config import SETTINGS_FILE, BibleEntry, Credentials, Settings, default_toml, load_settings
 from soundstage.cut.animatic import write_animatic
 from soundstage.cut.timeline import CutShot, Line, Note, assemble, write_editorial
 from soundstage.errors import ConfigError, CutError, ProductionError, ScriptError, ShotError, SoundstageError
@@ -78,6 +91,7 @@ from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import (
     CharacterRow,
     Draft,
+    FindingRow,
     JobRow,
     LayoutRow,
     NoteRow,
@@ -143,6 +157,14 @@ class PrevisReport:
     failed: list[str] = field(default_factory=list)  # one line each: why a shot did not render
     framing: list[str] = field(default_factory=list)  # one line each: "CODE: reason"
     contact_sheets: dict[str, Path] = field(default_factory=dict)  # scene number -> PNG in the media store
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What ``check`` found: findings per take ("012_0030/2"), and shots it could not check."""
+
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    not_checked: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -216,6 +238,7 @@ class Production:
         self._script: Script | None = None
         self._sheets: list[SceneSheet] | None = None  # breakdown of the current draft, once per open
         self._bible_images: dict[str, str] = {}  # bible image path -> media sha256
+        self._checks_embedder: Embedder | None = None  # made on first use: a model embedder loads weights
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -788,6 +811,129 @@ class Production:
         png = backend.generate([recipe], MediaInputs(self.media), lambda fraction: None)[0]
         again = hashlib.sha256(embed_recipe(png, recipe)).hexdigest()
         return again == take.output_sha256, self.media.path(take.output_sha256, ".png"), again
+
+    # -- intent checks -------------------------------------------------------------------------
+
+    def check(
+        self, codes: Sequence[str] = (), *, jobs: Sequence[int] = (), progress: Progress = _no_progress
+    ) -> CheckReport:
+        """Run the intent checks on takes and store their findings (replacing earlier ones): every
+        take of ``codes`` (every shot when both are empty), or the takes of queue ``jobs`` (the
+        worker checks each take it makes). A shot's intent is prepared once for all its takes."""
+        report = CheckReport()
+        with session_scope(self.engine) as session:
+            query = select(TakeRow, ShotRow.code).join(ShotRow)
+            if jobs:
+                query = query.where(TakeRow.job_id.in_(list(jobs)))
+            elif codes:
+                query = query.where(ShotRow.code.in_([shot_row(session, c).code for c in codes]))
+            chosen = session.execute(query.order_by(ShotRow.code, TakeRow.number)).all()
+            if not chosen:
+                return report
+            everything = session.execute(select(TakeRow, ShotRow.code, ShotRow.scene_id).join(ShotRow)).all()
+            renders = {r.shot_id: r for r in session.scalars(select(RenderRow))}
+        # Every take's signature once (stored ones read no image) for continuity and duplicates.
+        signatures = {take.id: self._signature(take) for take, _, _ in everything}
+        embedder = self._embedder()
+        for done, (code, group) in enumerate(groupby(chosen, key=lambda pair: pair[1])):
+            takes = [take for take, _ in group]
+            shot = self.shot(code)
+            render = renders.get(takes[0].shot_id)
+            if render is None:
+                report.not_checked.append(f"{code}: no previs to check against (soundstage previs)")
+                continue
+            intent = self._intent(shot, render, takes[0].shot_id, everything, signatures, embedder)
+            results = []
+            for take in takes:
+                image = read_png(self.media.path(take.output_sha256, ".png"))
+                findings = check_take(image, intent, self.settings.checks)
+                results.append((take.id, findings, signature(image).to_dict()))
+                report.findings[take_name(code, take.number)] = findings
+            self._store_findings(results)
+            progress(done + 1, 0)
+        return report
+
+    def findings(self, reference: str) -> list[Finding]:
+        """The stored findings of a take ("012_0030/2"; a bare shot code: its newest take)."""
+        code, number = parse_take_name(reference)
+        with session_scope(self.engine) as session:
+            take = take_row(session, shot_row(session, code), number)
+            rows = session.scalars(select(FindingRow).where(FindingRow.take_id == take.id).order_by(FindingRow.id))
+            return [Finding(r.check, r.subject, r.score, Verdict(r.verdict), r.reason) for r in rows]
+
+    def _embedder(self) -> Embedder:
+        if self._checks_embedder is None:
+            self._checks_embedder = embedder_for(self.settings.checks, self.root)
+        return self._checks_embedder
+
+    def _signature(self, take: TakeRow) -> TakeSignature:
+        """A take's stored signature, or one made now from its image (takes made before checks)."""
+        try:
+            return TakeSignature.from_dict(take.signature) if take.signature else signature(self._take_image(take))
+        except ValueError:  # another signature version: make it again
+            return signature(self._take_image(take))
+
+    def _take_image(self, take: TakeRow) -> np.ndarray:
+        return read_png(self.media.path(take.output_sha256, ".png"))
+
+    def _intent(
+        self,
+        shot: Shot,
+        render: RenderRow,
+        shot_id: int,
+        everything: Sequence[tuple[TakeRow, str, int]],
+        signatures: dict[int, TakeSignature],
+        embedder: Embedder,
+    ) -> ShotIntent:
+        """What a shot's takes are checked against: its previs passes, its characters' reference
+        sheets, the style references, approved takes of its scene's other shots, other shots' takes."""
+        scene_id = next(scene for take, _, scene in everything if take.shot_id == shot_id)
+        ids = self.characters(set(shot.subjects))
+        bible = self.settings.bible
+        characters = {
+            name: CharacterIntent(
+                ids[name][0],
+                [self._picture(self._bible_image(p)) for p in (bible.characters.get(name) or BibleEntry()).references],
+            )
+            for name in shot.subjects
+        }
+        neighbours = [
+            (take_name(code, take.number), signatures[take.id])
+            for take, code, scene in everything
+            if scene == scene_id and take.shot_id != shot_id and take.approved_by
+        ]
+        others = {
+            take_name(code, take.number): signatures[take.id] for take, code, _ in everything if take.shot_id != shot_id
+        }
+        return prepare_intent(
+            read_png(self.media.path(render.lineart_sha256, ".png")),
+            read_png(self.media.path(render.depth_sha256, ".png")),
+            read_png(self.media.path(render.ids_sha256, ".png")),
+            characters,
+            [self._picture(self._bible_image(p)) for p in bible.style_references],
+            neighbours,
+            others,
+            embedder,
+            storyboard=read_png(self.media.path(render.storyboard_sha256, ".png")),
+        )
+
+    def _picture(self, sha256: str) -> np.ndarray:
+        """A reference image from the media store, RGB or RGBA (alpha marks a character)."""
+        with Image.open(self.media.path(sha256, ".png")) as image:
+            return np.asarray(image.convert("RGBA" if "A" in image.getbands() else "RGB"))
+
+    def _store_findings(self, results: Sequence[tuple[int, list[Finding], dict[str, Any]]]) -> None:
+        with session_scope(self.engine) as session:
+            ids = [take_id for take_id, _, _ in results]
+            session.execute(delete(FindingRow).where(FindingRow.take_id.in_(ids)))
+            now = utcnow()
+            for take_id, findings, sig in results:
+                session.execute(update(TakeRow).where(TakeRow.id == take_id).values(checked_at=now, signature=sig))
+                session.add_all(
+                    FindingRow(take_id=take_id, check=f.check, subject=f.subject, score=float(f.score),
+                               verdict=f.verdict.value, reason=f.reason)
+                    for f in findings
+                )  # fmt: skip
 
     # -- the cut -------------------------------------------------------------------------------
 

@@ -90,9 +90,7 @@ def test_new_password_ends_sessions(review_room: ReviewRoom) -> None:
     assert old.status_code == 401
 
 
-def test_cli_sets_passwords_and_prints_tokens(
-    review_room: ReviewRoom, cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_sets_passwords_and_prints_tokens(review_room: ReviewRoom, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     root = review_room.root
     monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
     assert cli("-p", root, "user", "password", "Ari", "--stdin").code == 0

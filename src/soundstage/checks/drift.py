@@ -15,7 +15,7 @@ import numpy as np
 
 from soundstage.checks import features
 from soundstage.checks.findings import Finding, finding, not_checked
-from soundstage.checks.intent import SEARCH_X, SEARCH_Y, CharacterTarget, ShotIntent, TakeSignature, _signature_of
+from soundstage.checks.intent import SEARCH_X, SEARCH_Y, CharacterTarget, ShotIntent
 from soundstage.config import Checks
 
 
@@ -23,7 +23,7 @@ from soundstage.config import Checks
 class _Take:
     """One take, measured once for all checks."""
 
-    pixels: np.ndarray  # uint8 RGB as made
+    pixels: np.ndarray  # uint8 RGB, as made or shrunk to twice the analysis size
     small: np.ndarray  # uint8 RGB at the analysis size
     lab: np.ndarray  # CIELAB of ``small``
     edges: np.ndarray  # features.structure of ``lab``
@@ -34,6 +34,11 @@ def check_take(image: np.ndarray, intent: ShotIntent, limits: Checks) -> list[Fi
     composition of the frame and of each character, each character's appearance, the style,
     continuity with the neighbouring shots and duplicates of other shots' takes, in that order."""
     pixels = features.rgb(image, "take")
+    width, height = intent.size
+    # Characters are cropped from the take at twice the analysis size: detail enough for their
+    # texture, and one shrink of a large take rather than one per character.
+    if pixels.shape[1] > 2 * width:
+        pixels = features.resize(pixels, (2 * width, 2 * height))
     small = features.resize(pixels, intent.size)
     lab_image = features.lab(small)
     take = _Take(pixels, small, lab_image, features.structure(lab_image))
@@ -41,19 +46,18 @@ def check_take(image: np.ndarray, intent: ShotIntent, limits: Checks) -> list[Fi
     regions = [_region(take.pixels, c) for c in characters]
     embedded = intent.embedder.embed([small, *regions])
     frame_embedding, region_embeddings = embedded[0], dict(zip((c.name for c in characters), embedded[1:]))
-    signature = _signature_of(lab_image)
     return [
         *composition(take, intent, limits),
         *character(region_embeddings, intent, limits),
         style(frame_embedding, intent, limits),
-        continuity(signature, intent, limits),
-        duplicates(signature, intent, limits),
+        continuity(features.tone(lab_image), intent, limits),
+        duplicates(features.layout(lab_image), intent, limits),
     ]
 
 
 def _region(pixels: np.ndarray, target: CharacterTarget) -> np.ndarray:
-    """The character's region of the take (full size, so texture is not lost) as RGBA at the
-    region size, alpha from the blocking's id pass."""
+    """The character's region of the take (from ``_Take.pixels``, where its texture is not
+    lost) as RGBA at the region size, alpha from the blocking's id pass."""
     height, width = pixels.shape[:2]
     x0, y0, x1, y1 = target.box
     left, top = min(width - 1, int(x0 * width)), min(height - 1, int(y0 * height))
@@ -74,6 +78,8 @@ ZOOMS = (0.75, 0.87, 1.15, 1.33)
 JITTER_X, JITTER_Y = 0.03, 0.04
 # An explanation other than the blocking must fit this much better to be named as the reason.
 CLEARLY_BETTER = 1.1
+# A character's silhouette matching the take's edges this well on its mark is there.
+PRESENT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +132,13 @@ def _misfit(on_blocking: float, best: float) -> float:
 def _fits(edges: np.ndarray, intent: ShotIntent) -> list[_Fit]:
     """The take as it is, then the best move of it at each zoom, and mirrored."""
     width, height = intent.size
-    hann = cv2.createHanningWindow((width, height), cv2.CV_32F)
     fits = [_Fit(_correlation(edges, intent))]
     for mirrored, zoom in [(False, 1.0), *((False, z) for z in ZOOMS), (True, 1.0)]:
         candidate = np.ascontiguousarray(edges[:, ::-1]) if mirrored else edges
         if zoom != 1.0:
             candidate = _warp(candidate, zoom, 0, 0) * intent.window
-        # Copies: OpenCV 5's phaseCorrelate applies the window to its inputs in place.
-        (dx, dy), _ = cv2.phaseCorrelate(intent.structure.copy(), features.normalised(candidate), hann)
+        # Copies: OpenCV 5's phaseCorrelate applies the taper to its inputs in place.
+        (dx, dy), _ = cv2.phaseCorrelate(intent.structure.copy(), candidate.copy(), intent.taper)
         moved = _warp(candidate, 1.0, -dx, -dy) * intent.window
         fits.append(_Fit(_correlation(moved, intent), zoom, dx / width, dy / height, mirrored))
     return fits
@@ -183,14 +188,17 @@ def _character_place(edges: np.ndarray, target: CharacterTarget, intent: ShotInt
     on_mark = float(response[pad_y - jy : pad_y + jy + 1, pad_x - jx : pad_x + jx + 1].max())
     by, bx = np.unravel_index(int(np.argmax(response)), response.shape)
     best = float(response[by, bx])
-    score = _misfit(on_mark, best)
+    # A silhouette also meets the figure's inner lines and whatever stands near it, so a match
+    # of PRESENT already means the figure is there; below, the score rises to 1 at no match.
+    # Above, only a better match elsewhere (the figure moved) raises it.
+    score = max(1 - on_mark / max(best, on_mark, 1e-6), 1 - on_mark / PRESENT)
     if best > CLEARLY_BETTER * max(on_mark, 0.05) and (abs(bx - pad_x) > jx or abs(by - pad_y) > jy):
         dx, dy = (bx - pad_x) / width, (by - pad_y) / height
         if abs(dx) >= abs(dy):
             reason = f"{name} stands {abs(dx):.0%} of the width {'right' if dx > 0 else 'left'} of the mark"
         else:
             reason = f"{name} is {abs(dy):.0%} of the height {'lower' if dy > 0 else 'higher'} than the blocking"
-    elif on_mark < 0.3:
+    elif on_mark < PRESENT / 2:
         reason = f"no figure where the blocking puts {name} (silhouette match {on_mark:.2f})"
     else:
         reason = f"{name} is on the mark (silhouette match {on_mark:.2f})"
@@ -232,23 +240,22 @@ def style(embedding: np.ndarray, intent: ShotIntent, limits: Checks) -> Finding:
 TONE_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 2, 1], np.float32) / 10
 
 
-def continuity(signature: TakeSignature, intent: ShotIntent, limits: Checks) -> Finding:
+def continuity(tone: np.ndarray, intent: ShotIntent, limits: Checks) -> Finding:
     """Lighting and palette against the nearest approved neighbouring take."""
     if not intent.neighbours:
         return not_checked("continuity", "", "no approved takes of neighbouring shots; not checked")
-    tone = np.array(signature.tone, np.float32)
-    distances = [float(np.sum(TONE_WEIGHTS * np.abs(tone - np.array(s.tone)))) for _, s in intent.neighbours]
-    return finding(limits, "continuity", "", min(distances) * 3, "")
+    distances = np.abs(intent.neighbours_tone - tone) @ TONE_WEIGHTS
+    return finding(limits, "continuity", "", float(distances.min()) * 3, "")
 
 
 # -- duplicates ---------------------------------------------------------------------------
 
 
-def duplicates(signature: TakeSignature, intent: ShotIntent, limits: Checks) -> Finding:
+def duplicates(layout: np.ndarray, intent: ShotIntent, limits: Checks) -> Finding:
     """Similarity to the nearest take of another shot."""
     if not intent.others:
         return not_checked("duplicates", "", "no takes of other shots yet; not checked")
-    similarity = intent.others_layout @ np.array(signature.layout, np.float32)
+    similarity = intent.others_layout @ layout
     if intent.own_layout is not None:
         # A take of another shot blocked like this one resembles this shot's storyboard at
         # least as much as it resembles the take: that likeness is the blocking's, not a copy.

@@ -33,6 +33,8 @@ TEXTURE_EDGES = np.log2([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
 APPEARANCE_WEIGHTS = {"colour": 0.4, "lightness": 0.2, "chroma": 0.2, "texture": 0.2}
 LAYOUT_SIZE = (16, 9)  # the duplicate check's thumbnail
 TONE_PERCENTILES = (5, 25, 50, 75, 95)
+TONE_LENGTH = len(TONE_PERCENTILES) + 3  # percentiles, the greys' a* and b*, mean chroma
+LAYOUT_LENGTH = 3 * LAYOUT_SIZE[0] * LAYOUT_SIZE[1]
 
 
 def analysis_size(width: int, height: int) -> tuple[int, int]:
@@ -63,13 +65,26 @@ def rgb(image: np.ndarray, what: str = "image") -> np.ndarray:
 
 
 def lab(image: np.ndarray) -> np.ndarray:
-    """CIELAB of a uint8 RGB image as float32: L* 0..100, a* and b* about -100..100."""
-    return cv2.cvtColor(image.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)
+    """CIELAB of a uint8 RGB image as float32: L* 0..100, a* and b* about -127..127.
+
+    Through OpenCV's 8-bit conversion (L* in steps of 0.4, a* and b* of 1: finer than any
+    histogram here), several times faster than its float one."""
+    values = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2Lab).astype(np.float32)
+    values[..., 0] *= np.float32(100 / 255)
+    values[..., 1:] -= np.float32(128)
+    return values
 
 
 def chroma(lab_image: np.ndarray) -> np.ndarray:
     """C* (colourfulness) of each pixel."""
-    return np.hypot(lab_image[..., 1], lab_image[..., 2])
+    return cv2.magnitude(np.ascontiguousarray(lab_image[..., 1]), np.ascontiguousarray(lab_image[..., 2]))
+
+
+def hue(lab_image: np.ndarray) -> np.ndarray:
+    """CIELAB hue angle h of each pixel, degrees 0..360."""
+    return cv2.phase(
+        np.ascontiguousarray(lab_image[..., 1]), np.ascontiguousarray(lab_image[..., 2]), angleInDegrees=True
+    )
 
 
 def colourfulness(c: np.ndarray) -> np.ndarray:
@@ -79,24 +94,26 @@ def colourfulness(c: np.ndarray) -> np.ndarray:
 
 
 def soft_histogram(values: np.ndarray, edges: np.ndarray, weights: np.ndarray, circular: bool = False) -> np.ndarray:
-    """Histogram of ``values`` over bins centred between consecutive ``edges`` (len(edges) - 1
-    bins), each value shared linearly between its two nearest bin centres. Values beyond the
-    outer centres go to the outer bins, or wrap around when ``circular``. Not normalised."""
+    """Histogram of ``values`` over bins centred between consecutive uniform ``edges``
+    (len(edges) - 1 bins; pass log values for log bins), each value shared linearly between its
+    two nearest bin centres. Values beyond the outer centres go to the outer bins or, when
+    ``circular`` (values within one turn of ``edges``), wrap around. Not normalised."""
     bins = len(edges) - 1
-    width = edges[1] - edges[0]  # soft bins are uniform (callers pass log values for log bins)
-    position = (values - edges[0]) / width - 0.5
+    position = (values.astype(np.float32) - np.float32(edges[0])) * np.float32(1 / (edges[1] - edges[0]))
+    position -= np.float32(0.5)
     if circular:
-        position = np.mod(position, bins)
+        # One turn at most below zero: adding a turn is ten times cheaper than numpy's float %.
+        position = np.where(position < 0, position + np.float32(bins), position)
     else:
-        position = np.clip(position, 0.0, bins - 1)
-    low = np.floor(position)
-    share = (position - low).astype(np.float64)
-    low = low.astype(np.int64)
-    high = (low + 1) % bins if circular else np.minimum(low + 1, bins - 1)
-    weights = weights.astype(np.float64)
-    histogram = np.bincount(low.ravel(), (weights * (1 - share)).ravel(), minlength=bins)
-    histogram += np.bincount(high.ravel(), (weights * share).ravel(), minlength=bins)
-    return histogram
+        np.clip(position, 0, bins - 1, out=position)
+    low = position.astype(np.intp)  # floor, as positions are not negative
+    upper = weights * (position - low)
+    high = low + 1
+    if circular:
+        high[high == bins] = 0
+    else:
+        np.minimum(high, bins - 1, out=high)
+    return np.bincount(low, weights - upper, minlength=bins) + np.bincount(high, upper, minlength=bins)
 
 
 def appearance(image: np.ndarray) -> np.ndarray:
@@ -115,10 +132,9 @@ def appearance(image: np.ndarray) -> np.ndarray:
     lightness = values[..., 0]
     c = chroma(values)
     coloured = colourfulness(c)
-    hue = np.degrees(np.arctan2(values[..., 2], values[..., 1]))
-    inside = region.astype(np.float64)
+    inside = region.astype(np.float32)
     colour = np.append(
-        soft_histogram(hue[region], np.linspace(-180, 180, HUE_BINS + 1), coloured[region], circular=True),
+        soft_histogram(hue(values)[region], np.linspace(0, 360, HUE_BINS + 1), coloured[region], circular=True),
         float(np.sum(1 - coloured[region])),
     )
     gradient = cv2.magnitude(cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(lightness, cv2.CV_32F, 0, 1))

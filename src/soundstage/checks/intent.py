@@ -69,7 +69,7 @@ class TakeSignature:
         if values.get("version") != SIGNATURE_VERSION:
             raise ValueError(f"take signature version {values.get('version')!r}, expected {SIGNATURE_VERSION}")
         tone, layout = tuple(map(float, values["tone"])), tuple(map(float, values["layout"]))
-        if len(tone) != len(features.TONE_PERCENTILES) + 3 or len(layout) != 3 * np.prod(features.LAYOUT_SIZE):
+        if len(tone) != features.TONE_LENGTH or len(layout) != features.LAYOUT_LENGTH:
             raise ValueError("take signature of the wrong length")
         return cls(tone, layout)
 
@@ -78,13 +78,7 @@ def signature(image: np.ndarray) -> TakeSignature:
     """The signature of a take (uint8 RGB, any size)."""
     pixels = features.rgb(image, "take")
     small = features.lab(features.resize(pixels, features.analysis_size(pixels.shape[1], pixels.shape[0])))
-    return _signature_of(small)
-
-
-def _signature_of(lab_image: np.ndarray) -> TakeSignature:
-    return TakeSignature(
-        tuple(float(v) for v in features.tone(lab_image)), tuple(float(v) for v in features.layout(lab_image))
-    )
+    return TakeSignature(tuple(features.tone(small).tolist()), tuple(features.layout(small).tolist()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,9 +101,11 @@ class ShotIntent:
     size: tuple[int, int]  # analysis (width, height)
     window: np.ndarray  # float32 0/1 at the analysis size: where structure is compared
     structure: np.ndarray  # normalised edge map of the blocking (line art and depth), windowed
+    taper: np.ndarray  # Hann window for phase correlation at the analysis size
     characters: list[CharacterTarget]
     style: np.ndarray | None  # (n, dim) embeddings of the style references
-    neighbours: list[tuple[str, TakeSignature]]
+    neighbours: list[str]  # names of the neighbouring shots' approved takes
+    neighbours_tone: np.ndarray  # (len(neighbours), tone) their lighting and palette
     others: list[str]  # names of other shots' takes
     others_layout: np.ndarray  # (len(others), layout) their thumbnails
     own_layout: np.ndarray | None  # the shot's storyboard thumbnail, when given
@@ -142,19 +138,23 @@ def prepare_intent(
     size = features.analysis_size(width, height)
     window = comparison_window(size)
     structure = features.normalised(_blocking_structure(lineart, depth, size) * window)
+    taper = cv2.createHanningWindow(size, cv2.CV_32F)
     targets = [_character_target(name, intent, ids, size, embedder) for name, intent in characters.items()]
     style = embedder.embed([features.resize(features.rgb(r), _frame_size(r)) for r in style_references])
     named_others = list(others)
     layouts = [_as_signature(others[name]).layout for name in named_others]
+    tones = [_as_signature(take).tone for _, take in neighbours]
     return ShotIntent(
         size=size,
         window=window,
         structure=structure,
+        taper=taper,
         characters=targets,
         style=style if len(style_references) else None,
-        neighbours=[(name, _as_signature(take)) for name, take in neighbours],
+        neighbours=[name for name, _ in neighbours],
+        neighbours_tone=np.array(tones, np.float32).reshape(len(tones), features.TONE_LENGTH),
         others=named_others,
-        others_layout=np.array(layouts, np.float32).reshape(len(named_others), -1),
+        others_layout=np.array(layouts, np.float32).reshape(len(named_others), 3 * int(np.prod(features.LAYOUT_SIZE))),
         own_layout=np.array(signature(storyboard).layout, np.float32) if storyboard is not None else None,
         embedder=embedder,
     )

@@ -83,6 +83,8 @@ def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5) -> Wor
                     production.media.put_bytes(embed_recipe(png, j.recipe), ".png") for j, png in zip(jobs, outputs)
                 ]
                 report.takes += queue.complete(production.engine, list(zip(jobs, stored)))
+                # Every new take meets the intent checks before anyone reviews it.
+                production.check(jobs=[j.id for j in jobs])
             except SoundstageError as error:
                 for job in jobs:
                     queue.fail(production.engine, job, str(error))

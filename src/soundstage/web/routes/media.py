@@ -31,9 +31,11 @@ def media(request: Request, name: str) -> FileResponse:
     share_id = None if principal is not None else guest_share(request)
     if principal is None and share_id is None:
         raise HTTPException(401, "log in first (or send Authorization: Bearer TOKEN)")
+    if principal is not None and principal.role not in CREW:
+        raise HTTPException(403, f"{principal.name} ({principal.role}) sees media only through a shared link")
     with session_scope(production.engine) as session:
         if principal is not None:
-            allowed = principal.role in CREW and queries.crew_may_see(session, sha)
+            allowed = queries.crew_may_see(session, sha)
         else:
             allowed = queries.guest_may_see(session, share_id or 0, sha)
     path = production.media.path(sha, ".png")

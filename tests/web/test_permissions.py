@@ -1,0 +1,104 @@
+"""The permission matrix: every route of the review room, for every role and for nobody, on
+SQLite and PostgreSQL. Nobody gets 401, a role that may not gets 403, and neither changes
+anything; every role that may gets a 2xx (or a redirect)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .conftest import ROLES, ReviewRoom
+
+ALL_CREW = frozenset({"producer", "supervisor", "artist", "reviewer"})
+DECIDERS = frozenset({"producer", "supervisor"})
+PRODUCER = frozenset({"producer"})
+# A different shot for each role that may change a status, so each one's change is allowed.
+SHOT_OF = {"producer": 0, "supervisor": 1, "artist": 2, "reviewer": 3, "client": 3}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One request: method, path and JSON or form body, worked out per role."""
+
+    method: str
+    path: Callable[[ReviewRoom, str], str]
+    allowed: frozenset[str]
+    json: Callable[[ReviewRoom, str], Any] | None = None
+    form: dict[str, Any] | None = None
+
+    def send(self, room: ReviewRoom, role: str | None) -> int:
+        client = room.client(role)
+        who = role or "client"
+        json = self.json(room, who) if self.json else None
+        return client.request(self.method, self.path(room, who), json=json, data=self.form).status_code
+
+
+def shot(room: ReviewRoom, role: str) -> str:
+    return room.codes[SHOT_OF[role]]
+
+
+def take(room: ReviewRoom, role: str, number: int = 1) -> str:
+    return f"{shot(room, role)}/{number}"
+
+
+def image(room: ReviewRoom, _role: str) -> str:
+    return room.client("producer").get(f"/api/shots/{room.codes[0]}").json()["takes"][0]["image"]
+
+
+def matrix(playlist: int) -> list[Route]:
+    p = f"/api/playlists/{playlist}"
+    return [
+        Route("GET", lambda r, w: "/api/shots", ALL_CREW),
+        Route("GET", lambda r, w: f"/api/shots/{shot(r, w)}", ALL_CREW),
+        Route("GET", lambda r, w: f"/api/shots/{shot(r, w)}/annotations", ALL_CREW),
+        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/notes", ALL_CREW, json=lambda r, w: {"body": "ok", "frame": 1}),
+        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/decisions", frozenset({"producer", "supervisor", "artist"}),
+              json=lambda r, w: {"action": "submit"}),
+        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/decisions", DECIDERS,
+              json=lambda r, w: {"action": "approve", "take": 2, "override_reason": "agreed"}),
+        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/notes", DECIDERS,
+              json=lambda r, w: {"body": "again", "status": "changes requested"}),
+        Route("GET", lambda r, w: "/api/playlists", ALL_CREW),
+        Route("POST", lambda r, w: "/api/playlists", DECIDERS, json=lambda r, w: {"name": "n", "takes": [take(r, w)]}),
+        Route("GET", lambda r, w: p, ALL_CREW),
+        Route("POST", lambda r, w: f"{p}/approve", DECIDERS, json=lambda r, w: {"override_reason": "agreed"}),
+        Route("POST", lambda r, w: f"{p}/share", PRODUCER, json=lambda r, w: {"expires_in_hours": 1}),
+        Route("GET", lambda r, w: "/api/audit", DECIDERS),
+        Route("GET", lambda r, w: "/api/audit/verify", DECIDERS),
+        Route("GET", image, ALL_CREW),
+        Route("GET", lambda r, w: "/board", ALL_CREW),
+        Route("GET", lambda r, w: "/board?status=todo", ALL_CREW),
+        Route("POST", lambda r, w: "/board/playlist", DECIDERS, form={"name": "from board", "take": ["001_0010/1"]}),
+        Route("GET", lambda r, w: f"/shots/{shot(r, w)}", ALL_CREW),
+        Route("GET", lambda r, w: "/dailies", ALL_CREW),
+        Route("GET", lambda r, w: f"/dailies/{playlist}", ALL_CREW),
+        Route("GET", lambda r, w: "/audit", DECIDERS),
+    ]  # fmt: skip
+
+
+def test_every_route_for_every_role(review_room: ReviewRoom) -> None:
+    codes = review_room.codes
+    made = review_room.client("producer").post("/api/playlists", json={"name": "d", "takes": [f"{codes[3]}/1"]})
+    playlist = made.json()["id"]
+    for route in matrix(playlist):
+        for role in (None, *ROLES):
+            if role in route.allowed:
+                continue
+            before = review_room.fingerprint()
+            status = route.send(review_room, role)
+            expected = 401 if role is None else 403
+            assert status == expected, (route.method, route.path(review_room, role or "client"), role, status)
+            assert review_room.fingerprint() == before, (route.method, route.path(review_room, role or "client"), role)
+        for role in sorted(route.allowed):
+            status = route.send(review_room, role)
+            assert 200 <= status < 400, (route.method, route.path(review_room, role), role, status)
+
+
+def test_open_pages(review_room: ReviewRoom) -> None:
+    client = review_room.client()
+    assert client.get("/").status_code == 303
+    assert client.get("/login").status_code == 200
+    assert client.get("/static/dailies.js").status_code == 200
+    assert client.post("/logout").status_code == 401
+    assert client.get("/openapi.json").status_code == 200
