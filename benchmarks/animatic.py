@@ -1,11 +1,11 @@
 """The animatic of a whole feature: wall time, peak memory against the length of the cut, and
 the encoding rate against PyAV's raw encode of the same frames.
 
-Run: .venv/bin/python benchmarks/animatic.py [SCRIPT] [--shots N] [--size 1280x720] [--previs 128x72]
+Run: .venv/bin/python benchmarks/animatic.py [SCRIPT] [--shots N] [--size 1280x720] [--previs 128x72] [--raw-all]
 Prints markdown table rows for docs/benchmarks.md.
 
-1. ``make`` up to the takes on a fresh production (previs takes at the small --previs size, to
-   keep the set-up short), then a CutShot per shot: its newest take, its lines of dialogue.
+1. ``make`` up to previs on a fresh production (storyboards at the small --previs size, to keep
+   the set-up short), then a CutShot per shot: its storyboard as its take, its lines of dialogue.
 2. ``assemble`` with scratch dialogue (every line spoken by espeak-ng into a fresh voice cache),
    then the OTIO timeline, EDL and FCP XML.
 3. The animatic of the first 10% of the shots, and then of all of them, each in a fresh child
@@ -54,17 +54,20 @@ class Encode:
 
 
 def _cut_shots(production: Production, limit: int | None) -> list[CutShot]:
-    """Every shot with its newest take (there is no review yet: all pending) and its lines."""
+    """Every shot (or the first ``limit``) with its storyboard as its take, and its lines.
+
+    A previs take is the storyboard with its recipe embedded, so the storyboards stand in for
+    takes here: the same pictures, without queueing 1,587 takes and their checks first.
+    """
     spoken = spoken_lines(production.script())
     shots = []
     for shot in production.shots()[:limit]:
-        done = [take for take in production.takes(shot.code) if take.path is not None]
-        take = done[-1] if done else None
+        image = production.storyboard(shot.code)
         shots.append(
             CutShot(
                 code=shot.code, scene=shot.scene, frames=shot.frames,
-                take=take.name if take else None, image=take.path if take else None,
-                status="pending review" if take else "todo", move=shot.move.value,
+                take=f"{shot.code}/1" if image else None, image=image,
+                status="pending review" if image else "todo", move=shot.move.value,
                 lines=tuple(spoken[n] for n in shot.lines if n in spoken), description=shot.description,
             )
         )  # fmt: skip
@@ -128,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         production = open_or_init(Path(tmp) / "production")
         started = time.perf_counter()
-        make(args.script, Path(tmp) / "out", production, size=previs, until="takes")
+        make(args.script, Path(tmp) / "out", production, size=previs, until="previs")
         setup = time.perf_counter() - started
         shots = _cut_shots(production, args.shots)
         title, fps = production.title(), production.settings.fps
@@ -152,7 +155,7 @@ def main() -> None:
     lines = len(cut.dialogue)
     minutes = whole.frames / fps / 60
     print(f"# {args.script.name}: {len(shots)} shots, {minutes:.1f} min at {fps} fps, {lines} lines; {machine}")
-    print(f"# set-up (make up to previs takes at {args.previs}): {setup:.1f} s")
+    print(f"# set-up (make up to previs, storyboards at {args.previs}): {setup:.1f} s")
     print("| figure | value | target |")
     print("| --- | --- | --- |")
     print(

@@ -180,8 +180,11 @@ def board_calls(data: ReviewData, count: int) -> list[Call]:
     ]
 
 
-def soundstage_load(data: ReviewData, base_url: str, counts: Counts, clients: int) -> list[tuple[Timings, Timings]]:
-    """Each operation alone, then under load: [(alone, loaded), ...]."""
+def soundstage_load(
+    data: ReviewData, base_url: str, counts: Counts, clients: int, whole: int
+) -> list[tuple[Timings, Timings]]:
+    """Each operation alone, then under load: [(alone, loaded), ...]; ``whole`` is the size of the
+    unfiltered board page (as many shots as the peer lists)."""
     rng = random.Random(7)
     reviewers = [data.tokens[n] for n in data.reviewers]
     supervisors = [data.tokens[n] for n in data.supervisors]
@@ -210,8 +213,8 @@ def soundstage_load(data: ReviewData, base_url: str, counts: Counts, clients: in
         both("approval (POST .../decisions)",
              lambda n: [("POST", f"/api/shots/{c}/decisions", APPROVE) for c in shots_to_decide(n)], supervisors,
              counts.alone, counts.loaded),
-        both("1,000 shots with their takes (GET /api/shots?limit=1000)",
-             lambda n: [("GET", "/api/shots?limit=1000", None)] * n, reviewers,
+        both(f"{whole:,} shots with their takes (GET /api/shots?limit={whole})",
+             lambda n: [("GET", f"/api/shots?limit={whole}", None)] * n, reviewers,
              counts.full_board_alone, counts.full_board_loaded),
     ]  # fmt: skip
     return results
@@ -348,7 +351,7 @@ def run(folder: Path, postgres: str, args: argparse.Namespace) -> str:
     for name, url in databases.items():
         data = build(folder / f"load-{name}", shots=shots, database_url=url(), reviewers=REVIEWERS)
         with Served(data.root) as served:
-            loads[name] = soundstage_load(data, served.url, counts, args.clients)
+            loads[name] = soundstage_load(data, served.url, counts, args.clients, zou_shots)
         # A production of its own: the load above decided on most shots waiting for review.
         data = build(folder / f"playlist-{name}", shots=shots, database_url=url(), reviewers=0, supervisors=0)
         with Served(data.root) as served:
