@@ -35,8 +35,8 @@ SIZES = (ShotSize.WS, ShotSize.MS, ShotSize.CU, ShotSize.OTS, ShotSize.TWO_SHOT)
 ASSIGNEES = ("ana", "bo", "cy", "dee", "")
 # One shot in twenty has a take that a check failed (the board's "flagged").
 FLAGGED_EVERY = 20
-# Most shots wait for review, so the load has shots to decide on; the rest spread over the machine.
-STATUS_CYCLE = [Status.PENDING_REVIEW] * 6 + [
+# Most shots wait for review, so the load has shots to decide on; the rest spread over the other statuses.
+STATUS_CYCLE = [Status.PENDING_REVIEW] * 8 + [
     Status.IN_PROGRESS,
     Status.CHANGES_REQUESTED,
     Status.TODO,

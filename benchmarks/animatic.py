@@ -9,10 +9,11 @@ Prints markdown table rows for docs/benchmarks.md.
 2. ``assemble`` with scratch dialogue (every line spoken by espeak-ng into a fresh voice cache),
    then the OTIO timeline, EDL and FCP XML.
 3. The animatic of the first 10% of the shots, and then of all of them, each in a fresh child
-   process so that its peak resident memory is the encode's alone. In the same child, PyAV
-   encodes the same number of frames raw: each shot's fitted still, converted to a frame
-   before the clock starts, sent for the shot's duration with the same codec and settings,
-   no burn-ins, moves or sound. The ratio says what Soundstage costs on top of the encoder.
+   process so that its peak resident memory is the encode's alone. In the same child, before
+   and after the animatic, PyAV encodes the same number of frames raw: each shot's fitted
+   still, converted to a frame before the clock starts, sent for the shot's duration with the
+   same codec and settings, no burn-ins, moves or sound. The ratio says what Soundstage costs
+   on top of the encoder.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import argparse
 import multiprocessing
 import os
 import platform
-import resource
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import cv2
@@ -33,9 +34,10 @@ import numpy as np
 
 from soundstage.cut.animatic import H264, write_animatic
 from soundstage.cut.timeline import Cut, CutShot, assemble, spoken_lines, write_editorial
-from soundstage.make import make, open_or_init
-from soundstage.project import Production
 from soundstage.render.previs import read_png
+
+if TYPE_CHECKING:
+    from soundstage.project import Production
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCRIPT = ROOT.parent / "shared" / "screenplays" / "big_fish.fountain"
@@ -49,7 +51,9 @@ class Encode:
     shots: int
     frames: int
     seconds: float
+    rss_before_mb: float  # resident before the encode: interpreter and libraries
     peak_rss_mb: float
+    rss_quarters_mb: tuple[float, ...]  # resident as the encode passes 1/4, 1/2, 3/4 and all frames
     raw_seconds: float | None
 
 
@@ -74,15 +78,36 @@ def _cut_shots(production: Production, limit: int | None) -> list[CutShot]:
     return shots
 
 
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status, in MB. VmHWM (the peak) rather
+    than getrusage: ru_maxrss survives exec, so a spawned child would report its parent's peak."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(f"{field}:"))
+    return int(line.split()[1]) / 1024
+
+
 def _encode(cut: Cut, out: Path, size: tuple[int, int], raw: bool) -> Encode:
     """In a child process: the animatic, then (optionally) the raw encode of as many frames."""
+    # The raw encode runs before and after the animatic and the two are averaged: the
+    # machines are shared, and a neighbour's load should not land on one side only.
+    raw_before = _raw_encode(cut, out.with_name("raw.mp4"), size) if raw else None
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # resets VmHWM: the peak below is the animatic's, not the raw encode's
+    before = _status_mb("VmRSS")
+    samples: dict[int, float] = {}
+
+    def sample(done: int, total: int) -> None:
+        quarter = 4 * done // total  # resident memory as the encode passes each quarter
+        if quarter and quarter not in samples:
+            samples[quarter] = _status_mb("VmRSS")
+
     started = time.perf_counter()
-    info = write_animatic(cut, out, size=size, head_slate_s=HEAD_SLATE_S)
+    info = write_animatic(cut, out, size=size, head_slate_s=HEAD_SLATE_S, progress=sample)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    raw_seconds = _raw_encode(cut, out.with_name("raw.mp4"), size) if raw else None
+    peak = _status_mb("VmHWM")
+    raw_seconds = (raw_before + _raw_encode(cut, out.with_name("raw.mp4"), size)) / 2 if raw_before else None
     out.unlink()
-    return Encode(len(cut.shots), info.frames, seconds, peak, raw_seconds)
+    return Encode(len(cut.shots), info.frames, seconds, before, peak, tuple(samples.values()), raw_seconds)
 
 
 def _raw_encode(cut: Cut, out: Path, size: tuple[int, int]) -> float:
@@ -125,6 +150,10 @@ def main() -> None:
     parser.add_argument("--previs", default="128x72", help="previs take size (the set-up, not measured)")
     parser.add_argument("--raw-all", action="store_true", help="also compare with raw PyAV on all shots")
     args = parser.parse_args()
+    # Imported here, not at the top: the encoding children import this module, and their peak
+    # memory should be the animatic's, not the database's and the renderer's.
+    from soundstage.make import make, open_or_init
+
     size = tuple(int(n) for n in args.size.split("x"))
     previs = tuple(int(n) for n in args.previs.split("x"))
 
@@ -169,6 +198,9 @@ def main() -> None:
         f"| peak resident memory, first 10% ({part.shots} shots, {part.frames:,} frames) / all "
         f"({whole.shots} shots, {whole.frames:,} frames) | {part.peak_rss_mb:.0f} / {whole.peak_rss_mb:.0f} MB | flat |"
     )
+    print(f"| &nbsp;&nbsp;resident before the encode (interpreter, PyAV, OpenCV...) | {whole.rss_before_mb:.0f} MB | |")
+    quarters = " / ".join(f"{mb:.0f}" for mb in whole.rss_quarters_mb)
+    print(f"| &nbsp;&nbsp;resident after 1/4, 1/2, 3/4, all of the frames (all shots) | {quarters} MB | flat |")
     for name, encode in (("first 10%", part), ("all shots", whole)):
         if encode.raw_seconds is None:
             continue

@@ -42,7 +42,9 @@ import platform
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -57,10 +59,10 @@ from soundstage.checks import (
     TakeSignature,
     Verdict,
     check_take,
+    features,
     prepare_intent,
     signature,
 )
-from soundstage.checks import features
 from soundstage.config import Checks
 from soundstage.make import make, open_or_init
 from soundstage.project import Production
@@ -213,6 +215,11 @@ def noise(image: np.ndarray, rng: np.random.Generator, sigma: float = 4.0) -> np
     return np.clip(image + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
 
 
+def mirror(image: np.ndarray) -> np.ndarray:
+    """The picture flipped left to right."""
+    return image[:, ::-1].copy()
+
+
 def crop(image: np.ndarray, fraction: float, rng: np.random.Generator | None = None) -> np.ndarray:
     """``fraction`` of the width and height cut off (centred, or spread at random between the
     sides), scaled back to the frame."""
@@ -271,7 +278,7 @@ def palette(image: np.ndarray, amount: float) -> np.ndarray:
     return np.clip((1 - amount) * image + amount * graded, 0, 255).astype(np.uint8)
 
 
-def moves_lineart(shot: Shot, transform) -> bool:
+def moves_lineart(shot: Shot, transform: Callable[[np.ndarray], np.ndarray]) -> bool:
     """Whether ``transform`` moves the blocking's line art by more than the jitter the check
     allows: blurred by 3% of the width, it correlates below 0.8 with the original."""
     size = features.analysis_size(shot.lineart.shape[1], shot.lineart.shape[0])
@@ -285,53 +292,66 @@ def moves_lineart(shot: Shot, transform) -> bool:
 def cases(shots: list[Shot], rng: np.random.Generator) -> list[tuple[Case, np.ndarray]]:
     """Every take of the evaluation set with what it is."""
     made: list[tuple[Case, np.ndarray]] = []
-    by_code = {s.code: s for s in shots}
     layouts = {s.code: np.array(signature(s.storyboard).layout) for s in shots}
     for index, shot in enumerate(shots):
         take = shot.storyboard
-
-        def add(kind: str, strength: str, image: np.ndarray, eligible: bool = True) -> None:
-            made.append((Case(shot.code, kind, strength, eligible), image))  # noqa: B023
-
-        add("clean", "clean", take)
-        add("clean", "clean", noise(take, rng))
-        add("clean", "clean", jpeg(take))
-        add("clean", "clean", crop(take, rng.uniform(0.02, 0.03), rng))
-        size = features.analysis_size(take.shape[1], take.shape[0])
-        judged = {
-            name: mask_id
-            for name, mask_id in shot.cast.items()
-            if (features.resize((shot.ids == mask_id).astype(np.float32), size) > 0.5).sum() >= 40
-        }
-        has_sheet = {name for name in judged if any(s.code != shot.code and name in s.cast for s in shots)}
-        for name in sorted(judged):
-            mask = shot.ids == judged[name]
-            add("recolour", "mild", recolour(take, mask, 30), name in has_sheet)
-            add("recolour", "clear", recolour(take, mask, 90), name in has_sheet)
-            break  # one character per shot
-        if len(judged) >= 2:
-            first, second = sorted(judged)[:2]
-            masks = shot.ids == judged[first], shot.ids == judged[second]
-            ok = bool(has_sheet >= {first, second})
-            add("swap", "mild", swap(take, *masks, 0.5), ok)
-            add("swap", "clear", swap(take, *masks, 1.0), ok)
+        made += [
+            (Case(shot.code, "clean", "clean", True), image)
+            for image in (take, noise(take, rng), jpeg(take), crop(take, rng.uniform(0.02, 0.03), rng))
+        ]
+        made += character_drifts(shot, shots)
         side = 1 if rng.uniform() < 0.5 else -1
-        for strength, amount in (("mild", 0.05), ("clear", 0.12)):
-            add("shift", strength, shift(take, side * amount), moves_lineart(shot, lambda i, a=amount: shift(i, side * a)))
-        for strength, amount in (("mild", 0.10), ("clear", 0.25)):
-            add("crop", strength, crop(take, amount), moves_lineart(shot, lambda i, a=amount: crop(i, a)))
-        add("mirror", "clear", take[:, ::-1].copy(), moves_lineart(shot, lambda i: i[:, ::-1]))
+        moves = [
+            ("shift", "mild", partial(shift, fraction=0.05 * side)),
+            ("shift", "clear", partial(shift, fraction=0.12 * side)),
+            ("crop", "mild", partial(crop, fraction=0.10)),
+            ("crop", "clear", partial(crop, fraction=0.25)),
+            ("mirror", "clear", mirror),
+        ]
+        made += [
+            (Case(shot.code, kind, strength, moves_lineart(shot, move)), move(take)) for kind, strength, move in moves
+        ]
         has_neighbours = any(s.scene == shot.scene for s in shots[max(0, index - 2) : index + 3] if s is not shot)
-        add("night", "mild", night(take, 0.5), has_neighbours)
-        add("night", "clear", night(take, 1.0), has_neighbours)
-        add("posterise", "mild", posterise(take, 3))
-        add("posterise", "clear", posterise(take, 2))
-        add("palette", "mild", palette(take, 0.4))
-        add("palette", "clear", palette(take, 1.0))
-        unlike = [c for c in by_code if c != shot.code and float(layouts[c] @ layouts[shot.code]) < 0.9]
-        source = by_code[unlike[rng.integers(len(unlike))]].storyboard
-        add("duplicate", "mild", crop(jpeg(noise(source, rng)), 0.02, rng))
-        add("duplicate", "clear", source.copy())
+        made += [
+            (Case(shot.code, "night", "mild", has_neighbours), night(take, 0.5)),
+            (Case(shot.code, "night", "clear", has_neighbours), night(take, 1.0)),
+            (Case(shot.code, "posterise", "mild", True), posterise(take, 3)),
+            (Case(shot.code, "posterise", "clear", True), posterise(take, 2)),
+            (Case(shot.code, "palette", "mild", True), palette(take, 0.4)),
+            (Case(shot.code, "palette", "clear", True), palette(take, 1.0)),
+        ]
+        unlike = [s for s in shots if float(layouts[s.code] @ layouts[shot.code]) < 0.9]
+        source = unlike[rng.integers(len(unlike))].storyboard
+        made += [
+            (Case(shot.code, "duplicate", "mild", True), crop(jpeg(noise(source, rng)), 0.02, rng)),
+            (Case(shot.code, "duplicate", "clear", True), source.copy()),
+        ]
+    return made
+
+
+def character_drifts(shot: Shot, shots: list[Shot]) -> list[tuple[Case, np.ndarray]]:
+    """The first character (by name) recoloured, and the first two swapped, where the checks
+    can judge them (big enough in frame, a reference sheet from another shot)."""
+    size = features.analysis_size(shot.ids.shape[1], shot.ids.shape[0])
+    masks = {name: shot.ids == mask_id for name, mask_id in sorted(shot.cast.items())}
+    judged = {
+        name: mask for name, mask in masks.items() if (features.resize(mask.astype(np.float32), size) > 0.5).sum() >= 40
+    }
+    sheet = {name for name in judged if any(s.code != shot.code and name in s.cast for s in shots)}
+    made = []
+    if judged:
+        name, mask = next(iter(judged.items()))
+        made += [
+            (Case(shot.code, "recolour", "mild", name in sheet), recolour(shot.storyboard, mask, 30)),
+            (Case(shot.code, "recolour", "clear", name in sheet), recolour(shot.storyboard, mask, 90)),
+        ]
+    if len(judged) >= 2:
+        first, second = list(judged)[:2]
+        counted = {first, second} <= sheet
+        made += [
+            (Case(shot.code, "swap", "mild", counted), swap(shot.storyboard, judged[first], judged[second], 0.5)),
+            (Case(shot.code, "swap", "clear", counted), swap(shot.storyboard, judged[first], judged[second], 1.0)),
+        ]
     return made
 
 
@@ -372,8 +392,8 @@ def flagged(case: Case, check: str, level: Verdict = Verdict.WARN) -> bool:
     return ORDER.index(case.verdicts.get(check, Verdict.PASS)) >= ORDER.index(level)
 
 
-def report(results: list[Case], limits: Checks) -> bool:
-    """Print the tables; whether 95% recall at <= 5% false flags holds on every clear drift."""
+def report(results: list[Case], limits: Checks) -> list[str]:
+    """Print the tables; the clear drifts where 95% recall at <= 5% false flags does not hold."""
     clean = [c for c in results if c.kind == "clean"]
     print("| check | limits (warn / fail) | false flags on clean takes (warn or fail) | of which fail |")
     print("| --- | --- | ---: | ---: |")
@@ -384,10 +404,16 @@ def report(results: list[Case], limits: Checks) -> bool:
         false_flags[check] = rate
         lim = getattr(limits, check)
         print(f"| {check} | {lim.warn:g} / {lim.fail:g} | {rate:.1%} of {len(clean)} | {fails:.1%} |")
+    anything = np.mean([any(flagged(c, check) for check in CHECKS) for c in clean])
+    failing = np.mean([any(flagged(c, check, Verdict.FAIL) for check in CHECKS) for c in clean])
+    print(f"| any check | | {anything:.1%} of {len(clean)} | {failing:.1%} |")
     print()
-    print("| drift | strength | check | takes | recall (warn or fail) | recall (fail) | ROC AUC vs clean | not counted |")
+    print(
+        "| drift | strength | check | takes | recall (warn or fail) | recall (fail) | ROC AUC vs clean "
+        "| not counted (of them flagged) |"
+    )
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    holds = True
+    short = []
     for kind, check in TARGET.items():
         negatives = [c.scores.get(check, 0.0) for c in clean]
         for strength in ("mild", "clear"):
@@ -395,21 +421,24 @@ def report(results: list[Case], limits: Checks) -> bool:
             if not group:
                 continue
             counted = [c for c in group if c.eligible]
+            apart = [c for c in group if not c.eligible]
+            apart_flagged = f" ({np.mean([flagged(c, check) for c in apart]):.0%})" if apart else ""
             recall = np.mean([flagged(c, check) for c in counted])
             recall_fail = np.mean([flagged(c, check, Verdict.FAIL) for c in counted])
             area = auc([c.scores.get(check, 0.0) for c in counted], negatives)
             if strength == "clear" and (recall < 0.95 or false_flags[check] > 0.05):
-                holds = False
+                short.append(f"{kind} ({recall:.1%} recall, {false_flags[check]:.1%} false flags)")
             print(
                 f"| {kind} | {strength} | {check} | {len(counted)} | {recall:.1%} | {recall_fail:.1%} | {area:.3f} "
-                f"| {len(group) - len(counted)} |"
+                f"| {len(apart)}{apart_flagged} |"
             )
-    return holds
+    return short
 
 
-def throughput(shots: list[Shot], prepared: dict[str, ShotIntent], limits: Checks) -> tuple[float, float]:
-    """Takes per second and median ms per take: all checks on 1280x720 takes, intent prepared
-    once per shot (not timed), over shots with characters first."""
+def throughput(shots: list[Shot], prepared: dict[str, ShotIntent], limits: Checks) -> tuple[float, float, float]:
+    """All checks on 1280x720 takes (the storyboards of the ten shots with most characters,
+    scaled up), intent prepared once per shot and not timed: takes per second of wall-clock
+    time, median wall ms per take, and CPU ms per take (all threads of this process)."""
     chosen = sorted(shots, key=lambda s: -len(s.cast))[:10]
     takes = [
         (cv2.resize(s.storyboard, THROUGHPUT_SIZE, interpolation=cv2.INTER_LANCZOS4), prepared[s.code]) for s in chosen
@@ -417,14 +446,14 @@ def throughput(shots: list[Shot], prepared: dict[str, ShotIntent], limits: Check
     for image, intent in takes:  # warm-up
         check_take(image, intent, limits)
     times = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for n in range(THROUGHPUT_TAKES):
         image, intent = takes[n % len(takes)]
         t0 = time.perf_counter()
         check_take(image, intent, limits)
         times.append(time.perf_counter() - t0)
-    total = time.perf_counter() - started
-    return THROUGHPUT_TAKES / total, float(np.median(times)) * 1000
+    total, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return THROUGHPUT_TAKES / total, float(np.median(times)) * 1000, cpu * 1000 / THROUGHPUT_TAKES
 
 
 def main() -> None:
@@ -450,15 +479,28 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"# {EXAMPLE.name}: {len(shots)} shots, previs takes at {args.size}, {len(results)} takes checked; {machine}")
     print()
-    holds = report(results, limits)
+    print("Flagged: a warn or fail verdict. Recall counts the drifts that change what they drift (see the")
+    print("module docstring); the others are in 'not counted'. Limits are the defaults of [checks].")
     print()
-    print(f"95% recall at <= 5% false flags on every clear drift: {'yes' if holds else 'no'}")
+    short = report(results, limits)
     print()
-    rate, median_ms = throughput(shots, prepared, limits)
+    verdict = "yes" if not short else "all but " + ", ".join(short)
+    print(f"95% recall at <= 5% false flags on every clear drift: {verdict}")
+    print()
+    load = os.getloadavg()[0]
+    rate, median_ms, cpu_ms = throughput(shots, prepared, limits)
+    print(f"load average {load:.1f} on {os.cpu_count()} cores when timed (other work on the machine slows the figures)")
+    print()
     print("| figure | value | target |")
     print("| --- | --- | --- |")
-    print(f"| all checks on a 1280x720 take (analysis at 160x90, default embedder) | {rate:.0f} takes/s ({median_ms:.1f} ms median) | >= 50 takes/s |")
-    print(f"| preparing a shot's intent (once per shot) | {prepare_ms:.1f} ms | |")
+    print(
+        f"| all checks on a 1280x720 take, default embedder (compared at 160x90, characters at 320x180) "
+        f"| {rate:.0f} takes/s ({median_ms:.1f} ms median) | >= 50 takes/s |"
+    )
+    print(
+        f"| &nbsp;&nbsp;CPU time per take (all threads) | {cpu_ms:.1f} ms ({1000 / cpu_ms:.0f} takes per CPU second) | |"
+    )
+    print(f"| preparing a shot's intent (once per shot, {len(shots) - 1} other takes) | {prepare_ms:.1f} ms | |")
 
 
 if __name__ == "__main__":

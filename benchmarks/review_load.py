@@ -1,22 +1,25 @@
 """The review room under load, against Kitsu's backend (zou) as the peer, in one run.
 
 Run: .venv/bin/python benchmarks/review_load.py [--quick] [--no-zou] [--zou-venv PATH]
-Prints markdown tables for docs/benchmarks.md, with the machine noted.
+Prints markdown tables for docs/benchmarks.md, with the machine noted. Exits 2, saying how to
+install it, when zou is missing (it needs a virtual environment of its own: see zou_peer.py).
 
-1. Bulk work is linear: the bulk insert of 1,000 and 10,000 shots (five takes each) on SQLite
-   and PostgreSQL; planning scripts of about 1,000 and 10,000 shots (how shots are made).
-2. Load: a production of 2,000 shots and 10,000 takes, served by ``soundstage serve`` (uvicorn,
-   a process of its own) on 127.0.0.1, on SQLite and on PostgreSQL; 50 reviewers, each with an
-   API token, send requests at once (a closed loop: each sends its next request as soon as the
-   last one is answered), one operation at a time: the board (GET /api/shots with filters), the
-   shot page (GET /api/shots/{code}), a note with a status change, an approval, and the whole
-   board of 1,000 shots. p50 and p99 latency per operation.
-3. Approving a whole playlist (POST /api/playlists/{id}/approve) of 100 and of 1,000 takes.
-4. The same operations against zou in the same run, with the same 50 clients: create a shot,
-   a comment with a task status change, list 1,000 shots with their tasks; and the ratios.
+1. Load: a production of 2,000 shots and 10,000 takes (_review_data.py), served by
+   ``soundstage serve`` (uvicorn, a process of its own) on 127.0.0.1, on SQLite and on
+   PostgreSQL; reviewers with API tokens send one operation at a time: the board (GET /api/shots
+   with filters), the shot page (GET /api/shots/{code}), a note with a status change, an
+   approval, and the unfiltered board of 1,000 shots. Each operation three ways: one client
+   alone; 50 clients at once, each sending its next request the moment the last is answered
+   (the server saturated); and 50 reviewers at a reviewer's pace (a random pause, 2 s on
+   average, between requests). p50 and p99 latency each.
+2. The same against zou in the same run: create a shot, a comment with a task status change,
+   list 1,000 shots with their tasks; and the ratios.
+3. Bulk work is linear: the bulk insert of 1,000 and 10,000 shots (five takes each) on both
+   databases; Production.plan on scripts of 1,000 and 10,000 shots (how shots are made);
+   approving a whole playlist (POST /api/playlists/{id}/approve) of 100 and of 1,000 takes.
 
 The load generator runs on the same machine as the servers and takes CPU from them, for both
-sides alike.
+sides alike; the load average printed with the table says how busy the machine was.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +50,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from postgres import create_database, start_server  # noqa: E402
 
-REVIEWERS = 50
-# Request body of a note with a drawing on frame 12 of the newest take, sending the shot back.
+CLIENTS = 50
+THINK_S = 2.0  # a reviewer's mean pause between requests, at their pace
+# A note with a drawing on frame 12 of the newest take, sending the shot back.
 NOTE = {
     "body": "warmer key light, and hold the look two frames longer",
     "frame": 12,
@@ -63,7 +67,7 @@ Call = tuple[str, str, dict[str, Any] | None]  # method, path (with query), JSON
 
 @dataclass(slots=True)
 class Timings:
-    """Latencies of one operation under load."""
+    """Latencies of one operation in one phase."""
 
     operation: str
     ms: list[float] = field(default_factory=list)
@@ -75,21 +79,47 @@ class Timings:
         ordered = sorted(self.ms)
         return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
+    def cells(self) -> str:
+        """ "p50 / p99 ms", with the failures if any."""
+        failed = f" ({len(self.failures)} failed: {self.failures[0][:70]})" if self.failures else ""
+        return f"{self.p(50):.1f} / {self.p(99):.1f} ms{failed}"
 
-async def _load(base_url: str, operation: str, calls: Sequence[Call], tokens: Sequence[str], clients: int) -> Timings:
-    """Send ``calls`` from ``clients`` concurrent clients (client i speaks with ``tokens[i % n]``);
-    answers other than 2xx are counted as failures (and timed like the rest)."""
+
+@dataclass(frozen=True, slots=True)
+class Phases:
+    """One operation alone, with clients at once, and with reviewers at their pace."""
+
+    alone: Timings
+    at_once: Timings
+    paced: Timings
+
+
+async def _load(
+    base_url: str, operation: str, calls: Sequence[Call], tokens: Sequence[str], clients: int, think_s: float
+) -> Timings:
+    """Send ``calls`` from ``clients`` concurrent clients (client i speaks with ``tokens[i % n]``),
+    each pausing a random time of mean ``think_s`` before each request (none when 0). Answers
+    other than 2xx, and dropped connections, are counted as failures."""
     timings = Timings(operation)
     queue = list(reversed(calls))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
 
         async def client(number: int) -> None:
+            pauses = random.Random(number)
             headers = {"Authorization": f"Bearer {tokens[number % len(tokens)]}"}
             while queue:
+                if think_s:
+                    await asyncio.sleep(pauses.expovariate(1 / think_s))
+                    if not queue:
+                        return
                 method, path, body = queue.pop()
                 started = time.perf_counter()
-                answer = await http.request(method, path, json=body, headers=headers)
+                try:
+                    answer = await http.request(method, path, json=body, headers=headers)
+                except httpx.TransportError as error:
+                    timings.failures.append(f"{method} {path}: {type(error).__name__} {error}")
+                    continue
                 timings.ms.append((time.perf_counter() - started) * 1000)
                 if answer.status_code >= 300:
                     timings.failures.append(f"{method} {path}: {answer.status_code} {answer.text[:160]}")
@@ -100,9 +130,43 @@ async def _load(base_url: str, operation: str, calls: Sequence[Call], tokens: Se
     return timings
 
 
-def load(base_url: str, operation: str, calls: Sequence[Call], tokens: Sequence[str], clients: int) -> Timings:
+def load(
+    base_url: str, operation: str, calls: Sequence[Call], tokens: Sequence[str], clients: int, think_s: float = 0.0
+) -> Timings:
     """``_load`` from synchronous code."""
-    return asyncio.run(_load(base_url, operation, calls, tokens, clients))
+    return asyncio.run(_load(base_url, operation, calls, tokens, clients, think_s))
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How many requests each phase sends."""
+
+    alone: int
+    at_once: int
+    paced: int
+    whole_board: tuple[int, int, int]  # the unfiltered 1,000-shot board: alone, at once, paced
+    playlists: tuple[int, int]  # playlist sizes approved in bulk
+
+
+FULL = Counts(alone=50, at_once=250, paced=250, whole_board=(20, 100, 100), playlists=(100, 1000))
+QUICK = Counts(alone=10, at_once=50, paced=50, whole_board=(5, 20, 20), playlists=(20, 200))
+
+
+def phases(
+    base_url: str,
+    operation: str,
+    make: Callable[[int], list[Call]],
+    tokens: list[str],
+    counts: Sequence[int],
+    clients: int,
+) -> Phases:
+    """An operation alone, at once and paced; ``make(n)`` gives n requests, ``counts`` how many each."""
+    alone, at_once, paced = counts
+    return Phases(
+        load(base_url, operation, make(alone), tokens, 1),
+        load(base_url, operation, make(at_once), tokens, clients),
+        load(base_url, operation, make(paced), tokens, clients, THINK_S),
+    )
 
 
 # -- Soundstage ---------------------------------------------------------------------------------
@@ -154,22 +218,6 @@ def _free_port() -> int:
         return port
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """How many requests each phase sends: one client after another (``alone``), then ``clients``
-    at once (``loaded``)."""
-
-    alone: int
-    loaded: int
-    full_board_alone: int
-    full_board_loaded: int
-    playlists: tuple[int, int]
-
-
-FULL = Counts(alone=100, loaded=300, full_board_alone=20, full_board_loaded=100, playlists=(100, 1000))
-QUICK = Counts(alone=20, loaded=60, full_board_alone=5, full_board_loaded=20, playlists=(20, 200))
-
-
 def board_calls(data: ReviewData, count: int) -> list[Call]:
     """Board requests with each filter in turn (a page of 200 cards, as the board asks)."""
     scenes = sorted({int(code.split("_")[0]) for code in data.shots})
@@ -180,51 +228,45 @@ def board_calls(data: ReviewData, count: int) -> list[Call]:
     ]
 
 
-def soundstage_load(
-    data: ReviewData, base_url: str, counts: Counts, clients: int, whole: int
-) -> list[tuple[Timings, Timings]]:
-    """Each operation alone, then under load: [(alone, loaded), ...]; ``whole`` is the size of the
-    unfiltered board page (as many shots as the peer lists)."""
+def soundstage_load(data: ReviewData, base_url: str, counts: Counts, clients: int, whole: int) -> list[Phases]:
+    """Every operation on one served production; ``whole`` is the size of the unfiltered board
+    page (as many shots as the peer lists)."""
     rng = random.Random(7)
     reviewers = [data.tokens[n] for n in data.reviewers]
     supervisors = [data.tokens[n] for n in data.supervisors]
     decidable = list(data.undecided)
     rng.shuffle(decidable)
 
-    def both(operation: str, make: Any, tokens: list[str], alone: int, loaded: int) -> tuple[Timings, Timings]:
-        return (
-            load(base_url, operation, make(alone), tokens, 1),
-            load(base_url, operation, make(loaded), tokens, clients),
-        )
-
-    def shots_to_decide(count: int) -> list[str]:
+    def to_decide(count: int) -> list[str]:
+        # Each shot is decided on once: a second approval of it would rightly be refused.
+        if count > len(decidable):
+            raise RuntimeError(f"only {len(decidable)} shots left to decide on, {count} wanted")
         taken, decidable[:] = decidable[:count], decidable[count:]
         return taken
 
-    results = [
-        both("board (GET /api/shots, filtered, 200 cards)", lambda n: board_calls(data, n), reviewers,
-             counts.alone, counts.loaded),
-        both("shot page (GET /api/shots/{code})",
-             lambda n: [("GET", f"/api/shots/{rng.choice(data.shots)}", None) for _ in range(n)], reviewers,
-             counts.alone, counts.loaded),
-        both("note with a status change (POST .../notes)",
-             lambda n: [("POST", f"/api/shots/{c}/notes", NOTE) for c in shots_to_decide(n)], supervisors,
-             counts.alone, counts.loaded),
-        both("approval (POST .../decisions)",
-             lambda n: [("POST", f"/api/shots/{c}/decisions", APPROVE) for c in shots_to_decide(n)], supervisors,
-             counts.alone, counts.loaded),
-        both(f"{whole:,} shots with their takes (GET /api/shots?limit={whole})",
-             lambda n: [("GET", f"/api/shots?limit={whole}", None)] * n, reviewers,
-             counts.full_board_alone, counts.full_board_loaded),
+    each = (counts.alone, counts.at_once, counts.paced)
+    return [
+        phases(base_url, "board (GET /api/shots, filtered, 200 cards)", lambda n: board_calls(data, n),
+               reviewers, each, clients),
+        phases(base_url, "shot page (GET /api/shots/{code})",
+               lambda n: [("GET", f"/api/shots/{rng.choice(data.shots)}", None) for _ in range(n)],
+               reviewers, each, clients),
+        phases(base_url, "note with a status change (POST /api/shots/{code}/notes)",
+               lambda n: [("POST", f"/api/shots/{c}/notes", NOTE) for c in to_decide(n)],
+               supervisors, each, clients),
+        phases(base_url, "approval (POST /api/shots/{code}/decisions)",
+               lambda n: [("POST", f"/api/shots/{c}/decisions", APPROVE) for c in to_decide(n)],
+               supervisors, each, clients),
+        phases(base_url, f"{whole:,} shots with their takes (GET /api/shots?limit={whole})",
+               lambda n: [("GET", f"/api/shots?limit={whole}", None)] * n,
+               reviewers, counts.whole_board, clients),
     ]  # fmt: skip
-    return results
 
 
-def playlist_approvals(data: ReviewData, base_url: str, sizes: tuple[int, int]) -> list[tuple[int, float]]:
-    """Seconds to approve a whole playlist of each size (one request each, after making it)."""
+def playlist_approvals(data: ReviewData, base_url: str, sizes: Sequence[int]) -> list[tuple[int, float]]:
+    """(takes, seconds) to approve a whole playlist of each size: one request each, after making it."""
     producer = {"Authorization": f"Bearer {data.tokens[data.producer]}"}
-    results = []
-    undecided = list(data.undecided)
+    undecided, results = list(data.undecided), []
     with httpx.Client(base_url=base_url, headers=producer, timeout=600) as http:
         for size in sizes:
             codes, undecided = undecided[:size], undecided[size:]
@@ -245,18 +287,15 @@ def playlist_approvals(data: ReviewData, base_url: str, sizes: tuple[int, int]) 
 # -- bulk linearity -------------------------------------------------------------------------------
 
 
-def insert_linearity(folder: Path, database_url: str, sizes: Sequence[int]) -> list[tuple[int, int, float]]:
+def insert_linearity(
+    folder: Path, database_url: Callable[[], str], sizes: Sequence[int]
+) -> list[tuple[int, int, float]]:
     """(shots, takes, seconds) of the bulk insert at each size, each into a fresh production."""
     results = []
     for size in sizes:
-        url = create_database(database_url) if database_url else ""
-        data = build(
-            folder / f"insert-{size}-{'pg' if url else 'sqlite'}",
-            shots=size,
-            database_url=url,
-            reviewers=0,
-            supervisors=0,
-        )
+        url = database_url()
+        root = folder / f"insert-{size}-{'postgresql' if url else 'sqlite'}"
+        data = build(root, shots=size, database_url=url, reviewers=0, supervisors=0)
         results.append((size, data.takes, data.insert_seconds))
     return results
 
@@ -278,43 +317,36 @@ def plan_linearity(folder: Path, scenes: Sequence[int]) -> list[tuple[int, float
 # -- zou -------------------------------------------------------------------------------------------
 
 
-def zou_load(venv: Path, shots: int, counts: Counts, clients: int) -> list[tuple[Timings, Timings]]:
-    """Create ``shots`` shots in a new zou project (the first ``counts.alone`` one at a time), then
-    comments with a status change and the list of shots with tasks, alone and under load."""
+def zou_load(venv: Path, shots: int, counts: Counts, clients: int) -> tuple[Timings, Timings, Phases, Phases]:
+    """Create ``shots`` shots in a new zou project (alone, then the rest at once), give each an
+    Animation task, then comment with a status change and list the shots with their tasks."""
     with zou_peer.ZouServer(venv) as zou, zou.client() as http:
         project = zou_peer.new_project(http, "review load")
-        tokens = [zou.token]  # every client is zou's admin: the route's own permission checks stay in
-        calls = [zou_peer.create_shot_call(project, i) for i in range(shots)]
-        created = (
-            load(zou.url, "create a shot", calls[: counts.alone], tokens, 1),
-            load(zou.url, "create a shot", calls[counts.alone :], tokens, clients),
-        )
+        tokens = [zou.token]  # every client is zou's admin (the routes' permission checks still run)
+        creations = [zou_peer.create_shot_call(project, i) for i in range(shots)]
+        created_alone = load(zou.url, "create a shot", creations[: counts.alone], tokens, 1)
+        created_at_once = load(zou.url, "create a shot", creations[counts.alone :], tokens, clients)
         zou_peer.create_tasks(http, project)
-        tasks = random.Random(7).sample(project.tasks, counts.alone + counts.loaded)
-        comments = [zou_peer.comment_call(project, task) for task in tasks]
-        commented = (
-            load(zou.url, "comment with a status change", comments[: counts.alone], tokens, 1),
-            load(zou.url, "comment with a status change", comments[counts.alone :], tokens, clients),
+        tasks = random.Random(7).sample(project.tasks, counts.alone + counts.at_once + counts.paced)
+
+        def comments(count: int) -> list[Call]:
+            taken, tasks[:] = tasks[:count], tasks[count:]
+            return [zou_peer.comment_call(project, task) for task in taken]
+
+        each = (counts.alone, counts.at_once, counts.paced)
+        commented = phases(zou.url, "comment with a status change", comments, tokens, each, clients)
+        listed = phases(
+            zou.url,
+            f"{shots:,} shots with their tasks (GET /data/shots/with-tasks)",
+            lambda n: [zou_peer.list_call(project)] * n,
+            tokens,
+            counts.whole_board,
+            clients,
         )
-        listing = zou_peer.list_call(project)
-        listed = (
-            load(zou.url, f"{shots:,} shots with their tasks", [listing] * counts.full_board_alone, tokens, 1),
-            load(zou.url, f"{shots:,} shots with their tasks", [listing] * counts.full_board_loaded, tokens, clients),
-        )
-    return [created, commented, listed]
+    return created_alone, created_at_once, commented, listed
 
 
-# -- report ----------------------------------------------------------------------------------------
-
-
-def _cells(t: Timings) -> str:
-    failed = f" ({len(t.failures)} failed: {t.failures[0][:60]})" if t.failures else ""
-    return f"{t.p(50):.1f} / {t.p(99):.1f} ms{failed}"
-
-
-def _load_row(name: str, where: str, alone: Timings, loaded: Timings) -> str:
-    rate = len(loaded.ms) / loaded.seconds
-    return f"| {name} | {where} | {_cells(alone)} | {_cells(loaded)} | {rate:.0f}/s |"
+# -- the run ---------------------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -322,7 +354,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests and smaller sizes (a smoke run)")
     parser.add_argument("--no-zou", action="store_true", help="leave out the zou peer")
     parser.add_argument("--zou-venv", type=Path, default=zou_peer.DEFAULT_VENV)
-    parser.add_argument("--clients", type=int, default=REVIEWERS, help="concurrent clients under load")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients under load")
     args = parser.parse_args()
     if not args.no_zou and (why := zou_peer.missing(args.zou_venv)):
         print(f"{why}\n{zou_peer.INSTALL_HINT}", file=sys.stderr)
@@ -337,81 +369,111 @@ def main() -> int:
 
 
 def run(folder: Path, postgres: str, args: argparse.Namespace) -> str:
-    """Every measurement, on SQLite and on the PostgreSQL server at ``postgres``; the markdown report."""
+    """Every measurement, on SQLite and on the PostgreSQL server at ``postgres``; the report."""
     counts = QUICK if args.quick else FULL
     shots = 400 if args.quick else 2000
     insert_sizes = (200, 2000) if args.quick else (1000, 10000)
     plan_scenes = (100, 1000) if args.quick else (500, 5000)  # two shots a scene
     zou_shots = 200 if args.quick else 1000
-    databases = {"SQLite": lambda: "", "PostgreSQL": lambda: create_database(postgres)}
+    databases: dict[str, Callable[[], str]] = {"SQLite": lambda: "", "PostgreSQL": lambda: create_database(postgres)}
 
-    inserts = {name: insert_linearity(folder, url(), insert_sizes) for name, url in databases.items()}
-    planned = plan_linearity(folder, plan_scenes)
-    loads, playlists = {}, {}
+    loads: dict[str, list[Phases]] = {}
+    playlists: dict[str, list[tuple[int, float]]] = {}
     for name, url in databases.items():
-        data = build(folder / f"load-{name}", shots=shots, database_url=url(), reviewers=REVIEWERS)
+        data = build(folder / f"load-{name}", shots=shots, database_url=url(), reviewers=CLIENTS)
         with Served(data.root) as served:
             loads[name] = soundstage_load(data, served.url, counts, args.clients, zou_shots)
-        # A production of its own: the load above decided on most shots waiting for review.
+        # A production of its own: the load above decided on most of the shots waiting for review.
         data = build(folder / f"playlist-{name}", shots=shots, database_url=url(), reviewers=0, supervisors=0)
         with Served(data.root) as served:
             playlists[name] = playlist_approvals(data, served.url, counts.playlists)
-        print(f"{name}: measured", file=sys.stderr)
+        print(f"{name}: load measured", file=sys.stderr)
     zou = None if args.no_zou else zou_load(args.zou_venv, zou_shots, counts, args.clients)
+    inserts = {name: insert_linearity(folder, url, insert_sizes) for name, url in databases.items()}
+    planned = plan_linearity(folder, plan_scenes)
+    return report(args, counts, shots, loads, zou, inserts, planned, playlists)
 
+
+def report(
+    args: argparse.Namespace,
+    counts: Counts,
+    shots: int,
+    loads: dict[str, list[Phases]],
+    zou: tuple[Timings, Timings, Phases, Phases] | None,
+    inserts: dict[str, list[tuple[int, int, float]]],
+    planned: list[tuple[int, float]],
+    playlists: dict[str, list[tuple[int, float]]],
+) -> str:
+    """The markdown tables."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    busy = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    n = args.clients
     lines = [
-        f"# review room: {shots:,} shots, {shots * 5:,} takes; {machine}; load average at the end {load_average}",
+        f"# review room: {shots:,} shots, {shots * 5:,} takes; {machine}; load average at the end {busy}",
         "",
-        f"p50 / p99 latency: one client alone ({counts.alone} requests), then {args.clients} clients at once"
-        f" ({counts.loaded}; each sends its next request when answered); loopback, API tokens",
+        f"p50 / p99: one client alone; {n} clients at once (each sends its next request when answered);"
+        f" {n} reviewers at their pace (a random pause of {THINK_S:g} s on average between requests)."
+        " Loopback, API tokens.",
         "",
-        f"| operation | server | alone p50 / p99 | {args.clients} clients p50 / p99 | throughput under load |",
-        "| --- | --- | --- | --- | --- |",
+        f"| operation | server | alone | {n} at once | {n} at once: throughput | {n} at their pace |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
+
+    def row(where: str, p: Phases) -> str:
+        rate = len(p.at_once.ms) / p.at_once.seconds
+        return f"| {p.alone.operation} | {where} | {p.alone.cells()} | {p.at_once.cells()} | {rate:.0f}/s | {p.paced.cells()} |"
+
     for name, results in loads.items():
-        lines += [_load_row(alone.operation, f"Soundstage, {name}", alone, loaded) for alone, loaded in results]
+        lines += [row(f"Soundstage, {name}", p) for p in results]
     if zou is not None:
-        lines += [_load_row(alone.operation, "zou, PostgreSQL", alone, loaded) for alone, loaded in zou]
+        created_alone, created_at_once, commented, listed = zou
+        rate = len(created_at_once.ms) / created_at_once.seconds
+        lines.append(
+            f"| create a shot (POST /data/projects/{{id}}/shots) | zou, PostgreSQL | {created_alone.cells()} |"
+            f" {created_at_once.cells()} | {rate:.0f}/s | |"
+        )
+        lines += [row("zou, PostgreSQL", p) for p in (commented, listed)]
 
     lines += ["", "| bulk work | size | seconds | per item |", "| --- | --- | --- | --- |"]
     for name, rows in inserts.items():
         lines += [
-            f"| bulk insert, {name} | {size:,} shots + {takes:,} takes | {seconds:.2f} s | {seconds / size * 1000:.3f} ms/shot |"
-            for size, takes, seconds in rows
+            f"| bulk insert, {name} | {size:,} shots + {takes:,} takes | {s:.2f} s | {s / size * 1000:.3f} ms/shot |"
+            for size, takes, s in rows
         ]
     lines += [
-        f"| plan (Production.plan), SQLite | {size:,} shots | {seconds:.2f} s | {seconds / size * 1000:.3f} ms/shot |"
-        for size, seconds in planned
+        f"| Production.plan, SQLite | {size:,} shots | {s:.2f} s | {s / size * 1000:.3f} ms/shot |"
+        for size, s in planned
     ]
     for name, rows in playlists.items():
         lines += [
-            f"| approve a playlist, {name} | {size:,} takes | {seconds:.2f} s | {seconds / size * 1000:.2f} ms/take |"
-            for size, seconds in rows
+            f"| approve a whole playlist, {name} | {size:,} takes | {s:.2f} s | {s / size * 1000:.2f} ms/take |"
+            for size, s in rows
         ]
 
     if zou is not None:
-        (created, _), (commented, commented_loaded), (listed, listed_loaded) = zou
-        pg = dict(zip(("board", "shot", "note", "approve", "full"), loads["PostgreSQL"]))
+        created_alone, _, commented, listed = zou
+        pg = loads["PostgreSQL"]
+        note, whole = pg[2], pg[4]
         plan_ms = planned[-1][1] / planned[-1][0] * 1000
         lines += [
             "",
-            "| against zou (p50, PostgreSQL both) | zou | Soundstage | zou / Soundstage |",
+            "| against zou (p50; both on PostgreSQL) | zou | Soundstage | zou / Soundstage |",
             "| --- | --- | --- | --- |",
         ]
         pairs = [
-            ("a comment / note with a status change, alone", commented, pg["note"][0]),
-            (f"the same, {args.clients} clients", commented_loaded, pg["note"][1]),
-            (f"{zou_shots:,} shots with tasks / takes, alone", listed, pg["full"][0]),
-            (f"the same, {args.clients} clients", listed_loaded, pg["full"][1]),
+            ("a comment / a note with a status change, alone", commented.alone, note.alone),
+            (f"the same, {n} at once", commented.at_once, note.at_once),
+            (f"the same, {n} at their pace", commented.paced, note.paced),
+            (f"{listed.alone.operation.split(' (')[0]} / takes, alone", listed.alone, whole.alone),
+            (f"the same, {n} at once", listed.at_once, whole.at_once),
+            (f"the same, {n} at their pace", listed.paced, whole.paced),
         ]
         lines += [
             f"| {label} | {z.p(50):.1f} ms | {s.p(50):.1f} ms | {z.p(50) / s.p(50):.1f}x |" for label, z, s in pairs
         ]
         lines.append(
-            f"| create a shot (zou: POST one shot, alone; Soundstage: Production.plan, per shot) |"
-            f" {created.p(50):.1f} ms | {plan_ms:.2f} ms | {created.p(50) / plan_ms:.0f}x |"
+            "| create a shot (zou: POST one shot; Soundstage has no such route: Production.plan, per shot) |"
+            f" {created_alone.p(50):.1f} ms | {plan_ms:.2f} ms | {created_alone.p(50) / plan_ms:.0f}x |"
         )
     return "\n".join(lines)
 

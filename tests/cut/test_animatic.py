@@ -73,6 +73,10 @@ def test_the_mp4_has_the_slate_every_frame_and_the_sound(cut: Cut, tmp_path: Pat
         assert (audio.codec_context.name, audio.sample_rate, audio.channels) == ("aac", 48000, 1)
         assert float(container.duration / av.time_base) == pytest.approx(total / FPS, abs=0.05)
     assert sum(1 for _ in _frames(path)) == total
+    # Every shot starts on a keyframe, so scrubbing lands on shot boundaries.
+    with av.open(str(path)) as container:
+        keys = [i for i, packet in enumerate(container.demux(video=0)) if packet.is_keyframe]
+    assert keys == [0, *(SLATE + start for start in cut.starts())]
     assert sorted(p.name for p in path.parent.iterdir()) == ["pilot.mp4"]
 
     # The line is heard where the cut placed it, and the slate is silent.

@@ -158,6 +158,6 @@ def test_until_stops_after_the_named_stage(tmp_path: Path, cli) -> None:
     assert result.code == 0
     assert "layout" not in result.out
     assert not list((out / "production" / "layouts").rglob("*.usda"))
-    bad = cli("make", EXAMPLE, "-o", tmp_path / "other", "--until", "cut")
+    bad = cli("make", EXAMPLE, "-o", tmp_path / "other", "--until", "grade")
     assert bad.code == 2 and "not a stage" in bad.err
     assert not (tmp_path / "other").exists()

@@ -21,7 +21,7 @@ from soundstage.errors import ConfigError
 
 # Pictures larger than this (longer side) are shrunk before the feature embedder measures
 # them: histograms of a few thousand pixels are as good as of a million, and cheaper.
-_FEATURE_SIDE = 96
+_FEATURE_SIDE = 128
 
 
 class Embedder(Protocol):

@@ -22,6 +22,7 @@ from soundstage.checks import features
 from soundstage.checks.embedders import Embedder
 
 SIGNATURE_VERSION = 1
+SIGNATURE_PLACES = 5  # decimals kept of each signature value
 # A character covering fewer analysis pixels than this (about 0.3% of a 160x90 frame) is too
 # small to judge its colours or its place.
 MIN_REGION_PIXELS = 40
@@ -55,12 +56,8 @@ class TakeSignature:
     layout: tuple[float, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values, rounded to 5 places."""
-        return {
-            "version": SIGNATURE_VERSION,
-            "tone": [round(v, 5) for v in self.tone],
-            "layout": [round(v, 5) for v in self.layout],
-        }
+        """JSON-ready values."""
+        return {"version": SIGNATURE_VERSION, "tone": list(self.tone), "layout": list(self.layout)}
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> TakeSignature:
@@ -78,7 +75,12 @@ def signature(image: np.ndarray) -> TakeSignature:
     """The signature of a take (uint8 RGB, any size)."""
     pixels = features.rgb(image, "take")
     small = features.lab(features.resize(pixels, features.analysis_size(pixels.shape[1], pixels.shape[0])))
-    return TakeSignature(tuple(features.tone(small).tolist()), tuple(features.layout(small).tolist()))
+    # Rounded as stored, so a signature read back equals the one made, and float32 sums that
+    # differ in their last bit with the memory's alignment do not show.
+    return TakeSignature(
+        tuple(round(v, SIGNATURE_PLACES) for v in features.tone(small).tolist()),
+        tuple(round(v, SIGNATURE_PLACES) for v in features.layout(small).tolist()),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +88,7 @@ class CharacterTarget:
     """One character as the checks look for it, prepared from the id pass and its sheets."""
 
     name: str
-    share: float  # of the frame the character covers in the blocking
+    in_frame: bool  # whether the blocking shows any of the character at all
     box: tuple[float, float, float, float]  # x0, y0, x1, y1 of its region, fractions of the frame
     alpha: np.ndarray | None  # uint8 region mask at region size (crop of ``box``); None if too small
     template: np.ndarray | None  # the silhouette (blurred outline) in analysis pixels, with a margin
@@ -154,7 +156,7 @@ def prepare_intent(
         neighbours=[name for name, _ in neighbours],
         neighbours_tone=np.array(tones, np.float32).reshape(len(tones), features.TONE_LENGTH),
         others=named_others,
-        others_layout=np.array(layouts, np.float32).reshape(len(named_others), 3 * int(np.prod(features.LAYOUT_SIZE))),
+        others_layout=np.array(layouts, np.float32).reshape(len(named_others), features.LAYOUT_LENGTH),
         own_layout=np.array(signature(storyboard).layout, np.float32) if storyboard is not None else None,
         embedder=embedder,
     )
@@ -196,7 +198,7 @@ def _character_target(
     references = _reference_regions(intent.references)
     embedded = embedder.embed(references) if references else None
     if int(small.sum()) < MIN_REGION_PIXELS:
-        return CharacterTarget(name, float(mask.mean()), (0, 0, 0, 0), None, None, (0, 0), embedded)
+        return CharacterTarget(name, bool(mask.any()), (0, 0, 0, 0), None, None, (0, 0), embedded)
     rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
     box = (x0 / width, y0 / height, x1 / width, y1 / height)
@@ -209,8 +211,8 @@ def _character_target(
     bottom, right = min(size[1], sy[-1] + 3), min(size[0], sx[-1] + 3)
     template = outline[top:bottom, left:right]
     if float(template.max()) < 0.05:  # the whole silhouette lies in the margins
-        return CharacterTarget(name, float(mask.mean()), box, alpha, None, (0, 0), embedded)
-    return CharacterTarget(name, float(mask.mean()), box, alpha, template, (int(left), int(top)), embedded)
+        return CharacterTarget(name, True, box, alpha, None, (0, 0), embedded)
+    return CharacterTarget(name, True, box, alpha, template, (int(left), int(top)), embedded)
 
 
 def region_size(box_width: int, box_height: int) -> tuple[int, int]:
@@ -233,10 +235,8 @@ def _reference_regions(references: Sequence[np.ndarray]) -> list[np.ndarray]:
     regions = []
     for number, sheet in enumerate(references, start=1):
         pixels = features.rgb(sheet, f"reference sheet {number}")
-        if sheet.ndim == 3 and sheet.shape[2] == 4:
-            mask = sheet[:, :, 3] > 127
-        else:
-            mask = _off_backdrop(pixels)
+        transparent = sheet.ndim == 3 and sheet.shape[2] == 4
+        mask = sheet[:, :, 3] > 127 if transparent else _off_backdrop(pixels)
         if not mask.any():
             mask = np.ones(mask.shape, bool)
         rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))

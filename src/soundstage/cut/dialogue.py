@@ -78,7 +78,7 @@ class Speech:
 
     def frames(self, fps: float) -> int:
         """How many whole frames the line covers at ``fps`` (a part frame counts as one)."""
-        return math.ceil(len(self.samples) * fps / self.rate)
+        return _frames(len(self.samples), self.rate, fps)
 
     def wav(self) -> bytes:
         """The line as a WAV file."""
@@ -146,7 +146,11 @@ class SpokenLine:
 
     def frames(self, fps: float) -> int:
         """How many whole frames the line covers at ``fps`` (a part frame counts as one)."""
-        return math.ceil(self.samples * fps / self.rate)
+        return _frames(self.samples, self.rate, fps)
+
+
+def _frames(samples: int, rate: int, fps: float) -> int:
+    return math.ceil(samples * fps / rate)
 
 
 class ScratchVoices:

@@ -141,12 +141,14 @@ def assemble(
     cut = Cut(title=title, fps=fps, shots=[])
     start = 0
     for shot in shots:
+        if shot.frames <= 0:
+            raise CutError(f"{shot.code}: a shot needs at least one frame, has {shot.frames}")
         shot = _checked_picture(shot, cut.warnings)
         position = lead_in
         for line in shot.lines:
             said = spoken.get((line.character, line.text))
-            if said is None:
-                continue
+            if said is None or said.samples == 0:
+                continue  # no voices, a blank line, or punctuation that espeak-ng says nothing for
             length = said.frames(fps)
             cut.dialogue.append(DialogueClip(shot.code, line.character, line.text, said.path, start + position, length))
             position += length + gap

@@ -8,6 +8,7 @@ the schema to the newest revision with :func:`upgrade`, and does its work inside
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,7 +96,9 @@ def _sqlite_engine(url: URL) -> Engine:
         # IMMEDIATE takes the write lock up front: a second command waits (busy_timeout)
         # instead of failing half-way when a read-then-write transaction cannot upgrade
         # its lock after the other committed. Commands are short, so queuing is cheap.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (read_scope) begin deferred: in WAL mode they never wait for a writer.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -195,6 +198,26 @@ def _where(engine: Engine) -> str:
     if url.get_backend_name() == "sqlite":
         return url.database or ":memory:"
     return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A transaction that only reads (the review room's pages and board): on SQLite it takes no
+    write lock, so many readers run beside one writer. Never write in it: a deferred transaction
+    that writes can fail to get the lock another writer holds (the reason for BEGIN IMMEDIATE)."""
+    with Session(_read_engine(engine), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+# Execution option that marks read-only transactions, and the engines carrying it.
+_READ_ONLY = "soundstage_read_only"
+_read_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _read_engine(engine: Engine) -> Engine:
+    if engine not in _read_engines:
+        _read_engines[engine] = engine.execution_options(**{_READ_ONLY: True})
+    return _read_engines[engine]
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from soundstage.project import Production
 from soundstage.review.records import Person
 from soundstage.review.workflow import Role
-from soundstage.store.db import session_scope
+from soundstage.store.db import read_scope, session_scope
 from soundstage.store.tables import (
     ApiTokenRow,
     LoginFailureRow,
@@ -83,7 +83,7 @@ def authenticate(request: Request) -> Principal | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise HTTPException(401, "Authorization: expected Bearer TOKEN")
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             row = session.execute(
                 select(UserRow.name, UserRow.role)
                 .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
@@ -93,7 +93,7 @@ def authenticate(request: Request) -> Principal | None:
             raise HTTPException(401, "unknown or revoked API token (soundstage user token NAME makes one)")
         principal = Principal(row.name, Role(row.role))
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             row = session.execute(
                 select(UserRow.name, UserRow.role, WebSessionRow.csrf, WebSessionRow.id)
                 .join(WebSessionRow, WebSessionRow.user_id == UserRow.id)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from soundstage.review import records
 from soundstage.review.audit import verify
-from soundstage.store.db import session_scope
+from soundstage.store.db import read_scope, session_scope
 from soundstage.web import actions, queries
 from soundstage.web.auth import Crew, Decider, production_of
 from soundstage.web.schemas import MAX_INT, DecisionIn, NoteIn
@@ -35,7 +35,7 @@ def list_shots(
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> dict[str, Any]:
     """The shot board: shots in cut order with status, counts and current take."""
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         return queries.board(
             session, scene=scene, status=status, character=character, assignee=assignee, limit=limit, offset=offset
         )
@@ -45,7 +45,7 @@ def list_shots(
 def get_shot(request: Request, who: Crew, code: ShotCode) -> dict[str, Any]:
     """A shot: takes with recipes and findings, notes, and the status actions the caller may take."""
     production = production_of(request)
-    with session_scope(production.engine) as session:
+    with read_scope(production.engine) as session:
         return queries.shot_detail(session, code, who.role, production.settings.fps)
 
 
@@ -77,7 +77,7 @@ def post_decision(request: Request, who: Crew, code: ShotCode, body: DecisionIn)
 def get_annotations(request: Request, _who: Crew, code: ShotCode) -> dict[str, Any]:
     """The shot's drawn notes as vector data by integer frame, for export."""
     production = production_of(request)
-    with session_scope(production.engine) as session:
+    with read_scope(production.engine) as session:
         return queries.annotations(session, code, production.settings.fps)
 
 
@@ -89,7 +89,7 @@ def get_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """A page of the audit trail, oldest first, after event ``after``."""
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         trail = records.events(session, after=after, limit=limit)
     return {
         "events": [
@@ -112,6 +112,6 @@ def get_audit(
 @router.get("/audit/verify")
 def verify_audit(request: Request, _who: Decider) -> JSONResponse:
     """Walk the hash chain: whether it is intact, how many events, one line per break."""
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         report = verify(records.events(session))
     return JSONResponse({"intact": report.intact, "events": report.events, "problems": report.problems})

@@ -9,7 +9,7 @@ import re
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
-from soundstage.store.db import session_scope
+from soundstage.store.db import read_scope
 from soundstage.web import queries
 from soundstage.web.auth import CREW, authenticate, guest_share, production_of
 
@@ -33,7 +33,7 @@ def media(request: Request, name: str) -> FileResponse:
         raise HTTPException(401, "log in first (or send Authorization: Bearer TOKEN)")
     if principal is not None and principal.role not in CREW:
         raise HTTPException(403, f"{principal.name} ({principal.role}) sees media only through a shared link")
-    with session_scope(production.engine) as session:
+    with read_scope(production.engine) as session:
         if principal is not None:
             allowed = queries.crew_may_see(session, sha)
         else:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from soundstage.review import records
 from soundstage.review.audit import verify
 from soundstage.review.workflow import Status
-from soundstage.store.db import session_scope
+from soundstage.store.db import read_scope, session_scope
 from soundstage.store.tables import CharacterRow, SceneRow, ShotRow
 from soundstage.web import actions, queries
 from soundstage.web.app import render
@@ -104,7 +104,7 @@ def board(
 ) -> HTMLResponse:
     """Every shot as a card; the filter form swaps only ``#cards`` when HTMX asks."""
     filters = {"scene": scene or "", "status": status or "", "character": character or "", "assignee": assignee or ""}
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         shots = queries.board(
             session, scene=scene, status=status, character=character, assignee=assignee, limit=PAGE, offset=offset
         )
@@ -141,7 +141,7 @@ def playlist_from_board(
 def shot(request: Request, who: Crew, code: ShotCode) -> HTMLResponse:
     """A shot: take history with recipes, compare two takes, findings, notes with drawings."""
     production = production_of(request)
-    with session_scope(production.engine) as session:
+    with read_scope(production.engine) as session:
         detail = queries.shot_detail(session, code, who.role, production.settings.fps)
     return render(request, "shot.html", {"shot": detail})
 
@@ -149,7 +149,7 @@ def shot(request: Request, who: Crew, code: ShotCode) -> HTMLResponse:
 @router.get("/dailies")
 def dailies_list(request: Request, _who: Crew) -> HTMLResponse:
     """The playlists to review."""
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         listed = queries.playlists(session)
     return render(request, "dailies_list.html", {"playlists": listed})
 
@@ -158,7 +158,7 @@ def dailies_list(request: Request, _who: Crew) -> HTMLResponse:
 def dailies(request: Request, _who: Crew, playlist_id: PlaylistId) -> HTMLResponse:
     """The player over a playlist's takes."""
     production = production_of(request)
-    with session_scope(production.engine) as session:
+    with read_scope(production.engine) as session:
         playlist = queries.playlist(session, playlist_id)
     if playlist is None:
         raise HTTPException(404, f"no playlist {playlist_id}")
@@ -173,7 +173,7 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> HTMLResponse:
     """The audit trail, a page at a time, and whether its chain is intact."""
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         trail = records.events(session)
     report = verify(trail)
     page = [e for e in trail if e.id > after][:limit]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
-from soundstage.store.db import session_scope
+from soundstage.store.db import read_scope, session_scope
 from soundstage.store.tables import PlaylistRow
 from soundstage.web import actions, queries
 from soundstage.web.auth import Crew, Decider, Producer, production_of
@@ -27,7 +27,7 @@ def existing(session: Session, playlist_id: int) -> None:
 @router.get("")
 def list_playlists(request: Request, _who: Crew) -> dict[str, Any]:
     """Every playlist, newest first."""
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         return {"playlists": queries.playlists(session)}
 
 
@@ -42,7 +42,7 @@ def create_playlist(request: Request, who: Decider, body: PlaylistIn) -> dict[st
 @router.get("/{playlist_id}")
 def get_playlist(request: Request, _who: Crew, playlist_id: PlaylistId) -> dict[str, Any]:
     """A playlist with its takes in order."""
-    with session_scope(production_of(request).engine) as session:
+    with read_scope(production_of(request).engine) as session:
         playlist = queries.playlist(session, playlist_id)
     if playlist is None:
         raise HTTPException(404, f"no playlist {playlist_id}")

@@ -1,0 +1,76 @@
+"""The rendered example's previs passes, read once, and a shot's intent built from them the way
+the evaluation (benchmarks/intent_checks.py) builds it: reference sheets cropped from other
+shots, storyboards of the other scene as style references, neighbouring shots' takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from soundstage.checks import CharacterIntent, Embedder, FeatureEmbedder, ShotIntent, prepare_intent, signature
+from soundstage.project import Production
+from soundstage.render.previs import read_png
+from soundstage.store.db import session_scope
+from soundstage.store.tables import CharacterRow, RenderRow, ShotRow
+
+from .helpers import IntentOf, ShotPasses, reference_sheet
+
+
+@pytest.fixture(scope="session")
+def example_shots(rendered_example: Path) -> dict[str, ShotPasses]:
+    """Every rendered shot of the example (scenes 3 and 4 at 320x180), by code."""
+    shots = {}
+    with Production.open(rendered_example) as production, session_scope(production.engine) as session:
+        names = {row.mask_id: row.name for row in session.scalars(select(CharacterRow))}
+        rows = session.execute(select(ShotRow.code, RenderRow).join(RenderRow, RenderRow.shot_id == ShotRow.id)).all()
+        for code, render in sorted(rows, key=lambda row: row[0]):
+            passes = {
+                name: read_png(production.media.path(getattr(render, f"{name}_sha256"), ".png"))
+                for name in ("storyboard", "lineart", "depth", "ids")
+            }
+            cast = {names[int(i)]: int(i) for i in np.unique(passes["ids"]) if i}
+            shots[code] = ShotPasses(code, cast=cast, **passes)
+    return shots
+
+
+@pytest.fixture(scope="session")
+def intent_of(example_shots: dict[str, ShotPasses]) -> IntentOf:
+    """``intent_of(code, ...)``: the shot's intent; each keyword set to False leaves that part
+    out (no reference sheets, no style references, no neighbours, no other takes, no storyboard)."""
+    signatures = {code: signature(shot.storyboard) for code, shot in example_shots.items()}
+    codes = sorted(example_shots)
+
+    def make(
+        code: str,
+        *,
+        sheets: bool = True,
+        style: bool = True,
+        neighbours: bool = True,
+        others: bool = True,
+        storyboard: bool = True,
+        embedder: Embedder | None = None,
+    ) -> ShotIntent:
+        shot = example_shots[code]
+        characters = {
+            name: CharacterIntent(mask_id, [reference_sheet(example_shots, name, code)] if sheets else [])
+            for name, mask_id in shot.cast.items()
+        }
+        other_scene = [s for s in example_shots.values() if s.scene != shot.scene]
+        index = codes.index(code)
+        near = [c for c in codes[max(0, index - 2) : index + 3] if c != code and example_shots[c].scene == shot.scene]
+        return prepare_intent(
+            shot.lineart,
+            shot.depth,
+            shot.ids,
+            characters,
+            [other_scene[1].storyboard, other_scene[len(other_scene) // 2].storyboard] if style else [],
+            [(f"{c}/1", example_shots[c].storyboard) for c in near] if neighbours else [],
+            {f"{c}/1": signatures[c] for c in codes if c != code} if others else {},
+            embedder or FeatureEmbedder(),
+            storyboard=shot.storyboard if storyboard else None,
+        )
+
+    return make
