@@ -29,9 +29,11 @@ Clean takes, which every check must pass: the take itself, with noise (sigma 4),
 quality 70, and a 2-3% crop scaled back.
 
 A drift counts only where it changes what it drifts: a recolour or swap needs the characters
-in frame at a size the checks judge, a composition drift must move the blocking's own line art
-(a sideways shift of a plain insert of a wall changes nothing), continuity needs neighbouring
-shots, a duplicate comes from a shot that is not blocked the same. The rest are counted apart.
+in frame at a size the checks judge and a sheet from another shot; a composition drift must
+move the blocking's own line art by more than the 3% of jitter the check allows (a sideways
+shift of a plain wall insert changes nothing); continuity needs neighbouring shots; a
+duplicate comes from a shot that is not blocked the same. The rest are counted apart (with
+the share of them flagged all the same).
 """
 
 from __future__ import annotations

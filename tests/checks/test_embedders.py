@@ -12,7 +12,9 @@ import pytest
 import torch
 from transformers import (
     BitImageProcessor,
+    CLIPConfig,
     CLIPImageProcessor,
+    CLIPModel,
     CLIPVisionConfig,
     CLIPVisionModelWithProjection,
     Dinov2Config,
@@ -40,6 +42,11 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     CLIPImageProcessor(**PIXELS).save_pretrained(root / "models" / "clip")
     Dinov2Model(Dinov2Config(**TINY, image_size=32, patch_size=8)).save_pretrained(root / "models" / "dino")
     BitImageProcessor(**PIXELS).save_pretrained(root / "models" / "dino")
+    # A whole CLIP model, image and text towers, as CLIP checkpoints are released.
+    text = {**TINY, "vocab_size": 99}
+    whole = CLIPModel(CLIPConfig(text_config=text, vision_config=config.to_dict(), projection_dim=16))
+    whole.save_pretrained(root / "models" / "clip-whole")
+    CLIPImageProcessor(**PIXELS).save_pretrained(root / "models" / "clip-whole")
     return root
 
 
@@ -79,6 +86,21 @@ def test_a_model_embedder_loads_from_the_settings_weights_folder(models: Path, k
     assert np.allclose(np.linalg.norm(rows, axis=1), 1, atol=1e-5)
     assert np.array_equal(rows, embedder.embed(pictures()))  # deterministic
     assert not np.allclose(rows[0], rows[1])
+
+
+def test_a_whole_clip_model_embeds_with_its_image_tower_and_projection(models: Path) -> None:
+    folder = models / "models" / "clip-whole"
+    embedder = embedder_for(Checks(embedder="clip", weights="models/clip-whole"), models)
+    images = pictures()[:2]
+
+    rows = embedder.embed(images)
+
+    pixels = CLIPImageProcessor.from_pretrained(folder)(images=images, return_tensors="pt")["pixel_values"]
+    with torch.inference_mode():
+        features = CLIPModel.from_pretrained(folder).get_image_features(pixel_values=pixels)
+    features = features if torch.is_tensor(features) else features.pooler_output
+    expected = torch.nn.functional.normalize(features, dim=1).numpy()
+    assert embedder.dim == 16 and np.allclose(rows, expected, atol=1e-5)
 
 
 def test_every_check_runs_with_a_model_embedder(models: Path, intent_of: IntentOf, example_shots) -> None:

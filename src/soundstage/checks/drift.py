@@ -31,10 +31,10 @@ def check_take(image: np.ndarray, intent: ShotIntent, limits: Checks) -> list[Fi
         pixels = features.resize(pixels, (2 * width, 2 * height))
     small = features.resize(pixels, intent.size)
     lab_image = features.lab(small)
-    characters = [c for c in intent.characters if c.alpha is not None]
-    regions = [_region(pixels, c.box, c.alpha) for c in characters if c.alpha is not None]
-    embedded = intent.embedder.embed([small, *regions])
-    frame_embedding, region_embeddings = embedded[0], dict(zip((c.name for c in characters), embedded[1:]))
+    regions = {c.name: _region(pixels, c.box, c.alpha) for c in intent.characters if c.alpha is not None}
+    # One call for the frame and every region: a model embedder runs them as one batch.
+    embedded = intent.embedder.embed([small, *regions.values()])
+    frame_embedding, region_embeddings = embedded[0], dict(zip(regions, embedded[1:]))
     return [
         *composition(features.structure(lab_image), intent, limits),
         *character(region_embeddings, intent, limits),

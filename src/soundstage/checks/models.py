@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import AutoImageProcessor, AutoModel, CLIPVisionModelWithProjection
+from transformers import (
+    AutoConfig,
+    AutoImageProcessor,
+    AutoModel,
+    CLIPConfig,
+    CLIPVisionConfig,
+    CLIPVisionModelWithProjection,
+)
+from transformers.utils import logging as hf_logging
 
 from soundstage.checks import features
 from soundstage.errors import ConfigError
@@ -75,21 +83,43 @@ class TransformersEmbedder:
 def _load(kind: str, weights: Path) -> tuple[Any, Any, int]:
     """Model, image processor and embedding width; loaded once per process, as the worker
     checks take after take with the same model."""
+    # A whole CLIP model's text tower is not loaded, on purpose; transformers would print a
+    # report of those unused weights, and a progress bar, into the CLI's output.
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
         if kind == "clip":
-            model = CLIPVisionModelWithProjection.from_pretrained(weights)
+            model = CLIPVisionModelWithProjection.from_pretrained(weights, config=_clip_vision_config(weights))
             dim = int(model.config.projection_dim)
         else:
             model = AutoModel.from_pretrained(weights)
             dim = int(model.config.hidden_size)
         processor = AutoImageProcessor.from_pretrained(weights)
-    except (OSError, ValueError, KeyError) as error:
+    # transformers reports weights that do not fit the configuration as a RuntimeError.
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ConfigError(f"{weights}: cannot load the {kind} model: {reason}") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
     model.eval()
     if torch.cuda.is_available():
         model.to("cuda")
     return model, processor, dim
+
+
+def _clip_vision_config(weights: Path) -> CLIPVisionConfig:
+    """The vision tower's configuration: of a vision-only folder as it is, of a whole CLIP
+    model (image and text towers, as released) its vision part with the model's projection
+    width, which the vision part alone does not carry."""
+    config = AutoConfig.from_pretrained(weights)
+    if isinstance(config, CLIPConfig):
+        vision = config.vision_config
+        vision.projection_dim = config.projection_dim
+        return vision
+    return config
 
 
 def _model_type(weights: Path) -> str:
