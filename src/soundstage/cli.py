@@ -438,13 +438,26 @@ def _work(production: Production, workers: int | None) -> None:
     out.print(f"{report.takes} take(s) made" + (f", {report.failed} failed" if report.failed else ""))
 
 
+def _checks_summary(production: Production, take: str) -> str:
+    """A take's findings in a few words: "pass", "warn: style", "fail: composition, character"."""
+    findings = production.findings(take)
+    if not findings:
+        return "not checked"
+    for verdict in ("fail", "warn"):
+        names = sorted({f.check for f in findings if f.verdict.value == verdict})
+        if names:
+            return f"[{VERDICT_STYLE[verdict]}]{verdict}[/]: {', '.join(names)}"
+    return "[green]pass[/]"
+
+
 def _print_takes(production: Production, shot: str) -> None:
-    table = Table("Take", "State", "Backend", "Seed", "By", "Prompt", "File")
+    table = Table("Take", "State", "Backend", "Seed", "By", "Checks", "Prompt", "File")
     for take in production.takes(shot):
         r = take.recipe
         table.add_row(
-            take.name, take.state, r.backend, str(r.seed), r.requested_by, r.prompt[:60],
-            str(take.path) if take.path else take.error,
+            take.name, take.state, r.backend, str(r.seed), r.requested_by,
+            _checks_summary(production, take.name) if take.path else "",
+            r.prompt[:60], str(take.path) if take.path else take.error,
         )  # fmt: skip
     out.print(table)
 
