@@ -32,6 +32,7 @@ from soundstage.checks import (
     CharacterIntent,
     Embedder,
     Finding,
+    OtherTakes,
     ShotIntent,
     TakeSignature,
     Verdict,
@@ -40,9 +41,10 @@ from soundstage.checks import (
     prepare_intent,
     signature,
 )
+from soundstage.checks.features import LAYOUT_LENGTH
 from soundstage.config import SETTINGS_FILE, BibleEntry, Credentials, Settings, default_toml, load_settings
 from soundstage.cut.animatic import write_animatic
-from soundstage.cut.timeline import CutShot, Line, Note, assemble, write_editorial
+from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write_editorial
 from soundstage.errors import ConfigError, CutError, ProductionError, ScriptError, ShotError, SoundstageError
 from soundstage.files import write_atomic
 from soundstage.generate import queue
@@ -83,7 +85,7 @@ from soundstage.review.records import Decision
 from soundstage.review.workflow import Action
 from soundstage.script.breakdown import SceneBreakdown, break_down
 from soundstage.script.formats import Format, parse_script, read_script, write_script
-from soundstage.script.model import Kind, Script
+from soundstage.script.model import Script
 from soundstage.script.revisions import KnownScene, body_sha256, match_scenes, number_scenes
 from soundstage.store.db import make_engine, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
@@ -238,6 +240,8 @@ class Production:
         self._script: Script | None = None
         self._sheets: list[SceneSheet] | None = None  # breakdown of the current draft, once per open
         self._bible_images: dict[str, str] = {}  # bible image path -> media sha256
+        self._signatures: dict[int, TakeSignature] = {}  # take id -> signature (intent checks)
+        self._layouts: dict[int, np.ndarray] = {}  # take id -> its signature's layout row
         self._checks_embedder: Embedder | None = None  # made on first use: a model embedder loads weights
 
     # -- opening ---------------------------------------------------------------------------
@@ -830,10 +834,31 @@ class Production:
             chosen = session.execute(query.order_by(ShotRow.code, TakeRow.number)).all()
             if not chosen:
                 return report
-            everything = session.execute(select(TakeRow, ShotRow.code, ShotRow.scene_id).join(ShotRow)).all()
+            everything = [
+                _TakeRef(*row)
+                for row in session.execute(
+                    select(
+                        TakeRow.id, TakeRow.shot_id, TakeRow.number, TakeRow.approved_by, ShotRow.code,
+                        ShotRow.scene_id,
+                    ).join(ShotRow)
+                )
+            ]  # fmt: skip
             renders = {r.shot_id: r for r in session.scalars(select(RenderRow))}
-        # Every take's signature once (stored ones read no image) for continuity and duplicates.
-        signatures = {take.id: self._signature(take) for take, _, _ in everything}
+            # Signatures never change (a take's picture does not): each is read once per open
+            # production, so a worker's checks do not re-read every take for every batch.
+            missing = [ref.id for ref in everything if ref.id not in self._signatures]
+            stored = [
+                row
+                for start in range(0, len(missing), 500)
+                for row in session.execute(
+                    select(TakeRow.id, TakeRow.signature, TakeRow.output_sha256).where(
+                        TakeRow.id.in_(missing[start : start + 500])
+                    )
+                )
+            ]
+        # Outside the transaction: a take without a stored signature has its picture read.
+        for take_id, kept, output in stored:
+            self._signatures[take_id] = self._signature(kept, output)
         embedder = self._embedder()
         for done, (code, group) in enumerate(groupby(chosen, key=lambda pair: pair[1])):
             takes = [take for take, _ in group]
@@ -842,12 +867,14 @@ class Production:
             if render is None:
                 report.not_checked.append(f"{code}: no previs to check against (soundstage previs)")
                 continue
-            intent = self._intent(shot, render, takes[0].shot_id, everything, signatures, embedder)
+            intent = self._intent(shot, render, takes[0].shot_id, everything, embedder)
             results = []
             for take in takes:
                 image = read_png(self.media.path(take.output_sha256, ".png"))
                 findings = check_take(image, intent, self.settings.checks)
-                results.append((take.id, findings, signature(image).to_dict()))
+                made = signature(image)
+                self._signatures[take.id] = made
+                results.append((take.id, findings, made.to_dict()))
                 report.findings[take_name(code, take.number)] = findings
             self._store_findings(results)
             progress(done + 1, 0)
@@ -866,28 +893,33 @@ class Production:
             self._checks_embedder = embedder_for(self.settings.checks, self.root)
         return self._checks_embedder
 
-    def _signature(self, take: TakeRow) -> TakeSignature:
-        """A take's stored signature, or one made now from its image (takes made before checks)."""
-        try:
-            return TakeSignature.from_dict(take.signature) if take.signature else signature(self._take_image(take))
-        except ValueError:  # another signature version: make it again
-            return signature(self._take_image(take))
+    def _layout(self, take_id: int) -> np.ndarray:
+        """A take's layout thumbnail as a float32 row, converted once per open production."""
+        if take_id not in self._layouts:
+            self._layouts[take_id] = np.asarray(self._signatures[take_id].layout, np.float32)
+        return self._layouts[take_id]
 
-    def _take_image(self, take: TakeRow) -> np.ndarray:
-        return read_png(self.media.path(take.output_sha256, ".png"))
+    def _signature(self, stored: dict[str, Any] | list[Any], output_sha256: str) -> TakeSignature:
+        """A take's stored signature, or one made now from its picture (takes made before checks,
+        or with another signature version)."""
+        try:
+            if isinstance(stored, dict) and stored:
+                return TakeSignature.from_dict(stored)
+        except ValueError:
+            pass
+        return signature(read_png(self.media.path(output_sha256, ".png")))
 
     def _intent(
         self,
         shot: Shot,
         render: RenderRow,
         shot_id: int,
-        everything: Sequence[tuple[TakeRow, str, int]],
-        signatures: dict[int, TakeSignature],
+        everything: Sequence[_TakeRef],
         embedder: Embedder,
     ) -> ShotIntent:
         """What a shot's takes are checked against: its previs passes, its characters' reference
         sheets, the style references, approved takes of its scene's other shots, other shots' takes."""
-        scene_id = next(scene for take, _, scene in everything if take.shot_id == shot_id)
+        scene_id = next(ref.scene_id for ref in everything if ref.shot_id == shot_id)
         ids = self.characters(set(shot.subjects))
         bible = self.settings.bible
         characters = {
@@ -898,13 +930,15 @@ class Production:
             for name in shot.subjects
         }
         neighbours = [
-            (take_name(code, take.number), signatures[take.id])
-            for take, code, scene in everything
-            if scene == scene_id and take.shot_id != shot_id and take.approved_by
+            (take_name(ref.code, ref.number), self._signatures[ref.id])
+            for ref in everything
+            if ref.scene_id == scene_id and ref.shot_id != shot_id and ref.approved_by
         ]
-        others = {
-            take_name(code, take.number): signatures[take.id] for take, code, _ in everything if take.shot_id != shot_id
-        }
+        refs = [ref for ref in everything if ref.shot_id != shot_id]
+        others = OtherTakes(
+            [take_name(ref.code, ref.number) for ref in refs],
+            np.stack([self._layout(ref.id) for ref in refs]) if refs else np.zeros((0, LAYOUT_LENGTH), np.float32),
+        )
         return prepare_intent(
             read_png(self.media.path(render.lineart_sha256, ".png")),
             read_png(self.media.path(render.depth_sha256, ".png")),
@@ -995,7 +1029,7 @@ class Production:
         animatic = out / f"{name}{suffix}"
         unsigned = out / f".{name}.unsigned{suffix}"
         try:
-            write_animatic(
+            info = write_animatic(
                 cut,
                 unsigned,
                 size=(settings.width, settings.height),
@@ -1008,6 +1042,7 @@ class Production:
         finally:
             unsigned.unlink(missing_ok=True)
         report.outputs["animatic"] = animatic
+        report.warnings += info.warnings
         report.outputs["takes"] = out / "takes"
         frames = {shot.code: shot.frames for shot in cut.shots}
         disclosure = Disclosure(
@@ -1032,12 +1067,7 @@ class Production:
         unknown = sorted(wanted - known)
         if unknown:
             raise ShotError(f"{self.root}: no scene {', '.join(unknown)} (scenes: {', '.join(self.scene_numbers())})")
-        spoken = {
-            e.line: e
-            for scene in self.script().scenes
-            for e in scene.elements
-            if e.kind in (Kind.DIALOGUE, Kind.LYRICS) and e.character
-        }
+        spoken = spoken_lines(self.script())
         shots = [s for s in self.shots() if not wanted or s.scene.upper() in wanted]
         with session_scope(self.engine) as session:
             rows = {r.code: r for r in session.scalars(select(ShotRow).where(ShotRow.in_plan))}
@@ -1072,7 +1102,7 @@ class Production:
                 image=source,
                 status=row.status,
                 move=shot.move.value,
-                lines=tuple(Line(spoken[n].character.upper(), spoken[n].text) for n in shot.lines if n in spoken),
+                lines=tuple(spoken[n] for n in shot.lines if n in spoken),
                 notes=tuple(
                     Note(n.frame or 0, n.body, n.author)
                     for n in notes.get(row.id, [])
@@ -1161,6 +1191,18 @@ class Production:
             user_id = session.scalars(select(UserRow.id).where(UserRow.name == name)).one()
             session.add(ApiTokenRow(user_id=user_id, token_sha256=token_digest(token)))
         return token
+
+
+@dataclass(frozen=True, slots=True)
+class _TakeRef:
+    """What the intent checks need of every take of the production (no recipe, no picture)."""
+
+    id: int
+    shot_id: int
+    number: int
+    approved_by: str
+    code: str
+    scene_id: int
 
 
 @dataclass(frozen=True, slots=True)

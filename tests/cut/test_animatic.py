@@ -189,7 +189,9 @@ def test_an_unwritable_place_or_size_is_one_line(cut: Cut, tmp_path: Path) -> No
     assert not (tmp_path / "out").exists()
 
 
-def test_the_example_episode_cuts_from_its_storyboards(rendered_example: Path, voices_dir: Path, tmp_path: Path) -> None:
+def test_the_example_episode_cuts_from_its_storyboards(
+    rendered_example: Path, voices_dir: Path, tmp_path: Path
+) -> None:
     with Production.open(rendered_example) as production:
         spoken = spoken_lines(production.script())
         shots = [

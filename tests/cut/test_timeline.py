@@ -159,9 +159,7 @@ def test_editorial_files_read_back_with_clips_in_order(
         assert [round(audio.range_of_child(c).start_time.value) for c in lines] == [c.start for c in cut.dialogue]
 
 
-def test_editorial_into_an_unwritable_folder_is_one_line(
-    make_shot: Callable[..., CutShot], tmp_path: Path
-) -> None:
+def test_editorial_into_an_unwritable_folder_is_one_line(make_shot: Callable[..., CutShot], tmp_path: Path) -> None:
     cut = assemble("Pilot", [make_shot("003_0010")], FPS, None)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -11,13 +11,14 @@ from __future__ import annotations
 from soundstage.checks.drift import check_take
 from soundstage.checks.embedders import Embedder, FeatureEmbedder, embedder_for
 from soundstage.checks.findings import CHECKS, Finding, Verdict
-from soundstage.checks.intent import CharacterIntent, ShotIntent, TakeSignature, prepare_intent, signature
+from soundstage.checks.intent import CharacterIntent, OtherTakes, ShotIntent, TakeSignature, prepare_intent, signature
 
 __all__ = [
     "CHECKS",
     "CharacterIntent",
     "Embedder",
     "FeatureEmbedder",
+    "OtherTakes",
     "Finding",
     "ShotIntent",
     "TakeSignature",

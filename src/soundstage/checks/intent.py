@@ -114,6 +114,16 @@ class ShotIntent:
     embedder: Embedder
 
 
+@dataclass(frozen=True, eq=False)
+class OtherTakes:
+    """Other shots' takes for the duplicate check, already stacked: names and their layout
+    thumbnails as one (n, LAYOUT_LENGTH) float32 array. A production with thousands of takes
+    keeps the rows and stacks them per shot, instead of converting every signature each time."""
+
+    names: list[str]
+    layouts: np.ndarray
+
+
 def prepare_intent(
     lineart: np.ndarray,
     depth: np.ndarray,
@@ -121,7 +131,7 @@ def prepare_intent(
     characters: Mapping[str, CharacterIntent],
     style_references: Sequence[np.ndarray],
     neighbours: Sequence[tuple[str, np.ndarray | TakeSignature]],
-    others: Mapping[str, TakeSignature | np.ndarray],
+    others: Mapping[str, TakeSignature | np.ndarray] | OtherTakes,
     embedder: Embedder,
     *,
     storyboard: np.ndarray | None = None,
@@ -143,8 +153,12 @@ def prepare_intent(
     taper = cv2.createHanningWindow(size, cv2.CV_32F)
     targets = [_character_target(name, intent, ids, size, embedder) for name, intent in characters.items()]
     style = embedder.embed([features.resize(features.rgb(r), _frame_size(r)) for r in style_references])
-    named_others = list(others)
-    layouts = [_as_signature(others[name]).layout for name in named_others]
+    if isinstance(others, OtherTakes):
+        named_others, others_layout = others.names, others.layouts
+    else:
+        named_others = list(others)
+        layouts = [_as_signature(others[name]).layout for name in named_others]
+        others_layout = np.array(layouts, np.float32).reshape(len(named_others), features.LAYOUT_LENGTH)
     tones = [_as_signature(take).tone for _, take in neighbours]
     return ShotIntent(
         size=size,
@@ -156,7 +170,7 @@ def prepare_intent(
         neighbours=[name for name, _ in neighbours],
         neighbours_tone=np.array(tones, np.float32).reshape(len(tones), features.TONE_LENGTH),
         others=named_others,
-        others_layout=np.array(layouts, np.float32).reshape(len(named_others), features.LAYOUT_LENGTH),
+        others_layout=others_layout,
         own_layout=np.array(signature(storyboard).layout, np.float32) if storyboard is not None else None,
         embedder=embedder,
     )

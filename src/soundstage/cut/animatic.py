@@ -5,7 +5,8 @@ camera move asks for one), a NO TAKE slate where there is no picture, burn-ins (
 status, timecode) and the scratch dialogue mixed into one audio track.
 
 Frames are streamed to the encoder one at a time and the sound is mixed a second at a time,
-so memory stays flat however long the cut is. A held still is converted to the encoder's pixel
+so neither piles up in memory however long the cut is (what does grow is FFmpeg's MP4 index,
+one entry per frame and per audio packet, until the file is closed). A held still is converted to the encoder's pixel
 format once; each frame then copies those planes and replaces only the timecode box, which is
 far cheaper than converting a whole RGB frame per frame (and without burn-ins the same frame
 is sent again with a new timestamp). The movie is written under a temporary name beside the
@@ -396,6 +397,9 @@ class _Art:
         box_w, box_h = _even(right - left + 2 * self.pad), _even(bottom - top + 2 * self.pad)
         x0, y0 = _even(width - box_w - self.pad) - 2, _even(height - box_h - self.pad) - 2
         self.timecode_box = (max(0, x0), max(0, y0), min(width, x0 + box_w), min(height, y0 + box_h))
+        self._seconds: tuple[str, np.ndarray] = ("", np.zeros(0, np.uint8))  # see timecode()
+        self._frames: dict[str, np.ndarray] = {}
+        self._monospaced = len({self.font.getlength(c) for c in "0123456789: "}) == 1
 
     # Pictures ---------------------------------------------------------------------------
 
@@ -442,14 +446,31 @@ class _Art:
         return self._burn(text, (self.pad, y0), (max(1, width), y1 - y0))
 
     def timecode(self, text: str) -> _Burn:
-        """A timecode for the bottom-right corner."""
+        """A timecode ``HH:MM:SS:FF`` for the bottom-right corner.
+
+        Drawing text is most of the per-frame cost of a held still, so the mask is put
+        together from two drawn once: "HH:MM:SS:" (new once a second) and "FF" (one per frame
+        number). The face is monospaced, so "FF" after nine spaces lands where it would in the
+        whole string, and the two never touch.
+        """
         x0, y0, x1, y1 = self.timecode_box
-        return self._burn(text, (x0, y0), (x1 - x0, y1 - y0))
+        if not self._monospaced:  # Pillow's own font, where DejaVu is missing: draw it whole
+            return self._burn(text, (x0, y0), (x1 - x0, y1 - y0))
+        head, frames = text[:-2], text[-2:]
+        if self._seconds[0] != head:
+            self._seconds = (head, self._mask(head, (x1 - x0, y1 - y0)))
+        if frames not in self._frames:
+            self._frames[frames] = self._mask(" " * len(head) + frames, (x1 - x0, y1 - y0))
+        return _Burn((x0, y0), np.maximum(self._seconds[1], self._frames[frames]))
 
     def _burn(self, text: str, at: tuple[int, int], size: tuple[int, int]) -> _Burn:
+        return _Burn(at, self._mask(text, size))
+
+    def _mask(self, text: str, size: tuple[int, int]) -> np.ndarray:
+        """How much of each pixel of a box of ``size`` the text covers (0..255)."""
         mask = Image.new("L", size, 0)
         ImageDraw.Draw(mask).text(self.text_offset, text, fill=255, font=self.font)
-        return _Burn(at, np.asarray(mask))
+        return np.asarray(mask)
 
     # Slates -----------------------------------------------------------------------------
 
