@@ -234,32 +234,6 @@ def _key_usage(*, signing: bool) -> x509.KeyUsage:
     )
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a private key readable by its owner only, atomically.
-
-    Not write_atomic: that creates the file with the usual 0666-less-umask permissions, and a
-    key must never be readable by others, not even for the moment before a chmod.
-    """
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-        folder = os.open(path.parent, os.O_RDONLY)  # the rename is durable once the folder is on disk
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-    except OSError as failure:
-        raise CredentialsError(f"{path}: cannot write the signing key: {failure.strerror or failure}") from None
-
-
 def make_project_identity(folder: Path, organisation: str) -> tuple[Path, Path]:
     """Make the production's signing identity in ``folder``: an ES256 project CA and a signer
     certificate it issues (valid two years), as ``signer.pem`` (signer then CA), ``signer.key``
@@ -315,7 +289,7 @@ def make_project_identity(folder: Path, organisation: str) -> tuple[Path, Path]:
     )
     written: list[Path] = []
     try:
-        _write_private(key_path, key_pem)
+        write_atomic(key_path, key_pem, what="signing key", error=CredentialsError, mode=0o600)
         written.append(key_path)
         chain_pem = signer.public_bytes(serialization.Encoding.PEM) + ca_pem
         write_atomic(certificate_path, chain_pem, what="signer certificate", error=CredentialsError)
