@@ -81,3 +81,15 @@ def test_limits_in_settings_change_verdicts(checked: Production, monkeypatch: py
         after = next(f for f in relaxed.check([code]).findings[drifted] if f.check == "composition")
         assert after.score == pytest.approx(before.score) and after.verdict.value == "pass"
         assert next(f for f in relaxed.findings(drifted) if f.check == "composition").verdict.value == "pass"
+
+
+def test_takes_are_made_when_the_checks_cannot_run(copy_production: Production, monkeypatch) -> None:
+    monkeypatch.setenv("SOUNDSTAGE_CHECKS__EMBEDDER", "clip")  # no weights folder: the checks cannot run
+    queued = copy_production.queue_missing_takes()
+    report = copy_production.work(1)
+    assert (report.takes, report.failed) == (queued, 0)
+    code = copy_production.shots(scene="3")[0].code
+    assert copy_production.findings(f"{code}/1") == []
+    monkeypatch.delenv("SOUNDSTAGE_CHECKS__EMBEDDER")
+    with Production.open(copy_production.root) as fixed:
+        assert fixed.check([code]).findings[f"{code}/1"]
