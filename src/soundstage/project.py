@@ -843,7 +843,8 @@ class Production:
                     ).join(ShotRow)
                 )
             ]  # fmt: skip
-            renders = {r.shot_id: r for r in session.scalars(select(RenderRow))}
+            shot_ids = {take.shot_id for take, _ in chosen}
+            renders = {r.shot_id: r for r in session.scalars(select(RenderRow).where(RenderRow.shot_id.in_(shot_ids)))}
             # Signatures never change (a take's picture does not): each is read once per open
             # production, so a worker's checks do not re-read every take for every batch.
             missing = [ref.id for ref in everything if ref.id not in self._signatures]
