@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from soundstage.errors import ReviewError
@@ -234,13 +233,6 @@ def events(session: Session, *, after: int = 0, limit: int | None = None) -> lis
     ]
 
 
-def approval_of(take: TakeRow) -> tuple[str, str, datetime, str] | None:
-    """(name, role, time, override reason) of a take's approval, or None."""
-    if not take.approved_by or take.approved_at is None:
-        return None
-    return take.approved_by, take.approved_role, take.approved_at, take.override_reason
-
-
 def _actor(actor: Person | str, action: Action) -> tuple[str, str]:
     if isinstance(actor, str):
         return actor, CONSOLE
@@ -267,8 +259,3 @@ def _already_approved(session: Session, shot: ShotRow, status: Status) -> str:
         f"shot {shot.code} was already approved by {take.approved_by} "
         f"(take {take_name(shot.code, take.number)}, {at} UTC)"
     )
-
-
-def count_events(session: Session) -> int:
-    """How many events the trail holds."""
-    return session.scalar(select(func.count()).select_from(EventRow)) or 0
