@@ -68,3 +68,17 @@ class ReviewError(SoundstageError):
 
 class PermissionDenied(ReviewError):
     """The person asking has no role that allows the action (the web answers 403)."""
+
+
+class GuardrailError(SoundstageError):
+    """A consent, notice, override or rule pack that is wrong: names which (the pack file and
+    rule id, the consent, the performer)."""
+
+
+class GuardrailRefusal(GuardrailError):
+    """An approval, cut, export or draft share that the AI rules refuse: the first violation
+    (rule id, subject and reason), and how many more; ``violations`` holds them all."""
+
+    def __init__(self, message: str, violations: tuple[object, ...] = ()) -> None:
+        self.violations = violations
+        super().__init__(message)
