@@ -271,3 +271,10 @@ def test_a_bad_pack_file_is_one_line_naming_file_and_rule(
 
 def test_every_requirement_has_its_kind() -> None:
     assert set(KINDS) == set(Requirement)
+
+
+def test_the_docs_list_every_rule() -> None:
+    docs = (REPO / "docs" / "guardrails.md").read_text(encoding="utf-8")
+    for _, rules in catalogue([BUILT_IN]).values():
+        for rule in rules:
+            assert f"| {rule.id} |" in docs, rule.id

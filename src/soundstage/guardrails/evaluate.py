@@ -209,6 +209,9 @@ class _Context:
     as_of: datetime
     relied: dict[str, list[Consent]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.exemptions = [rule for rule in self.pack.rules if rule.exempt]
+
     @property
     def territories(self) -> tuple[str, ...]:
         return self.release.territories if self.release is not None else ()
@@ -318,11 +321,10 @@ def _rule_fields(rule: Rule) -> dict[str, str]:
 def _exempted(rule: Rule, item: _Item, ctx: _Context) -> bool:
     """Whether an exemption rule of the same requirement covers this item at this event."""
     return any(
-        other.exempt
-        and other.requires == rule.requires
+        other.requires == rule.requires
         and (other.gates_event(ctx.event) if ctx.event is not None else bool(other.gates & rule.gates))
         and other.scope.matches(item.facts)
-        for other in ctx.pack.rules
+        for other in ctx.exemptions
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -331,23 +332,41 @@ class Records:
     strikes: tuple[Strike, ...] = ()
     drafts: tuple[Draft, ...] = ()
 
+    # Indexes for the lookups below, built on first use (a feature's check makes tens of
+    # thousands of them); the records are frozen, so they never go stale.
+    @cached_property
+    def _by_name(self) -> dict[str, Performer]:
+        index: dict[str, Performer] = {}
+        for performer in self.performers:
+            for name in performer.names:
+                index.setdefault(name, performer)
+        return index
+
+    @cached_property
+    def _by_character(self) -> dict[str, Casting]:
+        index: dict[str, Casting] = {}
+        for casting in self.casting:
+            index.setdefault(casting.character.upper(), casting)
+        return index
+
+    @cached_property
+    def _consents_by_performer(self) -> dict[str, list[Consent]]:
+        index: dict[str, list[Consent]] = {}
+        for consent in sorted(self.consents, key=lambda c: c.signed, reverse=True):
+            index.setdefault(consent.performer, []).append(consent)
+        return index
+
     def performer(self, name: str) -> Performer | None:
         """The performer called ``name`` (or with that alias), or None."""
-        for performer in self.performers:
-            if name in performer.names:
-                return performer
-        return None
+        return self._by_name.get(name)
 
     def consents_of(self, performer: str) -> list[Consent]:
         """The performer's consents, newest signed first."""
-        return sorted((c for c in self.consents if c.performer == performer), key=lambda c: c.signed, reverse=True)
+        return list(self._consents_by_performer.get(performer, ()))
 
     def casting_of(self, character: str) -> Casting | None:
         """How ``character`` is cast (names compared in upper case, as the bible keys them)."""
-        for casting in self.casting:
-            if casting.character.upper() == character.upper():
-                return casting
-        return None
+        return self._by_character.get(character.upper())
 
 
 # -- uses ------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,9 +85,13 @@ class Scope(_Strict):
     purpose: frozenset[Purpose] | None = None
     territory: frozenset[str] | None = None
 
-    def keys(self) -> set[str]:
+    @cached_property
+    def _keys(self) -> frozenset[str]:
+        return frozenset(key for key, value in self if value is not None)
+
+    def keys(self) -> frozenset[str]:
         """The keys this scope sets."""
-        return {key for key, value in self if value is not None}
+        return self._keys
 
     def matches(self, facts: dict[str, Any]) -> bool:
         """Whether an item with ``facts`` (scope key -> its value, a set for output and
@@ -125,7 +130,8 @@ class Scope(_Strict):
         parts = []
         for key in sorted(self.keys()):
             value = getattr(self, key)
-            parts.append(f"{key}={','.join(sorted(map(str, value))) if isinstance(value, frozenset) else value}")
+            text = ",".join(sorted(map(str, value))) if isinstance(value, frozenset) else str(value).lower()
+            parts.append(f"{key}={text}")
         return " ".join(parts) or "everything"
 
 
