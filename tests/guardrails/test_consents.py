@@ -253,3 +253,10 @@ def test_a_deceased_performers_consent_given_in_life_is_not_enough(good: Product
         "SAG-DR-7 003_0110: Deceased Émile Durand: estate consent missing: consent C-5 is signed by the performer, not the estate or union."
         in reasons
     )
+
+
+def test_a_take_made_without_ai_replicates_nobody(good: Production) -> None:
+    unconsented = good.with_records(consents=())
+    assert unconsented.violations(Gate.APPROVE, SAG)
+    previs = replace(unconsented, uses=tuple(replace(u, ai=False) for u in unconsented.uses))
+    assert not previs.violations(Gate.APPROVE, SAG)

@@ -340,12 +340,15 @@ def _needed_kind(use: PerformerUse, performer: Performer | None) -> ReplicaKind:
 
 
 def _performer_items(synthetic: bool) -> Callable[[Rule, _Context], Iterator[_Item]]:
-    """Each performer's use in each take: real performers (``synthetic`` False: consent, pay,
-    notices to them) or synthetic ones (union notices). A performer without a record counts
-    as real."""
+    """Each performer's use in each AI take: real performers (``synthetic`` False: consent,
+    pay, notices to them) or synthetic ones (union notices). A performer without a record
+    counts as real. A take made without AI (previs from the artists' blocking) makes no
+    replica of anyone."""
 
     def items(rule: Rule, ctx: _Context) -> Iterator[_Item]:
         for take in ctx.uses:
+            if not take.ai:
+                continue
             for use in take.performers:
                 performer = ctx.records.performer(use.performer)
                 if (performer is not None and performer.synthetic) != synthetic:
@@ -379,6 +382,8 @@ def _performer_items(synthetic: bool) -> Callable[[Rule, _Context], Iterator[_It
 
 def _name_items(rule: Rule, ctx: _Context) -> Iterator[_Item]:
     for take in ctx.uses:
+        if not take.ai:
+            continue  # no model reads a previs take's prompt
         for name in take.named:
             yield _Item(
                 take.shot,

@@ -402,7 +402,8 @@ class TakeUse:
 
     ``named`` are the real people's names found in its prompt (``names.people_named``).
     ``outputs`` is what the take makes: pictures (likeness, motion) and/or a voice. ``ai``:
-    generative AI made or changed it. ``creative``: the AI works on a creative element (the
+    generative AI made or changed it (a take without AI, previs from the artists' blocking,
+    makes no replica: its performers and prompt names are not checked). ``creative``: the AI works on a creative element (the
     director must be consulted). ``realistic``: it could pass as a real recording of a real
     person (a deepfake under the EU AI Act). ``credentials``: it carries C2PA credentials with
     an IPTC source type; ``upstream_marks_stripped``: a mark its inputs carried was lost."""
