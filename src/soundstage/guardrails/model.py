@@ -468,8 +468,9 @@ class Policy(BaseModel):
     """The production's AI policy, ``[policy]`` in soundstage.toml: which agreements and laws
     bind it (rule packs as "id@version"), its project name as consents write it, which
     departments use generative AI, who must be consulted (role -> person), the names of real
-    people watched for in prompts, and studio rule-pack folders searched before the built-in
-    packs (relative to the production)."""
+    people watched for in prompts, where the work is distributed (the ``Release`` of an
+    export names these territories unless it says otherwise), and studio rule-pack folders
+    searched before the built-in packs (relative to the production)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -480,6 +481,7 @@ class Policy(BaseModel):
     default_department: str = ""
     consult: dict[str, str] = Field(default_factory=dict)
     names: list[str] = Field(default_factory=list)
+    territories: list[str] = Field(default_factory=list)
     pack_dirs: list[str] = Field(default_factory=list)
 
     @field_validator("agreements", "laws")
