@@ -50,7 +50,14 @@ class RenderError(SoundstageError):
 
 
 class GenerateError(SoundstageError):
-    """A take cannot be made: a backend, its model or its server failed (names which and why)."""
+    """A take cannot be made: a backend, its model or its server failed (names which and why).
+
+    Permanent: running the same recipe again fails the same way (a node error, a bad recipe)."""
+
+
+class TransientGenerateError(GenerateError):
+    """A take could not be made this time for a reason that may pass: the server was unreachable,
+    reset the connection or timed out. The queue retries these with backoff up to its attempt cap."""
 
 
 class CutError(SoundstageError):

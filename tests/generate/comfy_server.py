@@ -161,6 +161,7 @@ class ComfyServer:
                 web.get("/history/{prompt_id}", self._history),
                 web.get("/view", self._view),
                 web.get("/system_stats", self._system_stats),
+                web.get("/object_info/{class_type}", self._object_info),
                 web.post("/queue", self._queue_edit),
                 web.post("/interrupt", self._interrupt_route),
             ]
@@ -251,6 +252,17 @@ class ComfyServer:
     async def _system_stats(self, request: web.Request) -> web.Response:
         system = {"os": os.name, "comfyui_version": "0.3.64", "pytorch_version": "test stand-in", "argv": ["main.py"]}
         return web.json_response({"system": system, "devices": [{"name": "cpu", "type": "cpu", "index": None}]})
+
+    async def _object_info(self, request: web.Request) -> web.Response:
+        # ComfyUI answers 200 {} for a class it does not have, and the class's description otherwise.
+        name = request.match_info["class_type"]
+        if name not in NODES:
+            return web.json_response({})
+        spec = NODES[name]
+        required = {key: [kind, options] for key, (kind, options) in spec.inputs.items() if key not in spec.optional}
+        optional = {key: [kind, options] for key, (kind, options) in spec.inputs.items() if key in spec.optional}
+        described = {"input": {"required": required, "optional": optional}, "name": name, "output_node": spec.output}
+        return web.json_response({name: described})
 
     async def _queue_edit(self, request: web.Request) -> web.Response:
         body = await request.json()

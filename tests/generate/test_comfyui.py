@@ -9,6 +9,7 @@ import io
 import json
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from PIL import Image
 from websockets.sync.client import connect
 
-from soundstage.errors import ConfigError, GenerateError
+from soundstage.errors import ConfigError, GenerateError, TransientGenerateError
 from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Recipe
 from soundstage.generate.comfyui import ComfyUIBackend, ComfyUISettings, Workflow, loadable_png
 from soundstage.render.previs import to_png
@@ -309,7 +310,6 @@ def _missing_checkpoint(graph: dict[str, Any]) -> None:
     ("change", "message"),
     [
         (_steps_zero, "Prompt outputs failed validation; node 13 (KSampler): Value 0 smaller than min of 1: steps"),
-        (_unknown_node, "Cannot execute because node VAEDecodeTiledPlus does not exist: Node ID '#14'"),
         (_no_outputs, "Prompt has no outputs"),
         (
             _missing_checkpoint,
@@ -317,7 +317,7 @@ def _missing_checkpoint(graph: dict[str, Any]) -> None:
             "ckpt_name: 'sd_xl_base_1.0.safetensors' not in ['v1-5-pruned-emaonly.safetensors']",
         ),
     ],
-    ids=["steps-below-min", "unknown-class", "no-outputs", "missing-checkpoint"],
+    ids=["steps-below-min", "no-outputs", "missing-checkpoint"],
 )
 def test_refused_workflows(
     comfy: ComfyServer, inputs: MemoryInputs, passes: dict[str, str], tmp_path: Path, change: Callable, message: str
@@ -325,6 +325,45 @@ def test_refused_workflows(
     with pytest.raises(GenerateError) as failure:
         take(comfy, template(tmp_path, change), inputs, recipe(passes))
     assert str(failure.value) == f"ComfyUI refused the workflow soundstage_controlnet.json: {message}"
+
+
+def test_a_node_class_the_server_lacks_is_refused_when_the_take_is_queued(
+    comfy: ComfyServer, passes: dict[str, str], tmp_path: Path
+) -> None:
+    path = template(tmp_path, _unknown_node)
+    with pytest.raises(GenerateError) as failure:
+        backend(comfy.url, path).prepare(recipe(passes))
+    assert not isinstance(failure.value, TransientGenerateError)
+    assert str(failure.value) == (
+        f"{path}: ComfyUI at {comfy.url} has no node class VAEDecodeTiledPlus (node 14); "
+        "install the custom node that provides it or change the workflow"
+    )
+    assert comfy.history == {}  # nothing was queued on the server
+
+
+def test_unreachable_servers_are_transient_and_node_failures_permanent(
+    comfy: ComfyServer, inputs: MemoryInputs, passes: dict[str, str]
+) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    with pytest.raises(TransientGenerateError):
+        backend(url, EXAMPLE).prepare(recipe(passes))
+    comfy.faults.add(comfy_server.EXECUTION_ERROR)
+    with pytest.raises(GenerateError) as failure:
+        take(comfy, EXAMPLE, inputs, recipe(passes))
+    assert not isinstance(failure.value, TransientGenerateError)
+
+
+def test_a_server_that_dies_mid_take_is_a_transient_failure(inputs: MemoryInputs, passes: dict[str, str]) -> None:
+    server = ComfyServer(faults={comfy_server.SLOW}).start()
+    made = backend(server.url, EXAMPLE)
+    prepared = made.prepare(recipe(passes))
+    killer = threading.Timer(0.3, server.stop)
+    killer.start()
+    try:
+        with pytest.raises(TransientGenerateError, match=rf"^ComfyUI at {re.escape(server.url)} "):
+            made.generate([prepared], inputs, lambda fraction: None)
+    finally:
+        killer.join()
 
 
 OOM = "raised torch.OutOfMemoryError: Allocation on device would exceed allowed memory. (out of memory)"

@@ -88,7 +88,8 @@ def parse_take_name(reference: str) -> tuple[str, int | None]:
     take, where the caller allows that). ShotError for anything else."""
     from soundstage.errors import ShotError
 
-    match = re.fullmatch(r"(\w+?)(?:/(\d+))?", reference.strip().upper())
+    # A take number fits the database's integers; 40 digits is a typo or an attack, not a take.
+    match = re.fullmatch(r"(\w{1,64}?)(?:/(\d{1,9}))?", reference.strip().upper())
     if not match:
-        raise ShotError(f"take {reference!r}: expected SHOT/NUMBER, e.g. 012_0030/2")
+        raise ShotError(f"take {reference[:80]!r}: expected SHOT/NUMBER, e.g. 012_0030/2 (take numbers up to 9 digits)")
     return match.group(1), int(match.group(2)) if match.group(2) else None

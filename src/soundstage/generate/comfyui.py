@@ -65,7 +65,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
 from soundstage import __version__
-from soundstage.errors import ConfigError, GenerateError
+from soundstage.errors import ConfigError, GenerateError, TransientGenerateError
 from soundstage.generate.backend import (
     DEPTH,
     IDS,
@@ -269,6 +269,7 @@ class ComfyUIBackend:
         self.settings = settings
         self.client_id = settings.client_id or uuid.uuid4().hex
         self._server_version: str | None = None
+        self._known_workflows: set[str] = set()  # sha256 of templates whose node classes the server has
 
     def workflow(self) -> Workflow:
         """The configured template, read now (it may have been edited since the last take)."""
@@ -281,9 +282,23 @@ class ComfyUIBackend:
         the template where the recipe leaves them at 0; fails when recipe and template do not fit."""
         workflow = self.workflow()
         workflow.check(recipe)
-        if self._server_version is None:
+        if self._server_version is None or workflow.sha256 not in self._known_workflows:
             with _Connection(self.settings, self.client_id, workflow) as server:
                 self._server_version = server.versions()
+                # Refused now, at queue time, rather than by every take of the shot later.
+                unknown = server.unknown_classes(sorted({node["class_type"] for node in workflow.graph.values()}))
+            if unknown:
+                node_id, class_type = next(
+                    (node_id, node["class_type"])
+                    for node_id, node in workflow.graph.items()
+                    if node["class_type"] in unknown
+                )
+                more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+                raise GenerateError(
+                    f"{workflow.path}: ComfyUI at {self.settings.url} has no node class {class_type} "
+                    f"(node {node_id}){more}; install the custom node that provides it or change the workflow"
+                )
+            self._known_workflows.add(workflow.sha256)
         fields = recipe.model_dump()
         fields.update(
             backend_version=f"{self.version} ({self._server_version})",
@@ -351,6 +366,14 @@ class _Connection:
         system = self._json(self._request("GET", "/system_stats"), "/system_stats").get("system", {})
         return f"ComfyUI {system.get('comfyui_version', 'unknown')}, PyTorch {system.get('pytorch_version', 'unknown')}"
 
+    def unknown_classes(self, classes: list[str]) -> list[str]:
+        """The node classes the server does not have (its /object_info/CLASS answers {} for those)."""
+        return [
+            name
+            for name in classes
+            if name not in self._json(self._request("GET", f"/object_info/{name}"), "/object_info")
+        ]
+
     def listen(self) -> None:
         """Open the websocket; before any prompt is queued, so none of its messages is missed."""
         address = "ws" + self.url.removeprefix("http") + f"/ws?clientId={self.client_id}"
@@ -361,9 +384,10 @@ class _Connection:
                 address, open_timeout=min(self.timeout_s, 30.0), close_timeout=1.0, max_size=MAX_MESSAGE_BYTES
             )
         except (OSError, TimeoutError) as error:
-            raise GenerateError(f"ComfyUI at {self.url} is not reachable ({error})") from None
+            raise TransientGenerateError(f"ComfyUI at {self.url} is not reachable ({error})") from None
         except InvalidHandshake as error:
-            raise GenerateError(f"ComfyUI at {self.url} refused the websocket /ws ({error})") from None
+            # A server that is starting, or a proxy before one that is down, answers like this.
+            raise TransientGenerateError(f"ComfyUI at {self.url} refused the websocket /ws ({error})") from None
         self.socket = self._open.enter_context(socket)
 
     def upload(self, sha256: str, png: bytes) -> str:
@@ -409,12 +433,12 @@ class _Connection:
                 frame = self.socket.recv(timeout=max(deadline - time.monotonic(), 0.0))
             except TimeoutError:
                 self._cancel(prompt_id)
-                raise GenerateError(
+                raise TransientGenerateError(
                     f"ComfyUI at {self.url} did not finish {self.workflow.path.name} (prompt {prompt_id}) "
                     f"within {self.timeout_s:g} s; the prompt was cancelled"
                 ) from None
             except ConnectionClosed:
-                raise GenerateError(
+                raise TransientGenerateError(
                     f"ComfyUI at {self.url} closed the websocket while running prompt {prompt_id}"
                 ) from None
             if isinstance(frame, bytes):
@@ -426,7 +450,7 @@ class _Connection:
             if kind == "execution_error":
                 raise GenerateError(self._failure(data))
             if kind == "execution_interrupted":
-                raise GenerateError(
+                raise TransientGenerateError(
                     f"ComfyUI at {self.url} interrupted prompt {prompt_id} at node {data.get('node_id')} "
                     f"({data.get('node_type')})"
                 )
@@ -450,7 +474,8 @@ class _Connection:
         """The first image of the output node, as the prompt's history lists it."""
         history = self._json(self._request("GET", f"/history/{prompt_id}"), "/history").get(prompt_id)
         if not history:
-            raise GenerateError(f"ComfyUI at {self.url} has no history for prompt {prompt_id}")
+            # A server restarted since it accepted the prompt has forgotten it.
+            raise TransientGenerateError(f"ComfyUI at {self.url} has no history for prompt {prompt_id}")
         status = history.get("status") or {}
         if status.get("status_str") == "error":
             for event, data in status.get("messages", []):
@@ -522,17 +547,19 @@ class _Connection:
         try:
             return self.http.request(method, path, **kwargs)
         except httpx.ConnectError as error:
-            raise GenerateError(f"ComfyUI at {self.url} is not reachable ({error})") from None
+            raise TransientGenerateError(f"ComfyUI at {self.url} is not reachable ({error})") from None
         except httpx.TimeoutException:
-            raise GenerateError(
+            raise TransientGenerateError(
                 f"ComfyUI at {self.url} did not answer {method} {path} within {self.timeout_s:g} s"
             ) from None
-        except httpx.HTTPError as error:
-            raise GenerateError(f"ComfyUI at {self.url} failed on {method} {path} ({error})") from None
+        except httpx.HTTPError as error:  # a reset connection, a broken transfer
+            raise TransientGenerateError(f"ComfyUI at {self.url} failed on {method} {path} ({error})") from None
 
     def _expect_ok(self, response: httpx.Response, path: str) -> None:
         if response.status_code != 200:
-            raise GenerateError(
+            # 5xx may pass (a proxy before a restarting server, an overloaded one); 4xx will not.
+            kind = TransientGenerateError if response.status_code >= 500 and path != "/prompt" else GenerateError
+            raise kind(
                 f"ComfyUI at {self.url} answered HTTP {response.status_code} to {response.request.method} {path}: "
                 f"{_excerpt(response.text)}"
             )
