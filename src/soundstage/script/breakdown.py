@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from soundstage.script import lexicon
 from soundstage.script.cast import cue_name, is_group, names_in_cue, speakers
 from soundstage.script.eighths import page_eighths
 from soundstage.script.headings import parse_heading
-from soundstage.script.marking import Marks, Names, mark_action, mark_heading, singular
+from soundstage.script.marking import Marks, Names, mark_action, mark_business, mark_heading, singular
 from soundstage.script.model import Kind, Scene, Script
-from soundstage.script.vocabulary import PERSON_WORDS, SHOT_WORDS, STOP_WORDS, VFX
+from soundstage.script.vocabulary import PERSON_WORDS, SHOT_WORDS, STOP_WORDS
 
 __all__ = ["CATEGORIES", "SceneBreakdown", "break_down", "parse_heading"]
 
@@ -85,11 +86,13 @@ def _names(script: Script) -> Names:
     forms: dict[str, set[str]] = {cue: {cue} for cue in cues}
     for cue in cues:
         words = cue.split()
-        for word in (words[0], words[-1]) if len(words) > 1 else ():
-            if word not in STOP_WORDS and word not in SHOT_WORDS and word not in PERSON_WORDS:
-                forms.setdefault(word, set()).add(cue)
+        # A surname stands for its cue (Bennett is YOUNG DR. BENNETT), unless it is a common
+        # English word (RADIO ANNOUNCER is not every radio).
+        surname = words[-1]
+        if len(words) > 1 and surname not in STOP_WORDS | SHOT_WORDS | PERSON_WORDS and not lexicon.readings(surname):
+            forms.setdefault(surname, set()).add(cue)
     unique = {form: next(iter(owners)) for form, owners in forms.items() if len(owners) == 1}
-    return Names(people=frozenset(forms), cues=unique)
+    return Names(people=frozenset(forms), cues=unique, full=frozenset(cues))
 
 
 def _mark_scene(scene: Scene, names: Names) -> Marks:
@@ -101,10 +104,7 @@ def _mark_scene(scene: Scene, names: Names) -> Marks:
         if element.kind is Kind.ACTION:
             mark_action(element.plain, names, marks)
         elif element.kind is Kind.PARENTHETICAL:
-            # (in Vietnamese, subtitled): the only thing a parenthetical asks to be built.
-            for word in element.plain.upper().replace("(", " ").replace(")", " ").replace(",", " ").split():
-                if word in VFX:
-                    marks.vfx.setdefault(word, None)
+            mark_business(element.plain, names, marks)
     return marks
 
 
@@ -118,6 +118,13 @@ def break_down(script: Script) -> list[SceneBreakdown]:
     names = _names(script)
     scenes = script.scenes
     marked = [_mark_scene(scene, names) for scene in scenes]
+    # A thing introduced in capitals is the script's own: a later "the lantern" is that thing.
+    introduced = {_head(thing): thing for marks in marked for thing in reversed(marks.things) if thing.isupper()}
+    for marks in marked:
+        for mention in marks.mentions:
+            thing = introduced.get(_head(mention))
+            if thing is not None and not any(_head(t) == _head(mention) for t in marks.things):
+                marks.things[thing] = False
     # A thing handled in one scene is a prop wherever it appears (the LADDER Oswin stands on).
     handled = {_head(thing) for marks in marked for thing, used in marks.things.items() if used}
     sheets = []
@@ -152,8 +159,10 @@ def break_down(script: Script) -> list[SceneBreakdown]:
 
 
 def _speaks(person: str, spoken: set[str]) -> bool:
+    """Whether a person found in the action is one who speaks: the run starts with the cue
+    (MAISIE TALLOW) or ends with it (an EXTREMELY HANDSOME MAN)."""
     words = person.split()
-    return any(" ".join(words[:end]) in spoken for end in range(1, len(words) + 1))
+    return any(" ".join(words[:end]) in spoken or " ".join(words[-end:]) in spoken for end in range(1, len(words) + 1))
 
 
 # Kept for callers of the old module: the cue form of a name.

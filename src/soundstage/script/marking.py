@@ -46,6 +46,8 @@ from soundstage.script.vocabulary import (
     STRESS_WORDS,
     VEHICLES,
     VFX,
+    VFX_NOUNS,
+    VFX_SHOTS,
     VOCAL_SOUNDS,
 )
 
@@ -125,6 +127,8 @@ class Marks:
     sounds: dict[str, None] = field(default_factory=dict)
     atmosphere: dict[str, None] = field(default_factory=dict)
     vfx: dict[str, None] = field(default_factory=dict)
+    # Lowercase noun phrases in any position: the script's own props when they name one (the lantern).
+    mentions: dict[str, None] = field(default_factory=dict)
     first_names: set[str] = field(default_factory=set)  # of the people found so far
 
 
@@ -132,9 +136,10 @@ class Marks:
 class Names:
     """What the whole script tells about names: its characters, and the animals it names."""
 
-    people: frozenset[str]  # cue names, and the first and last word of each cue of several words
+    people: frozenset[str]  # cue names, and the surname of each cue of several words (PARK)
     # Each of those forms -> the cue it stands for, where only one cue has it (BENNETT -> YOUNG DR. BENNETT).
     cues: dict[str, str] = field(default_factory=dict)
+    full: frozenset[str] = frozenset()  # the cue names themselves
     animals: set[str] = field(default_factory=set)  # PUDDING, once set beside "cat"
 
 
@@ -210,7 +215,20 @@ def is_verb(word: str, after_subject: bool) -> bool:
 
 def _can_be_noun(word: str) -> bool:
     readings = lexicon.readings(word)
-    return readings is None or not readings or bool(readings & {"NOUN", "PROPN"})
+    if readings is None:
+        return True
+    if not readings:  # a name can be; a hyphenated word the lexicon lacks is a modifier (bruise-coloured)
+        return "-" not in word
+    return bool(readings & {"NOUN", "PROPN"})
+
+
+def _subject_like(word: str) -> bool:
+    """A noun that is not also an adjective: what a verb can follow (the door SLAMS, not the
+    steady FLAME). Without the lexicon, any word that is not a function word."""
+    readings = lexicon.readings(word)
+    if readings is None or not readings:
+        return _can_be_noun(word)
+    return bool(readings & {"NOUN", "PROPN"}) and "ADJ" not in readings
 
 
 def _unknown_word(word: str) -> bool:
@@ -245,35 +263,50 @@ class _Sentence:
 
     def __init__(self, toks: list[Token]) -> None:
         self.toks = toks
+        self.first = next((i for i, t in enumerate(toks) if t.is_word), -1)
 
     def word(self, i: int) -> Token | None:
         return self.toks[i] if 0 <= i < len(self.toks) and self.toks[i].is_word else None
 
     def after_subject(self, i: int, names: Names) -> bool:
         """Whether the word at ``i`` stands where a verb does: after a noun, a name or a
-        pronoun, or after a form of BE (is SLAMMED)."""
+        pronoun, or after a form of BE (is SLAMMED); not after a possessive (the lantern's FLAME)."""
         prev = self.word(i - 1)
-        if prev is None:
+        if prev is None or prev.up.endswith("'S"):
             return False
         if prev.up in PRONOUNS or prev.up in _BE or prev.up in names.people:
             return True
-        return not (prev.up in DETERMINERS or prev.up in STOP_WORDS or prev.up in _SIMILE) and _can_be_noun(prev.up)
+        if prev.up in DETERMINERS or prev.up in STOP_WORDS or prev.up in _SIMILE:
+            return False
+        return _subject_like(prev.up)
 
-    def handled(self, start: int) -> bool:
+    def person_before(self, i: int, names: Names, marks: Marks) -> bool:
+        """Whether someone is named before ``i`` in the sentence: the subject who handles a thing."""
+        for token in self.toks[:i]:
+            up = token.up.removesuffix("'S")
+            if not token.is_word or token.up.endswith("'S"):
+                continue
+            if up in names.people or up in marks.first_names or up in _PERSON_PRONOUNS or _is_person_word(up):
+                return True
+        return False
+
+    def handled(self, start: int, names: Names, marks: Marks) -> bool:
         """Whether the noun phrase starting at ``start`` (its determiner, if any) is in a
-        character's hands: the object of a verb, or after WITH/HOLDING."""
+        character's hands: the object of a verb whose subject is a person, or after WITH/HOLDING."""
         i = start - 1
         prev = self.word(i)
-        if prev is not None and prev.up in _PARTICLES:  # picks UP the ladder
+        if prev is not None and prev.up in _PARTICLES:
             i, prev = i - 1, self.word(i - 1)
-        if prev is None or prev.up in PLACE_PREPOSITIONS:
+        if prev is None or prev.up in PLACE_PREPOSITIONS or not self.person_before(i, names, marks):
             return False
         if prev.up in HANDLING_PREPOSITIONS:
             return True
+        if prev.up in STOP_WORDS or prev.up in _BE or prev.up in DETERMINERS:
+            return False
         readings = lexicon.readings(prev.up)
         if readings is None:
-            return prev.lower and _verb_form(prev.up) and prev.up not in STOP_WORDS
-        return "VERB" in readings and prev.up not in STOP_WORDS and prev.up not in _BE
+            return prev.lower and _verb_form(prev.up)
+        return "VERB" in readings
 
     def placed(self, start: int) -> bool:
         """Whether the noun phrase at ``start`` follows a preposition of place (on the COUNTER)."""
@@ -285,14 +318,36 @@ class _Sentence:
         return any((t := self.word(j)) is not None and t.up in _SIMILE for j in range(start - 3, start))
 
     def phrase_start(self, i: int) -> int:
-        """Where the noun phrase holding the word at ``i`` starts (its determiner, if any)."""
+        """Where the noun phrase ending at ``i`` starts: its determiner (a big brass LANTERN),
+        else the word after WITH (with TAPERS), else ``i`` itself."""
         j = i
-        while (prev := self.word(j - 1)) is not None and prev.lower and prev.up not in STOP_WORDS:
+        while j > i - 4 and (prev := self.word(j - 1)) is not None:
             if prev.up in DETERMINERS:
                 return j - 1
+            if prev.up in HANDLING_PREPOSITIONS:
+                return j
+            if prev.up in STOP_WORDS or prev.up in PRONOUNS or prev.up.endswith("'S") or not _modifier(prev.up):
+                break
             j -= 1
-        prev = self.word(j - 1)
-        return j - 1 if prev is not None and prev.up in DETERMINERS else j
+        return i
+
+    def opens_phrase(self, start: int) -> bool:
+        """Whether a noun phrase truly starts at ``start``: a determiner, or after WITH."""
+        token, prev = self.word(start), self.word(start - 1)
+        return (token is not None and token.up in DETERMINERS) or (
+            prev is not None and prev.up in HANDLING_PREPOSITIONS
+        )
+
+
+_PERSON_PRONOUNS = frozenset(["HE", "SHE", "THEY", "I", "WE", "YOU", "EVERYONE", "SOMEONE"])
+
+
+def _modifier(word: str) -> bool:
+    """A word that can stand inside a noun phrase before its head (cold, brass, lamp)."""
+    readings = lexicon.readings(word)
+    if readings is None:
+        return not word.endswith("LY")
+    return not readings or bool(readings & {"NOUN", "ADJ", "PROPN", "NUM"})
 
 
 def _sentences(toks: list[Token]) -> list[_Sentence]:
@@ -334,20 +389,37 @@ def _add(found: dict[str, None], name: str) -> None:
 
 def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool = True) -> None:
     """Mark what one action paragraph names into ``marks``."""
-    toks = tokens(text)
     shot_like = text == text.upper()
-    for sentence in _sentences(toks):
+    for sentence in _sentences(tokens(text)):
         _mark_caps(sentence, text, names, marks, shot_like)
         _mark_lowercase(sentence, names, marks, shot_like, lowercase_things)
+
+
+def mark_business(text: str, names: Names, marks: Marks) -> None:
+    """Mark a parenthetical: the actor's business, whose objects are props (lowering the
+    spyglass), and the effects it asks for (subtitled). Its subject is the speaker."""
+    for sentence in _sentences(tokens(text)):
+        for i, token in enumerate(sentence.toks):
+            if not token.is_word:
+                continue
+            if token.up in VFX or token.up in VFX_NOUNS:
+                _add(marks.vfx, VFX_NOUNS.get(token.up, token.up))
+            elif _is_head(sentence, i) and sentence.opens_phrase(start := sentence.phrase_start(i)) and start < i:
+                prev = sentence.word(start - 1)
+                readings = lexicon.readings(prev.up) if prev is not None else None
+                verb = prev is not None and (_verb_form(prev.up) if readings is None else "VERB" in readings)
+                if verb and not _in(token.up, NOT_ASSETS) and not _is_person_word(token.up):
+                    _add_thing(marks, _phrase(sentence, start, i), True)
 
 
 def mark_heading(location: str, names: Names, marks: Marks) -> None:
     """A heading without INT/EXT may name who is in it (MONTAGE - MAISIE AND FUSE RACE DOWN)
     or an effect (OPENING TITLES); take the script's known characters and effects from it."""
-    mark_action(location.upper(), names, marks, lowercase_things=False)
     words = location.upper().split()
     if any(_in(w, VFX) for w in words):
         _add(marks.vfx, " ".join(w for w in words if w not in SHOT_WORDS) or location.upper())
+        return
+    mark_action(location.upper(), names, marks, lowercase_things=False)
 
 
 def _runs(sentence: _Sentence) -> list[tuple[int, int]]:
@@ -366,11 +438,13 @@ def _runs(sentence: _Sentence) -> list[tuple[int, int]]:
 
 
 def _pieces(sentence: _Sentence, start: int, end: int) -> list[tuple[int, int]]:
-    """A run split at AND/OR/& and trimmed, as token bounds."""
+    """A run split at AND/OR/& and trimmed (of camera, function and -LY words), as token bounds."""
     pieces, begin = [], start
     for i in range(start, end + 1):
         if i == end or sentence.toks[i].up in ("AND", "OR", "&"):
             a, b = _trimmed([t.up for t in sentence.toks[begin:i]])
+            while a < b - 1 and sentence.toks[begin + a].up.endswith("LY"):  # an EXTREMELY HANDSOME MAN
+                a += 1
             if a < b:
                 pieces.append((begin + a, begin + b))
             begin = i + 1
@@ -379,77 +453,106 @@ def _pieces(sentence: _Sentence, start: int, end: int) -> list[tuple[int, int]]:
 
 def _mark_caps(sentence: _Sentence, text: str, names: Names, marks: Marks, shot_like: bool) -> None:
     for run_start, run_end in _runs(sentence):
+        whole = " ".join(t.up for t in sentence.toks[run_start:run_end])
+        if any(effect in whole for effect in VFX_SHOTS):  # FREEZE FRAME: trimmed below as shot words
+            _add(marks.vfx, next(effect for effect in VFX_SHOTS if effect in whole))
         for start, end in _pieces(sentence, run_start, run_end):
-            words = [t.up for t in sentence.toks[start:end]]
-            run = " ".join(words)
-            after = sentence.toks[end] if end < len(sentence.toks) else None
-            if any(is_sound_word(w) for w in words):
-                _add(marks.sounds, run)
-                continue
-            exclaimed = after is not None and after.text == "!"
-            if len(words) == 1 and exclaimed and _unknown_word(words[0]) and not _known(words[0], names):
-                _add(marks.sounds, run)  # KA-BLAM!
-                continue
-            heard = after is not None and after.is_word and after.lower and is_sound_word(after.up)
-            if heard and not _in(after.up, VOCAL_SOUNDS) and not _starts_with_name(words, names.people):
-                _add(marks.sounds, run)  # a RADIO crackles: the source is the cue
-                continue
-            if any(_in(w, VFX) for w in words) and not _starts_with_name(words, names.people):
-                _add(marks.vfx, run)
-                continue
-            if shot_like:
-                if _starts_with_name(words, names.people):
-                    _add_person(marks, words)
-                continue
-            if len(words) == 1 and (words[0] in STRESS_WORDS or words[0].endswith("LY")):
-                continue
-            if (
-                len(words) == 1
-                and words[0] not in names.people
-                and is_verb(words[0], sentence.after_subject(start, names))
-            ):
-                continue  # the crates TOPPLE: an action in capitals, not a thing
-            head = words[-1]
-            if words[0] in names.animals or (_in(head, ANIMALS) and not _starts_with_name(words, names.people)):
-                _add(marks.animals, run)
-            elif _is_person(words, text, sentence.toks[start], sentence.toks[end - 1], sentence, start, names, marks):
-                _add_person(marks, words)
-            elif _named_animal(sentence, start):
-                names.animals.add(run)
-                _add(marks.animals, run)
-            elif _in(head, VEHICLES):
-                _add(marks.vehicles, run)
-            elif _in(head, ATMOSPHERE):
-                _add(marks.atmosphere, run)
-            elif len(words) > 1 or not (words[0].endswith("ED") and len(words[0]) > 5):
-                # A lone past participle (STUNNED) is stress, not a prop.
-                _add_thing(marks, run, sentence.handled(sentence.phrase_start(start)))
+            _mark_run(sentence, start, end, text, names, marks, shot_like)
+
+
+def _mark_run(
+    sentence: _Sentence, start: int, end: int, text: str, names: Names, marks: Marks, shot_like: bool
+) -> None:
+    words = [t.up for t in sentence.toks[start:end]]
+    run = " ".join(words)
+    head = words[-1]
+    after = sentence.toks[end] if end < len(sentence.toks) else None
+    # MAISIE, BRICK BRADDOCK, DICK STEEL, AKA DAN: a run holding a cue name is that character
+    # (but a DOORBELL RINGS is not the cue BELL's).
+    starts = _starts_with_name(words, names.people)
+    holds = len(words) <= 3 and any(w in names.full for w in words) and not any(map(is_sound_word, words))
+    if (starts or holds) and words[0] not in names.animals:
+        _add_person(marks, words)
+        return
+    if _in(head, ATMOSPHERE):  # a GUST (roars): the effect to build, heard or not
+        _add(marks.atmosphere, run)
+        return
+    if any(is_sound_word(w) for w in words):
+        _add(marks.sounds, run)
+        return
+    exclaimed = after is not None and after.text == "!"
+    if len(words) == 1 and exclaimed and _unknown_word(head) and not _known(head, names):
+        _add(marks.sounds, run)  # KA-BLAM!
+        return
+    if (
+        after is not None
+        and after.is_word
+        and after.lower
+        and is_sound_word(after.up)
+        and not _in(after.up, VOCAL_SOUNDS)
+    ):
+        _add(marks.sounds, run)  # a RADIO crackles: the source is the cue
+        return
+    if any(_in(w, VFX) for w in words):
+        _add(marks.vfx, run)
+        return
+    if shot_like or run in marks.sounds:
+        return
+    if len(words) == 1 and (head in STRESS_WORDS or head.endswith("LY")):
+        return
+    if len(words) == 1 and is_verb(head, sentence.after_subject(start, names)):
+        return  # the crates TOPPLE: an action in capitals, not a thing
+    if words[0] in names.animals or _in(head, ANIMALS):
+        _add(marks.animals, run)
+    elif _is_person(words, text, sentence.toks[end - 1], sentence, start, marks):
+        _add_person(marks, words)
+    elif _named_animal(sentence, start):
+        names.animals.add(run)
+        _add(marks.animals, run)
+    elif _in(head, VEHICLES):
+        _add(marks.vehicles, run)
+    elif len(words) > 1 or not (head.endswith("ED") and len(head) > 5):
+        # A lone past participle (STUNNED) is stress, not a prop.
+        _add_thing(marks, run, sentence.handled(sentence.phrase_start(start), names, marks))
 
 
 def _known(word: str, names: Names) -> bool:
     return word in names.people or word in names.animals
 
 
-def _is_person(
-    words: list[str], text: str, first: Token, last: Token, sentence: _Sentence, start: int, names: Names, marks: Marks
-) -> bool:
-    if _starts_with_name(words, names.people) or words[0] in marks.first_names:
+def _is_person(words: list[str], text: str, last: Token, sentence: _Sentence, start: int, marks: Marks) -> bool:
+    if words[0] in marks.first_names or any(_is_person_word(w) for w in words):
         return True
-    if any(_is_person_word(w) for w in words):
-        return True
-    if _AGE_AFTER.match(text, last.end):
+    if _AGE_AFTER.match(text, last.end):  # MAISIE (11), WILL BLOOM, AGE 3
         return True
     prev = sentence.word(start - 1)
-    return prev is not None and prev.up in _FAMILY_BEFORE
+    return prev is not None and prev.up in _FAMILY_BEFORE  # her grandfather OSWIN
 
 
 def _named_animal(sentence: _Sentence, start: int) -> bool:
-    """A name set beside an animal word: a ginger cat, PUDDING (or PUDDING, a ginger cat)."""
+    """A name set beside an animal word: a ginger cat, PUDDING."""
     before = sentence.toks[start - 1] if start > 0 else None
     if before is not None and before.text == ",":
         animal = sentence.word(start - 2)
         return animal is not None and _in(animal.up, ANIMALS)
     return False
+
+
+def _is_head(sentence: _Sentence, i: int) -> bool:
+    """Whether the word at ``i`` ends a noun phrase: a noun with no noun after it (two cold BEERS.)."""
+    word = sentence.toks[i].up
+    if word in STOP_WORDS or word in DETERMINERS or word in PRONOUNS or word.endswith("'S"):
+        return False
+    if not _can_be_noun(word):
+        return False
+    after = sentence.toks[i + 1] if i + 1 < len(sentence.toks) else None
+    if after is None or not after.is_word:
+        # a small, steady flame: an adjective before a comma is not the head
+        readings = lexicon.readings(word)
+        return not (after is not None and after.text == "," and readings and "ADJ" in readings)
+    if after.caps:
+        return False
+    return after.up in STOP_WORDS or after.up in DETERMINERS or not _can_be_noun(after.up) or not after.lower
 
 
 def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: bool, things: bool) -> None:
@@ -469,53 +572,66 @@ def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: 
         name = token.up.removesuffix("'S")
         if not token.lower and name in names.people:
             _add_person(marks, names.cues.get(name, name).split())
-            i += 1
-            continue
-        if not token.lower and name in names.animals:
+        elif not token.lower and name in names.animals:
             _add(marks.animals, name)
-            i += 1
-            continue
-        if not token.lower or shot_like:
-            i += 1
-            continue
-        word = token.up
-        start = sentence.phrase_start(i)
-        in_simile = sentence.in_simile(start)
-        next_word = sentence.word(i + 1)
-        # The head of a noun phrase is its last noun: the next word is no noun (two cold BEERS.).
-        is_head = (
-            next_word is None
-            or not next_word.lower
-            or next_word.up in STOP_WORDS
-            or next_word.up in DETERMINERS
-            or not _can_be_noun(next_word.up)
-        )
-        if _in(word, CROWD_WORDS) and not (next_word is not None and next_word.up == "OF"):
-            _add_person(marks, [word])
-        elif in_simile:
-            pass
-        elif _in(word, ANIMALS) and not sentence.after_subject(i, names):
-            _add(marks.animals, word)
-        elif _in(word, VEHICLES) and not sentence.after_subject(i, names):
-            _add(marks.vehicles, word)
-        elif _in(word, ATMOSPHERE) and not sentence.after_subject(i, names):
-            _add(marks.atmosphere, word)
-        elif _in(word, VFX):
-            _add(marks.vfx, word)
-        elif is_sound_word(word) and not _in(_base(word), VOCAL_SOUNDS) and not _in(word, VOCAL_SOUNDS):
-            source = sentence.word(i - 1)
-            if source is not None and source.lower and source.up not in STOP_WORDS and source.up not in DETERMINERS:
-                _add(marks.sounds, f"{source.up} {word}")  # the doors rattle
-            else:
-                _add(marks.sounds, word)
-        elif things and start < i and is_head and _can_be_noun(word) and not _in(word, NOT_ASSETS):
-            if _in(word, PERSON_WORDS) or word in names.people:
-                pass
-            elif sentence.handled(start):
-                _add_thing(marks, _phrase(sentence, start, i), True)
-            elif sentence.placed(start):
-                _add_thing(marks, _phrase(sentence, start, i), False)
+        elif not shot_like and (token.lower or i == sentence.first):  # Gulls wheel.
+            _mark_word(sentence, i, names, marks, things)
         i += 1
+
+
+def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool) -> None:
+    """Mark one word written in lowercase (or opening its sentence)."""
+    word = sentence.toks[i].up
+    start = sentence.phrase_start(i)
+    noun = sentence.opens_phrase(start) and start < i or not sentence.after_subject(i, names)
+    next_word = sentence.word(i + 1)
+    if _in(word, CROWD_WORDS) and not (next_word is not None and next_word.up == "OF"):
+        _add_person(marks, [word])  # neighbours, a crowd (but a crowd of VILLAGERS is the villagers)
+        return
+    if sentence.in_simile(start):
+        return
+    if noun and _in(word, ANIMALS):
+        _add(marks.animals, word)
+    elif noun and _in(word, VEHICLES):
+        _add(marks.vehicles, word)
+    elif noun and _in(word, ATMOSPHERE):
+        _add(marks.atmosphere, word)
+    elif word in VFX:
+        _add(marks.vfx, word)
+    elif _in(word, VOCAL_SOUNDS) or _in(_base(word), VOCAL_SOUNDS):
+        # A sigh (a noun) is a sound cue; they laugh (a verb) is the actor's performance.
+        if sentence.opens_phrase(start) and start < i and _is_head(sentence, i):
+            _add(marks.sounds, word)
+    elif is_sound_word(word) and ("-" not in word or _reduplicated(word)):
+        prev = sentence.word(i - 1)
+        if prev is not None and prev.caps:
+            return  # THUNDER rumbles: the capitalised source is the cue
+        if prev is not None and prev.up not in STOP_WORDS and prev.up not in DETERMINERS and _can_be_noun(prev.up):
+            _add(marks.sounds, f"{prev.up} {word}")  # the doors rattle
+        else:
+            _add(marks.sounds, word)
+    elif (
+        _is_head(sentence, i)
+        and sentence.opens_phrase(start)
+        and start < i
+        or sentence.word(i - 1) is not None
+        and (sentence.word(i - 1).up in HANDLING_PREPOSITIONS and _is_head(sentence, i))
+    ):
+        if _in(word, NOT_ASSETS) or _in(word, PERSON_WORDS) or word in names.people:
+            return
+        phrase = _phrase(sentence, start, i)
+        marks.mentions[phrase] = None
+        if not things:
+            return
+        if sentence.handled(start, names, marks):
+            _add_thing(marks, phrase, True)
+        elif sentence.placed(start):
+            _add_thing(marks, phrase, False)
+
+
+def _reduplicated(word: str) -> bool:
+    parts = [p for p in word.split("-") if p]
+    return len(parts) > 1 and len(set(parts)) == 1
 
 
 def _phrase(sentence: _Sentence, start: int, head: int) -> str:
@@ -523,6 +639,7 @@ def _phrase(sentence: _Sentence, start: int, head: int) -> str:
     words = [t.up for t in sentence.toks[start : head + 1] if t.up not in DETERMINERS]
     # A phrase of "N of N" keeps its second noun (a bundle of MAIL, trays of ROLLS).
     following = sentence.toks[head + 1 : head + 3]
-    if len(following) == 2 and following[0].up == "OF" and following[1].is_word and following[1].lower:
-        words += ["OF", following[1].up]
+    second = following[1] if len(following) == 2 and following[0].up == "OF" else None
+    if second is not None and second.is_word and second.lower and second.up not in DETERMINERS | STOP_WORDS:
+        words += ["OF", second.up]
     return " ".join(words)
