@@ -105,6 +105,11 @@ def _singular(word: str) -> str:
         return word[:-1]
     if word.endswith("MEN"):
         return word[:-3] + "MAN"
+    # SLAMMED is the SLAM, RINGING the RING: a sound written as a verb names the same thing.
+    for ending in ("ING", "ED"):
+        if word.endswith(ending) and len(word) > len(ending) + 3:
+            stem = word[: -len(ending)]
+            return stem[:-1] if stem[-1] == stem[-2] else stem
     return word
 
 

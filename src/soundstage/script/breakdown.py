@@ -119,11 +119,16 @@ def break_down(script: Script) -> list[SceneBreakdown]:
     scenes = script.scenes
     marked = [_mark_scene(scene, names) for scene in scenes]
     # A thing introduced in capitals is the script's own: a later "the lantern" is that thing.
-    introduced = {_head(thing): thing for marks in marked for thing in reversed(marks.things) if thing.isupper()}
+    introduced: dict[str, str] = {}
+    for marks in marked:
+        for thing in marks.things:
+            if thing in marks.introduced:
+                introduced.setdefault(_head(thing), thing)
     for marks in marked:
         for mention in marks.mentions:
             thing = introduced.get(_head(mention))
-            if thing is not None and not any(_head(t) == _head(mention) for t in marks.things):
+            # "the lamp" in a scene with LAMP NUMBER ONE is that lamp, not the first lamp introduced.
+            if thing is not None and not any(_head(mention) in map(singular, t.split()) for t in marks.things):
                 marks.things[thing] = False
     # A thing handled in one scene is a prop wherever it appears (the LADDER Oswin stands on).
     handled = {_head(thing) for marks in marked for thing, used in marks.things.items() if used}

@@ -85,7 +85,7 @@ _FAMILY_BEFORE = frozenset(
 # BZZZ, AAAH; and interjections heard from a crowd: AHH, OHH, SHH, HMM.
 _ONOMATOPOEIA = re.compile(r"([A-Z])\1\1|^(?:[AEIOU]+H+|S+H+|H+M+)$")
 _INFLECTIONS = ("ING", "IES", "ES", "ED", "S", "D")
-_PARTICLES = frozenset(["UP", "DOWN", "OFF", "OUT", "OVER", "BACK", "AWAY", "IN"])
+_PARTICLES = frozenset(["UP", "OFF", "OUT", "OVER"])  # picks UP the ladder, knocks OVER a tray
 _BE = frozenset(["IS", "ARE", "WAS", "WERE", "BE", "BEEN", "BEING", "GETS", "GET"])
 _SIMILE = frozenset(["LIKE", "AS"])
 
@@ -129,6 +129,7 @@ class Marks:
     vfx: dict[str, None] = field(default_factory=dict)
     # Lowercase noun phrases in any position: the script's own props when they name one (the lantern).
     mentions: dict[str, None] = field(default_factory=dict)
+    introduced: set[str] = field(default_factory=set)  # things named in capitals
     first_names: set[str] = field(default_factory=set)  # of the people found so far
 
 
@@ -217,8 +218,9 @@ def _can_be_noun(word: str) -> bool:
     readings = lexicon.readings(word)
     if readings is None:
         return True
-    if not readings:  # a name can be; a hyphenated word the lexicon lacks is a modifier (bruise-coloured)
-        return "-" not in word
+    if not readings:  # a name can be; a hyphenated word is what its last part is (candle-stubs, bruise-coloured)
+        last = word.rsplit("-", 1)[-1]
+        return "-" not in word or bool(last) and last != word and _can_be_noun(last)
     return bool(readings & {"NOUN", "PROPN"})
 
 
@@ -297,6 +299,9 @@ class _Sentence:
         prev = self.word(i)
         if prev is not None and prev.up in _PARTICLES:
             i, prev = i - 1, self.word(i - 1)
+        if prev is not None and prev.up == "AND" and (before := self.word(i - 1)) is not None and before.lower:
+            # with tapers AND candle-stubs: the second shares the first's place in the sentence
+            return self.handled(self.phrase_start(i - 1), names, marks)
         if prev is None or prev.up in PLACE_PREPOSITIONS or not self.person_before(i, names, marks):
             return False
         if prev.up in HANDLING_PREPOSITIONS:
@@ -326,7 +331,9 @@ class _Sentence:
                 return j - 1
             if prev.up in HANDLING_PREPOSITIONS:
                 return j
-            if prev.up in STOP_WORDS or prev.up in PRONOUNS or prev.up.endswith("'S") or not _modifier(prev.up):
+            if prev.up.endswith("'S") and not prev.caps:  # Juno's notebook
+                return j - 1
+            if prev.caps or prev.up in STOP_WORDS or prev.up in PRONOUNS or not _modifier(prev.up):
                 break
             j -= 1
         return i
@@ -334,9 +341,11 @@ class _Sentence:
     def opens_phrase(self, start: int) -> bool:
         """Whether a noun phrase truly starts at ``start``: a determiner, or after WITH."""
         token, prev = self.word(start), self.word(start - 1)
-        return (token is not None and token.up in DETERMINERS) or (
-            prev is not None and prev.up in HANDLING_PREPOSITIONS
-        )
+        if token is not None and (token.up in DETERMINERS or token.up.endswith("'S") and not token.caps):
+            return True  # a lamp, Juno's notebook
+        if prev is not None and prev.up == "AND" and (before := self.word(start - 2)) is not None and before.lower:
+            return self.opens_phrase(self.phrase_start(start - 2))  # tapers and candle-stubs
+        return prev is not None and prev.up in HANDLING_PREPOSITIONS
 
 
 _PERSON_PRONOUNS = frozenset(["HE", "SHE", "THEY", "I", "WE", "YOU", "EVERYONE", "SOMEONE"])
@@ -508,12 +517,14 @@ def _mark_run(
         _add_person(marks, words)
     elif _named_animal(sentence, start):
         names.animals.add(run)
+        marks.animals.pop(sentence.toks[start - 2].up, None)  # the cat is PUDDING, one animal
         _add(marks.animals, run)
     elif _in(head, VEHICLES):
         _add(marks.vehicles, run)
     elif len(words) > 1 or not (head.endswith("ED") and len(head) > 5):
         # A lone past participle (STUNNED) is stress, not a prop.
         _add_thing(marks, run, sentence.handled(sentence.phrase_start(start), names, marks))
+        marks.introduced.add(run)
 
 
 def _known(word: str, names: Names) -> bool:
@@ -552,6 +563,8 @@ def _is_head(sentence: _Sentence, i: int) -> bool:
         return not (after is not None and after.text == "," and readings and "ADJ" in readings)
     if after.caps:
         return False
+    if _verb_form(after.up) and after.up.endswith("S") and not word.endswith("S") and is_verb(after.up, True):
+        return True  # the ladder WOBBLES, a notebook GOES flying
     return after.up in STOP_WORDS or after.up in DETERMINERS or not _can_be_noun(after.up) or not after.lower
 
 
@@ -610,13 +623,9 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
             _add(marks.sounds, f"{prev.up} {word}")  # the doors rattle
         else:
             _add(marks.sounds, word)
-    elif (
-        _is_head(sentence, i)
-        and sentence.opens_phrase(start)
-        and start < i
-        or sentence.word(i - 1) is not None
-        and (sentence.word(i - 1).up in HANDLING_PREPOSITIONS and _is_head(sentence, i))
-    ):
+    elif word.endswith("'S") and sentence.opens_phrase(start) and start < i:
+        marks.mentions[_phrase(sentence, start, i).removesuffix("'S")] = None  # the brass lantern's door
+    elif _is_head(sentence, i) and sentence.opens_phrase(start) and (start < i or _bare_phrase(sentence, i)):
         if _in(word, NOT_ASSETS) or _in(word, PERSON_WORDS) or word in names.people:
             return
         phrase = _phrase(sentence, start, i)
@@ -627,6 +636,15 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
             _add_thing(marks, phrase, True)
         elif sentence.placed(start):
             _add_thing(marks, phrase, False)
+
+
+def _bare_phrase(sentence: _Sentence, i: int) -> bool:
+    """A noun with no determiner that still opens a phrase: with TAPERS, and CANDLE-STUBS."""
+    prev, after = sentence.word(i - 1), sentence.word(i + 1)
+    if prev is not None and prev.up == "AND":
+        # tapers AND candle-stubs; but door AND touches a TAPER is a verb taking its object
+        return after is None or not (after.caps or after.up in DETERMINERS)
+    return prev is not None and prev.up in HANDLING_PREPOSITIONS
 
 
 def _reduplicated(word: str) -> bool:

@@ -205,6 +205,15 @@ JOINT_CUES = _words(
     ALL ALL-THREE BOTH EVERYBODY EVERYONE TOGETHER
     """
 )
+# Object pronouns and the prepositions that no noun phrase ends with.
+STOP_WORDS = STOP_WORDS | _words(
+    """
+    THEM HIM ME HIMSELF HERSELF ITSELF THEMSELVES MYSELF AGAINST BESIDE UNDER NEAR ONTO INSIDE ATOP BENEATH UPON
+    AFTER BEFORE BETWEEN AROUND ABOUT ALONG AMONG PAST TILL UNTIL DURING WITHOUT WITHIN BELOW ABOVE BESIDES
+    """
+)
+VOCAL_SOUNDS = VOCAL_SOUNDS | _words("BREATH BREATHE")
+
 # The landscape and the set itself, seen from the action (the sea, the hill, a surface).
 NOT_ASSETS = NOT_ASSETS | _words(
     """
