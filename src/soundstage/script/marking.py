@@ -90,29 +90,25 @@ _BE = frozenset(["IS", "ARE", "WAS", "WERE", "BE", "BEEN", "BEING", "GETS", "GET
 _SIMILE = frozenset(["LIKE", "AS"])
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    """A word or punctuation mark of an action line."""
+    """A word or punctuation mark of an action line (its case worked out once: a feature has
+    some 40,000 of them)."""
 
-    text: str
-    up: str  # in capitals, curly apostrophes straightened
-    start: int
-    end: int
+    __slots__ = ("caps", "end", "is_word", "lower", "start", "text", "up")
 
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalnum()
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.start, self.end = text, start, end
+        self.up, self.is_word, self.caps, self.lower = _shape(text)
 
-    @property
-    def caps(self) -> bool:
-        """Written in capitals: ladder is not, LADDER and McKEE are, a lone A or I is not."""
-        letters = [c for c in self.text if c.isalpha()]
-        upper = sum(c.isupper() for c in letters)
-        return upper >= 2 and len(letters) - upper <= 1 and self.text[0].isupper()
 
-    @property
-    def lower(self) -> bool:
-        return self.text[0].islower()
+@lru_cache(maxsize=32768)
+def _shape(text: str) -> tuple[str, bool, bool, bool]:
+    """In capitals; a word or not; written in capitals (LADDER and McKEE are, ladder and a
+    lone A or I are not); starting in lowercase."""
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    caps = upper >= 2 and len(letters) - upper <= 1 and text[0].isupper()
+    return text.upper().replace("’", "'"), text[0].isalnum(), caps, text[0].islower()
 
 
 @dataclass(slots=True)
@@ -146,9 +142,10 @@ class Names:
 
 def tokens(text: str) -> list[Token]:
     """The words and punctuation marks of ``text``."""
-    return [Token(m[0], m[0].upper().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [Token(m[0], m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=32768)
 def singular(word: str) -> str:
     """A plural in capitals taken back to its singular (LAMPS, WOLVES stay close enough)."""
     if word.endswith("IES") and len(word) > 4:
@@ -162,6 +159,7 @@ def singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65536)
 def _in(word: str, words: frozenset[str]) -> bool:
     return word in words or singular(word) in words
 
@@ -570,11 +568,17 @@ def _is_head(sentence: _Sentence, i: int) -> bool:
 
 def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: bool, things: bool) -> None:
     toks = sentence.toks
+    opener = -9  # where the last noun phrase may have opened (a, his, Juno's, with, and)
     i = 0
     while i < len(toks):
         token = toks[i]
+        if token.up in _OPENERS or token.up.endswith("'S"):
+            opener = i
         if not token.is_word or token.caps and not shot_like:
             i += 1
+            continue
+        if token.lower and i - opener > 4 and not _classed(token.up):
+            i += 1  # no phrase open and no class: the common case, decided cheaply
             continue
         # The script's characters, as written after their introduction: Maisie, Mr. Park.
         pair = token.up + " " + toks[i + 1].up.removesuffix("'S") if i + 1 < len(toks) else ""
@@ -592,9 +596,24 @@ def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: 
         i += 1
 
 
+_CLOSED = STOP_WORDS | DETERMINERS | PRONOUNS | _BE
+_OPENERS = DETERMINERS | HANDLING_PREPOSITIONS | {"AND"}
+
+
+@lru_cache(maxsize=32768)
+def _classed(word: str) -> bool:
+    """Whether a lowercase word is in one of the classes marked wherever it stands."""
+    classes = (CROWD_WORDS, ANIMALS, VEHICLES, ATMOSPHERE, VFX, VOCAL_SOUNDS)
+    return any(_in(word, c) for c in classes) or _in(_base(word), VOCAL_SOUNDS) or is_sound_word(word)
+
+
 def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool) -> None:
     """Mark one word written in lowercase (or opening its sentence)."""
     word = sentence.toks[i].up
+    if word in _CLOSED:
+        return  # most words of a line: nothing to mark, and the cheapest question first
+    if not _classed(word) and not word.endswith("'S") and not _is_head(sentence, i):
+        return
     start = sentence.phrase_start(i)
     noun = sentence.opens_phrase(start) and start < i or not sentence.after_subject(i, names)
     next_word = sentence.word(i + 1)
