@@ -129,7 +129,9 @@ def score(found: Iterable[str], labelled: Iterable[str]) -> tuple[Score, list[st
         for label in list(labels_left):
             for item in found_left:
                 same = item[1] == label[1]
-                inside = bool(item[1]) and bool(label[1]) and (item[1] <= label[1] or label[1] <= item[1])
+                # A joint name (EDWARD AND WILL) is two things, never loosely one of them.
+                joint = "AND" in item[1] or "AND" in label[1]
+                inside = bool(item[1]) and bool(label[1]) and not joint and (item[1] <= label[1] or label[1] <= item[1])
                 if same or (loose and inside):
                     found_left.remove(item)
                     labels_left.remove(label)

@@ -232,9 +232,9 @@ def _subject_like(word: str) -> bool:
 
 
 def _unknown_word(word: str) -> bool:
-    """Not an English word: a name or an onomatopoeia. Unknowable without the lexicon."""
+    """Not an English word: a name or an onomatopoeia. Without the lexicon, any word may be."""
     readings = lexicon.readings(word)
-    return readings is not None and not readings and "-" not in word.strip("-")
+    return readings is None or not readings
 
 
 def _trimmed(words: list[str]) -> tuple[int, int]:
@@ -288,6 +288,8 @@ class _Sentence:
                 continue
             if up in names.people or up in marks.first_names or up in _PERSON_PRONOUNS or _is_person_word(up):
                 return True
+            if not token.lower and not token.caps and up not in _CLOSED and lexicon.readings(up) == frozenset():
+                return True  # a capitalised word no dictionary has: a name (Maisie lifts the lantern)
         return False
 
     def handled(self, start: int, names: Names, marks: Marks) -> bool:
@@ -424,7 +426,7 @@ def mark_heading(location: str, names: Names, marks: Marks) -> None:
     or an effect (OPENING TITLES); take the script's known characters and effects from it."""
     words = location.upper().split()
     if any(_in(w, VFX) for w in words):
-        _add(marks.vfx, " ".join(w for w in words if w not in SHOT_WORDS) or location.upper())
+        _add(marks.vfx, " ".join(words))
         return
     mark_action(location.upper(), names, marks, lowercase_things=False)
 
@@ -479,6 +481,8 @@ def _mark_run(
     starts = _starts_with_name(words, names.people)
     holds = len(words) <= 3 and any(w in names.full for w in words) and not any(map(is_sound_word, words))
     if (starts or holds) and words[0] not in names.animals:
+        if shot_like and starts:  # ON MAISIE AND FUSE RACING: a shot of the known character
+            words = max((words[:n] for n in range(1, len(words) + 1) if " ".join(words[:n]) in names.people), key=len)
         _add_person(marks, words)
         return
     if _in(head, ATMOSPHERE):  # a GUST (roars): the effect to build, heard or not
@@ -561,7 +565,8 @@ def _is_head(sentence: _Sentence, i: int) -> bool:
         return not (after is not None and after.text == "," and readings and "ADJ" in readings)
     if after.caps:
         return False
-    if _verb_form(after.up) and after.up.endswith("S") and not word.endswith("S") and is_verb(after.up, True):
+    known = lexicon.readings(after.up) is not None  # without the lexicon, BEERS after COLD reads as a verb
+    if known and _verb_form(after.up) and after.up.endswith("S") and not word.endswith("S") and is_verb(after.up, True):
         return True  # the ladder WOBBLES, a notebook GOES flying
     return after.up in STOP_WORDS or after.up in DETERMINERS or not _can_be_noun(after.up) or not after.lower
 
@@ -623,7 +628,8 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
     if sentence.in_simile(start):
         return
     if noun and _in(word, ANIMALS):
-        _add(marks.animals, word)
+        if not _names_animal(sentence, i, names):
+            _add(marks.animals, word)
     elif noun and _in(word, VEHICLES):
         _add(marks.vehicles, word)
     elif noun and _in(word, ATMOSPHERE):
@@ -661,9 +667,15 @@ def _bare_phrase(sentence: _Sentence, i: int) -> bool:
     """A noun with no determiner that still opens a phrase: with TAPERS, and CANDLE-STUBS."""
     prev, after = sentence.word(i - 1), sentence.word(i + 1)
     if prev is not None and prev.up == "AND":
-        # tapers AND candle-stubs; but door AND touches a TAPER is a verb taking its object
-        return after is None or not (after.caps or after.up in DETERMINERS)
+        # tapers AND candle-stubs, ...; but the lantern AND carries it is a verb taking its object
+        return after is None
     return prev is not None and prev.up in HANDLING_PREPOSITIONS
+
+
+def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
+    """A ginger cat, PUDDING: the animal word is the named animal's, not another animal."""
+    comma, name = sentence.toks[i + 1 : i + 2], sentence.word(i + 2)
+    return bool(comma) and comma[0].text == "," and name is not None and name.caps
 
 
 def _reduplicated(word: str) -> bool:
