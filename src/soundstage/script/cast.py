@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from soundstage.script.model import Element, Kind
 from soundstage.script.vocabulary import JOINT_CUES
@@ -25,6 +26,7 @@ def cue_name(cue: str) -> str:
     return " ".join(cue.strip("@^ ").upper().split())
 
 
+@lru_cache(maxsize=4096)
 def names_in_cue(cue: str) -> tuple[str, ...]:
     """The characters a cue names: one, or each of a joint cue (MR. AND MRS. PARK gives
     MR. PARK and MRS. PARK). A cue for the characters present (BOTH) gives itself."""
