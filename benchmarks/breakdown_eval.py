@@ -1,0 +1,247 @@
+"""How well the breakdown finds what a breakdown artist marks, and what it costs.
+
+Scores ``break_down`` against the hand labels in ``tests/script/breakdown_truth`` (one TOML
+file per screenplay, keyed by scene; see the README there): precision and recall per
+category per screenplay, the tuning set and the held-out screenplay reported apart. Then
+times the whole breakdown of ``big_fish.fountain`` (190 scenes), with the part-of-speech
+lexicon and without it, side by side.
+
+A found name matches a labelled one when, in capitals, singular and without articles, the
+words of one are all in the other (``LANTERN`` matches ``BRASS LANTERN``); each label is
+matched once, so a thing listed twice in a scene counts once right and once wrong.
+
+Run: ``.venv/bin/python benchmarks/breakdown_eval.py`` (``--errors`` lists what was missed
+and what was wrong on the tuning set; the held-out screenplay's errors are never printed, so
+that its labels stay unseen while the rules are tuned; ``--no-lexicon`` scores the word-list
+fallback alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import statistics
+import sys
+import time
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from soundstage.script import lexicon
+from soundstage.script.breakdown import CATEGORIES, SceneBreakdown, break_down
+from soundstage.script.formats import parse_script
+from soundstage.script.model import Script
+
+REPO = Path(__file__).resolve().parents[1]
+TRUTH = REPO / "tests" / "script" / "breakdown_truth"
+SOURCES = {"shared": REPO.parent / "shared" / "screenplays", "example": REPO / "examples"}
+_ARTICLES = frozenset({"A", "AN", "THE", "SOME", "TWO", "FOUR", "FORTY"})
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """One screenplay's labels."""
+
+    name: str
+    path: Path
+    held_out: bool
+    scenes: int | None  # only this many first scenes are labelled, or all
+    labels: dict[int, dict[str, list[str]]]  # scene key (number or position) -> category -> names
+
+
+@dataclass(slots=True)
+class Score:
+    """Matches, wrong finds and misses of one category."""
+
+    hits: int = 0
+    wrong: int = 0
+    missed: int = 0
+
+    def add(self, other: Score) -> None:
+        """Add another count to this one."""
+        self.hits, self.wrong, self.missed = (
+            self.hits + other.hits,
+            self.wrong + other.wrong,
+            self.missed + other.missed,
+        )
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the found names that are right; None when nothing was found."""
+        found = self.hits + self.wrong
+        return self.hits / found if found else None
+
+    @property
+    def recall(self) -> float | None:
+        """Share of the labelled names that were found; None when nothing was labelled."""
+        labelled = self.hits + self.missed
+        return self.hits / labelled if labelled else None
+
+
+def load_truths() -> list[Truth]:
+    """Every truth file, tuning set first and the held-out one last."""
+    truths = []
+    for path in sorted(TRUTH.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        kind, _, file_name = data["source"].partition(":")
+        labels = {int(key): value for key, value in data.get("scene", {}).items()}
+        truths.append(Truth(path.stem, SOURCES[kind] / file_name, data["held_out"], data.get("scenes"), labels))
+    return sorted(truths, key=lambda t: t.held_out)
+
+
+def read(truth: Truth) -> Script:
+    """The screenplay a truth file labels."""
+    return parse_script(truth.path.read_bytes(), truth.path)
+
+
+def _singular(word: str) -> str:
+    if word.endswith("IES") and len(word) > 4:
+        return word[:-3] + "Y"
+    if word.endswith(("SSES", "XES", "CHES", "SHES")):
+        return word[:-2]
+    if word.endswith("S") and not word.endswith(("SS", "US", "IS")) and len(word) > 3:
+        return word[:-1]
+    if word.endswith("MEN"):
+        return word[:-3] + "MAN"
+    # SLAMMED is the SLAM, RINGING the RING: a sound written as a verb names the same thing.
+    for ending in ("ING", "ED"):
+        if word.endswith(ending) and len(word) > len(ending) + 3:
+            stem = word[: -len(ending)]
+            return stem[:-1] if stem[-1] == stem[-2] else stem
+    return word
+
+
+def words_of(name: str) -> frozenset[str]:
+    """A name as a set of singular words in capitals, articles and counts left out."""
+    words = re.findall(r"[A-Z0-9][A-Z0-9'.-]*", name.upper().replace("’", "'"))
+    kept = [_singular(w.strip(".'")) for w in words if w not in _ARTICLES]
+    return frozenset(w for w in kept if w)
+
+
+def score(found: Iterable[str], labelled: Iterable[str]) -> tuple[Score, list[str], list[str]]:
+    """Match found names to labelled ones (exact first, then words inside words)."""
+    found_left = [(name, words_of(name)) for name in dict.fromkeys(found)]
+    labels_left = [(name, words_of(name)) for name in labelled]
+    hits = 0
+    for loose in (False, True):
+        for label in list(labels_left):
+            for item in found_left:
+                same = item[1] == label[1]
+                # A joint name (EDWARD AND WILL) is two things, never loosely one of them.
+                joint = "AND" in item[1] or "AND" in label[1]
+                inside = bool(item[1]) and bool(label[1]) and not joint and (item[1] <= label[1] or label[1] <= item[1])
+                if same or (loose and inside):
+                    found_left.remove(item)
+                    labels_left.remove(label)
+                    hits += 1
+                    break
+    wrong = [name for name, _ in found_left]
+    missed = [name for name, _ in labels_left]
+    return Score(hits, len(wrong), len(missed)), wrong, missed
+
+
+def found_in(sheet: SceneBreakdown, category: str) -> tuple[str, ...]:
+    """What the breakdown sheet lists under one category."""
+    return tuple(getattr(sheet, CATEGORIES[category]))
+
+
+def evaluate(truth: Truth, sheets: list[SceneBreakdown]) -> tuple[dict[str, Score], list[str]]:
+    """Scores per category for one screenplay, and the error lines."""
+    totals = {category: Score() for category in CATEGORIES}
+    errors = []
+    scored = sheets[: truth.scenes] if truth.scenes else sheets
+    for position, sheet in enumerate(scored, start=1):
+        key = int(sheet.number) if sheet.number and sheet.number.isdigit() else position
+        labels = truth.labels.get(key, {})
+        for category in CATEGORIES:
+            result, wrong, missed = score(found_in(sheet, category), labels.get(category, []))
+            totals[category].add(result)
+            if wrong or missed:
+                errors.append(f"{truth.name} {key} {category}: wrong {wrong} missed {missed}")
+    return totals, errors
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def _row(label: str, category: str, s: Score) -> str:
+    return (
+        f"| {label} | {category} | {s.hits + s.missed} | {s.hits + s.wrong} | {s.hits} "
+        f"| {_percent(s.precision)} | {_percent(s.recall)} |"
+    )
+
+
+def print_scores(truths: list[Truth], show_errors: bool) -> None:
+    """The precision and recall table: each screenplay, then the tuning set and held-out totals."""
+    print("| screenplay | category | labelled | found | right | precision | recall |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    tuning = {category: Score() for category in CATEGORIES}
+    held = {category: Score() for category in CATEGORIES}
+    all_errors = []
+    for truth in truths:
+        scores, errors = evaluate(truth, break_down(read(truth)))
+        label = f"{truth.name}{' (held out)' if truth.held_out else ''}"
+        for category, s in scores.items():
+            (held if truth.held_out else tuning)[category].add(s)
+            if s.hits + s.wrong + s.missed:
+                print(_row(label, category, s))
+        if not truth.held_out:
+            all_errors += errors
+    for label, scores in (("**tuning set**", tuning), ("**held out**", held)):
+        for category, s in scores.items():
+            print(_row(label, category, s))
+    if show_errors:
+        print()
+        print("\n".join(all_errors))
+
+
+def time_breakdown(repeat: int) -> None:
+    """Whole breakdown of big_fish, median and best of ``repeat`` runs, lexicon on and off."""
+    path = SOURCES["shared"] / "big_fish.fountain"
+    script = parse_script(path.read_bytes(), path)
+    print()
+    print("| figure | median | best |")
+    print("| --- | ---: | ---: |")
+    for label, enabled in (("with the part-of-speech lexicon", True), ("word lists alone", False)):
+        with lexicon.enabled(enabled):
+            break_down(script)  # warm the caches
+            runs = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                break_down(script)
+                runs.append(time.perf_counter() - start)
+        print(
+            f"| break_down(big_fish), 190 scenes, {label} | {1000 * statistics.median(runs):.1f} ms "
+            f"| {1000 * min(runs):.1f} ms |"
+        )
+    print(f"| loading the part-of-speech lexicon (once per process) | {1000 * _LOAD_S:.0f} ms | |")
+
+
+_LOAD_S = 0.0
+
+
+def main() -> None:
+    """Print the precision and recall table and the timings."""
+    global _LOAD_S
+    start = time.perf_counter()
+    lexicon.load()  # before anything else reads a word, so that this is the load alone
+    _LOAD_S = time.perf_counter() - start
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--errors", action="store_true", help="list the tuning set's misses and wrong finds")
+    parser.add_argument("--no-lexicon", action="store_true", help="score without the part-of-speech lexicon")
+    parser.add_argument("--repeat", type=int, default=7, help="timing runs")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {platform.python_version()}, lexicon: {lexicon.source()}")
+    print()
+    with lexicon.enabled(not args.no_lexicon):
+        print_scores(load_truths(), args.errors)
+    if args.repeat:
+        time_breakdown(args.repeat)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

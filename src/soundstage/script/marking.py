@@ -1,0 +1,694 @@
+"""Marking up action lines: the people, animals, things, sounds and effects a scene shows.
+
+This is the breakdown artist's coloured pencil. It reads one action paragraph at a time as
+tokens and sorts what it names, from the signals screenplay format gives:
+
+* Runs of capitalised words are what writers flag: characters at their introduction, props,
+  sounds and effects. A run is split at AND/OR and trimmed of camera and function words. A
+  lone capitalised verb (the crates TOPPLE, Steel SMACKS him) is stress on an action, not a
+  thing: it is a sound when it is a sound word, else nothing. A word the lexicon does not
+  know, standing alone before ``!`` or reduplicated with hyphens (KA-BLAM!, POP-POP-POP), is
+  an onomatopoeia. A run followed by a sound verb (a RADIO crackles) is a sound source.
+* The script's own characters (cue names) are found in any case, which is how a silent
+  character who was introduced earlier appears again (``Juno holds the ladder``).
+* Animals, vehicles, weather and fire, on-screen effects and crowds are recognised by their
+  head word (``vocabulary``) in any case, except in a simile (``like a train``). A capitalised
+  name set beside an animal word (``a ginger cat, PUDDING``) is that animal from then on.
+* A thing in a character's hands (the object of a verb, or after WITH/HOLDING) is a prop;
+  one that is only where something happens (on the COUNTER) is set dressing. Lowercase noun
+  phrases are taken only in those two positions, where they are what the sentence is about.
+
+Paragraphs written entirely in capitals are shots or inserts (``ON MAISIE AND JUNO``): from
+them only sounds, effects and the script's known characters are taken.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from soundstage.script import lexicon
+from soundstage.script.vocabulary import (
+    ANIMALS,
+    ATMOSPHERE,
+    CROWD_WORDS,
+    DETERMINERS,
+    HANDLING_PREPOSITIONS,
+    NOT_ASSETS,
+    PERSON_WORDS,
+    PLACE_PREPOSITIONS,
+    PRONOUNS,
+    SHOT_WORDS,
+    SOUND_VERBS,
+    SOUNDS,
+    STOP_WORDS,
+    STRESS_WORDS,
+    VEHICLES,
+    VFX,
+    VFX_NOUNS,
+    VFX_SHOTS,
+    VOCAL_SOUNDS,
+)
+
+# A title with its dot (MR., Dr.), a word (WILL'S, PRE-DAWN, McKEE), or a punctuation mark.
+_TOKEN = re.compile(r"(?:MRS?|MS|DR|Mrs?|Ms|Dr)\.|[A-Za-z0-9][A-Za-z0-9'’-]*|[.!?;:,()\"—–]")
+_SENTENCE_END = frozenset(".!?")
+_AGE_AFTER = re.compile(
+    r"\s*(?:,|\()\s*(?:now|age|aged|about|early|mid|late|in (?:his|her|their))?[\s-]*\d", re.IGNORECASE
+)
+_FAMILY_BEFORE = frozenset(
+    [
+        "MOTHER",
+        "FATHER",
+        "MOM",
+        "DAD",
+        "WIFE",
+        "HUSBAND",
+        "SON",
+        "DAUGHTER",
+        "BROTHER",
+        "SISTER",
+        "FRIEND",
+        "BOSS",
+        "UNCLE",
+        "AUNT",
+        "GRANDMOTHER",
+        "GRANDFATHER",
+        "GIRLFRIEND",
+        "BOYFRIEND",
+        "PARTNER",
+        "BRIDE",
+        "GROOM",
+    ]
+)
+# BZZZ, AAAH; and interjections heard from a crowd: AHH, OHH, SHH, HMM.
+_ONOMATOPOEIA = re.compile(r"([A-Z])\1\1|^(?:[AEIOU]+H+|S+H+|H+M+)$")
+_INFLECTIONS = ("ING", "IES", "ES", "ED", "S", "D")
+_PARTICLES = frozenset(["UP", "OFF", "OUT", "OVER"])  # picks UP the ladder, knocks OVER a tray
+_BE = frozenset(["IS", "ARE", "WAS", "WERE", "BE", "BEEN", "BEING", "GETS", "GET"])
+_SIMILE = frozenset(["LIKE", "AS"])
+
+
+class Token:
+    """A word or punctuation mark of an action line (its case worked out once: a feature has
+    some 40,000 of them)."""
+
+    __slots__ = ("caps", "end", "is_word", "lower", "start", "text", "up")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.start, self.end = text, start, end
+        self.up, self.is_word, self.caps, self.lower = _shape(text)
+
+
+@lru_cache(maxsize=32768)
+def _shape(text: str) -> tuple[str, bool, bool, bool]:
+    """In capitals; a word or not; written in capitals (LADDER and McKEE are, ladder and a
+    lone A or I are not); starting in lowercase."""
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    caps = upper >= 2 and len(letters) - upper <= 1 and text[0].isupper()
+    return text.upper().replace("’", "'"), text[0].isalnum(), caps, text[0].islower()
+
+
+@dataclass(slots=True)
+class Marks:
+    """What one scene's action names, each in order of first mention (dicts as ordered sets)."""
+
+    people: dict[str, None] = field(default_factory=dict)
+    animals: dict[str, None] = field(default_factory=dict)
+    # Things, each with whether a character handles it in this scene.
+    things: dict[str, bool] = field(default_factory=dict)
+    vehicles: dict[str, None] = field(default_factory=dict)
+    sounds: dict[str, None] = field(default_factory=dict)
+    atmosphere: dict[str, None] = field(default_factory=dict)
+    vfx: dict[str, None] = field(default_factory=dict)
+    # Lowercase noun phrases in any position: the script's own props when they name one (the lantern).
+    mentions: dict[str, None] = field(default_factory=dict)
+    introduced: set[str] = field(default_factory=set)  # things named in capitals
+    first_names: set[str] = field(default_factory=set)  # of the people found so far
+
+
+@dataclass(slots=True)
+class Names:
+    """What the whole script tells about names: its characters, and the animals it names."""
+
+    people: frozenset[str]  # cue names, and the surname of each cue of several words (PARK)
+    # Each of those forms -> the cue it stands for, where only one cue has it (BENNETT -> YOUNG DR. BENNETT).
+    cues: dict[str, str] = field(default_factory=dict)
+    full: frozenset[str] = frozenset()  # the cue names themselves
+    animals: set[str] = field(default_factory=set)  # PUDDING, once set beside "cat"
+
+
+def tokens(text: str) -> list[Token]:
+    """The words and punctuation marks of ``text``."""
+    return [Token(m[0], m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+@lru_cache(maxsize=32768)
+def singular(word: str) -> str:
+    """A plural in capitals taken back to its singular (LAMPS, WOLVES stay close enough)."""
+    if word.endswith("IES") and len(word) > 4:
+        return word[:-3] + "Y"
+    if word.endswith(("SSES", "XES", "CHES", "SHES")):
+        return word[:-2]
+    if word.endswith("MEN") and len(word) > 3:
+        return word[:-3] + "MAN"
+    if word.endswith("S") and not word.endswith(("SS", "US", "IS")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def _in(word: str, words: frozenset[str]) -> bool:
+    return word in words or singular(word) in words
+
+
+@lru_cache(maxsize=8192)
+def is_sound_word(word: str) -> bool:
+    """BANG, KNOCKS, RINGING, TICK-TOCK, BZZZ: a word that is a sound in this form."""
+    if word in SOUNDS or _ONOMATOPOEIA.search(word):
+        return True
+    if "-" in word:
+        parts = [p for p in word.split("-") if p]
+        # POP-POP-POP, TICK-TOCK, KA-BOOM: reduplication is how English spells a sound.
+        return (len(parts) > 1 and len(set(parts)) == 1 and len(parts[0]) <= 5) or any(map(is_sound_word, parts))
+    for ending in _INFLECTIONS:
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            stem = word[: -len(ending)] + ("Y" if ending == "IES" else "")
+            # SLAMMED, KNOCKS, RINGING, CRASHES; SLAMMING drops its doubled consonant and
+            # WHISTLING, RATTLING its silent E.
+            restored_e = stem + "E" if ending in ("ING", "ED", "D") else ""
+            for base in (stem, stem[:-1] if stem[-1] == stem[-2] else "", restored_e):
+                if base in SOUNDS or base in SOUND_VERBS:
+                    return True
+    return False
+
+
+def _base(word: str) -> str:
+    """The word without a verb ending, for looking it up in a class (SIGHS -> SIGH)."""
+    for ending in ("ING", "ES", "ED", "S"):
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            stem = word[: -len(ending)]
+            return stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else stem
+    return word
+
+
+def _verb_form(word: str) -> bool:
+    """Morphology alone: SLAMS, TOPPLES, STUNNED, SWINGING (not GLASS, not NEWS)."""
+    return len(word) > 3 and (
+        (word.endswith("S") and not word.endswith(("SS", "US", "IS", "'S"))) or word.endswith(("ED", "ING"))
+    )
+
+
+def is_verb(word: str, after_subject: bool) -> bool:
+    """Whether a word is used as a verb: it can only be one, or it can be one and follows
+    its subject (the door SLAMS). Without the lexicon, its ending and place decide."""
+    readings = lexicon.readings(word)
+    if readings is None:
+        return after_subject and _verb_form(word)
+    if "VERB" not in readings:
+        return False
+    return not readings & {"NOUN", "PROPN"} or after_subject
+
+
+def _can_be_noun(word: str) -> bool:
+    readings = lexicon.readings(word)
+    if readings is None:
+        return True
+    if not readings:  # a name can be; a hyphenated word is what its last part is (candle-stubs, bruise-coloured)
+        last = word.rsplit("-", 1)[-1]
+        return "-" not in word or bool(last) and last != word and _can_be_noun(last)
+    return bool(readings & {"NOUN", "PROPN"})
+
+
+def _subject_like(word: str) -> bool:
+    """A noun that is not also an adjective: what a verb can follow (the door SLAMS, not the
+    steady FLAME). Without the lexicon, any word that is not a function word."""
+    readings = lexicon.readings(word)
+    if readings is None or not readings:
+        return _can_be_noun(word)
+    return bool(readings & {"NOUN", "PROPN"}) and "ADJ" not in readings
+
+
+def _unknown_word(word: str) -> bool:
+    """Not an English word: a name or an onomatopoeia. Without the lexicon, any word may be."""
+    readings = lexicon.readings(word)
+    return readings is None or not readings
+
+
+def _trimmed(words: list[str]) -> tuple[int, int]:
+    """The run's bounds without leading and trailing camera, transition and function words."""
+    start, end = 0, len(words)
+    while start < end and (words[start] in SHOT_WORDS or words[start] in STOP_WORDS):
+        start += 1
+    while end > start and (words[end - 1] in SHOT_WORDS or words[end - 1] in STOP_WORDS):
+        end -= 1
+    return start, end
+
+
+def _starts_with_name(words: list[str], names: frozenset[str] | set[str]) -> bool:
+    """Whether the run is, or starts with, one of ``names`` (MAISIE TALLOW starts with MAISIE)."""
+    return any(" ".join(words[:end]) in names for end in range(1, len(words) + 1))
+
+
+def _is_person_word(word: str) -> bool:
+    """MAN, NURSES, FISHERMEN, WELL-WISHER: a word that names a person or people."""
+    word = word.rsplit("-", 1)[-1]
+    return _in(word, PERSON_WORDS) or word.endswith(("MAN", "MEN")) and len(word) > 4
+
+
+class _Sentence:
+    """One sentence's tokens, with the questions the rules ask about a place in it."""
+
+    def __init__(self, toks: list[Token]) -> None:
+        self.toks = toks
+        self.first = next((i for i, t in enumerate(toks) if t.is_word), -1)
+
+    def word(self, i: int) -> Token | None:
+        return self.toks[i] if 0 <= i < len(self.toks) and self.toks[i].is_word else None
+
+    def after_subject(self, i: int, names: Names) -> bool:
+        """Whether the word at ``i`` stands where a verb does: after a noun, a name or a
+        pronoun, or after a form of BE (is SLAMMED); not after a possessive (the lantern's FLAME)."""
+        prev = self.word(i - 1)
+        if prev is None or prev.up.endswith("'S"):
+            return False
+        if prev.up in PRONOUNS or prev.up in _BE or prev.up in names.people:
+            return True
+        if prev.up in DETERMINERS or prev.up in STOP_WORDS or prev.up in _SIMILE:
+            return False
+        return _subject_like(prev.up)
+
+    def person_before(self, i: int, names: Names, marks: Marks) -> bool:
+        """Whether someone is named before ``i`` in the sentence: the subject who handles a thing."""
+        for token in self.toks[:i]:
+            up = token.up.removesuffix("'S")
+            if not token.is_word or token.up.endswith("'S"):
+                continue
+            if up in names.people or up in marks.first_names or up in _PERSON_PRONOUNS or _is_person_word(up):
+                return True
+            if not token.lower and not token.caps and up not in _CLOSED and lexicon.readings(up) == frozenset():
+                return True  # a capitalised word no dictionary has: a name (Maisie lifts the lantern)
+        return False
+
+    def handled(self, start: int, names: Names, marks: Marks) -> bool:
+        """Whether the noun phrase starting at ``start`` (its determiner, if any) is in a
+        character's hands: the object of a verb whose subject is a person, or after WITH/HOLDING."""
+        i = start - 1
+        prev = self.word(i)
+        if prev is not None and prev.up in _PARTICLES:
+            i, prev = i - 1, self.word(i - 1)
+        if prev is not None and prev.up == "AND" and (before := self.word(i - 1)) is not None and before.lower:
+            # with tapers AND candle-stubs: the second shares the first's place in the sentence
+            return self.handled(self.phrase_start(i - 1), names, marks)
+        if prev is None or prev.up in PLACE_PREPOSITIONS or not self.person_before(i, names, marks):
+            return False
+        if prev.up in HANDLING_PREPOSITIONS:
+            return True
+        if prev.up in STOP_WORDS or prev.up in _BE or prev.up in DETERMINERS:
+            return False
+        readings = lexicon.readings(prev.up)
+        if readings is None:
+            return prev.lower and _verb_form(prev.up)
+        return "VERB" in readings
+
+    def placed(self, start: int) -> bool:
+        """Whether the noun phrase at ``start`` follows a preposition of place (on the COUNTER)."""
+        prev = self.word(start - 1)
+        return prev is not None and prev.up in PLACE_PREPOSITIONS
+
+    def in_simile(self, start: int) -> bool:
+        """LIKE a train, slow AS a heron: a comparison, not a thing in the scene."""
+        return any((t := self.word(j)) is not None and t.up in _SIMILE for j in range(start - 3, start))
+
+    def phrase_start(self, i: int) -> int:
+        """Where the noun phrase ending at ``i`` starts: its determiner (a big brass LANTERN),
+        else the word after WITH (with TAPERS), else ``i`` itself."""
+        j = i
+        while j > i - 4 and (prev := self.word(j - 1)) is not None:
+            if prev.up in DETERMINERS:
+                return j - 1
+            if prev.up in HANDLING_PREPOSITIONS:
+                return j
+            if prev.up.endswith("'S") and not prev.caps:  # Juno's notebook
+                return j - 1
+            if prev.caps or prev.up in STOP_WORDS or prev.up in PRONOUNS or not _modifier(prev.up):
+                break
+            j -= 1
+        return i
+
+    def opens_phrase(self, start: int) -> bool:
+        """Whether a noun phrase truly starts at ``start``: a determiner, or after WITH."""
+        token, prev = self.word(start), self.word(start - 1)
+        if token is not None and (token.up in DETERMINERS or token.up.endswith("'S") and not token.caps):
+            return True  # a lamp, Juno's notebook
+        if prev is not None and prev.up == "AND" and (before := self.word(start - 2)) is not None and before.lower:
+            return self.opens_phrase(self.phrase_start(start - 2))  # tapers and candle-stubs
+        return prev is not None and prev.up in HANDLING_PREPOSITIONS
+
+
+_PERSON_PRONOUNS = frozenset(["HE", "SHE", "THEY", "I", "WE", "YOU", "EVERYONE", "SOMEONE"])
+
+
+def _modifier(word: str) -> bool:
+    """A word that can stand inside a noun phrase before its head (cold, brass, lamp)."""
+    readings = lexicon.readings(word)
+    if readings is None:
+        return not word.endswith("LY")
+    return not readings or bool(readings & {"NOUN", "ADJ", "PROPN", "NUM"})
+
+
+def _sentences(toks: list[Token]) -> list[_Sentence]:
+    sentences, current = [], []
+    for token in toks:
+        current.append(token)
+        if token.text in _SENTENCE_END:
+            sentences.append(_Sentence(current))
+            current = []
+    if current:
+        sentences.append(_Sentence(current))
+    return sentences
+
+
+def _add_person(marks: Marks, words: list[str]) -> None:
+    # MAISIE after MAISIE TALLOW is the same person, not another one.
+    new = words[0] not in marks.first_names or len(words) > 1 and " ".join(words) not in marks.people
+    if new and not any(set(words) <= set(p.split()) for p in marks.people):
+        marks.people[" ".join(words)] = None
+    marks.first_names.add(words[0])
+
+
+def _add_thing(marks: Marks, name: str, handled: bool) -> None:
+    """A thing, merged with one already named in the scene (the lantern is the BRASS LANTERN)."""
+    words = {singular(w) for w in name.split()}
+    for known in marks.things:
+        known_words = {singular(w) for w in known.split()}
+        if words <= known_words or known_words <= words:
+            marks.things[known] = marks.things[known] or handled
+            return
+    marks.things[name] = handled
+
+
+def _add(found: dict[str, None], name: str) -> None:
+    words = {singular(w) for w in name.split()}
+    if not any(words <= {singular(w) for w in known.split()} for known in found):
+        found[name] = None
+
+
+def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool = True) -> None:
+    """Mark what one action paragraph names into ``marks``."""
+    shot_like = text == text.upper()
+    for sentence in _sentences(tokens(text)):
+        _mark_caps(sentence, text, names, marks, shot_like)
+        _mark_lowercase(sentence, names, marks, shot_like, lowercase_things)
+
+
+def mark_business(text: str, names: Names, marks: Marks) -> None:
+    """Mark a parenthetical: the actor's business, whose objects are props (lowering the
+    spyglass), and the effects it asks for (subtitled). Its subject is the speaker."""
+    for sentence in _sentences(tokens(text)):
+        for i, token in enumerate(sentence.toks):
+            if not token.is_word:
+                continue
+            if token.up in VFX or token.up in VFX_NOUNS:
+                _add(marks.vfx, VFX_NOUNS.get(token.up, token.up))
+            elif _is_head(sentence, i) and sentence.opens_phrase(start := sentence.phrase_start(i)) and start < i:
+                prev = sentence.word(start - 1)
+                readings = lexicon.readings(prev.up) if prev is not None else None
+                verb = prev is not None and (_verb_form(prev.up) if readings is None else "VERB" in readings)
+                if verb and not _in(token.up, NOT_ASSETS) and not _is_person_word(token.up):
+                    _add_thing(marks, _phrase(sentence, start, i), True)
+
+
+def mark_heading(location: str, names: Names, marks: Marks) -> None:
+    """A heading without INT/EXT may name who is in it (MONTAGE - MAISIE AND FUSE RACE DOWN)
+    or an effect (OPENING TITLES); take the script's known characters and effects from it."""
+    words = location.upper().split()
+    if any(_in(w, VFX) for w in words):
+        _add(marks.vfx, " ".join(words))
+        return
+    mark_action(location.upper(), names, marks, lowercase_things=False)
+
+
+def _runs(sentence: _Sentence) -> list[tuple[int, int]]:
+    """The token bounds of each run of capitalised words in the sentence."""
+    runs, start = [], None
+    for i, token in enumerate(sentence.toks):
+        if token.is_word and token.caps:
+            start = i if start is None else start
+        else:
+            if start is not None:
+                runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(sentence.toks)))
+    return runs
+
+
+def _pieces(sentence: _Sentence, start: int, end: int) -> list[tuple[int, int]]:
+    """A run split at AND/OR/& and trimmed (of camera, function and -LY words), as token bounds."""
+    pieces, begin = [], start
+    for i in range(start, end + 1):
+        if i == end or sentence.toks[i].up in ("AND", "OR", "&"):
+            a, b = _trimmed([t.up for t in sentence.toks[begin:i]])
+            while a < b - 1 and sentence.toks[begin + a].up.endswith("LY"):  # an EXTREMELY HANDSOME MAN
+                a += 1
+            if a < b:
+                pieces.append((begin + a, begin + b))
+            begin = i + 1
+    return pieces
+
+
+def _mark_caps(sentence: _Sentence, text: str, names: Names, marks: Marks, shot_like: bool) -> None:
+    for run_start, run_end in _runs(sentence):
+        whole = " ".join(t.up for t in sentence.toks[run_start:run_end])
+        if any(effect in whole for effect in VFX_SHOTS):  # FREEZE FRAME: trimmed below as shot words
+            _add(marks.vfx, next(effect for effect in VFX_SHOTS if effect in whole))
+        for start, end in _pieces(sentence, run_start, run_end):
+            _mark_run(sentence, start, end, text, names, marks, shot_like)
+
+
+def _mark_run(
+    sentence: _Sentence, start: int, end: int, text: str, names: Names, marks: Marks, shot_like: bool
+) -> None:
+    words = [t.up for t in sentence.toks[start:end]]
+    run = " ".join(words)
+    head = words[-1]
+    after = sentence.toks[end] if end < len(sentence.toks) else None
+    # MAISIE, BRICK BRADDOCK, DICK STEEL, AKA DAN: a run holding a cue name is that character
+    # (but a DOORBELL RINGS is not the cue BELL's).
+    starts = _starts_with_name(words, names.people)
+    holds = len(words) <= 3 and any(w in names.full for w in words) and not any(map(is_sound_word, words))
+    if (starts or holds) and words[0] not in names.animals:
+        if shot_like and starts:  # ON MAISIE AND FUSE RACING: a shot of the known character
+            words = max((words[:n] for n in range(1, len(words) + 1) if " ".join(words[:n]) in names.people), key=len)
+        _add_person(marks, words)
+        return
+    if _in(head, ATMOSPHERE):  # a GUST (roars): the effect to build, heard or not
+        _add(marks.atmosphere, run)
+        return
+    if any(is_sound_word(w) for w in words):
+        _add(marks.sounds, run)
+        return
+    exclaimed = after is not None and after.text == "!"
+    if len(words) == 1 and exclaimed and _unknown_word(head) and not _known(head, names):
+        _add(marks.sounds, run)  # KA-BLAM!
+        return
+    if (
+        after is not None
+        and after.is_word
+        and after.lower
+        and is_sound_word(after.up)
+        and not _in(after.up, VOCAL_SOUNDS)
+    ):
+        _add(marks.sounds, run)  # a RADIO crackles: the source is the cue
+        return
+    if any(_in(w, VFX) for w in words):
+        _add(marks.vfx, run)
+        return
+    if shot_like or run in marks.sounds:
+        return
+    if len(words) == 1 and (head in STRESS_WORDS or head.endswith("LY")):
+        return
+    if len(words) == 1 and is_verb(head, sentence.after_subject(start, names)):
+        return  # the crates TOPPLE: an action in capitals, not a thing
+    if words[0] in names.animals or _in(head, ANIMALS):
+        _add(marks.animals, run)
+    elif _is_person(words, text, sentence.toks[end - 1], sentence, start, marks):
+        _add_person(marks, words)
+    elif _named_animal(sentence, start):
+        names.animals.add(run)
+        marks.animals.pop(sentence.toks[start - 2].up, None)  # the cat is PUDDING, one animal
+        _add(marks.animals, run)
+    elif _in(head, VEHICLES):
+        _add(marks.vehicles, run)
+    elif len(words) > 1 or not (head.endswith("ED") and len(head) > 5):
+        # A lone past participle (STUNNED) is stress, not a prop.
+        _add_thing(marks, run, sentence.handled(sentence.phrase_start(start), names, marks))
+        marks.introduced.add(run)
+
+
+def _known(word: str, names: Names) -> bool:
+    return word in names.people or word in names.animals
+
+
+def _is_person(words: list[str], text: str, last: Token, sentence: _Sentence, start: int, marks: Marks) -> bool:
+    if words[0] in marks.first_names or any(_is_person_word(w) for w in words):
+        return True
+    if _AGE_AFTER.match(text, last.end):  # MAISIE (11), WILL BLOOM, AGE 3
+        return True
+    prev = sentence.word(start - 1)
+    return prev is not None and prev.up in _FAMILY_BEFORE  # her grandfather OSWIN
+
+
+def _named_animal(sentence: _Sentence, start: int) -> bool:
+    """A name set beside an animal word: a ginger cat, PUDDING."""
+    before = sentence.toks[start - 1] if start > 0 else None
+    if before is not None and before.text == ",":
+        animal = sentence.word(start - 2)
+        return animal is not None and _in(animal.up, ANIMALS)
+    return False
+
+
+def _is_head(sentence: _Sentence, i: int) -> bool:
+    """Whether the word at ``i`` ends a noun phrase: a noun with no noun after it (two cold BEERS.)."""
+    word = sentence.toks[i].up
+    if word in STOP_WORDS or word in DETERMINERS or word in PRONOUNS or word.endswith("'S"):
+        return False
+    if not _can_be_noun(word):
+        return False
+    after = sentence.toks[i + 1] if i + 1 < len(sentence.toks) else None
+    if after is None or not after.is_word:
+        # a small, steady flame: an adjective before a comma is not the head
+        readings = lexicon.readings(word)
+        return not (after is not None and after.text == "," and readings and "ADJ" in readings)
+    if after.caps:
+        return False
+    known = lexicon.readings(after.up) is not None  # without the lexicon, BEERS after COLD reads as a verb
+    if known and _verb_form(after.up) and after.up.endswith("S") and not word.endswith("S") and is_verb(after.up, True):
+        return True  # the ladder WOBBLES, a notebook GOES flying
+    return after.up in STOP_WORDS or after.up in DETERMINERS or not _can_be_noun(after.up) or not after.lower
+
+
+def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: bool, things: bool) -> None:
+    toks = sentence.toks
+    opener = -9  # where the last noun phrase may have opened (a, his, Juno's, with, and)
+    i = 0
+    while i < len(toks):
+        token = toks[i]
+        if token.up in _OPENERS or token.up.endswith("'S"):
+            opener = i
+        if not token.is_word or token.caps and not shot_like:
+            i += 1
+            continue
+        if token.lower and i - opener > 4 and not _classed(token.up):
+            i += 1  # no phrase open and no class: the common case, decided cheaply
+            continue
+        # The script's characters, as written after their introduction: Maisie, Mr. Park.
+        pair = token.up + " " + toks[i + 1].up.removesuffix("'S") if i + 1 < len(toks) else ""
+        if not token.lower and pair in names.people:
+            _add_person(marks, names.cues.get(pair, pair).split())
+            i += 2
+            continue
+        name = token.up.removesuffix("'S")
+        if not token.lower and name in names.people:
+            _add_person(marks, names.cues.get(name, name).split())
+        elif not token.lower and name in names.animals:
+            _add(marks.animals, name)
+        elif not shot_like and (token.lower or i == sentence.first):  # Gulls wheel.
+            _mark_word(sentence, i, names, marks, things)
+        i += 1
+
+
+_CLOSED = STOP_WORDS | DETERMINERS | PRONOUNS | _BE
+_OPENERS = DETERMINERS | HANDLING_PREPOSITIONS | {"AND"}
+
+
+@lru_cache(maxsize=32768)
+def _classed(word: str) -> bool:
+    """Whether a lowercase word is in one of the classes marked wherever it stands."""
+    classes = (CROWD_WORDS, ANIMALS, VEHICLES, ATMOSPHERE, VFX, VOCAL_SOUNDS)
+    return any(_in(word, c) for c in classes) or _in(_base(word), VOCAL_SOUNDS) or is_sound_word(word)
+
+
+def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool) -> None:
+    """Mark one word written in lowercase (or opening its sentence)."""
+    word = sentence.toks[i].up
+    if word in _CLOSED:
+        return  # most words of a line: nothing to mark, and the cheapest question first
+    if not _classed(word) and not word.endswith("'S") and not _is_head(sentence, i):
+        return
+    start = sentence.phrase_start(i)
+    noun = sentence.opens_phrase(start) and start < i or not sentence.after_subject(i, names)
+    next_word = sentence.word(i + 1)
+    if _in(word, CROWD_WORDS) and not (next_word is not None and next_word.up == "OF"):
+        _add_person(marks, [word])  # neighbours, a crowd (but a crowd of VILLAGERS is the villagers)
+        return
+    if sentence.in_simile(start):
+        return
+    if noun and _in(word, ANIMALS):
+        if not _names_animal(sentence, i, names):
+            _add(marks.animals, word)
+    elif noun and _in(word, VEHICLES):
+        _add(marks.vehicles, word)
+    elif noun and _in(word, ATMOSPHERE):
+        _add(marks.atmosphere, word)
+    elif word in VFX:
+        _add(marks.vfx, word)
+    elif _in(word, VOCAL_SOUNDS) or _in(_base(word), VOCAL_SOUNDS):
+        # A sigh (a noun) is a sound cue; they laugh (a verb) is the actor's performance.
+        if sentence.opens_phrase(start) and start < i and _is_head(sentence, i):
+            _add(marks.sounds, word)
+    elif is_sound_word(word) and ("-" not in word or _reduplicated(word)):
+        prev = sentence.word(i - 1)
+        if prev is not None and prev.caps:
+            return  # THUNDER rumbles: the capitalised source is the cue
+        if prev is not None and prev.up not in STOP_WORDS and prev.up not in DETERMINERS and _can_be_noun(prev.up):
+            _add(marks.sounds, f"{prev.up} {word}")  # the doors rattle
+        else:
+            _add(marks.sounds, word)
+    elif word.endswith("'S") and sentence.opens_phrase(start) and start < i:
+        marks.mentions[_phrase(sentence, start, i).removesuffix("'S")] = None  # the brass lantern's door
+    elif _is_head(sentence, i) and sentence.opens_phrase(start) and (start < i or _bare_phrase(sentence, i)):
+        if _in(word, NOT_ASSETS) or _in(word, PERSON_WORDS) or word in names.people:
+            return
+        phrase = _phrase(sentence, start, i)
+        marks.mentions[phrase] = None
+        if not things:
+            return
+        if sentence.handled(start, names, marks):
+            _add_thing(marks, phrase, True)
+        elif sentence.placed(start):
+            _add_thing(marks, phrase, False)
+
+
+def _bare_phrase(sentence: _Sentence, i: int) -> bool:
+    """A noun with no determiner that still opens a phrase: with TAPERS, and CANDLE-STUBS."""
+    prev, after = sentence.word(i - 1), sentence.word(i + 1)
+    if prev is not None and prev.up == "AND":
+        # tapers AND candle-stubs, ...; but the lantern AND carries it is a verb taking its object
+        return after is None
+    return prev is not None and prev.up in HANDLING_PREPOSITIONS
+
+
+def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
+    """A ginger cat, PUDDING: the animal word is the named animal's, not another animal."""
+    comma, name = sentence.toks[i + 1 : i + 2], sentence.word(i + 2)
+    return bool(comma) and comma[0].text == "," and name is not None and name.caps
+
+
+def _reduplicated(word: str) -> bool:
+    parts = [p for p in word.split("-") if p]
+    return len(parts) > 1 and len(set(parts)) == 1
+
+
+def _phrase(sentence: _Sentence, start: int, head: int) -> str:
+    """The noun phrase from after its determiner to its head, in capitals (two cold BEERS)."""
+    words = [t.up for t in sentence.toks[start : head + 1] if t.up not in DETERMINERS]
+    # A phrase of "N of N" keeps its second noun (a bundle of MAIL, trays of ROLLS).
+    following = sentence.toks[head + 1 : head + 3]
+    second = following[1] if len(following) == 2 and following[0].up == "OF" else None
+    if second is not None and second.is_word and second.lower and second.up not in DETERMINERS | STOP_WORDS:
+        words += ["OF", second.up]
+    return " ".join(words)
