@@ -4,9 +4,10 @@ A head slate, then each shot's take held for its duration (a slow push or pan wh
 camera move asks for one), a NO TAKE slate where there is no picture, burn-ins (shot code, size
 and lens, take, status, timecode) and the scratch dialogue mixed into one audio track.
 
-Burn-ins are one layer, drawn once, here: a take carries no text of its own into the cut (the
-previs storyboard a previs take copies is rendered without one), so nothing is drawn over
-another burn-in. The movie has a timecode track (QuickTime ``tmcd``) on the cut's clock: the
+Burn-ins are one layer, drawn once, here: the takes cut in are the picture alone (a previs
+take copies its storyboard, which is rendered for the cut without a burn-in of its own), so
+nothing is drawn over another burn-in; the label names the shot's size and lens as the
+storyboard's burn-in did. The movie has a timecode track (QuickTime ``tmcd``) on the cut's clock: the
 first frame of the first shot is the program start (01:00:00:00), the head slate runs before
 it, and the burned-in timecode is the track's, frame for frame, as in the EDL and the XMLs.
 
@@ -120,8 +121,8 @@ def write_animatic(
     ``progress`` gets (frames written, frames in all) after the slate and after each shot;
     if it raises, the encode stops and nothing is left at ``path``. ``date`` goes on the head
     slate (the day of ``cut.made_at`` by default), and ``cut.made_at`` is the movie's creation
-    time. A folder that cannot be written, an odd frame size or an encoder
-    failure is one CutError line.
+    time. A folder that cannot be written, an odd frame size or an encoder failure is one
+    CutError line.
     """
     spec = _format(path, prores)
     width, height = size

@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlparse
 
@@ -31,6 +31,7 @@ from soundstage.cut.dialogue import ScratchVoices, SpokenLine
 from soundstage.cut.fcpxml import fcpxml_text
 from soundstage.errors import CutError
 from soundstage.files import write_atomic
+from soundstage.provenance.clock import iso, now, utc
 from soundstage.script.model import Kind, Script
 
 # Where lines sit in their shot: a breath before the first, between lines, after the last.
@@ -113,7 +114,7 @@ class Cut:
     # The one clock reading of the cut (UTC, whole seconds): the slate's date, the movie's
     # creation time, the timeline's metadata; the content credentials and the disclosure
     # report take theirs from here too.
-    made_at: datetime = field(default_factory=lambda: now())
+    made_at: datetime = field(default_factory=now)
 
     @property
     def frames(self) -> int:
@@ -127,11 +128,6 @@ class Cut:
             starts.append(position)
             position += shot.frames
         return starts
-
-
-def now() -> datetime:
-    """The time now in UTC to the second: how the cut and its credentials read the clock."""
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def program_start(rate: int) -> otio.opentime.RationalTime:
@@ -172,7 +168,7 @@ def assemble(
         raise CutError(f"{title or 'the cut'}: frame rate must be positive, got {fps}")
     spoken = _speak_all(shots, ScratchVoices(voices_dir), progress) if voices_dir is not None else {}
     lead_in, gap, tail = (round(seconds * fps) for seconds in (LEAD_IN_S, GAP_S, TAIL_S))
-    cut = Cut(title=title, fps=fps, shots=[], made_at=_aware(made_at) if made_at is not None else now())
+    cut = Cut(title=title, fps=fps, shots=[], made_at=utc(made_at) if made_at is not None else now())
     start = 0
     for shot in shots:
         if shot.frames <= 0:
@@ -248,7 +244,7 @@ def to_otio(cut: Cut, *, relative_to: Path | None = None) -> otio.schema.Timelin
     timeline = otio.schema.Timeline(
         name=_one_line(cut.title),
         global_start_time=program_start(rate),
-        metadata={"soundstage": {"made_at": cut.made_at.isoformat(timespec="seconds")}},
+        metadata={"soundstage": {"made_at": iso(cut.made_at)}},
     )
     video = otio.schema.Track(name=VIDEO_TRACK, kind=otio.schema.TrackKind.Video)
     for shot in cut.shots:
@@ -353,12 +349,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _aware(moment: datetime) -> datetime:
-    """``moment`` in UTC to the second; a naive time is taken as UTC (how the store keeps them)."""
-    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
 # -- the cut folder ------------------------------------------------------------------------
 
 
@@ -414,7 +404,7 @@ def edl_text(timeline: otio.schema.Timeline) -> str:
     text = otio.adapters.write_to_string(edl, "cmx_3600")
     # Integer rates count every frame; a drop-frame rate (29.97 DF) would say DROP FRAME here.
     fcm = "FCM: NON-DROP FRAME"
-    head, blank, body = text.partition("\n\n")
+    head, _, body = text.partition("\n\n")
     return f"{head}\n{fcm}\n\n{body}" if head.startswith("TITLE:") else f"{fcm}\n\n{text}"
 
 

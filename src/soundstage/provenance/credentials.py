@@ -42,6 +42,7 @@ from soundstage import __version__
 from soundstage.errors import CredentialsError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe
+from soundstage.provenance.clock import iso, utc
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 TAKE_LABEL = "org.soundstage.take"
@@ -120,19 +121,6 @@ def describe_source_type(url: str) -> str:
         if origin.source_type == url:
             return f"{origin.label} ({_ORIGIN_TERMS[origin]})"
     return url.removeprefix(IPTC)
-
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` in UTC to the second. A time without a zone is taken as UTC: that is how the
-    store keeps them (SQLite hands back the UTC times it was given without their zone)."""
-    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def iso(moment: datetime) -> str:
-    """``moment`` as the credentials write every time: ISO 8601 in UTC with its offset,
-    to the second ("2026-03-04T15:30:00+00:00")."""
-    return utc(moment).isoformat(timespec="seconds")
 
 
 def provider_of(title: str, organisation: str = "") -> str:

@@ -16,7 +16,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from soundstage.errors import CutError
 from soundstage.files import write_atomic
-from soundstage.provenance.credentials import Approval, Origin, TakeProvenance, iso, utc
+from soundstage.provenance.clock import iso, utc
+from soundstage.provenance.credentials import Approval, Origin, TakeProvenance
 
 _TEMPLATES = Environment(
     loader=PackageLoader("soundstage.provenance", "templates"),
