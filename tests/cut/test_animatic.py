@@ -8,9 +8,11 @@ from pathlib import Path
 
 import av
 import numpy as np
+import opentimelineio as otio
 import pytest
 
-from soundstage.cut.animatic import write_animatic
+from soundstage.cut.animatic import _Art, write_animatic
+from soundstage.cut.dialogue import true_peak
 from soundstage.cut.timeline import Cut, CutShot, Line, assemble, spoken_lines
 from soundstage.errors import CutError
 from soundstage.project import Production
@@ -36,8 +38,10 @@ def _frame(path: Path, index: int) -> np.ndarray:
 def _sound(path: Path) -> tuple[np.ndarray, int]:
     with av.open(str(path)) as container:
         rate = container.streams.audio[0].sample_rate
-        samples = [frame.to_ndarray().reshape(-1).astype(np.float64) for frame in container.decode(audio=0)]
-    return np.concatenate(samples), rate
+        samples = [frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)]
+    sound = np.concatenate(samples)
+    # Full scale 1.0 whatever the codec decodes to (AAC: float; PCM: 16-bit integers).
+    return (sound / 32768.0 if sound.dtype == np.int16 else sound).astype(np.float64), rate
 
 
 def _diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -210,3 +214,51 @@ def test_the_example_episode_cuts_from_its_storyboards(
     assert info.frames == cut.frames and info.audio
     storyboard = read_png(shots[0].image)
     assert _diff(_frame(tmp_path / "pilot.mp4", 0)[:-30], storyboard[:-30]) < 4
+
+
+def test_the_movie_has_a_timecode_track_and_burns_in_its_clock(cut: Cut, tmp_path: Path) -> None:
+    path = tmp_path / "pilot.mp4"
+    info = write_animatic(cut, path, size=SIZE, head_slate_s=SLATE_S)
+    with av.open(str(path)) as container:
+        (track,) = container.streams.data
+        assert track.metadata["handler_name"] == "TimeCodeHandler"  # QuickTime tmcd, as ffprobe lists it
+        first = otio.opentime.from_timecode(track.metadata["timecode"], FPS)
+        assert container.streams.video[0].codec_context.profile == "High"
+    # The head slate runs before the program start, 01:00:00:00, where the EDL's record starts.
+    assert track.metadata["timecode"] == info.timecode == "00:59:59:00"
+    assert first + otio.opentime.RationalTime(SLATE, FPS) == otio.opentime.from_timecode("01:00:00:00", FPS)
+
+    # The burned-in timecode of every shot's first frame is the track's for that frame.
+    art, frames = _Art(SIZE), list(_frames(path))
+    x0, y0, x1, y1 = art.timecode_box
+    for start in cut.starts():
+        frame = frames[SLATE + start]
+        expected = otio.opentime.to_timecode(first + otio.opentime.RationalTime(SLATE + start, FPS), FPS)
+        clean = _frame_without_burn_in(cut, tmp_path, SLATE + start)
+        drawn = {}
+        for text in (expected, otio.opentime.to_timecode(otio.opentime.RationalTime(start, FPS), FPS)):
+            box = clean[y0:y1, x0:x1].copy()
+            art.timecode(text).apply(box, at=(0, 0))
+            drawn[text] = _diff(frame[y0:y1, x0:x1], box)
+        assert min(drawn, key=drawn.get) == expected and drawn[expected] < 6, (start, drawn)
+
+
+def _frame_without_burn_in(cut: Cut, tmp_path: Path, index: int) -> np.ndarray:
+    path = tmp_path / "plain.mp4"
+    if not path.exists():
+        write_animatic(cut, path, size=SIZE, head_slate_s=SLATE_S, burn_in=False)
+    return _frame(path, index)
+
+
+def test_the_sound_is_normalised_to_its_true_peak(cut: Cut, tmp_path: Path) -> None:
+    path = tmp_path / "pilot.mp4"
+    info = write_animatic(cut, path, size=SIZE, head_slate_s=SLATE_S)
+    sound, rate = _sound(path)
+    peak_db = 20 * np.log10(true_peak(sound))
+    # Under -1 dBTP as decoded from the AAC, and not far under: normalised, not just turned down.
+    assert -2.0 < peak_db <= -1.0
+    assert info.sound_peak_dbtp is not None and info.sound_gain_db == pytest.approx(-1.5 - info.sound_peak_dbtp)
+    mov = tmp_path / "pilot.mov"
+    write_animatic(cut, mov, size=SIZE, prores=True, head_slate_s=SLATE_S)
+    pcm, _ = _sound(mov)
+    assert 20 * np.log10(true_peak(pcm)) == pytest.approx(-1.5, abs=0.05)  # PCM keeps the mix's level

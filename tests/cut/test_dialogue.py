@@ -10,7 +10,17 @@ import numpy as np
 import pytest
 
 from soundstage.cut import dialogue
-from soundstage.cut.dialogue import DialogueMix, ScratchVoices, Speech, read_wav, speak, voice_for
+from soundstage.cut.dialogue import (
+    FULL_SCALE,
+    DialogueMix,
+    ScratchVoices,
+    Speech,
+    mix_true_peak,
+    read_wav,
+    speak,
+    true_peak,
+    voice_for,
+)
 from soundstage.errors import CutError
 
 CAST = ("MAISIE", "FUSE", "OSWIN", "JUNO")  # the example episode's speaking cast
@@ -93,20 +103,46 @@ def test_the_mix_read_in_chunks_is_the_whole_mix(tmp_path: Path) -> None:
     (tmp_path / "b.wav").write_bytes(twos.wav())
     clips = [(4000, tmp_path / "b.wav"), (1500, tmp_path / "a.wav")]  # out of order, overlapping
 
-    whole = DialogueMix(clips, rate).read(0, 8000)
+    whole = DialogueMix(clips, rate).read(0, 8000) * FULL_SCALE  # in 16-bit steps
     mix = DialogueMix(clips, rate)
-    chunks = np.concatenate([mix.read(start, 700) for start in range(0, 8400, 700)])[:8000]
+    chunks = np.concatenate([mix.read(start, 700) for start in range(0, 8400, 700)])[:8000] * FULL_SCALE
     assert np.array_equal(chunks, whole)
     assert whole[1499] == 0 and whole[1500] == 1000 and whole[3999] == 1000
     assert whole[4000] == whole[4499] == 1000 + 2000
     assert whole[4500] == whole[5999] == 2000 and whole[6000] == 0
     assert mix._playing == []  # nothing left in memory once the mix has passed every line
+    halved = DialogueMix(clips, rate, gain=0.5).read(0, 8000) * FULL_SCALE
+    assert np.array_equal(halved, whole / 2)
+
+
+def test_overlapping_lines_sum_past_full_scale_and_the_true_peak_says_so(tmp_path: Path) -> None:
+    # Two loud lines that overlap: the mix is not clipped (clipping is what made the animatic's
+    # sound peak over 0 dBFS); its true peak is the sum's, and a gain brings it under.
+    rate = 48000
+    tone = (0.8 * 32767 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.int16)
+    (tmp_path / "tone.wav").write_bytes(Speech(tone, rate).wav())
+    clips = [(0, tmp_path / "tone.wav"), (rate // 2, tmp_path / "tone.wav")]
+    whole = DialogueMix(clips, rate).read(0, 2 * rate)
+    assert np.abs(whole).max() > 1.2
+    peak = mix_true_peak(clips, rate, 2 * rate)
+    assert peak == pytest.approx(true_peak(whole), rel=1e-4)  # chunked, with context at the joins
+    assert peak >= np.abs(whole).max()
+
+
+def test_the_true_peak_is_between_the_samples() -> None:
+    # A sine at a quarter of the sample rate, sampled 45 degrees off its crest: every sample is
+    # at 0.707 of the crest, the wave itself reaches 1.0 between them (BS.1770-4's example of
+    # what a sample-peak meter misses).
+    wave = np.sin(np.pi / 2 * np.arange(4800) + np.pi / 4)
+    wave *= np.minimum(1, np.minimum(np.arange(4800), np.arange(4800)[::-1]) / 400)  # faded in and out
+    assert np.abs(wave).max() == pytest.approx(0.7071, abs=1e-4)
+    assert true_peak(wave) == pytest.approx(1.0, abs=0.005)
 
 
 def test_lines_are_resampled_to_the_mix_rate(tmp_path: Path) -> None:
     speech = speak(LINE, voice_for("OSWIN"))
     (tmp_path / "line.wav").write_bytes(speech.wav())
-    mixed = DialogueMix([(0, tmp_path / "line.wav")], 48000).read(0, 48000 * 6)
+    mixed = DialogueMix([(0, tmp_path / "line.wav")], 48000).read(0, 48000 * 6) * FULL_SCALE
     heard = np.flatnonzero(np.abs(mixed) > 200)
     spoken = np.flatnonzero(np.abs(speech.samples) > 200)
     # The same stretch of speech, in seconds, at either rate (to a few samples).

@@ -14,8 +14,9 @@ from pxr import Gf, Sdf, Usd, UsdGeom
 
 from soundstage.errors import ShotError
 from soundstage.layout.framing import EYES, Blocking, block_scene, character_colour, project
-from soundstage.layout.usd import build_layout, export_layout, read_camera, read_marks, save_layout
+from soundstage.layout.usd import build_layout, export_layout, lens_mm, read_camera, read_marks, save_layout
 from soundstage.plan.model import Angle, Purpose, Shot, ShotSize
+from soundstage.render.previs import PrevisRenderer, load_scene
 from soundstage.script.breakdown import SceneBreakdown
 
 from . import example_scenes
@@ -96,7 +97,7 @@ def test_the_stage_follows_the_layout_contract(index: int) -> None:
     root = stage.GetDefaultPrim()
     assert root.GetPath() == "/Shot" and root.IsA(UsdGeom.Xform)
     assert root.GetCustomData()["soundstage"] == {
-        "shot": shot.code, "scene": shot.scene, "size": shot.size.value, "version": 1
+        "shot": shot.code, "scene": shot.scene, "size": shot.size.value, "version": 2
     }  # fmt: skip
 
     set_prims = {str(p.GetPath()) for p in Usd.PrimRange(stage.GetPrimAtPath("/Shot/Set")) if p.IsA(UsdGeom.Mesh)}
@@ -120,8 +121,11 @@ def test_the_stage_follows_the_layout_contract(index: int) -> None:
 
     camera = UsdGeom.Camera(stage.GetPrimAtPath("/Shot/Camera"))
     assert camera.GetProjectionAttr().Get() == "perspective"
-    assert (camera.GetHorizontalApertureAttr().Get(), camera.GetVerticalApertureAttr().Get()) == (36.0, 20.25)
-    assert camera.GetFocalLengthAttr().Get() == shot.lens_mm
+    # USD's unit for lenses and filmbacks, tenths of a metre here: 36 x 20.25 mm, the shot's lens.
+    assert (camera.GetHorizontalApertureAttr().Get(), camera.GetVerticalApertureAttr().Get()) == pytest.approx(
+        (0.36, 0.2025)
+    )
+    assert camera.GetFocalLengthAttr().Get() == pytest.approx(shot.lens_mm / 100)
     assert UsdGeom.Xformable(camera).GetXformOpOrderAttr().Get() == ["xformOp:transform"]
 
 
@@ -217,6 +221,61 @@ def test_the_camera_round_trips_with_the_same_pixels_as_usds_maths(tmp_path: Pat
         assert checked >= 2
 
 
+def _mm(stage: Usd.Stage, attribute: Usd.Attribute) -> float:
+    """An attribute in tenths of a scene unit (USD's unit for lenses) as millimetres, with
+    pxr's own reading of the stage's unit, as a DCC does it."""
+    return attribute.Get() * 0.1 * UsdGeom.GetStageMetersPerUnit(stage) * 1000.0
+
+
+def test_a_dcc_reads_the_lens_the_shot_list_asked_for(tmp_path: Path) -> None:
+    for shot, blocking in _scene(2):
+        stage = Usd.Stage.Open(str(_saved(tmp_path, shot, blocking)))
+        camera = UsdGeom.Camera(stage.GetPrimAtPath("/Shot/Camera"))
+        assert UsdGeom.GetStageMetersPerUnit(stage) == 1.0
+        assert _mm(stage, camera.GetFocalLengthAttr()) == pytest.approx(shot.lens_mm, rel=1e-6)
+        assert _mm(stage, camera.GetHorizontalApertureAttr()) == pytest.approx(36.0, rel=1e-6)
+        assert _mm(stage, camera.GetVerticalApertureAttr()) == pytest.approx(20.25, rel=1e-6)
+        assert lens_mm(stage, camera.GetFocalLengthAttr().Get()) == shot.lens_mm
+        # The same lens on a centimetre stage (USD's default unit, Maya's): the same millimetres.
+        UsdGeom.SetStageMetersPerUnit(stage, 0.01)
+        assert lens_mm(stage, 35.0) == 35.0
+
+
+def _in_millimetres(path: Path, out: Path) -> Path:
+    """The layout as contract version 1 wrote it: lens and apertures in millimetres."""
+    stage = Usd.Stage.Open(str(path))
+    root = stage.GetDefaultPrim()
+    root.SetCustomDataByKey("soundstage:version", 1)  # the key path inside the soundstage dictionary
+    camera = UsdGeom.Camera(stage.GetPrimAtPath("/Shot/Camera"))
+    for attribute in (
+        camera.GetFocalLengthAttr(),
+        camera.GetHorizontalApertureAttr(),
+        camera.GetVerticalApertureAttr(),
+    ):
+        attribute.Set(_mm(stage, attribute))
+    stage.GetRootLayer().Export(str(out))
+    return out
+
+
+def test_previs_draws_the_same_pictures_from_the_lens_in_usd_units(tmp_path: Path) -> None:
+    # What the renderer drew from the millimetre layouts it draws, pixel for pixel, from the
+    # layouts in USD's units; and the burn-in still names the lens in millimetres.
+    pairs = _scene(2)[:3]
+    with PrevisRenderer() as renderer:
+        for shot, blocking in pairs:
+            path = _saved(tmp_path, shot, blocking)
+            old = _in_millimetres(path, tmp_path / f"{shot.code}_mm.usda")
+            written = Usd.Stage.Open(str(old))
+            assert written.GetDefaultPrim().GetCustomDataByKey("soundstage")["version"] == 1
+            new_scene, old_scene = load_scene(path), load_scene(old)
+            assert new_scene.slate == old_scene.slate == f"{shot.code}  {shot.size.value}  {shot.lens_mm:g}mm"
+            assert np.array_equal(new_scene.projection, old_scene.projection)
+            new, before = renderer.render(new_scene, 320, 180), renderer.render(old_scene, 320, 180)
+            for name in ("storyboard", "depth", "lineart", "ids"):
+                assert np.array_equal(getattr(new, name), getattr(before, name)), (shot.code, name)
+            assert read_camera(old) == read_camera(path)
+
+
 def test_an_edited_layout_is_read_back(tmp_path: Path) -> None:
     shot, blocking = next(pair for pair in _scene(6) if len(pair[1].marks) == 2)
     path = _saved(tmp_path, shot, blocking)
@@ -228,7 +287,8 @@ def test_an_edited_layout_is_read_back(tmp_path: Path) -> None:
     translate, rotate = maisie.GetOrderedXformOps()
     translate.Set(Gf.Vec3d(-1.5, 0.0, -0.75))
     rotate.Set(45.0)
-    UsdGeom.Camera(stage.GetPrimAtPath("/Shot/Camera")).GetFocalLengthAttr().Set(85.0)
+    # (a DCC writes an 85 mm lens in USD's unit, tenths of a scene unit: 0.85 on a metres stage)
+    UsdGeom.Camera(stage.GetPrimAtPath("/Shot/Camera")).GetFocalLengthAttr().Set(0.85)
     # ...and FUSE in one that rewrites them as a single matrix.
     fuse = UsdGeom.Xformable(stage.GetPrimAtPath("/Shot/Characters/FUSE"))
     fuse.ClearXformOpOrder()

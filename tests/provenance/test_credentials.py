@@ -4,11 +4,13 @@ errors a bad certificate or key gives."""
 
 from __future__ import annotations
 
+import json
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
+import c2pa
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,11 +23,14 @@ from soundstage.provenance.credentials import (
     CUT_LABEL,
     IPTC,
     TAKE_LABEL,
+    Approval,
     Origin,
     Signer,
+    TakeProvenance,
     describe,
     make_project_identity,
     origin_of,
+    provider_of,
     read_credentials,
     sign_animatic,
     sign_take,
@@ -325,3 +330,58 @@ def test_a_ca_certificate_as_signer_is_refused_by_c2pa_in_one_line(tmp_path: Pat
     with pytest.raises(CredentialsError, match=r"studio\.pem: c2pa refuses this certificate") as caught:
         Signer.from_files(certificate, key)
     assert "\n" not in str(caught.value)
+
+
+def test_times_carry_their_utc_offset_and_people_their_production_names(
+    signer: Signer, identity: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    # Times as SQLite hands them back: UTC without a zone, with microseconds.
+    made, approved = datetime(2026, 3, 4, 9, 15, 0, 250_000), datetime(2026, 3, 4, 15, 30, 0, 999_000)
+    base = take("generated", "003_0001", 1)
+    provenance = TakeProvenance(
+        base.shot, base.take, base.recipe, base.recipe_sha256, Approval("JUNO", "director", approved),
+        created_at=made, requested_by="Maisie Hart", requested_by_login="maisie",
+    )  # fmt: skip
+    path = tmp_path / "takes" / "003_0001_t1.png"
+    path.parent.mkdir()
+    path.write_bytes(sign_take(png_bytes(1), provenance, signer))
+    report = read_credentials(path, trust_anchors=identity[2])
+    data = report.soundstage
+    assert data["created_at"] == "2026-03-04T09:15:00+00:00"
+    assert data["approval"]["at"] == "2026-03-04T15:30:00+00:00"
+    assert (data["requested_by"], data["requested_by_login"]) == ("Maisie Hart", "maisie")
+    assert "requested by Maisie Hart (login maisie)" in "\n".join(describe(report))
+    # Without a name given, the recipe's own requested_by stands, and no login is added.
+    assert (
+        take("previs").assertion()["requested_by"] == "oswin" and "requested_by_login" not in take("previs").assertion()
+    )
+
+    # The animatic: the provider and the person given, and the one clock reading passed in.
+    source = tmp_path / ".unsigned.mp4"
+    write_video(source)
+    at = datetime(2026, 3, 5, 10, 0, 0, tzinfo=UTC)
+    written = sign_animatic(
+        source, tmp_path / "cut.mp4", title="Pilot", cut_id="c-1", takes=[(path, provenance)], signer=signer,
+        provider=provider_of("Pilot", ""), made_by="Sol Reyes", made_by_login="sol", signed_at=at,
+    )  # fmt: skip
+    assert written == at
+    cut = read_credentials(tmp_path / "cut.mp4", trust_anchors=identity[2])
+    assert cut.soundstage["provider"] == "Pilot"  # not the certificate's organisation
+    assert cut.soundstage["made_by"] == {"name": "Sol Reyes", "login": "sol"}
+    assert cut.soundstage["created_at"] == "2026-03-05T10:00:00+00:00"
+    store = c2pa_actions(tmp_path / "cut.mp4")
+    assert [a["when"] for a in store if a["action"] == "c2pa.created"] == ["2026-03-05T10:00:00+00:00"]
+
+
+def c2pa_actions(path: Path) -> list[dict]:
+    """The active manifest's actions, as c2pa's Reader gives them."""
+    with path.open("rb") as file, c2pa.Reader("video/mp4", file) as reader:
+        store = json.loads(reader.json())
+    manifest = store["manifests"][store["active_manifest"]]
+    return [a for x in manifest["assertions"] if x["label"].startswith("c2pa.actions") for a in x["data"]["actions"]]
+
+
+def test_the_provider_is_the_organisation_or_the_title_never_a_folder() -> None:
+    assert provider_of("The Lantern Keepers", "Harbour Light  Films") == "Harbour Light Films"
+    assert provider_of("The Lantern Keepers") == "The Lantern Keepers"
+    assert provider_of("", "") == ""

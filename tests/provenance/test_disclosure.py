@@ -3,6 +3,7 @@ HTML and PDF read back (the PDF with pypdf)."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from soundstage.errors import CutError
-from soundstage.provenance.credentials import Origin
-from soundstage.provenance.disclosure import Disclosure, DisclosureRow, render_html, write_disclosure
+from soundstage.provenance.credentials import Origin, TakeProvenance
+from soundstage.provenance.disclosure import Disclosure, DisclosureRow, render_html, render_pdf, write_disclosure
 
 from .material import take
 
@@ -96,3 +97,25 @@ def test_an_unwritable_output_is_one_cut_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(CutError, match="disclosure.html: cannot write the disclosure report"):
         write_disclosure(_disclosure(), blocker / "disclosure.html", blocker / "disclosure.pdf")
+
+
+def test_times_have_their_offset_and_people_their_names_and_logins() -> None:
+    base = take("generated", "003_0020", 2)
+    named = TakeProvenance(
+        base.shot, base.take, base.recipe, base.recipe_sha256, base.approval,
+        requested_by="Maisie Hart", requested_by_login="maisie",
+    )  # fmt: skip
+    d = Disclosure(
+        "Pilot", "c-1", datetime(2026, 5, 6, 7, 8, 9, 700_000), "Soundstage 0.1.0", 24,
+        (DisclosureRow.of_take(named, 24), DisclosureRow.of_take(take("previs"), 24)),
+        provider="Pilot", made_by="Sol Reyes", made_by_login="sol",
+    )  # fmt: skip
+    # A time without a zone is the store's UTC; every time is ISO 8601 with its offset, to the second.
+    assert d.created == "2026-05-06T07:08:09+00:00" == d.latent_fields[2].value
+    assert d.rows[0].approval_label == "JUNO (director), 2026-03-04T15:30:00+00:00"
+    assert [row.requester_label for row in d.rows] == ["Maisie Hart (login maisie)", "oswin"]
+    page = render_html(d)
+    assert "made 2026-05-06T07:08:09+00:00 with Soundstage 0.1.0 for Pilot by Sol Reyes (login sol)" in page
+    assert "Maisie Hart (login maisie)" in page
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(d))).pages).split())
+    assert "2026-05-06T07:08:09+00:00" in text and "Sol Reyes (login sol)" in text

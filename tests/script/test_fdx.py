@@ -273,3 +273,24 @@ def test_a_feature_round_trips_through_final_draft():
     assert len(again.scenes) == 190
     assert [s.heading for s in again.scenes] == [s.heading for s in script.scenes]
     assert [printed(s) for s in again.scenes] == [printed(s) for s in script.scenes]
+
+
+def test_title_page_notes_come_back_as_notes():
+    # Big Fish's title page has Notes ("FINAL PRODUCTION DRAFT ...") that read like a draft date.
+    path = SCREENPLAYS / "big_fish.fountain"
+    script = parse_fountain(read_text(path), str(path))
+    assert "Notes" in script.title_page and "Draft date" not in script.title_page
+    assert parse_fdx(write_fdx(script)).title_page == script.title_page
+
+    title_page = {
+        "Title": "Lids",
+        "Author": "Ann Lee",
+        "Draft date": "First draft",  # no date in it: would read as a contact
+        "Contact": "Notes: call after six\nann@example.com",  # starts like another key
+        "Notes": "Revised 2019 from the stage play",
+    }
+    written = write_fdx(Script(title_page=title_page, scenes=[]))
+    assert parse_fdx(written).title_page == title_page
+    # Blocks Final Draft would tell apart anyway are written as they are, without a label.
+    lines = [t.text for t in etree.fromstring(written).iterfind("TitlePage/Content/Paragraph/Text")]
+    assert "Ann Lee" in lines and "Notes: Revised 2019 from the stage play" in lines

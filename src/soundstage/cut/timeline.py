@@ -1,25 +1,37 @@
 """The cut as editorial sees it: shots in order with their takes, scratch dialogue placed in
-its shots, review notes as markers; and the OpenTimelineIO timeline, CMX 3600 EDL and FCP 7
-XML made from it.
+its shots, review notes as markers; and the OpenTimelineIO timeline, CMX 3600 EDL, FCP 7 XML
+and FCPXML made from it.
 
 ``assemble`` is the one place where durations are decided: a shot keeps its planned frames
 unless the lines it covers, spoken, run longer; then it is lengthened and the change reported.
-Everything downstream (the OTIO timeline, the EDL, the animatic) reads the same ``Cut``.
+Everything downstream (the OTIO timeline, the EDL, the XMLs, the animatic) reads the same
+``Cut``, on one clock: the first frame of the first shot is ``PROGRAM_START`` (01:00:00:00, the
+broadcast convention) in the EDL's record timecode, both XMLs' sequence timecode, the
+animatic's timecode track and its burn-in; the head slate runs before it.
+
+The editorial files are written with everything they refer to inside their folder (the
+takes, the spoken lines), by references relative to it, so the folder can be moved or sent
+whole and still open.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, unquote, urlparse
 
 import opentimelineio as otio
 
 from soundstage.cut.dialogue import ScratchVoices, SpokenLine
+from soundstage.cut.fcpxml import fcpxml_text
 from soundstage.errors import CutError
 from soundstage.files import write_atomic
+from soundstage.provenance.clock import iso, now, utc
 from soundstage.script.model import Kind, Script
 
 # Where lines sit in their shot: a breath before the first, between lines, after the last.
@@ -32,6 +44,12 @@ DIALOGUE_TRACK = "Scratch dialogue"
 # CMX 3600 reel names are at most 8 characters; "AX" is the conventional name for a source
 # without a reel, "BL" is black (what an EDL can say about a shot with no picture).
 REEL_LENGTH = 8
+# Where the program starts on every clock the cut writes (EDL record, XML sequences, the
+# animatic's timecode track and burn-in); the head slate runs in the seconds before it.
+PROGRAM_START = "01:00:00:00"
+# The folders of a cut that hold what its editorial files refer to.
+TAKES_FOLDER = "takes"
+DIALOGUE_FOLDER = "dialogue"
 
 Progress = Callable[[int, int], None]
 
@@ -67,6 +85,8 @@ class CutShot:
     lines: tuple[Line, ...] = ()
     notes: tuple[Note, ...] = ()
     description: str = ""
+    size: str = ""  # the shot size (CU, WS...), for the burn-in
+    lens_mm: float | None = None  # the shot's lens, for the burn-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +111,10 @@ class Cut:
     dialogue: list[DialogueClip] = field(default_factory=list)
     lengthened: list[tuple[str, int, int]] = field(default_factory=list)  # (code, planned, new frames)
     warnings: list[str] = field(default_factory=list)  # one line each
+    # The one clock reading of the cut (UTC, whole seconds): the slate's date, the movie's
+    # creation time, the timeline's metadata; the content credentials and the disclosure
+    # report take theirs from here too.
+    made_at: datetime = field(default_factory=now)
 
     @property
     def frames(self) -> int:
@@ -104,6 +128,11 @@ class Cut:
             starts.append(position)
             position += shot.frames
         return starts
+
+
+def program_start(rate: int) -> otio.opentime.RationalTime:
+    """``PROGRAM_START`` as a time at ``rate`` frames per second."""
+    return otio.opentime.from_timecode(PROGRAM_START, rate)
 
 
 def spoken_lines(script: Script) -> dict[int, Line]:
@@ -124,8 +153,9 @@ def assemble(
     voices_dir: Path | None,
     *,
     progress: Progress | None = None,
+    made_at: datetime | None = None,
 ) -> Cut:
-    """The cut of ``shots`` in the order given.
+    """The cut of ``shots`` in the order given, made at ``made_at`` (now by default).
 
     With ``voices_dir``, every line is spoken (cached there) and placed in its shot after a
     short lead-in, with a gap between lines; a shot too short for its lines is lengthened.
@@ -138,7 +168,7 @@ def assemble(
         raise CutError(f"{title or 'the cut'}: frame rate must be positive, got {fps}")
     spoken = _speak_all(shots, ScratchVoices(voices_dir), progress) if voices_dir is not None else {}
     lead_in, gap, tail = (round(seconds * fps) for seconds in (LEAD_IN_S, GAP_S, TAIL_S))
-    cut = Cut(title=title, fps=fps, shots=[])
+    cut = Cut(title=title, fps=fps, shots=[], made_at=utc(made_at) if made_at is not None else now())
     start = 0
     for shot in shots:
         if shot.frames <= 0:
@@ -203,14 +233,22 @@ def _checked_notes(shot: CutShot, warnings: list[str]) -> CutShot:
 # -- OpenTimelineIO ------------------------------------------------------------------------
 
 
-def to_otio(cut: Cut) -> otio.schema.Timeline:
-    """The cut as an OTIO timeline at the production's frame rate: a video track (one clip
-    per shot, named by its code), a scratch-dialogue audio track, and a marker per note."""
+def to_otio(cut: Cut, *, relative_to: Path | None = None) -> otio.schema.Timeline:
+    """The cut as an OTIO timeline at the production's frame rate, starting at
+    ``PROGRAM_START``: a video track (one clip per shot, named by its code), a scratch-dialogue
+    audio track, and a marker per note.
+
+    Media references are URLs relative to ``relative_to`` (the folder the timeline is written
+    to, which must hold every file) or, without it, absolute ``file://`` URLs."""
     rate = cut.fps
-    timeline = otio.schema.Timeline(name=cut.title, global_start_time=otio.opentime.RationalTime(0, rate))
+    timeline = otio.schema.Timeline(
+        name=_one_line(cut.title),
+        global_start_time=program_start(rate),
+        metadata={"soundstage": {"made_at": iso(cut.made_at)}},
+    )
     video = otio.schema.Track(name=VIDEO_TRACK, kind=otio.schema.TrackKind.Video)
     for shot in cut.shots:
-        video.append(_shot_clip(shot, rate))
+        video.append(_shot_clip(shot, rate, relative_to))
     audio = otio.schema.Track(name=DIALOGUE_TRACK, kind=otio.schema.TrackKind.Audio)
     position = 0
     for line in sorted(cut.dialogue, key=lambda clip: clip.start):
@@ -222,7 +260,7 @@ def to_otio(cut: Cut) -> otio.schema.Timeline:
             otio.schema.Clip(
                 name=_one_line(f"{line.character}: {line.text}"),
                 media_reference=otio.schema.ExternalReference(
-                    target_url=line.wav.resolve().as_uri(), available_range=_range(0, line.frames, rate)
+                    target_url=media_url(line.wav, relative_to), available_range=_range(0, line.frames, rate)
                 ),
                 source_range=_range(0, line.frames, rate),
                 metadata={"soundstage": {"shot": line.shot, "character": line.character, "text": line.text}},
@@ -234,12 +272,36 @@ def to_otio(cut: Cut) -> otio.schema.Timeline:
     return timeline
 
 
-def _shot_clip(shot: CutShot, rate: int) -> otio.schema.Clip:
+def media_url(path: Path, relative_to: Path | None = None) -> str:
+    """The URL an editorial file uses for ``path``: relative to ``relative_to`` (percent-encoded,
+    "/"-separated, as RFC 3986 writes a relative reference), else an absolute ``file://`` URL.
+    CutError when ``path`` is not inside ``relative_to``."""
+    if relative_to is None:
+        return path.resolve().as_uri()
+    try:
+        relative = path.resolve().relative_to(relative_to.resolve())
+    except ValueError:
+        raise CutError(f"{path}: outside the cut folder {relative_to}; it cannot be referred to from there") from None
+    return quote(PurePosixPath(*relative.parts).as_posix())
+
+
+def resolve_media_url(url: str, folder: Path) -> Path:
+    """The file a media reference ``url`` of an editorial file in ``folder`` names: a relative
+    URL is resolved against the folder, a ``file://`` URL is its path."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme:
+        raise CutError(f"{url}: not a file reference")
+    return folder / Path(unquote(parsed.path))
+
+
+def _shot_clip(shot: CutShot, rate: int, relative_to: Path | None) -> otio.schema.Clip:
     """One shot's clip: the take's still, or a generator standing in for the missing picture."""
     available = _range(0, shot.frames, rate)
     if shot.image is not None:
         reference: otio.core.MediaReference = otio.schema.ExternalReference(
-            target_url=shot.image.resolve().as_uri(), available_range=available
+            target_url=media_url(shot.image, relative_to), available_range=available
         )
         compact = shot.code.replace("_", "")
         reel = compact if len(compact) <= REEL_LENGTH else "AX"
@@ -287,19 +349,84 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def write_editorial(cut: Cut, out_dir: Path, name: str) -> dict[str, Path]:
-    """``name.otio``, ``name.edl`` (CMX 3600, the video track) and ``name.xml`` (FCP 7) in
-    ``out_dir``, each written atomically; returns them by format ("otio", "edl", "xml")."""
-    timeline = to_otio(cut)
+# -- the cut folder ------------------------------------------------------------------------
+
+
+def collect_media(cut: Cut, out_dir: Path) -> Cut:
+    """The cut with every file it refers to inside ``out_dir``: take images found elsewhere are
+    copied into ``takes/`` and spoken lines into ``dialogue/`` (each written atomically, a
+    file already there with the same bytes left alone), so the folder is whole on its own."""
+    placed: dict[Path, Path] = {}
+
+    def inside(path: Path, folder: str) -> Path:
+        source = path.resolve()
+        if source.is_relative_to(out_dir.resolve()):
+            return path
+        if source not in placed:
+            placed[source] = _copy_into(source, out_dir / folder, set(placed.values()))
+        return placed[source]
+
+    shots = [replace(s, image=inside(s.image, TAKES_FOLDER)) if s.image is not None else s for s in cut.shots]
+    dialogue = [replace(line, wav=inside(line.wav, DIALOGUE_FOLDER)) for line in cut.dialogue]
+    return replace(cut, shots=shots, dialogue=dialogue)
+
+
+def _copy_into(source: Path, folder: Path, taken: set[Path]) -> Path:
+    """Copy ``source`` into ``folder`` under its own name (with a hash of its bytes added when
+    another file took that name in this cut); returns the copy."""
+    try:
+        data = source.read_bytes()
+    except OSError as failure:
+        raise CutError(f"{source}: cannot read it into the cut: {failure.strerror or failure}") from None
+    target = folder / source.name
+    if target in taken:
+        target = folder / f"{source.stem}_{hashlib.sha256(data).hexdigest()[:12]}{source.suffix}"
+    if not (target.is_file() and target.read_bytes() == data):
+        write_atomic(target, data, what="cut's copy", error=CutError)
+    return target
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def edl_text(timeline: otio.schema.Timeline) -> str:
+    """The CMX 3600 EDL of ``timeline``'s picture track (otio-cmx3600-adapter), with the
+    frame-code mode line it leaves out and the record timecode on the timeline's clock.
+
+    The adapter writes record timecode from zero and ignores the timeline's start, so the
+    picture is written after a gap as long as that start (a gap gives no event); its reader
+    takes the first record timecode as the start again."""
+    edl = timeline.deepcopy()
+    start = edl.global_start_time
+    if start is not None and start.value > 0:
+        for track in edl.video_tracks():
+            track.insert(0, otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=start)))
+    text = otio.adapters.write_to_string(edl, "cmx_3600")
+    # Integer rates count every frame; a drop-frame rate (29.97 DF) would say DROP FRAME here.
+    fcm = "FCM: NON-DROP FRAME"
+    head, _, body = text.partition("\n\n")
+    return f"{head}\n{fcm}\n\n{body}" if head.startswith("TITLE:") else f"{fcm}\n\n{text}"
+
+
+def write_editorial(cut: Cut, out_dir: Path, name: str, *, size: tuple[int, int] = (1280, 720)) -> dict[str, Path]:
+    """``name.otio``, ``name.edl`` (CMX 3600, the video track), ``name.xml`` (FCP 7) and
+    ``name.fcpxml`` (Final Cut Pro X, DaVinci Resolve) in ``out_dir``, each written atomically,
+    with the takes and spoken lines they refer to copied in (``collect_media``) and referred to
+    relatively; returns them by format ("otio", "edl", "xml", "fcpxml"). ``size`` is the
+    picture size the FCPXML's sequence format names."""
+    cut = collect_media(cut, out_dir)
+    timeline = to_otio(cut, relative_to=out_dir)
+    writers: list[tuple[str, str, str, Callable[[], str]]] = [
+        # A copy each: the adapters write their own metadata onto the clips as they go.
+        ("otio", ".otio", "OTIO timeline", lambda: otio.adapters.write_to_string(timeline.deepcopy(), "otio_json")),
+        ("edl", ".edl", "EDL", lambda: edl_text(timeline)),
+        ("xml", ".xml", "FCP XML", lambda: otio.adapters.write_to_string(timeline.deepcopy(), "fcp_xml")),
+        ("fcpxml", ".fcpxml", "FCPXML", lambda: fcpxml_text(timeline, size)),
+    ]
     written = {}
-    for key, adapter, suffix, what in (
-        ("otio", "otio_json", ".otio", "OTIO timeline"),
-        ("edl", "cmx_3600", ".edl", "EDL"),
-        ("xml", "fcp_xml", ".xml", "FCP XML"),
-    ):
+    for key, suffix, what, write in writers:
         try:
-            # A copy each: the adapters write their own metadata onto the clips as they go.
-            text = otio.adapters.write_to_string(timeline.deepcopy(), adapter)
+            text = write()
         except otio.exceptions.OTIOError as error:
             raise CutError(f"{cut.title}: cannot write the {what}: {error}") from None
         path = out_dir / f"{name}{suffix}"

@@ -2,8 +2,11 @@
 
 The stage follows the layout contract that the previs renderer reads (Y up, metres,
 ``/Shot`` with ``Set``, ``Characters`` and ``Camera``; meshes only, each with a constant
-``displayColor``). Artists may open and edit a layout in any DCC; ``read_camera`` and
-``read_marks`` read back what they left, whatever xformOps their tool wrote.
+``displayColor``). The camera's focal length and apertures are in USD's own unit for them, a
+tenth of a scene unit (on a metres stage 0.35 is a 35 mm lens), so a DCC reads the lens the
+shot list asked for; ``lens_mm`` turns them back into millimetres. Artists may open and edit
+a layout in any DCC; ``read_camera`` and ``read_marks`` read back what they left, whatever
+xformOps their tool wrote.
 
 The same shot and blocking always give the same bytes: nothing time- or machine-dependent
 is written, and prims are made in a fixed order.
@@ -34,7 +37,18 @@ from soundstage.layout.framing import (
 )
 from soundstage.plan.model import Shot
 
-LAYOUT_VERSION = 1  # of the layout contract, in /Shot customData
+# Of the layout contract, in /Shot customData. Version 1 wrote the camera's focal length and
+# apertures in millimetres, which USD reads as tenths of a scene unit (a 35 mm lens read as
+# 3.5 m on a metres stage); version 2 writes them in USD's unit.
+LAYOUT_VERSION = 2
+MM_LAYOUT_VERSION = 1
+# A tenth of a scene unit, USD's unit for lens and filmback attributes, in millimetres per metre.
+_TENTHS = 100.0
+# float32 attributes carry about seven digits: 0.35 reads back as 0.34999999.
+_MM_DIGITS = 4
+_LENS_ATTRIBUTES = (
+    "focalLength", "horizontalAperture", "verticalAperture", "horizontalApertureOffset", "verticalApertureOffset",
+)  # fmt: skip
 ROOT = "/Shot"
 CAMERA = f"{ROOT}/Camera"
 CHARACTERS = f"{ROOT}/Characters"
@@ -144,9 +158,10 @@ def _add_character(stage: Usd.Stage, path: str, name: str, mark: Mark, colour: R
 def _add_camera(stage: Usd.Stage, setup: CameraSetup) -> None:
     camera = UsdGeom.Camera.Define(stage, CAMERA)
     camera.CreateProjectionAttr(UsdGeom.Tokens.perspective)
-    camera.CreateFocalLengthAttr(setup.focal_length_mm)
-    camera.CreateHorizontalApertureAttr(setup.horizontal_aperture_mm)
-    camera.CreateVerticalApertureAttr(setup.vertical_aperture_mm)
+    mm = _mm_per_lens_unit(stage)
+    camera.CreateFocalLengthAttr(setup.focal_length_mm / mm)
+    camera.CreateHorizontalApertureAttr(setup.horizontal_aperture_mm / mm)
+    camera.CreateVerticalApertureAttr(setup.vertical_aperture_mm / mm)
     camera.CreateClippingRangeAttr(Gf.Vec2f(setup.near, setup.far))
     # Where the camera looks, kept as the focus distance: read_camera gets the target back.
     camera.CreateFocusDistanceAttr(setup.focus_distance)
@@ -278,6 +293,37 @@ def _join(*parts: tuple[np.ndarray, list[int], list[int]]) -> tuple[np.ndarray, 
 # ----------------------------------------------------------------------------- reading
 
 
+def lens_mm(stage: Usd.Stage, value: float) -> float:
+    """A camera's ``focalLength`` or aperture ``value`` on ``stage`` in millimetres.
+
+    USD measures them in tenths of a scene unit (UsdGeomCamera, "Units of Measure"): a tenth
+    of ``metersPerUnit``, so millimetres on USD's default centimetre stage and 0.35 for a
+    35 mm lens on a metres stage. Soundstage layouts of contract version 1 wrote millimetres
+    whatever the stage's unit; they are read as they were meant."""
+    return round(float(value) * _mm_per_lens_unit(stage), _MM_DIGITS)
+
+
+def camera_in_mm(camera: UsdGeom.Camera, time: Usd.TimeCode) -> Gf.Camera:
+    """The camera at ``time`` with its lens, filmback and filmback offsets in millimetres.
+
+    Its frustum is USD's (which depends only on the ratios of those values), computed from
+    the millimetres rather than from float32 tenths of a metre, so a lens gives the same
+    projection to the last bit whichever unit the layout stored it in."""
+    stage = camera.GetPrim().GetStage()
+    state = camera.GetCamera(time)
+    for name in _LENS_ATTRIBUTES:
+        setattr(state, name, lens_mm(stage, getattr(state, name)))
+    return state
+
+
+def _mm_per_lens_unit(stage: Usd.Stage) -> float:
+    root = stage.GetDefaultPrim()
+    info = root.GetCustomDataByKey("soundstage") if root else None
+    if isinstance(info, dict) and info.get("version") == MM_LAYOUT_VERSION:
+        return 1.0
+    return _TENTHS * UsdGeom.GetStageMetersPerUnit(stage)
+
+
 def read_camera(path: Path) -> CameraSetup:
     """The camera of a layout as it is on disk (after any artist's edits): ``/Shot/Camera``,
     else the first camera under the default prim. The target is the point at the camera's
@@ -301,9 +347,9 @@ def read_camera(path: Path) -> CameraSetup:
     return CameraSetup(
         position=_vec(position),
         target=_vec(position + forward * focus),
-        focal_length_mm=float(camera.GetFocalLengthAttr().Get(time)),
-        horizontal_aperture_mm=float(camera.GetHorizontalApertureAttr().Get(time)),
-        vertical_aperture_mm=float(camera.GetVerticalApertureAttr().Get(time)),
+        focal_length_mm=lens_mm(stage, camera.GetFocalLengthAttr().Get(time)),
+        horizontal_aperture_mm=lens_mm(stage, camera.GetHorizontalApertureAttr().Get(time)),
+        vertical_aperture_mm=lens_mm(stage, camera.GetVerticalApertureAttr().Get(time)),
         near=float(near),
         far=float(far),
         up=_vec(up),

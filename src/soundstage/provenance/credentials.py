@@ -9,6 +9,11 @@ signature and hashes, and is reported apart from real failures such as a changed
 
 c2pa-python signs with a local key: ``Signer.from_info`` takes the PEM chain and a PKCS#8 key
 and signs in the native library, so no callback signer is needed.
+
+Who is named is given, never guessed: the provider (the production's title or the studio's
+organisation, ``provider_of``) and the production's user names, with the operating-system
+login recorded beside a name where the caller knows it. Every time is ISO 8601 with its UTC
+offset, to the second; a cut's files share one clock reading (``Cut.made_at``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from soundstage import __version__
 from soundstage.errors import CredentialsError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe
+from soundstage.provenance.clock import iso, utc
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 TAKE_LABEL = "org.soundstage.take"
@@ -117,6 +123,22 @@ def describe_source_type(url: str) -> str:
     return url.removeprefix(IPTC)
 
 
+def provider_of(title: str, organisation: str = "") -> str:
+    """The provider a production's credentials and disclosure name: the studio's organisation
+    when its settings name one (``[credentials] organisation``), else the production's title,
+    else "" (the report then says the provider is not named; never a folder's name)."""
+    return " ".join(organisation.split()) or " ".join(title.split())
+
+
+def _person(name: str, login: str) -> dict[str, str]:
+    """A person as an assertion names them: the production's user name, and the operating-system
+    login beside it where it is known and says something the name does not."""
+    person = {"name": name}
+    if login and login != name:
+        person["login"] = login
+    return person
+
+
 @dataclass(frozen=True)
 class Approval:
     """A person's approval of a take: who, in which role, when, and why a flagged take was
@@ -127,12 +149,15 @@ class Approval:
     at: datetime
     override_reason: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", utc(self.at))
+
     def as_json(self) -> dict[str, str]:
         """The approval as it is written into an assertion."""
         return {
             "name": self.name,
             "role": self.role,
-            "at": self.at.isoformat(),
+            "at": iso(self.at),
             "override_reason": self.override_reason,
         }
 
@@ -148,14 +173,17 @@ class Approval:
 
     def describe(self) -> str:
         """'approved by NAME (ROLE) at TIME', with the override reason when there is one."""
-        text = f"approved by {self.name} ({self.role}) at {self.at.isoformat(timespec='minutes')}"
+        text = f"approved by {self.name} ({self.role}) at {iso(self.at)}"
         return f'{text}, overriding a check: "{self.override_reason}"' if self.override_reason else text
 
 
 @dataclass(frozen=True)
 class TakeProvenance:
     """What a take's credentials say: the shot, the take ("012_0030/2"), its recipe and hash,
-    and the approval known when the file is written (None: not approved)."""
+    the approval known when the file is written (None: not approved), and who asked for it:
+    ``requested_by`` is the production's user name (the recipe's own ``requested_by``, as it
+    was recorded, where none is given) and ``requested_by_login`` the operating-system login
+    of whoever queued it, recorded beside the name."""
 
     shot: str
     take: str
@@ -163,6 +191,17 @@ class TakeProvenance:
     recipe_sha256: str
     approval: Approval | None
     created_at: datetime | None = None  # when the take was made, where the caller knows it
+    requested_by: str = ""
+    requested_by_login: str = ""
+
+    def __post_init__(self) -> None:
+        if self.created_at is not None:
+            object.__setattr__(self, "created_at", utc(self.created_at))
+
+    @property
+    def requester(self) -> str:
+        """Who asked for the take: the production's user name, else what the recipe recorded."""
+        return self.requested_by or self.recipe.requested_by
 
     @property
     def origin(self) -> Origin:
@@ -181,13 +220,15 @@ class TakeProvenance:
             "model": self.recipe.model,
             "weights_sha256": self.recipe.weights_sha256,
             "seed": self.recipe.seed,
-            "requested_by": self.recipe.requested_by,
+            "requested_by": self.requester,
             "approved": self.approval is not None,
         }
+        if self.requested_by_login and self.requested_by_login != self.requester:
+            data["requested_by_login"] = self.requested_by_login
         if self.recipe.strength is not None:
             data["strength"] = self.recipe.strength
         if self.created_at is not None:
-            data["created_at"] = self.created_at.isoformat()
+            data["created_at"] = iso(self.created_at)
         if self.approval is not None:
             data["approval"] = self.approval.as_json()
         return data
@@ -476,7 +517,7 @@ def sign_take(png: bytes, take: TakeProvenance, signer: Signer) -> bytes:
         "description": take.origin.label,
     }
     if take.created_at is not None:
-        created["when"] = take.created_at.isoformat()
+        created["when"] = iso(take.created_at)
     manifest = {
         "claim_generator_info": _claim_generator(),
         "title": take.take,
@@ -529,24 +570,33 @@ def sign_animatic(
     cut_id: str,
     takes: list[tuple[Path, TakeProvenance]],
     signer: Signer,
-) -> None:
+    provider: str = "",
+    made_by: str = "",
+    made_by_login: str = "",
+    signed_at: datetime | None = None,
+) -> datetime:
     """Sign the animatic ``source`` (MP4 or MOV, by ``destination``'s suffix) into
     ``destination``, atomically. The manifest's ``c2pa.created`` action names the animatic a
     composite with AI media when any take is AI made (else a digital creation), every take
     file (already signed) is an ingredient placed in it, and the Soundstage assertion carries
-    the cut id, the provider, the AI systems used and each shot's approval."""
+    the cut id, the provider, who made the cut, the AI systems used and each shot's approval.
+
+    ``provider``: the production's title or organisation (``provider_of``; the signer
+    certificate's organisation when empty). ``made_by``: the production's user name of whoever
+    cut it, with ``made_by_login`` beside it. ``signed_at``: the cut's one clock reading
+    (``Cut.made_at``; now when not given). Returns the time written."""
     mime = _VIDEO_TYPES.get(destination.suffix.lower())
     if mime is None:
         raise CredentialsError(
             f"{destination}: cannot sign a {destination.suffix or 'suffix-less'} file; use .mp4 or .mov"
         )
-    signed_at = datetime.now(UTC).replace(microsecond=0)
+    signed_at = utc(signed_at if signed_at is not None else datetime.now(UTC))
     any_ai = any(take.origin.is_ai for _, take in takes)
     created = {
         "action": "c2pa.created",
         "digitalSourceType": IPTC + ("compositeWithTrainedAlgorithmicMedia" if any_ai else "digitalCreation"),
         "softwareAgent": {"name": GENERATOR, "version": __version__},
-        "when": signed_at.isoformat(),
+        "when": iso(signed_at),
     }
     placed = [{"action": "c2pa.placed", "parameters": {"ingredientIds": [f"take-{i}"]}} for i in range(len(takes))]
     shots = []
@@ -561,14 +611,16 @@ def sign_animatic(
         if take.approval is not None:
             shot["approval"] = take.approval.as_json()
         shots.append(shot)
-    assertion = {
+    assertion: dict[str, Any] = {
         "cut_id": cut_id,
         "title": title,
-        "provider": signer.organisation,
-        "created_at": signed_at.isoformat(),
+        "provider": provider or signer.organisation,
+        "created_at": iso(signed_at),
         "systems": ai_systems([take.recipe for _, take in takes]),
         "shots": shots,
     }
+    if made_by:
+        assertion["made_by"] = _person(made_by, made_by_login)
     manifest = {
         "claim_generator_info": _claim_generator(),
         "title": title,
@@ -588,6 +640,7 @@ def sign_animatic(
             signer._sign(manifest, mime, source_file, target, ingredients)
         except c2pa.C2paError as failure:
             raise CredentialsError(f"{destination}: cannot sign the animatic: {failure}") from None
+    return signed_at
 
 
 def ai_systems(recipes: list[Recipe]) -> list[dict[str, str]]:
@@ -777,7 +830,8 @@ def _take_line(data: dict[str, Any]) -> str:
     parts.append(f"seed {data.get('seed', '?')}")
     parts.append(f"recipe {str(data.get('recipe_sha256', ''))[:12]}")
     if data.get("requested_by"):
-        parts.append(f"requested by {data['requested_by']}")
+        login = f" (login {data['requested_by_login']})" if data.get("requested_by_login") else ""
+        parts.append(f"requested by {data['requested_by']}{login}")
     return ", ".join(parts)
 
 
@@ -821,7 +875,12 @@ def describe(report: CredentialReport) -> list[str]:
         lines.append(_take_line(data))
         lines.append(_approval_text(data))
     elif report.soundstage_label == CUT_LABEL:
-        lines.append(f"cut {data.get('cut_id', '?')} by {data.get('provider', '?')}, {data.get('created_at', '')}")
+        made_by = data.get("made_by") or {}
+        who = f", cut by {made_by.get('name')}" if made_by.get("name") else ""
+        lines.append(
+            f"cut {data.get('cut_id', '?')} by {data.get('provider') or '(provider not named)'}{who}, "
+            f"{data.get('created_at', '')}"
+        )
     if report.ingredients:
         lines.append(f"made from {len(report.ingredients)} takes:")
         for ingredient in report.ingredients:

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from soundstage.errors import CutError
 from soundstage.files import write_atomic
+from soundstage.provenance.clock import iso, utc
 from soundstage.provenance.credentials import Approval, Origin, TakeProvenance
 
 _TEMPLATES = Environment(
@@ -42,8 +43,9 @@ class DisclosureRow:
     seed: int | None
     frames: int
     approval: Approval | None
-    requested_by: str
+    requested_by: str  # the production's user name
     backend_version: str = ""
+    requested_by_login: str = ""  # the operating-system login recorded beside it
 
     @classmethod
     def of_take(cls, take: TakeProvenance, frames: int) -> DisclosureRow:
@@ -59,8 +61,9 @@ class DisclosureRow:
             seed=recipe.seed,
             frames=frames,
             approval=take.approval,
-            requested_by=recipe.requested_by,
+            requested_by=take.requester,
             backend_version=recipe.backend_version,
+            requested_by_login=take.requested_by_login if take.requested_by_login != take.requester else "",
         )
 
     @classmethod
@@ -74,11 +77,18 @@ class DisclosureRow:
         return self.origin.label if self.origin is not None else NO_TAKE
 
     @property
+    def requester_label(self) -> str:
+        """Who asked for the take, with the login beside the name where it was recorded."""
+        return (
+            f"{self.requested_by} (login {self.requested_by_login})" if self.requested_by_login else self.requested_by
+        )
+
+    @property
     def approval_label(self) -> str:
-        """Who approved the take and when, or "not approved"."""
+        """Who approved the take and when (ISO 8601 with its offset), or "not approved"."""
         if self.approval is None:
             return "not approved"
-        text = f"{self.approval.name} ({self.approval.role}), {self.approval.at:%Y-%m-%d %H:%M}"
+        text = f"{self.approval.name} ({self.approval.role}), {iso(self.approval.at)}"
         return f"{text}; override: {self.approval.override_reason}" if self.approval.override_reason else text
 
 
@@ -96,8 +106,10 @@ class LatentField:
 @dataclass(frozen=True)
 class Disclosure:
     """The disclosure of one cut. ``cut_id`` is the cut's unique identifier (a uuid4 the
-    caller makes, the same one the animatic's credentials carry); ``provider`` is the
-    organisation that makes the work (the signer certificate's organisation)."""
+    caller makes, the same one the animatic's credentials carry); ``created_at`` the cut's one
+    clock reading, the time its animatic is signed at (``Cut.made_at``); ``provider`` the
+    production's title or organisation (``provider_of``), the same the animatic's credentials
+    name; ``made_by`` the production's user name of whoever cut it, with the login beside it."""
 
     title: str
     cut_id: str
@@ -107,6 +119,24 @@ class Disclosure:
     rows: tuple[DisclosureRow, ...]
     provider: str = ""
     scratch_dialogue: bool = False  # the animatic's voices are espeak-ng scratch dialogue
+    made_by: str = ""
+    made_by_login: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created_at", utc(self.created_at))
+
+    @property
+    def created(self) -> str:
+        """When the cut was made, ISO 8601 with its offset, as its credentials say it."""
+        return iso(self.created_at)
+
+    @property
+    def maker(self) -> str:
+        """Who cut it, with the login beside the name; "" when not given."""
+        if not self.made_by:
+            return ""
+        login = self.made_by_login if self.made_by_login != self.made_by else ""
+        return f"{self.made_by} (login {login})" if login else self.made_by
 
     @property
     def runtime_frames(self) -> int:
@@ -188,7 +218,7 @@ class Disclosure:
             ),
             LatentField(
                 "Time and date of creation",
-                self.created_at.isoformat(timespec="seconds"),
+                self.created,
                 "animatic: c2pa.created when; org.soundstage.cut: created_at",
                 "Cal. Bus. & Prof. Code 22757.3(b)(1)(C)",
             ),
@@ -292,7 +322,10 @@ def render_pdf(disclosure: Disclosure) -> bytes:
     pdf.set_font(pdf.font_name, "B", 16)
     pdf.cell(0, 10, pdf.text_of(f"AI disclosure: {d.title}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.font_name, "", 9)
-    pdf.paragraph(f"Cut {d.cut_id}, made {d.created_at:%Y-%m-%d %H:%M %Z} with {d.generator}.")
+    made = f"Cut {d.cut_id}, made {d.created} with {d.generator}"
+    made += f" for {d.provider}" if d.provider else ""
+    made += f" by {d.maker}" if d.maker else ""
+    pdf.paragraph(made + ".")
     pdf.heading("Notice to the audience")
     pdf.paragraph(d.notice)
     pdf.heading("Totals")
@@ -326,7 +359,7 @@ def render_pdf(disclosure: Disclosure) -> bytes:
                 row.weights_sha256[:12],
                 "" if row.seed is None else str(row.seed),
                 d.timecode(row.frames),
-                row.requested_by,
+                row.requester_label,
                 row.approval_label,
             )
             table.row([pdf.text_of(cell) for cell in cells])

@@ -44,6 +44,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pxr import Gf, Tf, Usd, UsdGeom
 
 from soundstage.errors import RenderError
+from soundstage.layout.usd import camera_in_mm
 from soundstage.render.gl import gl_context
 
 CAMERA_PATH = "/Shot/Camera"
@@ -226,7 +227,7 @@ def _find_camera(stage: Usd.Stage, root: Usd.Prim, path: Path) -> Usd.Prim:
 
 
 def _camera(prim: Usd.Prim, path: Path) -> tuple[Gf.Frustum, tuple[float, float], float]:
-    camera = UsdGeom.Camera(prim).GetCamera(Usd.TimeCode.Default())
+    camera = camera_in_mm(UsdGeom.Camera(prim), Usd.TimeCode.Default())
     near, far = camera.clippingRange.min, camera.clippingRange.max
     projection = np.array(camera.frustum.ComputeProjectionMatrix())
     if not (0 < near < far and np.isfinite(projection).all()):

@@ -58,6 +58,22 @@ _STYLES_OF_MARKER = {"***": {"Bold", "Italic"}, "**": {"Bold"}, "*": {"Italic"},
 _CREDIT_WORDS = re.compile(r"^(written|screenplay|story|teleplay|adapted|directed)?\s*(by|and)\b", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"\b(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|draft|revised|revision|19\d\d|20\d\d)\b", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"copyright|\(c\)|©", re.IGNORECASE)
+# The title-page keys of the Fountain syntax; a block starting "Notes: ..." is that key. Only
+# these: a contact line such as "Email: ..." must stay part of the Contact.
+_TITLE_KEYS = (
+    "Title",
+    "Credit",
+    "Author",
+    "Authors",
+    "Source",
+    "Draft date",
+    "Date",
+    "Contact",
+    "Copyright",
+    "Notes",
+    "Revision",
+)
+_LABELLED = re.compile(rf"^(?P<key>{'|'.join(_TITLE_KEYS)}):[ \t]*", re.IGNORECASE)
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -222,31 +238,40 @@ def _read_title_page(title_page: etree._Element | None) -> dict[str, str]:
     """Best-effort title page keys from Final Draft's free layout.
 
     Final Draft stores no keys, only paragraphs. Blocks are runs of non-empty paragraphs.
-    Centred blocks: the first is the Title, a "Written by"-like block before the author is
-    the Credit, the next block the Author and any later ones the Source. Other blocks: one
-    naming a copyright is the Copyright, a date-like one the Draft date, the rest Contact.
+    A block whose first line starts with a Fountain title-page key and a colon ("Notes:",
+    "Draft date:") is that key. Otherwise, centred blocks: the first is the Title, a
+    "Written by"-like block before the author is the Credit, the next block the Author and any
+    later ones the Source. Other blocks: one naming a copyright is the Copyright, a date-like
+    one the Draft date, the rest Contact.
     """
     content = title_page.find("Content") if title_page is not None else None
     if content is None:
         return {}
     keys: dict[str, str] = {}
     for centred, text in _title_blocks(content):
-        if centred and "Title" not in keys:
-            key = "Title"
-        elif centred and "Credit" not in keys and "Author" not in keys and _CREDIT_WORDS.match(text):
-            key = "Credit"
-        elif centred and "Author" not in keys:
-            key = "Author"
-        elif centred:
-            key = "Source"
-        elif _COPYRIGHT.search(text) and "Copyright" not in keys:
-            key = "Copyright"
-        elif _DATE_LIKE.search(text) and "Draft date" not in keys:
-            key = "Draft date"
-        else:
-            key = "Contact"
+        key, text = _title_key(centred, text, keys)
         keys[key] = f"{keys[key]}\n{text}" if key in keys else text
     return keys
+
+
+def _title_key(centred: bool, text: str, keys: dict[str, str]) -> tuple[str, str]:
+    """The key of a title-page block (given the keys read before it) and its text."""
+    labelled = _LABELLED.match(text)
+    if labelled:
+        return labelled["key"], text[labelled.end() :]
+    if centred and "Title" not in keys:
+        return "Title", text
+    if centred and "Credit" not in keys and "Author" not in keys and _CREDIT_WORDS.match(text):
+        return "Credit", text
+    if centred and "Author" not in keys:
+        return "Author", text
+    if centred:
+        return "Source", text
+    if _COPYRIGHT.search(text) and "Copyright" not in keys:
+        return "Copyright", text
+    if _DATE_LIKE.search(text) and "Draft date" not in keys:
+        return "Draft date", text
+    return "Contact", text
 
 
 def _title_blocks(content: etree._Element) -> Iterator[tuple[bool, str]]:
@@ -372,14 +397,23 @@ def _runs(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _title_page(title_page: dict[str, str]) -> etree._Element:
-    """A ``<TitlePage>``: title, credit, author and source centred; the rest at the left."""
+    """A ``<TitlePage>``: title, credit, author and source centred; the rest at the left.
+
+    Final Draft keeps no keys, so ``_read_title_page`` tells them by place and wording; a block
+    it would take for another key (notes that mention a year read as a draft date) is written
+    with its key as a label, "Notes: ...", which it reads back as that key."""
     element = etree.Element("TitlePage")
     content = etree.SubElement(element, "Content")
     writer = _ContentWriter(content)
     centred = [k for k in ("Title", "Credit", "Author", "Source") if title_page.get(k)]
     others = [k for k in title_page if k not in centred and title_page[k]]
+    read: dict[str, str] = {}
     for key in centred + others:
-        for line in title_page[key].split("\n"):
+        text = title_page[key]
+        if _title_key(key in centred, text, read) != (key, text):
+            text = f"{key}: {text}"
+        read[key] = text
+        for line in text.split("\n"):
             writer.paragraph(None, line).set("Alignment", "Center" if key in centred else "Left")
         writer.paragraph(None, "")  # the empty paragraph that ends a block
     return element
