@@ -1,0 +1,160 @@
+"""The books of one production as one value: the crew, their time entries and the spend, with the
+wages that confirmed hours earned (the payroll the incentive programs count).
+
+Wages are summed into one ``WageLine`` per person, role, department, work place and currency:
+what a payroll summary shows and what a program decides on (a person's residence, the line, the
+place of the work), so an estimate decides a few hundred wage lines rather than every entry.
+Entries that are not confirmed (drafts from activity) count for nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property
+
+from soundstage.books.model import Chart, CrewMember, Place, RateUnit, SpendLine, TimeEntry, load_chart
+from soundstage.errors import BooksError, RowsRefused
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class WageLine:
+    """What one person earned in one role, department and work place: confirmed hours and pay."""
+
+    person: str
+    role: str
+    department: str
+    location: Place | None
+    currency: str
+    hours: Decimal
+    pay: Decimal
+    entries: int
+    member: CrewMember
+
+    @property
+    def atl(self) -> bool:
+        return self.member.atl
+
+    @property
+    def residence(self) -> Place | None:
+        return self.member.residence
+
+
+@dataclass
+class Books:
+    """A production's crew, hours and spend, and its chart of accounts."""
+
+    crew: list[CrewMember]
+    hours: list[TimeEntry]
+    spend: list[SpendLine]
+    chart: Chart = field(default_factory=load_chart)
+
+    @cached_property
+    def members(self) -> dict[str, CrewMember]:
+        """The crew by name, matched without regard to case or spacing."""
+        members: dict[str, CrewMember] = {}
+        for member in self.crew:
+            key = _key(member.name)
+            if key in members:
+                raise BooksError(f"crew member {member.name!r} is listed twice")
+            members[key] = member
+        return members
+
+    def member(self, name: str) -> CrewMember | None:
+        """The crew member of this name, or None."""
+        return self.members.get(_key(name))
+
+    @cached_property
+    def wages(self) -> list[WageLine]:
+        """The payroll: confirmed hours priced at each person's rate on the day (or the pay a
+        payroll export gave), one line per person, role, department, work place and currency.
+        Raises RowsRefused naming every entry of a person not in the crew, or with no rate in
+        effect on its day."""
+        return payroll(self)
+
+    @cached_property
+    def confirmed_hours(self) -> Decimal:
+        """All confirmed crew hours on the books."""
+        return sum((line.hours for line in self.wages), Decimal(0))
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _where(entry: TimeEntry) -> tuple[str, int | None]:
+    path, _, line = entry.origin.rpartition(":")
+    if path and line.isdigit():
+        return path, int(line)
+    return entry.origin or f"time entry of {entry.person} on {entry.day}", None
+
+
+def payroll(books: Books) -> list[WageLine]:
+    """The wage lines of ``books`` (see ``Books.wages``).
+
+    A day rate pays once per day worked, whatever the hours; a day split over several entries
+    (two shots, two places) is shared between them in proportion to their hours, to the cent, the
+    last entry taking the remainder so that the day adds up to the rate exactly."""
+    refusals: list[tuple[str, int | None, str]] = []
+    totals: dict[tuple, list] = {}
+    day_entries: dict[tuple[str, date], list[tuple[TimeEntry, CrewMember]]] = defaultdict(list)
+    for entry in books.hours:
+        if not entry.confirmed:
+            continue
+        member = books.member(entry.person)
+        if member is None:
+            refusals.append((*_where(entry), f"{entry.person} is not in the crew"))
+            continue
+        rate = member.rate_on(entry.day)
+        if entry.pay is not None:
+            currency = entry.currency or (rate.currency if rate is not None else None)
+            if currency is None:
+                refusals.append((*_where(entry), f"pay for {member.name} on {entry.day} has no currency"))
+            else:
+                _add(totals, entry, member, entry.pay, currency)
+            continue
+        if rate is None:
+            refusals.append((*_where(entry), f"{member.name} has no rate in effect on {entry.day}"))
+            continue
+        if rate.unit is RateUnit.HOUR:
+            _add(totals, entry, member, entry.hours * rate.amount, rate.currency)
+        else:
+            day_entries[(_key(member.name), entry.day)].append((entry, member))
+    for entries in day_entries.values():
+        entry, member = entries[0]
+        rate = member.rate_on(entry.day)
+        assert rate is not None  # checked above
+        day_hours = sum((e.hours for e, _ in entries), Decimal(0))
+        if day_hours == 0:
+            for entry, member in entries:
+                _add(totals, entry, member, Decimal(0), rate.currency)
+            continue
+        left = rate.amount
+        for position, (entry, member) in enumerate(entries):
+            if position == len(entries) - 1:
+                share = left
+            else:
+                share = (rate.amount * entry.hours / day_hours).quantize(CENT, ROUND_HALF_EVEN)
+                left -= share
+            _add(totals, entry, member, share, rate.currency)
+    if refusals:
+        raise RowsRefused(refusals)
+    return [
+        WageLine(person, role, department, location, currency, hours, pay, count, member)
+        for (person, role, department, location, currency), (hours, pay, count, member) in totals.items()
+    ]
+
+
+def _add(totals: dict[tuple, list], entry: TimeEntry, member: CrewMember, pay: Decimal, currency: str) -> None:
+    key = (member.name, entry.role or member.role, entry.department or member.department, entry.location, currency)
+    total = totals.get(key)
+    if total is None:
+        totals[key] = [entry.hours, pay, 1, member]
+    else:
+        total[0] += entry.hours
+        total[1] += pay
+        total[2] += 1
