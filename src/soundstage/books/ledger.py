@@ -15,7 +15,17 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property
 
-from soundstage.books.model import Chart, CrewMember, Place, RateUnit, SpendLine, TimeEntry, load_chart
+from soundstage.books.model import (
+    Account,
+    Chart,
+    CrewMember,
+    Place,
+    RateUnit,
+    SpendKind,
+    SpendLine,
+    TimeEntry,
+    load_chart,
+)
 from soundstage.errors import BooksError, RowsRefused
 
 CENT = Decimal("0.01")
@@ -42,6 +52,24 @@ class WageLine:
     @property
     def residence(self) -> Place | None:
         return self.member.residence
+
+
+@dataclass(frozen=True, slots=True)
+class SpendClass:
+    """What a program can ask of a spend line, apart from its amount: lines alike in all of it
+    are decided once (a ledger of 50,000 lines has a few hundred classes)."""
+
+    account: Account
+    kind: SpendKind
+    atl: bool
+    location: Place | None
+    vendor_local: bool
+    department_kind: str
+    currency: str
+
+    @property
+    def labour(self) -> bool:
+        return self.kind is SpendKind.LABOUR
 
 
 @dataclass
@@ -75,6 +103,51 @@ class Books:
         Raises RowsRefused naming every entry of a person not in the crew, or with no rate in
         effect on its day."""
         return payroll(self)
+
+    @cached_property
+    def spend_classes(self) -> tuple[dict[SpendClass, tuple[Decimal, int]], list[SpendClass]]:
+        """The spend lines sorted into classes: each class's total and number of lines, and each
+        line's class (in the order of ``spend``). A line on an account the chart does not have is
+        refused."""
+        chart = self.chart
+        totals: dict[SpendClass, list] = {}
+        of_line: list[SpendClass] = []
+        classes: dict[tuple, SpendClass] = {}
+        refusals: list[tuple[str, int | None, str]] = []
+        for line in self.spend:
+            account = chart.account(line.account)
+            if account is None:
+                path, _, number = line.origin.rpartition(":")
+                where = (
+                    (path, int(number))
+                    if path and number.isdigit()
+                    else (line.origin or f"spend line {line.vendor}", None)
+                )
+                refusals.append((*where, f"account {line.account!r} is not in the chart of accounts ({chart.source})"))
+                continue
+            key = (line.account, line.kind, line.atl, line.location, line.vendor_local, line.department, line.currency)
+            spend_class = classes.get(key)
+            if spend_class is None:
+                department_kind = chart.department_kind(line.department) if line.department else account.category
+                spend_class = classes[key] = SpendClass(
+                    account=account,
+                    kind=line.kind or account.kind,
+                    atl=account.atl if line.atl is None else line.atl,
+                    location=line.location,
+                    vendor_local=line.vendor_local,
+                    department_kind=department_kind,
+                    currency=line.currency,
+                )
+            of_line.append(spend_class)
+            total = totals.get(spend_class)
+            if total is None:
+                totals[spend_class] = [line.amount, 1]
+            else:
+                total[0] += line.amount
+                total[1] += 1
+        if refusals:
+            raise RowsRefused(refusals)
+        return {k: (v[0], v[1]) for k, v in totals.items()}, of_line
 
     @cached_property
     def confirmed_hours(self) -> Decimal:

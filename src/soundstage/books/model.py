@@ -270,8 +270,7 @@ class Chart:
 
 
 CATEGORIES = frozenset(
-    "atl rights development labour production animation vfx music post fringes rentals compute software "
-    "travel insurance legal overhead financing marketing distribution residuals".split()
+    ["atl", "rights", "development", "labour", "production", "animation", "vfx", "music", "post", "fringes", "rentals", "compute", "software", "travel", "insurance", "legal", "overhead", "financing", "marketing", "distribution", "residuals"]
 )
 DEPARTMENT_KINDS = frozenset({"atl", "story", "animation", "vfx", "post", "production", "other"})
 
@@ -313,7 +312,9 @@ def _account(where: str, code: str, entry: Any) -> Account:
         raise BooksError(f"{where}: account {code} has unknown field {sorted(unknown)[0]!r}")
     category = entry.get("category", "")
     if category not in CATEGORIES:
-        raise BooksError(f"{where}: account {code} has category {category!r}, not one of {', '.join(sorted(CATEGORIES))}")
+        raise BooksError(
+            f"{where}: account {code} has category {category!r}, not one of {', '.join(sorted(CATEGORIES))}"
+        )
     try:
         kind = SpendKind(entry.get("kind", "other"))
     except ValueError:
