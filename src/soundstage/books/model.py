@@ -270,7 +270,29 @@ class Chart:
 
 
 CATEGORIES = frozenset(
-    ["atl", "rights", "development", "labour", "production", "animation", "vfx", "music", "post", "fringes", "rentals", "compute", "software", "travel", "insurance", "legal", "overhead", "financing", "marketing", "distribution", "residuals"]
+    [
+        "atl",
+        "rights",
+        "development",
+        "labour",
+        "production",
+        "animation",
+        "vfx",
+        "music",
+        "post",
+        "fringes",
+        "rentals",
+        "compute",
+        "software",
+        "travel",
+        "insurance",
+        "legal",
+        "overhead",
+        "financing",
+        "marketing",
+        "distribution",
+        "residuals",
+    ]
 )
 DEPARTMENT_KINDS = frozenset({"atl", "story", "animation", "vfx", "post", "production", "other"})
 
