@@ -140,7 +140,7 @@ def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable
         confirmed = _cell(problems, _flag_true, get(row, "confirmed"), "confirmed")
         pay = _cell(problems, _decimal_or_none, get(row, "pay"), "pay")
         currency = _cell(problems, lambda t: _currency(t, known), get(row, "currency"), "currency")
-        if pay is not None and currency is None:
+        if pay is not None and currency is None and not get(row, "currency").strip():
             problems.append("pay without a currency")
         if problems:
             table.refuse(line, "; ".join(problems))
@@ -477,9 +477,10 @@ class _Table:
         except (OSError, UnicodeDecodeError, csv.Error) as failure:
             raise BooksError(f"{path}: cannot read the CSV file: {failure}") from None
         where = str(path)
-        if not records:
+        first = next((i for i, record in enumerate(records) if "".join(record).strip()), None)
+        if first is None:
             raise RowsRefused([(where, 1, "no header row")])
-        header, header_line = records[0], numbers[0]
+        header, header_line = records[first], numbers[first]
         names = {header_key(alias): c.name for c in columns for alias in (c.name, *c.aliases)}
         skipped = {header_key(name) for name in ignore}
         index: dict[str, int] = {}
@@ -499,7 +500,7 @@ class _Table:
         problems += [f"missing column {c.name!r}" for c in columns if c.required and c.name not in index]
         if problems:
             raise RowsRefused([(where, header_line, p) for p in problems])
-        table = cls(path, records[1:], numbers[1:], index)
+        table = cls(path, records[first + 1 :], numbers[first + 1 :], index)
         table.width = len(header)
         return table
 

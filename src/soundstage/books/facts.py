@@ -5,13 +5,18 @@ producer wants used. Rule files test these by name (``when = { kind = ["series"]
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
-from soundstage.books.model import Money, Place
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from soundstage.books.model import Money, Place, currencies
 from soundstage.errors import BooksError
 
 
@@ -82,3 +87,86 @@ class ProductionFacts:
 
 
 FACT_NAMES = frozenset(f.name for f in fields(ProductionFacts)) - {"exchange", "title"}
+
+
+class _MoneyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Decimal
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class _FactsFile(BaseModel):
+    """The facts as written in TOML (``[books.facts]`` or a file of their own)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = ""
+    kind: ProductionKind = ProductionKind.SERIES
+    animated: bool = True
+    episodes: int = Field(1, ge=1)
+    episode_minutes: Decimal = Field(Decimal(0), ge=0)
+    budget: _MoneyFile | None = None
+    home: str | None = None
+    independent: bool = False
+    relocating_tv_year: int | None = Field(None, ge=1)
+    canadian_content: bool = False
+    cancon_points: int = Field(0, ge=0, le=10)
+    first_time_producer: bool = False
+    bfi_certified: bool = False
+    georgia_logo: bool = False
+    ny_production_plus: bool = False
+    scoring_musicians: int = Field(0, ge=0)
+    diversity_workplan: bool = False
+    refund_election: bool = True
+    net_tax: _MoneyFile | None = None
+    other_assistance: _MoneyFile | None = None
+    principal_photography: date | None = None
+    exchange: dict[str, Decimal] = {}
+
+
+def load_facts(source: Path | Mapping[str, Any], *, where: str = "soundstage.toml [books.facts]") -> ProductionFacts:
+    """Production facts from a TOML file or a mapping; ``exchange`` is written as
+    ``"USD/CAD" = 1.37`` (1 USD is 1.37 CAD). A bad value is a BooksError naming the field."""
+    if isinstance(source, Path):
+        where = str(source)
+        try:
+            data: Mapping[str, Any] = tomllib.loads(source.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as failure:
+            raise BooksError(f"{source}: cannot read the production facts: {failure}") from None
+    else:
+        data = source
+    try:
+        parsed = _FactsFile.model_validate(dict(data))
+    except ValidationError as invalid:
+        error = invalid.errors()[0]
+        field_name = ".".join(str(part) for part in error["loc"]) or "(file)"
+        raise BooksError(f"{where}: production facts, field {field_name}: {error['msg']}") from None
+    known = currencies()
+    exchange: dict[tuple[str, str], Decimal] = {}
+    for pair, rate in parsed.exchange.items():
+        source_code, _, target = pair.upper().partition("/")
+        if source_code not in known or target not in known or rate <= 0:
+            raise BooksError(
+                f'{where}: production facts, field exchange.{pair}: write a positive rate as "USD/CAD" = 1.37'
+            )
+        exchange[(source_code, target)] = rate
+    for name in ("budget", "net_tax", "other_assistance"):
+        money = getattr(parsed, name)
+        if money is not None and money.currency not in known:
+            raise BooksError(f"{where}: production facts, field {name}.currency: unknown currency {money.currency!r}")
+    try:
+        home = Place.parse(parsed.home) if parsed.home else None
+    except ValueError as bad:
+        raise BooksError(f"{where}: production facts, field home: {bad}") from None
+    values = parsed.model_dump(exclude={"budget", "net_tax", "other_assistance", "home", "exchange"})
+    return ProductionFacts(
+        **values,
+        budget=_money(parsed.budget),
+        net_tax=_money(parsed.net_tax),
+        other_assistance=_money(parsed.other_assistance),
+        home=home,
+        exchange=exchange,
+    )
+
+
+def _money(value: _MoneyFile | None) -> Money | None:
+    return Money(value.amount, value.currency) if value is not None else None

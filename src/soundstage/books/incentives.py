@@ -317,10 +317,13 @@ def _matches(facts: ProductionFacts, when: FactFilter, unless: FactFilter) -> bo
 
 
 def _figure(value: Any) -> str:
+    """A compared figure in words: amounts with thousands separators, shares to four places."""
     if isinstance(value, Decimal):
-        if value == value.to_integral_value() and abs(value) >= 1000:
+        if value == value.to_integral_value():
             return f"{value:,.0f}"
-        return f"{value.normalize():f}" if value == value.normalize() else f"{value:,.4f}".rstrip("0").rstrip(".")
+        if abs(value) >= 100:
+            return f"{value:,.2f}"
+        return f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, Enum):
         return str(value.value)
     return str(value)
@@ -818,23 +821,27 @@ def _stack_members(
 
 
 def _stacks(programs: Sequence[Program], results: dict[str, ProgramEstimate]) -> tuple[Stack, ...]:
+    """The claims that go together, each of eligible programs only: a federal credit with the
+    provincial credits under it, then every other eligible program (with the OCASE or DAVE that
+    needs it)."""
     stacks: list[Stack] = []
     placed: set[str] = set()
 
     def add(members: list[Program]) -> None:
+        members = [p for p in members if results[p.id].eligible]
+        placed.update(p.id for p in members)
+        if not members or not any(results[p.id].credit for p in members):
+            return
         estimates = [results[p.id] for p in members]
-        currency = estimates[0].currency
-        label = " + ".join(p.id for p in members)
         stacks.append(
             Stack(
-                label,
+                " + ".join(p.id for p in members),
                 tuple(p.id for p in members),
-                currency,
+                estimates[0].currency,
                 sum((e.credit for e in estimates), ZERO),
                 sum((e.net for e in estimates), ZERO),
             )
         )
-        placed.update(p.id for p in members)
 
     for national in programs:
         if national.assistance_from:
@@ -845,10 +852,7 @@ def _stacks(programs: Sequence[Program], results: dict[str, ProgramEstimate]) ->
         partners = [
             p
             for p in programs
-            if p.stream == "any"
-            and p.country == program.country
-            and program.id in p.requires_one_of
-            and results[p.id].eligible
+            if p.stream == "any" and p.country == program.country and program.id in p.requires_one_of
         ]
         add([program, *partners])
     return tuple(stacks)

@@ -168,7 +168,10 @@ class CrewMember:
 
     @property
     def lives_in_la_zone(self) -> bool | None:
-        """True inside the Los Angeles 30-mile zone, False outside it, None when not stated."""
+        """True inside the Los Angeles 30-mile zone, False outside it (outside California too),
+        None when not stated."""
+        if self.residence is not None and not self.residence.within("US-CA"):
+            return False
         if self.residence is None or not self.residence.zone:
             return None
         return self.residence.zone == LA_ZONE
