@@ -266,7 +266,7 @@ def test_bc_regional_and_distant_uplifts_on_labour_by_work_place() -> None:
 def test_an_expired_rule_set_and_an_unknown_program_are_one_line_errors() -> None:
     with pytest.raises(
         BooksError,
-        match=r"^program ca-3.0: the rule set .* applies from 2020-07-01 to 2025-06-30, not on 2026-01-15 \(field effective\)$",
+        match=r"^program ca-3.0: the rule set .* applies 2020-07-01 to 2025-06-30, not on 2026-01-15 \(field effective\)$",
     ):
         CATALOG.select(["ca-3.0"], IN_2026)
     with pytest.raises(BooksError, match="^unknown incentive program 'ca-9.0' "):

@@ -49,9 +49,14 @@ class Decision:
 
     qualified: bool
     rule: str
-    reason: str
+    label: str  # the rule in words
+    detail: str = ""  # what about this line failed it
     source: str = ""
     labour: bool = False
+
+    @property
+    def reason(self) -> str:
+        return f"{self.label}: {self.detail}" if self.detail else self.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,18 +385,18 @@ class _Context:
                 rule.test, rule.region or program.jurisdiction, rule.categories, rule.departments, item
             )
             if failed is not None:
-                return Decision(False, rule.id, f"{rule.label}: {failed}", program.cite(rule), item.labour)
+                return Decision(False, rule.id, rule.label, failed, program.cite(rule), item.labour)
         if program.base == "core" and not (item.location is not None and item.location.within(program.jurisdiction)):
             where = f"at {item.location}" if item.location else "with no place given"
             return Decision(
                 False,
                 "core-outside",
-                f"core cost {where}: counts in total core cost (the cap), not in {program.jurisdiction} core cost",
-                "",
-                item.labour,
+                f"core cost outside {program.jurisdiction}: counts in total core cost (the cap), not in its own",
+                where,
+                labour=item.labour,
             )
         what = "labour" if item.labour else "other spend"
-        return Decision(True, "qualified", f"qualified {what}", "", item.labour)
+        return Decision(True, "qualified", f"qualified {what}", labour=item.labour)
 
     def _fails(self, test: str, region: str, categories: list[str], departments: list[str], item: _Item) -> str | None:
         """Why ``item`` fails the line test, or None when it passes."""
@@ -759,7 +764,7 @@ def _breakdown(context: _Context) -> tuple[BreakdownRow, ...]:
             row[1] += context.amount(item)
             row[2] += item.count
     return tuple(
-        BreakdownRow(d.rule, d.reason, q, labour, amount, count, d.source)
+        BreakdownRow(d.rule, d.label, q, labour, amount, count, d.source)
         for (_, q, labour), (d, amount, count) in sorted(rows.items(), key=lambda kv: (not kv[0][1], kv[0][0]))
     )
 

@@ -256,7 +256,13 @@ class Effective(Cited):
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
     def __str__(self) -> str:
-        return f"{self.start or '...'} to {self.end or '...'}"
+        if self.start and self.end:
+            return f"{self.start} to {self.end}"
+        if self.start:
+            return f"from {self.start}"
+        if self.end:
+            return f"until {self.end}"
+        return "in force, with no dates in its sources"
 
 
 class Program(_Strict):
@@ -410,7 +416,7 @@ def check_in_effect(program: Program, as_of: date) -> None:
     """Raise BooksError when ``program``'s rule set does not apply on ``as_of``."""
     if not program.effective.covers(as_of):
         raise BooksError(
-            f"program {program.id}: the rule set {program.version} applies from {program.effective}, "
+            f"program {program.id}: the rule set {program.version} applies {program.effective}, "
             f"not on {as_of} (field effective)"
         )
 
