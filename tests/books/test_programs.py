@@ -17,7 +17,7 @@ GEORGIA = (builtin_folder() / "ga.toml").read_text("utf-8")
 
 def studio(tmp_path: Path, name: str, text: str) -> Path:
     folder = tmp_path / "programs"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(text, encoding="utf-8")
     return folder
 
