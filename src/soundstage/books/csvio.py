@@ -14,12 +14,14 @@ The stdlib ``csv`` module and ``Decimal`` do the work: 150,000 rows in about a s
 from __future__ import annotations
 
 import csv
+import gc
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +116,72 @@ class _Bad(ValueError):
     """One thing wrong with one cell; the row's reasons are joined into its one line."""
 
 
+class _Strict:
+    """Reads a row's cells, raising at the first problem: the fast path every good row takes."""
+
+    __slots__ = ()
+
+    def cell(self, parse: Callable[[str], Any], text: str, column: str) -> Any:
+        return parse(text)
+
+    def bad(self, reason: str) -> None:
+        raise _Bad(reason)
+
+
+class _Collecting:
+    """Reads a row's cells, gathering every problem: a row the fast path refused is read again
+    this way, so its one line names all that is wrong with it, with the same parsers."""
+
+    __slots__ = ("problems",)
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def cell(self, parse: Callable[[str], Any], text: str, column: str) -> Any:
+        return _cell(self.problems, parse, text, column)
+
+    def bad(self, reason: str) -> None:
+        self.problems.append(reason)
+
+
+_STRICT = _Strict()
+
+
+def _without_cycle_collection(importer: Callable[..., Any]) -> Callable[..., Any]:
+    """Pause the cyclic garbage collector while a file is imported: it runs every few hundred new
+    objects and walks all of them again each time, though rows and entries hold no cycles. For a
+    100,000-row timesheet that was 40% of the import (benchmarks/books.py)."""
+
+    @wraps(importer)
+    def imported(*args: Any, **kwargs: Any) -> Any:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return importer(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return imported
+
+
+def _read_rows(table: _Table, make: Callable[[list[str], int, Any], Any]) -> list[Any]:
+    """``make(row, line, reader)`` for every row: strictly first, and for a row that fails,
+    again collecting its problems, which refuse it."""
+    made = []
+    for line, row in table.rows():
+        try:
+            made.append(make(row, line, _STRICT))
+            continue
+        except ValueError:  # _Bad, or a parser's own ValueError
+            pass
+        reader = _Collecting()
+        make(row, line, reader)
+        table.refuse(line, "; ".join(reader.problems) or "bad row")
+    return made
+
+
+@_without_cycle_collection
 def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable[str] = ()) -> list[TimeEntry]:
     """Time entries from a timesheet export: one per row, confirmed unless a ``confirmed`` column
     says otherwise (a payroll timesheet is signed). Refuses the whole file, naming every bad row:
@@ -121,55 +189,55 @@ def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable
     one day (summed over that person's rows for the day), an unknown currency, pay without a
     currency."""
     table = _Table.read(path, HOURS_COLUMNS, ignore)
-    get, where, known = table.getter, str(path), currencies()
+    where, ix = str(path), table.index
     parse_day = _day_parser(date_format)
-    entries: list[TimeEntry] = []
-    lines: list[int] = []
-    for line, row in table.rows():
-        problems: list[str] = []
-        person = " ".join(get(row, "person").split())
+    i_person, i_date, i_hours, i_role, i_department, i_location = (
+        ix[c] for c in ("person", "date", "hours", "role", "department", "location")
+    )
+    i_scene, i_shot, i_task, i_confirmed, i_pay, i_currency = (
+        ix[c] for c in ("scene", "shot", "task", "confirmed", "pay", "currency")
+    )
+
+    def entry(row: list[str], line: int, read: _Strict | _Collecting) -> TimeEntry | None:
+        person = " ".join(row[i_person].split())
         if not person:
-            problems.append("no person")
-        day = _cell(problems, parse_day, get(row, "date"), "date")
-        hours = _cell(problems, _decimal, get(row, "hours"), "hours")
+            read.bad("no person")
+        day = read.cell(parse_day, row[i_date], "date")
+        hours = read.cell(_decimal, row[i_hours], "hours")
         if hours is not None and hours < 0:
-            problems.append(f"negative hours {hours}")
+            read.bad(f"negative hours {hours}")
         elif hours is not None and hours > HOURS_IN_A_DAY:
-            problems.append(f"{hours} hours is over 24 in a day")
-        location = _cell(problems, _place, get(row, "location"), "location")
-        confirmed = _cell(problems, _flag_true, get(row, "confirmed"), "confirmed")
-        pay = _cell(problems, _decimal_or_none, get(row, "pay"), "pay")
-        currency = _cell(problems, lambda t: _currency(t, known), get(row, "currency"), "currency")
-        if pay is not None and currency is None and not get(row, "currency").strip():
-            problems.append("pay without a currency")
-        if problems:
-            table.refuse(line, "; ".join(problems))
-            continue
-        entries.append(
-            TimeEntry(
-                person=person,
-                day=day,
-                hours=hours,
-                role=get(row, "role").strip(),
-                department=get(row, "department").strip(),
-                location=location,
-                scene=get(row, "scene").strip(),
-                shot=get(row, "shot").strip(),
-                task=get(row, "task").strip(),
-                confirmed=confirmed,
-                source=EntrySource.TIMESHEET,
-                pay=pay,
-                currency=currency,
-                origin=f"{where}:{line}",
-            )
+            read.bad(f"{hours} hours is over 24 in a day")
+        location = read.cell(_place, row[i_location], "location")
+        confirmed = read.cell(_flag_true, row[i_confirmed], "confirmed")
+        pay = read.cell(_decimal_or_none, row[i_pay], "pay")
+        currency = read.cell(_currency, row[i_currency], "currency")
+        if pay is not None and currency is None and not row[i_currency].strip():
+            read.bad("pay without a currency")
+        return TimeEntry(
+            person=person,
+            day=day,
+            hours=hours,
+            role=row[i_role].strip(),
+            department=row[i_department].strip(),
+            location=location,
+            scene=row[i_scene].strip(),
+            shot=row[i_shot].strip(),
+            task=row[i_task].strip(),
+            confirmed=confirmed,
+            source=EntrySource.TIMESHEET,
+            pay=pay,
+            currency=currency,
+            origin=f"{where}:{line}",
         )
-        lines.append(line)
-    _refuse_long_days(table, entries, lines)
+
+    entries = _read_rows(table, entry)
+    _refuse_long_days(table, entries)
     table.finish()
     return entries
 
 
-def _refuse_long_days(table: _Table, entries: list[TimeEntry], lines: list[int]) -> None:
+def _refuse_long_days(table: _Table, entries: list[TimeEntry]) -> None:
     """Every row of a person's day whose rows add up to more than 24 hours."""
     totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
     for entry in entries:
@@ -177,21 +245,22 @@ def _refuse_long_days(table: _Table, entries: list[TimeEntry], lines: list[int])
     long_days = {key: total for key, total in totals.items() if total > HOURS_IN_A_DAY}
     if not long_days:
         return
-    rows_of: dict[tuple[str, date], list[int]] = defaultdict(list)
-    for entry, line in zip(entries, lines):
+    rows_of: dict[tuple[str, date], list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
         key = (entry.person.casefold(), entry.day)
         if key in long_days:
-            rows_of[key].append(line)
-    for entry, line in zip(entries, lines):
-        key = (entry.person.casefold(), entry.day)
-        if key in long_days:
-            others = ", ".join(str(n) for n in rows_of[key])
+            rows_of[key].append(entry)
+    for key, day_entries in rows_of.items():
+        lines = [int(entry.origin.rpartition(":")[2]) for entry in day_entries]
+        others = ", ".join(str(n) for n in lines)
+        for entry, line in zip(day_entries, lines):
             table.refuse(
                 line,
                 f"{entry.person} has {long_days[key]} hours on {entry.day} (lines {others}), over 24 in a day",
             )
 
 
+@_without_cycle_collection
 def import_spend(
     path: Path, *, chart: Chart | None = None, date_format: str | None = None, ignore: Iterable[str] = ()
 ) -> list[SpendLine]:
@@ -201,56 +270,54 @@ def import_spend(
     file, naming every bad row."""
     chart = chart or load_chart()
     table = _Table.read(path, SPEND_COLUMNS, ignore)
-    get, where, known = table.getter, str(path), currencies()
+    where, ix = str(path), table.index
     parse_day = _day_parser(date_format)
-    spend: list[SpendLine] = []
-    for line, row in table.rows():
-        problems: list[str] = []
-        vendor = get(row, "vendor").strip()
+    i_vendor, i_account, i_amount, i_currency, i_date, i_location = (
+        ix[c] for c in ("vendor", "account", "amount", "currency", "date", "location")
+    )
+    i_local, i_line, i_kind, i_department, i_description = (
+        ix[c] for c in ("local", "line", "kind", "department", "description")
+    )
+
+    def spend_line(row: list[str], line: int, read: _Strict | _Collecting) -> SpendLine:
+        vendor = row[i_vendor].strip()
         if not vendor:
-            problems.append("no vendor")
-        account = get(row, "account").strip()
-        if chart.account(account) is None:
-            problems.append(f"account {account!r} is not in the chart of accounts ({chart.source})")
-        amount = _cell(problems, _decimal, get(row, "amount"), "amount")
-        currency = _cell(problems, lambda t: _currency(t, known), get(row, "currency"), "currency")
-        if currency is None and not problems:
-            problems.append("no currency")
-        day = _cell(problems, parse_day, get(row, "date"), "date")
-        location = _cell(problems, _place, get(row, "location"), "location")
-        local = _cell(problems, _flag_false, get(row, "local"), "local")
-        atl = _cell(problems, _line, get(row, "line"), "line")
-        kind = _cell(problems, _kind, get(row, "kind"), "kind")
-        if problems:
-            table.refuse(line, "; ".join(problems))
-            continue
-        spend.append(
-            SpendLine(
-                vendor=vendor,
-                account=account,
-                amount=amount,
-                currency=currency,
-                day=day,
-                location=location,
-                vendor_local=local,
-                atl=atl,
-                kind=kind,
-                department=get(row, "department").strip(),
-                description=get(row, "description").strip(),
-                origin=f"{where}:{line}",
-            )
+            read.bad("no vendor")
+        account = row[i_account].strip()
+        if account not in chart.accounts:
+            read.bad(f"account {account!r} is not in the chart of accounts ({chart.source})")
+        amount = read.cell(_decimal, row[i_amount], "amount")
+        currency = read.cell(_currency, row[i_currency], "currency")
+        if currency is None and not row[i_currency].strip():
+            read.bad("no currency")
+        return SpendLine(
+            vendor=vendor,
+            account=account,
+            amount=amount,
+            currency=currency,
+            day=read.cell(parse_day, row[i_date], "date"),
+            location=read.cell(_place, row[i_location], "location"),
+            vendor_local=read.cell(_flag_false, row[i_local], "local"),
+            atl=read.cell(_line, row[i_line], "line"),
+            kind=read.cell(_kind, row[i_kind], "kind"),
+            department=row[i_department].strip(),
+            description=row[i_description].strip(),
+            origin=f"{where}:{line}",
         )
+
+    spend = _read_rows(table, spend_line)
     table.finish()
     return spend
 
 
+@_without_cycle_collection
 def import_crew(path: Path, *, date_format: str | None = None, ignore: Iterable[str] = ()) -> list[CrewMember]:
     """Crew members from a crew list, one row per person and rate: a person with a raise has a
     row for each rate, with its effective date. Refuses the whole file, naming every bad row: a
     rate without an effective date or a currency, an unknown union, a person whose rows disagree
     on anything but the rate."""
     table = _Table.read(path, CREW_COLUMNS, ignore)
-    get, known = table.getter, currencies()
+    get = table.getter
     parse_day = _day_parser(date_format)
     people: dict[str, tuple[int, dict[str, Any], list[Rate]]] = {}
     for line, row in table.rows():
@@ -269,7 +336,7 @@ def import_crew(path: Path, *, date_format: str | None = None, ignore: Iterable[
         residence = _cell(problems, _place, get(row, "resident of"), "resident of")
         atl = _cell(problems, _line, get(row, "line"), "line")
         trainee = _cell(problems, _flag_false, get(row, "trainee"), "trainee")
-        rate = _crew_rate(problems, get, row, parse_day, known)
+        rate = _crew_rate(problems, get, row, parse_day)
         if problems:
             table.refuse(line, "; ".join(problems))
             continue
@@ -299,7 +366,7 @@ def import_crew(path: Path, *, date_format: str | None = None, ignore: Iterable[
 
 
 def _crew_rate(
-    problems: list[str], get: Callable[[list[str], str], str], row: list[str], parse_day: Callable, known: frozenset
+    problems: list[str], get: Callable[[list[str], str], str], row: list[str], parse_day: Callable[[str], date]
 ) -> Rate | None:
     text = get(row, "rate").strip()
     effective_text = get(row, "effective").strip()
@@ -318,7 +385,7 @@ def _crew_rate(
     if not effective_text:
         problems.append(f"rate {text} has no effective date")
     effective = _cell(problems, parse_day, effective_text, "effective") if effective_text else None
-    currency = _cell(problems, lambda t: _currency(t, known), get(row, "currency"), "currency")
+    currency = _cell(problems, _currency, get(row, "currency"), "currency")
     if currency is None:
         problems.append(f"rate {text} has no currency")
     if unit is None or amount is None or effective is None or currency is None:
@@ -327,6 +394,9 @@ def _crew_rate(
 
 
 # -- cells ------------------------------------------------------------------------------------------
+# The parsers are pure functions of a cell's text, and a ledger repeats the same few dates,
+# places, hours and flags a hundred thousand times: each is cached on the text (a refused cell
+# raises again each time; only values are cached).
 
 
 def _cell(problems: list[str], parse: Callable[[str], Any], text: str, column: str) -> Any:
@@ -343,6 +413,7 @@ def _cell(problems: list[str], parse: Callable[[str], Any], text: str, column: s
 def _day_parser(date_format: str | None) -> Callable[[str], date]:
     if date_format is None:
 
+        @lru_cache(maxsize=4096)
         def iso(text: str) -> date:
             text = text.strip()
             try:
@@ -352,6 +423,7 @@ def _day_parser(date_format: str | None) -> Callable[[str], date]:
 
         return iso
 
+    @lru_cache(maxsize=4096)
     def formatted(text: str) -> date:
         text = text.strip()
         try:
@@ -362,6 +434,7 @@ def _day_parser(date_format: str | None) -> Callable[[str], date]:
     return formatted
 
 
+@lru_cache(maxsize=4096)
 def _decimal(text: str) -> Decimal:
     text = text.strip()
     # A pattern, not Decimal alone: Decimal also takes "NaN", "1e6" and "Infinity".
@@ -377,15 +450,17 @@ def _decimal_or_none(text: str) -> Decimal | None:
     return _decimal(text) if text.strip() else None
 
 
-def _currency(text: str, known: frozenset[str]) -> str | None:
+@lru_cache(maxsize=1024)
+def _currency(text: str) -> str | None:
     code = text.strip().upper()
     if not code:
         return None
-    if code not in known:
+    if code not in currencies():
         raise _Bad(f"unknown currency {text.strip()!r} (an ISO 4217 code: USD, CAD, GBP, EUR...)")
     return code
 
 
+@lru_cache(maxsize=4096)
 def _place(text: str) -> Place | None:
     text = text.strip()
     if not text:
@@ -407,14 +482,17 @@ def _flag(text: str, default: bool) -> bool:
     raise _Bad(f"{text.strip()!r} is not yes or no")
 
 
+@lru_cache(maxsize=4096)
 def _flag_true(text: str) -> bool:
     return _flag(text, True)
 
 
+@lru_cache(maxsize=4096)
 def _flag_false(text: str) -> bool:
     return _flag(text, False)
 
 
+@lru_cache(maxsize=4096)
 def _line(text: str) -> bool | None:
     word = header_key(text)
     if not word:
@@ -426,6 +504,7 @@ def _line(text: str) -> bool | None:
     raise _Bad(f"{text.strip()!r} is neither ATL nor BTL")
 
 
+@lru_cache(maxsize=4096)
 def _kind(text: str) -> SpendKind | None:
     word = header_key(text).replace(" ", "-")
     if not word:
@@ -500,24 +579,22 @@ class _Table:
         problems += [f"missing column {c.name!r}" for c in columns if c.required and c.name not in index]
         if problems:
             raise RowsRefused([(where, header_line, p) for p in problems])
+        # A column the file lacks reads the empty cell that rows() adds after the last one.
+        for column in columns:
+            index.setdefault(column.name, len(header))
         table = cls(path, records[first + 1 :], numbers[first + 1 :], index)
         table.width = len(header)
         return table
 
     @property
     def getter(self) -> Callable[[list[str], str], str]:
-        """``get(row, column)``: the cell's text, "" where the file has no such column."""
+        """``get(row, column)``: the cell's text ("" where the file has no such column)."""
         index = self.index
-
-        def get(row: list[str], column: str) -> str:
-            position = index.get(column)
-            return row[position] if position is not None else ""
-
-        return get
+        return lambda row, column: row[index[column]]
 
     def rows(self) -> Iterable[tuple[int, list[str]]]:
-        """(line, cells) for every record of the file but blank ones; a record with more or fewer
-        fields than the header is refused here."""
+        """(line, cells and one empty cell more) for every record of the file but blank ones; a
+        record with more or fewer fields than the header is refused here."""
         width = self.width
         for line, row in zip(self._lines, self._rows):
             if not "".join(row).strip():
@@ -525,6 +602,7 @@ class _Table:
             if len(row) != width:
                 self.refuse(line, f"{len(row)} fields where the header has {width}")
                 continue
+            row.append("")
             yield line, row
 
     def refuse(self, line: int, reason: str) -> None:

@@ -8,7 +8,8 @@ work before the first click and after the last one). A day's sessions add up to 
 rounded to the quarter hour as payroll does. The drafts are never counted until confirmed.
 
 A year of a studio's activity is a million events, so the sessions are found with numpy (one
-sort, one pass of differences) rather than a Python loop over events.
+sort, one pass of differences) rather than a Python loop over events. Reading the times out of a
+million Python objects is most of the cost either way (benchmarks/books.py measures both).
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def _sessions(
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], len(seconds)) - 1
     session_of = np.cumsum(new) - 1
-    counts = np.zeros((len(starts), len(_KINDS)), dtype=np.int64)
-    np.add.at(counts, (session_of, kinds), 1)
+    counts = np.bincount(session_of * len(_KINDS) + kinds, minlength=len(starts) * len(_KINDS))
+    counts = counts.reshape(len(starts), len(_KINDS))
     return (
         list(names),
         people[starts],
