@@ -21,7 +21,7 @@ producer gave (``ProductionFacts.exchange``), else a BooksError names both curre
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -157,10 +157,10 @@ class ProgramEstimate:
     refund: tuple[Decimal, ...]  # cash by year of the refund election, where there is one
     breakdown: tuple[BreakdownRow, ...]
     budget: Decimal
-    _books: Books
-    _wage_decisions: tuple[Decision, ...]
-    _class_decisions: dict[SpendClass, Decision]
-    _to_program: Callable[[Decimal, str], Decimal]
+    _books: Books = field(repr=False, compare=False)
+    _wage_decisions: tuple[Decision, ...] = field(repr=False, compare=False)
+    _class_decisions: dict[SpendClass, Decision] = field(repr=False, compare=False)
+    _to_program: Callable[[Decimal, str], Decimal] = field(repr=False, compare=False)
 
     @property
     def id(self) -> str:

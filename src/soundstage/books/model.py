@@ -305,10 +305,10 @@ DEPARTMENT_KINDS = frozenset({"atl", "story", "animation", "vfx", "post", "produ
 def load_chart(source: Path | Mapping[str, Any] | None = None) -> Chart:
     """The chart of accounts: the default for animation (``books/data/accounts.toml``), a TOML file
     of the same shape, or the ``[books.accounts]``-style mapping from ``soundstage.toml``."""
-    where = "books/data/accounts.toml"
     if source is None:
-        data = tomllib.loads(resources.files("soundstage.books").joinpath("data/accounts.toml").read_text("utf-8"))
-    elif isinstance(source, Path):
+        return _default_chart()
+    where = "books/data/accounts.toml"
+    if isinstance(source, Path):
         where = str(source)
         try:
             data = tomllib.loads(source.read_text("utf-8"))
@@ -316,6 +316,10 @@ def load_chart(source: Path | Mapping[str, Any] | None = None) -> Chart:
             raise BooksError(f"{source}: cannot read the chart of accounts: {failure}") from None
     else:
         where, data = "soundstage.toml [books]", dict(source)
+    return _chart(data, where)
+
+
+def _chart(data: Mapping[str, Any], where: str) -> Chart:
     accounts: dict[str, Account] = {}
     for code, entry in (data.get("accounts") or {}).items():
         accounts[str(code)] = _account(where, str(code), entry)
@@ -329,6 +333,12 @@ def load_chart(source: Path | Mapping[str, Any] | None = None) -> Chart:
             )
         departments[str(name).strip().lower()] = str(kind)
     return Chart(accounts, departments, where)
+
+
+@cache
+def _default_chart() -> Chart:
+    text = resources.files("soundstage.books").joinpath("data/accounts.toml").read_text("utf-8")
+    return _chart(tomllib.loads(text), "books/data/accounts.toml")
 
 
 def _account(where: str, code: str, entry: Any) -> Account:
