@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import gc
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +24,7 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
+from soundstage.books.ledger import HOURS_IN_A_DAY, long_days
 from soundstage.books.model import (
     Chart,
     CrewMember,
@@ -40,8 +40,6 @@ from soundstage.books.model import (
     load_chart,
 )
 from soundstage.errors import BooksError, RowsRefused
-
-HOURS_IN_A_DAY = Decimal(24)
 
 
 @dataclass(frozen=True)
@@ -239,25 +237,8 @@ def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable
 
 def _refuse_long_days(table: _Table, entries: list[TimeEntry]) -> None:
     """Every row of a person's day whose rows add up to more than 24 hours."""
-    totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        totals[(entry.person.casefold(), entry.day)] += entry.hours
-    long_days = {key: total for key, total in totals.items() if total > HOURS_IN_A_DAY}
-    if not long_days:
-        return
-    rows_of: dict[tuple[str, date], list[TimeEntry]] = defaultdict(list)
-    for entry in entries:
-        key = (entry.person.casefold(), entry.day)
-        if key in long_days:
-            rows_of[key].append(entry)
-    for key, day_entries in rows_of.items():
-        lines = [int(entry.origin.rpartition(":")[2]) for entry in day_entries]
-        others = ", ".join(str(n) for n in lines)
-        for entry, line in zip(day_entries, lines):
-            table.refuse(
-                line,
-                f"{entry.person} has {long_days[key]} hours on {entry.day} (lines {others}), over 24 in a day",
-            )
+    for entry, reason in long_days(entries):
+        table.refuse(int(entry.origin.rpartition(":")[2]), reason)
 
 
 @_without_cycle_collection
@@ -391,6 +372,39 @@ def _crew_rate(
     if unit is None or amount is None or effective is None or currency is None:
         return None
     return Rate(amount, unit, effective, currency)
+
+
+# -- the same parsers for one value (the CLI's crew add, hours add, spend add) ----------------------
+
+
+def parse_place(text: str, *, what: str = "place") -> Place:
+    """``US-CA/la-zone`` as a Place; a BooksError naming ``what`` otherwise."""
+    try:
+        place = _place(text)
+    except _Bad as bad:
+        raise BooksError(f"{what}: {bad}") from None
+    if place is None:
+        raise BooksError(f"{what}: no place given")
+    return place
+
+
+def parse_union(text: str) -> tuple[Union, int | None]:
+    """``IATSE Local 839`` -> (IATSE, 839); empty is no union; a BooksError otherwise."""
+    try:
+        return _union(text)
+    except _Bad as bad:
+        raise BooksError(f"union: {bad}") from None
+
+
+def parse_rate(text: str, *, effective: date, currency: str) -> Rate:
+    """``42.50/h`` or ``480/day`` as a Rate from ``effective`` in ``currency``; a BooksError
+    saying what is wrong otherwise."""
+    problems: list[str] = []
+    cells = {"rate": text, "unit": "", "effective": effective.isoformat(), "currency": currency}
+    rate = _crew_rate(problems, lambda _, column: cells[column], [], _day_parser(None))
+    if rate is None:
+        raise BooksError("; ".join(problems) or f"bad rate {text!r}")
+    return rate
 
 
 # -- cells ------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from soundstage.books.model import (
 from soundstage.errors import BooksError, RowsRefused
 
 CENT = Decimal("0.01")
+HOURS_IN_A_DAY = Decimal(24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,30 @@ class Books:
     def confirmed_hours(self) -> Decimal:
         """All confirmed crew hours on the books."""
         return sum((line.hours for line in self.wages), Decimal(0))
+
+
+def long_days(entries: list[TimeEntry]) -> list[tuple[TimeEntry, str]]:
+    """Every entry of a person's day whose entries add up to more than 24 hours, with the reason
+    (naming the other entries' lines where they came from a file). ``hours add`` checks a new
+    entry with the person's others of the day this way; ``import_hours`` checks a whole file."""
+    totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        totals[(_key(entry.person), entry.day)] += entry.hours
+    long = {key: total for key, total in totals.items() if total > HOURS_IN_A_DAY}
+    if not long:
+        return []
+    of_day: dict[tuple[str, date], list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
+        key = (_key(entry.person), entry.day)
+        if key in long:
+            of_day[key].append(entry)
+    found = []
+    for key, day_entries in of_day.items():
+        lines = [str(line) for _, line in map(_where, day_entries) if line]
+        where = f" (lines {', '.join(lines)})" if lines else ""
+        for entry in day_entries:
+            found.append((entry, f"{entry.person} has {long[key]} hours on {entry.day}{where}, over 24 in a day"))
+    return found
 
 
 def _key(name: str) -> str:
