@@ -196,7 +196,7 @@ def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable
         ix[c] for c in ("scene", "shot", "task", "confirmed", "pay", "currency")
     )
 
-    def entry(row: list[str], line: int, read: _Strict | _Collecting) -> TimeEntry | None:
+    def entry(row: list[str], line: int, read: _Strict | _Collecting) -> TimeEntry:
         person = " ".join(row[i_person].split())
         if not person:
             read.bad("no person")
