@@ -89,3 +89,30 @@ class GuardrailRefusal(GuardrailError):
     def __init__(self, message: str, violations: tuple[object, ...] = ()) -> None:
         self.violations = violations
         super().__init__(message)
+
+
+class BooksError(SoundstageError):
+    """The production books refuse an input: a timesheet or spend row (file and line), a rule file
+    (program and field), an unknown program, an expired rule set, or money in two currencies with no
+    exchange rate between them."""
+
+
+class RowsRefused(BooksError):
+    """An import or a check refused one or more rows; nothing of the input was taken.
+
+    ``str(error)`` is one line per refused row, ``<file>:<line>: <reason>``, so a timesheet with
+    twelve bad rows is fixed in one pass rather than twelve. Each line on its own keeps the one-line
+    rule of ``SoundstageError``; ``refusals`` holds them as (file, line or None, reason)."""
+
+    def __init__(self, refusals: list[tuple[str, int | None, str]]) -> None:
+        self.refusals = sorted(refusals, key=lambda r: (r[0], r[1] or 0))
+        lines = [
+            f"{path}:{line}: {' '.join(reason.split())}" if line else f"{path}: {' '.join(reason.split())}"
+            for path, line, reason in self.refusals
+        ]
+        super().__init__(lines[0] if lines else "no rows refused")
+        # The base class joins a message onto one line; this one keeps a line per refused row.
+        self.args = ("\n".join(lines),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
