@@ -100,6 +100,14 @@ def example_shots() -> tuple[Shot, ...]:
     return tuple(shots)
 
 
+def shot_covering(start: str) -> str:
+    """The code of the example shot whose description starts with ``start``: tests name shots by
+    what they show, so a change in how the plan numbers shots does not move them."""
+    found = [shot.code for shot in example_shots() if shot.description.startswith(start)]
+    assert len(found) == 1, f"{len(found)} shots of scenes 3-4 start with {start!r}"
+    return found[0]
+
+
 def speaker(shot: Shot) -> str:
     """The character whose line the shot covers ("" for none): descriptions of dialogue
     shots read "NAME: line"."""

@@ -25,10 +25,12 @@ from soundstage.guardrails.model import (
 from soundstage.guardrails.rules import Gate
 from soundstage.guardrails.uses import take_use
 
-from .production import AS_OF, PRODUCER, Production, consent, example_shots, later, pack_of, production
+from .production import AS_OF, PRODUCER, Production, consent, example_shots, later, pack_of, production, shot_covering
 
 SAG = pack_of("sag-aftra-tv-theatrical@2023")
-SHOT = "003_0070"  # MAISIE's line "It's called efficient": Ada Lind's likeness and voice
+SHOT = shot_covering(
+    "MAISIE: It's called efficient"
+)  # MAISIE's line "It's called efficient": Ada Lind's likeness and voice
 
 
 @pytest.fixture
@@ -116,7 +118,7 @@ def test_revocation_takes_effect_on_the_next_check(good: Production) -> None:
     for gate in (Gate.APPROVE, Gate.CUT, Gate.EXPORT):
         outcome = p.check(gate, SAG, as_of=revoked_at + timedelta(minutes=1))
         with pytest.raises(
-            GuardrailRefusal, match=rf"^cannot {gate} the cut: SAG-DR-3 003_0070: .* revoked on"
+            GuardrailRefusal, match=rf"^cannot {gate} the cut: SAG-DR-3 {SHOT}: .* revoked on"
         ) as refused:
             outcome.refuse(f"{gate} the cut")
         assert "\n" not in str(refused.value)
@@ -193,7 +195,7 @@ def test_a_shot_relies_on_its_consents_by_document_hash(good: Production) -> Non
     assert record.packs == ("sag-aftra-tv-theatrical@2023", "us-california@2026")
     text = json.dumps(record.assertion(), ensure_ascii=False)
     assert hashes["C-2"] in text and "Ada" not in text and "MAISIE" not in text
-    oswin = outcome.shot("003_0110")  # the late Émile Durand's voice: his estate's consent
+    oswin = outcome.shot(shot_covering("OSWIN: One flame"))  # the late Émile Durand's voice: his estate's consent
     assert oswin.consents == (hashes["C-5"],)
 
 
@@ -223,7 +225,9 @@ def test_an_unknown_event_is_one_line(good: Production) -> None:
 
 def test_what_a_take_uses_of_people(good: Production) -> None:
     records = good.records
-    shot = next(s for s in example_shots() if s.code == "003_0100")  # OSWIN enters; MAISIE, OSWIN in frame
+    shot = next(
+        s for s in example_shots() if s.code == shot_covering("OSWIN (70s)")
+    )  # OSWIN enters; MAISIE, OSWIN in frame
     assert set(shot.subjects) == {"MAISIE", "OSWIN"}
     # Reference sheets carry likeness: OSWIN is cast for voice only, so only Ada Lind's face.
     silent = take_use(shot.code, records, references=shot.subjects)
@@ -243,14 +247,14 @@ def test_what_a_take_uses_of_people(good: Production) -> None:
     assert loaded.performers == (PerformerUse("Zoë Park", Gives.VOICE, "JUNO", "model"),)
     assert loaded.named == ("Zoë Park",)
     # A character nobody is cast for uses nobody.
-    assert take_use("004_0010", records, references=["PUDDING"]).performers == ()
+    assert take_use(shot_covering("HARBOUR PIER"), records, references=["PUDDING"]).performers == ()
 
 
 def test_a_deceased_performers_consent_given_in_life_is_not_enough(good: Production) -> None:
     in_life = good.with_consent("C-5", signer=Signer.SELF, signed=date(2020, 1, 1))
     reasons = [str(v) for v in in_life.violations(Gate.APPROVE, SAG)]
     assert (
-        "SAG-DR-7 003_0110: Deceased Émile Durand: estate consent missing: consent C-5 is signed by the performer, not the estate or union."
+        f"SAG-DR-7 {shot_covering('OSWIN: One flame')}: Deceased Émile Durand: estate consent missing: consent C-5 is signed by the performer, not the estate or union."
         in reasons
     )
 

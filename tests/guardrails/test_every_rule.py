@@ -36,7 +36,7 @@ from soundstage.guardrails.model import (
 from soundstage.guardrails.names import people_named
 from soundstage.guardrails.rules import BUILT_IN, catalogue
 
-from .production import AS_OF, Production, consent, pack_of, production
+from .production import AS_OF, Production, consent, pack_of, production, shot_covering
 
 # A case turns the good production into the production of the case: broken (True) or kept.
 Case = Callable[[Production, bool], Production]
@@ -78,7 +78,8 @@ def _background_extra(p: Production, broken: bool) -> Production:
         consent("C-9", "Tom Reyes", ReplicaKind.BACKGROUND, "crowd and featured townsfolk, episode one")
     )
     featured = replace(
-        p.take("004_0070"), performers=(PerformerUse("Tom Reyes", Gives.LIKENESS, "MR. PARK", featured=True),)
+        p.take(shot_covering("Under it, mending a net")),
+        performers=(PerformerUse("Tom Reyes", Gives.LIKENESS, "MR. PARK", featured=True),),
     )
     return p.with_takes(replace(featured, shot="004_0071", take="004_0071/1"))
 
@@ -88,16 +89,21 @@ def _altered(p: Production, broken: bool) -> Production:
     priya = Performer("Priya Nair", gives=frozenset({Gives.LIKENESS, Gives.MOTION}))
     p = p.with_records(performers=(*p.records.performers, priya))
     if not broken:
-        p = p.adding_consent(consent("C-8", "Priya Nair", ReplicaKind.EMPLOYMENT, "altering her plate in 004_0090"))
+        p = p.adding_consent(
+            consent(
+                "C-8", "Priya Nair", ReplicaKind.EMPLOYMENT, f"altering her plate in {shot_covering('JUNO: Sit. Out.')}"
+            )
+        )
     altered = replace(
-        p.take("004_0090"), alterations=(Alteration("Priya Nair", AlterationPurpose.PERFORMANCE, note="new reaction"),)
+        p.take(shot_covering("JUNO: Sit. Out.")),
+        alterations=(Alteration("Priya Nair", AlterationPurpose.PERFORMANCE, note="new reaction"),),
     )
-    return replace(p, uses=tuple(altered if u.shot == "004_0090" else u for u in p.uses))
+    return replace(p, uses=tuple(altered if u.shot == shot_covering("JUNO: Sit. Out.") else u for u in p.uses))
 
 
 def _prompt_names(name: str, *, voice: bool = False) -> Case:
     def case(p: Production, broken: bool) -> Production:
-        take = p.take("003_0150" if voice else "003_0030")
+        take = p.take(shot_covering("JUNO: Mum's on") if voice else shot_covering("MAISIE (11)"))
         prompt = f"{take.prompt}, in the manner of {name}"
         named = people_named(prompt, p.records.performers, p.policy.names)
         assert named, prompt
@@ -208,7 +214,7 @@ CASES: dict[str, Case] = {
     "TN-ELVIS-1": _break_only(lambda p: p.without_consent("C-4")),
     "EU-50": lambda p, broken: replace(
         p,
-        uses=tuple(replace(u, realistic=u.shot == "003_0030") for u in p.uses),
+        uses=tuple(replace(u, realistic=u.shot == shot_covering("MAISIE (11)")) for u in p.uses),
         release=replace(p.release, disclosures=frozenset() if broken else frozenset({"deepfake"})),
     ),
     "PROV-1": _break_only(lambda p: replace(p, uses=(replace(p.uses[0], credentials=False), *p.uses[1:]))),

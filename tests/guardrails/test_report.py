@@ -15,7 +15,7 @@ from soundstage.errors import GuardrailError
 from soundstage.guardrails.model import ConsentAction, ConsentEvent
 from soundstage.guardrails.report import compliance_report, render_html, write_report
 
-from .production import ALL_LAWS, ALL_PACKS, AS_OF, PRODUCER, Production, later, pack_of, production
+from .production import ALL_LAWS, ALL_PACKS, AS_OF, PRODUCER, Production, later, pack_of, production, shot_covering
 
 PACK = pack_of(*ALL_PACKS, *ALL_LAWS)
 
@@ -30,7 +30,11 @@ def _production(tmp_path: Path) -> Production:
     by the producer) and Ada Lind's likeness consent revoked (open)."""
     p = production(tmp_path).with_consent("C-4", expires=date(2026, 8, 15))
     p = p.with_consent("C-1", events=(ConsentEvent(ConsentAction.REVOKE, later(-1), "Ada Lind", "by letter"),))
-    expired = next(v for v in p.violations(None, PACK) if v.rule_id == "SAG-ANIM-3" and v.subject == "003_0150")
+    expired = next(
+        v
+        for v in p.violations(None, PACK)
+        if v.rule_id == "SAG-ANIM-3" and v.subject == shot_covering("JUNO: Mum's on")
+    )
     override = expired.overridden_by(
         PRODUCER, reason="Renewal agreed by phone; paper follows", at=AS_OF - timedelta(hours=2)
     )
@@ -45,7 +49,8 @@ def test_the_report_holds_consents_uses_violations_overrides_and_notices(tmp_pat
     assert [v.rule_id for v in report.overrides] == ["SAG-ANIM-3"]
     by_performer = {(u.performer, u.gives): u for u in report.uses}
     assert by_performer[("Ada Lind", "voice")].characters == "MAISIE"
-    assert "003_0070/1" in by_performer[("Ada Lind", "voice")].shots
+    maisie_line = shot_covering("MAISIE: It's called efficient")
+    assert f"{maisie_line}/1" in by_performer[("Ada Lind", "voice")].shots
     assert by_performer[("Nova", "likeness")].characters == "MCKEE"
 
     written, pdf = write_report(report, tmp_path / "out")
