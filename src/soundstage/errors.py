@@ -68,3 +68,18 @@ class ReviewError(SoundstageError):
 
 class PermissionDenied(ReviewError):
     """The person asking has no role that allows the action (the web answers 403)."""
+
+
+class ScheduleError(SoundstageError):
+    """A schedule that cannot be made or read: a talent-scheduling instance file with wrong
+    counts or non-numbers (names the file and line), a scene that needs a stage kind no stage
+    has, a cast window or pinned day that no shoot day satisfies, or a set of constraints that
+    conflict (the message names the smallest conflicting set)."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        if self.path is not None:
+            where = self.path if line is None else f"{self.path}:{line}"
+            message = f"{where}: {message}"
+        super().__init__(message)
