@@ -69,15 +69,20 @@ def greedy_order(instance: TalentInstance) -> list[int]:
     order: list[int] = []
     costs = instance.cast_costs
     while remaining:
-
-        def key(scene: int) -> tuple[int, int, int]:
-            cast = instance.casts[scene]
+        best_key: tuple[int, int, int] | None = None
+        scene = -1
+        for candidate in sorted(remaining):
+            cast = instance.casts[candidate]
             newcomers = sum(costs[a] * left[a] for a in cast - started)
             # Who is on location and still needed later, but not in this scene, waits through it.
             waiting = sum(costs[a] for a in started if left[a] > 0 and a not in cast)
-            return (newcomers + waiting * instance.durations[scene], -len(cast & started), -instance.durations[scene])
-
-        scene = min(sorted(remaining), key=key)
+            key = (
+                newcomers + waiting * instance.durations[candidate],
+                -len(cast & started),
+                -instance.durations[candidate],
+            )
+            if best_key is None or key < best_key:
+                best_key, scene = key, candidate
         order.append(scene)
         remaining.discard(scene)
         for a in instance.casts[scene]:
