@@ -1,0 +1,785 @@
+"""The production schedule: scenes into shoot days with CP-SAT, seeded by the talent solver.
+
+What the model holds (``ScheduleProblem`` in ``model.py``):
+
+* Shoot days from the calendar (days per week, blackout dates); each scene is shot on one day,
+  or on consecutive whole days when it is longer than a day holds.
+* Day capacity in page eighths.
+* Cast paid from their first shoot day to their last, at their day rate; each cast member
+  works only inside their availability window and never on their blackout days.
+* Stages rented from their first day in use to their last, at their day rate, like a cast
+  member; a scene goes on a stage of the kind it needs; a set is built once, so every scene
+  of one set is on the same stage; a stage is never used, nor rented across, a day it is
+  unavailable (outside its window, or firmly booked by another production).
+* The company at one location a day (an option), and a cost each time consecutive shoot days
+  change location (a company move).
+* Crew paid per shoot day from the first to the last.
+* Days people pinned (scene number -> date).
+
+The objective is what all of that costs, in cents. CP-SAT starts from a hint: the talent
+solver's order (``talent.py`` and ``heuristic.py``; the cast, each set and each location as
+"cast members", so that sets and locations cluster too), packed into days. The result reports
+CP-SAT's proven bound and the gap.
+
+Bad input is one ``ScheduleError`` line: a scene that needs a stage kind no stage has, a
+pinned day that is not a shoot day, a scene with no day its cast and a stage can all make
+(naming who is available when). When the constraints together admit no schedule, the model
+is solved again with one assumption literal per constraint group (a cast member's window, a
+blackout day, a stage's calendar, a pin, day capacity, one location a day); CP-SAT's
+sufficient assumptions for infeasibility are shrunk one by one to a minimal conflicting set,
+and the error names it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from ortools.sat.python import cp_model
+
+from soundstage.errors import ScheduleError
+from soundstage.schedules.heuristic import good_order
+from soundstage.schedules.instances import TalentInstance
+from soundstage.schedules.model import (
+    Calendar,
+    CostBreakdown,
+    DateRange,
+    SceneWork,
+    Schedule,
+    ScheduleProblem,
+    ShootDay,
+    StageBooking,
+    cents,
+)
+
+CENTS = Decimal("0.01")
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What a placement of scenes on days costs, and every rule it breaks (one line each)."""
+
+    cost: CostBreakdown
+    conflicts: tuple[str, ...]
+
+
+def scene_days(scene: SceneWork, eighths_per_day: int) -> tuple[int, int]:
+    """(days, eighths per day) a scene takes: one day with its eighths, or whole days."""
+    if scene.eighths <= eighths_per_day:
+        return 1, scene.eighths
+    return math.ceil(scene.eighths / eighths_per_day), eighths_per_day
+
+
+def evaluate(problem: ScheduleProblem, start_of: Mapping[str, int], stage_of: Mapping[str, str]) -> Evaluation:
+    """Cost and conflicts of shooting each scene from shoot day ``start_of[number]`` (0-based)
+    on stage ``stage_of[number]`` (scenes on location have none). This is what a producer who
+    drags a strip sees update; the solver's schedules are evaluated the same way."""
+    settings = problem.settings
+    conflicts: list[str] = []
+    missing = [s.number for s in problem.scenes if s.number not in start_of]
+    if missing:
+        conflicts.append(f"scenes not scheduled: {', '.join(missing)}")
+    horizon = max(
+        (
+            start_of[s.number] + scene_days(s, settings.eighths_per_day)[0]
+            for s in problem.scenes
+            if s.number in start_of
+        ),
+        default=0,
+    )
+    dates = problem.calendar.shoot_days(horizon)
+    load = [0] * horizon
+    locations: list[dict[str, None]] = [{} for _ in range(horizon)]
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    stages = {stage.name: stage for stage in problem.stages}
+    set_stage: dict[tuple[str, str], str] = {}
+    for scene in problem.scenes:
+        if scene.number not in start_of:
+            continue
+        start = start_of[scene.number]
+        days, per_day = scene_days(scene, settings.eighths_per_day)
+        span = range(start, start + days)
+        for d in span:
+            load[d] += per_day
+            locations[d][scene.location] = None
+        for name in scene.cast:
+            member = problem.member(name)
+            bad = [dates[d] for d in span if not member.can_work(dates[d])]
+            if bad:
+                conflicts.append(f"scene {scene.number} on {bad[0]}: {name} cannot work that day")
+            first[name] = min(first.get(name, start), start)
+            last[name] = max(last.get(name, span[-1]), span[-1])
+        stage_name = stage_of.get(scene.number)
+        if scene.stage_kind is None:
+            continue
+        stage = stages.get(stage_name or "")
+        if stage is None:
+            conflicts.append(f"scene {scene.number} needs a {scene.stage_kind} and has no stage")
+            continue
+        if stage.kind != scene.stage_kind:
+            conflicts.append(f"scene {scene.number} needs a {scene.stage_kind}; {stage.name} is a {stage.kind}")
+        bad = [dates[d] for d in span if stage.blocked_on(dates[d], problem.production)]
+        if bad:
+            conflicts.append(f"scene {scene.number} on {bad[0]}: {stage.name} is not available that day")
+        key = (scene.set, str(scene.stage_kind))
+        if set_stage.setdefault(key, stage.name) != stage.name:
+            conflicts.append(f"set {scene.set} is on two stages ({set_stage[key]} and {stage.name})")
+        first[stage.name] = min(first.get(stage.name, start), start)
+        last[stage.name] = max(last.get(stage.name, span[-1]), span[-1])
+    for d in range(horizon):
+        if load[d] > settings.eighths_per_day:
+            conflicts.append(
+                f"{dates[d]}: {_pages(load[d])} of script on a day that holds {_pages(settings.eighths_per_day)}"
+            )
+        if settings.one_location_per_day and len(locations[d]) > 1:
+            conflicts.append(f"{dates[d]}: the company is at {len(locations[d])} locations ({', '.join(locations[d])})")
+    for number, pinned in problem.pins.items():
+        if number in start_of and dates[start_of[number]] != pinned:
+            conflicts.append(f"scene {number} is pinned to {pinned} but is on {dates[start_of[number]]}")
+    for stage in problem.stages:
+        if stage.name in first:
+            rented = [dates[d] for d in range(first[stage.name], last[stage.name] + 1)]
+            blocked = [d for d in rented if stage.blocked_on(d, problem.production)]
+            if blocked:
+                conflicts.append(
+                    f"{stage.name} is rented {rented[0]}..{rented[-1]} across {blocked[0]}, when it is not available"
+                )
+    cast_cost = {m.name: m.day_rate * (last[m.name] - first[m.name] + 1) for m in problem.cast if m.name in first}
+    stage_cost = {s.name: s.day_rate * (last[s.name] - first[s.name] + 1) for s in problem.stages if s.name in first}
+    moves = _moves(locations)
+    used = [d for d in range(horizon) if load[d]]
+    crew_days = used[-1] - used[0] + 1 if used else 0
+    cost = CostBreakdown(cast_cost, stage_cost, settings.company_move_cost * moves, settings.crew_day_rate * crew_days)
+    return Evaluation(cost, tuple(conflicts))
+
+
+def _moves(locations: Sequence[Mapping[str, None]]) -> int:
+    """Company moves: each time a location is in use on a day and was not the day before, less
+    the first arrival."""
+    arrivals = 0
+    for d, here in enumerate(locations):
+        before = locations[d - 1] if d else {}
+        arrivals += sum(1 for place in here if place not in before)
+    return max(0, arrivals - 1)
+
+
+def _pages(eighths: int) -> str:
+    pages, rest = divmod(eighths, 8)
+    if not rest:
+        return f"{pages} pages" if pages != 1 else "1 page"
+    return f"{pages} {rest}/8 pages" if pages else f"{rest}/8 page"
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check(problem: ScheduleProblem) -> None:
+    """The mistakes that need no solver to find: one ScheduleError line each."""
+    kinds = {stage.kind for stage in problem.stages}
+    for scene in problem.scenes:
+        if scene.stage_kind is not None and scene.stage_kind not in kinds:
+            have = ", ".join(sorted(str(k) for k in kinds)) or "no stages at all"
+            raise ScheduleError(f"scene {scene.number} needs a {scene.stage_kind}; no stage is of that kind ({have})")
+    calendar = problem.calendar
+    for number, pinned in problem.pins.items():
+        if not calendar.is_shoot_day(pinned):
+            raise ScheduleError(
+                f"scene {number} is pinned to {pinned}, which is not a shoot day ({_why_not(calendar, pinned)})"
+            )
+
+
+def _why_not(calendar: Calendar, day: date) -> str:
+    if day < calendar.start:
+        return f"the calendar starts {calendar.start}"
+    if day in calendar.blackout:
+        return "a blackout date"
+    return f"a {day:%A}; the calendar shoots {calendar.days_per_week} days a week"
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+@dataclass(slots=True)
+class _Group:
+    """One user-level constraint that can be switched off to explain infeasibility."""
+
+    description: str
+    literal: cp_model.IntVar | None = None
+
+
+@dataclass(slots=True)
+class _Model:
+    model: cp_model.CpModel
+    starts: dict[str, dict[int, cp_model.IntVar]]  # scene -> start day -> boolean
+    stage_choice: dict[tuple[str, str], dict[str, cp_model.IntVar]]  # (set, kind) -> stage -> boolean
+    groups: list[_Group] = field(default_factory=list)
+
+
+class _Builder:
+    """Builds the CP-SAT model of a problem over ``horizon`` shoot days. With ``explain``,
+    every user-level constraint is guarded by its group's literal instead of being built into
+    the variables' domains (slower, but each can be switched off)."""
+
+    def __init__(self, problem: ScheduleProblem, horizon: int, explain: bool) -> None:
+        self.problem = problem
+        self.horizon = horizon
+        self.explain = explain
+        self.dates = problem.calendar.shoot_days(horizon)
+        self.cap = problem.settings.eighths_per_day
+        self.model = cp_model.CpModel()
+        self.groups: list[_Group] = []
+        self._group_of: dict[tuple[str, ...], _Group] = {}
+
+    def group(self, key: tuple[str, ...], description: str) -> cp_model.IntVar | None:
+        """The literal of a constraint group (None when not explaining: the constraint is hard)."""
+        if not self.explain:
+            return None
+        found = self._group_of.get(key)
+        if found is None:
+            found = _Group(description, self.model.NewBoolVar("group:" + "/".join(key)))
+            self._group_of[key] = found
+            self.groups.append(found)
+        return found.literal
+
+    def forbid(self, literal: cp_model.IntVar, key: tuple[str, ...], description: str) -> None:
+        """Forbid ``literal`` while group ``key`` is on (explaining only)."""
+        guard = self.group(key, description)
+        if guard is not None:
+            self.model.AddImplication(guard, literal.Not())
+
+    def build(self) -> _Model:
+        problem, model, dates, horizon = self.problem, self.model, self.dates, self.horizon
+        starts: dict[str, dict[int, cp_model.IntVar]] = {}
+        start_expr: dict[str, cp_model.LinearExpr] = {}
+        span_of: dict[str, int] = {}
+        per_day_load: dict[str, int] = {}
+        stages_of_kind = {
+            kind: [s for s in problem.stages if s.kind == kind] for kind in {s.kind for s in problem.stages}
+        }
+        for scene in problem.scenes:
+            days, per_day = scene_days(scene, self.cap)
+            span_of[scene.number], per_day_load[scene.number] = days, per_day
+            choices: dict[int, cp_model.IntVar] = {}
+            for d in range(horizon - days + 1):
+                reasons = self._blocked(scene, d, days, stages_of_kind)
+                if reasons and not self.explain:
+                    continue  # out of the domain: nothing to switch off
+                var = model.NewBoolVar(f"s{scene.number}_d{d}")
+                for key, description in reasons:
+                    # A stage's days are guarded per stage below; here only the cast's.
+                    if key[0] != "stage":
+                        self.forbid(var, key, description)
+                choices[d] = var
+            if not choices:
+                raise ScheduleError(self._no_day_message(scene, stages_of_kind))
+            model.AddExactlyOne(choices.values())
+            starts[scene.number] = choices
+            start_expr[scene.number] = cp_model.LinearExpr.WeightedSum(list(choices.values()), list(choices))
+            pinned = problem.pins.get(scene.number)
+            if pinned is not None:
+                day = dates.index(pinned) if pinned in dates else -1
+                guard = self.group(("pin", scene.number), f"scene {scene.number} is pinned to {pinned}")
+                if day in choices:
+                    if guard is None:
+                        model.Add(choices[day] == 1)
+                    else:
+                        model.AddImplication(guard, choices[day])
+                elif guard is None:
+                    raise ScheduleError(
+                        f"scene {scene.number} cannot be shot on its pinned day {pinned}: {self._why(scene, day, stages_of_kind)}"
+                    )
+                else:
+                    model.AddBoolOr([guard.Not()])
+        # Day capacity.
+        occupies: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(horizon)]
+        for scene in problem.scenes:
+            days = span_of[scene.number]
+            for d, var in starts[scene.number].items():
+                for k in range(days):
+                    occupies[d + k].append((per_day_load[scene.number], var))
+        capacity_guard = self.group(("capacity",), f"a day holds at most {_pages(self.cap)} of script")
+        for d in range(horizon):
+            if sum(load for load, _ in occupies[d]) > self.cap:
+                constraint = model.Add(sum(load * var for load, var in occupies[d]) <= self.cap)
+                if capacity_guard is not None:
+                    constraint.OnlyEnforceIf(capacity_guard)
+        cost_terms: list[cp_model.LinearExprT] = []
+        # Cast: paid from first to last shoot day.
+        for member in problem.cast:
+            scenes = [s for s in problem.scenes if member.name in s.cast]
+            if not scenes:
+                continue
+            first = model.NewIntVar(0, horizon - 1, f"first:{member.name}")
+            last = model.NewIntVar(0, horizon - 1, f"last:{member.name}")
+            for scene in scenes:
+                model.Add(first <= start_expr[scene.number])
+                model.Add(last >= start_expr[scene.number] + span_of[scene.number] - 1)
+            cost_terms.append(cents(member.day_rate) * (last - first + 1))
+        # Stages: one per (set, kind), rented from first to last use, never across a blocked day.
+        stage_choice: dict[tuple[str, str], dict[str, cp_model.IntVar]] = {}
+        for scene in problem.scenes:
+            if scene.stage_kind is None:
+                continue
+            key = (scene.set, str(scene.stage_kind))
+            if key not in stage_choice:
+                options = {
+                    s.name: model.NewBoolVar(f"set:{scene.set}@{s.name}") for s in stages_of_kind[scene.stage_kind]
+                }
+                model.AddExactlyOne(options.values())
+                stage_choice[key] = options
+        for stage in problem.stages:
+            users = [s for s in problem.scenes if s.stage_kind == stage.kind]
+            if not users:
+                continue
+            used = model.NewBoolVar(f"used:{stage.name}")
+            first = model.NewIntVar(0, horizon - 1, f"first:{stage.name}")
+            last = model.NewIntVar(0, horizon - 1, f"last:{stage.name}")
+            span = model.NewIntVar(0, horizon, f"rented:{stage.name}")
+            model.Add(span >= last - first + 1).OnlyEnforceIf(used)
+            guard = self.group(("stage", stage.name), self._stage_description(stage))
+            blocked = [d for d in range(horizon) if stage.blocked_on(dates[d], problem.production)]
+            for scene in users:
+                on_stage = stage_choice[(scene.set, str(scene.stage_kind))][stage.name]
+                model.AddImplication(on_stage, used)
+                model.Add(first <= start_expr[scene.number]).OnlyEnforceIf(on_stage)
+                model.Add(last >= start_expr[scene.number] + span_of[scene.number] - 1).OnlyEnforceIf(on_stage)
+                for d, var in starts[scene.number].items():
+                    if any(d <= b < d + span_of[scene.number] for b in blocked):
+                        clause = [on_stage.Not(), var.Not()]
+                        if guard is not None:
+                            clause.append(guard.Not())
+                        model.AddBoolOr(clause)
+            for low, high in _runs(blocked):
+                # Rented across no blocked run: the rental ends before it or starts after it.
+                before = model.NewBoolVar(f"{stage.name}_before_{low}")
+                enforce = [used] + ([guard] if guard is not None else [])
+                model.Add(last <= low - 1).OnlyEnforceIf([*enforce, before])
+                model.Add(first >= high + 1).OnlyEnforceIf([*enforce, before.Not()])
+            cost_terms.append(cents(stage.day_rate) * span)
+        # Locations: one a day (an option) and the cost of company moves.
+        settings = problem.settings
+        places = sorted({s.location for s in problem.scenes})
+        if settings.one_location_per_day or settings.company_move_cost:
+            at: dict[str, list[cp_model.IntVar]] = {
+                p: [model.NewBoolVar(f"at:{p}:{d}") for d in range(horizon)] for p in places
+            }
+            here: dict[tuple[str, int], list[cp_model.IntVar]] = {}
+            for scene in problem.scenes:
+                for d, var in starts[scene.number].items():
+                    for k in range(span_of[scene.number]):
+                        model.AddImplication(var, at[scene.location][d + k])
+                        here.setdefault((scene.location, d + k), []).append(var)
+            # The company is at a place on a day only when it shoots there (so an empty day
+            # cannot hold a location to save a move).
+            for p in places:
+                for d in range(horizon):
+                    model.Add(at[p][d] <= sum(here.get((p, d), [])))
+            if settings.one_location_per_day:
+                guard = self.group(("location",), "the company works at one location a day")
+                for d in range(horizon):
+                    constraint = model.AddAtMostOne(at[p][d] for p in places)
+                    if guard is not None:
+                        constraint.OnlyEnforceIf(guard)
+            if settings.company_move_cost:
+                arrivals = []
+                for p in places:
+                    for d in range(horizon):
+                        arrive = model.NewBoolVar(f"arrive:{p}:{d}")
+                        if d:
+                            model.AddBoolOr([at[p][d].Not(), at[p][d - 1], arrive])
+                        else:
+                            model.AddImplication(at[p][d], arrive)
+                        arrivals.append(arrive)
+                moves = model.NewIntVar(0, len(arrivals), "moves")
+                model.Add(moves >= sum(arrivals) - 1)
+                cost_terms.append(cents(settings.company_move_cost) * moves)
+        if settings.crew_day_rate:
+            first_day = model.NewIntVar(0, horizon - 1, "first_day")
+            last_day = model.NewIntVar(0, horizon - 1, "last_day")
+            for scene in problem.scenes:
+                model.Add(first_day <= start_expr[scene.number])
+                model.Add(last_day >= start_expr[scene.number] + span_of[scene.number] - 1)
+            cost_terms.append(cents(settings.crew_day_rate) * (last_day - first_day + 1))
+        model.Minimize(sum(cost_terms))
+        return _Model(model, starts, stage_choice, self.groups)
+
+    def _blocked(
+        self, scene: SceneWork, d: int, days: int, stages_of_kind: Mapping[object, list]
+    ) -> list[tuple[tuple[str, ...], str]]:
+        """Why ``scene`` cannot start on day ``d``: the groups that forbid it (none: it can)."""
+        reasons: list[tuple[tuple[str, ...], str]] = []
+        span = self.dates[d : d + days]
+        for name in scene.cast:
+            member = self.problem.member(name)
+            if member.available is not None and any(day not in member.available for day in span):
+                reasons.append((("window", name), f"{name} is available only {member.available}"))
+            for day in span:
+                if day in member.blackout:
+                    reasons.append((("blackout", name, day.isoformat()), f"{name} cannot work on {day}"))
+        if scene.stage_kind is not None:
+            stages = stages_of_kind[scene.stage_kind]
+            if all(any(s.blocked_on(day, self.problem.production) for day in span) for s in stages):
+                for s in stages:
+                    reasons.append((("stage", s.name), self._stage_description(s)))
+        return reasons
+
+    def _why(self, scene: SceneWork, d: int, stages_of_kind: Mapping[object, list]) -> str:
+        if d < 0:
+            return "that day is past the schedule's horizon"
+        reasons = self._blocked(scene, d, scene_days(scene, self.cap)[0], stages_of_kind)
+        return "; ".join(dict.fromkeys(description for _, description in reasons)) or "it does not fit"
+
+    def _no_day_message(self, scene: SceneWork, stages_of_kind: Mapping[object, list]) -> str:
+        who = []
+        for name in scene.cast:
+            member = self.problem.member(name)
+            if member.available is not None:
+                who.append(f"{name} is available {member.available}")
+            elif member.blackout:
+                who.append(f"{name} is out on {len(member.blackout)} days")
+        if scene.stage_kind is not None:
+            for stage in stages_of_kind[scene.stage_kind]:
+                if stage.available is not None or stage.bookings:
+                    who.append(self._stage_description(stage))
+        return f"scene {scene.number} has no shoot day its cast and a stage can all make: " + (
+            "; ".join(who) or "none in the calendar"
+        )
+
+    def _stage_description(self, stage) -> str:
+        parts = []
+        if stage.available is not None:
+            parts.append(f"available only {stage.available}")
+        booked = [b for b in stage.bookings if b.firm and b.holder != self.problem.production]
+        parts.extend(f"booked by {b.holder} {b.dates}" for b in booked)
+        return f"{stage.name} is " + (", ".join(parts) if parts else "its calendar")
+
+
+def _runs(days: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of day indices: [3, 4, 5, 9] -> [(3, 5), (9, 9)]."""
+    runs: list[tuple[int, int]] = []
+    for d in days:
+        if runs and runs[-1][1] == d - 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return runs
+
+
+# ----------------------------------------------------------------------------- the hint
+
+
+def talent_order(problem: ScheduleProblem, *, seconds: float = 1.0) -> list[str]:
+    """Scene numbers in the order the talent solver likes: the cast at their day rates, each
+    set as a "cast member" at the cheapest rent of its stage kind (a set is built and struck
+    once) and each location at the company-move cost, durations in eighths. Local search only
+    (a feature has too many scenes to prove this order optimal, and it is only a hint)."""
+    members: dict[str, int] = {}
+    costs: list[int] = []
+
+    def member(key: str, cost: int) -> int:
+        if key not in members:
+            members[key] = len(costs)
+            costs.append(cost)
+        return members[key]
+
+    cheapest = {}
+    for stage in problem.stages:
+        cheapest[stage.kind] = min(cheapest.get(stage.kind, stage.day_rate), stage.day_rate)
+    casts = []
+    for scene in problem.scenes:
+        cast = {member("cast:" + name, cents(problem.member(name).day_rate)) for name in scene.cast}
+        if scene.stage_kind is not None:
+            cast.add(member(f"set:{scene.set}:{scene.stage_kind}", cents(cheapest[scene.stage_kind])))
+        if problem.settings.company_move_cost:
+            cast.add(member("location:" + scene.location, cents(problem.settings.company_move_cost)))
+        casts.append(frozenset(cast))
+    instance = TalentInstance("hint", tuple(s.eighths for s in problem.scenes), tuple(casts), tuple(costs))
+    order, _ = good_order(instance, seconds=seconds)
+    return [problem.scenes[i].number for i in order]
+
+
+def pack_days(problem: ScheduleProblem, order: Sequence[str], horizon: int) -> dict[str, int] | None:
+    """Scenes in ``order`` packed first-fit into shoot days (capacity, cast and stage days, one
+    location a day, pins); None when some scene finds no day within ``horizon``."""
+    settings = problem.settings
+    dates = problem.calendar.shoot_days(horizon)
+    load = [0] * horizon
+    place: list[str | None] = [None] * horizon
+    start_of: dict[str, int] = {}
+    scenes = {s.number: s for s in problem.scenes}
+    stages = {kind: [s for s in problem.stages if s.kind == kind] for kind in {s.kind for s in problem.stages}}
+    pinned_first = [n for n in order if n in problem.pins] + [n for n in order if n not in problem.pins]
+    cursor = 0
+    for number in pinned_first:
+        scene = scenes[number]
+        days, per_day = scene_days(scene, settings.eighths_per_day)
+
+        def fits(d: int, scene: SceneWork = scene, days: int = days, per_day: int = per_day) -> bool:
+            span = range(d, d + days)
+            if span[-1] >= horizon:
+                return False
+            if any(load[k] + per_day > settings.eighths_per_day for k in span):
+                return False
+            if settings.one_location_per_day and any(place[k] not in (None, scene.location) for k in span):
+                return False
+            if any(not problem.member(n).can_work(dates[k]) for n in scene.cast for k in span):
+                return False
+            # Some stage of its kind is free on all of its days (or it needs none).
+            return scene.stage_kind is None or any(
+                not any(s.blocked_on(dates[k], problem.production) for k in span) for s in stages[scene.stage_kind]
+            )
+
+        if number in problem.pins:
+            candidates = [dates.index(problem.pins[number])] if problem.pins[number] in dates else []
+        else:
+            candidates = list(range(cursor, horizon)) + list(range(0, cursor))
+        day = next((d for d in candidates if fits(d)), None)
+        if day is None:
+            return None
+        for k in range(day, day + days):
+            load[k] += per_day
+            place[k] = scene.location
+        start_of[number] = day
+        if number not in problem.pins:
+            cursor = day
+    return start_of
+
+
+def assign_stages(problem: ScheduleProblem, start_of: Mapping[str, int], horizon: int) -> dict[str, str]:
+    """A stage per set for a hint: the cheapest stage of its kind free on all of its days."""
+    dates = problem.calendar.shoot_days(horizon)
+    chosen: dict[tuple[str, str], str] = {}
+    stage_of: dict[str, str] = {}
+    by_cost = sorted(problem.stages, key=lambda s: (s.day_rate, s.name))
+    for scene in problem.scenes:
+        if scene.stage_kind is None:
+            continue
+        key = (scene.set, str(scene.stage_kind))
+        if key not in chosen:
+            group = [s for s in problem.scenes if (s.set, str(s.stage_kind)) == key]
+            days = [
+                dates[d]
+                for s in group
+                for d in range(
+                    start_of[s.number], start_of[s.number] + scene_days(s, problem.settings.eighths_per_day)[0]
+                )
+            ]
+            options = [s for s in by_cost if s.kind == scene.stage_kind]
+            free = [s for s in options if not any(s.blocked_on(day, problem.production) for day in days)]
+            chosen[key] = (free or options)[0].name
+        stage_of[scene.number] = chosen[key]
+    return stage_of
+
+
+# ----------------------------------------------------------------------------- solve
+
+
+def solve_schedule(problem: ScheduleProblem, *, hint: Sequence[str] | None = None) -> Schedule:
+    """The cheapest schedule CP-SAT finds within the settings' time limit, with its proven
+    bound; ``hint`` is a scene order to seed it with (default: the talent solver's order)."""
+    clock = time.perf_counter()
+    _check(problem)
+    settings = problem.settings
+    if not problem.scenes:
+        return Schedule((), (), CostBreakdown({}, {}, Decimal(0), Decimal(0)), True, Decimal(0), "EMPTY", 0.0)
+    order = list(hint) if hint is not None else talent_order(problem, seconds=min(2.0, 0.1 * settings.time_limit))
+    full = _full_horizon(problem)
+    packed = pack_days(problem, order, full)
+    if packed is not None:
+        used = max(packed[s.number] + scene_days(s, settings.eighths_per_day)[0] for s in problem.scenes)
+        # Room to spread out from the hint, but not the whole worst case: the model grows with it.
+        horizon = min(full, max(used + 5, math.ceil(used * 1.25)))
+    else:
+        horizon = full
+    built = _Builder(problem, horizon, explain=False).build()
+    if packed is not None:
+        stage_hint = assign_stages(problem, packed, horizon)
+        for number, choices in built.starts.items():
+            for d, var in choices.items():
+                built.model.AddHint(var, d == packed[number])
+        for (set_name, kind), options in built.stage_choice.items():
+            scene = next(s for s in problem.scenes if s.set == set_name and str(s.stage_kind) == kind)
+            for name, var in options.items():
+                built.model.AddHint(var, stage_hint.get(scene.number) == name)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, settings.time_limit - (time.perf_counter() - clock))
+    solver.parameters.num_workers = settings.workers
+    status = solver.Solve(built.model)
+    if status == cp_model.INFEASIBLE and horizon < full:
+        # The hint's days may not be feasible (it ignores sets and rental spans): try them all.
+        horizon = full
+        built = _Builder(problem, horizon, explain=False).build()
+        status = solver.Solve(built.model)
+    if status == cp_model.INFEASIBLE:
+        raise ScheduleError(_explain(problem, horizon, settings.time_limit))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise ScheduleError(
+            f"no schedule found in {settings.time_limit:g} s (none found and none proven impossible); allow more time"
+        )
+    start_of = {
+        number: next(d for d, v in choices.items() if solver.Value(v)) for number, choices in built.starts.items()
+    }
+    stage_of = {}
+    for scene in problem.scenes:
+        if scene.stage_kind is not None:
+            options = built.stage_choice[(scene.set, str(scene.stage_kind))]
+            stage_of[scene.number] = next(name for name, v in options.items() if solver.Value(v))
+    schedule = build_schedule(
+        problem,
+        start_of,
+        stage_of,
+        order=order,
+        optimal=status == cp_model.OPTIMAL,
+        lower_bound=Decimal(math.ceil(solver.BestObjectiveBound() - 1e-6)) * CENTS,
+        status=solver.StatusName(status),
+        seconds=time.perf_counter() - clock,
+    )
+    # The model's first and last days are only bounded by the scenes, so a solution short of
+    # optimal may pay for more days than its placement needs: the evaluated cost is exact.
+    objective = Decimal(round(solver.ObjectiveValue())) * CENTS
+    assert schedule.cost.total <= objective, f"evaluated {schedule.cost.total} above CP-SAT's objective {objective}"
+    return schedule
+
+
+def _full_horizon(problem: ScheduleProblem) -> int:
+    """Shoot days enough for any feasible schedule: every scene on days of its own, after the
+    latest day anybody or anything becomes available or is pinned."""
+    cap = problem.settings.eighths_per_day
+    need = sum(scene_days(s, cap)[0] for s in problem.scenes)
+    latest = [m.available.first for m in problem.cast if m.available is not None]
+    latest += [s.available.first for s in problem.stages if s.available is not None]
+    latest += [b.dates.last for s in problem.stages for b in s.bookings]
+    latest += list(problem.pins.values())
+    delay = 0
+    if latest:
+        delay = len(problem.calendar.shoot_days_until(max(latest)))
+    return need + delay + 1
+
+
+def build_schedule(
+    problem: ScheduleProblem,
+    start_of: Mapping[str, int],
+    stage_of: Mapping[str, str],
+    *,
+    order: Sequence[str] = (),
+    optimal: bool = False,
+    lower_bound: Decimal | None = None,
+    status: str = "",
+    seconds: float = 0.0,
+) -> Schedule:
+    """A Schedule from a placement: days with their scenes (within a day, in ``order``, then by
+    scene number), stage bookings from first to last use, the evaluated cost."""
+    cap = problem.settings.eighths_per_day
+    rank = {number: i for i, number in enumerate(order)}
+    horizon = max((start_of[s.number] + scene_days(s, cap)[0] for s in problem.scenes), default=0)
+    dates = problem.calendar.shoot_days(horizon)
+    on_day: list[list[SceneWork]] = [[] for _ in range(horizon)]
+    for scene in problem.scenes:
+        for k in range(scene_days(scene, cap)[0]):
+            on_day[start_of[scene.number] + k].append(scene)
+    days = []
+    for d, scenes in enumerate(on_day):
+        if not scenes:
+            continue
+        scenes.sort(key=lambda s: (rank.get(s.number, len(rank)), s.number))
+        numbers = tuple(s.number for s in scenes)
+        days.append(
+            ShootDay(
+                index=d,
+                date=dates[d],
+                scenes=numbers,
+                stage_of={n: stage_of[n] for n in numbers if n in stage_of},
+                location=", ".join(dict.fromkeys(s.location for s in scenes)),
+            )
+        )
+    bookings = []
+    for stage in problem.stages:
+        used = [d for d in days if stage.name in d.stages]
+        if used:
+            rented = problem.calendar.shoot_days_until(used[-1].date)
+            first = next(day for day in rented if day >= used[0].date)
+            bookings.append(
+                StageBooking(stage.name, DateRange(first, used[-1].date), problem.production or "this production")
+            )
+    evaluation = evaluate(problem, start_of, stage_of)
+    total = evaluation.cost.total
+    return Schedule(
+        days=tuple(days),
+        bookings=tuple(bookings),
+        cost=evaluation.cost,
+        optimal=optimal,
+        lower_bound=total if lower_bound is None else min(lower_bound, total),
+        status=status,
+        seconds=seconds,
+    )
+
+
+def start_days(schedule: Schedule) -> dict[str, int]:
+    """Each scene's first shoot day (0-based) in ``schedule``."""
+    start: dict[str, int] = {}
+    for day in schedule.days:
+        for number in day.scenes:
+            start.setdefault(number, day.index)
+    return start
+
+
+def move_scene(problem: ScheduleProblem, schedule: Schedule, scene: str, day: int) -> tuple[Schedule, Evaluation]:
+    """The schedule with ``scene`` moved to start on shoot day ``day`` (0-based), everything
+    else where it was: what a producer dragging a strip on the stripboard sees, with the new
+    cost and every conflict the move makes."""
+    if day < 0:
+        raise ScheduleError(f"shoot day {day + 1} is before the first")
+    problem.scene(scene)
+    start_of = start_days(schedule)
+    start_of[scene] = day
+    stage_of = schedule.stage_of
+    order = [n for d in schedule.days for n in d.scenes]
+    moved = build_schedule(problem, start_of, stage_of, order=order, status="EDITED")
+    return moved, evaluate(problem, start_of, stage_of)
+
+
+# ----------------------------------------------------------------------------- explanation
+
+
+def _explain(problem: ScheduleProblem, horizon: int, time_limit: float) -> str:
+    """The smallest set of constraint groups that together admit no schedule, as one line."""
+    built = _Builder(problem, horizon, explain=True).build()
+    groups = built.groups
+    literals = {g.literal.Index(): g for g in groups if g.literal is not None}
+    budget = max(1.0, time_limit / 4)
+
+    def infeasible(active: list[_Group]) -> tuple[bool, list[_Group]]:
+        model = built.model.Clone()
+        model.ClearAssumptions()
+        model.AddAssumptions([g.literal for g in active])
+        model.ClearObjective()
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = budget
+        solver.parameters.num_workers = 1  # sufficient assumptions come from a single worker
+        status = solver.Solve(model)
+        if status != cp_model.INFEASIBLE:
+            return False, []
+        core = [literals[i] for i in solver.SufficientAssumptionsForInfeasibility() if i in literals]
+        return True, core or active
+
+    found, core = infeasible(groups)
+    if not found:
+        return f"no schedule satisfies all constraints within {horizon} shoot days, and no smaller conflict was found"
+    # Shrink to a minimal set: a group stays only if the others without it admit a schedule.
+    at = 0
+    while at < len(core):
+        rest = core[:at] + core[at + 1 :]
+        still, smaller = infeasible(rest) if rest else (False, [])
+        if still:
+            core = [g for g in rest if g in smaller]
+        else:
+            at += 1
+    return "no schedule satisfies these together: " + "; ".join(g.description for g in core)
