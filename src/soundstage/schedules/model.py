@@ -146,6 +146,7 @@ class CastMember:
     available: DateRange | None = None  # None: any day
     blackout: frozenset[date] = frozenset()  # days they cannot work (inside the window too)
     number: int = 0  # the cast number on the stripboard (1 for the lead); 0 until numbered
+    travels: bool = False  # flown in: a travel day before their first work day and after their last
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "day_rate", money(self.day_rate, f"cast {self.name}: day rate"))
@@ -226,7 +227,7 @@ class ScheduleSettings:
 
     eighths_per_day: int = 24  # three pages a day
     company_move_cost: Decimal = Decimal(0)  # each time consecutive shoot days change location
-    crew_day_rate: Decimal = Decimal(0)  # the company's cost per shoot day, first to last
+    crew_day_rate: Decimal = Decimal(0)  # the company's cost per shoot day, from the start to the last
     one_location_per_day: bool = True  # the company works at one location a day
     time_limit: float = 30.0  # seconds for CP-SAT
     workers: int = 2

@@ -13,7 +13,7 @@ What the model holds (``ScheduleProblem`` in ``model.py``):
   unavailable (outside its window, or firmly booked by another production).
 * The company at one location a day (an option), and a cost each time consecutive shoot days
   change location (a company move).
-* Crew paid per shoot day from the first to the last.
+* Crew paid per shoot day from the calendar's first day (the shoot starts then) to the last.
 * Days people pinned (scene number -> date).
 
 The objective is what all of that costs, in cents. CP-SAT starts from a hint: the talent
@@ -156,7 +156,7 @@ def evaluate(problem: ScheduleProblem, start_of: Mapping[str, int], stage_of: Ma
     stage_cost = {s.name: s.day_rate * (last[s.name] - first[s.name] + 1) for s in problem.stages if s.name in first}
     moves = _moves(locations)
     used = [d for d in range(horizon) if load[d]]
-    crew_days = used[-1] - used[0] + 1 if used else 0
+    crew_days = used[-1] + 1 if used else 0  # from the calendar's first day
     cost = CostBreakdown(cast_cost, stage_cost, settings.company_move_cost * moves, settings.crew_day_rate * crew_days)
     return Evaluation(cost, tuple(conflicts))
 
@@ -402,12 +402,11 @@ class _Builder:
                 model.Add(moves >= sum(arrivals) - 1)
                 cost_terms.append(cents(settings.company_move_cost) * moves)
         if settings.crew_day_rate:
-            first_day = model.NewIntVar(0, horizon - 1, "first_day")
+            # The shoot starts on the calendar's first day: crew are paid from then to the last.
             last_day = model.NewIntVar(0, horizon - 1, "last_day")
             for scene in problem.scenes:
-                model.Add(first_day <= start_expr[scene.number])
                 model.Add(last_day >= start_expr[scene.number] + span_of[scene.number] - 1)
-            cost_terms.append(cents(settings.crew_day_rate) * (last_day - first_day + 1))
+            cost_terms.append(cents(settings.crew_day_rate) * (last_day + 1))
         model.Minimize(sum(cost_terms))
         return _Model(model, starts, stage_choice, self.groups)
 
