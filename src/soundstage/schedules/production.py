@@ -322,6 +322,9 @@ class _Builder:
             for scene in scenes:
                 model.Add(first <= start_expr[scene.number])
                 model.Add(last >= start_expr[scene.number] + span_of[scene.number] - 1)
+            if not self.explain:
+                # Implied (each day holds so much, one location a day): it gives CP-SAT's bound a start.
+                model.Add(last - first + 1 >= days_needed(scenes, self.cap, problem.settings.one_location_per_day))
             cost_terms.append(cents(member.day_rate) * (last - first + 1))
         # Stages: one per (set, kind), rented from first to last use, never across a blocked day.
         stage_choice: dict[tuple[str, str], dict[str, cp_model.IntVar]] = {}
@@ -335,6 +338,7 @@ class _Builder:
                 }
                 model.AddExactlyOne(options.values())
                 stage_choice[key] = options
+        rented: dict[object, list[cp_model.IntVar]] = {kind: [] for kind in stages_of_kind}
         for stage in problem.stages:
             users = [s for s in problem.scenes if s.stage_kind == stage.kind]
             if not users:
@@ -364,6 +368,13 @@ class _Builder:
                 model.Add(last <= low - 1).OnlyEnforceIf([*enforce, before])
                 model.Add(first >= high + 1).OnlyEnforceIf([*enforce, before.Not()])
             cost_terms.append(cents(stage.day_rate) * span)
+            rented[stage.kind].append(span)
+        if not self.explain:
+            # Every day a scene of a kind is shot, some stage of that kind is rented.
+            for kind, spans in rented.items():
+                users = [s for s in problem.scenes if s.stage_kind == kind]
+                if spans and users:
+                    model.Add(sum(spans) >= days_needed(users, self.cap, False))
         # Locations: one a day (an option) and the cost of company moves.
         settings = problem.settings
         places = sorted({s.location for s in problem.scenes})
@@ -400,12 +411,16 @@ class _Builder:
                         arrivals.append(arrive)
                 moves = model.NewIntVar(0, len(arrivals), "moves")
                 model.Add(moves >= sum(arrivals) - 1)
+                if not self.explain:
+                    model.Add(moves >= len(places) - 1)
                 cost_terms.append(cents(settings.company_move_cost) * moves)
         if settings.crew_day_rate:
             # The shoot starts on the calendar's first day: crew are paid from then to the last.
             last_day = model.NewIntVar(0, horizon - 1, "last_day")
             for scene in problem.scenes:
                 model.Add(last_day >= start_expr[scene.number] + span_of[scene.number] - 1)
+            if not self.explain:
+                model.Add(last_day + 1 >= days_needed(problem.scenes, self.cap, settings.one_location_per_day))
             cost_terms.append(cents(settings.crew_day_rate) * (last_day + 1))
         model.Minimize(sum(cost_terms))
         return _Model(model, starts, stage_choice, self.groups)
@@ -461,6 +476,17 @@ class _Builder:
         return f"{stage.name} is " + (", ".join(parts) if parts else "its calendar")
 
 
+def days_needed(scenes: Sequence[SceneWork], eighths_per_day: int, one_location_per_day: bool) -> int:
+    """Shoot days ``scenes`` need at least: whole days of the long ones and the rest by eighths,
+    and a day per location when the company works at one location a day."""
+    whole = sum(scene_days(s, eighths_per_day)[0] for s in scenes if s.eighths > eighths_per_day)
+    short = sum(s.eighths for s in scenes if s.eighths <= eighths_per_day)
+    needed = whole + math.ceil(short / eighths_per_day)
+    if one_location_per_day:
+        needed = max(needed, len({s.location for s in scenes}))
+    return needed
+
+
 def _runs(days: Sequence[int]) -> list[tuple[int, int]]:
     """Consecutive runs of day indices: [3, 4, 5, 9] -> [(3, 5), (9, 9)]."""
     runs: list[tuple[int, int]] = []
@@ -477,8 +503,9 @@ def _runs(days: Sequence[int]) -> list[tuple[int, int]]:
 
 def talent_order(problem: ScheduleProblem, *, seconds: float = 1.0) -> list[str]:
     """Scene numbers in the order the talent solver likes: the cast at their day rates, each
-    set as a "cast member" at the cheapest rent of its stage kind (a set is built and struck
-    once) and each location at the company-move cost, durations in eighths. Local search only
+    stage kind and each set as a "cast member" at the cheapest rent of the kind (a stage is
+    rented, and a set stands, from first to last use) and each location at the company-move
+    cost, durations in eighths. Local search only
     (a feature has too many scenes to prove this order optimal, and it is only a hint)."""
     members: dict[str, int] = {}
     costs: list[int] = []
@@ -496,6 +523,8 @@ def talent_order(problem: ScheduleProblem, *, seconds: float = 1.0) -> list[str]
     for scene in problem.scenes:
         cast = {member("cast:" + name, cents(problem.member(name).day_rate)) for name in scene.cast}
         if scene.stage_kind is not None:
+            # The stage is rented from first to last use, the set stands from first to last.
+            cast.add(member(f"stage:{scene.stage_kind}", cents(cheapest[scene.stage_kind])))
             cast.add(member(f"set:{scene.set}:{scene.stage_kind}", cents(cheapest[scene.stage_kind])))
         if problem.settings.company_move_cost:
             cast.add(member("location:" + scene.location, cents(problem.settings.company_move_cost)))

@@ -188,7 +188,7 @@ def solve_talent(
     """The optimal order of ``instance`` (or, past ``time_limit`` seconds, the best order found
     with a proven lower bound). ``hint`` is an order to start local search from as well.
 
-    When the search stops short, the last fifth of the time limit goes to ``cast_group_bound``
+    When the search stops short, the last tenth of the time limit goes to ``cast_group_bound``
     (unless ``group_bound`` is False), and the better of the two proven bounds is reported."""
     started_at = time.perf_counter()
     reduced = _reduce(instance)
@@ -205,7 +205,7 @@ def solve_talent(
         if time_limit is not None:
             heuristic_seconds = min(heuristic_seconds, 0.1 * time_limit)
     upper_order, upper = good_order(instance, seconds=heuristic_seconds, hint=hint)
-    search_limit = None if time_limit is None else (0.8 if group_bound else 1.0) * time_limit
+    search_limit = None if time_limit is None else (0.9 if group_bound else 1.0) * time_limit
     outcome = _search(reduced, upper, started_at, search_limit, max_states)
     if outcome.order is not None:
         order = tuple(reduced.front + [s for g in outcome.order for s in reduced.groups[g]])
@@ -216,7 +216,7 @@ def solve_talent(
         order, cost = tuple(upper_order), upper
         lower = min(cost, outcome.lower + reduced.fixed)
         if lower < cost and group_bound:
-            left = 0.2 * time_limit if time_limit is not None else 1.0
+            left = 0.1 * time_limit if time_limit is not None else 1.0
             lower = max(lower, min(cost, cast_group_bound(instance, seconds=left)))
     elapsed = time.perf_counter() - started_at
     return TalentResult(order, cost, lower, lower == cost, elapsed, outcome.states, instance.fixed_cost())
