@@ -161,15 +161,15 @@ class _Masks:
 
     def __init__(self, costs: list[int]) -> None:
         self.costs = costs
-        self._info: dict[int, tuple[int, int, tuple[int, ...]]] = {}
+        self.known: dict[int, tuple[int, int, tuple[int, ...]]] = {}
 
     def info(self, mask: int) -> tuple[int, int, tuple[int, ...]]:
-        found = self._info.get(mask)
+        found = self.known.get(mask)
         if found is None:
             members = tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
             cost = sum(self.costs[i] for i in members)
             squares = sum(self.costs[i] ** 2 for i in members)
-            found = self._info[mask] = (cost, squares, members)
+            found = self.known[mask] = (cost, squares, members)
         return found
 
     def cost(self, mask: int) -> int:
@@ -199,11 +199,11 @@ def solve_talent(
         return TalentResult(order, cost, cost, True, time.perf_counter() - started_at, 0, instance.fixed_cost())
     # An upper bound and its order from local search on the original instance.
     if heuristic_seconds is None:
-        # Enough local search to land on or near the optimum of a film-sized instance, and a
-        # tenth of any time limit at most.
-        heuristic_seconds = min(0.02 + 0.0002 * n * n, 1.0)
-        if time_limit is not None:
-            heuristic_seconds = min(heuristic_seconds, 0.1 * time_limit)
+        # A* expands the same states whatever the upper bound (it only saves storing children
+        # that cannot win), so a solve to optimality needs little local search; a solve that a
+        # time limit may stop returns local search's order, so it gets up to a tenth of it.
+        unlimited = 0.01 + 0.00002 * n * n
+        heuristic_seconds = unlimited if time_limit is None else min(0.05 + 0.0005 * n * n, 0.1 * time_limit)
     upper_order, upper = good_order(instance, seconds=heuristic_seconds, hint=hint)
     search_limit = None if time_limit is None else (0.9 if group_bound else 1.0) * time_limit
     outcome = _search(reduced, upper, started_at, search_limit, max_states)
@@ -304,6 +304,12 @@ def _search(reduced: _Reduced, upper: int, started_at: float, time_limit: float 
     # Scenes whose cast contains scene s's (strictly): candidates for the dominance rule.
     supersets = [[t for t in range(n) if t != s and casts[s] & ~casts[t] == 0] for s in range(n)]
     bound_cache: dict[int, int] = {}
+    # Per scene bit, its cast and duration (the bound's inner loop reads them by lowest bit).
+    by_bit = {1 << s: (casts[s], durations[s]) for s in range(n)}
+    known = masks.known  # the memo itself: a dict lookup is much cheaper than a method call
+    info = masks.info
+    costs = reduced.costs
+    members_in = [info(casts[s])[2] for s in range(n)]
 
     def idle_bound(remaining: int, waiting: int) -> int:
         """Lower bound on the idle cost still to come of the cast ``waiting`` on location."""
@@ -317,28 +323,29 @@ def _search(reduced: _Reduced, upper: int, started_at: float, time_limit: float 
         q = remaining
         while q:
             low = q & -q
-            s = low.bit_length() - 1
-            need = casts[s] & waiting
+            cast, days = by_bit[low]
+            need = cast & waiting
             if need:
-                shares[need] = shares.get(need, 0) + durations[s]
+                shares[need] = shares.get(need, 0) + days
             q ^= low
-        ratio: dict[int, float] = {}
+        ratio = [0.0] * members
         correction = 0.0
         for need, days in shares.items():
-            cost, squares, who = masks.info(need)
+            cost, squares, who = known.get(need) or info(need)
             share = days / cost
             for a in who:
-                ratio[a] = ratio.get(a, 0.0) + share
+                ratio[a] += share
             # The work itself, and what the proportional split undercounts.
             correction += days * (cost + squares / cost) / 2
         # Smith's rule: the waiting cast released in order of processing time per unit cost.
         elapsed = 0.0
         value = 0.0
-        for a in sorted(ratio, key=ratio.__getitem__):
-            cost_a = reduced.costs[a]
+        for a in sorted((known.get(waiting) or info(waiting))[2], key=ratio.__getitem__):
+            cost_a = costs[a]
             elapsed += ratio[a] * cost_a
             value += cost_a * elapsed
-        bound = max(0, math.ceil(value - correction - _TOLERANCE * max(1.0, abs(value))))
+        bound = math.ceil(value - correction - _TOLERANCE * (value if value > 1.0 else 1.0))
+        bound = bound if bound > 0 else 0
         bound_cache[remaining] = bound
         return bound
 
@@ -390,10 +397,11 @@ def _search(reduced: _Reduced, upper: int, started_at: float, time_limit: float 
             after = remaining & ~(1 << s)
             # Cast of s with no scene left after it leave the location.
             gone = 0
-            for a in masks.info(casts[s])[2]:
+            for a in members_in[s]:
                 if not scenes_of[a] & after:
                     gone |= 1 << a
-            g2 = g + durations[s] * masks.cost(waiting & ~casts[s])
+            paid = waiting & ~casts[s]
+            g2 = g + durations[s] * (known.get(paid) or info(paid))[0]
             if g2 >= best_g.get(after, bound_above):
                 continue
             cast_after = cast_left & ~gone
