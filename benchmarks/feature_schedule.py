@@ -25,6 +25,8 @@ from pathlib import Path
 
 import ortools
 
+from soundstage.schedules.evaluation import evaluate, start_days
+from soundstage.schedules.hint import pack_days, talent_order
 from soundstage.schedules.model import (
     Calendar,
     DateRange,
@@ -38,7 +40,7 @@ from soundstage.schedules.model import (
     scene_work_from_script,
 )
 from soundstage.schedules.occupancy import occupancy
-from soundstage.schedules.production import evaluate, pack_days, solve_schedule, start_days, talent_order
+from soundstage.schedules.production import solve_schedule
 from soundstage.script.formats import read_script
 
 ROOT = Path(__file__).resolve().parents[1]

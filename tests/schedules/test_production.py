@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from soundstage.errors import ScheduleError
+from soundstage.schedules.evaluation import evaluate, move_scene, start_days
 from soundstage.schedules.model import DateRange, StageBooking, StageKind
-from soundstage.schedules.production import evaluate, move_scene, solve_schedule, start_days
+from soundstage.schedules.production import solve_schedule
 
 from .helpers import day, member, problem, scene, sound_stage
 

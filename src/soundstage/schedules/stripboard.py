@@ -6,7 +6,7 @@ needs the light outside). Each strip shows the scene number, INT/EXT, the set, D
 length in pages and eighths, the cast by their cast numbers, and the stage (or location).
 Written as self-contained HTML (Jinja2) and as PDF (fpdf2). The HTML carries
 ``data-scene`` and ``data-day`` on every strip so that the review room can make strips
-draggable and ask ``production.move_scene`` for the new cost and conflicts.
+draggable and ask ``evaluation.move_scene`` for the new cost and conflicts.
 """
 
 from __future__ import annotations
