@@ -99,7 +99,7 @@ def main() -> None:
     report = occupancy(problem, schedule)
     print("| figure | value |")
     print("| --- | --- |")
-    print(f"| talent-solver order (local search, cast + sets + locations as members) | {hint_time:.1f} s |")
+    print(f"| talent-solver order for the hint (cast, stages, sets, locations as members) | {hint_time:.1f} s |")
     print(
         f"| the hint packed into days (cast, moves, crew; before stages) | {len(set(packed.values()))} days, {hint_cost:,.2f} |"
     )

@@ -16,10 +16,12 @@ What the model holds (``ScheduleProblem`` in ``model.py``):
 * Crew paid per shoot day from the calendar's first day (the shoot starts then) to the last.
 * Days people pinned (scene number -> date).
 
-The objective is what all of that costs, in cents. CP-SAT starts from a hint: the talent
-solver's order (``talent.py`` and ``heuristic.py``; the cast, each set and each location as
-"cast members", so that sets and locations cluster too), packed into days. The result reports
-CP-SAT's proven bound and the gap.
+The objective is what all of that costs, in cents. CP-SAT starts from a hint (``hint.py``: the
+talent solver's order with stages, sets and locations as "cast members", packed into days).
+Implied day counts (a cast member's scenes need so many days by their eighths, and a day per
+location) are added as constraints so that CP-SAT's proven bound starts above the trivial one.
+The schedule's cost is evaluated exactly from the placement (``evaluation.py``) and reported
+with CP-SAT's proven bound and the gap.
 
 Bad input is one ``ScheduleError`` line: a scene that needs a stage kind no stage has, a
 pinned day that is not a shoot day, a scene with no day its cast and a stage can all make
