@@ -35,7 +35,7 @@ subsets (bitsets here). What is done on top, each step proven where it is taken:
    points (docs/benchmarks.md).
 
 The paper's last step, building the order from both ends, was measured here and left out: with
-these bounds it expanded 2 to 10 times more states than building from the front (the states
+these bounds it expanded up to 10 times more states than building from the front (the states
 become (remaining, open at the front, open at the back) and the extra bound from the back did
 not pay for them); see docs/schedules.md.
 """
