@@ -116,3 +116,17 @@ class RowsRefused(BooksError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class ScheduleError(SoundstageError):
+    """A schedule that cannot be made or read: a talent-scheduling instance file with wrong
+    counts or non-numbers (names the file and line), a scene that needs a stage kind no stage
+    has, a cast window or pinned day that no shoot day satisfies, or a set of constraints that
+    conflict (the message names the smallest conflicting set)."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        if self.path is not None:
+            where = self.path if line is None else f"{self.path}:{line}"
+            message = f"{where}: {message}"
