@@ -130,3 +130,4 @@ class ScheduleError(SoundstageError):
         if self.path is not None:
             where = self.path if line is None else f"{self.path}:{line}"
             message = f"{where}: {message}"
+        super().__init__(message)
