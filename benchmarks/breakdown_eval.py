@@ -2,7 +2,7 @@
 
 Scores ``break_down`` against the hand labels in ``tests/script/breakdown_truth`` (one TOML
 file per screenplay, keyed by scene; see the README there): precision and recall per
-category per screenplay, the tuning set and the held-out screenplay reported apart. Then
+category per screenplay, the tuning set and each held-out set reported apart. Then
 times the whole breakdown of ``big_fish.fountain`` (190 scenes), with the part-of-speech
 lexicon and without it, side by side.
 
@@ -11,8 +11,8 @@ words of one are all in the other (``LANTERN`` matches ``BRASS LANTERN``); each 
 matched once, so a thing listed twice in a scene counts once right and once wrong.
 
 Run: ``.venv/bin/python benchmarks/breakdown_eval.py`` (``--errors`` lists what was missed
-and what was wrong on the tuning set; the held-out screenplay's errors are never printed, so
-that its labels stay unseen while the rules are tuned; ``--no-lexicon`` scores the word-list
+and what was wrong on the tuning set; the held-out sets' errors are never printed, so that
+their labels stay unseen while the rules are tuned; ``--no-lexicon`` scores the word-list
 fallback alone).
 """
 
@@ -47,7 +47,7 @@ class Truth:
     name: str
     path: Path
     held_out: bool
-    scenes: int | None  # only this many first scenes are labelled, or all
+    scenes: tuple[int, int] | None  # the positions (first, last) of the labelled scenes, or all
     labels: dict[int, dict[str, list[str]]]  # scene key (number or position) -> category -> names
 
 
@@ -87,7 +87,9 @@ def load_truths() -> list[Truth]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         kind, _, file_name = data["source"].partition(":")
         labels = {int(key): value for key, value in data.get("scene", {}).items()}
-        truths.append(Truth(path.stem, SOURCES[kind] / file_name, data["held_out"], data.get("scenes"), labels))
+        scenes = data.get("scenes")
+        span = (1, scenes) if isinstance(scenes, int) else tuple(scenes) if scenes else None
+        truths.append(Truth(path.stem, SOURCES[kind] / file_name, data["held_out"], span, labels))
     return sorted(truths, key=lambda t: t.held_out)
 
 
@@ -151,8 +153,8 @@ def evaluate(truth: Truth, sheets: list[SceneBreakdown]) -> tuple[dict[str, Scor
     """Scores per category for one screenplay, and the error lines."""
     totals = {category: Score() for category in CATEGORIES}
     errors = []
-    scored = sheets[: truth.scenes] if truth.scenes else sheets
-    for position, sheet in enumerate(scored, start=1):
+    first, last = truth.scenes or (1, len(sheets))
+    for position, sheet in enumerate(sheets[first - 1 : last], start=first):
         key = int(sheet.number) if sheet.number and sheet.number.isdigit() else position
         labels = truth.labels.get(key, {})
         for category in CATEGORIES:
@@ -178,19 +180,19 @@ def print_scores(truths: list[Truth], show_errors: bool) -> None:
     """The precision and recall table: each screenplay, then the tuning set and held-out totals."""
     print("| screenplay | category | labelled | found | right | precision | recall |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    tuning = {category: Score() for category in CATEGORIES}
-    held = {category: Score() for category in CATEGORIES}
+    totals = {"**tuning set**": {category: Score() for category in CATEGORIES}}
     all_errors = []
     for truth in truths:
         scores, errors = evaluate(truth, break_down(read(truth)))
         label = f"{truth.name}{' (held out)' if truth.held_out else ''}"
+        total = totals.setdefault(f"**{truth.name} (held out)**" if truth.held_out else "**tuning set**", {})
         for category, s in scores.items():
-            (held if truth.held_out else tuning)[category].add(s)
+            total.setdefault(category, Score()).add(s)
             if s.hits + s.wrong + s.missed:
                 print(_row(label, category, s))
         if not truth.held_out:
             all_errors += errors
-    for label, scores in (("**tuning set**", tuning), ("**held out**", held)):
+    for label, scores in totals.items():
         for category, s in scores.items():
             print(_row(label, category, s))
     if show_errors:

@@ -29,7 +29,7 @@ from soundstage.script import lexicon
 from soundstage.script.cast import cue_name, is_group, names_in_cue, speakers
 from soundstage.script.eighths import page_eighths
 from soundstage.script.headings import parse_heading
-from soundstage.script.marking import Marks, Names, mark_action, mark_business, mark_heading, singular
+from soundstage.script.marking import Marks, Names, mark_action, mark_business, mark_heading, mentions, singular
 from soundstage.script.model import Kind, Scene, Script
 from soundstage.script.vocabulary import PERSON_WORDS, SHOT_WORDS, STOP_WORDS
 
@@ -125,11 +125,10 @@ def break_down(script: Script) -> list[SceneBreakdown]:
             if thing in marks.introduced:
                 introduced.setdefault(_head(thing), thing)
     for marks in marked:
-        for mention in marks.mentions:
-            thing = introduced.get(_head(mention))
+        for head in mentions(marks, introduced.keys()):
             # "the lamp" in a scene with LAMP NUMBER ONE is that lamp, not the first lamp introduced.
-            if thing is not None and not any(_head(mention) in map(singular, t.split()) for t in marks.things):
-                marks.things[thing] = False
+            if not any(head in map(singular, t.split()) for t in marks.things):
+                marks.things[introduced[head]] = False
     # A thing handled in one scene is a prop wherever it appears (the LADDER Oswin stands on).
     handled = {_head(thing) for marks in marked for thing, used in marks.things.items() if used}
     sheets = []

@@ -30,11 +30,15 @@ from functools import lru_cache
 
 from soundstage.script import lexicon
 from soundstage.script.vocabulary import (
+    ABSTRACT_ENDINGS,
     ANIMALS,
     ATMOSPHERE,
     CROWD_WORDS,
     DETERMINERS,
+    HANDLING_FORMS,
     HANDLING_PREPOSITIONS,
+    HANDLING_VERB_PREPOSITIONS,
+    MEASURES,
     NOT_ASSETS,
     PERSON_WORDS,
     PLACE_PREPOSITIONS,
@@ -49,14 +53,13 @@ from soundstage.script.vocabulary import (
     VFX_NOUNS,
     VFX_SHOTS,
     VOCAL_SOUNDS,
+    inflections,
 )
 
 # A title with its dot (MR., Dr.), a word (WILL'S, PRE-DAWN, McKEE), or a punctuation mark.
 _TOKEN = re.compile(r"(?:MRS?|MS|DR|Mrs?|Ms|Dr)\.|[A-Za-z0-9][A-Za-z0-9'’-]*|[.!?;:,()\"—–]")
 _SENTENCE_END = frozenset(".!?")
-_AGE_AFTER = re.compile(
-    r"\s*(?:,|\()\s*(?:now|age|aged|about|early|mid|late|in (?:his|her|their))?[\s-]*\d", re.IGNORECASE
-)
+_AGE_WORDS = frozenset(["NOW", "AGE", "AGED", "ABOUT", "EARLY", "MID", "LATE"])
 _FAMILY_BEFORE = frozenset(
     [
         "MOTHER",
@@ -84,7 +87,6 @@ _FAMILY_BEFORE = frozenset(
 )
 # BZZZ, AAAH; and interjections heard from a crowd: AHH, OHH, SHH, HMM.
 _ONOMATOPOEIA = re.compile(r"([A-Z])\1\1|^(?:[AEIOU]+H+|S+H+|H+M+)$")
-_INFLECTIONS = ("ING", "IES", "ES", "ED", "S", "D")
 _PARTICLES = frozenset(["UP", "OFF", "OUT", "OVER"])  # picks UP the ladder, knocks OVER a tray
 _BE = frozenset(["IS", "ARE", "WAS", "WERE", "BE", "BEEN", "BEING", "GETS", "GET"])
 _SIMILE = frozenset(["LIKE", "AS"])
@@ -94,21 +96,29 @@ class Token:
     """A word or punctuation mark of an action line (its case worked out once: a feature has
     some 40,000 of them)."""
 
-    __slots__ = ("caps", "end", "is_word", "lower", "start", "text", "up")
+    __slots__ = ("caps", "classed", "is_word", "key", "lower", "text", "trigger", "up")
 
-    def __init__(self, text: str, start: int, end: int) -> None:
-        self.text, self.start, self.end = text, start, end
+    def __init__(self, text: str) -> None:
+        self.text = text
         self.up, self.is_word, self.caps, self.lower = _shape(text)
+        self.key = singular(self.up.removesuffix("'S"))  # what it names: LANTERN for lanterns, lantern's
+        self.trigger = self.is_word and _triggers(self.up)  # a thing may follow it (lifts, with, on)
+        self.classed = self.lower and _classed(self.up)  # marked wherever it stands (gulls, fog)
 
 
-@lru_cache(maxsize=32768)
 def _shape(text: str) -> tuple[str, bool, bool, bool]:
     """In capitals; a word or not; written in capitals (LADDER and McKEE are, ladder and a
     lone A or I are not); starting in lowercase."""
-    letters = [c for c in text if c.isalpha()]
-    upper = sum(c.isupper() for c in letters)
-    caps = upper >= 2 and len(letters) - upper <= 1 and text[0].isupper()
-    return text.upper().replace("’", "'"), text[0].isalnum(), caps, text[0].islower()
+    first = text[0]
+    if first.islower() or not first.isalpha():
+        caps = False
+    elif text.isupper():
+        caps = sum(c.isalpha() for c in text) >= 2
+    else:
+        letters = [c for c in text if c.isalpha()]
+        upper = sum(c.isupper() for c in letters)
+        caps = upper >= 2 and len(letters) - upper <= 1
+    return text.upper().replace("’", "'"), first.isalnum(), caps, first.islower()
 
 
 @dataclass(slots=True)
@@ -123,8 +133,8 @@ class Marks:
     sounds: dict[str, None] = field(default_factory=dict)
     atmosphere: dict[str, None] = field(default_factory=dict)
     vfx: dict[str, None] = field(default_factory=dict)
-    # Lowercase noun phrases in any position: the script's own props when they name one (the lantern).
-    mentions: dict[str, None] = field(default_factory=dict)
+    # The sentences of the scene's action, read again for the script's own things (``mentions``).
+    sentences: list[_Sentence] = field(default_factory=list)
     introduced: set[str] = field(default_factory=set)  # things named in capitals
     first_names: set[str] = field(default_factory=set)  # of the people found so far
 
@@ -141,8 +151,18 @@ class Names:
 
 
 def tokens(text: str) -> list[Token]:
-    """The words and punctuation marks of ``text``."""
-    return [Token(m[0], m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    """The words and punctuation marks of ``text`` (one Token per spelling, shared)."""
+    return [_TOKENS.get(word) or _token(word) for word in _TOKEN.findall(text)]
+
+
+_TOKENS: dict[str, Token] = {}
+
+
+def _token(text: str) -> Token:
+    if len(_TOKENS) > 65536:  # a bound on what the cache holds across many scripts
+        _TOKENS.clear()
+    token = _TOKENS[text] = Token(text)
+    return token
 
 
 @lru_cache(maxsize=32768)
@@ -173,16 +193,12 @@ def is_sound_word(word: str) -> bool:
         parts = [p for p in word.split("-") if p]
         # POP-POP-POP, TICK-TOCK, KA-BOOM: reduplication is how English spells a sound.
         return (len(parts) > 1 and len(set(parts)) == 1 and len(parts[0]) <= 5) or any(map(is_sound_word, parts))
-    for ending in _INFLECTIONS:
-        if word.endswith(ending) and len(word) > len(ending) + 2:
-            stem = word[: -len(ending)] + ("Y" if ending == "IES" else "")
-            # SLAMMED, KNOCKS, RINGING, CRASHES; SLAMMING drops its doubled consonant and
-            # WHISTLING, RATTLING its silent E.
-            restored_e = stem + "E" if ending in ("ING", "ED", "D") else ""
-            for base in (stem, stem[:-1] if stem[-1] == stem[-2] else "", restored_e):
-                if base in SOUNDS or base in SOUND_VERBS:
-                    return True
-    return False
+    return word in _SOUND_FORMS
+
+
+# SLAMMED, KNOCKS, RINGING, CRASHES, WHISTLING, RATTLING: every form of a sound word, and the
+# inflected forms of the sound sources (RINGS, BELLS), whose bare form is a thing (a RING).
+_SOUND_FORMS = SOUNDS | (inflections(SOUNDS | SOUND_VERBS) - SOUND_VERBS)
 
 
 def _base(word: str) -> str:
@@ -210,6 +226,11 @@ def is_verb(word: str, after_subject: bool) -> bool:
     if "VERB" not in readings:
         return False
     return not readings & {"NOUN", "PROPN"} or after_subject
+
+
+def is_handling_verb(word: str) -> bool:
+    """LIFTS, POURING, SET, TOOK: a form of a verb of handling, whose object is a prop."""
+    return word in HANDLING_FORMS
 
 
 def _can_be_noun(word: str) -> bool:
@@ -280,9 +301,14 @@ class _Sentence:
             return False
         return _subject_like(prev.up)
 
-    def person_before(self, i: int, names: Names, marks: Marks) -> bool:
-        """Whether someone is named before ``i`` in the sentence: the subject who handles a thing."""
-        for token in self.toks[:i]:
+    def person_before(self, i: int, names: Names, marks: Marks, verb: Token | None = None) -> bool:
+        """Whether someone is named before ``i`` in the sentence: the subject who handles a
+        thing. A participle that opens the sentence or follows a comma (Under it, MENDING a
+        net, sits McKee) has its subject anywhere in the sentence."""
+        toks = self.toks[:i]
+        if verb is not None and verb.up.endswith(("ING", "ED")) and (i == self.first or self.toks[i - 1].text == ","):
+            toks = self.toks
+        for token in toks:
             up = token.up.removesuffix("'S")
             if not token.is_word or token.up.endswith("'S"):
                 continue
@@ -294,7 +320,9 @@ class _Sentence:
 
     def handled(self, start: int, names: Names, marks: Marks) -> bool:
         """Whether the noun phrase starting at ``start`` (its determiner, if any) is in a
-        character's hands: the object of a verb whose subject is a person, or after WITH/HOLDING."""
+        character's hands: the object of a verb of handling whose subject is a person (she
+        LIFTS the lantern, he HANDS Zacky his flashlight, she REACHES FOR the pole), or after
+        WITH/HOLDING."""
         i = start - 1
         prev = self.word(i)
         if prev is not None and prev.up in _PARTICLES:
@@ -302,16 +330,22 @@ class _Sentence:
         if prev is not None and prev.up == "AND" and (before := self.word(i - 1)) is not None and before.lower:
             # with tapers AND candle-stubs: the second shares the first's place in the sentence
             return self.handled(self.phrase_start(i - 1), names, marks)
-        if prev is None or prev.up in PLACE_PREPOSITIONS or not self.person_before(i, names, marks):
+        # hands HIM the lantern: the lantern is what is handed
+        indirect = prev is not None and (prev.up in _OBJECT_PRONOUNS or prev.up in names.people)
+        if indirect and (verb := self.word(i - 1)) is not None and verb.up in HANDLING_FORMS:
+            i, prev = i - 1, verb
+        if prev is None or prev.up in PLACE_PREPOSITIONS:
             return False
         if prev.up in HANDLING_PREPOSITIONS:
-            return True
-        if prev.up in STOP_WORDS or prev.up in _BE or prev.up in DETERMINERS:
+            return self.person_before(i, names, marks)
+        if prev.up in HANDLING_VERB_PREPOSITIONS:  # reaches FOR the pole
+            i, verb, verbs = i - 1, self.word(i - 1), HANDLING_VERB_PREPOSITIONS[prev.up]
+            if verb is None or verb.up not in verbs:
+                return False
+            prev = verb
+        elif not is_handling_verb(prev.up):
             return False
-        readings = lexicon.readings(prev.up)
-        if readings is None:
-            return prev.lower and _verb_form(prev.up)
-        return "VERB" in readings
+        return self.person_before(i, names, marks, prev)
 
     def placed(self, start: int) -> bool:
         """Whether the noun phrase at ``start`` follows a preposition of place (on the COUNTER)."""
@@ -349,6 +383,7 @@ class _Sentence:
 
 
 _PERSON_PRONOUNS = frozenset(["HE", "SHE", "THEY", "I", "WE", "YOU", "EVERYONE", "SOMEONE"])
+_OBJECT_PRONOUNS = frozenset(["HIM", "HER", "THEM", "ME", "US"])
 
 
 def _modifier(word: str) -> bool:
@@ -372,6 +407,8 @@ def _sentences(toks: list[Token]) -> list[_Sentence]:
 
 
 def _add_person(marks: Marks, words: list[str]) -> None:
+    if " ".join(words) in marks.people:  # the common case: named again in the scene
+        return
     # MAISIE after MAISIE TALLOW is the same person, not another one.
     new = words[0] not in marks.first_names or len(words) > 1 and " ".join(words) not in marks.people
     if new and not any(set(words) <= set(p.split()) for p in marks.people):
@@ -396,10 +433,22 @@ def _add(found: dict[str, None], name: str) -> None:
         found[name] = None
 
 
+def mentions(marks: Marks, heads: set[str] | frozenset[str]) -> set[str]:
+    """Which of ``heads`` the scene names in lowercase as a noun (the lantern, the lantern's
+    door; not the lantern glass): the script's own things, named again after their introduction."""
+    found = set()
+    for sentence in marks.sentences:
+        for i, token in enumerate(sentence.toks):
+            if token.lower and token.key in heads and (token.up.endswith("'S") or _is_head(sentence, i)):
+                found.add(token.key)
+    return found
+
+
 def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool = True) -> None:
     """Mark what one action paragraph names into ``marks``."""
     shot_like = text == text.upper()
     for sentence in _sentences(tokens(text)):
+        marks.sentences.append(sentence)
         _mark_caps(sentence, text, names, marks, shot_like)
         _mark_lowercase(sentence, names, marks, shot_like, lowercase_things)
 
@@ -417,7 +466,7 @@ def mark_business(text: str, names: Names, marks: Marks) -> None:
                 prev = sentence.word(start - 1)
                 readings = lexicon.readings(prev.up) if prev is not None else None
                 verb = prev is not None and (_verb_form(prev.up) if readings is None else "VERB" in readings)
-                if verb and not _in(token.up, NOT_ASSETS) and not _is_person_word(token.up):
+                if verb and _asset_noun(token.up):
                     _add_thing(marks, _phrase(sentence, start, i), True)
 
 
@@ -515,7 +564,7 @@ def _mark_run(
         return  # the crates TOPPLE: an action in capitals, not a thing
     if words[0] in names.animals or _in(head, ANIMALS):
         _add(marks.animals, run)
-    elif _is_person(words, text, sentence.toks[end - 1], sentence, start, marks):
+    elif _is_person(words, sentence, start, end, marks):
         _add_person(marks, words)
     elif _named_animal(sentence, start):
         names.animals.add(run)
@@ -533,13 +582,28 @@ def _known(word: str, names: Names) -> bool:
     return word in names.people or word in names.animals
 
 
-def _is_person(words: list[str], text: str, last: Token, sentence: _Sentence, start: int, marks: Marks) -> bool:
+def _is_person(words: list[str], sentence: _Sentence, start: int, end: int, marks: Marks) -> bool:
     if words[0] in marks.first_names or any(_is_person_word(w) for w in words):
         return True
-    if _AGE_AFTER.match(text, last.end):  # MAISIE (11), WILL BLOOM, AGE 3
+    if _age_after(sentence.toks, end):  # MAISIE (11), WILL BLOOM, AGE 3
         return True
     prev = sentence.word(start - 1)
     return prev is not None and prev.up in _FAMILY_BEFORE  # her grandfather OSWIN
+
+
+def _age_after(toks: list[Token], k: int) -> bool:
+    """Whether an age follows at ``k``: (11), , 61,  (70s), , age 3, , in his 30s, (mid-30s)."""
+    if k + 1 >= len(toks) or toks[k].text not in (",", "("):
+        return False
+    j = k + 1
+    qualifier, _, rest = toks[j].up.partition("-")
+    if qualifier in _AGE_WORDS and rest[:1].isdigit():
+        return True
+    if toks[j].up == "IN" and j + 1 < len(toks) and toks[j + 1].up in ("HIS", "HER", "THEIR"):
+        j += 2
+    elif toks[j].up in _AGE_WORDS:
+        j += 1
+    return j < len(toks) and toks[j].text[0].isdigit()
 
 
 def _named_animal(sentence: _Sentence, start: int) -> bool:
@@ -560,9 +624,13 @@ def _is_head(sentence: _Sentence, i: int) -> bool:
         return False
     after = sentence.toks[i + 1] if i + 1 < len(sentence.toks) else None
     if after is None or not after.is_word:
-        # a small, steady flame: an adjective before a comma is not the head
-        readings = lexicon.readings(word)
-        return not (after is not None and after.text == "," and readings and "ADJ" in readings)
+        # a small, steady flame: an adjective before a comma and another adjective is not the head
+        if after is None or after.text != ",":
+            return True
+        readings, following = lexicon.readings(word), sentence.word(i + 2)
+        if not readings or "ADJ" not in readings or following is None:
+            return True
+        return not (following_readings := lexicon.readings(following.up)) or "ADJ" not in following_readings
     if after.caps:
         return False
     known = lexicon.readings(after.up) is not None  # without the lexicon, BEERS after COLD reads as a verb
@@ -573,23 +641,21 @@ def _is_head(sentence: _Sentence, i: int) -> bool:
 
 def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: bool, things: bool) -> None:
     toks = sentence.toks
-    opener = -9  # where the last noun phrase may have opened (a, his, Juno's, with, and)
-    i = 0
-    while i < len(toks):
+    head = -1  # the head of the noun phrase after the last verb of handling or preposition
+    i = -1
+    while (i := i + 1) < len(toks):
         token = toks[i]
-        if token.up in _OPENERS or token.up.endswith("'S"):
-            opener = i
-        if not token.is_word or token.caps and not shot_like:
-            i += 1
+        if not token.is_word:
             continue
-        if token.lower and i - opener > 4 and not _classed(token.up):
-            i += 1  # no phrase open and no class: the common case, decided cheaply
-            continue
+        if token.trigger or i - 1 == head and token.up == "AND":  # with tapers AND candle-stubs
+            head = _head_after(sentence, i, names)
+        if token.caps and not shot_like or token.lower and i != head and not token.classed:
+            continue  # no phrase to read and no class: the common case, decided cheaply
         # The script's characters, as written after their introduction: Maisie, Mr. Park.
         pair = token.up + " " + toks[i + 1].up.removesuffix("'S") if i + 1 < len(toks) else ""
         if not token.lower and pair in names.people:
             _add_person(marks, names.cues.get(pair, pair).split())
-            i += 2
+            i += 1
             continue
         name = token.up.removesuffix("'S")
         if not token.lower and name in names.people:
@@ -597,27 +663,69 @@ def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: 
         elif not token.lower and name in names.animals:
             _add(marks.animals, name)
         elif not shot_like and (token.lower or i == sentence.first):  # Gulls wheel.
-            _mark_word(sentence, i, names, marks, things)
-        i += 1
+            _mark_word(sentence, i, names, marks, things, i == head)
+
+
+def _head_after(sentence: _Sentence, i: int, names: Names) -> int:
+    """The head of the lowercase noun phrase that follows the word at ``i`` (picks UP the
+    old LADDER, hands HIM a glass, with two cold BEERS), or -1 when none does."""
+    j = i + 1
+    token = sentence.word(j)
+    if token is not None and token.up in _PARTICLES:
+        j, token = j + 1, sentence.word(j + 1)
+    if token is not None and (token.up in _OBJECT_PRONOUNS or token.up in names.people):
+        j, token = j + 1, sentence.word(j + 1)  # the one handed something
+    if token is not None and (token.up in DETERMINERS or token.up.endswith("'S") and not token.caps):
+        j, token = j + 1, sentence.word(j + 1)
+    for k in range(j, min(j + 5, len(sentence.toks))):
+        token = sentence.word(k)
+        if token is None or not token.lower or token.up in _CLOSED:
+            return -1
+        if _is_head(sentence, k):
+            return k
+        if not _modifier(token.up):
+            return -1
+    return -1
 
 
 _CLOSED = STOP_WORDS | DETERMINERS | PRONOUNS | _BE
-_OPENERS = DETERMINERS | HANDLING_PREPOSITIONS | {"AND"}
+
+
+@lru_cache(maxsize=16384)
+def _triggers(word: str) -> bool:
+    """A verb of handling, or a preposition of handling or place: what a thing can follow."""
+    return (
+        word in HANDLING_PREPOSITIONS
+        or word in PLACE_PREPOSITIONS
+        or word in HANDLING_VERB_PREPOSITIONS
+        or word in HANDLING_FORMS
+    )
+
+
+@lru_cache(maxsize=8192)
+def _asset_noun(word: str) -> bool:
+    """Whether a noun can name a thing to build: not the body, wardrobe, the set's structure,
+    an abstraction (by class or by its ending: sadness, direction), a person."""
+    base = singular(word)
+    if _in(word, NOT_ASSETS) or _is_person_word(word) or base.endswith(ABSTRACT_ENDINGS):
+        return False
+    return "-" not in word or _asset_noun(word.rsplit("-", 1)[-1])
+
+
+_CLASSES = CROWD_WORDS | ANIMALS | VEHICLES | ATMOSPHERE | VFX | VOCAL_SOUNDS
 
 
 @lru_cache(maxsize=32768)
 def _classed(word: str) -> bool:
     """Whether a lowercase word is in one of the classes marked wherever it stands."""
-    classes = (CROWD_WORDS, ANIMALS, VEHICLES, ATMOSPHERE, VFX, VOCAL_SOUNDS)
-    return any(_in(word, c) for c in classes) or _in(_base(word), VOCAL_SOUNDS) or is_sound_word(word)
+    return word in _CLASSES or singular(word) in _CLASSES or _in(_base(word), VOCAL_SOUNDS) or is_sound_word(word)
 
 
-def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool) -> None:
-    """Mark one word written in lowercase (or opening its sentence)."""
+def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool, head: bool) -> None:
+    """Mark one word written in lowercase (or opening its sentence); ``head``: it is the head
+    of the noun phrase after a verb of handling or a preposition (``_head_after``)."""
     word = sentence.toks[i].up
-    if word in _CLOSED:
-        return  # most words of a line: nothing to mark, and the cheapest question first
-    if not _classed(word) and not word.endswith("'S") and not _is_head(sentence, i):
+    if word in _CLOSED or word.endswith("'S") or not head and not _classed(word):
         return
     start = sentence.phrase_start(i)
     noun = sentence.opens_phrase(start) and start < i or not sentence.after_subject(i, names)
@@ -648,14 +756,19 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
             _add(marks.sounds, f"{prev.up} {word}")  # the doors rattle
         else:
             _add(marks.sounds, word)
-    elif word.endswith("'S") and sentence.opens_phrase(start) and start < i:
-        marks.mentions[_phrase(sentence, start, i).removesuffix("'S")] = None  # the brass lantern's door
-    elif _is_head(sentence, i) and sentence.opens_phrase(start) and (start < i or _bare_phrase(sentence, i)):
-        if _in(word, NOT_ASSETS) or _in(word, PERSON_WORDS) or word in names.people:
+    elif head and (start < i and sentence.opens_phrase(start) or start == i and _bare_phrase(sentence, i)):
+        if not things or word in names.people:
             return
-        phrase = _phrase(sentence, start, i)
-        marks.mentions[phrase] = None
-        if not things:
+        following = sentence.toks[i + 1 : i + 3]
+        if _in(word, MEASURES) and len(following) == 2 and following[0].up == "OF":
+            # a stack of crates, a sip of coffee: the thing is what the measure is of
+            head = next((k for k in range(i + 2, min(i + 6, len(sentence.toks))) if _is_head(sentence, k)), None)
+            if head is None or any(not sentence.toks[k].lower for k in range(i + 2, head + 1)):
+                return
+            phrase, word = _phrase(sentence, i + 2, head), sentence.toks[head].up
+        else:
+            phrase = _phrase(sentence, start, i)
+        if not _asset_noun(word):
             return
         if sentence.handled(start, names, marks):
             _add_thing(marks, phrase, True)
@@ -664,12 +777,22 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
 
 
 def _bare_phrase(sentence: _Sentence, i: int) -> bool:
-    """A noun with no determiner that still opens a phrase: with TAPERS, and CANDLE-STUBS."""
+    """A noun with no determiner that still opens a phrase: with TAPERS, and CANDLE-STUBS,
+    drinking BEER."""
     prev, after = sentence.word(i - 1), sentence.word(i + 1)
-    if prev is not None and prev.up == "AND":
+    if prev is None:
+        return False
+    if prev.up == "AND":
         # tapers AND candle-stubs, ...; but the lantern AND carries it is a verb taking its object
-        return after is None
-    return prev is not None and prev.up in HANDLING_PREPOSITIONS
+        return after is None and sentence.opens_phrase(i)
+    if prev.up in HANDLING_PREPOSITIONS:
+        return _is_head(sentence, i)
+    # drinking beer, counting money: a noun alone (not an adjective: holds still) after a
+    # verb of handling, ending its phrase
+    readings = lexicon.readings(sentence.toks[i].up)
+    if readings and readings & {"ADJ", "ADV"}:
+        return False
+    return prev.lower and is_handling_verb(prev.up) and after is None and _is_head(sentence, i)
 
 
 def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
