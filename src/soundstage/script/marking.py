@@ -33,6 +33,7 @@ from soundstage.script.vocabulary import (
     ABSTRACT_ENDINGS,
     ANIMALS,
     ATMOSPHERE,
+    COVERING,
     CROWD_WORDS,
     DETERMINERS,
     HANDLING_FORMS,
@@ -87,7 +88,8 @@ _FAMILY_BEFORE = frozenset(
 )
 # BZZZ, AAAH; and interjections heard from a crowd: AHH, OHH, SHH, HMM.
 _ONOMATOPOEIA = re.compile(r"([A-Z])\1\1|^(?:[AEIOU]+H+|S+H+|H+M+)$")
-_PARTICLES = frozenset(["UP", "OFF", "OUT", "OVER"])  # picks UP the ladder, knocks OVER a tray
+# picks UP the ladder, knocks OVER a tray, sets DOWN the glass, cracks OPEN the can
+_PARTICLES = frozenset(["UP", "OFF", "OUT", "OVER", "DOWN", "BACK", "AWAY", "ASIDE", "OPEN"])
 _BE = frozenset(["IS", "ARE", "WAS", "WERE", "BE", "BEEN", "BEING", "GETS", "GET"])
 _SIMILE = frozenset(["LIKE", "AS"])
 
@@ -305,17 +307,22 @@ class _Sentence:
         """Whether someone is named before ``i`` in the sentence: the subject who handles a
         thing. A participle that opens the sentence or follows a comma (Under it, MENDING a
         net, sits McKee) has its subject anywhere in the sentence."""
-        toks = self.toks[:i]
+        end = i
         if verb is not None and verb.up.endswith(("ING", "ED")) and (i == self.first or self.toks[i - 1].text == ","):
-            toks = self.toks
-        for token in toks:
+            end = len(self.toks)
+        for k in range(end):
+            token = self.toks[k]
             up = token.up.removesuffix("'S")
             if not token.is_word or token.up.endswith("'S"):
                 continue
-            if up in names.people or up in marks.first_names or up in _PERSON_PRONOUNS or _is_person_word(up):
+            if up in _PERSON_PRONOUNS or _is_person_word(up):
                 return True
-            if not token.lower and not token.caps and up not in _CLOSED and lexicon.readings(up) == frozenset():
-                return True  # a capitalised word no dictionary has: a name (Maisie lifts the lantern)
+            if not token.lower and (up in names.people or up in marks.first_names):
+                return True  # Maisie, not "his voice" when a cue is VOICE
+            if token.lower or token.caps or up in _CLOSED or k == self.first or up.endswith("LY"):
+                continue  # every sentence opens with a capital; a name is known by more than that
+            if lexicon.readings(up) == frozenset():
+                return True  # a capitalised word no dictionary has: a name (then Maisie lifts the lantern)
         return False
 
     def handled(self, start: int, names: Names, marks: Marks) -> bool:
@@ -337,7 +344,9 @@ class _Sentence:
         if prev is None or prev.up in PLACE_PREPOSITIONS:
             return False
         if prev.up in HANDLING_PREPOSITIONS:
-            return self.person_before(i, names, marks)
+            # covered WITH soot: a material; with a lantern: in someone's hands
+            before = self.word(i - 1)
+            return (before is None or before.up not in COVERING) and self.person_before(i, names, marks)
         if prev.up in HANDLING_VERB_PREPOSITIONS:  # reaches FOR the pole
             i, verb, verbs = i - 1, self.word(i - 1), HANDLING_VERB_PREPOSITIONS[prev.up]
             if verb is None or verb.up not in verbs:
@@ -391,7 +400,8 @@ def _modifier(word: str) -> bool:
     readings = lexicon.readings(word)
     if readings is None:
         return not word.endswith("LY")
-    return not readings or bool(readings & {"NOUN", "ADJ", "PROPN", "NUM"})
+    # iced tea, broken glass: a past participle stands as an adjective
+    return not readings or bool(readings & {"NOUN", "ADJ", "PROPN", "NUM"}) or word.endswith(("ED", "EN"))
 
 
 def _sentences(toks: list[Token]) -> list[_Sentence]:
@@ -615,14 +625,19 @@ def _named_animal(sentence: _Sentence, start: int) -> bool:
     return False
 
 
-def _is_head(sentence: _Sentence, i: int) -> bool:
-    """Whether the word at ``i`` ends a noun phrase: a noun with no noun after it (two cold BEERS.)."""
+def _is_head(sentence: _Sentence, i: int, obj: bool = False) -> bool:
+    """Whether the word at ``i`` ends a noun phrase: a noun with no noun after it (two cold
+    BEERS.), or before an adverb of direction (turns her face RIGHT, pushes the can AWAY).
+    ``obj``: the phrase is a verb's object, so no verb follows inside it (throws the bean
+    plants, not "the bean" that "plants")."""
     word = sentence.toks[i].up
-    if word in STOP_WORDS or word in DETERMINERS or word in PRONOUNS or word.endswith("'S"):
+    if word in STOP_WORDS or word in DETERMINERS or word in PRONOUNS or word.endswith("'S") or word in _DIRECTIONS:
         return False
     if not _can_be_noun(word):
         return False
     after = sentence.toks[i + 1] if i + 1 < len(sentence.toks) else None
+    if after is not None and after.up in _DIRECTIONS:
+        return True
     if after is None or not after.is_word:
         # a small, steady flame: an adjective before a comma and another adjective is not the head
         if after is None or after.text != ",":
@@ -634,7 +649,14 @@ def _is_head(sentence: _Sentence, i: int) -> bool:
     if after.caps:
         return False
     known = lexicon.readings(after.up) is not None  # without the lexicon, BEERS after COLD reads as a verb
-    if known and _verb_form(after.up) and after.up.endswith("S") and not word.endswith("S") and is_verb(after.up, True):
+    if (
+        not obj
+        and known
+        and _verb_form(after.up)
+        and after.up.endswith("S")
+        and not word.endswith("S")
+        and is_verb(after.up, True)
+    ):
         return True  # the ladder WOBBLES, a notebook GOES flying
     return after.up in STOP_WORDS or after.up in DETERMINERS or not _can_be_noun(after.up) or not after.lower
 
@@ -642,13 +664,15 @@ def _is_head(sentence: _Sentence, i: int) -> bool:
 def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: bool, things: bool) -> None:
     toks = sentence.toks
     head = -1  # the head of the noun phrase after the last verb of handling or preposition
+    phrase: tuple[int, int] | None = None
     i = -1
     while (i := i + 1) < len(toks):
         token = toks[i]
         if not token.is_word:
             continue
-        if token.trigger or i - 1 == head and token.up == "AND":  # with tapers AND candle-stubs
-            head = _head_after(sentence, i, names)
+        if i != head and (token.trigger or i - 1 == head and token.up == "AND"):  # with tapers AND candle-stubs
+            phrase = _head_after(sentence, i, names)
+            head = phrase[1] if phrase else -1
         if token.caps and not shot_like or token.lower and i != head and not token.classed:
             continue  # no phrase to read and no class: the common case, decided cheaply
         # The script's characters, as written after their introduction: Maisie, Mr. Park.
@@ -663,32 +687,44 @@ def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: 
         elif not token.lower and name in names.animals:
             _add(marks.animals, name)
         elif not shot_like and (token.lower or i == sentence.first):  # Gulls wheel.
-            _mark_word(sentence, i, names, marks, things, i == head)
+            _mark_word(sentence, i, names, marks, things, phrase[0] if i == head and phrase else None)
 
 
-def _head_after(sentence: _Sentence, i: int, names: Names) -> int:
-    """The head of the lowercase noun phrase that follows the word at ``i`` (picks UP the
-    old LADDER, hands HIM a glass, with two cold BEERS), or -1 when none does."""
+def _head_after(sentence: _Sentence, i: int, names: Names) -> tuple[int, int] | None:
+    """Where the lowercase noun phrase that follows the word at ``i`` starts and where its
+    head is (picks UP the old ladder, hands HIM a glass, pouring iced tea, with two cold
+    beers), or None when no noun phrase follows."""
     j = i + 1
     token = sentence.word(j)
     if token is not None and token.up in _PARTICLES:
         j, token = j + 1, sentence.word(j + 1)
     if token is not None and (token.up in _OBJECT_PRONOUNS or token.up in names.people):
         j, token = j + 1, sentence.word(j + 1)  # the one handed something
-    if token is not None and (token.up in DETERMINERS or token.up.endswith("'S") and not token.caps):
-        j, token = j + 1, sentence.word(j + 1)
+    start = j
+    if token is None:
+        return None
+    bare = not (token.up in DETERMINERS or token.up.endswith("'S") and not token.caps)
+    if not bare:
+        j += 1
+    elif (readings := lexicon.readings(token.up)) and "ADV" in readings:
+        return None  # holds still, turns back: no noun phrase without a determiner
     for k in range(j, min(j + 5, len(sentence.toks))):
         token = sentence.word(k)
         if token is None or not token.lower or token.up in _CLOSED:
-            return -1
-        if _is_head(sentence, k):
-            return k
+            return None
+        if _is_head(sentence, k, obj=True):
+            # tapers AND candle-stubs, ...; but the lantern AND carries it: a verb and its object
+            if bare and sentence.toks[i].up == "AND" and sentence.word(k + 1) is not None:
+                return None
+            return start, k
         if not _modifier(token.up):
-            return -1
-    return -1
+            return None
+    return None
 
 
 _CLOSED = STOP_WORDS | DETERMINERS | PRONOUNS | _BE
+# Adverbs of direction, which end a noun phrase before them (pushes the can AWAY).
+_DIRECTIONS = frozenset(["RIGHT", "LEFT", "STRAIGHT", "AWAY", "ASIDE", "AROUND", "FORWARD", "BACKWARD", "HOME"])
 
 
 @lru_cache(maxsize=16384)
@@ -721,11 +757,12 @@ def _classed(word: str) -> bool:
     return word in _CLASSES or singular(word) in _CLASSES or _in(_base(word), VOCAL_SOUNDS) or is_sound_word(word)
 
 
-def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool, head: bool) -> None:
-    """Mark one word written in lowercase (or opening its sentence); ``head``: it is the head
-    of the noun phrase after a verb of handling or a preposition (``_head_after``)."""
+def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool, opens: int | None) -> None:
+    """Mark one word written in lowercase (or opening its sentence). ``opens``: where the noun
+    phrase starts that the word is the head of, after a verb of handling or a preposition
+    (``_head_after``); None when it is not such a head."""
     word = sentence.toks[i].up
-    if word in _CLOSED or word.endswith("'S") or not head and not _classed(word):
+    if word in _CLOSED or word.endswith("'S") or opens is None and not _classed(word):
         return
     start = sentence.phrase_start(i)
     noun = sentence.opens_phrase(start) and start < i or not sentence.after_subject(i, names)
@@ -756,16 +793,21 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
             _add(marks.sounds, f"{prev.up} {word}")  # the doors rattle
         else:
             _add(marks.sounds, word)
-    elif head and (start < i and sentence.opens_phrase(start) or start == i and _bare_phrase(sentence, i)):
+    elif opens is not None:
         if not things or word in names.people:
             return
+        start = opens
         following = sentence.toks[i + 1 : i + 3]
         if _in(word, MEASURES) and len(following) == 2 and following[0].up == "OF":
-            # a stack of crates, a sip of coffee: the thing is what the measure is of
-            head = next((k for k in range(i + 2, min(i + 6, len(sentence.toks))) if _is_head(sentence, k)), None)
-            if head is None or any(not sentence.toks[k].lower for k in range(i + 2, head + 1)):
+            # a stack of crates, a sip of coffee, the rest of the Ensure: the thing is what the
+            # measure is of (a name there is a brand)
+            of = i + 2 + (following[1].up in DETERMINERS)
+            brand = of < len(sentence.toks) and sentence.toks[of].is_word and not sentence.toks[of].lower
+            heads = (k for k in range(of, min(of + 4, len(sentence.toks))) if _is_head(sentence, k, obj=True))
+            head = of if brand else next(heads, None)
+            if head is None or any(t.caps or not t.is_word for t in sentence.toks[of : head + 1]):
                 return
-            phrase, word = _phrase(sentence, i + 2, head), sentence.toks[head].up
+            phrase, word = _phrase(sentence, of, head), sentence.toks[head].up
         else:
             phrase = _phrase(sentence, start, i)
         if not _asset_noun(word):
@@ -774,25 +816,6 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
             _add_thing(marks, phrase, True)
         elif sentence.placed(start):
             _add_thing(marks, phrase, False)
-
-
-def _bare_phrase(sentence: _Sentence, i: int) -> bool:
-    """A noun with no determiner that still opens a phrase: with TAPERS, and CANDLE-STUBS,
-    drinking BEER."""
-    prev, after = sentence.word(i - 1), sentence.word(i + 1)
-    if prev is None:
-        return False
-    if prev.up == "AND":
-        # tapers AND candle-stubs, ...; but the lantern AND carries it is a verb taking its object
-        return after is None and sentence.opens_phrase(i)
-    if prev.up in HANDLING_PREPOSITIONS:
-        return _is_head(sentence, i)
-    # drinking beer, counting money: a noun alone (not an adjective: holds still) after a
-    # verb of handling, ending its phrase
-    readings = lexicon.readings(sentence.toks[i].up)
-    if readings and readings & {"ADJ", "ADV"}:
-        return False
-    return prev.lower and is_handling_verb(prev.up) and after is None and _is_head(sentence, i)
 
 
 def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
@@ -812,6 +835,7 @@ def _phrase(sentence: _Sentence, start: int, head: int) -> str:
     # A phrase of "N of N" keeps its second noun (a bundle of MAIL, trays of ROLLS).
     following = sentence.toks[head + 1 : head + 3]
     second = following[1] if len(following) == 2 and following[0].up == "OF" else None
-    if second is not None and second.is_word and second.lower and second.up not in DETERMINERS | STOP_WORDS:
+    # A can of Ensure: a name after OF (a brand) is what the thing holds too.
+    if second is not None and second.is_word and not second.caps and second.up not in DETERMINERS | STOP_WORDS:
         words += ["OF", second.up]
     return " ".join(words)
