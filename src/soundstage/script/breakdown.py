@@ -29,7 +29,16 @@ from soundstage.script import lexicon
 from soundstage.script.cast import cue_name, is_group, names_in_cue, speakers
 from soundstage.script.eighths import page_eighths
 from soundstage.script.headings import parse_heading
-from soundstage.script.marking import Marks, Names, mark_action, mark_business, mark_heading, mentions, singular
+from soundstage.script.marking import (
+    Marks,
+    Names,
+    mark_action,
+    mark_business,
+    mark_heading,
+    mentions,
+    met_again,
+    singular,
+)
 from soundstage.script.model import Kind, Scene, Script
 from soundstage.script.vocabulary import PERSON_WORDS, SHOT_WORDS, STOP_WORDS
 
@@ -88,9 +97,10 @@ def _names(script: Script) -> Names:
         words = cue.split()
         # A surname stands for its cue (Bennett is YOUNG DR. BENNETT), unless it is a common
         # English word (RADIO ANNOUNCER is not every radio).
-        surname = words[-1]
-        if len(words) > 1 and surname not in STOP_WORDS | SHOT_WORDS | PERSON_WORDS and not lexicon.readings(surname):
-            forms.setdefault(surname, set()).add(cue)
+        # So does a first name (Wilbur is WILBUR FREELY), on the same terms.
+        for name in {words[0], words[-1]} if len(words) > 1 else ():
+            if name not in STOP_WORDS | SHOT_WORDS | PERSON_WORDS and not lexicon.readings(name):
+                forms.setdefault(name, set()).add(cue)
     unique = {form: next(iter(owners)) for form, owners in forms.items() if len(owners) == 1}
     return Names(people=frozenset(forms), cues=unique, full=frozenset(cues))
 
@@ -129,6 +139,11 @@ def break_down(script: Script) -> list[SceneBreakdown]:
             # "the lamp" in a scene with LAMP NUMBER ONE is that lamp, not the first lamp introduced.
             if not any(head in map(singular, t.split()) for t in marks.things):
                 marks.things[introduced[head]] = False
+    # Someone introduced in capitals (an OLD WOMAN) is that person when named again (the Old Woman).
+    strangers = {person for marks in marked for person in marks.introduced_people}
+    for marks in marked:
+        for person in met_again(marks, strangers):
+            marks.people.setdefault(person, None)
     # A thing handled in one scene is a prop wherever it appears (the LADDER Oswin stands on).
     handled = {_head(thing) for marks in marked for thing, used in marks.things.items() if used}
     sheets = []

@@ -138,6 +138,7 @@ class Marks:
     # The sentences of the scene's action, read again for the script's own things (``mentions``).
     sentences: list[_Sentence] = field(default_factory=list)
     introduced: set[str] = field(default_factory=set)  # things named in capitals
+    introduced_people: set[str] = field(default_factory=set)  # people named in capitals (an OLD WOMAN)
     first_names: set[str] = field(default_factory=set)  # of the people found so far
 
 
@@ -454,6 +455,23 @@ def mentions(marks: Marks, heads: set[str] | frozenset[str]) -> set[str]:
     return found
 
 
+def met_again(marks: Marks, people: set[str]) -> list[str]:
+    """Which of ``people`` (introduced in capitals: OLD WOMAN) the scene names again in
+    another case (the Old Woman, the old woman), not already among its people."""
+    firsts: dict[str, list[list[str]]] = {}
+    for person in people - marks.people.keys():
+        firsts.setdefault(person.split()[0], []).append(person.split())
+    found = []
+    for sentence in marks.sentences:
+        toks = sentence.toks
+        for i, token in enumerate(toks):
+            for words in firsts.get(token.up, ()) if not token.caps else ():
+                run = toks[i : i + len(words)]
+                if [t.up for t in run] == words and not any(t.caps for t in run):
+                    found.append(" ".join(words))
+    return found
+
+
 def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool = True) -> None:
     """Mark what one action paragraph names into ``marks``."""
     shot_like = text == text.upper()
@@ -549,6 +567,10 @@ def _mark_run(
         return
     if any(is_sound_word(w) for w in words):
         _add(marks.sounds, run)
+        # The GIRLS SQUEAL, a FERRY HORN: a person, an animal or a vehicle in front of the
+        # sound is seen too.
+        if words[:-1] and not any(map(is_sound_word, words[:-1])):
+            _add_source(marks, words[:-1])
         return
     exclaimed = after is not None and after.text == "!"
     if len(words) == 1 and exclaimed and _unknown_word(head) and not _known(head, names):
@@ -562,6 +584,7 @@ def _mark_run(
         and not _in(after.up, VOCAL_SOUNDS)
     ):
         _add(marks.sounds, run)  # a RADIO crackles: the source is the cue
+        _add_source(marks, words)
         return
     if any(_in(w, VFX) for w in words):
         _add(marks.vfx, run)
@@ -576,6 +599,8 @@ def _mark_run(
         _add(marks.animals, run)
     elif _is_person(words, sentence, start, end, marks):
         _add_person(marks, words)
+        if len(words) > 1 and _is_person_word(words[-1]):
+            marks.introduced_people.add(" ".join(words))
     elif _named_animal(sentence, start):
         names.animals.add(run)
         marks.animals.pop(sentence.toks[start - 2].up, None)  # the cat is PUDDING, one animal
@@ -586,6 +611,19 @@ def _mark_run(
         # A lone past participle (STUNNED) is stress, not a prop.
         _add_thing(marks, run, sentence.handled(sentence.phrase_start(start), names, marks))
         marks.introduced.add(run)
+
+
+def _add_source(marks: Marks, words: list[str]) -> None:
+    """The source of a sound, when it is someone or something seen: the GIRLS (squeal), a
+    GOAT (bleats), the FERRY (horn)."""
+    if _is_person_word(words[-1]):
+        _add_person(marks, words)
+    elif _in(words[-1], ANIMALS):
+        _add(marks.animals, " ".join(words))
+    else:
+        for word in words:
+            if _in(word, VEHICLES):
+                _add(marks.vehicles, word)
 
 
 def _known(word: str, names: Names) -> bool:
@@ -646,8 +684,8 @@ def _is_head(sentence: _Sentence, i: int, obj: bool = False) -> bool:
         if not readings or "ADJ" not in readings or following is None:
             return True
         return not (following_readings := lexicon.readings(following.up)) or "ADJ" not in following_readings
-    if after.caps:
-        return False
+    if after.caps:  # a cat SCREAMS: a verb in capitals after its subject; a BRASS LANTERN: one phrase
+        return is_sound_word(after.up) or lexicon.readings(after.up) is not None and is_verb(after.up, False)
     known = lexicon.readings(after.up) is not None  # without the lexicon, BEERS after COLD reads as a verb
     if (
         not obj
@@ -765,10 +803,16 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
     if word in _CLOSED or word.endswith("'S") or opens is None and not _classed(word):
         return
     start = sentence.phrase_start(i)
+    plural = singular(word) != word
     noun = sentence.opens_phrase(start) and start < i or not sentence.after_subject(i, names)
+    # The head of its phrase, not a word naming another thing (a horse costume, chicken pox,
+    # a fire truck); a plural seldom stands before a noun (gulls wheel). Morphology alone
+    # cannot tell the wind (tugs) from a wind (chime), so it does not ask.
+    noun = noun and (plural or lexicon.readings(word) is None or _is_head(sentence, i))
     next_word = sentence.word(i + 1)
     if _in(word, CROWD_WORDS) and not (next_word is not None and next_word.up == "OF"):
-        _add_person(marks, [word])  # neighbours, a crowd (but a crowd of VILLAGERS is the villagers)
+        if noun or plural:  # neighbours, a crowd (but a crowd of VILLAGERS is the villagers; nobody mobs him)
+            _add_person(marks, [word])
         return
     if sentence.in_simile(start):
         return
@@ -782,13 +826,18 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
     elif word in VFX:
         _add(marks.vfx, word)
     elif _in(word, VOCAL_SOUNDS) or _in(_base(word), VOCAL_SOUNDS):
-        # A sigh (a noun) is a sound cue; they laugh (a verb) is the actor's performance.
-        if sentence.opens_phrase(start) and start < i and _is_head(sentence, i):
+        # A sigh (a noun) is a sound cue; they laugh (a verb) is the actor's performance, and
+        # so is his breath, her laugh: what a character's own body does.
+        owned = sentence.toks[start].up in _POSSESSIVES or sentence.toks[start].up.endswith("'S")
+        owned = owned and not _in(word, _CROWD_SOUNDS)  # but his applause is the crowd's
+        if sentence.opens_phrase(start) and start < i and _is_head(sentence, i) and not owned:
             _add(marks.sounds, word)
     elif is_sound_word(word) and ("-" not in word or _reduplicated(word)):
         prev = sentence.word(i - 1)
         if prev is not None and prev.caps:
             return  # THUNDER rumbles: the capitalised source is the cue
+        if prev is not None and _is_someone(prev, names):
+            return  # Will cracks open the can: a character's action, not a sound cue
         if prev is not None and prev.up not in STOP_WORDS and prev.up not in DETERMINERS and _can_be_noun(prev.up):
             _add(marks.sounds, f"{prev.up} {word}")  # the doors rattle
         else:
@@ -822,6 +871,16 @@ def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
     """A ginger cat, PUDDING: the animal word is the named animal's, not another animal."""
     comma, name = sentence.toks[i + 1 : i + 2], sentence.word(i + 2)
     return bool(comma) and comma[0].text == "," and name is not None and name.caps
+
+
+_POSSESSIVES = frozenset(["HIS", "HER", "THEIR", "MY", "YOUR", "OUR", "ITS"])
+_CROWD_SOUNDS = frozenset(["APPLAUSE", "APPLAUD", "CHEER", "CHANT"])
+
+
+def _is_someone(token: Token, names: Names) -> bool:
+    """A character, a person or a pronoun for one: the subject of an action."""
+    up = token.up
+    return up in _PERSON_PRONOUNS or _is_person_word(up) or not token.lower and up in names.people
 
 
 def _reduplicated(word: str) -> bool:
