@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 
 from soundstage.script import lexicon
 from soundstage.script.vocabulary import (
@@ -98,7 +99,7 @@ class Token:
     """A word or punctuation mark of an action line (its case worked out once: a feature has
     some 40,000 of them)."""
 
-    __slots__ = ("caps", "classed", "is_word", "key", "lower", "text", "trigger", "up")
+    __slots__ = ("caps", "classed", "is_word", "key", "lower", "plain", "text", "trigger", "up")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -106,6 +107,8 @@ class Token:
         self.key = singular(self.up.removesuffix("'S"))  # what it names: LANTERN for lanterns, lantern's
         self.trigger = self.is_word and _triggers(self.up)  # a thing may follow it (lifts, with, on)
         self.classed = self.lower and _classed(self.up)  # marked wherever it stands (gulls, fog)
+        # Punctuation, or a lowercase word of no class that nothing follows: most of a line.
+        self.plain = not self.is_word or self.lower and not self.trigger and not self.classed
 
 
 def _shape(text: str) -> tuple[str, bool, bool, bool]:
@@ -135,8 +138,13 @@ class Marks:
     sounds: dict[str, None] = field(default_factory=dict)
     atmosphere: dict[str, None] = field(default_factory=dict)
     vfx: dict[str, None] = field(default_factory=dict)
-    # The sentences of the scene's action, read again for the script's own things (``mentions``).
+    # The sentences of the scene's action, read again for the script's own things and people
+    # (``mentions``, ``met_again``), and every word's spelling and key in them, to skip that
+    # reading where none of those can be named.
     sentences: list[_Sentence] = field(default_factory=list)
+    spellings: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)
+    text: str = ""  # the action in capitals, one paragraph a line
     introduced: set[str] = field(default_factory=set)  # things named in capitals
     introduced_people: set[str] = field(default_factory=set)  # people named in capitals (an OLD WOMAN)
     first_names: set[str] = field(default_factory=set)  # of the people found so far
@@ -159,6 +167,7 @@ def tokens(text: str) -> list[Token]:
 
 
 _TOKENS: dict[str, Token] = {}
+_UP, _KEY, _CAPS = attrgetter("up"), attrgetter("key"), attrgetter("caps")
 
 
 def _token(text: str) -> Token:
@@ -202,15 +211,6 @@ def is_sound_word(word: str) -> bool:
 # SLAMMED, KNOCKS, RINGING, CRASHES, WHISTLING, RATTLING: every form of a sound word, and the
 # inflected forms of the sound sources (RINGS, BELLS), whose bare form is a thing (a RING).
 _SOUND_FORMS = SOUNDS | (inflections(SOUNDS | SOUND_VERBS) - SOUND_VERBS)
-
-
-def _base(word: str) -> str:
-    """The word without a verb ending, for looking it up in a class (SIGHS -> SIGH)."""
-    for ending in ("ING", "ES", "ED", "S"):
-        if word.endswith(ending) and len(word) > len(ending) + 2:
-            stem = word[: -len(ending)]
-            return stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else stem
-    return word
 
 
 def _verb_form(word: str) -> bool:
@@ -406,15 +406,10 @@ def _modifier(word: str) -> bool:
 
 
 def _sentences(toks: list[Token]) -> list[_Sentence]:
-    sentences, current = [], []
-    for token in toks:
-        current.append(token)
-        if token.text in _SENTENCE_END:
-            sentences.append(_Sentence(current))
-            current = []
-    if current:
-        sentences.append(_Sentence(current))
-    return sentences
+    ends = [i + 1 for i, token in enumerate(toks) if token.text in _SENTENCE_END]
+    if not ends or ends[-1] < len(toks):
+        ends.append(len(toks))
+    return [_Sentence(toks[start:end]) for start, end in zip([0, *ends], ends, strict=False) if end > start]
 
 
 def _add_person(marks: Marks, words: list[str]) -> None:
@@ -447,7 +442,9 @@ def _add(found: dict[str, None], name: str) -> None:
 def mentions(marks: Marks, heads: set[str] | frozenset[str]) -> set[str]:
     """Which of ``heads`` the scene names in lowercase as a noun (the lantern, the lantern's
     door; not the lantern glass): the script's own things, named again after their introduction."""
-    found = set()
+    found: set[str] = set()
+    if marks.keys.isdisjoint(heads):
+        return found
     for sentence in marks.sentences:
         for i, token in enumerate(sentence.toks):
             if token.lower and token.key in heads and (token.up.endswith("'S") or _is_head(sentence, i)):
@@ -458,24 +455,27 @@ def mentions(marks: Marks, heads: set[str] | frozenset[str]) -> set[str]:
 def met_again(marks: Marks, people: set[str]) -> list[str]:
     """Which of ``people`` (introduced in capitals: OLD WOMAN) the scene names again in
     another case (the Old Woman, the old woman), not already among its people."""
-    firsts: dict[str, list[list[str]]] = {}
-    for person in people - marks.people.keys():
-        firsts.setdefault(person.split()[0], []).append(person.split())
-    found = []
-    for sentence in marks.sentences:
-        toks = sentence.toks
-        for i, token in enumerate(toks):
-            for words in firsts.get(token.up, ()) if not token.caps else ():
-                run = toks[i : i + len(words)]
-                if [t.up for t in run] == words and not any(t.caps for t in run):
-                    found.append(" ".join(words))
-    return found
+    return [
+        person
+        for person in people - marks.people.keys()
+        if person.split(" ", 1)[0] in marks.spellings and _whole_words(person).search(marks.text)
+    ]
+
+
+@lru_cache(maxsize=1024)
+def _whole_words(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w'])" + re.escape(phrase) + r"(?![\w'])")
 
 
 def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool = True) -> None:
     """Mark what one action paragraph names into ``marks``."""
     shot_like = text == text.upper()
-    for sentence in _sentences(tokens(text)):
+    toks = tokens(text)
+    if not shot_like:  # a shot (ON THE OLD WOMAN) is read as one; what it names is marked there
+        marks.text += text.upper() + "\n"
+    marks.spellings.update(map(_UP, toks))
+    marks.keys.update(map(_KEY, toks))
+    for sentence in _sentences(toks):
         marks.sentences.append(sentence)
         _mark_caps(sentence, text, names, marks, shot_like)
         _mark_lowercase(sentence, names, marks, shot_like, lowercase_things)
@@ -538,6 +538,8 @@ def _pieces(sentence: _Sentence, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _mark_caps(sentence: _Sentence, text: str, names: Names, marks: Marks, shot_like: bool) -> None:
+    if not any(map(_CAPS, sentence.toks)):
+        return  # most sentences: nothing in capitals
     for run_start, run_end in _runs(sentence):
         whole = " ".join(t.up for t in sentence.toks[run_start:run_end])
         if any(effect in whole for effect in VFX_SHOTS):  # FREEZE FRAME: trimmed below as shot words
@@ -706,7 +708,7 @@ def _mark_lowercase(sentence: _Sentence, names: Names, marks: Marks, shot_like: 
     i = -1
     while (i := i + 1) < len(toks):
         token = toks[i]
-        if not token.is_word:
+        if token.plain and i != head and (i - 1 != head or not token.is_word):
             continue
         if i != head and (token.trigger or i - 1 == head and token.up == "AND"):  # with tapers AND candle-stubs
             phrase = _head_after(sentence, i, names)
@@ -787,12 +789,14 @@ def _asset_noun(word: str) -> bool:
 
 
 _CLASSES = CROWD_WORDS | ANIMALS | VEHICLES | ATMOSPHERE | VFX | VOCAL_SOUNDS
+# Every form of the vocal sounds (sighs, laughing, coughed), made once.
+_VOCAL_FORMS = inflections(VOCAL_SOUNDS)
 
 
-@lru_cache(maxsize=32768)
 def _classed(word: str) -> bool:
-    """Whether a lowercase word is in one of the classes marked wherever it stands."""
-    return word in _CLASSES or singular(word) in _CLASSES or _in(_base(word), VOCAL_SOUNDS) or is_sound_word(word)
+    """Whether a lowercase word is in one of the classes marked wherever it stands (asked
+    once per spelling, by ``Token``)."""
+    return word in _CLASSES or word in _VOCAL_FORMS or singular(word) in _CLASSES or is_sound_word(word)
 
 
 def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: bool, opens: int | None) -> None:
@@ -801,6 +805,10 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
     (``_head_after``); None when it is not such a head."""
     word = sentence.toks[i].up
     if word in _CLOSED or word.endswith("'S") or opens is None and not _classed(word):
+        return
+    if opens is not None and not _classed(word):  # the common case: a thing after its verb
+        if things and word not in names.people and not sentence.in_simile(opens):
+            _mark_thing(sentence, i, opens, names, marks)
         return
     start = sentence.phrase_start(i)
     plural = singular(word) != word
@@ -825,7 +833,7 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
         _add(marks.atmosphere, word)
     elif word in VFX:
         _add(marks.vfx, word)
-    elif _in(word, VOCAL_SOUNDS) or _in(_base(word), VOCAL_SOUNDS):
+    elif _in(word, VOCAL_SOUNDS) or word in _VOCAL_FORMS:
         # A sigh (a noun) is a sound cue; they laugh (a verb) is the actor's performance, and
         # so is his breath, her laugh: what a character's own body does.
         owned = sentence.toks[start].up in _POSSESSIVES or sentence.toks[start].up.endswith("'S")
@@ -842,29 +850,33 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
             _add(marks.sounds, f"{prev.up} {word}")  # the doors rattle
         else:
             _add(marks.sounds, word)
-    elif opens is not None:
-        if not things or word in names.people:
+    elif opens is not None and things and word not in names.people:
+        _mark_thing(sentence, i, opens, names, marks)
+
+
+def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Marks) -> None:
+    """A lowercase noun phrase from ``start`` to its head at ``i``: a prop when a character
+    handles it, set dressing when it is where something is, else nothing."""
+    word = sentence.toks[i].up
+    following = sentence.toks[i + 1 : i + 3]
+    if _in(word, MEASURES) and len(following) == 2 and following[0].up == "OF":
+        # a stack of crates, a sip of coffee, the rest of the Ensure: the thing is what the
+        # measure is of (a name there is a brand)
+        of = i + 2 + (following[1].up in DETERMINERS)
+        brand = of < len(sentence.toks) and sentence.toks[of].is_word and not sentence.toks[of].lower
+        heads = (k for k in range(of, min(of + 4, len(sentence.toks))) if _is_head(sentence, k, obj=True))
+        head = of if brand else next(heads, None)
+        if head is None or any(t.caps or not t.is_word for t in sentence.toks[of : head + 1]):
             return
-        start = opens
-        following = sentence.toks[i + 1 : i + 3]
-        if _in(word, MEASURES) and len(following) == 2 and following[0].up == "OF":
-            # a stack of crates, a sip of coffee, the rest of the Ensure: the thing is what the
-            # measure is of (a name there is a brand)
-            of = i + 2 + (following[1].up in DETERMINERS)
-            brand = of < len(sentence.toks) and sentence.toks[of].is_word and not sentence.toks[of].lower
-            heads = (k for k in range(of, min(of + 4, len(sentence.toks))) if _is_head(sentence, k, obj=True))
-            head = of if brand else next(heads, None)
-            if head is None or any(t.caps or not t.is_word for t in sentence.toks[of : head + 1]):
-                return
-            phrase, word = _phrase(sentence, of, head), sentence.toks[head].up
-        else:
-            phrase = _phrase(sentence, start, i)
-        if not _asset_noun(word):
-            return
-        if sentence.handled(start, names, marks):
-            _add_thing(marks, phrase, True)
-        elif sentence.placed(start):
-            _add_thing(marks, phrase, False)
+        phrase, word = _phrase(sentence, of, head), sentence.toks[head].up
+    else:
+        phrase = _phrase(sentence, start, i)
+    if not _asset_noun(word):
+        return
+    if sentence.handled(start, names, marks):
+        _add_thing(marks, phrase, True)
+    elif sentence.placed(start):
+        _add_thing(marks, phrase, False)
 
 
 def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
