@@ -287,7 +287,7 @@ class _Sentence:
 
     def __init__(self, toks: list[Token]) -> None:
         self.toks = toks
-        self.first = next((i for i, t in enumerate(toks) if t.is_word), -1)
+        self.first = 0 if toks[0].is_word else next((i for i, t in enumerate(toks) if t.is_word), -1)
 
     def word(self, i: int) -> Token | None:
         return self.toks[i] if 0 <= i < len(self.toks) and self.toks[i].is_word else None
