@@ -38,6 +38,7 @@ from soundstage.script.marking import (
     mentions,
     met_again,
     singular,
+    thing_head,
 )
 from soundstage.script.model import Kind, Scene, Script
 from soundstage.script.vocabulary import PERSON_WORDS, SHOT_WORDS, STOP_WORDS
@@ -97,9 +98,10 @@ def _names(script: Script) -> Names:
         words = cue.split()
         # A surname stands for its cue (Bennett is YOUNG DR. BENNETT), unless it is a common
         # English word (RADIO ANNOUNCER is not every radio).
-        # So does a first name (Wilbur is WILBUR FREELY), on the same terms.
-        for name in {words[0], words[-1]} if len(words) > 1 else ():
-            if name not in STOP_WORDS | SHOT_WORDS | PERSON_WORDS and not lexicon.readings(name):
+        # So does a first name that no dictionary has (Wilbur is WILBUR FREELY; without the
+        # lexicon, none: RADIO ANNOUNCER's RADIO would be taken).
+        for name, known in ((words[-1], lexicon.readings(words[-1])), (words[0], lexicon.readings(words[0]) != set())):
+            if len(words) > 1 and name not in STOP_WORDS | SHOT_WORDS | PERSON_WORDS and not known:
                 forms.setdefault(name, set()).add(cue)
     unique = {form: next(iter(owners)) for form, owners in forms.items() if len(owners) == 1}
     return Names(people=frozenset(forms), cues=unique, full=frozenset(cues))
@@ -118,11 +120,6 @@ def _mark_scene(scene: Scene, names: Names) -> Marks:
     return marks
 
 
-def _head(thing: str) -> str:
-    words = thing.split()
-    return singular(words[-1] if words[-2:-1] != ["OF"] else words[-3])
-
-
 def break_down(script: Script) -> list[SceneBreakdown]:
     """Break every scene of ``script`` down (see the module docstring for the rules)."""
     names = _names(script)
@@ -133,9 +130,9 @@ def break_down(script: Script) -> list[SceneBreakdown]:
     for marks in marked:
         for thing in marks.things:
             if thing in marks.introduced:
-                introduced.setdefault(_head(thing), thing)
+                introduced.setdefault(thing_head(thing), thing)
     for marks in marked:
-        for head in mentions(marks, introduced.keys()):
+        for head in mentions(marks, introduced.keys(), names):
             # "the lamp" in a scene with LAMP NUMBER ONE is that lamp, not the first lamp introduced.
             if not any(head in map(singular, t.split()) for t in marks.things):
                 marks.things[introduced[head]] = False
@@ -145,7 +142,7 @@ def break_down(script: Script) -> list[SceneBreakdown]:
         for person in met_again(marks, strangers):
             marks.people.setdefault(person, None)
     # A thing handled in one scene is a prop wherever it appears (the LADDER Oswin stands on).
-    handled = {_head(thing) for marks in marked for thing, used in marks.things.items() if used}
+    handled = {thing_head(thing) for marks in marked for thing, used in marks.things.items() if used}
     sheets = []
     for index, (scene, marks, eighths) in enumerate(zip(scenes, marked, page_eighths(script), strict=True)):
         present = [p for p in marks.people if p in names.cues.values()]
@@ -164,11 +161,11 @@ def break_down(script: Script) -> list[SceneBreakdown]:
                 time_of_day=time_of_day,
                 speaking=speaking,
                 non_speaking=tuple(p for p in marks.people if not _speaks(p, spoken)),
-                props=tuple(t for t in marks.things if _head(t) in handled),
+                props=tuple(t for t in marks.things if thing_head(t) in handled),
                 sounds=tuple(marks.sounds),
                 eighths=eighths,
                 animals=tuple(marks.animals),
-                set_dressing=tuple(t for t in marks.things if _head(t) not in handled),
+                set_dressing=tuple(t for t in marks.things if thing_head(t) not in handled),
                 vehicles=tuple(marks.vehicles),
                 atmosphere=tuple(marks.atmosphere),
                 vfx=tuple(marks.vfx),

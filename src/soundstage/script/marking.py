@@ -37,6 +37,7 @@ from soundstage.script.vocabulary import (
     COVERING,
     CROWD_WORDS,
     DETERMINERS,
+    FURNITURE,
     HANDLING_FORMS,
     HANDLING_PREPOSITIONS,
     HANDLING_VERB_PREPOSITIONS,
@@ -422,12 +423,27 @@ def _add_person(marks: Marks, words: list[str]) -> None:
     marks.first_names.add(words[0])
 
 
+@lru_cache(maxsize=8192)
+def thing_head(name: str) -> str:
+    """The noun a thing's name is about, singular: GLASS for GLASS OF WATER, LAMP for LAMP
+    NUMBER (ONE), LANTERN for BRASS LANTERN."""
+    words = name.split()
+    if "OF" in words[1:]:
+        return singular(words[words.index("OF", 1) - 1])
+    if len(words) > 1 and words[-1] == "NUMBER":
+        return singular(words[-2])
+    return singular(words[-1])
+
+
 def _add_thing(marks: Marks, name: str, handled: bool) -> None:
     """A thing, merged with one already named in the scene (the lantern is the BRASS LANTERN)."""
     words = {singular(w) for w in name.split()}
+    head = thing_head(name)
     for known in marks.things:
         known_words = {singular(w) for w in known.split()}
-        if words <= known_words or known_words <= words:
+        # one thing when one name holds the other and they have the same head (a LAMP GLASS
+        # is not a lamp; the glass is the GLASS OF WATER)
+        if (words <= known_words or known_words <= words) and thing_head(known) == head:
             marks.things[known] = marks.things[known] or handled
             return
     marks.things[name] = handled
@@ -439,7 +455,7 @@ def _add(found: dict[str, None], name: str) -> None:
         found[name] = None
 
 
-def mentions(marks: Marks, heads: set[str] | frozenset[str]) -> set[str]:
+def mentions(marks: Marks, heads: set[str] | frozenset[str], names: Names) -> set[str]:
     """Which of ``heads`` the scene names in lowercase as a noun (the lantern, the lantern's
     door; not the lantern glass): the script's own things, named again after their introduction."""
     found: set[str] = set()
@@ -447,7 +463,12 @@ def mentions(marks: Marks, heads: set[str] | frozenset[str]) -> set[str]:
         return found
     for sentence in marks.sentences:
         for i, token in enumerate(sentence.toks):
-            if token.lower and token.key in heads and (token.up.endswith("'S") or _is_head(sentence, i)):
+            if not token.lower or token.key not in heads:
+                continue
+            # the lantern's door, the lantern; not Edward drops (a verb), not the lantern glass
+            before = sentence.word(i - 1)
+            verb = before is not None and (before.up in PRONOUNS or not before.lower and before.up in names.people)
+            if token.up.endswith("'S") or _is_head(sentence, i) and not verb:
                 found.add(token.key)
     return found
 
@@ -788,7 +809,7 @@ def _asset_noun(word: str) -> bool:
     return "-" not in word or _asset_noun(word.rsplit("-", 1)[-1])
 
 
-_CLASSES = CROWD_WORDS | ANIMALS | VEHICLES | ATMOSPHERE | VFX | VOCAL_SOUNDS
+_CLASSES = CROWD_WORDS | ANIMALS | VEHICLES | ATMOSPHERE | VFX | VOCAL_SOUNDS | FURNITURE
 # Every form of the vocal sounds (sighs, laughing, coughed), made once.
 _VOCAL_FORMS = inflections(VOCAL_SOUNDS)
 
@@ -831,6 +852,11 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
         _add(marks.vehicles, word)
     elif noun and _in(word, ATMOSPHERE):
         _add(marks.atmosphere, word)
+    elif noun and _in(word, FURNITURE):
+        if opens is not None:  # the object of a verb of handling, or after a preposition
+            _mark_thing(sentence, i, opens, names, marks)
+        elif things:  # seen: a lamp hangs, the bed
+            _add_thing(marks, _phrase(sentence, start, i), False)
     elif word in VFX:
         _add(marks.vfx, word)
     elif _in(word, VOCAL_SOUNDS) or word in _VOCAL_FORMS:
