@@ -435,6 +435,11 @@ def thing_head(name: str) -> str:
     return singular(words[-1])
 
 
+def _contents(name: str) -> str:
+    """What a thing holds, by its name: ENSURE for CAN OF ENSURE, "" for a LANTERN."""
+    return name.partition(" OF ")[2]
+
+
 def _add_thing(marks: Marks, name: str, handled: bool) -> None:
     """A thing, merged with one already named in the scene (the lantern is the BRASS LANTERN)."""
     words = {singular(w) for w in name.split()}
@@ -442,8 +447,10 @@ def _add_thing(marks: Marks, name: str, handled: bool) -> None:
     for known in marks.things:
         known_words = {singular(w) for w in known.split()}
         # one thing when one name holds the other and they have the same head (a LAMP GLASS
-        # is not a lamp; the glass is the GLASS OF WATER)
-        if (words <= known_words or known_words <= words) and thing_head(known) == head:
+        # is not a lamp; the glass is the GLASS OF WATER), or one names what the other holds
+        # (the Ensure is the CAN OF ENSURE)
+        same = thing_head(known) == head or _contents(known) == name or _contents(name) == known
+        if (words <= known_words or known_words <= words) and same:
             marks.things[known] = marks.things[known] or handled
             return
     marks.things[name] = handled
@@ -852,10 +859,10 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
         _add(marks.vehicles, word)
     elif noun and _in(word, ATMOSPHERE):
         _add(marks.atmosphere, word)
-    elif noun and _in(word, FURNITURE):
-        if opens is not None:  # the object of a verb of handling, or after a preposition
-            _mark_thing(sentence, i, opens, names, marks)
-        elif things:  # seen: a lamp hangs, the bed
+    elif noun and _in(word, FURNITURE) and things:
+        # the object of a verb of handling or after a preposition of place, else just seen
+        # (a lamp hangs over the bed)
+        if opens is None or not _mark_thing(sentence, i, opens, names, marks):
             _add_thing(marks, _phrase(sentence, start, i), False)
     elif word in VFX:
         _add(marks.vfx, word)
@@ -880,9 +887,9 @@ def _mark_word(sentence: _Sentence, i: int, names: Names, marks: Marks, things: 
         _mark_thing(sentence, i, opens, names, marks)
 
 
-def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Marks) -> None:
+def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Marks) -> bool:
     """A lowercase noun phrase from ``start`` to its head at ``i``: a prop when a character
-    handles it, set dressing when it is where something is, else nothing."""
+    handles it, set dressing when it is where something is, else nothing (and False)."""
     word = sentence.toks[i].up
     following = sentence.toks[i + 1 : i + 3]
     if _in(word, MEASURES) and len(following) == 2 and following[0].up == "OF":
@@ -893,16 +900,19 @@ def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Ma
         heads = (k for k in range(of, min(of + 4, len(sentence.toks))) if _is_head(sentence, k, obj=True))
         head = of if brand else next(heads, None)
         if head is None or any(t.caps or not t.is_word for t in sentence.toks[of : head + 1]):
-            return
+            return False
         phrase, word = _phrase(sentence, of, head), sentence.toks[head].up
     else:
         phrase = _phrase(sentence, start, i)
     if not _asset_noun(word):
-        return
+        return False
     if sentence.handled(start, names, marks):
         _add_thing(marks, phrase, True)
     elif sentence.placed(start):
         _add_thing(marks, phrase, False)
+    else:
+        return False
+    return True
 
 
 def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
