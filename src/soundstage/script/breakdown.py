@@ -10,9 +10,9 @@ AD marks up with coloured pencils; here it is read off the screenplay's conventi
   script's own characters in any case, and the word classes of ``vocabulary`` (people,
   animals, vehicles, weather and fire, sounds, on-screen effects), with a part-of-speech
   lexicon (``lexicon``) to tell a capitalised verb (the crates TOPPLE) from a thing.
-* A thing that some character handles somewhere in the script (the object of a verb, or
-  after WITH) is a prop in every scene it appears in; one that nobody ever handles (the
-  COUNTER a lantern stands on) is set dressing.
+* A thing that some character handles somewhere in the script (the object of a verb of
+  handling, or after WITH) is a prop in every scene it appears in; one that nobody ever
+  handles (the COUNTER a lantern stands on) is set dressing.
 * The length in eighths comes from the pagination model (``eighths.page_eighths``).
 
 It is a reading of conventions, not of meaning: a thing capitalised for stress that no rule

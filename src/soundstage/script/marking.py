@@ -14,9 +14,13 @@ tokens and sorts what it names, from the signals screenplay format gives:
 * Animals, vehicles, weather and fire, on-screen effects and crowds are recognised by their
   head word (``vocabulary``) in any case, except in a simile (``like a train``). A capitalised
   name set beside an animal word (``a ginger cat, PUDDING``) is that animal from then on.
-* A thing in a character's hands (the object of a verb, or after WITH/HOLDING) is a prop;
-  one that is only where something happens (on the COUNTER) is set dressing. Lowercase noun
-  phrases are taken only in those two positions, where they are what the sentence is about.
+* A thing in a character's hands (the object of a verb of handling, or after WITH/HOLDING)
+  is a prop; one that is only where something happens (on the COUNTER) is set dressing.
+  Lowercase noun phrases are read only after such a verb or preposition (``_head_after``),
+  where they are what the sentence is about, and never when they name the body, clothes,
+  the set's structure or an abstraction; furniture is set dressing wherever it is seen.
+* Every spelling's facts (capitals, whether a thing can follow it, whether it is in a class)
+  are worked out once (``Token``): a feature has some 17,000 words of action, 3,000 spellings.
 
 Paragraphs written entirely in capitals are shots or inserts (``ON MAISIE AND JUNO``): from
 them only sounds, effects and the script's known characters are taken.
