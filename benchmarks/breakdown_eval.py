@@ -2,26 +2,30 @@
 
 Scores ``break_down`` against the hand labels in ``tests/script/breakdown_truth`` (one TOML
 file per screenplay, keyed by scene; see the README there): precision and recall per
-category per screenplay, the tuning set and the held-out screenplay reported apart. Then
-times the whole breakdown of ``big_fish.fountain`` (190 scenes), with the part-of-speech
-lexicon and without it, side by side.
+category per screenplay, the tuning set and each held-out set reported apart. Then
+times the whole breakdown of ``big_fish.fountain`` (190 scenes) in fresh processes, with the
+part-of-speech lexicon and without it, and the lexicon's load against lemminflect's own
+loader, side by side.
 
 A found name matches a labelled one when, in capitals, singular and without articles, the
 words of one are all in the other (``LANTERN`` matches ``BRASS LANTERN``); each label is
 matched once, so a thing listed twice in a scene counts once right and once wrong.
 
 Run: ``.venv/bin/python benchmarks/breakdown_eval.py`` (``--errors`` lists what was missed
-and what was wrong on the tuning set; the held-out screenplay's errors are never printed, so
-that its labels stay unseen while the rules are tuned; ``--no-lexicon`` scores the word-list
+and what was wrong on the tuning set; the held-out sets' errors are never printed, so that
+their labels stay unseen while the rules are tuned; ``--no-lexicon`` scores the word-list
 fallback alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import re
-import statistics
+import resource
+import subprocess
 import sys
 import time
 import tomllib
@@ -47,7 +51,7 @@ class Truth:
     name: str
     path: Path
     held_out: bool
-    scenes: int | None  # only this many first scenes are labelled, or all
+    scenes: tuple[int, int] | None  # the positions (first, last) of the labelled scenes, or all
     labels: dict[int, dict[str, list[str]]]  # scene key (number or position) -> category -> names
 
 
@@ -87,7 +91,9 @@ def load_truths() -> list[Truth]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         kind, _, file_name = data["source"].partition(":")
         labels = {int(key): value for key, value in data.get("scene", {}).items()}
-        truths.append(Truth(path.stem, SOURCES[kind] / file_name, data["held_out"], data.get("scenes"), labels))
+        scenes = data.get("scenes")
+        span = (1, scenes) if isinstance(scenes, int) else tuple(scenes) if scenes else None
+        truths.append(Truth(path.stem, SOURCES[kind] / file_name, data["held_out"], span, labels))
     return sorted(truths, key=lambda t: t.held_out)
 
 
@@ -151,8 +157,8 @@ def evaluate(truth: Truth, sheets: list[SceneBreakdown]) -> tuple[dict[str, Scor
     """Scores per category for one screenplay, and the error lines."""
     totals = {category: Score() for category in CATEGORIES}
     errors = []
-    scored = sheets[: truth.scenes] if truth.scenes else sheets
-    for position, sheet in enumerate(scored, start=1):
+    first, last = truth.scenes or (1, len(sheets))
+    for position, sheet in enumerate(sheets[first - 1 : last], start=first):
         key = int(sheet.number) if sheet.number and sheet.number.isdigit() else position
         labels = truth.labels.get(key, {})
         for category in CATEGORIES:
@@ -178,19 +184,19 @@ def print_scores(truths: list[Truth], show_errors: bool) -> None:
     """The precision and recall table: each screenplay, then the tuning set and held-out totals."""
     print("| screenplay | category | labelled | found | right | precision | recall |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    tuning = {category: Score() for category in CATEGORIES}
-    held = {category: Score() for category in CATEGORIES}
+    totals = {"**tuning set**": {category: Score() for category in CATEGORIES}}
     all_errors = []
     for truth in truths:
         scores, errors = evaluate(truth, break_down(read(truth)))
         label = f"{truth.name}{' (held out)' if truth.held_out else ''}"
+        total = totals.setdefault(f"**{truth.name} (held out)**" if truth.held_out else "**tuning set**", {})
         for category, s in scores.items():
-            (held if truth.held_out else tuning)[category].add(s)
+            total.setdefault(category, Score()).add(s)
             if s.hits + s.wrong + s.missed:
                 print(_row(label, category, s))
         if not truth.held_out:
             all_errors += errors
-    for label, scores in (("**tuning set**", tuning), ("**held out**", held)):
+    for label, scores in totals.items():
         for category, s in scores.items():
             print(_row(label, category, s))
     if show_errors:
@@ -198,43 +204,76 @@ def print_scores(truths: list[Truth], show_errors: bool) -> None:
         print("\n".join(all_errors))
 
 
-def time_breakdown(repeat: int) -> None:
-    """Whole breakdown of big_fish, median and best of ``repeat`` runs, lexicon on and off."""
+def _child(what: str) -> dict[str, float]:
+    """In a fresh process: the cost of one way of loading parts of speech, or of a whole
+    breakdown of big_fish from a cold start (what an import pays), as CPU seconds and the
+    growth of the resident set."""
+
+    def peak_mb() -> float:
+        # the resident set now (Linux), so that what the parse freed does not hide the growth
+        return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
+
     path = SOURCES["shared"] / "big_fish.fountain"
     script = parse_script(path.read_bytes(), path)
+    before, start = peak_mb(), time.process_time()
+    if what == "lemminflect":  # the library's own loader, as the breakdown first used it
+        import lemminflect
+
+        lemminflect.getAllLemmas("lamps")
+        return {"load": time.process_time() - start, "mb": peak_mb() - before}
+    lexicon.load()
+    loaded = time.process_time()
+    with lexicon.enabled(what == "lexicon"):
+        break_down(script)
+        cold = time.process_time()
+        break_down(script)
+    return {
+        "load": loaded - start,
+        "cold": cold - loaded,
+        "warm": time.process_time() - cold,
+        "mb": peak_mb() - before,
+    }
+
+
+def time_breakdown(repeat: int) -> None:
+    """The cost of the breakdown of big_fish and of its lexicon, each way in ``repeat`` fresh
+    processes, side by side; the best run of each (CPU time: the machine is shared)."""
     print()
-    print("| figure | median | best |")
-    print("| --- | ---: | ---: |")
-    for label, enabled in (("with the part-of-speech lexicon", True), ("word lists alone", False)):
-        with lexicon.enabled(enabled):
-            break_down(script)  # warm the caches
-            runs = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                break_down(script)
-                runs.append(time.perf_counter() - start)
-        print(
-            f"| break_down(big_fish), 190 scenes, {label} | {1000 * statistics.median(runs):.1f} ms "
-            f"| {1000 * min(runs):.1f} ms |"
-        )
-    print(f"| loading the part-of-speech lexicon (once per process) | {1000 * _LOAD_S:.0f} ms | |")
-
-
-_LOAD_S = 0.0
+    print("| figure (big_fish, 190 scenes; best of fresh processes, CPU time) | value |")
+    print("| --- | ---: |")
+    runs: dict[str, list[dict[str, float]]] = {"lexicon": [], "morphology": [], "lemminflect": []}
+    for _ in range(repeat):
+        for what, found in runs.items():
+            child = subprocess.run(
+                [sys.executable, __file__, "--child", what], capture_output=True, text=True, check=True
+            )
+            found.append(json.loads(child.stdout))
+    best = {what: {key: min(run[key] for run in found) for key in found[0]} for what, found in runs.items()}
+    ours, alone, library = best["lexicon"], best["morphology"], best["lemminflect"]
+    print(f"| break_down, first run in a process, with the lexicon | {1000 * ours['cold']:.0f} ms |")
+    print(f"| break_down, again in the same process, with the lexicon | {1000 * ours['warm']:.0f} ms |")
+    print(f"| break_down, first run in a process, morphology alone | {1000 * alone['cold']:.0f} ms |")
+    print(f"| loading the lexicon: its table of forms, read directly | {1000 * ours['load']:.0f} ms |")
+    print(f"| loading the lexicon: lemminflect's own loader | {1000 * library['load']:.0f} ms |")
+    print(f"| resident memory growth: load and breakdown, with the lexicon | {ours['mb']:.0f} MB |")
+    print(f"| resident memory growth: lemminflect's own loader alone | {library['mb']:.0f} MB |")
 
 
 def main() -> None:
     """Print the precision and recall table and the timings."""
-    global _LOAD_S
-    start = time.perf_counter()
-    lexicon.load()  # before anything else reads a word, so that this is the load alone
-    _LOAD_S = time.perf_counter() - start
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--errors", action="store_true", help="list the tuning set's misses and wrong finds")
     parser.add_argument("--no-lexicon", action="store_true", help="score without the part-of-speech lexicon")
-    parser.add_argument("--repeat", type=int, default=7, help="timing runs")
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes timed for each figure")
+    parser.add_argument("--child", choices=("lexicon", "morphology", "lemminflect"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {platform.python_version()}, lexicon: {lexicon.source()}")
+    if args.child:
+        print(json.dumps(_child(args.child)))
+        return
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
+        f"lexicon: {lexicon.source()}"
+    )
     print()
     with lexicon.enabled(not args.no_lexicon):
         print_scores(load_truths(), args.errors)

@@ -118,6 +118,56 @@ def test_handled_things_are_props_and_the_rest_set_dressing(with_lexicon):
     assert "COLD BEERS" in later.props
 
 
+def test_objects_of_verbs_of_handling_are_props_and_the_body_wardrobe_and_abstractions_are_not():
+    sheet = _one(
+        "INT. KITCHEN - DAY\n\nWill rolls his eyes and gives a wry smile. Sandra shakes her head and "
+        "loosens her scarf. He leads his team to victory. The moon casts long shadows.\n\n"
+        "Sandra hands Will a can of Ensure from the case. Will pours him a glass of water, then sets down "
+        "the glass. She takes a sip of coffee, picks up a stack of letters and drinks the rest of the Ensure.\n\n"
+        "WILL\nHi.\n\nSANDRA\nHello.\n"
+    )
+    # one glass (the glass is the GLASS OF WATER), the coffee a sip is of, the letters of the stack
+    assert sheet.props == ("CAN OF ENSURE", "GLASS OF WATER", "COFFEE", "LETTERS")
+    assert sheet.set_dressing == ()
+    assert "TEAM" in sheet.non_speaking  # people, not a thing
+
+
+def test_a_verb_after_and_is_not_a_noun_and_a_lamp_glass_is_not_a_lamp(with_lexicon):
+    sheet = _one(
+        "INT. SHOP - DAY\n\nA LAMP GLASS sits on the SHELF. Maisie lifts the lantern and carries it out.\n\n"
+        "MAISIE\nGone!\n"
+    )
+    assert "CARRIES" not in sheet.props + sheet.set_dressing
+    assert "LAMP GLASS" in sheet.set_dressing and "LAMP" not in sheet.props
+
+
+def test_furniture_is_set_dressing_wherever_seen_and_a_prop_where_handled():
+    seen, handled = _sheets(
+        "INT. BEDROOM - NIGHT\n\nA lamp hangs over the bed. Will sits on the couch.\n\nWILL\nHi.\n\n"
+        "INT. HALL - DAY\n\nWill drags a chair to the door.\n\nWILL\nThere.\n"
+    )
+    assert set(seen.set_dressing) == {"LAMP", "BED", "COUCH"}
+    assert handled.props == ("CHAIR",)
+
+
+def test_a_sounds_source_is_seen_and_a_characters_action_is_not_a_sound():
+    sheet = _one(
+        "EXT. HARBOUR - DAY\n\nThe GIRLS SQUEAL. A FERRY HORN sounds. Will cracks open the can. "
+        "Will catches his breath.\n\nWILL\nHi.\n"
+    )
+    assert set(sheet.sounds) == {"GIRLS SQUEAL", "FERRY HORN"}
+    assert "GIRLS" in sheet.non_speaking and sheet.vehicles == ("FERRY",)
+    assert sheet.props == ("CAN",)
+
+
+def test_people_introduced_in_capitals_are_found_again_in_any_case():
+    _, later = _sheets(
+        "EXT. STREET - DAY\n\nAn OLD WOMAN waits.\n\nWILL\nHi.\n\n"
+        "EXT. PARK - DAY\n\nThe Old Woman smiles. An old mansion looms.\n\nWILL\nHey.\n"
+    )
+    assert later.non_speaking == ("OLD WOMAN",)
+
+
 def test_the_example_and_the_fountain_sample():
     example = break_down(parse_script(EXAMPLE.read_bytes(), EXAMPLE))
     by_number = {s.number: s for s in example}
@@ -151,9 +201,11 @@ def test_scores_against_the_hand_labels_of_the_tuning_set():
         for category, score in scores.items():
             totals[category].add(score)
     assert totals["cast"].precision == 1 and totals["cast"].recall == 1
-    # Floors a little under today's figures (82% and 74%): a rule change that loses props fails.
-    assert totals["props"].precision >= 0.78 and totals["props"].recall >= 0.7
-    assert totals["background"].recall >= 0.9 and totals["sound"].precision >= 0.8
+    # Floors a little under today's figures (props 100% and 79%, background recall 98%, sound
+    # 81% and 85%, set dressing 70% and 68%): a rule change that loses props fails.
+    assert totals["props"].precision >= 0.95 and totals["props"].recall >= 0.75
+    assert totals["background"].recall >= 0.9 and totals["sound"].precision >= 0.75
+    assert totals["set_dressing"].precision >= 0.65 and totals["set_dressing"].recall >= 0.6
 
 
 def test_the_matching_of_names_is_loose_on_words_but_not_on_joint_names():

@@ -10,9 +10,9 @@ AD marks up with coloured pencils; here it is read off the screenplay's conventi
   script's own characters in any case, and the word classes of ``vocabulary`` (people,
   animals, vehicles, weather and fire, sounds, on-screen effects), with a part-of-speech
   lexicon (``lexicon``) to tell a capitalised verb (the crates TOPPLE) from a thing.
-* A thing that some character handles somewhere in the script (the object of a verb, or
-  after WITH) is a prop in every scene it appears in; one that nobody ever handles (the
-  COUNTER a lantern stands on) is set dressing.
+* A thing that some character handles somewhere in the script (the object of a verb of
+  handling, or after WITH) is a prop in every scene it appears in; one that nobody ever
+  handles (the COUNTER a lantern stands on) is set dressing.
 * The length in eighths comes from the pagination model (``eighths.page_eighths``).
 
 It is a reading of conventions, not of meaning: a thing capitalised for stress that no rule
@@ -29,7 +29,17 @@ from soundstage.script import lexicon
 from soundstage.script.cast import cue_name, is_group, names_in_cue, speakers
 from soundstage.script.eighths import page_eighths
 from soundstage.script.headings import parse_heading
-from soundstage.script.marking import Marks, Names, mark_action, mark_business, mark_heading, singular
+from soundstage.script.marking import (
+    Marks,
+    Names,
+    mark_action,
+    mark_business,
+    mark_heading,
+    mentions,
+    met_again,
+    singular,
+    thing_head,
+)
 from soundstage.script.model import Kind, Scene, Script
 from soundstage.script.vocabulary import PERSON_WORDS, SHOT_WORDS, STOP_WORDS
 
@@ -88,9 +98,11 @@ def _names(script: Script) -> Names:
         words = cue.split()
         # A surname stands for its cue (Bennett is YOUNG DR. BENNETT), unless it is a common
         # English word (RADIO ANNOUNCER is not every radio).
-        surname = words[-1]
-        if len(words) > 1 and surname not in STOP_WORDS | SHOT_WORDS | PERSON_WORDS and not lexicon.readings(surname):
-            forms.setdefault(surname, set()).add(cue)
+        # So does a first name that no dictionary has (Wilbur is WILBUR FREELY; without the
+        # lexicon, none: RADIO ANNOUNCER's RADIO would be taken).
+        for name, known in ((words[-1], lexicon.readings(words[-1])), (words[0], lexicon.readings(words[0]) != set())):
+            if len(words) > 1 and name not in STOP_WORDS | SHOT_WORDS | PERSON_WORDS and not known:
+                forms.setdefault(name, set()).add(cue)
     unique = {form: next(iter(owners)) for form, owners in forms.items() if len(owners) == 1}
     return Names(people=frozenset(forms), cues=unique, full=frozenset(cues))
 
@@ -108,11 +120,6 @@ def _mark_scene(scene: Scene, names: Names) -> Marks:
     return marks
 
 
-def _head(thing: str) -> str:
-    words = thing.split()
-    return singular(words[-1] if words[-2:-1] != ["OF"] else words[-3])
-
-
 def break_down(script: Script) -> list[SceneBreakdown]:
     """Break every scene of ``script`` down (see the module docstring for the rules)."""
     names = _names(script)
@@ -123,15 +130,19 @@ def break_down(script: Script) -> list[SceneBreakdown]:
     for marks in marked:
         for thing in marks.things:
             if thing in marks.introduced:
-                introduced.setdefault(_head(thing), thing)
+                introduced.setdefault(thing_head(thing), thing)
     for marks in marked:
-        for mention in marks.mentions:
-            thing = introduced.get(_head(mention))
+        for head in mentions(marks, introduced.keys(), names):
             # "the lamp" in a scene with LAMP NUMBER ONE is that lamp, not the first lamp introduced.
-            if thing is not None and not any(_head(mention) in map(singular, t.split()) for t in marks.things):
-                marks.things[thing] = False
+            if not any(head in map(singular, t.split()) for t in marks.things):
+                marks.things[introduced[head]] = False
+    # Someone introduced in capitals (an OLD WOMAN) is that person when named again (the Old Woman).
+    strangers = {person for marks in marked for person in marks.introduced_people}
+    for marks in marked:
+        for person in met_again(marks, strangers):
+            marks.people.setdefault(person, None)
     # A thing handled in one scene is a prop wherever it appears (the LADDER Oswin stands on).
-    handled = {_head(thing) for marks in marked for thing, used in marks.things.items() if used}
+    handled = {thing_head(thing) for marks in marked for thing, used in marks.things.items() if used}
     sheets = []
     for index, (scene, marks, eighths) in enumerate(zip(scenes, marked, page_eighths(script), strict=True)):
         present = [p for p in marks.people if p in names.cues.values()]
@@ -150,11 +161,11 @@ def break_down(script: Script) -> list[SceneBreakdown]:
                 time_of_day=time_of_day,
                 speaking=speaking,
                 non_speaking=tuple(p for p in marks.people if not _speaks(p, spoken)),
-                props=tuple(t for t in marks.things if _head(t) in handled),
+                props=tuple(t for t in marks.things if thing_head(t) in handled),
                 sounds=tuple(marks.sounds),
                 eighths=eighths,
                 animals=tuple(marks.animals),
-                set_dressing=tuple(t for t in marks.things if _head(t) not in handled),
+                set_dressing=tuple(t for t in marks.things if thing_head(t) not in handled),
                 vehicles=tuple(marks.vehicles),
                 atmosphere=tuple(marks.atmosphere),
                 vfx=tuple(marks.vfx),
