@@ -6,7 +6,7 @@ is one PNG, held for as long as the take runs. 16-bit grey (the depth pass) stay
 a backend turns it into the 8-bit picture its model reads, scaled, never clipped.
 
 What goes out. A take of one frame is a PNG; a take that moves is an MP4: H.264 4:2:0 at a
-near-lossless quality (CRF 12), BT.709 and so tagged, one timestamp per frame at exactly the
+near-lossless constant quantiser (QP 12), BT.709 and so tagged, one timestamp per frame at exactly the
 recipe's rate (``24000/1001`` stays that fraction), because browsers (the dailies player), the
 cut and editorial tools all play it. The encoder's settings are pinned, thread count included,
 so the same frames give the same bytes. ``write_clip(lossless=True)`` writes the lossless
@@ -36,9 +36,13 @@ Kind = Literal["png", "mkv", "mp4"]
 SUFFIXES: dict[Kind, str] = {"png": ".png", "mkv": ".mkv", "mp4": ".mp4"}
 _PNG = b"\x89PNG\r\n\x1a\n"
 _EBML = b"\x1a\x45\xdf\xa3"  # Matroska (and WebM) files open with an EBML header
-# x264, pinned: the same frames give the same bytes (its output depends on the thread count).
+# x264, pinned: the same frames give the same bytes. A constant quantiser, not CRF: CRF's
+# adaptive quantisation and macroblock tree work in floating point and were seen to give other
+# bytes for the same frames once PyTorch had run in the process (floating-point control state
+# its kernels change is the likely cause); with a constant QP x264 decides in integers. QP 12 is near
+# lossless for 8-bit pictures. The thread count is pinned too: x264's output depends on it.
 TAKE_CODEC = "libx264"
-TAKE_OPTIONS = {"crf": "12", "preset": "medium", "threads": "4"}
+TAKE_OPTIONS = {"qp": "12", "preset": "medium", "threads": "4"}
 _GREY16 = ("gray16le", "gray16be", "gray12le", "gray12be", "gray10le", "gray10be")
 _BT709 = 1  # the H.273 code of BT.709 primaries, transfer and matrix
 

@@ -38,7 +38,9 @@ class PrevisBackend:
         for done, recipe in enumerate(recipes, start=1):
             what = f"shot {recipe.shot}: the storyboard"
             board = clips.read_clip(inputs.read(recipe.conditioning[STORYBOARD]), what)
-            frames = clips.pass_frames(board, recipe.frames, recipe.frame_rate, what) if recipe.moves else board.frames[:1]
+            frames = (
+                clips.pass_frames(board, recipe.frames, recipe.frame_rate, what) if recipe.moves else board.frames[:1]
+            )
             outputs.append(clips.write_take([_fit(frame, recipe) for frame in frames], recipe.frame_rate))
             progress(done / len(recipes))
         return outputs
