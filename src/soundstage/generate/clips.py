@@ -45,6 +45,9 @@ TAKE_CODEC = "libx264"
 TAKE_OPTIONS = {"qp": "12", "preset": "medium", "threads": "4"}
 _GREY16 = ("gray16le", "gray16be", "gray12le", "gray12be", "gray10le", "gray10be")
 _BT709 = 1  # the H.273 code of BT.709 primaries, transfer and matrix
+# Without it the Matroska muxer writes a random segment id (and both muxers their version), so
+# the same pictures would not give the same bytes.
+_BITEXACT = {"fflags": "+bitexact"}
 
 
 def kind_of(data: bytes) -> Kind | None:
@@ -163,7 +166,7 @@ def write_clip(frames: Sequence[np.ndarray], fps: Fraction, *, lossless: bool = 
         # 4:2:0 halves the colour planes, so H.264 needs even sizes.
         raise GenerateError(f"a {width}x{height} clip cannot be H.264 4:2:0; its width and height must be even")
     out = io.BytesIO()
-    with av.open(out, "w", format="matroska" if lossless else "mp4") as container:
+    with av.open(out, "w", format="matroska" if lossless else "mp4", options=dict(_BITEXACT)) as container:
         if lossless:
             stream = container.add_stream("ffv1", rate=fps)
             stream.pix_fmt = "gray16le" if deep else "bgr0"
@@ -205,7 +208,7 @@ def retag(data: bytes, tags: dict[str, str]) -> bytes:
         raise GenerateError("only an MKV or an MP4 clip can carry tags")
     out = io.BytesIO()
     # MP4 keeps only its own few tags unless told to write every tag as a metadata item.
-    options = {"movflags": "use_metadata_tags"} if kind == "mp4" else {}
+    options = {**_BITEXACT, "movflags": "use_metadata_tags"} if kind == "mp4" else dict(_BITEXACT)
     with av.open(io.BytesIO(data)) as source, av.open(out, "w", format=_MUXERS[kind], options=options) as target:
         for key, value in {**source.metadata, **tags}.items():
             if key.lower() not in _MUXER_OWN:
