@@ -130,7 +130,9 @@ def test_a_clip_follows_the_depth_pass_frame_by_frame(comfy: ComfyServer, inputs
     # The recipe's values reached their nodes.
     graph = last_graph(comfy)
     assert (graph["10"]["inputs"]["length"], graph["10"]["inputs"]["width"], graph["14"]["inputs"]["fps"]) == (
-        FRAMES, WIDTH, pytest.approx(24000 / 1001)
+        FRAMES,
+        WIDTH,
+        pytest.approx(24000 / 1001),
     )
     assert graph["5"]["inputs"]["text"] == prepared.prompt and graph["11"]["inputs"]["seed"] == 41
     # The depth clip went up as a lossless clip of the take's frames, and it steers each frame:
@@ -190,12 +192,18 @@ def test_workflows_without_the_titled_nodes_are_refused_at_queue_time(
     refused(template(tmp_path, untitle("10")), r"no node titled soundstage:frames, which the clip of shot 3A needs")
     refused(template(tmp_path, untitle("7")), r"reads no previs pass, so the clip of shot 3A would ignore its blocking")
     refused(template(tmp_path, untitle("5")), r"no node titled soundstage:prompt")
+
     def two_outputs(graph: dict[str, Any]) -> None:
         untitle("15")(graph)
         graph["16"] = {**graph["15"], "inputs": {**graph["15"]["inputs"], "filename_prefix": "other"}}
 
-    refused(template(tmp_path, two_outputs), r"2 output nodes \(15, 16\); title the one that makes the take soundstage:output")
-    refused(STILLS, r"the output node 15 \(SaveImage\) does not save a clip; a video workflow ends in SaveVideo or SaveWEBM")
+    refused(
+        template(tmp_path, two_outputs),
+        r"2 output nodes \(15, 16\); title the one that makes the take soundstage:output",
+    )
+    refused(
+        STILLS, r"the output node 15 \(SaveImage\) does not save a clip; a video workflow ends in SaveVideo or SaveWEBM"
+    )
     refused(template(tmp_path, lambda graph: graph.pop("15")), r"no output nodes \(no SaveVideo or SaveWEBM\)")
     lineart = template(tmp_path, lambda graph: graph["7"]["_meta"].update(title="soundstage:lineart"))
     refused(lineart, r"the workflow loads soundstage:lineart but shot 3A has no such image")
@@ -210,14 +218,18 @@ def test_workflows_without_the_titled_nodes_are_refused_at_queue_time(
         ComfyUIBackend(ComfyUISettings(url=comfy.url, workflow=STILLS)).prepare(recipe(inputs))
 
 
-def test_a_clip_of_the_wrong_length_or_rate_is_refused(comfy: ComfyServer, inputs: MemoryInputs, tmp_path: Path) -> None:
+def test_a_clip_of_the_wrong_length_or_rate_is_refused(
+    comfy: ComfyServer, inputs: MemoryInputs, tmp_path: Path
+) -> None:
     # A template whose length is wired to a fixed value the recipe does not reach.
     def fixed_length(graph: dict[str, Any]) -> None:
         graph["10"]["_meta"]["title"] = "soundstage:width, soundstage:height"
         graph["14"]["_meta"]["title"] = "soundstage:fps, soundstage:frames"
         graph["14"]["inputs"]["frames"] = 0  # a made-up input: the server refuses nothing it does not check
 
-    with pytest.raises(GenerateError, match=r"^ComfyUI made 81 frames with soundstage_wan_vace.json; the take of shot 3A needs 9"):
+    with pytest.raises(
+        GenerateError, match=r"^ComfyUI made 81 frames with soundstage_wan_vace.json; the take of shot 3A needs 9"
+    ):
         take(comfy, inputs, recipe(inputs), workflow=template(tmp_path, fixed_length))
     slow = recipe(inputs, conditioning={DEPTH: clips_at(inputs, "25")})
     with pytest.raises(GenerateError, match=r"^shot 3A: the depth pass runs at 25 fps, the take at 24000/1001"):
@@ -235,7 +247,11 @@ def test_storyboard_and_lineart_clips_go_where_their_titles_say(
     # The line art pass as a second control: a LoadImage titled storyboard gets the first frame.
     def more(graph: dict[str, Any]) -> None:
         graph["7"]["_meta"]["title"] = "soundstage:lineart"
-        graph["16"] = {"class_type": "LoadImage", "inputs": {"image": "x.png"}, "_meta": {"title": "soundstage:storyboard"}}
+        graph["16"] = {
+            "class_type": "LoadImage",
+            "inputs": {"image": "x.png"},
+            "_meta": {"title": "soundstage:storyboard"},
+        }
         graph["17"] = {"class_type": "PreviewImage", "inputs": {"images": ["16", 0]}, "_meta": {"title": "look"}}
 
     board = [np.full((HEIGHT, WIDTH, 3), (10 * f, 80, 120), np.uint8) for f in range(FRAMES)]

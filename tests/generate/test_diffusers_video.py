@@ -81,12 +81,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("video_models")
     sd15 = tiny.build_sd15(root)
     adapter = tiny.build_motion_adapter(sd15, context=16)
+    depth = tiny.build_controlnet(sd15, "controlnet_depth", seed=1)
     return {
         "wan": tiny.build_wan_vace(root),
         "sd15": sd15,
         "motion_adapter": adapter,
-        "animatediff": tiny.build_animatediff(sd15, adapter),
-        "depth": tiny.build_controlnet(sd15, "controlnet_depth", seed=1),
+        "animatediff": tiny.build_animatediff(sd15, adapter, depth),
+        "depth": depth,
         "lineart": tiny.build_controlnet(sd15, "controlnet_lineart", seed=2),
         "ip_adapter": tiny.build_ip_adapter(sd15),
     }

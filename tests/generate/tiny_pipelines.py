@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 from diffusers import (
-    AnimateDiffPipeline,
+    AnimateDiffControlNetPipeline,
     AutoencoderKL,
     AutoencoderKLWan,
     ControlNetModel,
@@ -347,10 +347,14 @@ def build_motion_adapter(pipeline: Path, *, context: int = 16) -> Path:
     return folder
 
 
-def build_animatediff(pipeline: Path, motion_adapter: Path) -> Path:
-    """The SD 1.5 pipeline and a motion adapter saved as one AnimateDiff pipeline folder."""
-    pipe = AnimateDiffPipeline.from_pretrained(
-        pipeline, motion_adapter=MotionAdapter.from_pretrained(motion_adapter), feature_extractor=None
+def build_animatediff(pipeline: Path, motion_adapter: Path, controlnet: Path) -> Path:
+    """The SD 1.5 pipeline, a motion adapter and a ControlNet saved as one AnimateDiff ControlNet
+    pipeline folder, as such pipelines are published."""
+    pipe = AnimateDiffControlNetPipeline.from_pretrained(
+        pipeline,
+        motion_adapter=MotionAdapter.from_pretrained(motion_adapter),
+        controlnet=ControlNetModel.from_pretrained(controlnet),
+        feature_extractor=None,
     )
     folder = pipeline.parent / "animatediff"
     pipe.save_pretrained(folder)

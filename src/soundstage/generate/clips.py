@@ -12,6 +12,9 @@ cut and editorial tools all play it. The encoder's settings are pinned, thread c
 so the same frames give the same bytes. ``write_clip(lossless=True)`` writes the lossless
 Matroska the control passes are kept in (FFV1: RGB, or 16-bit grey for depth).
 
+Matroska keeps timestamps to the millisecond (its default time base) with the exact rate
+beside them; MP4 keeps them exact, in a time base of the rate itself.
+
 ``compare_clips`` tells whether two takes show the same pictures at the same times, frame by
 frame, which is what ``take reproduce`` asks of a clip (container tags, such as the muxer's
 version, may differ without the pictures differing).

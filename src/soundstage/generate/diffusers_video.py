@@ -274,10 +274,13 @@ def _load(rig: _Rig) -> _Loaded:
                     rig.motion_adapter, dtype=dtype, local_files_only=True
                 )
             if rig.controlnets:
-                components["controlnet"] = [
-                    diffusers.ControlNetModel.from_pretrained(path, dtype=dtype, local_files_only=True)
-                    for path in rig.controlnets
-                ]
+                # Wrapped, not a list: a folder saved with one ControlNet inside refuses a list in its place.
+                components["controlnet"] = diffusers.MultiControlNetModel(
+                    [
+                        diffusers.ControlNetModel.from_pretrained(path, dtype=dtype, local_files_only=True)
+                        for path in rig.controlnets
+                    ]
+                )
             if rig.ip_adapter:
                 components["image_encoder"] = CLIPVisionModelWithProjection.from_pretrained(
                     rig.ip_adapter[1], dtype=dtype, local_files_only=True
