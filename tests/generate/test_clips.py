@@ -111,6 +111,7 @@ def test_take_clips_are_frame_exact_tagged_and_the_same_bytes_every_time() -> No
     assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(back.frames, board, strict=True)) < 5
     # One frame is a still: a PNG.
     assert clips.kind_of(clips.write_take(board[:1], NTSC)) == "png"
+    assert clips.take_suffix(1) == ".png" and clips.take_suffix(8) == ".mp4" == clips.suffix_for(take)
     # Lossless Matroska is deterministic too (the muxer's random segment id is turned off).
     assert clips.write_clip(board, NTSC, lossless=True) == clips.write_clip(board, NTSC, lossless=True)
 

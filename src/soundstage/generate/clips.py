@@ -72,6 +72,12 @@ def suffix_for(data: bytes) -> str:
     return SUFFIXES[kind]
 
 
+def take_suffix(frames: int) -> str:
+    """The media store suffix of a take of ``frames`` frames: every backend makes a PNG for one
+    frame and an MP4 for more (``write_take``)."""
+    return SUFFIXES["png"] if frames == 1 else SUFFIXES["mp4"]
+
+
 @dataclass(frozen=True)
 class Clip:
     """Decoded pictures: RGB ``uint8`` (H, W, 3) frames, or 16-bit grey ``uint16`` (H, W) ones.
