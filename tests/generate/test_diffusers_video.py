@@ -410,3 +410,14 @@ def test_half_precision_on_the_gpu(models, media) -> None:
     assert animatediff.prepare(recipe).options["dtype"] == "float16"
     assert animatediff.pipeline(recipe).unet.dtype == torch.float16
     assert len(_frames(_make(animatediff, recipe, media))) == FRAMES
+
+
+def test_a_recipe_whose_weights_changed_is_refused(models, media, tmp_path) -> None:
+    copy = tmp_path / "wan"
+    shutil.copytree(models["wan"], copy)
+    backend = _wan(models, model=str(copy))
+    before = backend.prepare(_recipe(media))
+    weights = copy / "transformer" / "diffusion_pytorch_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\x01")
+    with pytest.raises(GenerateError, match=r"^shot 12A: the weights of .*wan changed since the recipe was made"):
+        backend.generate([before], media, _in_range)

@@ -4,7 +4,8 @@ The workflow is the model here. It is a JSON file in ComfyUI's API format (the e
 "Export (API)"): ``{"<node id>": {"class_type": ..., "inputs": {...}, "_meta": {"title": ...}}}``.
 Checkpoints, ControlNets, LoRAs and the sampler are the template's business; Soundstage only
 writes the recipe's values into the nodes named for them, and records the template's sha256 as
-the recipe's ``weights_sha256``, so a take names exactly the graph that made it.
+the recipe's ``weights_sha256``, so a take names exactly the graph that made it. Takes that
+move come from video workflows, in ``comfyui_video.py``, built on this one.
 
 Named inputs. A node is named by its title (``_meta.title``): one name, or several separated
 by commas, e.g. ``soundstage:seed, soundstage:steps, soundstage:guidance`` on a KSampler. The
@@ -141,6 +142,7 @@ class Workflow:
     SCALARS: ClassVar[dict[str, tuple[str, ...]]] = SCALAR_INPUTS
     MEDIA_INPUTS: ClassVar[tuple[str, ...]] = IMAGE_INPUTS
     OUTPUT_CLASSES: ClassVar[tuple[str, ...]] = ("SaveImage",)
+    OUTPUT_KIND: ClassVar[str] = "a PNG"
 
     @classmethod
     def knows(cls, name: str) -> bool:
@@ -551,8 +553,9 @@ class _Connection:
             raise GenerateError(f"ComfyUI at {self.url} has no file {shown} ({where['type']}) of prompt {prompt_id}")
         self._expect_ok(response, "/view")
         if not self.workflow.is_output(response.content):
-            kind = "a video" if self.workflow.OUTPUT_CLASSES != Workflow.OUTPUT_CLASSES else "a PNG"
-            raise GenerateError(f"ComfyUI at {self.url} gave {shown} of prompt {prompt_id}, which is not {kind}")
+            raise GenerateError(
+                f"ComfyUI at {self.url} gave {shown} of prompt {prompt_id}, which is not {self.workflow.OUTPUT_KIND}"
+            )
         return response.content
 
     def _cancel(self, prompt_id: str) -> None:

@@ -77,6 +77,7 @@ class VideoWorkflow(Workflow):
     }
     MEDIA_INPUTS: ClassVar[tuple[str, ...]] = ("file", "image")  # LoadVideo's, LoadImage's
     OUTPUT_CLASSES: ClassVar[tuple[str, ...]] = VIDEO_OUTPUTS
+    OUTPUT_KIND: ClassVar[str] = "an MP4 or WebM clip"
 
     @classmethod
     def knows(cls, name: str) -> bool:

@@ -251,6 +251,21 @@ def weights_sha256(path: Path) -> str:
     return _HASHES[fingerprint]
 
 
+def refuse_changed_weights(recipe: Recipe, model: str, sha256: str, weights: dict[str, str]) -> None:
+    """Fail when the weights a stored recipe names (its model's, and each extra network's in
+    ``options.weights``) are not the ones here now: the take would not be the one recorded."""
+    recorded = recipe.options.get("weights", {})
+    for name, now, before in [
+        (model, sha256, recipe.weights_sha256),
+        *((k, v, recorded.get(k)) for k, v in weights.items()),
+    ]:
+        if before and before != now:
+            raise GenerateError(
+                f"shot {recipe.shot}: the weights of {name} changed since the recipe was made "
+                f"(sha256 {before[:12]}, now {now[:12]})"
+            )
+
+
 @dataclass(frozen=True)
 class _Rig:
     """Everything a loaded pipeline depends on: the key of the per-process pipeline cache."""
@@ -420,17 +435,8 @@ class DiffusersBackend:
             adapter_file = adapter_folder / options.ip_adapter.subfolder / options.ip_adapter.weight_name
             weights["ip_adapter"] = weights_sha256(adapter_file)
             weights["image_encoder"] = weights_sha256(encoder)
-        recorded = recipe.options.get("weights", {})
         sha = weights_sha256(folder)
-        for name, now, before in [
-            (model, sha, recipe.weights_sha256),
-            *((k, v, recorded.get(k)) for k, v in weights.items()),
-        ]:
-            if before and before != now:
-                raise GenerateError(
-                    f"shot {recipe.shot}: the weights of {name} changed since the recipe was made "
-                    f"(sha256 {before[:12]}, now {now[:12]})"
-                )
+        refuse_changed_weights(recipe, model, sha, weights)
         return Recipe.model_validate(
             {
                 **recipe.model_dump(),

@@ -53,6 +53,7 @@ from soundstage.generate.diffusers import (
     IPAdapterSettings,
     locate,
     pipeline_class,
+    refuse_changed_weights,
     weights_sha256,
 )
 
@@ -391,16 +392,7 @@ class DiffusersVideoBackend:
             )
             weights["image_encoder"] = weights_sha256(encoder)
         sha = weights_sha256(folder)
-        recorded = recipe.options.get("weights", {})
-        for name, now, before in [
-            (model, sha, recipe.weights_sha256),
-            *((k, v, recorded.get(k)) for k, v in weights.items()),
-        ]:
-            if before and before != now:
-                raise GenerateError(
-                    f"shot {recipe.shot}: the weights of {name} changed since the recipe was made "
-                    f"(sha256 {before[:12]}, now {now[:12]})"
-                )
+        refuse_changed_weights(recipe, model, sha, weights)
         return Recipe.model_validate(
             {
                 **recipe.model_dump(),
