@@ -347,10 +347,13 @@ def test_passes_arrive_as_stills_held_or_as_clips_of_either_format(models, media
         _recipe(media, conditioning={DEPTH: media.put(_clip(still[:5]))}),
         r"^shot 12A: the depth pass has 5 frames, fewer than the take's 9",
     )
-    refused(
-        _recipe(media, conditioning={LINEART: media.put(_clip(still))}),
-        r"^shot 12A: the recipe has no 'depth' pass, which Wan VACE's control video",
-    )
+    # A missing pass is refused when the take is queued (prepare), before any worker runs it.
+    with pytest.raises(
+        GenerateError, match=r"^shot 12A: no depth pass, which Wan VACE reads; run soundstage previs first$"
+    ):
+        backend.prepare(_recipe(media, conditioning={LINEART: media.put(_clip(still))}))
+    with pytest.raises(GenerateError, match=r"^shot 12A: no lineart or storyboard pass, which AnimateDiff reads"):
+        _animatediff(models).prepare(_recipe(media, strength=0.5, conditioning={DEPTH: media.put(_clip(still))}))
     refused(
         _recipe(media, conditioning={DEPTH: media.put(b"GIF89a not a clip")}),
         r"^shot 12A: the depth pass is not a PNG, an MKV or an MP4 file",

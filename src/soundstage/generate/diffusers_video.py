@@ -511,6 +511,14 @@ class DiffusersVideoBackend:
                 )
         elif any(net.control == "union" for net in options.controlnets):
             raise GenerateError(f"{where}: AnimateDiff has no union ControlNet pipeline; list one ControlNet per pass")
+        # A pass the take reads must be there now, not found missing when a worker runs it.
+        needed = [options.control] if family.name == WAN else [net.control for net in options.controlnets]
+        needed += [STORYBOARD] if recipe.strength is not None else []
+        missing = [role for role in needed if role and role not in recipe.conditioning]
+        if missing:
+            raise GenerateError(
+                f"{where}: no {' or '.join(missing)} pass, which {family.name} reads; run soundstage previs first"
+            )
 
     def _options(self, recipe: Recipe, options: dict[str, Any]) -> _Recorded:
         try:
