@@ -283,7 +283,7 @@ def bench(family: str, args: argparse.Namespace, published: bool, device: str, r
 
     io_seconds = statistics.median(_timed(clip_io, "cpu") for _ in range(args.rounds)) * len(seeds)
     print(
-        f"| {family} | clip I/O alone (read {len(passes)} passes, write the MP4) | {width}x{height} | "
+        f"| {family} | clip I/O alone (read {len(passes)} pass{'es' * (len(passes) > 1)}, write the MP4) | {width}x{height} | "
         f"{frames} x {len(seeds)} | | {io_seconds:.2f} | {frames * len(seeds) / io_seconds:.1f} | |",
         flush=True,
     )
@@ -365,6 +365,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="timed rounds per side, taken in turns; the median counts"
     )
+    parser.add_argument("--io-only", action="store_true", help="time only the clip I/O (no model): any size on a CPU")
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     published = (args.scale or ("published" if device == "cuda" else "tiny")) == "published"
