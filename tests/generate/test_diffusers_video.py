@@ -424,3 +424,23 @@ def test_a_recipe_whose_weights_changed_is_refused(models, media, tmp_path) -> N
     weights.write_bytes(weights.read_bytes()[:-1] + b"\x01")
     with pytest.raises(GenerateError, match=r"^shot 12A: the weights of .*wan changed since the recipe was made"):
         backend.generate([before], media, _in_range)
+
+
+def test_longer_clips_than_the_motion_context_come_in_overlapping_windows(models, media) -> None:
+    windows = _animatediff(models, context_stride=4)
+    passes = {
+        DEPTH: media.put(_clip([_depth(f % 9) for f in range(20)])),
+        LINEART: media.put(_clip([_lineart(f % 9) for f in range(20)])),
+    }
+    long = _recipe(media, frames=20, conditioning=passes)
+    prepared = windows.prepare(long)
+    assert prepared.options["context_stride"] == 4
+    seen: list[int] = []
+    pipe = windows.pipeline(prepared)
+    assert pipe.free_noise_enabled
+    pipe.unet.register_forward_pre_hook(lambda _, args: seen.append(args[0].shape[2]))
+    clip = _make(windows, prepared, media)
+    assert len(_frames(clip)) == 20 and seen[0] == 20  # the whole clip, windowed inside the motion modules
+    assert _make(windows, prepared, media) == clip
+    with pytest.raises(GenerateError, match=r"context_stride 17 is longer than the motion module's context of 16"):
+        _animatediff(models, context_stride=17).prepare(long)

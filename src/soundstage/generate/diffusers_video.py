@@ -11,7 +11,8 @@ Two families, told apart by the ``_class_name`` in the model folder's ``model_in
   with ``motion_adapter`` set. Each previs pass steers through its ControlNet frame by frame,
   the reference sheets through an IP-Adapter, and a recipe with a strength repaints the
   storyboard clip (video-to-video). The motion module sees at most its context length of
-  frames (``motion_max_seq_length``, 32 for the published adapters).
+  frames (``motion_max_seq_length``, 32 for the published adapters); with ``context_stride``
+  longer clips are made in overlapping windows of that length (FreeNoise).
 
 A recipe the model cannot make (a frame count off Wan's 4k+1, more frames than AnimateDiff's
 context, a size off the latent grid) is refused in ``prepare``, at queue time, in one line
@@ -32,7 +33,7 @@ import gc
 import inspect
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -76,6 +77,13 @@ class DiffusersVideoSettings(BaseModel):
     )
     controlnets: list[ControlNetSettings] = Field(default_factory=list, description="AnimateDiff: one per pass")
     ip_adapter: IPAdapterSettings | None = Field(None, description="AnimateDiff: the reference sheets' adapter")
+    context_stride: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="AnimateDiff: make clips longer than the motion module's context in overlapping windows "
+        "this many frames apart (FreeNoise); unset: refuse them",
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
         "auto", description="auto: float32 on the CPU; bfloat16 (Wan) or float16 (AnimateDiff) on CUDA"
@@ -104,6 +112,7 @@ class _Recorded(BaseModel):
     motion_adapter: str | None = None  # AnimateDiff
     controlnets: list[ControlNetSettings] = Field(default_factory=list)
     ip_adapter: IPAdapterSettings | None = None
+    context_stride: int | None = Field(None, ge=1, le=64)  # AnimateDiff: FreeNoise windows this far apart
     weights: dict[str, str] = Field(default_factory=dict)  # model id -> sha256 of each extra network
 
 
@@ -197,7 +206,8 @@ class _Grid:
         if self.max_frames is not None and frames > self.max_frames:
             return (
                 f"{where}: {family}'s motion module takes at most {self.max_frames} frames (its context length); "
-                f"the take asks for {frames}: use --frames {self.max_frames} or fewer"
+                f"the take asks for {frames}: use --frames {self.max_frames} or fewer, or set context_stride "
+                "in [generate.diffusers_video] for longer clips"
             )
         return None
 
@@ -233,6 +243,7 @@ class _Rig:
     vae_tiling: bool
     vae_slicing: bool
     offload: Offload
+    context_stride: int | None
 
 
 @dataclass
@@ -249,6 +260,7 @@ class _Loaded:
         if self.video2video is None:
             name = _ANIMATEDIFF_PIPELINES[bool(self.rig.controlnets), True]
             self.video2video = getattr(diffusers, name).from_pipe(self.text2video)
+            _windows(self.video2video, self.rig)
         return self.video2video
 
 
@@ -309,10 +321,18 @@ def _load(rig: _Rig) -> _Loaded:
         for module in (pipe.unet, pipe.vae, getattr(pipe, "controlnet", None)):
             if module is not None:
                 module.to(memory_format=torch.channels_last)
+    _windows(pipe, rig)
     if rig.compile:
         denoiser.compile()  # in place, so the pipeline keeps its own module object
     _PIPELINES[rig] = _Loaded(rig, pipe)
     return _PIPELINES[rig]
+
+
+def _windows(pipe: Any, rig: _Rig) -> None:
+    """FreeNoise's overlapping windows of the motion module's context length, when asked for."""
+    if rig.context_stride is not None:
+        context = pipe.unet.config.motion_max_seq_length  # the motion UNet's, whichever folder it came from
+        pipe.enable_free_noise(context_length=context, context_stride=rig.context_stride)
 
 
 def unload() -> None:
@@ -375,11 +395,20 @@ class DiffusersVideoBackend:
                 "motion_adapter": adapter_id,
                 "controlnets": [c.model_dump() for c in settings.controlnets],
                 "ip_adapter": settings.ip_adapter.model_dump() if settings.ip_adapter else None,
+                "context_stride": settings.context_stride,
             }
         options = self._options(recipe, {**defaults, **recipe.options, "family": family.name, "weights": {}})
         self._check_fit(recipe, family, options)
         adapter = locate(options.motion_adapter, settings.hub_cache) if options.motion_adapter else None
-        refusal = _grid(folder, family, adapter).refusal(recipe, family.name)
+        grid = _grid(folder, family, adapter)
+        if options.context_stride is not None and grid.max_frames is not None:
+            if options.context_stride > grid.max_frames:
+                raise GenerateError(
+                    f"shot {recipe.shot}: context_stride {options.context_stride} is longer than the motion "
+                    f"module's context of {grid.max_frames} frames; the windows would not overlap"
+                )
+            grid = replace(grid, max_frames=None)  # the windows cover any length
+        refusal = grid.refusal(recipe, family.name)
         if refusal:
             raise GenerateError(refusal)
         weights = {c.model: weights_sha256(locate(c.model, settings.hub_cache)) for c in options.controlnets}
@@ -550,6 +579,7 @@ class DiffusersVideoBackend:
             vae_tiling=options.vae_tiling,
             vae_slicing=settings.vae_slicing,
             offload=settings.offload,
+            context_stride=options.context_stride,
         )
 
     def _device(self) -> str:
