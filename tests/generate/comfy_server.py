@@ -7,7 +7,11 @@ server.py and execution.py), on aiohttp as ComfyUI does, in a thread of its own.
 It "runs" graphs of the node classes Soundstage's templates use, each by a cheap deterministic
 stand-in: the checkpoint and ControlNet loaders return names, the VAE is the identity, and the
 sampler paints a colour drawn from its seed, steps, guidance and prompts, shaded by the
-ControlNet images it was given and blended with its init image by ``denoise``. So a test can see
+ControlNet images it was given and blended with its init image by ``denoise``. Video graphs
+(ComfyUI's core video nodes and Wan VACE's, with their real input names and limits) run the
+same way frame by frame: ``WanVaceToVideo`` makes ((length - 1) // 4) * 4 + 1 frames, each
+shaded by its control frame and tinted by the reference image, and ``SaveVideo`` writes an
+H.264 MP4 with PyAV as ComfyUI's own ``VideoFromComponents.save_to`` does. So a test can see
 in the pixels that each input reached the graph. Like ComfyUI it validates graphs before
 queueing them, caches node outputs between prompts, and loads images the way LoadImage does
 (16-bit grey is clipped to white). ``faults`` makes it fail the ways a real server fails.
@@ -27,8 +31,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
+import av
 import numpy as np
 from aiohttp import WSMsgType, web
 from PIL import Image, ImageOps, PngImagePlugin
@@ -92,6 +98,9 @@ class ComfyServer:
         default_factory=lambda: {
             "checkpoints": ["v1-5-pruned-emaonly.safetensors"],
             "controlnet": ["control_v11f1p_sd15_depth.pth", "control_v11p_sd15_lineart.pth"],
+            "diffusion_models": ["wan2.1_vace_1.3B_fp16.safetensors"],
+            "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
+            "vae": ["wan_2.1_vae.safetensors"],
         }
     )
     faults: set[str] = field(default_factory=set)
@@ -245,8 +254,9 @@ class ComfyServer:
         key = (query.get("type", "output"), query.get("subfolder", ""), name)
         if LOST_FILES in self.faults or key not in self.files:
             return web.Response(status=404)
+        kind = {".mp4": "video/mp4", ".webm": "video/webm"}.get(os.path.splitext(name)[1], "image/png")
         return web.Response(
-            body=self.files[key], content_type="image/png", headers={"Content-Disposition": f'filename="{name}"'}
+            body=self.files[key], content_type=kind, headers={"Content-Disposition": f'filename="{name}"'}
         )
 
     async def _system_stats(self, request: web.Request) -> web.Response:
@@ -362,6 +372,9 @@ class ComfyServer:
             return [
                 _error("custom_validation_failed", message, f"image - Invalid image file: {value}", input_name=name)
             ]
+        if class_type == "LoadVideo" and name == "file" and value not in self.inputs():
+            message = "Custom validation failed for node"
+            return [_error("custom_validation_failed", message, f"file - Invalid video file: {value}", input_name=name)]
         return []
 
     # -- execution ---------------------------------------------------------------------------
@@ -407,9 +420,11 @@ class ComfyServer:
                 continue
             await self._send("executing", {"node": node_id, "display_node": node_id, "prompt_id": prompt_id}, client_id)
             await self._progress_state(prompt_id, node_id, client_id)
+            # As ComfyUI's get_input_data: only the inputs the class declares reach it.
             arguments = {
                 name: values[str(value[0])][value[1]] if isinstance(value, list) else value
                 for name, value in node["inputs"].items()
+                if name in NODES[node["class_type"]].inputs
             }
             try:
                 result = NODES[node["class_type"]].run(self, node_id, prompt_id, client_id, graph, **arguments)
@@ -463,6 +478,8 @@ class ComfyServer:
             }
             if node["class_type"] == "LoadImage":
                 inputs["file"] = hashlib.sha256(self.inputs()[inputs["image"]]).hexdigest()
+            if node["class_type"] == "LoadVideo":
+                inputs["content"] = hashlib.sha256(self.inputs()[inputs["file"]]).hexdigest()
             text = json.dumps([node["class_type"], inputs], sort_keys=True)
             signatures[node_id] = hashlib.sha256(text.encode()).hexdigest()
         return signatures
@@ -626,6 +643,8 @@ async def _ksampler(
     width, height = latent_image["size"]
     key = json.dumps([model, seed, steps, cfg, sampler_name, scheduler, positive["text"], negative["text"]])
     colour = np.frombuffer(hashlib.sha256(key.encode()).digest()[:3], dtype=np.uint8).astype(np.float32) / 255
+    if "frames" in latent_image:
+        return (_paint_video(colour, positive, latent_image),)
     shade = np.ones((height, width), dtype=np.float32)
     if positive["hints"]:
         weights = sum(strength for _, strength in positive["hints"])
@@ -637,6 +656,143 @@ async def _ksampler(
         picture = denoise * picture + (1 - denoise) * _resize(latent_image["samples"], width, height)
     await server._send_preview(picture, client)
     return ({"samples": picture.astype(np.float32), "size": (width, height)},)
+
+
+def _paint_video(colour: np.ndarray, positive: dict, latent: dict) -> dict:
+    """A video "latent" of pixel frames: the reference frames first (as Wan VACE puts them
+    ahead of the clip, for TrimVideoLatent to cut), then each frame shaded by its control frame."""
+    width, height = latent["size"]
+    reference = positive.get("reference")
+    if reference is not None:
+        colour = 0.5 * colour + 0.5 * _resize(reference, width, height).mean(axis=(0, 1))
+    frames = []
+    for number in range(latent["frames"]):
+        shade = np.ones((height, width), dtype=np.float32)
+        if positive["hints"]:
+            weights = sum(strength for _, strength in positive["hints"])
+            shade = sum(
+                strength * _resize(video[number], width, height).mean(axis=2) for video, strength in positive["hints"]
+            )
+            shade = shade / weights
+        frames.append(colour * (0.2 + 0.8 * shade)[..., None])
+    lead = [_resize(reference, width, height)] * latent.get("trim", 0) if reference is not None else []
+    return {
+        "samples": np.stack([*lead, *frames]).astype(np.float32),
+        "size": (width, height),
+        "frames": latent["frames"],
+    }
+
+
+def _unet_loader(
+    server: ComfyServer,
+    node_id: str,
+    prompt_id: str,
+    client: str | None,
+    graph: dict,
+    unet_name: str,
+    weight_dtype: str,
+) -> tuple:
+    return (f"model:{unet_name}",)
+
+
+def _clip_loader(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict,
+    clip_name: str, type: str, device: str = "default",
+) -> tuple:  # fmt: skip
+    return (f"clip:{clip_name}:{type}",)
+
+
+def _vae_loader(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict, vae_name: str
+) -> tuple:
+    return (f"vae:{vae_name}",)
+
+
+def _model_sampling_sd3(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict, model: str, shift: float
+) -> tuple:
+    return (f"{model}+shift:{shift}",)
+
+
+def _load_video(server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict, file: str) -> tuple:
+    return ({"file": server.inputs()[file]},)  # a VIDEO: ComfyUI's VideoFromFile, decoded when asked
+
+
+def _get_video_components(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict, video: dict
+) -> tuple:
+    if "file" not in video:
+        return (video["images"], None, float(video["fps"]))
+    # As VideoFromFile.get_components does it: every frame as rgb24, the stream's average rate.
+    with av.open(io.BytesIO(video["file"])) as container:
+        stream = container.streams.video[0]
+        frames = [frame.to_ndarray(format="rgb24").astype(np.float32) / 255 for frame in container.decode(stream)]
+        rate = float(stream.average_rate or 1)
+    return (np.stack(frames), None, rate)
+
+
+def _wan_vace_to_video(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict,
+    positive: dict, negative: dict, vae: str, width: int, height: int, length: int, batch_size: int,
+    strength: float, control_video: np.ndarray | None = None, control_masks: Any = None,
+    reference_image: np.ndarray | None = None,
+) -> tuple:  # fmt: skip
+    latent_length = (length - 1) // 4 + 1
+    frames = (latent_length - 1) * 4 + 1  # what the VAE decodes the latent frames to
+    if control_video is None:
+        control = np.full((length, height, width, 3), 0.5, dtype=np.float32)
+    else:
+        control = np.stack([_resize(frame, width, height) for frame in control_video[:length]])
+        if len(control) < length:  # as the real node pads a short control video with grey
+            control = np.concatenate([control, np.full((length - len(control), height, width, 3), 0.5, np.float32)])
+    hint = (control, float(strength))
+    reference = (
+        None if reference_image is None else (reference_image[0] if reference_image.ndim == 4 else reference_image)
+    )
+    trim = 1 if reference is not None else 0
+    conditioned = [{**c, "hints": [*c["hints"], hint], "reference": reference} for c in (positive, negative)]
+    latent = {"samples": None, "size": (width, height), "frames": frames, "trim": trim}
+    return (*conditioned, latent, trim)
+
+
+def _trim_video_latent(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict, samples: dict, trim_amount: int
+) -> tuple:
+    return ({**samples, "samples": samples["samples"][trim_amount:]},)
+
+
+def _create_video(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict,
+    images: np.ndarray, fps: float, audio: Any = None,
+) -> tuple:  # fmt: skip
+    return ({"images": images, "fps": fps},)
+
+
+def _save_video(
+    server: ComfyServer, node_id: str, prompt_id: str, client: str | None, graph: dict,
+    video: dict, filename_prefix: str, format: str, codec: str,
+) -> dict:  # fmt: skip
+    if "file" in video:
+        data = video["file"]
+    else:
+        # As VideoFromComponents.save_to does it: H.264, yuv420p, the rate rounded to 1/1000.
+        out = io.BytesIO()
+        with av.open(out, "w", format="mp4", options={"movflags": "use_metadata_tags"}) as container:
+            container.metadata["prompt"] = json.dumps(graph)
+            stream = container.add_stream("h264", rate=Fraction(round(video["fps"] * 1000), 1000))
+            stream.height, stream.width = video["images"].shape[1:3]
+            stream.pix_fmt = "yuv420p"
+            for picture in video["images"]:
+                pixels = np.clip(np.rint(picture * 255), 0, 255).astype(np.uint8)
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        data = out.getvalue()
+    subfolder, _, name = filename_prefix.rpartition("/")
+    counter = 1 + sum(1 for (k, sub, _) in server.files if k == "output" and sub == subfolder)
+    filename = f"{name}_{counter:05}_.mp4"
+    server.files["output", subfolder, filename] = data
+    return {"ui": {"images": [{"filename": filename, "subfolder": subfolder, "type": "output"}], "animated": [True]}}
 
 
 def _vae_decode(
@@ -723,5 +879,60 @@ NODES: dict[str, NodeClass] = {
     ),  # fmt: skip
     "VAEDecode": NodeClass({"samples": _link("LATENT"), "vae": _link("VAE")}, _vae_decode),
     "SaveImage": NodeClass({"images": _link("IMAGE"), "filename_prefix": ("STRING", {})}, _save_image, output=True),
+    # Video: the input names and limits of ComfyUI's own nodes (nodes.py, comfy_extras/nodes_video.py,
+    # nodes_wan.py, nodes_model_advanced.py).
+    "UNETLoader": NodeClass(
+        {
+            "unet_name": _combo("diffusion_models"),
+            "weight_dtype": _combo(["default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2"]),
+        },
+        _unet_loader,
+    ),
+    "CLIPLoader": NodeClass(
+        {
+            "clip_name": _combo("text_encoders"),
+            "type": _combo(["stable_diffusion", "sd3", "mochi", "ltxv", "wan"]),
+            "device": _combo(["default", "cpu"]),
+        },
+        _clip_loader,
+        optional=frozenset({"device"}),
+    ),
+    "VAELoader": NodeClass({"vae_name": _combo("vae")}, _vae_loader),
+    "ModelSamplingSD3": NodeClass({"model": _link("MODEL"), "shift": _float(0.0, 100.0)}, _model_sampling_sd3),
+    "LoadVideo": NodeClass({"file": ("STRING", {})}, _load_video),
+    "GetVideoComponents": NodeClass({"video": _link("VIDEO")}, _get_video_components),
+    "WanVaceToVideo": NodeClass(
+        {
+            "positive": _link("CONDITIONING"),
+            "negative": _link("CONDITIONING"),
+            "vae": _link("VAE"),
+            "width": ("INT", {"min": 16, "max": MAX_RESOLUTION, "step": 16}),
+            "height": ("INT", {"min": 16, "max": MAX_RESOLUTION, "step": 16}),
+            "length": ("INT", {"min": 1, "max": MAX_RESOLUTION, "step": 4}),
+            "batch_size": _int(1, 4096),
+            "strength": _float(0.0, 1000.0),
+            "control_video": _link("IMAGE"),
+            "control_masks": _link("MASK"),
+            "reference_image": _link("IMAGE"),
+        },
+        _wan_vace_to_video,
+        optional=frozenset({"control_video", "control_masks", "reference_image"}),
+    ),
+    "TrimVideoLatent": NodeClass({"samples": _link("LATENT"), "trim_amount": _int(0, 99999)}, _trim_video_latent),
+    "CreateVideo": NodeClass(
+        {"images": _link("IMAGE"), "fps": _float(1.0, 120.0), "audio": _link("AUDIO")},
+        _create_video,
+        optional=frozenset({"audio"}),
+    ),
+    "SaveVideo": NodeClass(
+        {
+            "video": _link("VIDEO"),
+            "filename_prefix": ("STRING", {}),
+            "format": _combo(["auto", "mp4"]),
+            "codec": _combo(["auto", "h264"]),
+        },
+        _save_video,
+        output=True,
+    ),
     "PreviewImage": NodeClass({"images": _link("IMAGE")}, _preview_image, output=True),
 }

@@ -395,6 +395,7 @@ def test_errors_are_one_line_and_say_what_and_where(models, media, tmp_path, mon
     )
     _one_line_error(_sd15(models), no_board, media, r"^shot 12A: the recipe has no 'storyboard' image, which img2img")
     _one_line_error(_sd15(models), _recipe(media, width=33), media, r"^shot 12A: 33x32 is not a multiple of 2 pixels")
+    _one_line_error(_sd15(models), _recipe(media, frames=9), media, r"^shot 12A: the diffusers backend makes stills")
     _one_line_error(
         _sd15(models), _recipe(media, options={"controlnet_scale": "lots"}), media, r"recipe option controlnet_scale"
     )

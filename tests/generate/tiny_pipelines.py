@@ -3,7 +3,8 @@
 Nothing here is downloaded: every model is built from a small config with seeded random
 weights and written with ``save_pretrained``, so the backend's real loading code reads it
 back exactly as it would read a checkpoint from the hub. Images are 32x32 and every network
-has a few thousand parameters, so a two-step generation takes milliseconds on a CPU.
+has a few thousand parameters, so a two-step generation takes milliseconds on a CPU (a clip of
+a few frames, a few hundred milliseconds).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import torch
 from diffusers import (
+    AnimateDiffControlNetPipeline,
     AutoencoderKL,
+    AutoencoderKLWan,
     ControlNetModel,
     ControlNetUnionModel,
     EulerAncestralDiscreteScheduler,
@@ -20,9 +23,12 @@ from diffusers import (
     FluxControlNetModel,
     FluxPipeline,
     FluxTransformer2DModel,
+    MotionAdapter,
     StableDiffusionPipeline,
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
+    WanVACEPipeline,
+    WanVACETransformer3DModel,
 )
 from safetensors.torch import save_file
 from transformers import (
@@ -35,11 +41,14 @@ from transformers import (
     T5Config,
     T5EncoderModel,
     T5Tokenizer,
+    UMT5Config,
+    UMT5EncoderModel,
 )
 
 TEXT_WIDTH = 32  # hidden size of every tiny text encoder
 IMAGE_EMBED_WIDTH = 16  # projection size of the tiny CLIP image encoder
 IP_ADAPTER_WEIGHTS = "ip-adapter_tiny.safetensors"
+WAN_CONTRAST = 12.0
 
 
 def _byte_vocab() -> dict[str, int]:
@@ -263,4 +272,90 @@ def build_ip_adapter(pipeline: Path) -> Path:
         for projection in ("to_k_ip", "to_v_ip"):
             weights[f"ip_adapter.{2 * number + 1}.{projection}.weight"] = torch.randn(hidden, width)
     save_file(weights, folder / IP_ADAPTER_WEIGHTS)
+    return folder
+
+
+def _t5_vocab() -> list[tuple[str, float]]:
+    """A unigram vocabulary of single letters: every lower-case prompt tokenises."""
+    return [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)] + [
+        (chr(c), -3.0) for c in range(ord("a"), ord("z") + 1)
+    ]
+
+
+def build_wan_vace(root: Path) -> Path:
+    """A tiny Wan VACE pipeline: a causal 3D VAE that packs 4 frames into a latent after the
+    first (so clips have 4k+1 frames) and 8x8 pixels into one, a UMT5 text encoder, and a
+    three-layer transformer with VACE control blocks on two of them."""
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=8, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+    )
+    transformer = WanVACETransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=TEXT_WIDTH,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=3,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        vace_layers=[0, 2],
+        vace_in_channels=96,
+    )
+    _wake(transformer)  # VACE's zero-initialised control projections, so the control video shows
+    with torch.no_grad():
+        # A decoder this small paints nearly flat grey (its features are normalised per pixel
+        # over three channels); a stronger last layer gives its pictures the contrast that lets
+        # a test see in them what the latents carry.
+        vae.decoder.conv_out.weight.mul_(WAN_CONTRAST)
+        for block in transformer.vace_blocks:  # and hints that stand out from the text's
+            block.proj_out.weight.mul_(4.0)
+    vocab = _t5_vocab()
+    pipe = WanVACEPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
+        text_encoder=UMT5EncoderModel(
+            UMT5Config(vocab_size=len(vocab), d_model=TEXT_WIDTH, d_kv=8, d_ff=37, num_layers=1, num_heads=4)
+        ),
+        tokenizer=T5Tokenizer(vocab=vocab, extra_ids=0),
+    )
+    folder = root / "wan_vace"
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def build_motion_adapter(pipeline: Path, *, context: int = 16) -> Path:
+    """An AnimateDiff motion adapter for the SD 1.5 UNet in ``pipeline``, saved beside it; its
+    motion module sees ``context`` frames at most."""
+    torch.manual_seed(5)
+    unet = UNet2DConditionModel.from_pretrained(pipeline / "unet")
+    adapter = MotionAdapter(
+        block_out_channels=unet.config.block_out_channels,
+        motion_layers_per_block=unet.config.layers_per_block,
+        motion_norm_num_groups=unet.config.norm_num_groups,
+        motion_num_attention_heads=2,
+        motion_max_seq_length=context,
+    )
+    _wake(adapter)  # the motion modules' zero-initialised output layers, so frames mix
+    folder = pipeline.parent / "motion_adapter"
+    adapter.save_pretrained(folder)
+    return folder
+
+
+def build_animatediff(pipeline: Path, motion_adapter: Path, controlnet: Path) -> Path:
+    """The SD 1.5 pipeline, a motion adapter and a ControlNet saved as one AnimateDiff ControlNet
+    pipeline folder, as such pipelines are published."""
+    pipe = AnimateDiffControlNetPipeline.from_pretrained(
+        pipeline,
+        motion_adapter=MotionAdapter.from_pretrained(motion_adapter),
+        controlnet=ControlNetModel.from_pretrained(controlnet),
+        feature_extractor=None,
+    )
+    folder = pipeline.parent / "animatediff"
+    pipe.save_pretrained(folder)
     return folder

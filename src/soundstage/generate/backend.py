@@ -4,6 +4,10 @@
 A recipe is everything that decides a take's pixels, so running it again on the same backend
 and machine gives the same bytes. Conditioning images are named by their sha256 in the media
 store; backends read them through ``Inputs`` and never touch the database.
+
+A take is a still (one frame, a PNG) or a clip (``frames`` > 1 at ``fps``, an MP4; see
+``generate/clips.py``). A conditioning role names a still or a clip alike: a moving shot's
+previs passes are clips, a static shot's are one frame, held for as long as the take runs.
 """
 
 from __future__ import annotations
@@ -12,15 +16,18 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 # Roles of conditioning images in Recipe.conditioning. Character references are
 # "reference:<NAME>" (one per reference sheet image, "reference:MAISIE:1" for a second one)
 # and style references "style:<n>".
 STORYBOARD, DEPTH, LINEART, IDS = "storyboard", "depth", "lineart", "ids"
 REFERENCE_PREFIX, STYLE_PREFIX = "reference:", "style:"
+DEFAULT_FPS = "24"
+_CLIP_DEFAULTS: dict[str, Any] = {"frames": 1, "fps": DEFAULT_FPS}
 
 
 class Recipe(BaseModel):
@@ -45,6 +52,30 @@ class Recipe(BaseModel):
     conditioning: dict[str, str] = Field(default_factory=dict)  # role -> media sha256
     options: dict[str, Any] = Field(default_factory=dict)  # backend-specific, recorded like the rest
     requested_by: str = ""
+    # A clip: how many frames, at what rate. A fraction as text ("24", "24000/1001"), because a
+    # float cannot say 23.976 exactly and frame-exact timing is the point.
+    frames: int = Field(1, ge=1, le=100_000)
+    fps: str = Field(DEFAULT_FPS, pattern=r"^[1-9][0-9]{0,5}(/[1-9][0-9]{0,5})?$")
+
+    @model_serializer(mode="wrap")
+    def _stills_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Clip fields at their defaults are left out, so a still's recipe serialises (in the
+        database, in its PNG) and hashes exactly as it did before takes could move."""
+        data = handler(self)
+        for name, default in _CLIP_DEFAULTS.items():
+            if data.get(name, None) == default:
+                del data[name]
+        return data
+
+    @property
+    def frame_rate(self) -> Fraction:
+        """``fps`` as an exact fraction of frames per second."""
+        return Fraction(self.fps)
+
+    @property
+    def moves(self) -> bool:
+        """Whether the take is a clip rather than a still."""
+        return self.frames > 1
 
     def sha256(self) -> str:
         """A stable hash of the recipe (canonical JSON), used to find and compare takes."""
@@ -53,10 +84,10 @@ class Recipe(BaseModel):
 
 
 class Inputs(Protocol):
-    """Read access to conditioning images by content hash."""
+    """Read access to conditioning images and clips by content hash."""
 
     def read(self, sha256: str) -> bytes:
-        """The PNG bytes stored under ``sha256``."""
+        """The bytes stored under ``sha256``: a PNG, or a clip (MKV or MP4) for a moving shot's pass."""
         ...
 
 
@@ -66,9 +97,10 @@ BackendProgress = Callable[[float], None]
 
 class Backend(Protocol):
     """A generation backend. ``prepare`` fills what the backend decides (model, weights hash,
-    default steps) so the stored recipe is complete; ``generate`` turns recipes into PNG bytes,
-    one per recipe in order, and must be deterministic for the same recipe on the same machine.
-    Several recipes of one shot may come in one call, to be batched where the backend can."""
+    default steps) so the stored recipe is complete; ``generate`` turns recipes into takes, one
+    per recipe in order: PNG bytes for a still (``frames`` 1), MP4 bytes for a clip (see
+    ``clips.write_take``), deterministic for the same recipe on the same machine. Several
+    recipes of one shot may come in one call, to be batched where the backend can."""
 
     name: ClassVar[str]
     version: ClassVar[str]

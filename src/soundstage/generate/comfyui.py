@@ -4,7 +4,8 @@ The workflow is the model here. It is a JSON file in ComfyUI's API format (the e
 "Export (API)"): ``{"<node id>": {"class_type": ..., "inputs": {...}, "_meta": {"title": ...}}}``.
 Checkpoints, ControlNets, LoRAs and the sampler are the template's business; Soundstage only
 writes the recipe's values into the nodes named for them, and records the template's sha256 as
-the recipe's ``weights_sha256``, so a take names exactly the graph that made it.
+the recipe's ``weights_sha256``, so a take names exactly the graph that made it. Takes that
+move come from video workflows, in ``comfyui_video.py``, built on this one.
 
 Named inputs. A node is named by its title (``_meta.title``): one name, or several separated
 by commas, e.g. ``soundstage:seed, soundstage:steps, soundstage:guidance`` on a KSampler. The
@@ -66,6 +67,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from soundstage import __version__
 from soundstage.errors import ConfigError, GenerateError, TransientGenerateError
+from soundstage.generate import clips
 from soundstage.generate.backend import (
     DEPTH,
     IDS,
@@ -94,6 +96,7 @@ SCALAR_INPUTS: dict[str, tuple[str, ...]] = {
 IMAGE_INPUTS = ("image",)
 REQUIRED = ("prompt", "seed")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CONTENT_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".mkv": "video/x-matroska"}
 # Preview frames on the websocket can be a few MiB; the library's default cap is 1 MiB.
 MAX_MESSAGE_BYTES = 64 * 2**20
 
@@ -134,6 +137,35 @@ class Workflow:
     graph: dict[str, dict[str, Any]]
     named: dict[str, list[str]]  # name without the prefix -> node ids, in file order
     output: str  # the node whose first image is the take
+    # What a template may name, which inputs take the values, and which nodes can make the
+    # take; a video workflow (comfyui_video.py) adds to them.
+    SCALARS: ClassVar[dict[str, tuple[str, ...]]] = SCALAR_INPUTS
+    MEDIA_INPUTS: ClassVar[tuple[str, ...]] = IMAGE_INPUTS
+    OUTPUT_CLASSES: ClassVar[tuple[str, ...]] = ("SaveImage",)
+    OUTPUT_KIND: ClassVar[str] = "a PNG"
+
+    @classmethod
+    def knows(cls, name: str) -> bool:
+        """Whether ``name`` (without the prefix) is one a template may use."""
+        return name in cls.SCALARS or name == OUTPUT or _is_role(name)
+
+    @classmethod
+    def input_for(cls, path: Path, node_id: str, node: dict[str, Any], name: str) -> str:
+        """The input of a named node that takes the name's value."""
+        candidates = cls.SCALARS.get(name, cls.MEDIA_INPUTS)
+        for key in candidates:
+            # A list is a link [node id, slot]: the template wired it, so it is not ours to fill.
+            if key in node["inputs"] and not isinstance(node["inputs"][key], list):
+                return key
+        raise GenerateError(
+            f"{path}: node {node_id} ({node['class_type']}) is titled {PREFIX}{name} "
+            f"but has no {' or '.join(candidates)} input to write"
+        )
+
+    @staticmethod
+    def is_output(content: bytes) -> bool:
+        """Whether a file the output node made is a take of this kind (a PNG)."""
+        return content.startswith(PNG_SIGNATURE)
 
     @classmethod
     def load(cls, path: Path) -> Workflow:
@@ -153,12 +185,13 @@ class Workflow:
         named: dict[str, list[str]] = {}
         for node_id, node in graph.items():
             for name in _names(node):
-                if name not in SCALAR_INPUTS and name != OUTPUT and not _is_role(name):
+                if not cls.knows(name):
                     raise GenerateError(f"{path}: node {node_id} has the unknown name {PREFIX}{name}")
                 if name != OUTPUT:
-                    _input_for(path, node_id, node, name)  # fails now, not at the first take
+                    cls.input_for(path, node_id, node, name)  # fails now, not at the first take
                 named.setdefault(name, []).append(node_id)
-        return cls(path, hashlib.sha256(data).hexdigest(), graph, named, _output_node(path, graph, named))
+        output = _output_node(path, graph, named, cls.OUTPUT_CLASSES)
+        return cls(path, hashlib.sha256(data).hexdigest(), graph, named, output)
 
     def check(self, recipe: Recipe) -> None:
         """Fail when the recipe and the template do not fit (see the module docstring)."""
@@ -185,12 +218,11 @@ class Workflow:
             return None
         node_id = self.named[name][0]
         node = self.graph[node_id]
-        return node["inputs"][_input_for(self.path, node_id, node, name)]
+        return node["inputs"][self.input_for(self.path, node_id, node, name)]
 
-    def fill(self, recipe: Recipe, images: dict[str, str]) -> dict[str, Any]:
-        """The graph to queue: the template with the recipe's values and the uploaded images
-        (role -> the name LoadImage reads) written into the named nodes."""
-        values: dict[str, Any] = {
+    def values(self, recipe: Recipe) -> dict[str, Any]:
+        """The recipe's value for each scalar name."""
+        return {
             "prompt": recipe.prompt,
             "negative": recipe.negative_prompt,
             "seed": recipe.seed,
@@ -199,15 +231,19 @@ class Workflow:
             "strength": 1.0 if recipe.strength is None else recipe.strength,
             "width": recipe.width,
             "height": recipe.height,
-            **images,
         }
+
+    def fill(self, recipe: Recipe, images: dict[str, str]) -> dict[str, Any]:
+        """The graph to queue: the template with the recipe's values and the uploaded images
+        (role -> the name LoadImage reads) written into the named nodes."""
+        values = {**self.values(recipe), **images}
         graph = copy.deepcopy(self.graph)
         for name, node_ids in self.named.items():
             if name == OUTPUT:
                 continue
             for node_id in node_ids:
                 node = graph[node_id]
-                node["inputs"][_input_for(self.path, node_id, node, name)] = values[name]
+                node["inputs"][self.input_for(self.path, node_id, node, name)] = values[name]
         return graph
 
 
@@ -222,24 +258,14 @@ def _names(node: dict[str, Any]) -> list[str]:
     return [part[len(PREFIX) :] for part in parts if part.startswith(PREFIX)]
 
 
-def _input_for(path: Path, node_id: str, node: dict[str, Any], name: str) -> str:
-    candidates = SCALAR_INPUTS.get(name, IMAGE_INPUTS)
-    for key in candidates:
-        # A list is a link [node id, slot]: the template wired it, so it is not ours to fill.
-        if key in node["inputs"] and not isinstance(node["inputs"][key], list):
-            return key
-    raise GenerateError(
-        f"{path}: node {node_id} ({node['class_type']}) is titled {PREFIX}{name} "
-        f"but has no {' or '.join(candidates)} input to write"
-    )
-
-
-def _output_node(path: Path, graph: dict[str, dict[str, Any]], named: dict[str, list[str]]) -> str:
-    candidates = named.get(OUTPUT) or [node_id for node_id, node in graph.items() if node["class_type"] == "SaveImage"]
+def _output_node(
+    path: Path, graph: dict[str, dict[str, Any]], named: dict[str, list[str]], classes: tuple[str, ...]
+) -> str:
+    candidates = named.get(OUTPUT) or [node_id for node_id, node in graph.items() if node["class_type"] in classes]
     if len(candidates) != 1:
         count = "no" if not candidates else f"{len(candidates)}"
         raise GenerateError(
-            f"{path}: {count} output nodes ({', '.join(candidates) or 'no SaveImage'}); "
+            f"{path}: {count} output nodes ({', '.join(candidates) or 'no ' + ' or '.join(classes)}); "
             f"title the one that makes the take {PREFIX}{OUTPUT}"
         )
     return candidates[0]
@@ -264,6 +290,7 @@ class ComfyUIBackend:
 
     name: ClassVar[str] = "comfyui"
     version: ClassVar[str] = __version__
+    workflow_kind: ClassVar[type[Workflow]] = Workflow
 
     def __init__(self, settings: ComfyUISettings) -> None:
         self.settings = settings
@@ -275,11 +302,16 @@ class ComfyUIBackend:
         """The configured template, read now (it may have been edited since the last take)."""
         if self.settings.workflow is None:
             raise ConfigError("[generate.comfyui] workflow is not set: name a workflow template in API format")
-        return Workflow.load(self.settings.workflow)
+        return self.workflow_kind.load(self.settings.workflow)
 
     def prepare(self, recipe: Recipe) -> Recipe:
         """Fill the workflow's name and sha256, the server's versions, and steps and guidance from
         the template where the recipe leaves them at 0; fails when recipe and template do not fit."""
+        if recipe.moves and self.workflow_kind is Workflow:
+            raise GenerateError(
+                f"shot {recipe.shot}: the comfyui backend makes stills; a take of {recipe.frames} frames "
+                "needs a video workflow (the comfyui_video backend)"
+            )
         workflow = self.workflow()
         workflow.check(recipe)
         if self._server_version is None or workflow.sha256 not in self._known_workflows:
@@ -287,6 +319,8 @@ class ComfyUIBackend:
                 self._server_version = server.versions()
                 # Refused now, at queue time, rather than by every take of the shot later.
                 unknown = server.unknown_classes(sorted({node["class_type"] for node in workflow.graph.values()}))
+                if not unknown:
+                    self._inspect(server, workflow)
             if unknown:
                 node_id, class_type = next(
                     (node_id, node["class_type"])
@@ -299,6 +333,7 @@ class ComfyUIBackend:
                     f"(node {node_id}){more}; install the custom node that provides it or change the workflow"
                 )
             self._known_workflows.add(workflow.sha256)
+        self._check(recipe, workflow)
         fields = recipe.model_dump()
         fields.update(
             backend_version=f"{self.version} ({self._server_version})",
@@ -310,6 +345,12 @@ class ComfyUIBackend:
         if not recipe.guidance and workflow.default("guidance") is not None:
             fields["guidance"] = float(workflow.default("guidance"))
         return Recipe.model_validate(fields)
+
+    def _inspect(self, server: _Connection, workflow: Workflow) -> None:
+        """Learn what prepare needs of the server about a workflow, once per workflow file."""
+
+    def _check(self, recipe: Recipe, workflow: Workflow) -> None:
+        """Refuse a recipe the workflow cannot make, with what the server told ``_inspect``."""
 
     def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]:
         """Run the workflow once per recipe, in order, and return each run's output PNG.
@@ -331,15 +372,23 @@ class ComfyUIBackend:
         with _Connection(self.settings, self.client_id, workflow) as server:
             server.listen()
             for index, recipe in enumerate(recipes):
-                images = {
-                    role: server.upload(sha, inputs.read(sha))
-                    for role, sha in sorted(recipe.conditioning.items())
-                    if role in workflow.named
-                }
-                graph = workflow.fill(recipe, images)
-                takes.append(server.run(graph, lambda fraction, i=index: progress((i + fraction) / len(recipes))))
+                graph = workflow.fill(recipe, self._media(server, workflow, recipe, inputs))
+                made = server.run(graph, lambda fraction, i=index: progress((i + fraction) / len(recipes)))
+                takes.append(self._take(made, recipe, workflow))
         progress(1.0)
         return takes
+
+    def _media(self, server: _Connection, workflow: Workflow, recipe: Recipe, inputs: Inputs) -> dict[str, str]:
+        """Upload the images the workflow names; role -> the name its LoadImage reads."""
+        return {
+            role: server.upload(sha, inputs.read(sha))
+            for role, sha in sorted(recipe.conditioning.items())
+            if role in workflow.named
+        }
+
+    def _take(self, made: bytes, recipe: Recipe, workflow: Workflow) -> bytes:
+        """The take from the file the output node made (a still workflow's PNG, as it is)."""
+        return made
 
 
 class _Connection:
@@ -368,11 +417,11 @@ class _Connection:
 
     def unknown_classes(self, classes: list[str]) -> list[str]:
         """The node classes the server does not have (its /object_info/CLASS answers {} for those)."""
-        return [
-            name
-            for name in classes
-            if name not in self._json(self._request("GET", f"/object_info/{name}"), "/object_info")
-        ]
+        return [name for name in classes if not self.describe(name)]
+
+    def describe(self, class_type: str) -> dict[str, Any]:
+        """The server's description of a node class (its inputs with their types and limits), {} if unknown."""
+        return self._json(self._request("GET", f"/object_info/{class_type}"), "/object_info").get(class_type) or {}
 
     def listen(self) -> None:
         """Open the websocket; before any prompt is queued, so none of its messages is missed."""
@@ -391,10 +440,13 @@ class _Connection:
         self.socket = self._open.enter_context(socket)
 
     def upload(self, sha256: str, png: bytes) -> str:
-        """Upload a conditioning image once; the name the workflow's LoadImage reads it by."""
+        """Upload a conditioning image (or clip) once; the name the workflow's LoadImage (or
+        LoadVideo) reads it by. ComfyUI takes clips through the same route."""
         if sha256 not in self.uploaded:
-            name = f"soundstage-{sha256}.png"
-            files = {"image": (name, loadable_png(png), "image/png")}
+            suffix = clips.suffix_for(png)
+            name = f"soundstage-{sha256}{suffix}"
+            content = loadable_png(png) if suffix == ".png" else png
+            files = {"image": (name, content, _CONTENT_TYPES[suffix])}
             response = self._request("POST", "/upload/image", files=files, data={"type": "input"})
             if response.status_code != 200:
                 raise GenerateError(f"ComfyUI at {self.url} refused the upload of {name} (HTTP {response.status_code})")
@@ -500,8 +552,10 @@ class _Connection:
         if response.status_code == 404:
             raise GenerateError(f"ComfyUI at {self.url} has no file {shown} ({where['type']}) of prompt {prompt_id}")
         self._expect_ok(response, "/view")
-        if not response.content.startswith(PNG_SIGNATURE):
-            raise GenerateError(f"ComfyUI at {self.url} gave {shown} of prompt {prompt_id}, which is not a PNG")
+        if not self.workflow.is_output(response.content):
+            raise GenerateError(
+                f"ComfyUI at {self.url} gave {shown} of prompt {prompt_id}, which is not {self.workflow.OUTPUT_KIND}"
+            )
         return response.content
 
     def _cancel(self, prompt_id: str) -> None:

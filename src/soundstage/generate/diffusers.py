@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import diffusers
-import numpy as np
 import torch
 from huggingface_hub import snapshot_download
 from PIL import Image
@@ -37,6 +36,7 @@ from transformers import CLIPVisionModelWithProjection
 
 from soundstage import __version__
 from soundstage.errors import GenerateError
+from soundstage.generate import clips
 from soundstage.generate.backend import (
     DEPTH,
     LINEART,
@@ -190,8 +190,8 @@ _WEIGHT_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf"}
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
-def _family(folder: Path) -> _Family:
-    """The model family of the pipeline saved in ``folder``, from its model_index.json."""
+def pipeline_class(folder: Path) -> str:
+    """The diffusers pipeline class saved in ``folder`` (``_class_name`` in its model_index.json)."""
     index = folder / "model_index.json"
     try:
         class_name = json.loads(index.read_text(encoding="utf-8"))["_class_name"]
@@ -199,6 +199,13 @@ def _family(folder: Path) -> _Family:
         raise GenerateError(f"{index}: missing; a model must be a diffusers pipeline folder") from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         raise GenerateError(f"{index}: not a diffusers model index ({type(error).__name__}: {error})") from None
+    return str(class_name)
+
+
+def _family(folder: Path) -> _Family:
+    """The model family of the pipeline saved in ``folder``, from its model_index.json."""
+    index = folder / "model_index.json"
+    class_name = pipeline_class(folder)
     for family in _FAMILIES:
         if class_name in family.classes():
             return family
@@ -242,6 +249,21 @@ def weights_sha256(path: Path) -> str:
                     digest.update(chunk)
         _HASHES[fingerprint] = digest.hexdigest()
     return _HASHES[fingerprint]
+
+
+def refuse_changed_weights(recipe: Recipe, model: str, sha256: str, weights: dict[str, str]) -> None:
+    """Fail when the weights a stored recipe names (its model's, and each extra network's in
+    ``options.weights``) are not the ones here now: the take would not be the one recorded."""
+    recorded = recipe.options.get("weights", {})
+    for name, now, before in [
+        (model, sha256, recipe.weights_sha256),
+        *((k, v, recorded.get(k)) for k, v in weights.items()),
+    ]:
+        if before and before != now:
+            raise GenerateError(
+                f"shot {recipe.shot}: the weights of {name} changed since the recipe was made "
+                f"(sha256 {before[:12]}, now {now[:12]})"
+            )
 
 
 @dataclass(frozen=True)
@@ -362,14 +384,13 @@ def _set_attention(pipe: Any, sdpa: bool) -> None:
 
 
 def _image(inputs: Inputs, recipe: Recipe, role: str, needed_by: str) -> Image.Image:
-    """A conditioning image as 8-bit RGB; 16-bit depth is scaled down, not clipped."""
+    """A conditioning image as 8-bit RGB; 16-bit depth is scaled down, not clipped. A moving
+    shot's pass is a clip: a still take reads its first frame."""
     sha = recipe.conditioning.get(role)
     if sha is None:
         raise GenerateError(f"shot {recipe.shot}: the recipe has no {role!r} image, which {needed_by} needs")
-    with Image.open(io.BytesIO(inputs.read(sha))) as image:
-        if image.mode.startswith("I"):  # 16-bit grey (the depth pass): 0..65535 -> 0..255
-            return Image.fromarray(np.round(np.asarray(image, dtype=np.float64) / 257).astype(np.uint8)).convert("RGB")
-        return image.convert("RGB")
+    picture = clips.read_clip(inputs.read(sha), f"shot {recipe.shot}: the {role} image").frames[0]
+    return Image.fromarray(clips.rgb8(picture))
 
 
 def _png(image: Image.Image) -> bytes:
@@ -391,6 +412,11 @@ class DiffusersBackend:
         """The recipe with model, weights hash, steps, guidance and the backend's options filled
         in where blank (what the recipe already says wins), after checking that the weights it
         names are here and unchanged."""
+        if recipe.moves:
+            raise GenerateError(
+                f"shot {recipe.shot}: the diffusers backend makes stills; a take of {recipe.frames} frames "
+                "needs a video backend (diffusers_video)"
+            )
         settings = self.settings
         model = recipe.model or settings.model
         folder = locate(model, settings.hub_cache)
@@ -409,17 +435,8 @@ class DiffusersBackend:
             adapter_file = adapter_folder / options.ip_adapter.subfolder / options.ip_adapter.weight_name
             weights["ip_adapter"] = weights_sha256(adapter_file)
             weights["image_encoder"] = weights_sha256(encoder)
-        recorded = recipe.options.get("weights", {})
         sha = weights_sha256(folder)
-        for name, now, before in [
-            (model, sha, recipe.weights_sha256),
-            *((k, v, recorded.get(k)) for k, v in weights.items()),
-        ]:
-            if before and before != now:
-                raise GenerateError(
-                    f"shot {recipe.shot}: the weights of {name} changed since the recipe was made "
-                    f"(sha256 {before[:12]}, now {now[:12]})"
-                )
+        refuse_changed_weights(recipe, model, sha, weights)
         return Recipe.model_validate(
             {
                 **recipe.model_dump(),

@@ -1,22 +1,26 @@
 """The ``previs`` backend: the storyboard render itself as a take, made on the CPU in
 milliseconds. It is the default, so every shot can have a take before any model is set up,
-and its content credentials say honestly that it is a digital creation from human blocking."""
+and its content credentials say honestly that it is a digital creation from human blocking.
+
+A still take is the storyboard frame; a take that moves (``frames`` > 1) is the storyboard
+clip of the moving shot, as an MP4 at the recipe's rate (a static shot's one frame held)."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import ClassVar
 
+import numpy as np
 from PIL import Image
 
 from soundstage import __version__
 from soundstage.errors import GenerateError
+from soundstage.generate import clips
 from soundstage.generate.backend import STORYBOARD, BackendProgress, Inputs, Recipe
 
 
 class PrevisBackend:
-    """Takes that are the shot's storyboard frame, at the recipe's size."""
+    """Takes that are the shot's storyboard frame or clip, at the recipe's size."""
 
     name: ClassVar[str] = "previs"
     version: ClassVar[str] = __version__
@@ -28,15 +32,23 @@ class PrevisBackend:
         return recipe.model_copy(update={"backend_version": self.version, "model": "", "weights_sha256": ""})
 
     def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]:
-        """The storyboard of each recipe, resized to the recipe's frame if it differs."""
+        """The storyboard of each recipe (its first ``frames`` frames), resized to the recipe's
+        frame if it differs: a PNG for a still, an MP4 for a clip."""
         outputs = []
         for done, recipe in enumerate(recipes, start=1):
-            with Image.open(io.BytesIO(inputs.read(recipe.conditioning[STORYBOARD]))) as board:
-                frame = board.convert("RGB")
-                if frame.size != (recipe.width, recipe.height):
-                    frame = frame.resize((recipe.width, recipe.height), Image.Resampling.LANCZOS)
-                out = io.BytesIO()
-                frame.save(out, format="PNG", compress_level=1)
-            outputs.append(out.getvalue())
+            what = f"shot {recipe.shot}: the storyboard"
+            board = clips.read_clip(inputs.read(recipe.conditioning[STORYBOARD]), what)
+            frames = (
+                clips.pass_frames(board, recipe.frames, recipe.frame_rate, what) if recipe.moves else board.frames[:1]
+            )
+            outputs.append(clips.write_take([_fit(frame, recipe) for frame in frames], recipe.frame_rate))
             progress(done / len(recipes))
         return outputs
+
+
+def _fit(frame: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """A frame as 8-bit RGB at the recipe's size."""
+    rgb = clips.rgb8(frame)
+    if rgb.shape[:2] == (recipe.height, recipe.width):
+        return rgb
+    return np.asarray(Image.fromarray(rgb).resize((recipe.width, recipe.height), Image.Resampling.LANCZOS))
