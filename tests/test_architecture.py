@@ -18,9 +18,9 @@ STAGES = {
     "books", "schedules", "guardrails",
 }  # fmt: skip
 UPPER = {"project", "web", "cli"}  # the rooms that orchestrate and present
-# What every room may lean on: settings, errors, files, logging, passwords and the store.
+# What every room may lean on: settings, errors, files, logging, passwords, plugins, the store.
 # ("" is soundstage/__init__.py itself; __main__ is the CLI's ``python -m soundstage``.)
-BASE = {"config", "errors", "files", "logs", "passwords", "store", ""}
+BASE = {"config", "errors", "files", "logs", "passwords", "plugins", "store", ""}
 LONG_MODULE = 500  # lines; a longer module says at its top why it is long ("Long because ...")
 
 

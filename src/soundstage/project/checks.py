@@ -21,12 +21,12 @@ from soundstage.checks import (
     ShotIntent,
     TakeSignature,
     Verdict,
-    check_take,
     embedder_for,
     prepare_intent,
     signature,
 )
 from soundstage.checks.features import LAYOUT_LENGTH
+from soundstage.checks.registry import Check, checks_for, run_checks
 from soundstage.config import BibleEntry
 from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.plan.model import Shot
@@ -54,6 +54,7 @@ class ChecksState:
     signatures: dict[int, TakeSignature] = field(default_factory=dict)  # take id -> signature
     layouts: dict[int, np.ndarray] = field(default_factory=dict)  # take id -> its signature's layout row
     embedder: Embedder | None = None  # made on first use: a model embedder loads weights
+    checks: list[Check] | None = None  # those of [checks] run, loaded on first use
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ def check(
     for take_id, kept, output in stored:
         state.signatures[take_id] = _signature(context, kept, output)
     embedder = _embedder(context)
+    if state.checks is None:
+        state.checks = checks_for(context.settings.checks.run)
     for done, (code, group) in enumerate(groupby(chosen, key=lambda pair: pair[1])):
         takes = [take for take, _ in group]
         shot = shotlist.shot(context, code)
@@ -120,7 +123,7 @@ def check(
         results = []
         for take in takes:
             image = read_png(context.media.path(take.output_sha256, ".png"))
-            findings = check_take(image, intent, context.settings.checks)
+            findings = run_checks(state.checks, image, intent, context.settings.checks)
             made = signature(image)
             state.signatures[take.id] = made
             results.append((take.id, findings, made.to_dict()))
