@@ -170,3 +170,24 @@ class ShareOut(BaseModel):
 
     url: str
     expires_at: str | None
+
+
+class ErrorOut(BaseModel):
+    """How the API refuses: one line saying what is wrong and where."""
+
+    detail: str
+
+
+# The refusals every JSON route may answer (web/app.py answers each as one ErrorOut line).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "Bad input"),
+        (401, "Not logged in"),
+        (403, "A role that may not"),
+        (404, "No such shot, take or playlist"),
+        (409, "The workflow refuses"),
+        (413, "Request body too large"),
+        (422, "A field is invalid"),
+    )
+}

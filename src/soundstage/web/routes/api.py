@@ -14,9 +14,9 @@ from fastapi import APIRouter, Query, Request
 from soundstage.project import board, review, trail
 from soundstage.web.auth import Crew, Decider, production_of
 from soundstage.web.params import Filters, Offset, ShotCode
-from soundstage.web.schemas import AuditPage, ChainOut, DecisionIn, DecisionOut, EventOut, NoteIn, NoteOut
+from soundstage.web.schemas import ERRORS, AuditPage, ChainOut, DecisionIn, DecisionOut, EventOut, NoteIn, NoteOut
 
-router = APIRouter(prefix="/api", tags=["review"])
+router = APIRouter(prefix="/api", tags=["review"], responses=ERRORS)
 
 
 @router.get("/shots")

@@ -11,13 +11,18 @@ from fastapi.responses import FileResponse
 
 from soundstage.project import board, dailies
 from soundstage.web.auth import CREW, authenticate, guest_share, production_of
+from soundstage.web.schemas import ERRORS
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], responses=ERRORS)
 
 _NAME = re.compile(r"([0-9a-f]{64})\.png")
 
 
-@router.get("/media/{name}", response_class=FileResponse)
+@router.get(
+    "/media/{name}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}, "description": "The PNG, by its content hash"}},
+)
 def media(request: Request, name: str) -> FileResponse:
     """A PNG by its sha256 (``/media/<sha256>.png``); 404 for anything the caller may not see."""
     match = _NAME.fullmatch(name)

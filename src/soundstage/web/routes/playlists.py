@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from soundstage.project import board, dailies
 from soundstage.web.auth import Crew, Decider, Producer, production_of
 from soundstage.web.params import PlaylistId
-from soundstage.web.schemas import PlaylistApproveIn, PlaylistIn, PlaylistsOut, ShareIn, ShareOut
+from soundstage.web.schemas import ERRORS, PlaylistApproveIn, PlaylistIn, PlaylistsOut, ShareIn, ShareOut
 
-router = APIRouter(prefix="/api/playlists", tags=["playlists"])
+router = APIRouter(prefix="/api/playlists", tags=["playlists"], responses=ERRORS)
 
 
 def _missing(playlist_id: int) -> HTTPException:
