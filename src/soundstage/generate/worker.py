@@ -2,7 +2,7 @@
 
 ``work_queue`` is the unit an executor schedules: given a production's engine, media store and
 ``[generate]`` settings as plain values, it works the queue in this process. ``LocalExecutor``
-runs a worker function in N processes on this machine and watches the queue until it is empty.
+runs a worker command in N processes on this machine and watches the queue until it is empty.
 A cluster executor (Ray, later) schedules the same unit on other machines: backends, the queue
 and the media store do not change. This room knows nothing of how a production is opened:
 ``soundstage.project.takes`` hands it what it needs.
@@ -11,9 +11,9 @@ and the media store do not change. This room knows nothing of how a production i
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -140,44 +140,39 @@ class _Heartbeat:
 
 
 class Executor(Protocol):
-    """Runs ``work`` (a worker: it opens the production and works its queue) somewhere, as many
-    times at once as ``workers``; returns when the queue is empty."""
+    """Runs ``workers`` worker processes somewhere, each started with ``command`` (its argv: a
+    worker opens the production and works its queue); returns when the queue is empty."""
 
-    def run(self, engine: Engine, work: Callable[[], object], workers: int, progress: QueueProgress) -> WorkReport: ...
+    def run(self, engine: Engine, command: Sequence[str], workers: int, progress: QueueProgress) -> WorkReport: ...
 
 
 class LocalExecutor:
     """N worker processes on this machine, watched through the queue until it is empty.
 
-    Processes, not threads: backends hold a GIL-bound Python loop or a GL context each. They are
-    spawned, not forked: a fresh interpreter inherits no open database connection, GL context or
-    thread of the parent (a web server, a progress bar). ``work`` must be picklable: a function
-    of a module, or a functools.partial of one.
+    Processes, not threads: backends hold a GIL-bound Python loop or a GL context each. Each is
+    a fresh interpreter: a forked one would inherit the parent's database connections, GL context
+    and threads (a web server, a progress bar), and multiprocessing's spawn would run the
+    caller's main script again in every worker unless it is guarded.
     """
 
-    def run(self, engine: Engine, work: Callable[[], object], workers: int, progress: QueueProgress) -> WorkReport:
-        """Start ``workers`` processes running ``work``; report the takes made and jobs failed."""
+    def run(self, engine: Engine, command: Sequence[str], workers: int, progress: QueueProgress) -> WorkReport:
+        """Start ``workers`` processes of ``command``; report the takes made and jobs failed."""
         start = queue.counts(engine)
         total = start.get(queue.QUEUED, 0) + start.get(queue.RUNNING, 0)
         finished_before = start.get(queue.DONE, 0) + start.get(queue.FAILED, 0)
-        spawn = multiprocessing.get_context("spawn")
-        processes = [spawn.Process(target=work, name=f"soundstage-worker-{i + 1}") for i in range(workers)]
+        processes = [subprocess.Popen(list(command), stdout=subprocess.DEVNULL) for _ in range(workers)]
         try:
-            for process in processes:
-                process.start()
-            while any(p.is_alive() for p in processes):
+            while any(p.poll() is None for p in processes):
                 now = queue.counts(engine)
                 progress(now.get(queue.DONE, 0) + now.get(queue.FAILED, 0) - finished_before, total)
                 time.sleep(0.2)
         except BaseException:
             for process in processes:
-                if process.is_alive():
-                    process.terminate()
+                process.terminate()
             raise
         finally:
             for process in processes:
-                if process.pid is not None:
-                    process.join()
+                process.wait()
         end = queue.counts(engine)
         progress(total, total)
         return WorkReport(

@@ -8,8 +8,9 @@ on each batch, so ``generate`` never reaches up into the project.
 
 from __future__ import annotations
 
-import functools
 import hashlib
+import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,10 +115,26 @@ def queue_missing_takes(context: Context, backend: str = "", requested_by: str =
     return len(waiting)
 
 
+# What one worker process runs: ``run_jobs`` in a fresh interpreter, at the parent's log level and
+# with the parent's sys.path in front of its own, so a plugin the parent finds it finds too.
+_WORKER = (
+    "import json, sys\n"
+    "sys.path[:0] = [p for p in json.loads(sys.argv[3]) if p not in sys.path]\n"
+    "from pathlib import Path\n"
+    "from soundstage.project.takes import run_jobs\n"
+    "run_jobs(Path(sys.argv[1]), log_level=int(sys.argv[2]))\n"
+)
+
+
+def worker_command(root: Path) -> list[str]:
+    """The argv of one worker process of the production at ``root``."""
+    return [sys.executable, "-c", _WORKER, str(root), str(logs.level()), json.dumps(sys.path)]
+
+
 def work(context: Context, workers: int | None = None, progress: Progress = no_progress) -> WorkReport:
     """Run the queue with local worker processes (``run_jobs`` each) until it is empty."""
-    worker = functools.partial(run_jobs, context.root, log_level=logs.level())
-    return LocalExecutor().run(context.engine, worker, workers or context.settings.generate.workers, progress)
+    command = worker_command(context.root)
+    return LocalExecutor().run(context.engine, command, workers or context.settings.generate.workers, progress)
 
 
 def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5, log_level: int | None = None) -> WorkReport:
