@@ -275,3 +275,27 @@ def test_take_queue_list_and_reproduce(production: Path, cli) -> None:
     result = cli("-p", production, "take", "reproduce", "003_0030/2")
     assert result.code == 0 and "bytes identical" in result.out
     assert cli("-p", production, "bible", "check").code == 1
+
+
+def test_worker_warnings_reach_stderr_and_verbose_says_more(production: Path, cli) -> None:
+    """Library code logs instead of printing: a worker process's warning (the checks cannot run)
+    is one "warning:" line on the command's stderr, and --verbose adds what the library does."""
+    cli("-p", production, "import", EXAMPLE)
+    cli("-p", production, "plan")
+    cli("-p", production, "layout", "--scene", "3")
+    cli("-p", production, "previs", "--scene", "3", "--size", "320x180")
+    toml = production / "soundstage.toml"
+    toml.write_text(toml.read_text().replace('embedder = "features"', 'embedder = "clip"'))
+    exe = Path(sys.executable).with_name("soundstage")
+    quiet = subprocess.run([exe, "-p", production, "take", "003_0030"], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "1 take(s) made" in quiet.stdout  # the take is kept though its checks cannot run
+    assert quiet.stderr.splitlines() == [
+        "warning: intent checks not run: [checks] embedder = 'clip' needs weights: a local model folder"
+    ]
+    loud = subprocess.run([exe, "-p", production, "--verbose", "take", "003_0030"], capture_output=True, text=True)
+    assert loud.returncode == 0, loud.stderr
+    assert any(
+        line.startswith("debug: backend previs from soundstage.generate.registry") for line in loud.stderr.splitlines()
+    )
+    assert any(line.startswith("debug: ") and "claimed jobs" in line for line in loud.stderr.splitlines())

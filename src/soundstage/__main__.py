@@ -1,7 +1,8 @@
-"""``python -m soundstage``: the CLI (worker processes are started this way)."""
+"""``python -m soundstage``: the CLI."""
 
 import sys
 
 from soundstage.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

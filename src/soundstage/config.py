@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from soundstage.errors import ConfigError
@@ -22,6 +22,25 @@ SETTINGS_FILE = "soundstage.toml"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _PluginTables(_Section):
+    """A section whose plugins bring their own tables (``[generate.sketch]``, ``[checks.blank]``):
+    any other key is still a mistake, so a mistyped setting is not taken silently."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="after")
+    def _only_tables(self) -> _PluginTables:
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(f"{key}: not a setting here (a plugin's settings are a table: [..{key}])")
+        return self
+
+    def options(self, name: str) -> dict[str, Any]:
+        """The table ``[<section>.<name>]`` of a built-in or a plugin, {} when there is none."""
+        value = getattr(self, name, None) if name in type(self).model_fields else (self.model_extra or {}).get(name)
+        return dict(value) if isinstance(value, dict) else {}
 
 
 class Timing(_Section):
@@ -107,8 +126,8 @@ class Bible(_Section):
         return {str(k).upper(): v for k, v in value.items()} if isinstance(value, dict) else value
 
 
-class Generate(_Section):
-    """How takes are made and queued."""
+class Generate(_PluginTables):
+    """How takes are made and queued; a backend's own settings are its table ``[generate.<name>]``."""
 
     backend: str = Field("previs", description="the default backend of soundstage take")
     workers: int = Field(2, ge=1, le=64, description="worker processes make and work start")
@@ -126,13 +145,17 @@ class Limits(_Section):
     fail: float = Field(ge=0, le=1)
 
 
-class Checks(_Section):
+class Checks(_PluginTables):
     """The intent checks every new take goes through (checks/); scores run from 0 (as intended)
     to 1 (duplicates: similarity to another shot's take). A score at or above ``warn`` asks for
     a closer look, at or above ``fail`` the take needs an override reason to be approved. The
     defaults are tuned on the evaluation set (benchmarks/intent_checks.py, docs/checks.md):
     warn at about 5% false warnings on clean takes, fail at about 1% false failures."""
 
+    # The checks every take goes through, by name in the soundstage.checks entry-point group:
+    # "drift" is the built-in five (composition, character, style, continuity, duplicates); a
+    # plugin's check is added by its name, with its settings in [checks.<name>].
+    run: list[str] = Field(default_factory=lambda: ["drift"], min_length=1)
     # features: numpy/OpenCV features, no model weights. clip | dino: a local weights folder.
     embedder: str = Field("features", pattern="^(features|clip|dino)$")
     weights: str = Field("", description="local model folder for the clip or dino embedder")
@@ -141,6 +164,13 @@ class Checks(_Section):
     style: Limits = Limits(warn=0.17, fail=0.2)
     continuity: Limits = Limits(warn=0.38, fail=0.45)
     duplicates: Limits = Limits(warn=0.9, fail=0.95)
+
+    @model_validator(mode="after")
+    def _tables_of_checks_run(self) -> Checks:
+        for key in self.model_extra or {}:
+            if key not in self.run:
+                raise ValueError(f"[checks.{key}]: not a check in [checks] run ({', '.join(self.run)})")
+        return self
 
 
 class Credentials(_Section):
@@ -271,6 +301,9 @@ workers = 2
 # Intent checks on every new take (soundstage check). Scores run from 0 (as intended) to 1;
 # a score at or over warn is a warning, at or over fail a failure (approving then needs a reason).
 [checks]
+# The checks to run, by name: "drift" is the built-in five; a plugin's check adds its name here
+# and its settings as a table [checks.<name>].
+run = ["drift"]
 # features (no model weights) | clip | dino (then weights = "a local model folder")
 embedder = "{checks.embedder}"
 {limits}

@@ -18,8 +18,8 @@ from soundstage.errors import GenerateError, ShotError
 from soundstage.generate import queue
 from soundstage.generate.backend import DEPTH, LINEART, STORYBOARD, Recipe
 from soundstage.generate.metadata import read_recipe
-from soundstage.generate.worker import run_jobs
 from soundstage.project import Production, TakeOptions
+from soundstage.project.takes import run_jobs
 from soundstage.store.db import session_scope
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
 

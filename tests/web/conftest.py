@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from soundstage.generate.backend import Recipe
+from soundstage.passwords import hash_password
 from soundstage.project import Production
 from soundstage.render.previs import to_png
 from soundstage.store.db import session_scope
@@ -35,7 +36,6 @@ from soundstage.store.tables import (
     TakeRow,
 )
 from soundstage.web.app import create_app
-from soundstage.web.credentials import hash_password
 
 from conftest import EXAMPLE
 

@@ -1,6 +1,7 @@
 """The permission matrix: every route of the review room, for every role and for nobody, on
 SQLite and PostgreSQL. Nobody gets 401, a role that may not gets 403, and neither changes
-anything; every role that may gets a 2xx (or a redirect)."""
+anything; every role that may gets a 2xx (or a redirect). The list of routes is the app's own
+(``app.routes``): a new route without a row here fails the test."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
 from .conftest import ROLES, ReviewRoom
 
 ALL_CREW = frozenset({"producer", "supervisor", "artist", "reviewer"})
 DECIDERS = frozenset({"producer", "supervisor"})
 PRODUCER = frozenset({"producer"})
+EVERYONE = frozenset(ROLES)
+# Routes open without logging in, by design: the login form, the front page's redirect, and the
+# client links (a token in the address; tests/web/test_share.py).
+OPEN = {
+    ("GET", "/login"), ("POST", "/login"), ("GET", "/"),
+    ("GET", "/share/{token}"), ("POST", "/share/{token}/login"), ("POST", "/share/{token}/comments"),
+}  # fmt: skip
 # A different shot for each role that may change a status, so each one's change is allowed.
 SHOT_OF = {"producer": 0, "supervisor": 1, "artist": 2, "reviewer": 3, "client": 3}
 
@@ -22,6 +33,7 @@ class Route:
     """One request: method, path and JSON or form body, worked out per role."""
 
     method: str
+    route: str  # the app's path template, e.g. /api/shots/{code}
     path: Callable[[ReviewRoom, str], str]
     allowed: frozenset[str]
     json: Callable[[ReviewRoom, str], Any] | None = None
@@ -49,32 +61,50 @@ def image(room: ReviewRoom, _role: str) -> str:
 def matrix(playlist: int) -> list[Route]:
     p = f"/api/playlists/{playlist}"
     return [
-        Route("GET", lambda r, w: "/api/shots", ALL_CREW),
-        Route("GET", lambda r, w: f"/api/shots/{shot(r, w)}", ALL_CREW),
-        Route("GET", lambda r, w: f"/api/shots/{shot(r, w)}/annotations", ALL_CREW),
-        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/notes", ALL_CREW, json=lambda r, w: {"body": "ok", "frame": 1}),
-        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/decisions", frozenset({"producer", "supervisor", "artist"}),
+        Route("GET", "/api/shots", lambda r, w: "/api/shots", ALL_CREW),
+        Route("GET", "/api/shots/{code}", lambda r, w: f"/api/shots/{shot(r, w)}", ALL_CREW),
+        Route("GET", "/api/shots/{code}/annotations", lambda r, w: f"/api/shots/{shot(r, w)}/annotations", ALL_CREW),
+        Route("POST", "/api/shots/{code}/notes", lambda r, w: f"/api/shots/{shot(r, w)}/notes", ALL_CREW, json=lambda r, w: {"body": "ok", "frame": 1}),
+        Route("POST", "/api/shots/{code}/decisions", lambda r, w: f"/api/shots/{shot(r, w)}/decisions", frozenset({"producer", "supervisor", "artist"}),
               json=lambda r, w: {"action": "submit"}),
-        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/decisions", DECIDERS,
+        Route("POST", "/api/shots/{code}/decisions", lambda r, w: f"/api/shots/{shot(r, w)}/decisions", DECIDERS,
               json=lambda r, w: {"action": "approve", "take": 2, "override_reason": "agreed"}),
-        Route("POST", lambda r, w: f"/api/shots/{shot(r, w)}/notes", DECIDERS,
+        Route("POST", "/api/shots/{code}/notes", lambda r, w: f"/api/shots/{shot(r, w)}/notes", DECIDERS,
               json=lambda r, w: {"body": "again", "status": "changes requested"}),
-        Route("GET", lambda r, w: "/api/playlists", ALL_CREW),
-        Route("POST", lambda r, w: "/api/playlists", DECIDERS, json=lambda r, w: {"name": "n", "takes": [take(r, w)]}),
-        Route("GET", lambda r, w: p, ALL_CREW),
-        Route("POST", lambda r, w: f"{p}/approve", DECIDERS, json=lambda r, w: {"override_reason": "agreed"}),
-        Route("POST", lambda r, w: f"{p}/share", PRODUCER, json=lambda r, w: {"expires_in_hours": 1}),
-        Route("GET", lambda r, w: "/api/audit", DECIDERS),
-        Route("GET", lambda r, w: "/api/audit/verify", DECIDERS),
-        Route("GET", image, ALL_CREW),
-        Route("GET", lambda r, w: "/board", ALL_CREW),
-        Route("GET", lambda r, w: "/board?status=todo", ALL_CREW),
-        Route("POST", lambda r, w: "/board/playlist", DECIDERS, form={"name": "from board", "take": ["001_0010/1"]}),
-        Route("GET", lambda r, w: f"/shots/{shot(r, w)}", ALL_CREW),
-        Route("GET", lambda r, w: "/dailies", ALL_CREW),
-        Route("GET", lambda r, w: f"/dailies/{playlist}", ALL_CREW),
-        Route("GET", lambda r, w: "/audit", DECIDERS),
+        Route("GET", "/api/playlists", lambda r, w: "/api/playlists", ALL_CREW),
+        Route("POST", "/api/playlists", lambda r, w: "/api/playlists", DECIDERS, json=lambda r, w: {"name": "n", "takes": [take(r, w)]}),
+        Route("GET", "/api/playlists/{playlist_id}", lambda r, w: p, ALL_CREW),
+        Route("POST", "/api/playlists/{playlist_id}/approve", lambda r, w: f"{p}/approve", DECIDERS, json=lambda r, w: {"override_reason": "agreed"}),
+        Route("POST", "/api/playlists/{playlist_id}/share", lambda r, w: f"{p}/share", PRODUCER, json=lambda r, w: {"expires_in_hours": 1}),
+        Route("GET", "/api/audit", lambda r, w: "/api/audit", DECIDERS),
+        Route("GET", "/api/audit/verify", lambda r, w: "/api/audit/verify", DECIDERS),
+        Route("GET", "/media/{name}", image, ALL_CREW),
+        Route("GET", "/board", lambda r, w: "/board", ALL_CREW),
+        Route("GET", "/board", lambda r, w: "/board?status=todo", ALL_CREW),
+        Route("POST", "/board/playlist", lambda r, w: "/board/playlist", DECIDERS, form={"name": "from board", "take": ["001_0010/1"]}),
+        Route("GET", "/shots/{code}", lambda r, w: f"/shots/{shot(r, w)}", ALL_CREW),
+        Route("GET", "/dailies", lambda r, w: "/dailies", ALL_CREW),
+        Route("GET", "/dailies/{playlist_id}", lambda r, w: f"/dailies/{playlist}", ALL_CREW),
+        Route("GET", "/audit", lambda r, w: "/audit", DECIDERS),
+        Route("POST", "/logout", lambda r, w: "/logout", EVERYONE),
     ]  # fmt: skip
+
+
+def _api_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
+    """(path template, methods) of every route of the app, its included routers' too."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI 0.165+: routers stay nested
+    except ImportError:  # older FastAPI copies included routes into app.routes
+        return [(r.path, r.methods) for r in app.routes if isinstance(r, APIRoute)]
+    return [(c.path, c.methods) for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+
+
+def test_every_route_has_a_row_or_is_open_by_design(review_room: ReviewRoom) -> None:
+    served = {(method, path) for path, methods in _api_routes(review_room.app) for method in methods}
+    assert len(served) >= 20  # the app's routes were read
+    rows = {(route.method, route.route) for route in matrix(1)}
+    assert served - OPEN - rows == set(), "routes missing from the permission matrix"
+    assert rows | OPEN <= served, "rows for routes the app does not have"
 
 
 def test_every_route_for_every_role(review_room: ReviewRoom) -> None:

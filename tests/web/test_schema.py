@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from .conftest import ReviewRoom
 
@@ -31,3 +31,31 @@ def test_no_server_errors_for_generated_requests(review_room: ReviewRoom) -> Non
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 
         run()
+
+
+def test_every_operation_says_what_it_answers(review_room: ReviewRoom) -> None:
+    """Each operation of /openapi.json names the schema of its answer, and real answers to
+    generated requests keep to it."""
+    paths = review_room.client().get("/openapi.json").json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            ok = {code: answer for code, answer in operation["responses"].items() if code.startswith("2")}
+            content = next(iter(ok.values()))["content"]
+            expected = "image/png" if path.startswith("/media/") else "application/json"
+            assert expected in content, (method, path)
+            if expected == "application/json":
+                assert content[expected]["schema"]["$ref"].startswith("#/components/schemas/"), (method, path)
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", review_room.app)
+    headers = {"Authorization": f"Bearer {review_room.tokens['producer']}"}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path.startswith("/media/"):
+            continue  # a PNG, not JSON
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def conforms(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers=headers, checks=[response_schema_conformance])
+
+        conforms()

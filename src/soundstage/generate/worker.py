@@ -1,25 +1,29 @@
 """Workers: claim jobs, run their backend, store the outputs, record the takes.
 
-``run_jobs`` is the unit an executor schedules; ``LocalExecutor`` runs it in N worker
-processes on this machine. A cluster executor (Ray, later) schedules the same unit on other
-machines: backends, the queue and the media store do not change.
+``work_queue`` is the unit an executor schedules: given a production's engine, media store and
+``[generate]`` settings as plain values, it works the queue in this process. ``LocalExecutor``
+runs a worker command in N processes on this machine and watches the queue until it is empty.
+A cluster executor (Ray, later) schedules the same unit on other machines: backends, the queue
+and the media store do not change. This room knows nothing of how a production is opened:
+``soundstage.project.takes`` hands it what it needs.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
+from soundstage.config import Generate
 from soundstage.errors import SoundstageError
 from soundstage.generate import queue
 from soundstage.generate.backend import Backend
@@ -27,8 +31,12 @@ from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.registry import backend_for
 from soundstage.store.media import MediaStore
 
+log = logging.getLogger(__name__)
+
 # (done, total) over the jobs in the queue at the start.
 QueueProgress = Callable[[int, int], None]
+# Called with the job ids of each batch once its takes are recorded (the intent checks).
+AfterBatch = Callable[[Sequence[int]], object]
 
 
 class MediaInputs:
@@ -56,47 +64,61 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5) -> WorkReport:
-    """Work the production's queue in this process until it is empty (or forever)."""
-    from soundstage.project import Production  # the facade opens the production; no cycle at import
+def _nothing_after(job_ids: Sequence[int]) -> None:
+    return None
 
+
+def work_queue(
+    engine: Engine,
+    media: MediaStore,
+    settings: Generate,
+    root: Path,
+    *,
+    after_batch: AfterBatch = _nothing_after,
+    until_idle: bool = True,
+    poll_s: float = 0.5,
+) -> WorkReport:
+    """Work the queue in this process until it is empty (or forever): claim a batch, run its
+    backend, store the outputs whole, record the takes, then ``after_batch`` (the intent checks).
+
+    ``root`` is the production folder, against which backends resolve relative paths in their
+    settings. A take is kept whatever ``after_batch`` says; when it fails with a SoundstageError
+    (the checks cannot run), the takes stay unchecked and a warning is logged.
+    """
     report = WorkReport()
     name = worker_name()
     backends: dict[str, Backend] = {}
-    with Production.open(root) as production:
-        settings = production.settings.generate
-        inputs = MediaInputs(production.media)
-        while True:
-            jobs = queue.claim(production.engine, name, settings.lease_s, settings.batch)
-            if not jobs:
-                if until_idle:
-                    return report
-                time.sleep(poll_s)
-                continue
-            beating = _Heartbeat(production.engine, [j.id for j in jobs], name, settings.lease_s / 3)
-            try:
-                backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings, root)
-                backends[backend.name] = backend
-                outputs = backend.generate([j.recipe for j in jobs], inputs, lambda fraction: None)
-                # Outputs reach the media store whole before any take points at them.
-                stored = [
-                    production.media.put_bytes(embed_recipe(png, j.recipe), ".png") for j, png in zip(jobs, outputs)
-                ]
-                report.takes += queue.complete(production.engine, list(zip(jobs, stored)))
-            except SoundstageError as error:
-                for job in jobs:
-                    queue.fail(production.engine, job, str(error))
-                report.failed += len(jobs)
-                continue
-            finally:
-                beating.stop()
-            # Every new take meets the intent checks before anyone reviews it. The take is made
-            # whatever they say; if they cannot run (a missing embedder model), it stays
-            # unchecked and `soundstage check` runs them once the cause is fixed.
-            try:
-                production.check(jobs=[j.id for j in jobs])
-            except SoundstageError as error:
-                print(f"warning: intent checks not run: {error}", file=sys.stderr)
+    inputs = MediaInputs(media)
+    while True:
+        jobs = queue.claim(engine, name, settings.lease_s, settings.batch)
+        if not jobs:
+            if until_idle:
+                return report
+            time.sleep(poll_s)
+            continue
+        log.debug("%s claimed jobs %s", name, ", ".join(str(j.id) for j in jobs))
+        beating = _Heartbeat(engine, [j.id for j in jobs], name, settings.lease_s / 3)
+        try:
+            backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings, root)
+            backends[backend.name] = backend
+            outputs = backend.generate([j.recipe for j in jobs], inputs, lambda fraction: None)
+            # Outputs reach the media store whole before any take points at them.
+            stored = [media.put_bytes(embed_recipe(png, j.recipe), ".png") for j, png in zip(jobs, outputs)]
+            report.takes += queue.complete(engine, list(zip(jobs, stored)))
+        except SoundstageError as error:
+            for job in jobs:
+                queue.fail(engine, job, str(error))
+            report.failed += len(jobs)
+            continue
+        finally:
+            beating.stop()
+        # Every new take meets the intent checks before anyone reviews it. The take is made
+        # whatever they say; if they cannot run (a missing embedder model), it stays unchecked
+        # and `soundstage check` runs them once the cause is fixed.
+        try:
+            after_batch([j.id for j in jobs])
+        except SoundstageError as error:
+            log.warning("intent checks not run: %s", error)
 
 
 class _Heartbeat:
@@ -118,36 +140,41 @@ class _Heartbeat:
 
 
 class Executor(Protocol):
-    """Runs the queue's jobs somewhere; returns when the queue is empty."""
+    """Runs ``workers`` worker processes somewhere, each started with ``command`` (its argv: a
+    worker opens the production and works its queue); returns when the queue is empty."""
 
-    def run(self, root: Path, workers: int, progress: QueueProgress) -> WorkReport: ...
+    def run(self, engine: Engine, command: Sequence[str], workers: int, progress: QueueProgress) -> WorkReport: ...
 
 
 class LocalExecutor:
-    """N worker processes on this machine (``soundstage work --single``), watched until the queue
-    is empty. Processes, not threads: backends hold a GIL-bound Python loop or a GL context each."""
+    """N worker processes on this machine, watched through the queue until it is empty.
 
-    def run(self, root: Path, workers: int, progress: QueueProgress) -> WorkReport:
-        from soundstage.project import Production
+    Processes, not threads: backends hold a GIL-bound Python loop or a GL context each. Each is
+    a fresh interpreter: a forked one would inherit the parent's database connections, GL context
+    and threads (a web server, a progress bar), and multiprocessing's spawn would run the
+    caller's main script again in every worker unless it is guarded.
+    """
 
-        with Production.open(root) as production:
-            engine = production.engine
-            start = queue.counts(engine)
-            total = start.get(queue.QUEUED, 0) + start.get(queue.RUNNING, 0)
-            finished_before = start.get(queue.DONE, 0) + start.get(queue.FAILED, 0)
-            command = [sys.executable, "-m", "soundstage", "-p", str(root), "work", "--single"]
-            processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for _ in range(workers)]
-            try:
-                while any(p.poll() is None for p in processes):
-                    now = queue.counts(engine)
-                    progress(now.get(queue.DONE, 0) + now.get(queue.FAILED, 0) - finished_before, total)
-                    time.sleep(0.2)
-            except BaseException:
-                for p in processes:
-                    p.terminate()
-                raise
-            end = queue.counts(engine)
-            progress(total, total)
+    def run(self, engine: Engine, command: Sequence[str], workers: int, progress: QueueProgress) -> WorkReport:
+        """Start ``workers`` processes of ``command``; report the takes made and jobs failed."""
+        start = queue.counts(engine)
+        total = start.get(queue.QUEUED, 0) + start.get(queue.RUNNING, 0)
+        finished_before = start.get(queue.DONE, 0) + start.get(queue.FAILED, 0)
+        processes = [subprocess.Popen(list(command), stdout=subprocess.DEVNULL) for _ in range(workers)]
+        try:
+            while any(p.poll() is None for p in processes):
+                now = queue.counts(engine)
+                progress(now.get(queue.DONE, 0) + now.get(queue.FAILED, 0) - finished_before, total)
+                time.sleep(0.2)
+        except BaseException:
+            for process in processes:
+                process.terminate()
+            raise
+        finally:
+            for process in processes:
+                process.wait()
+        end = queue.counts(engine)
+        progress(total, total)
         return WorkReport(
             takes=end.get(queue.DONE, 0) - start.get(queue.DONE, 0),
             failed=end.get(queue.FAILED, 0) - start.get(queue.FAILED, 0),

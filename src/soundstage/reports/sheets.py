@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from PIL import Image
 from soundstage import __version__
 from soundstage.files import write_atomic
 from soundstage.plan.model import Shot
-from soundstage.project import SceneSheet
+from soundstage.script.breakdown import SceneBreakdown
 from soundstage.script.eighths import format_eighths
 
 _TEMPLATES = Environment(
@@ -27,6 +28,15 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class SceneSheet:
+    """A scene's breakdown sheet: its breakdown under its production number."""
+
+    number: str
+    breakdown: SceneBreakdown
+
 
 BREAKDOWN_COLUMNS = (
     "scene", "heading", "int_ext", "location", "time_of_day", "eighths", "speaking", "non_speaking", "props", "sounds",

@@ -2,23 +2,23 @@
 
 Objects are named by the sha256 of their bytes (``media/ab/cd/<sha256><suffix>``), so the
 same bytes are stored once and a name always means the same content. Each object is
-written to a temporary file inside the store, flushed to disk, then renamed into place:
-a reader sees the whole object or none of it, even if the writer is killed (its
-leftover is removed by ``sweep_temp``). Objects are read-only and never overwritten.
+written to a temporary file inside the store, flushed to disk, then renamed into place by
+the house's one atomic writer (soundstage.files): a reader sees the whole object or none of
+it, even if the writer is killed (its leftover is removed by ``sweep_temp``). Objects are
+read-only and never overwritten.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 from soundstage.errors import StoreError
+from soundstage.files import AtomicFile, hold, remove_if_abandoned
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # A suffix is a file extension or two (".png", ".tar.gz"): never a separator or "..".
@@ -89,76 +89,39 @@ class MediaStore:
             raise StoreError(f"storing media in {self.root} failed: {exc.strerror or exc}") from exc
 
     def _write_checked(self, chunks: Iterable[bytes], suffix: str) -> str:
-        self.root.mkdir(parents=True, exist_ok=True)
-        # The hash of a stream is known only at its end, so the bytes land in a temporary
-        # file at the top of the store and are renamed into their shard folder; the rename
-        # is atomic because both are on the same filesystem.
-        fd, temp = self._create_temp()
-        try:
-            with os.fdopen(fd, "wb") as out:
-                digest = hashlib.sha256()
-                for chunk in chunks:
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-                sha256 = digest.hexdigest()
-                final = self.path(sha256, suffix)
-                if final.exists():
-                    temp.unlink()
-                    return sha256
-                final.parent.mkdir(parents=True, exist_ok=True)
-                # Two writers of the same bytes may both get here; the second rename
-                # replaces identical bytes, which no reader can tell apart.
-                os.replace(temp, final)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        _fsync_folder(final.parent)
+        # The hash of a stream is known only at its end, so the bytes land in a temporary file
+        # at the top of the store and are renamed into their shard folder at the end.
+        with self._incoming() as out:
+            digest = hashlib.sha256()
+            for chunk in chunks:
+                digest.update(chunk)
+                out.file.write(chunk)
+            sha256 = digest.hexdigest()
+            final = self.path(sha256, suffix)
+            if not final.exists():  # else: the same bytes are there already; the temporary goes
+                # Two writers of the same bytes may both get here; the second rename replaces
+                # identical bytes, which no reader can tell apart.
+                out.commit(final)
         return sha256
 
-    def _create_temp(self) -> tuple[int, Path]:
-        # The writer holds an exclusive lock on its temporary file until it is renamed;
-        # the kernel drops the lock when the writer dies, which is how sweep_temp tells
-        # a killed writer's leftovers from a live writer's file. Objects are read-only
-        # (0o444) from the start: the open descriptor can still write.
+    def _incoming(self) -> AtomicFile:
+        # The writer holds a lock on its temporary file until it is renamed; the kernel drops
+        # the lock when the writer dies, which is how sweep_temp tells a killed writer's
+        # leftovers from a live writer's file. Objects are read-only (0o444) from the start:
+        # the open descriptor can still write.
         while True:
-            temp = self.root / f"{_TEMP_PREFIX}{secrets.token_hex(8)}"
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # A sweep may have removed the file between open and lock: start again.
-            if os.fstat(fd).st_nlink:
-                return fd, temp
-            os.close(fd)
+            out = AtomicFile(self.root, prefix=_TEMP_PREFIX, suffix="", mode=0o444)
+            hold(out.file)
+            # A sweep may have removed the file between its creation and the lock: again.
+            if os.fstat(out.file.fileno()).st_nlink:
+                return out
+            out.discard()
 
     def sweep_temp(self) -> int:
         """Remove temporary files left by killed writers; return how many were removed."""
-        removed = 0
-        for temp in self.root.glob(f"{_TEMP_PREFIX}*"):
-            try:
-                fd = os.open(temp, os.O_RDONLY)
-            except FileNotFoundError:
-                continue  # renamed into place meanwhile
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                temp.unlink()
-                removed += 1
-            except (BlockingIOError, FileNotFoundError):
-                pass  # a live writer holds it, or it was renamed into place meanwhile
-            finally:
-                os.close(fd)
-        return removed
+        return sum(remove_if_abandoned(temp) for temp in self.root.glob(f"{_TEMP_PREFIX}*"))
 
 
 def _check_suffix(suffix: str) -> None:
     if not _SUFFIX.fullmatch(suffix):
         raise StoreError(f"not a media file suffix: {suffix[:40]!r}")
-
-
-def _fsync_folder(folder: Path) -> None:
-    # A rename is durable only once the folder that holds the new name is on disk.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

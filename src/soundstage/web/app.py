@@ -11,27 +11,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soundstage import __version__
 from soundstage.errors import PermissionDenied, ReviewError, ShotError, SoundstageError
-from soundstage.project import Production
+from soundstage.project.production import open_production
 from soundstage.web.auth import authenticate
+from soundstage.web.render import HERE, render
+from soundstage.web.routes import api, media, pages, playlists, share
 
-HERE = Path(__file__).parent
 MAX_BODY = 1 << 20  # 1 MiB: a note with a drawing is a few kB; nothing the room takes is larger
 
 
 def create_app(production_root: Path) -> FastAPI:
     """The review room for the production at ``production_root`` (opened once, one engine)."""
-    production = Production.open(production_root)
+    production = open_production(production_root)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -45,12 +44,8 @@ def create_app(production_root: Path) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.production = production
-    app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-
-    from soundstage.web.routes import api, media, pages, playlists, share
-
     for module in (api, playlists, media, pages, share):
         app.include_router(module.router)
     app.add_exception_handler(SoundstageError, _soundstage_error)
@@ -74,13 +69,6 @@ def status_of(error: SoundstageError) -> int:
     if isinstance(error, ReviewError):
         return 409
     return 400
-
-
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """A page, with the person (if any) and their CSRF token in its context."""
-    principal = getattr(request.state, "principal", None)
-    context = {"principal": principal, "csrf": principal.csrf if principal else "", **context}
-    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def _answer(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:

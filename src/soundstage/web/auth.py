@@ -1,5 +1,6 @@
-"""Who is asking, and may they: API tokens, server-side session cookies with a CSRF token, login
-throttling, the guest sessions of client links, and the FastAPI dependencies that routes declare.
+"""Who is asking, and may they: the FastAPI dependencies that routes declare, over the logins of
+soundstage.project.people (API tokens, server-side session cookies with a CSRF token, the
+guest sessions of client links).
 
 A request is authenticated by ``Authorization: Bearer TOKEN`` or by the session cookie. The role
 is read from the users table on every request, so a role change takes effect at once. Requests
@@ -11,33 +12,20 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from soundstage.project import Production
-from soundstage.review.records import Person
+from soundstage.project import people
+from soundstage.project.people import SESSION_LIFETIME, THROTTLE_FAILURES, THROTTLE_WINDOW, Person, Throttled
+from soundstage.project.production import Context
 from soundstage.review.workflow import Role
-from soundstage.store.db import read_scope, session_scope
-from soundstage.store.tables import (
-    ApiTokenRow,
-    LoginFailureRow,
-    ShareRow,
-    UserRow,
-    WebSessionRow,
-    utcnow,
-)
-from soundstage.web.credentials import new_token, token_digest, verify_password
+
+__all__ = ["THROTTLE_FAILURES", "THROTTLE_WINDOW", "Throttled"]
 
 SESSION_COOKIE = "soundstage_session"
 SHARE_COOKIE = "soundstage_share"
-SESSION_LIFETIME = timedelta(hours=12)
-THROTTLE_FAILURES = 5  # failed logins per name and address ...
-THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long answer 429
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CREW = frozenset({Role.PRODUCER, Role.SUPERVISOR, Role.ARTIST, Role.REVIEWER})
@@ -56,15 +44,11 @@ class Principal:
 
     @property
     def person(self) -> Person:
-        """The person as review/records.py records decisions."""
+        """The person as the review services record decisions."""
         return Person(self.name, self.role)
 
 
-class Throttled(Exception):
-    """Too many failed logins for one name from one address (the route answers 429)."""
-
-
-def production_of(request: Request) -> Production:
+def production_of(request: Request) -> Context:
     """The production the app serves."""
     return request.app.state.production
 
@@ -76,35 +60,21 @@ def authenticate(request: Request) -> Principal | None:
     """
     if hasattr(request.state, "principal"):
         return request.state.principal
-    engine = production_of(request).engine
+    production = production_of(request)
     header = request.headers.get("authorization")
-    principal: Principal | None = None
+    login: people.Login | None = None
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise HTTPException(401, "Authorization: expected Bearer TOKEN")
-        with read_scope(engine) as session:
-            row = session.execute(
-                select(UserRow.name, UserRow.role)
-                .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
-                .where(ApiTokenRow.token_sha256 == token_digest(token.strip()), UserRow.active.is_(True))
-            ).first()
-        if row is None:
+        with production.reading() as session:
+            login = people.bearer(session, token.strip())
+        if login is None:
             raise HTTPException(401, "unknown or revoked API token (soundstage user token NAME makes one)")
-        principal = Principal(row.name, Role(row.role))
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        with read_scope(engine) as session:
-            row = session.execute(
-                select(UserRow.name, UserRow.role, WebSessionRow.csrf, WebSessionRow.id)
-                .join(WebSessionRow, WebSessionRow.user_id == UserRow.id)
-                .where(
-                    WebSessionRow.token_sha256 == token_digest(cookie),
-                    WebSessionRow.expires_at > utcnow(),
-                    UserRow.active.is_(True),
-                )
-            ).first()
-        if row is not None:
-            principal = Principal(row.name, Role(row.role), row.csrf, row.id)
+        with production.reading() as session:
+            login = people.session_login(session, cookie)
+    principal = Principal(login.name, login.role, login.csrf, login.session_id) if login is not None else None
     request.state.principal = principal
     return principal
 
@@ -150,24 +120,6 @@ Decider = Annotated[Principal, Depends(_role_in(DECIDERS, "do that: it needs a s
 Producer = Annotated[Principal, Depends(_role_in(PRODUCERS, "do that: it needs a producer"))]
 
 
-# -- sessions and logins ---------------------------------------------------------------------
-
-
-def start_session(session: Session, *, user_id: int | None = None, share_id: int | None = None) -> tuple[str, str]:
-    """A new server-side session for a person or a client link's guest: (cookie value, CSRF token)."""
-    token, csrf = new_token(), new_token()
-    session.add(
-        WebSessionRow(
-            token_sha256=token_digest(token),
-            user_id=user_id,
-            share_id=share_id,
-            csrf=csrf,
-            expires_at=utcnow() + SESSION_LIFETIME,
-        )
-    )
-    return token, csrf
-
-
 def set_cookie(response: Response, name: str, token: str) -> None:
     """Set a session cookie: HttpOnly (scripts cannot read it), SameSite=Lax (no cross-site POSTs)."""
     response.set_cookie(
@@ -180,72 +132,13 @@ def set_cookie(response: Response, name: str, token: str) -> None:
     )
 
 
-def log_in(production: Production, name: str, password: str, address: str) -> str | None:
-    """Check a name and password; the new session's cookie value, or None when they are wrong.
-
-    Raises Throttled after THROTTLE_FAILURES failures for the name and address within
-    THROTTLE_WINDOW, before the password is even looked at.
-    """
-    key = name.strip()[:128]
-    with session_scope(production.engine) as session:
-        if throttled(session, key, address):
-            raise Throttled(key)
-        user = session.scalars(select(UserRow).where(UserRow.name == key, UserRow.active.is_(True))).first()
-        if user is None or not verify_password(user.password_hash, password):
-            session.add(LoginFailureRow(name=key, address=address[:64]))
-            return None
-        session.execute(delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address))
-        return start_session(session, user_id=user.id)[0]
-
-
-def throttled(session: Session, key: str, address: str) -> bool:
-    """Whether ``key`` (a name, or a client link) failed too often from ``address`` just now."""
-    since: datetime = utcnow() - THROTTLE_WINDOW
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginFailureRow)
-        .where(LoginFailureRow.name == key, LoginFailureRow.address == address[:64], LoginFailureRow.at > since)
-    )
-    return (failures or 0) >= THROTTLE_FAILURES
-
-
-def end_session(production: Production, session_id: int) -> None:
-    """Log out: the session row goes, so the cookie opens nothing any more."""
-    with session_scope(production.engine) as session:
-        session.execute(delete(WebSessionRow).where(WebSessionRow.id == session_id))
-
-
-def guest_session(session: Session, request: Request, share_id: int) -> str | None:
-    """The CSRF token of the request's guest session for client link ``share_id``, if it has one
-    (in the caller's transaction: SQLite would make a second one wait for the first)."""
-    cookie = request.cookies.get(SHARE_COOKIE)
-    if not cookie:
-        return None
-    return session.scalar(
-        select(WebSessionRow.csrf).where(
-            WebSessionRow.token_sha256 == token_digest(cookie),
-            WebSessionRow.share_id == share_id,
-            WebSessionRow.expires_at > utcnow(),
-        )
-    )
-
-
 def guest_share(request: Request) -> int | None:
-    """The client link (share id) whose guest session the request carries, if live."""
+    """The client link (share id) whose live guest session the request carries, if any."""
     cookie = request.cookies.get(SHARE_COOKIE)
     if not cookie:
         return None
-    now = utcnow()
-    with session_scope(production_of(request).engine) as session:
-        return session.scalar(
-            select(ShareRow.id)
-            .join(WebSessionRow, WebSessionRow.share_id == ShareRow.id)
-            .where(
-                WebSessionRow.token_sha256 == token_digest(cookie),
-                WebSessionRow.expires_at > now,
-                ShareRow.expires_at > now,
-            )
-        )
+    with production_of(request).transaction() as session:
+        return people.guest_share(session, cookie)
 
 
 def client_address(request: Request) -> str:

@@ -1,4 +1,6 @@
-"""The JSON bodies the review room accepts, validated before anything touches the database.
+"""The JSON bodies the review room accepts, validated before anything touches the database, and
+the answers of the routes whose shape is the web's own (the views of shots and playlists are the
+project's: soundstage.project.board and .dailies).
 
 Every integer is bounded to what both databases store (PostgreSQL's INTEGER is 32-bit), every
 string is bounded and free of NUL (which PostgreSQL's text cannot hold), and drawings have a
@@ -7,10 +9,11 @@ fixed vector shape, so bad input is a 422 with a clear message, never a server e
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from soundstage.project.dailies import PlaylistSummary
 from soundstage.review.workflow import Action, Status
 
 MAX_INT = 2**31 - 1
@@ -108,3 +111,83 @@ class ShareIn(BaseModel):
     password: Annotated[str, Field(min_length=8, max_length=256), AfterValidator(_no_nul)] | None = None
     expires_in_hours: int = Field(default=72, ge=1, le=24 * 365)
     can_comment: bool = False
+
+
+# -- what the API answers (besides the views of soundstage.project.board and .dailies) ------------
+
+
+class NoteOut(BaseModel):
+    """A note written: its id and the shot's status after it."""
+
+    note: int
+    status: str
+
+
+class DecisionOut(BaseModel):
+    """A decision made: the shot's new status, the take approved (if any) and the audit event."""
+
+    status: str
+    take: str | None
+    event: int
+
+
+class EventOut(BaseModel):
+    """One event of the audit trail."""
+
+    id: int
+    at: str | None
+    actor: str
+    role: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+    prev_sha256: str
+    sha256: str
+
+
+class AuditPage(BaseModel):
+    """A page of the audit trail, oldest first."""
+
+    events: list[EventOut]
+
+
+class ChainOut(BaseModel):
+    """Whether the audit trail's hash chain is intact, over how many events, one line per break."""
+
+    intact: bool
+    events: int
+    problems: list[str]
+
+
+class PlaylistsOut(BaseModel):
+    """Every playlist, newest first."""
+
+    playlists: list[PlaylistSummary]
+
+
+class ShareOut(BaseModel):
+    """A client link made: its address (shown once) and when it expires."""
+
+    url: str
+    expires_at: str | None
+
+
+class ErrorOut(BaseModel):
+    """How the API refuses: one line saying what is wrong and where."""
+
+    detail: str
+
+
+# The refusals every JSON route may answer (web/app.py answers each as one ErrorOut line).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "Bad input"),
+        (401, "Not logged in"),
+        (403, "A role that may not"),
+        (404, "No such shot, take or playlist"),
+        (409, "The workflow refuses"),
+        (413, "Request body too large"),
+        (422, "A field is invalid"),
+    )
+}

@@ -9,16 +9,20 @@ import re
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
-from soundstage.store.db import read_scope
-from soundstage.web import queries
+from soundstage.project import board, dailies
 from soundstage.web.auth import CREW, authenticate, guest_share, production_of
+from soundstage.web.schemas import ERRORS
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], responses=ERRORS)
 
 _NAME = re.compile(r"([0-9a-f]{64})\.png")
 
 
-@router.get("/media/{name}", response_class=FileResponse)
+@router.get(
+    "/media/{name}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}, "description": "The PNG, by its content hash"}},
+)
 def media(request: Request, name: str) -> FileResponse:
     """A PNG by its sha256 (``/media/<sha256>.png``); 404 for anything the caller may not see."""
     match = _NAME.fullmatch(name)
@@ -33,11 +37,11 @@ def media(request: Request, name: str) -> FileResponse:
         raise HTTPException(401, "log in first (or send Authorization: Bearer TOKEN)")
     if principal is not None and principal.role not in CREW:
         raise HTTPException(403, f"{principal.name} ({principal.role}) sees media only through a shared link")
-    with read_scope(production.engine) as session:
+    with production.reading() as session:
         if principal is not None:
-            allowed = queries.crew_may_see(session, sha)
+            allowed = board.crew_may_see(session, sha)
         else:
-            allowed = queries.guest_may_see(session, share_id or 0, sha)
+            allowed = dailies.guest_may_see(session, share_id or 0, sha)
     path = production.media.path(sha, ".png")
     if not allowed or not path.is_file():
         raise missing

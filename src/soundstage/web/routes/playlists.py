@@ -2,67 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Path, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Body, HTTPException, Request
 
-from soundstage.store.db import read_scope, session_scope
-from soundstage.store.tables import PlaylistRow
-from soundstage.web import actions, queries
+from soundstage.project import board, dailies
 from soundstage.web.auth import Crew, Decider, Producer, production_of
-from soundstage.web.schemas import MAX_INT, PlaylistApproveIn, PlaylistIn, ShareIn
+from soundstage.web.params import PlaylistId
+from soundstage.web.schemas import ERRORS, PlaylistApproveIn, PlaylistIn, PlaylistsOut, ShareIn, ShareOut
 
-router = APIRouter(prefix="/api/playlists", tags=["playlists"])
-
-PlaylistId = Annotated[int, Path(ge=1, le=MAX_INT)]
+router = APIRouter(prefix="/api/playlists", tags=["playlists"], responses=ERRORS)
 
 
-def existing(session: Session, playlist_id: int) -> None:
-    """HTTPException 404 unless the playlist exists."""
-    if session.get(PlaylistRow, playlist_id) is None:
-        raise HTTPException(404, f"no playlist {playlist_id}")
+def _missing(playlist_id: int) -> HTTPException:
+    return HTTPException(404, f"no playlist {playlist_id}")
 
 
 @router.get("")
-def list_playlists(request: Request, _who: Crew) -> dict[str, Any]:
+def list_playlists(request: Request, _who: Crew) -> PlaylistsOut:
     """Every playlist, newest first."""
-    with read_scope(production_of(request).engine) as session:
-        return {"playlists": queries.playlists(session)}
+    with production_of(request).reading() as session:
+        return PlaylistsOut(playlists=dailies.playlists(session))
 
 
 @router.post("", status_code=201)
-def create_playlist(request: Request, who: Decider, body: PlaylistIn) -> dict[str, Any]:
+def create_playlist(request: Request, who: Decider, body: PlaylistIn) -> dailies.Playlist:
     """A playlist of takes ("012_0030/2"), in the order given (supervisor, producer)."""
-    with session_scope(production_of(request).engine) as session:
-        playlist_id = actions.create_playlist(session, who.person, body)
-        return queries.playlist(session, playlist_id) or {}
+    with production_of(request).transaction() as session:
+        playlist_id = dailies.create_playlist(session, who.person, body.name, body.takes)
+        made = dailies.playlist(session, playlist_id)
+    assert made is not None  # made in this very transaction
+    return made
 
 
 @router.get("/{playlist_id}")
-def get_playlist(request: Request, _who: Crew, playlist_id: PlaylistId) -> dict[str, Any]:
+def get_playlist(request: Request, _who: Crew, playlist_id: PlaylistId) -> dailies.Playlist:
     """A playlist with its takes in order."""
-    with read_scope(production_of(request).engine) as session:
-        playlist = queries.playlist(session, playlist_id)
+    with production_of(request).reading() as session:
+        playlist = dailies.playlist(session, playlist_id)
     if playlist is None:
-        raise HTTPException(404, f"no playlist {playlist_id}")
+        raise _missing(playlist_id)
     return playlist
 
 
 @router.post("/{playlist_id}/approve")
 def approve_playlist(
     request: Request, who: Decider, playlist_id: PlaylistId, body: Annotated[PlaylistApproveIn | None, Body()] = None
-) -> dict[str, Any]:
+) -> dailies.Approvals:
     """Approve every take of the playlist in one transaction: all of them, or none (409)."""
-    with session_scope(production_of(request).engine) as session:
-        existing(session, playlist_id)
-        return actions.approve_playlist(session, who.person, playlist_id, body or PlaylistApproveIn())
+    body = body or PlaylistApproveIn()
+    with production_of(request).transaction() as session:
+        if not dailies.exists_playlist(session, playlist_id):
+            raise _missing(playlist_id)
+        return dailies.approve_playlist(
+            session, who.person, playlist_id, note=body.note, override_reason=body.override_reason
+        )
 
 
 @router.post("/{playlist_id}/share", status_code=201)
-def share_playlist(request: Request, who: Producer, playlist_id: PlaylistId, body: ShareIn) -> dict[str, Any]:
+def share_playlist(request: Request, who: Producer, playlist_id: PlaylistId, body: ShareIn) -> ShareOut:
     """A client link to the playlist: token (shown once), optional password, expiry (producer)."""
-    with session_scope(production_of(request).engine) as session:
-        existing(session, playlist_id)
-        token, expires = actions.share_playlist(session, who.person, playlist_id, body)
-    return {"url": f"/share/{token}", "expires_at": queries.iso(expires)}
+    with production_of(request).transaction() as session:
+        if not dailies.exists_playlist(session, playlist_id):
+            raise _missing(playlist_id)
+        token, expires = dailies.share_playlist(
+            session,
+            who.person,
+            playlist_id,
+            password=body.password,
+            expires_in_hours=body.expires_in_hours,
+            can_comment=body.can_comment,
+        )
+    return ShareOut(url=f"/share/{token}", expires_at=board.iso(expires))

@@ -1,5 +1,5 @@
-"""Passwords and bearer secrets of the review room, with no web framework in sight so the CLI can
-set passwords and issue API tokens without importing FastAPI.
+"""Passwords and bearer secrets of the review room, with no web framework in sight, so the CLI
+sets passwords and issues API tokens without importing FastAPI.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults). Tokens (API tokens, session cookies,
 client links) are random; only their sha256 is stored, so a copy of the database opens nothing.
@@ -7,6 +7,7 @@ client links) are random; only their sha256 is stored, so a copy of the database
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -19,9 +20,14 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 
 _hasher = PasswordHasher()
-# Verified when a name is unknown, so a wrong name costs as long as a wrong password and the
-# answer's timing does not tell which names exist.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when a name is unknown, so a wrong name costs as long as a wrong password and the
+    answer's timing does not tell which names exist. Made on first use: hashing takes tens of
+    milliseconds, which every command would pay at import otherwise."""
+    return _hasher.hash("not a password of anyone")
 
 
 def hash_password(password: str, *, who: str) -> str:
@@ -34,7 +40,7 @@ def hash_password(password: str, *, who: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     """Whether ``password`` matches ``password_hash``; an empty hash (no web login) never does."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -1,7 +1,8 @@
-"""Review decisions in the production's database: people, status changes, approvals, notes and
-the audit trail, each decision written with its event in one transaction.
+"""Review decisions in the database: status changes and approvals under the workflow's rules,
+notes (with drawings), each written with its audit event in the caller's one transaction.
 
-The CLI and the web call these through ``Production``; both are held to workflow.py's rules.
+The CLI (through ``Production``) and the review room call these same functions, so both are held
+to review/workflow.py's rules and leave the same events.
 """
 
 from __future__ import annotations
@@ -10,27 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from soundstage.errors import ReviewError
 from soundstage.generate.backend import take_name
-from soundstage.review.audit import GENESIS, Event, event_hash
-from soundstage.review.workflow import Action, Role, Status, authorise, next_status, parse_role
+from soundstage.project.people import Person
+from soundstage.project.trail import append_event
+from soundstage.review.workflow import ALLOWED, TRANSITIONS, Action, Status, authorise, next_status
 from soundstage.store.rows import shot_row, take_row
-from soundstage.store.tables import EventRow, FindingRow, NoteRow, ShotRow, TakeRow, UserRow, utcnow
-
-# Someone working at the production's own machine (CLI user administration): the console user
-# has the files and the database already, so no role could stop them; the trail still names them.
-CONSOLE = "console"
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Who is acting, as the audit trail records them."""
-
-    name: str
-    role: Role
+from soundstage.store.tables import FindingRow, NoteRow, ShotRow, TakeRow, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,42 +32,6 @@ class Decision:
     previous: Status
     status: Status
     event_id: int
-
-
-def person(session: Session, name: str) -> Person:
-    """The active user ``name``; ReviewError if there is none."""
-    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
-    if row is None or not row.active:
-        raise ReviewError(f"no active user {name!r} in this production (soundstage user add {name} --role ROLE)")
-    return Person(row.name, Role(row.role))
-
-
-def add_user(session: Session, actor: Person | str, name: str, role: str, password_hash: str = "") -> UserRow:
-    """Add a person with a role; ``actor`` is a producer, or CONSOLE for the CLI at the production."""
-    name = name.strip()
-    if not name or len(name) > 128 or any(c in name for c in "/\n\r\t"):
-        raise ReviewError(f"user name {name!r}: 1-128 characters, no slashes or line breaks")
-    parsed = parse_role(role)
-    actor_name, actor_role = _actor(actor, Action.ADD_USER)
-    if session.scalars(select(UserRow.id).where(UserRow.name == name)).first() is not None:
-        raise ReviewError(f"user {name!r} exists already (soundstage user role {name} ROLE changes the role)")
-    row = UserRow(name=name, role=parsed.value, password_hash=password_hash)
-    session.add(row)
-    session.flush()
-    append_event(session, actor_name, actor_role, Action.ADD_USER, name, {"role": parsed.value})
-    return row
-
-
-def change_role(session: Session, actor: Person | str, name: str, role: str) -> UserRow:
-    """Give a person another role (audited)."""
-    parsed = parse_role(role)
-    actor_name, actor_role = _actor(actor, Action.CHANGE_ROLE)
-    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
-    if row is None:
-        raise ReviewError(f"no user {name!r} in this production")
-    previous, row.role = row.role, parsed.value
-    append_event(session, actor_name, actor_role, Action.CHANGE_ROLE, name, {"from": previous, "to": parsed.value})
-    return row
 
 
 def decide(
@@ -184,60 +138,46 @@ def add_note(
     return row
 
 
-def append_event(
-    session: Session, actor: str, role: str, action: Action | str, subject: str, detail: dict[str, Any]
-) -> EventRow:
-    """Append one event to the chain, in the caller's transaction.
+def action_towards(person: Person, shot: str, current: Status, target: Status) -> Action:
+    """The status action that takes a shot from ``current`` to ``target`` for this person.
 
-    Writers are serialised (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: a transaction
-    advisory lock), and prev_sha256 is unique besides, so the chain cannot fork.
+    PermissionDenied when no action leading there is the person's to take; ReviewError when the
+    state machine has no way there from ``current``.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7210412)"))  # one fixed key: the audit chain
-    last = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).first()
-    event = Event(
-        id=(last.id + 1) if last else 1,
-        # Microseconds are what both databases keep; the hash must see the stored value.
-        at=utcnow(),
-        actor=actor,
-        role=role,
-        action=str(action),
-        subject=subject,
-        detail=detail,
-        prev_sha256=last.sha256 if last else GENESIS,
-    )
-    row = EventRow(
-        id=event.id,
-        at=event.at,
-        actor=actor,
-        role=role,
-        action=event.action,
-        subject=subject,
-        detail=detail,
-        prev_sha256=event.prev_sha256,
-        sha256=event_hash(event),
-    )
-    session.add(row)
-    session.flush()
-    return row
+    leading = [a for a, (_sources, to) in TRANSITIONS.items() if to is target]
+    if not leading:
+        raise ReviewError(f"shot {shot}: no decision sets a shot to {target}")
+    mine = [a for a in leading if person.role in ALLOWED[a]]
+    if not mine:
+        authorise(person.name, person.role, leading[0])  # raises, with who may
+    for action in mine:
+        if current in TRANSITIONS[action][0]:
+            return action
+    raise ReviewError(f"shot {shot} is {current}: it cannot move to {target} from there")
 
 
-def events(session: Session, *, after: int = 0, limit: int | None = None) -> list[Event]:
-    """The trail in order (all of it, or a page)."""
-    query = select(EventRow).where(EventRow.id > after).order_by(EventRow.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [
-        Event(r.id, r.at, r.actor, r.role, r.action, r.subject, r.detail, r.prev_sha256, r.sha256)
-        for r in session.scalars(query)
-    ]
-
-
-def _actor(actor: Person | str, action: Action) -> tuple[str, str]:
-    if isinstance(actor, str):
-        return actor, CONSOLE
-    authorise(actor.name, actor.role, action)
-    return actor.name, actor.role.value
+def note_with_status(
+    session: Session,
+    person: Person,
+    code: str,
+    *,
+    body: str = "",
+    take_number: int | None = None,
+    frame: int | None = None,
+    shapes: Sequence[dict[str, Any]] = (),
+    status: Status | None = None,
+    override_reason: str = "",
+) -> tuple[int, str]:
+    """A note (with its drawing) and an optional status change in one transaction; (note id, the
+    shot's status after)."""
+    shot = shot_row(session, code)
+    action = action_towards(person, shot.code, Status(shot.status), status) if status else None
+    row = add_note(session, person, shot.code, take_number=take_number, frame=frame, body=body, shapes=shapes)
+    after = shot.status
+    if action is not None:
+        decision = decide(session, person, shot.code, action, take_number=take_number, override_reason=override_reason)
+        after = decision.status.value
+    return row.id, after
 
 
 def _clear_approvals(session: Session, shot_id: int) -> None:

@@ -1,0 +1,49 @@
+"""The ``soundstage`` command: parse arguments, call the project's services, print with Rich.
+
+Every user mistake ends as one line on stderr and exit code 2; nothing here holds logic that
+the web app would need too (that lives in ``soundstage.project``). The commands live in one
+module per group (script, takes, editorial, people); ``app.py`` holds the Typer app and what
+they share.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from soundstage.cli import editorial, people, script, takes
+from soundstage.cli.app import app, err, out
+from soundstage.errors import SoundstageError
+
+__all__ = ["app", "main"]
+_COMMANDS = (script, takes, editorial, people)  # imported for the commands they register
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning user mistakes into one line and exit code 2."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except SoundstageError as error:
+        err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except typer.TyperException as error:
+        ctx = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            out.print(ctx.get_help(), markup=False, highlight=False)  # a bare command asks for help
+            return 0
+        # Usage mistakes (unknown option, bad value): one line, not Click's usage box.
+        command = ctx.command_path if ctx is not None else "soundstage"
+        message = " ".join(error.format_message().split())
+        err.print(f"error: {command}: {message}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        err.print("aborted", markup=False)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

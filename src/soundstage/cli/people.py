@@ -1,0 +1,201 @@
+"""Commands of people, review decisions, the audit trail and the review room: user, review,
+audit, serve."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from soundstage.cli.app import (
+    State,
+    app,
+    audit_app,
+    err,
+    opened,
+    out,
+    review_app,
+    user_app,
+)
+from soundstage.errors import ConfigError
+from soundstage.review.audit import as_utc
+from soundstage.review.workflow import Action
+
+# -- people, review and the audit trail --------------------------------------------------------
+
+ROLES_HELP = "producer | supervisor | artist | reviewer | client"
+
+
+@user_app.command(name="add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The person's name as the audit trail shows it.")],
+    role: Annotated[str, typer.Option("--role", "-r", help=ROLES_HELP)],
+    by: Annotated[str, typer.Option("--by", help="A producer who adds them (default: this console).")] = "",
+) -> None:
+    """Add a person with a role."""
+    with opened() as production:
+        production.add_user(name, role, by=by)
+    out.print(f"added {name} ({role.lower()})")
+
+
+@user_app.command(name="role")
+def user_role(
+    name: Annotated[str, typer.Argument(help="The person.")],
+    role: Annotated[str, typer.Argument(help=ROLES_HELP)],
+    by: Annotated[str, typer.Option("--by", help="A producer who changes it (default: this console).")] = "",
+) -> None:
+    """Give a person another role."""
+    with opened() as production:
+        production.change_role(name, role, by=by)
+    out.print(f"{name} is now {role.lower()}")
+
+
+@user_app.command(name="list")
+def user_list() -> None:
+    """Everyone in the production and their role."""
+    with opened() as production:
+        table = Table("Name", "Role", "Active")
+        for name, role, active in production.users():
+            table.add_row(name, role, "yes" if active else "no")
+    out.print(table)
+
+
+AsOption = Annotated[
+    str,
+    typer.Option(
+        "--as", envvar="SOUNDSTAGE_USER", help="The user deciding (default: $SOUNDSTAGE_USER).", show_default=False
+    ),
+]
+NoteOption = Annotated[str, typer.Option("--note", "-m", help="A note that goes with the decision.")]
+
+
+def _decide(reference: str, action: Action, user: str, note: str, override: str = "") -> None:
+    if not user:
+        raise ConfigError("who is deciding? give --as USER or set SOUNDSTAGE_USER")
+    with opened() as production:
+        decision = production.decide(reference, action, by=user, note=note, override_reason=override)
+    what = decision.take or decision.shot
+    out.print(f"{what}: {decision.previous} -> {decision.status} (by {user}, event {decision.event_id})")
+
+
+@review_app.command(name="approve")
+def review_approve(
+    take: Annotated[str, typer.Argument(help="SHOT/NUMBER (or SHOT for its newest take).")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    override: Annotated[str, typer.Option(help="Why a take the checks failed is approved anyway.")] = "",
+) -> None:
+    """Approve a take (supervisor or producer)."""
+    _decide(take, Action.APPROVE, user, note, override)
+
+
+@review_app.command(name="request-changes")
+def review_request_changes(
+    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+) -> None:
+    """Send a shot back to the artist (supervisor or producer)."""
+    _decide(shot, Action.REQUEST_CHANGES, user, note)
+
+
+@review_app.command(name="submit")
+def review_submit(
+    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+) -> None:
+    """Submit a shot for review (artist, supervisor or producer)."""
+    _decide(shot, Action.SUBMIT, user, note)
+
+
+@review_app.command(name="final")
+def review_final(
+    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+) -> None:
+    """Lock an approved shot as final (supervisor or producer)."""
+    _decide(shot, Action.FINAL, user, note)
+
+
+@review_app.command(name="note")
+def review_note(
+    target: Annotated[str, typer.Argument(help="SHOT or SHOT/NUMBER.")],
+    body: Annotated[str, typer.Argument(help="The note.")],
+    user: AsOption = "",
+    frame: Annotated[int | None, typer.Option(min=0, help="The frame it is about (0-based).")] = None,
+) -> None:
+    """Leave a note on a shot or a take."""
+    if not user:
+        raise ConfigError("who is writing? give --as USER or set SOUNDSTAGE_USER")
+    with opened() as production:
+        number = production.note(target, body, by=user, frame=frame)
+    out.print(f"note {number} on {target.upper()}")
+
+
+@audit_app.command(name="verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 if any event was edited or deleted."""
+    with opened() as production:
+        report, trail = production.audit()
+    for problem in report.problems:
+        err.print(problem, markup=False, highlight=False)
+    head = trail[-1].sha256 if trail else "(empty)"
+    if not report.intact:
+        out.print(f"audit trail BROKEN: {len(report.problems)} problem(s) in {report.events} event(s)")
+        raise typer.Exit(1)
+    out.print(f"audit trail intact: {report.events} event(s), head {head}")
+
+
+@audit_app.command(name="log")
+def audit_log(last: Annotated[int, typer.Option(min=1, help="How many of the newest events.")] = 50) -> None:
+    """The newest events of the audit trail."""
+    with opened() as production:
+        _, trail = production.audit()
+    table = Table("#", "Time (UTC)", "Who", "Role", "Action", "Subject", "Detail")
+    for event in trail[-last:]:
+        detail = ", ".join(f"{k}={v}" for k, v in event.detail.items())
+        table.add_row(
+            str(event.id), as_utc(event.at).strftime("%Y-%m-%d %H:%M:%S"), event.actor, event.role,
+            event.action, event.subject, detail[:80],
+        )  # fmt: skip
+    out.print(table)
+
+
+# -- the review room (web) ------------------------------------------------------------------
+
+
+@user_app.command(name="password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The person.")],
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from one line of stdin (scripts).")] = False,
+) -> None:
+    """Set a person's password for the review room (their open sessions end)."""
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    with opened() as production:
+        production.set_password(name, password)
+    out.print(f"password set for {name}")
+
+
+@user_app.command(name="token")
+def user_token(name: Annotated[str, typer.Argument(help="The person the token acts as.")]) -> None:
+    """Print a new API token for scripts (Authorization: Bearer TOKEN); it is shown only this once."""
+    with opened() as production:
+        token = production.issue_token(name)
+    out.print(token, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the review room (shot board, dailies, notes, approvals) on HOST:PORT."""
+    import uvicorn
+
+    from soundstage.web.app import create_app
+
+    review_room = create_app(State.production_dir or Path.cwd())
+    out.print(f"review room on http://{host}:{port} (Ctrl-C stops it)")
+    uvicorn.run(review_room, host=host, port=port, log_level="warning")

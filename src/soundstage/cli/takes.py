@@ -1,0 +1,182 @@
+"""Commands of takes and their checks: bible check, take (queue, reproduce, cancel), takes, work,
+check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from soundstage.cli.app import (
+    State,
+    app,
+    bars,
+    bible_app,
+    err,
+    opened,
+    out,
+    take_app,
+    user,
+)
+from soundstage.errors import ConfigError
+from soundstage.project import Production, TakeOptions
+from soundstage.project.takes import run_jobs
+
+# -- takes ---------------------------------------------------------------------------------
+
+
+@bible_app.command(name="check")
+def bible_check() -> None:
+    """Report what the bible lacks: descriptions and reference images. Exit 1 if anything is missing."""
+    with opened() as production:
+        problems = production.bible_check()
+    for line in problems:
+        out.print(f"  {line}", markup=False, highlight=False)
+    out.print(f"{len(problems)} missing" if problems else "The bible is complete.")
+    if problems:
+        raise typer.Exit(1)
+
+
+@take_app.command(name="queue", hidden=True)
+def take_queue(
+    shot: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")],
+    backend: Annotated[
+        str, typer.Option(help="A backend: previs, diffusers, comfyui or a plugin's (default from soundstage.toml).")
+    ] = "",
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the first take; the next ones count up.")] = None,
+    prompt: Annotated[str, typer.Option(help="Your words; they lead the composed prompt.")] = "",
+    negative: Annotated[str, typer.Option(help="Words to avoid, before the bible's.")] = "",
+    strength: Annotated[
+        float | None, typer.Option(min=0, max=1, help="img2img from the storyboard: 0 keeps it, 1 ignores it.")
+    ] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=1000, help="Sampling steps.")] = None,
+    guidance: Annotated[float | None, typer.Option(min=0, max=50, help="Guidance scale.")] = None,
+    count: Annotated[int, typer.Option(min=1, max=64, help="How many takes.")] = 1,
+    by: Annotated[str, typer.Option(help="Who asks for them (default: $SOUNDSTAGE_USER or your login).")] = "",
+    run: Annotated[
+        bool, typer.Option("--run/--no-run", help="Work the queue now (default) or leave it to soundstage work.")
+    ] = True,
+) -> None:
+    """Queue takes of SHOT (run as: soundstage take SHOT [options])."""
+    options = TakeOptions(
+        backend=backend, seed=seed, prompt=prompt, negative=negative, strength=strength, steps=steps,
+        guidance=guidance, count=count, requested_by=by or user(),
+    )  # fmt: skip
+    with opened() as production:
+        jobs = production.queue_takes(shot, options)
+        out.print(f"Queued {len(jobs)} take(s) of {shot.upper()}: jobs {', '.join(map(str, jobs))}")
+        if run:
+            _work(production, None)
+            _print_takes(production, shot)
+
+
+@take_app.command(name="reproduce")
+def take_reproduce(take: Annotated[str, typer.Argument(help="SHOT/NUMBER, e.g. 012_0030/2.")]) -> None:
+    """Run a take's recipe again and say whether the bytes match. Exit 1 if they differ."""
+    with opened() as production:
+        same, path, digest = production.reproduce(take)
+    if same:
+        out.print(f"{take}: reproduced, bytes identical ({path.name})")
+    else:
+        out.print(f"{take}: differs: stored {path.stem}, now {digest}")
+        raise typer.Exit(1)
+
+
+@take_app.command(name="cancel")
+def take_cancel(
+    jobs: Annotated[list[int] | None, typer.Argument(help="Job ids (soundstage takes SHOT shows them).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Cancel every queued and running job.")] = False,
+) -> None:
+    """Cancel queued or running jobs; a running one finishes its image but records no take."""
+    if not jobs and not all_:
+        raise ConfigError("take cancel: name job ids or give --all")
+    with opened() as production:
+        cancelled = production.cancel(None if all_ else list(jobs or []))
+    out.print(f"Cancelled {cancelled} job(s)")
+
+
+@app.command()
+def takes(shot: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")]) -> None:
+    """List a shot's takes with their recipes, and its jobs not done yet."""
+    with opened() as production:
+        _print_takes(production, shot)
+
+
+@app.command()
+def work(
+    workers: Annotated[int | None, typer.Option("--workers", "-n", min=1, max=64, help="Worker processes.")] = None,
+    single: Annotated[bool, typer.Option("--single", hidden=True)] = False,
+) -> None:
+    """Work the take queue until it is empty, with N worker processes."""
+    if single:
+        run_jobs(State.production_dir or Path.cwd())
+        return
+    with opened() as production:
+        _work(production, workers)
+
+
+def _work(production: Production, workers: int | None) -> None:
+    with bars() as progress:
+        task = progress.add_task("takes", total=None)
+        report = production.work(workers, lambda done, total: progress.update(task, completed=done, total=total))
+    out.print(f"{report.takes} take(s) made" + (f", {report.failed} failed" if report.failed else ""))
+
+
+def _checks_summary(production: Production, take: str) -> str:
+    """A take's findings in a few words: "pass", "warn: style", "fail: composition, character"."""
+    findings = production.findings(take)
+    if not findings:
+        return "not checked"
+    for verdict in ("fail", "warn"):
+        names = sorted({f.check for f in findings if f.verdict.value == verdict})
+        if names:
+            return f"[{VERDICT_STYLE[verdict]}]{verdict}[/]: {', '.join(names)}"
+    return "[green]pass[/]"
+
+
+def _print_takes(production: Production, shot: str) -> None:
+    table = Table("Take", "State", "Backend", "Seed", "By", "Checks", "Prompt", "File")
+    for take in production.takes(shot):
+        r = take.recipe
+        table.add_row(
+            take.name, take.state, r.backend, str(r.seed), r.requested_by,
+            _checks_summary(production, take.name) if take.path else "",
+            r.prompt[:60], str(take.path) if take.path else take.error,
+        )  # fmt: skip
+    out.print(table)
+
+
+# -- intent checks -------------------------------------------------------------------------------
+
+VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+@app.command()
+def check(
+    shots: Annotated[list[str] | None, typer.Argument(help="Shot codes (all their takes).", show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every take of every shot.")] = False,
+) -> None:
+    """Run the intent checks again (composition, character, style, continuity, duplicates) and
+    print the findings. Exit 1 when any take fails a check."""
+    if not shots and not all_:
+        raise ConfigError("soundstage check: name shots (soundstage check 012_0030) or give --all")
+    with opened() as production, bars() as progress:
+        task = progress.add_task("checks", total=None)
+        report = production.check(shots or (), progress=lambda done, total: progress.update(task, completed=done))
+    table = Table("Take", "Check", "Subject", "Score", "Verdict", "Reason")
+    for take, findings in report.findings.items():
+        for finding in findings:
+            verdict = finding.verdict.value
+            table.add_row(
+                take, finding.check, finding.subject, f"{finding.score:.2f}",
+                f"[{VERDICT_STYLE[verdict]}]{verdict}[/]", finding.reason,
+            )  # fmt: skip
+    out.print(table)
+    for line in report.not_checked:
+        err.print(f"not checked: {line}", markup=False, highlight=False)
+    failed = sum(any(f.verdict.value == "fail" for f in fs) for fs in report.findings.values())
+    out.print(f"{len(report.findings)} take(s) checked, {failed} failed")
+    if failed:
+        raise typer.Exit(1)

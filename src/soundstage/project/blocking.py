@@ -1,0 +1,212 @@
+"""Blocking and previs: the production's characters (mask ids and colours), a USD layout per
+shot, and the previs passes rendered from each layout into the media store, with framing
+checks and a contact sheet per scene."""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from soundstage.errors import ProductionError, SoundstageError
+from soundstage.layout.framing import block_scene, character_colour
+from soundstage.layout.usd import build_layout, export_layout, save_layout
+from soundstage.plan.model import Shot, scene_code
+from soundstage.project import drafts, shotlist
+from soundstage.project.production import LAYOUTS_DIR, Context, Progress, no_progress
+from soundstage.render.checks import check_framing
+from soundstage.render.previs import PASSES, PrevisRenderer, contact_sheet, load_scene, read_png, to_png
+from soundstage.store.tables import CharacterRow, LayoutRow, RenderRow, ShotRow, utcnow
+
+
+@dataclass(slots=True)
+class LayoutReport:
+    """What ``layout`` wrote."""
+
+    written: list[str] = field(default_factory=list)  # shot codes whose .usda was (re)written
+    unchanged: int = 0  # layouts already as the plan asks
+    kept_edited: list[str] = field(default_factory=list)  # edited by hand, left alone (no --force)
+
+
+@dataclass(slots=True)
+class PrevisReport:
+    """What ``previs`` rendered and found."""
+
+    rendered: list[str] = field(default_factory=list)
+    up_to_date: int = 0
+    failed: list[str] = field(default_factory=list)  # one line each: why a shot did not render
+    framing: list[str] = field(default_factory=list)  # one line each: "CODE: reason"
+    contact_sheets: dict[str, Path] = field(default_factory=dict)  # scene number -> PNG in the media store
+
+
+@dataclass(slots=True)
+class _PrevisRun:
+    """What every shot of one ``previs`` run shares."""
+
+    renderer: PrevisRenderer
+    encoder: ThreadPoolExecutor
+    ids: dict[str, int]
+    size: tuple[int, int]
+    burn_in: bool
+    force: bool
+    report: PrevisReport
+
+
+def characters(context: Context, names: set[str]) -> dict[str, tuple[int, tuple[float, float, float]]]:
+    """Mask id and colour of each named character, giving new characters theirs; both stay the
+    same for a character across the whole production."""
+    with context.transaction() as session:
+        rows = {r.name: r for r in session.scalars(select(CharacterRow))}
+        used = {r.mask_id for r in rows.values()}
+        for name in sorted(names - set(rows)):
+            free = next((i for i in range(1, 256) if i not in used), None)
+            if free is None:
+                raise ProductionError(f"{context.root}: more than 255 characters; id masks hold 255 at most")
+            used.add(free)
+            rows[name] = CharacterRow(name=name, mask_id=free, colour=list(character_colour(name, free)))
+            session.add(rows[name])
+        return {n: (r.mask_id, tuple(r.colour)) for n, r in rows.items() if n in names}  # type: ignore[misc]
+
+
+def layout_path(context: Context, shot: Shot) -> Path:
+    """Where a shot's USD layout lives."""
+    return context.root / LAYOUTS_DIR / scene_code(shot.scene) / f"{shot.code}.usda"
+
+
+def layout(
+    context: Context, *, force: bool = False, scene: str | None = None, progress: Progress = no_progress
+) -> LayoutReport:
+    """Write a USD layout for every shot (or one scene's) from the shot list.
+
+    A layout edited by hand is never overwritten unless ``force``; it is reported instead.
+    """
+    shots = shotlist.shots(context, scene)
+    sheets = {s.number: s.breakdown for s in drafts.breakdown(context)}
+    cast = {name for shot in shots for name in shot.subjects}
+    cast |= {n for shot in shots for n in (*sheets[shot.scene].speaking, *sheets[shot.scene].non_speaking)}
+    known = characters(context, cast)
+    ids = {name: mask for name, (mask, _colour) in known.items()}
+    colours = {name: colour for name, (_mask, colour) in known.items()}
+    edited = set(shotlist.edited_layouts(context))
+    report = LayoutReport()
+    by_scene: dict[str, list[Shot]] = {}
+    for shot in shots:
+        by_scene.setdefault(shot.scene, []).append(shot)
+    done = 0
+    with context.transaction() as session:
+        shot_ids = dict(session.execute(select(ShotRow.code, ShotRow.id)).all())
+        layouts = {r.shot_id: r for r in session.scalars(select(LayoutRow))}
+        for number, scene_shots in by_scene.items():
+            blockings = block_scene(scene_shots, sheets[number])
+            for shot in scene_shots:
+                done += 1
+                path = layout_path(context, shot)
+                if shot.code in edited and not force:
+                    report.kept_edited.append(shot.code)
+                    continue
+                stage = build_layout(shot, blockings[shot.code], colours, ids)
+                if path.exists() and export_layout(stage) == path.read_bytes():
+                    report.unchanged += 1
+                    data = path.read_bytes()
+                else:
+                    data = save_layout(stage, path)
+                    report.written.append(shot.code)
+                row = layouts.get(shot_ids[shot.code])
+                relative = str(path.relative_to(context.root))
+                digest = hashlib.sha256(data).hexdigest()
+                if row is None:
+                    session.add(LayoutRow(shot_id=shot_ids[shot.code], path=relative, written_sha256=digest))
+                elif row.written_sha256 != digest or row.path != relative:
+                    row.path, row.written_sha256, row.written_at = relative, digest, utcnow()
+                progress(done, len(shots))
+    return report
+
+
+def previs(
+    context: Context,
+    *,
+    size: tuple[int, int] = (1280, 720),
+    burn_in: bool = True,
+    force: bool = False,
+    scene: str | None = None,
+    progress: Progress = no_progress,
+) -> PrevisReport:
+    """Render every laid-out shot's previs passes into the media store, check the framing, and
+    make a contact sheet per scene. A shot whose layout did not change since its last render at
+    this size is not rendered again unless ``force``. A shot that fails to render is reported and
+    the others go on; its passes never reach the media store half written."""
+    shots = [s for s in shotlist.shots(context, scene) if layout_path(context, s).exists()]
+    report = PrevisReport()
+    with context.transaction() as session:
+        ids = {r.name: r.mask_id for r in session.scalars(select(CharacterRow))}
+        shot_ids = dict(session.execute(select(ShotRow.code, ShotRow.id)).all())
+        renders = {r.shot_id: r for r in session.scalars(select(RenderRow))}
+    done = 0
+    # GL objects are freed by close(), not by the GC. PNG encoding costs twice the render;
+    # Pillow releases the GIL while it compresses, so the four passes encode side by side.
+    with PrevisRenderer() as renderer, ThreadPoolExecutor(len(PASSES)) as encoder:
+        run = _PrevisRun(renderer, encoder, ids, size, burn_in, force, report)
+        # Shots come in scene order: each scene's contact sheet is made as the scene ends, so
+        # memory holds one scene's frames, not the whole show's.
+        for number, scene_shots in groupby(shots, key=lambda s: s.scene):
+            frames = []
+            for shot in scene_shots:
+                done += 1
+                progress(done, len(shots))
+                shot_id = shot_ids[shot.code]
+                storyboard = _previs_shot(context, run, shot, shot_id, renders.get(shot_id))
+                if storyboard is not None:
+                    frames.append((shot.code, storyboard))
+            if frames:
+                sha = context.media.put_bytes(to_png(contact_sheet(frames)), ".png")
+                report.contact_sheets[number] = context.media.path(sha, ".png")
+    return report
+
+
+def _previs_shot(
+    context: Context, run: _PrevisRun, shot: Shot, shot_id: int, previous: RenderRow | None
+) -> np.ndarray | None:
+    """Render one shot (or reuse its render when its layout is unchanged); its storyboard."""
+    path = layout_path(context, shot)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if previous and not run.force and (previous.layout_sha256, previous.width, previous.height) == (digest, *run.size):
+        run.report.up_to_date += 1
+        run.report.framing += [f"{shot.code}: {issue}" for issue in previous.issues]
+        return read_png(context.media.path(previous.storyboard_sha256, ".png"))
+    try:
+        geometry = load_scene(path)
+    except SoundstageError as error:
+        run.report.failed.append(str(error))
+        return None
+    burn = f"{shot.code}  {shot.size.value}  {shot.lens_mm:g}mm" if run.burn_in else None
+    passes = run.renderer.render(geometry, width=run.size[0], height=run.size[1], burn_in=burn)
+    expected = {name: run.ids[name] for name in shot.subjects if name in run.ids}
+    issues = [issue.reason for issue in check_framing(passes, expected, shot.size.value)]
+    run.report.framing += [f"{shot.code}: {issue}" for issue in issues]
+    pngs = run.encoder.map(to_png, [getattr(passes, name) for name in PASSES])
+    stored = {name: context.media.put_bytes(png, ".png") for name, png in zip(PASSES, pngs)}
+    with context.transaction() as session:
+        row = session.scalars(select(RenderRow).where(RenderRow.shot_id == shot_id)).first()
+        if row is None:
+            row = RenderRow(shot_id=shot_id)
+            session.add(row)
+        row.layout_sha256, row.width, row.height, row.issues = digest, *run.size, issues
+        row.storyboard_sha256, row.depth_sha256 = stored["storyboard"], stored["depth"]
+        row.lineart_sha256, row.ids_sha256 = stored["lineart"], stored["ids"]
+        row.rendered_at = utcnow()
+    run.report.rendered.append(shot.code)
+    return passes.storyboard
+
+
+def storyboard(context: Context, code: str) -> Path | None:
+    """The newest storyboard frame of a shot in the media store, if it was rendered."""
+    with context.transaction() as session:
+        sha = session.scalars(
+            select(RenderRow.storyboard_sha256).join(ShotRow).where(ShotRow.code == code.upper())
+        ).first()
+    return context.media.path(sha, ".png") if sha else None

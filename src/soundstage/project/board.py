@@ -1,0 +1,345 @@
+"""What the review room reads: the shot board (filtered, a page at a time), a shot with its
+takes, findings and notes, a shot's drawings, and whether a media object may be shown.
+
+Views are pydantic models shaped as the JSON API answers them (docs/review.md); the API declares
+them as its response models and the HTML pages render the same objects, so both always show
+the same thing. The board answers in two queries whatever its size (the shots with their counts,
+then the page's takes with a "failed a check" flag): no query per shot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from soundstage.generate.backend import take_name
+from soundstage.review.audit import as_utc
+from soundstage.review.workflow import Role, Status, allowed_actions
+from soundstage.store.rows import shot_row
+from soundstage.store.tables import CharacterRow, FindingRow, NoteRow, RenderRow, SceneRow, ShotRow, TakeRow
+
+
+def iso(at: datetime | None) -> str | None:
+    """A stored time as ISO 8601 UTC (SQLite hands times back without their zone)."""
+    return as_utc(at).isoformat() if at is not None else None
+
+
+def media_url(sha256: str) -> str:
+    """Where the review room serves a PNG of the media store."""
+    return f"/media/{sha256}.png"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardFilter:
+    """Which shots the board shows; None (or "") for any. The API and the pages take the same."""
+
+    scene: str | None = None
+    status: str | None = None
+    character: str | None = None
+    assignee: str | None = None
+
+    def as_form(self) -> dict[str, str]:
+        """The filters as the board's filter form shows them."""
+        return {
+            "scene": self.scene or "",
+            "status": self.status or "",
+            "character": self.character or "",
+            "assignee": self.assignee or "",
+        }
+
+
+class ShotCard(BaseModel):
+    """A shot on the board."""
+
+    code: str
+    scene: str
+    status: str
+    assignee: str
+    subjects: list[str]
+    frames: int
+    takes: int
+    notes: int
+    current_take: str | None  # the approved take, else the newest
+    flagged: bool  # the current take failed a check
+    image: str | None
+
+
+class Board(BaseModel):
+    """A page of the shot board and how many shots match the filters in all."""
+
+    total: int
+    shots: list[ShotCard]
+
+
+class FindingView(BaseModel):
+    """One intent check's finding on a take."""
+
+    check: str
+    subject: str
+    score: float
+    verdict: str
+    reason: str
+
+
+class NoteView(BaseModel):
+    """A note on a shot: words, and a drawing as vector shapes on an integer frame."""
+
+    id: int
+    author: str
+    role: str
+    take: int | None
+    frame: int | None
+    body: str
+    shapes: list[dict[str, Any]]
+    created_at: str | None
+
+
+class TakeView(BaseModel):
+    """A take with its recipe, approval and findings."""
+
+    name: str
+    number: int
+    backend: str
+    recipe: dict[str, Any]
+    recipe_sha256: str
+    approved_by: str
+    approved_at: str | None
+    override_reason: str
+    findings: list[FindingView]
+    image: str
+
+
+class ShotView(BaseModel):
+    """A shot with its takes, its notes, and the status actions the caller may take."""
+
+    code: str
+    scene: str | None
+    status: str
+    assignee: str
+    subjects: list[str]
+    frames: int
+    fps: int
+    takes: list[TakeView]
+    notes: list[NoteView]
+    actions: list[str]
+
+
+class Annotations(BaseModel):
+    """A shot's drawn notes as vector data by integer frame, for export."""
+
+    shot: str
+    fps: int
+    notes: list[NoteView]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardOptions:
+    """What the board's filter form offers."""
+
+    scenes: list[str]
+    characters: list[str]
+    assignees: list[str]
+    statuses: list[str]
+
+
+def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int = 200, offset: int = 0) -> Board:
+    """The shot board: shots in cut order, filtered, one page of them, and how many match."""
+    takes = select(func.count(TakeRow.id)).where(TakeRow.shot_id == ShotRow.id).scalar_subquery()
+    notes = select(func.count(NoteRow.id)).where(NoteRow.shot_id == ShotRow.id).scalar_subquery()
+    query = (
+        select(
+            ShotRow.id,
+            ShotRow.code,
+            SceneRow.number,
+            ShotRow.status,
+            ShotRow.assignee,
+            ShotRow.planned,
+            ShotRow.edits,
+            takes.label("takes"),
+            notes.label("notes"),
+            func.count().over().label("total"),
+        )  # fmt: skip
+        .join(SceneRow, SceneRow.id == ShotRow.scene_id)
+        .where(SceneRow.position.is_not(None), ShotRow.in_plan.is_(True))
+        .order_by(SceneRow.position, ShotRow.position)
+    )
+    if filters.scene:
+        query = query.where(SceneRow.number == filters.scene.strip().upper())
+    if filters.status:
+        query = query.where(ShotRow.status == filters.status)
+    if filters.assignee:
+        query = query.where(ShotRow.assignee == filters.assignee)
+    if filters.character:
+        # Subjects live in JSON (the plan, overridden by the artist's edits), which the two
+        # databases query differently; the rows are small, so filter them here instead.
+        wanted = filters.character.strip().upper()
+        rows = [r for r in session.execute(query) if wanted in _fields(r)["subjects"]]
+        total, rows = len(rows), rows[offset : offset + limit]
+    else:
+        rows = session.execute(query.limit(limit).offset(offset)).all()
+        total = rows[0].total if rows else _count(session, query)
+    current = _current_takes(session, [r.id for r in rows])
+    shots = []
+    for r in rows:
+        fields = _fields(r)
+        take = current.get(r.id)
+        shots.append(
+            ShotCard(
+                code=r.code,
+                scene=r.number,
+                status=r.status,
+                assignee=r.assignee,
+                subjects=fields["subjects"],
+                frames=fields["frames"],
+                takes=r.takes,
+                notes=r.notes,
+                current_take=take_name(r.code, take[0]) if take else None,
+                flagged=bool(take and take[1]),
+                image=media_url(take[2]) if take else None,
+            )
+        )
+    return Board(total=total, shots=shots)
+
+
+def board_options(session: Session) -> BoardOptions:
+    """The scenes, characters, assignees and statuses the board can be filtered by."""
+    return BoardOptions(
+        scenes=list(
+            session.scalars(select(SceneRow.number).where(SceneRow.position.is_not(None)).order_by(SceneRow.position))
+        ),
+        characters=list(session.scalars(select(CharacterRow.name).order_by(CharacterRow.name))),
+        assignees=list(session.scalars(select(ShotRow.assignee).where(ShotRow.assignee != "").distinct())),
+        statuses=[s.value for s in Status],
+    )
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    merged = {**row.planned, **(row.edits or {})}
+    return {"subjects": list(merged.get("subjects", [])), "frames": int(merged.get("frames", 0))}
+
+
+def frames_of(row: Any) -> int:
+    """A shot's frames as artists see them (the plan with their edits), from its planned and
+    edits columns."""
+    return _fields(row)["frames"]
+
+
+def _count(session: Session, query: Any) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int, bool, str]]:
+    """Per shot: (number, failed a check, output) of its approved take, else of its newest."""
+    if not shot_ids:
+        return {}
+    failed = exists().where(FindingRow.take_id == TakeRow.id, FindingRow.verdict == "fail")
+    rows = session.execute(
+        select(TakeRow.shot_id, TakeRow.number, TakeRow.approved_by, TakeRow.output_sha256, failed.label("failed"))
+        .where(TakeRow.shot_id.in_(shot_ids))
+        .order_by(TakeRow.shot_id, TakeRow.number)
+    )
+    current: dict[int, tuple[int, bool, str]] = {}
+    approved: set[int] = set()
+    for r in rows:
+        if r.shot_id in approved:
+            continue
+        current[r.shot_id] = (r.number, bool(r.failed), r.output_sha256)
+        if r.approved_by:
+            approved.add(r.shot_id)
+    return current
+
+
+def shot_view(session: Session, code: str, role: Role, fps: int) -> ShotView:
+    """A shot with its takes (recipes, approvals, findings), its notes, and what the caller may do."""
+    shot = shot_row(session, code)
+    scene = session.scalar(select(SceneRow.number).where(SceneRow.id == shot.scene_id))
+    takes = session.scalars(select(TakeRow).where(TakeRow.shot_id == shot.id).order_by(TakeRow.number)).all()
+    findings: dict[int, list[FindingView]] = {}
+    if takes:
+        query = select(FindingRow).where(FindingRow.take_id.in_([t.id for t in takes])).order_by(FindingRow.id)
+        for f in session.scalars(query):
+            findings.setdefault(f.take_id, []).append(
+                FindingView(check=f.check, subject=f.subject, score=f.score, verdict=f.verdict, reason=f.reason)
+            )
+    numbers = {t.id: t.number for t in takes}
+    fields = {**shot.planned, **(shot.edits or {})}
+    return ShotView(
+        code=shot.code,
+        scene=scene,
+        status=shot.status,
+        assignee=shot.assignee,
+        subjects=list(fields.get("subjects", [])),
+        frames=int(fields.get("frames", 0)),
+        fps=fps,
+        takes=[
+            TakeView(
+                name=take_name(shot.code, t.number),
+                number=t.number,
+                backend=t.backend,
+                recipe=t.recipe,
+                recipe_sha256=t.recipe_sha256,
+                approved_by=t.approved_by,
+                approved_at=iso(t.approved_at),
+                override_reason=t.override_reason,
+                findings=findings.get(t.id, []),
+                image=media_url(t.output_sha256),
+            )
+            for t in takes
+        ],
+        notes=notes(session, shot.id, numbers),
+        actions=[str(a) for a in allowed_actions(role, Status(shot.status))],
+    )
+
+
+def notes(
+    session: Session, shot_id: int, numbers: dict[int, int], *, drawn: bool = False, role: str | None = None
+) -> list[NoteView]:
+    """A shot's notes, oldest first (``numbers``: take id -> take number); only drawings, or only
+    one role's notes, when asked."""
+    query = select(NoteRow).where(NoteRow.shot_id == shot_id).order_by(NoteRow.id)
+    if role is not None:
+        query = query.where(NoteRow.role == role)
+    listed = [
+        NoteView(
+            id=n.id,
+            author=n.author,
+            role=n.role,
+            take=numbers.get(n.take_id) if n.take_id is not None else None,
+            frame=n.frame,
+            body=n.body,
+            shapes=n.shapes,
+            created_at=iso(n.created_at),
+        )
+        for n in session.scalars(query)
+    ]
+    return [n for n in listed if n.shapes] if drawn else listed
+
+
+def annotations(session: Session, code: str, fps: int) -> Annotations:
+    """The notes of a shot that carry drawings: vector data by integer frame, for export."""
+    shot = shot_row(session, code)
+    numbers = dict(session.execute(select(TakeRow.id, TakeRow.number).where(TakeRow.shot_id == shot.id)).all())
+    return Annotations(shot=shot.code, fps=fps, notes=notes(session, shot.id, numbers, drawn=True))
+
+
+def crew_may_see(session: Session, sha256: str) -> bool:
+    """Whether a media object is a take's image or a previs pass (what crew pages show)."""
+    take = select(TakeRow.id).where(TakeRow.output_sha256 == sha256).exists()
+    render = (
+        select(RenderRow.id)
+        .where(
+            or_(
+                RenderRow.storyboard_sha256 == sha256,
+                RenderRow.depth_sha256 == sha256,
+                RenderRow.lineart_sha256 == sha256,
+                RenderRow.ids_sha256 == sha256,
+            )
+        )
+        .exists()
+    )
+    return bool(session.scalar(select(or_(take, render))))

@@ -1,0 +1,221 @@
+"""Intent checks on takes: each take measured against its shot's intent (previs passes, the
+bible's references, approved takes of neighbouring shots, other shots' takes), its findings
+stored, replacing earlier ones. The worker runs them on every new take; ``soundstage check``
+runs them again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, select, update
+
+from soundstage.checks import (
+    CharacterIntent,
+    Embedder,
+    Finding,
+    OtherTakes,
+    ShotIntent,
+    TakeSignature,
+    Verdict,
+    embedder_for,
+    prepare_intent,
+    signature,
+)
+from soundstage.checks.features import LAYOUT_LENGTH
+from soundstage.checks.registry import Check, checks_for, run_checks
+from soundstage.config import BibleEntry
+from soundstage.generate.backend import parse_take_name, take_name
+from soundstage.plan.model import Shot
+from soundstage.project import bible, blocking, shotlist
+from soundstage.project.production import Context, Progress, no_progress
+from soundstage.render.previs import read_png
+from soundstage.store.rows import shot_row, take_row
+from soundstage.store.tables import FindingRow, RenderRow, ShotRow, TakeRow, utcnow
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What ``check`` found: findings per take ("012_0030/2"), and shots it could not check."""
+
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    not_checked: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ChecksState:
+    """What the checks keep while the production is open. Signatures never change (a take's
+    picture does not): each is read once, so a worker's checks do not re-read every take for
+    every batch."""
+
+    signatures: dict[int, TakeSignature] = field(default_factory=dict)  # take id -> signature
+    layouts: dict[int, np.ndarray] = field(default_factory=dict)  # take id -> its signature's layout row
+    embedder: Embedder | None = None  # made on first use: a model embedder loads weights
+    checks: list[Check] | None = None  # those of [checks] run, loaded on first use
+
+
+@dataclass(frozen=True, slots=True)
+class _TakeRef:
+    """What the intent checks need of every take of the production (no recipe, no picture)."""
+
+    id: int
+    shot_id: int
+    number: int
+    approved_by: str
+    code: str
+    scene_id: int
+
+
+def check(
+    context: Context, codes: Sequence[str] = (), *, jobs: Sequence[int] = (), progress: Progress = no_progress
+) -> CheckReport:
+    """Run the intent checks on takes and store their findings (replacing earlier ones): every
+    take of ``codes`` (every shot when both are empty), or the takes of queue ``jobs`` (the
+    worker checks each take it makes). A shot's intent is prepared once for all its takes."""
+    report = CheckReport()
+    state = context.state(ChecksState)
+    with context.transaction() as session:
+        query = select(TakeRow, ShotRow.code).join(ShotRow)
+        if jobs:
+            query = query.where(TakeRow.job_id.in_(list(jobs)))
+        elif codes:
+            query = query.where(ShotRow.code.in_([shot_row(session, c).code for c in codes]))
+        chosen = session.execute(query.order_by(ShotRow.code, TakeRow.number)).all()
+        if not chosen:
+            return report
+        everything = [
+            _TakeRef(*row)
+            for row in session.execute(
+                select(
+                    TakeRow.id, TakeRow.shot_id, TakeRow.number, TakeRow.approved_by, ShotRow.code, ShotRow.scene_id,
+                ).join(ShotRow)
+            )
+        ]  # fmt: skip
+        shot_ids = {take.shot_id for take, _ in chosen}
+        renders = {r.shot_id: r for r in session.scalars(select(RenderRow).where(RenderRow.shot_id.in_(shot_ids)))}
+        missing = [ref.id for ref in everything if ref.id not in state.signatures]
+        stored = [
+            row
+            for start in range(0, len(missing), 500)
+            for row in session.execute(
+                select(TakeRow.id, TakeRow.signature, TakeRow.output_sha256).where(
+                    TakeRow.id.in_(missing[start : start + 500])
+                )
+            )
+        ]
+    # Outside the transaction: a take without a stored signature has its picture read.
+    for take_id, kept, output in stored:
+        state.signatures[take_id] = _signature(context, kept, output)
+    embedder = _embedder(context)
+    if state.checks is None:
+        state.checks = checks_for(context.settings.checks.run)
+    for done, (code, group) in enumerate(groupby(chosen, key=lambda pair: pair[1])):
+        takes = [take for take, _ in group]
+        shot = shotlist.shot(context, code)
+        render = renders.get(takes[0].shot_id)
+        if render is None:
+            report.not_checked.append(f"{code}: no previs to check against (soundstage previs)")
+            continue
+        intent = _intent(context, shot, render, takes[0].shot_id, everything, embedder)
+        results = []
+        for take in takes:
+            image = read_png(context.media.path(take.output_sha256, ".png"))
+            findings = run_checks(state.checks, image, intent, context.settings.checks)
+            made = signature(image)
+            state.signatures[take.id] = made
+            results.append((take.id, findings, made.to_dict()))
+            report.findings[take_name(code, take.number)] = findings
+        _store_findings(context, results)
+        progress(done + 1, 0)
+    return report
+
+
+def findings(context: Context, reference: str) -> list[Finding]:
+    """The stored findings of a take ("012_0030/2"; a bare shot code: its newest take)."""
+    code, number = parse_take_name(reference)
+    with context.transaction() as session:
+        take = take_row(session, shot_row(session, code), number)
+        rows = session.scalars(select(FindingRow).where(FindingRow.take_id == take.id).order_by(FindingRow.id))
+        return [Finding(r.check, r.subject, r.score, Verdict(r.verdict), r.reason) for r in rows]
+
+
+def _embedder(context: Context) -> Embedder:
+    state = context.state(ChecksState)
+    if state.embedder is None:
+        state.embedder = embedder_for(context.settings.checks, context.root)
+    return state.embedder
+
+
+def _layout(state: ChecksState, take_id: int) -> np.ndarray:
+    """A take's layout thumbnail as a float32 row, converted once per open production."""
+    if take_id not in state.layouts:
+        state.layouts[take_id] = np.asarray(state.signatures[take_id].layout, np.float32)
+    return state.layouts[take_id]
+
+
+def _signature(context: Context, stored: dict[str, Any] | list[Any], output_sha256: str) -> TakeSignature:
+    """A take's stored signature, or one made now from its picture (takes made before checks, or
+    with another signature version)."""
+    try:
+        if isinstance(stored, dict) and stored:
+            return TakeSignature.from_dict(stored)
+    except ValueError:
+        pass
+    return signature(read_png(context.media.path(output_sha256, ".png")))
+
+
+def _intent(
+    context: Context, shot: Shot, render: RenderRow, shot_id: int, everything: Sequence[_TakeRef], embedder: Embedder
+) -> ShotIntent:
+    """What a shot's takes are checked against: its previs passes, its characters' reference
+    sheets, the style references, approved takes of its scene's other shots, other shots' takes."""
+    state = context.state(ChecksState)
+    scene_id = next(ref.scene_id for ref in everything if ref.shot_id == shot_id)
+    ids = blocking.characters(context, set(shot.subjects))
+    book = context.settings.bible
+
+    def pictures(paths: Sequence[str]) -> list[np.ndarray]:
+        return [bible.picture(context, bible.bible_image(context, p)) for p in paths]
+
+    characters = {
+        name: CharacterIntent(ids[name][0], pictures((book.characters.get(name) or BibleEntry()).references))
+        for name in shot.subjects
+    }
+    neighbours = [
+        (take_name(ref.code, ref.number), state.signatures[ref.id])
+        for ref in everything
+        if ref.scene_id == scene_id and ref.shot_id != shot_id and ref.approved_by
+    ]
+    refs = [ref for ref in everything if ref.shot_id != shot_id]
+    others = OtherTakes(
+        [take_name(ref.code, ref.number) for ref in refs],
+        np.stack([_layout(state, ref.id) for ref in refs]) if refs else np.zeros((0, LAYOUT_LENGTH), np.float32),
+    )
+    return prepare_intent(
+        read_png(context.media.path(render.lineart_sha256, ".png")),
+        read_png(context.media.path(render.depth_sha256, ".png")),
+        read_png(context.media.path(render.ids_sha256, ".png")),
+        characters,
+        pictures(book.style_references),
+        neighbours,
+        others,
+        embedder,
+        storyboard=read_png(context.media.path(render.storyboard_sha256, ".png")),
+    )
+
+
+def _store_findings(context: Context, results: Sequence[tuple[int, list[Finding], dict[str, Any]]]) -> None:
+    with context.transaction() as session:
+        ids = [take_id for take_id, _, _ in results]
+        session.execute(delete(FindingRow).where(FindingRow.take_id.in_(ids)))
+        now = utcnow()
+        for take_id, found, sig in results:
+            session.execute(update(TakeRow).where(TakeRow.id == take_id).values(checked_at=now, signature=sig))
+            session.add_all(
+                FindingRow(take_id=take_id, check=f.check, subject=f.subject, score=float(f.score),
+                           verdict=f.verdict.value, reason=f.reason)
+                for f in found
+            )  # fmt: skip

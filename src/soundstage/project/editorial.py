@@ -1,0 +1,228 @@
+"""Editorial: the cut (each shot's approved take, else its newest, else a slate) into signed
+takes, an OTIO timeline with EDL and FCP XML, the signed animatic and the disclosure report;
+the production's signer; and reading a file's content credentials back."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from soundstage import __version__
+from soundstage.config import Credentials
+from soundstage.cut.animatic import write_animatic
+from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write_editorial
+from soundstage.errors import CutError, ShotError
+from soundstage.files import write_atomic
+from soundstage.generate.backend import Recipe, take_name
+from soundstage.project import drafts, shotlist
+from soundstage.project.production import Context, Progress, no_progress
+from soundstage.provenance.credentials import (
+    Approval,
+    CredentialReport,
+    Signer,
+    TakeProvenance,
+    make_project_identity,
+    read_credentials,
+    sign_animatic,
+    sign_take,
+)
+from soundstage.provenance.disclosure import Disclosure, DisclosureRow, write_disclosure
+from soundstage.store.tables import NoteRow, ShotRow, TakeRow, utcnow
+
+
+@dataclass(slots=True)
+class CutReport:
+    """What ``cut`` wrote and changed."""
+
+    cut_id: str
+    out: Path
+    shots: int = 0
+    frames: int = 0
+    outputs: dict[str, Path] = field(default_factory=dict)  # otio, edl, xml, animatic, disclosure...
+    lengthened: list[str] = field(default_factory=list)  # "CODE: planned -> new frames"
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _CutEntry:
+    """A shot as the cut takes it: the cut's view, the take's provenance and the report's row."""
+
+    shot: CutShot
+    provenance: TakeProvenance | None
+    source: Path | None  # the take's unsigned PNG in the media store
+
+    def row(self, frames: int) -> DisclosureRow:
+        """The disclosure report's row for this shot, cut for ``frames`` frames."""
+        if self.provenance is None:
+            return DisclosureRow.slate(self.shot.code, frames)
+        return DisclosureRow.of_take(self.provenance, frames)
+
+
+def signer(context: Context) -> Signer:
+    """The production's content-credentials signer. A production whose settings still name the
+    default files and has none (made before credentials existed) gets its identity now."""
+    settings = context.settings.credentials
+    certificate, key = context.root / settings.certificate, context.root / settings.private_key
+    defaults = Credentials()
+    if (
+        (settings.certificate, settings.private_key) == (defaults.certificate, defaults.private_key)
+        and not certificate.exists()
+        and not key.exists()
+    ):
+        make_project_identity(certificate.parent, drafts.title(context) or context.root.name)
+    return Signer.from_files(certificate, key, settings.timestamp_url)
+
+
+def cut(
+    context: Context,
+    out: Path,
+    *,
+    scenes: Sequence[str] = (),
+    prores: bool = False,
+    name: str = "cut",
+    progress: Progress = no_progress,
+) -> CutReport:
+    """Cut the episode (or ``scenes``) into ``out``: each shot's approved take, else its newest,
+    else a NO TAKE slate, for its planned duration (longer where its scratch dialogue needs it).
+
+    Writes the signed takes (takes/), the OTIO timeline with EDL and FCP XML, the animatic (MP4,
+    or ProRes .mov) signed with every take as an ingredient, and the disclosure report (HTML and
+    PDF). The signing identity is checked before anything is written.
+    """
+    signing = signer(context)
+    settings = context.settings.cut
+    entries = _cut_entries(context, scenes)
+    if not entries:
+        raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
+    _check_writable(out)
+    cut_id = str(uuid.uuid4())
+    report = CutReport(cut_id=cut_id, out=out)
+    signed: list[tuple[Path, TakeProvenance]] = []
+    shots: list[CutShot] = []
+    for entry in entries:
+        shot = entry.shot
+        if entry.provenance is not None and entry.source is not None and entry.source.exists():
+            target = out / "takes" / f"{entry.provenance.take.replace('/', '_t')}.png"
+            write_atomic(target, sign_take(entry.source.read_bytes(), entry.provenance, signing), error=CutError)
+            signed.append((target, entry.provenance))
+            shot = dataclasses.replace(shot, image=target)
+        shots.append(shot)
+    voices = context.root / "cache" / "voices" if settings.scratch_dialogue else None
+    assembled = assemble(drafts.title(context) or context.root.name, shots, context.settings.fps, voices)
+    report.shots, report.frames = len(assembled.shots), assembled.frames
+    report.lengthened = [f"{code}: {old} -> {new} frames" for code, old, new in assembled.lengthened]
+    report.warnings = list(assembled.warnings)
+    report.outputs.update(write_editorial(assembled, out, name))
+    suffix = ".mov" if prores else ".mp4"
+    animatic = out / f"{name}{suffix}"
+    unsigned = out / f".{name}.unsigned{suffix}"
+    try:
+        info = write_animatic(
+            assembled,
+            unsigned,
+            size=(settings.width, settings.height),
+            prores=prores,
+            burn_in=settings.burn_in,
+            head_slate_s=settings.head_slate_s,
+            progress=progress,
+        )
+        sign_animatic(unsigned, animatic, title=assembled.title, cut_id=cut_id, takes=signed, signer=signing)
+    finally:
+        unsigned.unlink(missing_ok=True)
+    report.outputs["animatic"] = animatic
+    report.warnings += info.warnings
+    report.outputs["takes"] = out / "takes"
+    frames = {shot.code: shot.frames for shot in assembled.shots}
+    disclosure = Disclosure(
+        title=assembled.title,
+        cut_id=cut_id,
+        created_at=utcnow(),
+        generator=f"Soundstage {__version__}",
+        fps=context.settings.fps,
+        rows=tuple(e.row(frames[e.shot.code]) for e in entries),
+        provider=signing.organisation,
+        scratch_dialogue=voices is not None,
+    )
+    html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
+    write_disclosure(disclosure, html, pdf)
+    report.outputs["disclosure"], report.outputs["disclosure_pdf"] = html, pdf
+    return report
+
+
+def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
+    """Each planned shot with the take the cut uses, its provenance and its notes."""
+    wanted = {s.strip().upper() for s in scenes}
+    numbers = drafts.scene_numbers(context)
+    unknown = sorted(wanted - set(numbers))
+    if unknown:
+        raise ShotError(f"{context.root}: no scene {', '.join(unknown)} (scenes: {', '.join(numbers)})")
+    spoken = spoken_lines(drafts.script(context))
+    shots = [s for s in shotlist.shots(context) if not wanted or s.scene.upper() in wanted]
+    with context.transaction() as session:
+        rows = {r.code: r for r in session.scalars(select(ShotRow).where(ShotRow.in_plan))}
+        takes: dict[int, list[TakeRow]] = {}
+        for take in session.scalars(select(TakeRow).order_by(TakeRow.number)):
+            takes.setdefault(take.shot_id, []).append(take)
+        notes: dict[int, list[NoteRow]] = {}
+        for note in session.scalars(select(NoteRow).order_by(NoteRow.id)):
+            notes.setdefault(note.shot_id, []).append(note)
+    entries = []
+    for shot in shots:
+        row = rows[shot.code]
+        history = takes.get(row.id, [])
+        approved = [t for t in history if t.approved_by]
+        take = approved[-1] if approved else (history[-1] if history else None)
+        provenance, source = None, None
+        if take is not None:
+            approval = None
+            if take.approved_by and take.approved_at is not None:
+                approval = Approval(take.approved_by, take.approved_role, take.approved_at, take.override_reason)
+            recipe = Recipe.model_validate(take.recipe)
+            name = take_name(shot.code, take.number)
+            provenance = TakeProvenance(shot.code, name, recipe, take.recipe_sha256, approval, take.created_at)
+            source = context.media.path(take.output_sha256, ".png")
+        cut_shot = CutShot(
+            code=shot.code,
+            scene=shot.scene,
+            frames=shot.frames,
+            take=provenance.take if provenance else None,
+            # The media object itself until it is signed into the cut's takes/ (a missing object
+            # stays a path that does not exist: the cut slates it and warns).
+            image=source,
+            status=row.status,
+            move=shot.move.value,
+            lines=tuple(spoken[n] for n in shot.lines if n in spoken),
+            notes=tuple(
+                Note(n.frame or 0, n.body, n.author)
+                for n in notes.get(row.id, [])
+                if n.body and (n.take_id is None or take is None or n.take_id == take.id)
+            ),
+            description=shot.description,
+        )
+        entries.append(_CutEntry(cut_shot, provenance, source))
+    return entries
+
+
+def verify(file: Path, production_root: Path | None = None, trust: Path | None = None) -> CredentialReport:
+    """A file's content credentials: valid or not, what made it, from which takes, who approved
+    each. Trusted: ``trust`` (CA certificates, PEM), else the production's credentials/ca.pem."""
+    if trust is None and production_root is not None:
+        candidate = production_root / "credentials" / "ca.pem"
+        trust = candidate if candidate.exists() else None
+    return read_credentials(file, trust_anchors=trust)
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before any work when ``folder`` cannot be made or written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".soundstage-probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as failure:
+        raise CutError(f"{folder}: cannot write the cut there: {failure.strerror or failure}") from None

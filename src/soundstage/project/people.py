@@ -1,0 +1,244 @@
+"""People of the production: users and their roles (audited), review-room passwords and API
+tokens, and the logins behind the review room: bearer tokens, server-side sessions with their
+CSRF token, the login throttle, and the guest sessions of client links.
+
+Only hashes are stored (soundstage.passwords): argon2 for passwords, sha256 for tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from soundstage.errors import ReviewError
+from soundstage.passwords import hash_password, new_token, token_digest, verify_password
+from soundstage.project.trail import append_event
+from soundstage.review.workflow import Action, Role, authorise, parse_role
+from soundstage.store.tables import (
+    ApiTokenRow,
+    LoginFailureRow,
+    ShareRow,
+    UserRow,
+    WebSessionRow,
+    utcnow,
+)
+
+# Someone working at the production's own machine (CLI user administration): the console user
+# has the files and the database already, so no role could stop them; the trail still names them.
+CONSOLE = "console"
+SESSION_LIFETIME = timedelta(hours=12)
+THROTTLE_FAILURES = 5  # failed logins per name and address ...
+THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who is acting, as the audit trail records them."""
+
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """Who a session cookie or an API token belongs to; ``csrf`` is "" for bearer tokens."""
+
+    name: str
+    role: Role
+    csrf: str = ""
+    session_id: int | None = None
+
+
+class Throttled(Exception):
+    """Too many failed logins for one name (or client link) from one address."""
+
+
+# -- users and roles ----------------------------------------------------------------------------
+
+
+def person(session: Session, name: str) -> Person:
+    """The active user ``name``; ReviewError if there is none."""
+    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+    if row is None or not row.active:
+        raise ReviewError(f"no active user {name!r} in this production (soundstage user add {name} --role ROLE)")
+    return Person(row.name, Role(row.role))
+
+
+def add_user(session: Session, actor: Person | str, name: str, role: str, password_hash: str = "") -> UserRow:
+    """Add a person with a role; ``actor`` is a producer, or a console name for the CLI at the
+    production."""
+    name = name.strip()
+    if not name or len(name) > 128 or any(c in name for c in "/\n\r\t"):
+        raise ReviewError(f"user name {name!r}: 1-128 characters, no slashes or line breaks")
+    parsed = parse_role(role)
+    actor_name, actor_role = _actor(actor, Action.ADD_USER)
+    if session.scalars(select(UserRow.id).where(UserRow.name == name)).first() is not None:
+        raise ReviewError(f"user {name!r} exists already (soundstage user role {name} ROLE changes the role)")
+    row = UserRow(name=name, role=parsed.value, password_hash=password_hash)
+    session.add(row)
+    session.flush()
+    append_event(session, actor_name, actor_role, Action.ADD_USER, name, {"role": parsed.value})
+    return row
+
+
+def change_role(session: Session, actor: Person | str, name: str, role: str) -> UserRow:
+    """Give a person another role (audited)."""
+    parsed = parse_role(role)
+    actor_name, actor_role = _actor(actor, Action.CHANGE_ROLE)
+    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+    if row is None:
+        raise ReviewError(f"no user {name!r} in this production")
+    previous, row.role = row.role, parsed.value
+    append_event(session, actor_name, actor_role, Action.CHANGE_ROLE, name, {"from": previous, "to": parsed.value})
+    return row
+
+
+def users(session: Session) -> list[tuple[str, str, bool]]:
+    """(name, role, active) of everyone, by name."""
+    rows = session.execute(select(UserRow.name, UserRow.role, UserRow.active).order_by(UserRow.name))
+    return [(name, role, active) for name, role, active in rows]
+
+
+def set_password(session: Session, name: str, password: str) -> None:
+    """Set a person's review-room password (argon2); every session they had open ends."""
+    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+    if row is None:
+        raise ReviewError(f"no user {name!r} in this production (soundstage user add {name} --role ROLE)")
+    row.password_hash = hash_password(password, who=name)
+    session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+
+
+def issue_token(session: Session, name: str) -> str:
+    """A new API token for an active person, to be shown once: only its sha256 is kept."""
+    token = new_token()
+    person(session, name)  # an active user, or one clear line
+    user_id = session.scalars(select(UserRow.id).where(UserRow.name == name)).one()
+    session.add(ApiTokenRow(user_id=user_id, token_sha256=token_digest(token)))
+    return token
+
+
+def _actor(actor: Person | str, action: Action) -> tuple[str, str]:
+    if isinstance(actor, str):
+        return actor, CONSOLE
+    authorise(actor.name, actor.role, action)
+    return actor.name, actor.role.value
+
+
+# -- logins and sessions ----------------------------------------------------------------------
+
+
+def bearer(session: Session, token: str) -> Login | None:
+    """The active person an API token belongs to, or None."""
+    row = session.execute(
+        select(UserRow.name, UserRow.role)
+        .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
+        .where(ApiTokenRow.token_sha256 == token_digest(token), UserRow.active.is_(True))
+    ).first()
+    return Login(row.name, Role(row.role)) if row is not None else None
+
+
+def session_login(session: Session, cookie: str) -> Login | None:
+    """The active person a live session cookie belongs to (with the session's CSRF token), or None."""
+    row = session.execute(
+        select(UserRow.name, UserRow.role, WebSessionRow.csrf, WebSessionRow.id)
+        .join(WebSessionRow, WebSessionRow.user_id == UserRow.id)
+        .where(
+            WebSessionRow.token_sha256 == token_digest(cookie),
+            WebSessionRow.expires_at > utcnow(),
+            UserRow.active.is_(True),
+        )
+    ).first()
+    return Login(row.name, Role(row.role), row.csrf, row.id) if row is not None else None
+
+
+def start_session(session: Session, *, user_id: int | None = None, share_id: int | None = None) -> tuple[str, str]:
+    """A new server-side session for a person or a client link's guest: (cookie value, CSRF token)."""
+    token, csrf = new_token(), new_token()
+    session.add(
+        WebSessionRow(
+            token_sha256=token_digest(token),
+            user_id=user_id,
+            share_id=share_id,
+            csrf=csrf,
+            expires_at=utcnow() + SESSION_LIFETIME,
+        )
+    )
+    return token, csrf
+
+
+def log_in(session: Session, name: str, password: str, address: str) -> str | None:
+    """Check a name and password; the new session's cookie value, or None when they are wrong.
+
+    Raises Throttled after THROTTLE_FAILURES failures for the name and address within
+    THROTTLE_WINDOW, before the password is even looked at.
+    """
+    key = name.strip()[:128]
+    if throttled(session, key, address):
+        raise Throttled(key)
+    user = session.scalars(select(UserRow).where(UserRow.name == key, UserRow.active.is_(True))).first()
+    if user is None or not verify_password(user.password_hash, password):
+        session.add(LoginFailureRow(name=key, address=address[:64]))
+        return None
+    session.execute(delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address))
+    return start_session(session, user_id=user.id)[0]
+
+
+def throttled(session: Session, key: str, address: str) -> bool:
+    """Whether ``key`` (a name, or a client link) failed too often from ``address`` just now."""
+    since: datetime = utcnow() - THROTTLE_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginFailureRow)
+        .where(LoginFailureRow.name == key, LoginFailureRow.address == address[:64], LoginFailureRow.at > since)
+    )
+    return (failures or 0) >= THROTTLE_FAILURES
+
+
+def end_session(session: Session, session_id: int) -> None:
+    """Log out: the session row goes, so the cookie opens nothing any more."""
+    session.execute(delete(WebSessionRow).where(WebSessionRow.id == session_id))
+
+
+def link_log_in(session: Session, share_id: int, password_hash: str, password: str, address: str) -> str | None:
+    """Check a client link's password; a guest session's cookie value, or None when it is wrong.
+    Raises Throttled like ``log_in`` (the link is throttled like a login name)."""
+    key = f"share:{share_id}"
+    if throttled(session, key, address):
+        raise Throttled(key)
+    if not verify_password(password_hash, password):
+        session.add(LoginFailureRow(name=key, address=address[:64]))
+        return None
+    return start_session(session, share_id=share_id)[0]
+
+
+def guest_session(session: Session, cookie: str | None, share_id: int) -> str | None:
+    """The CSRF token of the guest session behind ``cookie`` for client link ``share_id``, if it
+    is live (in the caller's transaction: SQLite would make a second one wait for the first)."""
+    if not cookie:
+        return None
+    return session.scalar(
+        select(WebSessionRow.csrf).where(
+            WebSessionRow.token_sha256 == token_digest(cookie),
+            WebSessionRow.share_id == share_id,
+            WebSessionRow.expires_at > utcnow(),
+        )
+    )
+
+
+def guest_share(session: Session, cookie: str | None) -> int | None:
+    """The client link (share id) whose live guest session ``cookie`` is, if any."""
+    if not cookie:
+        return None
+    now = utcnow()
+    return session.scalar(
+        select(ShareRow.id)
+        .join(WebSessionRow, WebSessionRow.share_id == ShareRow.id)
+        .where(
+            WebSessionRow.token_sha256 == token_digest(cookie),
+            WebSessionRow.expires_at > now,
+            ShareRow.expires_at > now,
+        )
+    )

@@ -1,0 +1,118 @@
+"""Opening and closing a production folder, and the small context every service takes.
+
+A production is a folder: ``soundstage.toml`` (settings and the bible), ``soundstage.db`` (or a
+PostgreSQL URL in the settings), ``media/`` (content-addressed) and ``layouts/`` (USD files
+artists may edit). ``open_production`` gives a ``Context`` over it: root, settings, engine and
+media store, and a place where each service keeps what it caches for as long as the
+production is open (``Context.state``). The services of ``soundstage.project`` take a context
+(or a session of its engine), so the CLI and the web call the same functions, each inside its
+own transactions.
+"""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from soundstage.config import SETTINGS_FILE, Credentials, Settings, default_toml, load_settings
+from soundstage.errors import ProductionError
+from soundstage.provenance.credentials import make_project_identity
+from soundstage.store.db import make_engine, read_scope, session_scope, sqlite_url, upgrade
+from soundstage.store.media import MediaStore
+
+DATABASE_FILE = "soundstage.db"
+MEDIA_DIR = "media"
+LAYOUTS_DIR = "layouts"
+# Progress callbacks get (done, total).
+Progress = Callable[[int, int], None]
+State = TypeVar("State")
+
+
+def no_progress(done: int, total: int) -> None:
+    """A progress callback that shows nothing."""
+    return None
+
+
+class Context:
+    """An open production: its folder, settings, database engine and media store."""
+
+    def __init__(self, root: Path, settings: Settings, engine: Engine) -> None:
+        self.root = root
+        self.settings = settings
+        self.engine = engine
+        self.media = MediaStore(root / MEDIA_DIR)
+        self._states: dict[type, object] = {}
+
+    def state(self, kind: type[State]) -> State:
+        """What one service keeps while the production is open (its caches), made on first use
+        with ``kind()``. Each service owns its kind, so no service reaches into another's."""
+        found = self._states.get(kind)
+        if found is None:
+            found = self._states[kind] = kind()
+        return found  # type: ignore[return-value]
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One read-write transaction: committed when the block ends, rolled back if it raises."""
+        return session_scope(self.engine)
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """A transaction that only reads (on SQLite it takes no write lock); never write in it."""
+        return read_scope(self.engine)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def init_production(root: Path, *, database_url: str = "", title: str = "") -> Context:
+    """Make a new production folder and open it; on any failure nothing is left behind."""
+    if (root / SETTINGS_FILE).exists():
+        raise ProductionError(f"{root}: already a production ({SETTINGS_FILE} exists)")
+    if root.exists() and not root.is_dir():
+        raise ProductionError(f"{root}: exists and is not a folder")
+    credentials = root / Path(Credentials().certificate).parent
+    made = [p for p in (root, root / MEDIA_DIR, root / LAYOUTS_DIR, credentials) if not p.exists()]
+    try:
+        for folder in made:
+            folder.mkdir(parents=True)
+        (root / SETTINGS_FILE).write_text(default_toml(title, database_url), encoding="utf-8")
+        # The signing identity of the production's content credentials (a project CA and a
+        # signer); studios can point [credentials] at their own certificate instead.
+        make_project_identity(credentials, title or root.name)
+        return open_production(root)
+    except BaseException:
+        # Leave the folder as it was: remove exactly what this call made.
+        for name in (SETTINGS_FILE, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
+            (root / name).unlink(missing_ok=True)
+        for folder in reversed(made):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def open_production(root: Path) -> Context:
+    """Open an existing production, migrating its database to the current schema."""
+    if not (root / SETTINGS_FILE).is_file():
+        raise ProductionError(f"{root}: not a production (no {SETTINGS_FILE}); run: soundstage init {root}")
+    settings = load_settings(root)
+    engine = make_engine(settings.database_url or sqlite_url(root / DATABASE_FILE))
+    upgrade(engine)
+    return Context(root, settings, engine)
+
+
+def console() -> str:
+    """The person at the production's own console, as the audit trail names them."""
+    return f"{getpass.getuser()}@{socket.gethostname()}"
