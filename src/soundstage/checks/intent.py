@@ -102,7 +102,7 @@ class ShotIntent:
 
     size: tuple[int, int]  # analysis (width, height)
     window: np.ndarray  # float32 0/1 at the analysis size: where structure is compared
-    structure: np.ndarray  # normalised edge map of the blocking (line art and depth), windowed
+    structure: np.ndarray  # normalised edge map of the blocking's line art, windowed
     taper: np.ndarray  # Hann window for phase correlation at the analysis size
     characters: list[CharacterTarget]
     style: np.ndarray | None  # (n, dim) embeddings of the style references
@@ -143,13 +143,15 @@ def prepare_intent(
 
     ``storyboard`` (the shot's own previs frame) lets the duplicate check tell a copy of another
     shot's take from a take that only resembles it because both shots are blocked alike.
+    The depth pass must match the others' size; composition no longer weighs lines by it (see
+    ``_blocking_structure``), and it stays a parameter so that callers need not change.
     """
     if not (lineart.shape[:2] == depth.shape[:2] == ids.shape[:2]):
         raise ValueError(f"previs passes of different sizes: {lineart.shape}, {depth.shape}, {ids.shape}")
     height, width = ids.shape[:2]
     size = features.analysis_size(width, height)
     window = comparison_window(size)
-    structure = features.normalised(_blocking_structure(lineart, depth, size) * window)
+    structure = features.normalised(_blocking_structure(lineart, size) * window)
     taper = cv2.createHanningWindow(size, cv2.CV_32F)
     targets = [_character_target(name, intent, ids, size, embedder) for name, intent in characters.items()]
     style = embedder.embed([features.resize(features.rgb(r), _frame_size(r)) for r in style_references])
@@ -184,13 +186,15 @@ def _frame_size(image: np.ndarray) -> tuple[int, int]:
     return features.analysis_size(image.shape[1], image.shape[0])
 
 
-def _blocking_structure(lineart: np.ndarray, depth: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The blocking's edges at the analysis size: the line art, weighted by nearness in the
-    depth pass (near lines count fully, the farthest half), since a generated take may simplify
-    a far wall's dressing but must keep the figures and props in front."""
-    lines = features.resize(lineart.astype(np.float32) / 255, size)
-    nearness = features.resize(depth.astype(np.float32) / 65535, size)
-    return features.blur(lines * (0.5 + 0.5 * nearness))
+def _blocking_structure(lineart: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The blocking's edges at the analysis size: its line art, measured the way a take's edges
+    are (``features.lines``), every line alike.
+
+    Lines are not weighted by nearness: the take's edges cannot be weighted the same way (its
+    depth is unknown), and weighting one side only made every wide shot, whose set runs far
+    back, disagree with its own previs take; weighting both by the blocking's depth let a
+    mirrored figure in the middle of the frame hide the mirrored set behind it."""
+    return features.lines(lineart, size)
 
 
 def comparison_window(size: tuple[int, int]) -> np.ndarray:
