@@ -5,6 +5,8 @@ establishing shots included (issue 11: 19 of the demo's 140 takes, most of them 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from soundstage.checks import CHECKS, Verdict, check_take
@@ -42,8 +44,6 @@ def test_the_previs_take_of_a_wide_shot_passes_every_check(
 def test_every_previs_take_the_demo_makes_at_1280x720_passes(rendered_example_720, tmp_path) -> None:
     """The demo's path: previs at 1280x720, a previs take of every shot, the checks run by the
     production (soundstage check --all)."""
-    import shutil
-
     root = tmp_path / "pilot"
     shutil.copytree(rendered_example_720, root)
     with Production.open(root) as production:

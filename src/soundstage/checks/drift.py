@@ -290,10 +290,19 @@ def character(take: MeasuredTake, intent: ShotIntent, limits: Checks) -> list[Fi
 
 
 def style(take: MeasuredTake, intent: ShotIntent, limits: Checks) -> list[Finding]:
-    """The frame's palette, tone and texture against the nearest style reference."""
+    """The frame's palette, tone and texture against the style references: the nearest one,
+    or, for an embedder with blocks, each block against its nearest reference."""
     if intent.style is None:
         return [not_checked("style", "", "no style references in the bible; not checked")]
-    likeness = float(np.max(intent.style @ take.embeddings[""]))
+    embedding = take.embeddings[""]
+    blocks = getattr(intent.embedder, "blocks", None)
+    if blocks:
+        # A look is shown over many frames: one reference has its palette, another its range of
+        # light and dark, whatever each frames. Matching each aspect to its nearest reference
+        # keeps a take's content (a sky-heavy wide, a close-up) from reading as another look.
+        likeness = sum(float(np.max(intent.style[:, block] @ embedding[block])) for block in blocks)
+    else:
+        likeness = float(np.max(intent.style @ embedding))
     if 1 - likeness >= limits.style.warn:
         reason = f"the palette and tone differ from the style references (likeness {likeness:.2f})"
     else:
@@ -364,13 +373,14 @@ def duplicates(take: MeasuredTake, intent: ShotIntent, limits: Checks) -> list[F
     if not intent.others:
         return [not_checked("duplicates", "", "no takes of other shots yet; not checked")]
     similarity = intent.others_layout @ take.layout
-    if intent.own_layout is not None:
-        # The blocking explains a likeness when this shot's storyboard looks at least as much
-        # like the other take as the take does (coverage repeats setups: the same close-up in
-        # the same set, scene after scene), or looks at least as much like the take as the
-        # other take does (the take follows its own blocking, which resembles another's).
-        own = max(0.0, float(take.layout @ intent.own_layout))
-        explained = np.maximum(intent.others_layout @ intent.own_layout, own) >= similarity - EXPLAINED_MARGIN
+    if intent.own_layouts is not None and intent.others_alike is not None:
+        # The blocking explains a likeness when this shot's storyboard (give or take a crop of
+        # jitter) looks at least as much like the other take as the take does (coverage repeats
+        # setups: the same close-up in the same set, scene after scene), or looks at least as
+        # much like the take as the other take does (the take follows its own blocking, which
+        # resembles another's).
+        own = max(0.0, float(np.max(intent.own_layouts @ take.layout)))
+        explained = np.maximum(intent.others_alike, own) >= similarity - EXPLAINED_MARGIN
     else:
         explained = np.zeros(len(similarity), bool)
     unexplained = np.where(explained, -1.0, similarity)

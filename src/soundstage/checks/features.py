@@ -164,6 +164,14 @@ def appearance_dim() -> int:
     return HUE_BINS + 1 + LIGHTNESS_BINS + CHROMA_BINS + len(TEXTURE_EDGES) - 1
 
 
+def appearance_blocks() -> tuple[slice, ...]:
+    """Where each block (colour, lightness, chroma, texture) lies in the ``appearance``
+    embedding: the dot products of two embeddings' blocks sum to their cosine."""
+    lengths = (HUE_BINS + 1, LIGHTNESS_BINS, CHROMA_BINS, len(TEXTURE_EDGES) - 1)
+    ends = np.cumsum(lengths)
+    return tuple(slice(int(end - length), int(end)) for length, end in zip(lengths, ends))
+
+
 def structure(lab_image: np.ndarray) -> np.ndarray:
     """Where the picture has edges: colour gradient magnitude (lightness and chroma both, so a
     boundary between two equally bright colours counts) above the noise, under a square root,

@@ -35,6 +35,9 @@ SEARCH_X, SEARCH_Y = 0.35, 0.1
 # fractions: a moved or zoomed frame has no picture there to compare, and previs burns its
 # slate into the bottom-left corner (up to 11% of the height on a 320x180 frame).
 MARGINS = (0.04, 0.04, 0.04, 0.12)
+# A take cropped by up to this fraction of the frame is still on its blocking (the composition
+# check's jitter): the duplicate check compares takes with the storyboard cropped so much too.
+OWN_CROP = 0.03
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,8 @@ class ShotIntent:
     neighbours_tone: np.ndarray  # (len(neighbours), tone) their lighting and palette
     others: list[str]  # names of other shots' takes
     others_layout: np.ndarray  # (len(others), layout) their thumbnails
-    own_layout: np.ndarray | None  # the shot's storyboard thumbnail, when given
+    own_layouts: np.ndarray | None  # (n, layout) the storyboard's thumbnails, within jitter, when given
+    others_alike: np.ndarray | None  # (len(others),) each other take's likeness to those thumbnails
     embedder: Embedder
 
 
@@ -162,6 +166,7 @@ def prepare_intent(
         layouts = [_as_signature(others[name]).layout for name in named_others]
         others_layout = np.array(layouts, np.float32).reshape(len(named_others), features.LAYOUT_LENGTH)
     tones = [_as_signature(take).tone for _, take in neighbours]
+    own_layouts = _own_layouts(storyboard) if storyboard is not None else None
     return ShotIntent(
         size=size,
         window=window,
@@ -173,9 +178,23 @@ def prepare_intent(
         neighbours_tone=np.array(tones, np.float32).reshape(len(tones), features.TONE_LENGTH),
         others=named_others,
         others_layout=others_layout,
-        own_layout=np.array(signature(storyboard).layout, np.float32) if storyboard is not None else None,
+        own_layouts=own_layouts,
+        others_alike=np.max(others_layout @ own_layouts.T, axis=1, initial=-1.0) if own_layouts is not None else None,
         embedder=embedder,
     )
+
+
+def _own_layouts(storyboard: np.ndarray) -> np.ndarray:
+    """The storyboard's thumbnails as it is and cropped by ``OWN_CROP`` (centred and from each
+    corner, scaled back): (6, LAYOUT_LENGTH) float32. A take cropped that little is still its own
+    blocking, yet its thumbnail may come nearer another shot framed a little tighter."""
+    height, width = storyboard.shape[:2]
+    cut_x, cut_y = round(OWN_CROP * width), round(OWN_CROP * height)
+    frames = [storyboard]
+    for left, top in ((cut_x // 2, cut_y // 2), (0, 0), (cut_x, 0), (0, cut_y), (cut_x, cut_y)):
+        box = storyboard[top : top + height - cut_y, left : left + width - cut_x]
+        frames.append(cv2.resize(box, (width, height), interpolation=cv2.INTER_AREA))
+    return np.array([signature(frame).layout for frame in frames], np.float32)
 
 
 def _as_signature(take: np.ndarray | TakeSignature) -> TakeSignature:
