@@ -127,8 +127,8 @@ ZOOMS = (0.75, 0.87, 1.15, 1.33)
 JITTER_X, JITTER_Y = 0.03, 0.04
 # The frame's composition score is the larger of what the blocking leaves unexplained (1 - the
 # correlation of edges) and MOVED_GAIN times how much better than the blocking a moved, zoomed
-# or mirrored blocking explains the take: 10% better scores 0.4. No clean take of the
-# evaluation set is explained better by any of them.
+# or mirrored blocking explains the take: 10% better scores 0.4. Hardly any clean take of
+# the evaluation set is explained better by any of them.
 MOVED_GAIN = 4.0
 # For a character's silhouette: a match elsewhere must be this much better to say it moved.
 CLEARLY_BETTER = 1.1

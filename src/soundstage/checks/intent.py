@@ -193,7 +193,7 @@ def _own_layouts(storyboard: np.ndarray) -> np.ndarray:
     frames = [storyboard]
     for left, top in ((cut_x // 2, cut_y // 2), (0, 0), (cut_x, 0), (0, cut_y), (cut_x, cut_y)):
         box = storyboard[top : top + height - cut_y, left : left + width - cut_x]
-        frames.append(cv2.resize(box, (width, height), interpolation=cv2.INTER_AREA))
+        frames.append(features.resize(box, (width, height)))
     return np.array([signature(frame).layout for frame in frames], np.float32)
 
 
