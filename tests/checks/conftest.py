@@ -1,9 +1,11 @@
 """The rendered example's previs passes, read once, and a shot's intent built from them the way
 the evaluation (benchmarks/intent_checks.py) builds it: reference sheets cropped from other
-shots, storyboards of the other scene as style references, neighbouring shots' takes."""
+shots, storyboards of the other scene as style references, neighbouring shots' takes. At the
+tests' previs size (320x180) and at the demo's (1280x720)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +21,10 @@ from soundstage.store.tables import CharacterRow, RenderRow, ShotRow
 from .helpers import IntentOf, ShotPasses, reference_sheet
 
 
-@pytest.fixture(scope="session")
-def example_shots(rendered_example: Path) -> dict[str, ShotPasses]:
-    """Every rendered shot of the example (scenes 3 and 4 at 320x180), by code."""
+def _read_shots(root: Path) -> dict[str, ShotPasses]:
+    """Every rendered shot of a production, by code."""
     shots = {}
-    with Production.open(rendered_example) as production, session_scope(production.engine) as session:
+    with Production.open(root) as production, session_scope(production.engine) as session:
         names = {row.mask_id: row.name for row in session.scalars(select(CharacterRow))}
         rows = session.execute(select(ShotRow.code, RenderRow).join(RenderRow, RenderRow.shot_id == ShotRow.id)).all()
         for code, render in sorted(rows, key=lambda row: row[0]):
@@ -37,9 +38,29 @@ def example_shots(rendered_example: Path) -> dict[str, ShotPasses]:
 
 
 @pytest.fixture(scope="session")
-def intent_of(example_shots: dict[str, ShotPasses]) -> IntentOf:
-    """``intent_of(code, ...)``: the shot's intent; each keyword set to False leaves that part
-    out (no reference sheets, no style references, no neighbours, no other takes, no storyboard)."""
+def example_shots(rendered_example: Path) -> dict[str, ShotPasses]:
+    """Every rendered shot of the example (scenes 3 and 4 at 320x180), by code."""
+    return _read_shots(rendered_example)
+
+
+@pytest.fixture(scope="session")
+def rendered_example_720(rendered_example: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rendered example again with scenes 3 and 4 rendered at 1280x720, the demo's size."""
+    root = tmp_path_factory.mktemp("rendered_720") / "pilot"
+    shutil.copytree(rendered_example, root)
+    with Production.open(root) as production:
+        for scene in ("3", "4"):
+            production.previs(size=(1280, 720), scene=scene)
+    return root
+
+
+@pytest.fixture(scope="session")
+def example_shots_720(rendered_example_720: Path) -> dict[str, ShotPasses]:
+    """Every rendered shot of the example at 1280x720, by code."""
+    return _read_shots(rendered_example_720)
+
+
+def _intent_factory(example_shots: dict[str, ShotPasses]) -> IntentOf:
     signatures = {code: signature(shot.storyboard) for code, shot in example_shots.items()}
     codes = sorted(example_shots)
 
@@ -74,3 +95,16 @@ def intent_of(example_shots: dict[str, ShotPasses]) -> IntentOf:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def intent_of(example_shots: dict[str, ShotPasses]) -> IntentOf:
+    """``intent_of(code, ...)``: the shot's intent; each keyword set to False leaves that part
+    out (no reference sheets, no style references, no neighbours, no other takes, no storyboard)."""
+    return _intent_factory(example_shots)
+
+
+@pytest.fixture(scope="session")
+def intent_of_720(example_shots_720: dict[str, ShotPasses]) -> IntentOf:
+    """``intent_of`` on the passes rendered at 1280x720."""
+    return _intent_factory(example_shots_720)

@@ -3,11 +3,22 @@ words, and says so where it has nothing to compare with."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
-from soundstage.checks import Finding, Verdict, check_take
+from soundstage.checks import (
+    BUILT_IN_CHECKS,
+    CHECKS,
+    Finding,
+    MeasuredTake,
+    ShotIntent,
+    Verdict,
+    check_take,
+    take_verdict,
+)
 from soundstage.config import Checks
 
 from .helpers import IntentOf, duotone, flagged, hue_turned, jpeg, noisy, of, relit_as_night, shifted
@@ -100,9 +111,16 @@ def test_a_character_without_a_reference_sheet_is_not_checked(intent_of: IntentO
     shot = example_shots["003_0030"]
     take = hue_turned(shot.storyboard, shot.ids == shot.cast["MAISIE"], 90)
 
-    maisie = of(check_take(take, intent_of("003_0030", sheets=False), DEFAULTS), "character", "MAISIE")
+    intent = intent_of("003_0030", sheets=False)
 
-    assert maisie == Finding("character", "MAISIE", 0.0, Verdict.PASS, "no reference sheet for MAISIE; not checked")
+    maisie = of(check_take(take, intent, DEFAULTS, unchecked_as_pass=False), "character", "MAISIE")
+
+    reason = "no reference sheet for MAISIE; not checked"
+    assert maisie == Finding("character", "MAISIE", 0.0, Verdict.NOT_CHECKED, reason)
+    # What callers that know only pass, warn and fail get (the default, for now): a pass that says so.
+    assert of(check_take(take, intent, DEFAULTS), "character", "MAISIE") == Finding(
+        "character", "MAISIE", 0.0, Verdict.PASS, reason
+    )
 
 
 def test_another_palette_fails_the_style_check(intent_of: IntentOf, example_shots) -> None:
@@ -112,8 +130,8 @@ def test_another_palette_fails_the_style_check(intent_of: IntentOf, example_shot
 
     assert style.verdict == Verdict.FAIL
     assert style.reason.startswith("the palette and tone differ from the style references")
-    unchecked = of(check_take(take, intent_of("003_0010", style=False), DEFAULTS), "style")
-    assert unchecked == Finding("style", "", 0.0, Verdict.PASS, "no style references in the bible; not checked")
+    unchecked = of(check_take(take, intent_of("003_0010", style=False), DEFAULTS, unchecked_as_pass=False), "style")
+    assert unchecked == Finding("style", "", 0.0, Verdict.NOT_CHECKED, "no style references in the bible; not checked")
 
 
 def test_day_relit_as_night_fails_continuity_with_its_neighbours(intent_of: IntentOf, example_shots) -> None:
@@ -124,8 +142,9 @@ def test_day_relit_as_night_fails_continuity_with_its_neighbours(intent_of: Inte
     continuity = of(findings, "continuity")
     assert continuity.verdict == Verdict.FAIL
     assert continuity.reason.startswith("the take is darker and bluer than 003_00")
-    unchecked = of(check_take(take, intent_of("003_0030", neighbours=False), DEFAULTS), "continuity")
-    assert unchecked.verdict == Verdict.PASS
+    alone = intent_of("003_0030", neighbours=False)
+    unchecked = of(check_take(take, alone, DEFAULTS, unchecked_as_pass=False), "continuity")
+    assert unchecked.verdict == Verdict.NOT_CHECKED
     assert unchecked.reason == "no approved takes of neighbouring shots; not checked"
 
 
@@ -138,8 +157,9 @@ def test_another_shots_take_submitted_again_is_a_duplicate(intent_of: IntentOf, 
     assert duplicates.verdict == Verdict.FAIL
     assert duplicates.reason.startswith("near copy of 003_0010/1")
     assert of(findings, "composition").verdict == Verdict.FAIL
-    unchecked = of(check_take(wide, intent_of("003_0070", others=False), DEFAULTS), "duplicates")
-    assert unchecked.reason == "no takes of other shots yet; not checked"
+    first = intent_of("003_0070", others=False)
+    unchecked = of(check_take(wide, first, DEFAULTS, unchecked_as_pass=False), "duplicates")
+    assert (unchecked.verdict, unchecked.reason) == (Verdict.NOT_CHECKED, "no takes of other shots yet; not checked")
 
 
 def test_shots_blocked_alike_are_not_duplicates_of_each_other(intent_of: IntentOf, example_shots) -> None:
@@ -169,3 +189,58 @@ def test_limits_from_the_settings_change_the_verdicts(intent_of: IntentOf, examp
     assert of(check_take(take, intent, lenient), "character", "MAISIE").verdict == Verdict.PASS
     assert of(check_take(take, intent, middle), "character", "MAISIE").verdict == Verdict.WARN
     assert of(check_take(shot.storyboard, intent, strict_style), "style").verdict == Verdict.FAIL
+
+
+def test_a_take_that_only_follows_its_own_blocking_is_no_duplicate(intent_of: IntentOf, example_shots) -> None:
+    # An insert cropped by 2.5%: a little tighter, it looks more like two other inserts of the
+    # scenes than their takes look like its storyboard, yet most like its own storyboard.
+    storyboard = example_shots["003_0090"].storyboard
+    height, width = storyboard.shape[:2]
+    tighter = cv2.resize(storyboard[2:-2, 4:-4], (width, height))
+
+    duplicates = of(check_take(tighter, intent_of("003_0090"), DEFAULTS), "duplicates")
+
+    assert duplicates.verdict == Verdict.PASS, duplicates.reason
+
+
+def test_a_check_that_raises_is_not_checked_and_the_others_run(intent_of: IntentOf, example_shots) -> None:
+    shot = example_shots["003_0030"]
+    intent = intent_of("003_0030")
+
+    def broken(take, intent, limits):
+        raise RuntimeError("the lens table is missing")
+
+    checks = {**BUILT_IN_CHECKS, "style": broken}
+    findings = check_take(shot.storyboard, intent, DEFAULTS, checks=checks, unchecked_as_pass=False)
+
+    style = of(findings, "style")
+    assert style.verdict == Verdict.NOT_CHECKED
+    assert style.reason == "the check could not run (RuntimeError: the lens table is missing); not checked"
+    assert {f.check for f in findings} == set(CHECKS)  # every other check still ran
+    assert all(f.verdict == Verdict.PASS for f in findings if f.check != "style")
+    assert take_verdict(findings) == Verdict.NOT_CHECKED
+    # Callers that know only pass, warn and fail learn that the checks did not run, as before.
+    with pytest.raises(RuntimeError, match="lens table"):
+        check_take(shot.storyboard, intent, DEFAULTS, checks=checks)
+
+
+def test_every_check_has_one_signature_and_another_can_run_beside_them(intent_of: IntentOf, example_shots) -> None:
+    shot = example_shots["003_0030"]
+    intent = intent_of("003_0030")
+
+    def brightness(take: MeasuredTake, intent: ShotIntent, limits: Checks) -> list[Finding]:
+        return [Finding("style", "", float(take.lab[..., 0].mean()) / 100, Verdict.PASS, "mean lightness")]
+
+    assert list(BUILT_IN_CHECKS) == list(CHECKS)
+    built_in = check_take(shot.storyboard, intent, DEFAULTS)
+    for name, check in BUILT_IN_CHECKS.items():
+        own = check(MeasuredTake(shot.storyboard, intent), intent, DEFAULTS)
+        assert [f.check for f in own] == [name] * len(own)
+        assert own == [
+            f for f in check_take(shot.storyboard, intent, DEFAULTS, checks={name: check}, unchecked_as_pass=False)
+        ]
+        assert [replace(f, verdict=Verdict.PASS) if f.verdict == Verdict.NOT_CHECKED else f for f in own] == [
+            f for f in built_in if f.check == name
+        ]
+    extra = check_take(shot.storyboard, intent, DEFAULTS, checks={**BUILT_IN_CHECKS, "brightness": brightness})
+    assert extra[:-1] == built_in and extra[-1].reason == "mean lightness"

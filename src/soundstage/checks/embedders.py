@@ -27,7 +27,12 @@ _FEATURE_SIDE = 128
 class Embedder(Protocol):
     """Turns pictures into unit vectors; similar pictures (in what the embedder sees) have a
     cosine near 1. Images are uint8 RGB, or RGBA where alpha > 127 marks the pixels that count
-    (a character's region); any size."""
+    (a character's region); any size.
+
+    An embedder may also have ``blocks``: slices of its vector that measure different things
+    (the feature embedder's colour, lightness, chroma and texture), which the style check then
+    matches each against its nearest reference.
+    """
 
     name: str
     dim: int
@@ -44,6 +49,7 @@ class FeatureEmbedder:
 
     name = "features"
     dim = features.appearance_dim()
+    blocks = features.appearance_blocks()
 
     def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """(N, dim) float32 unit rows."""

@@ -12,6 +12,8 @@ turn harmless noise into a jump of the whole wall from one bin to the next.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -162,17 +164,46 @@ def appearance_dim() -> int:
     return HUE_BINS + 1 + LIGHTNESS_BINS + CHROMA_BINS + len(TEXTURE_EDGES) - 1
 
 
+def appearance_blocks() -> tuple[slice, ...]:
+    """Where each block (colour, lightness, chroma, texture) lies in the ``appearance``
+    embedding: the dot products of two embeddings' blocks sum to their cosine."""
+    lengths = (HUE_BINS + 1, LIGHTNESS_BINS, CHROMA_BINS, len(TEXTURE_EDGES) - 1)
+    ends = np.cumsum(lengths)
+    return tuple(slice(int(end - length), int(end)) for length, end in zip(lengths, ends))
+
+
 def structure(lab_image: np.ndarray) -> np.ndarray:
     """Where the picture has edges: colour gradient magnitude (lightness and chroma both, so a
-    boundary between two equally bright colours counts), blurred a little so that an edge one
-    pixel off still meets its counterpart. float32, same HxW."""
+    boundary between two equally bright colours counts) above the noise, under a square root,
+    blurred a little so that an edge one pixel off still meets its counterpart. float32, same HxW.
+
+    The square root makes an edge count by its presence more than by its contrast, as in the
+    line art it is compared with (``lines``), where every edge is drawn alike: without it the
+    one hard step from sky to set outweighs all the faint edges between the set's greys, and a
+    wide shot, most of whose edges are faint, disagreed with its own line art."""
     gx = cv2.Sobel(lab_image, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(lab_image, cv2.CV_32F, 0, 1, ksize=3)
     magnitude = np.sqrt(np.sum(gx * gx + gy * gy, axis=2))
     # Grain, noise and compression make small gradients everywhere, which would drown the few
     # edges that are the composition; most pixels of a frame are not on an edge, so twice the
     # median gradient is above the noise and below the edges.
-    return blur(np.maximum(magnitude - 2 * np.median(magnitude), 0))
+    return blur(np.sqrt(np.maximum(magnitude - 2 * np.median(magnitude), 0)))
+
+
+def lines(drawing: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A line drawing (uint8, lines bright on black, such as the line-art pass) at ``size`` as
+    ``structure`` sees a picture: 1 where a line crosses an analysis pixel at all, blurred like
+    ``structure``. float32 at ``size``.
+
+    A line counts fully whatever the drawing's resolution: shrunk by averaging, the two-pixel
+    lines of a 1280x720 pass would fade to a quarter and the dense lines of far detail would
+    merge into grey, while those of a 320x180 pass keep their strength, so one take's match
+    would depend on the size its blocking was rendered at."""
+    on = (drawing > 127).astype(np.float32)
+    factor = math.ceil(max(drawing.shape[1] / size[0], drawing.shape[0] / size[1]))
+    if factor > 1:  # the largest value under each analysis pixel, then down to the size
+        on = cv2.dilate(on, np.ones((factor, factor), np.uint8))
+    return blur(resize(on, size))
 
 
 def blur(image: np.ndarray, sigma: float = 1.0) -> np.ndarray:

@@ -2,11 +2,14 @@
 
 Scores run from 0 (as intended) to 1 (nothing like it) for every check; for duplicates the
 score is the similarity to the nearest other take. The production's limits (``[checks]`` in
-soundstage.toml, one warn and one fail limit per check) turn a score into a verdict.
+soundstage.toml, one warn and one fail limit per check) turn a score into a verdict. A check
+that had nothing to compare, or that raised, says "not checked" (``Verdict.NOT_CHECKED``):
+it never passes a take it did not look at.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,11 +20,18 @@ CHECKS = ("composition", "character", "style", "continuity", "duplicates")
 
 
 class Verdict(StrEnum):
-    """How a take fares on one check."""
+    """How a take fares on one check. ``NOT_CHECKED`` is stored as "skipped": the stored
+    verdict column holds eight characters."""
 
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
+    NOT_CHECKED = "skipped"
+
+
+# The start of the reason of a check that raised: the stored mark that tells it from a check
+# that had nothing to compare (see ``could_not_run``, ``needs_override``).
+COULD_NOT_RUN = "the check could not run"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,5 +84,37 @@ def finding(settings: Checks, check: str, subject: str, score: float, reason: st
 
 
 def not_checked(check: str, subject: str, reason: str) -> Finding:
-    """A pass that says why the check could not look (no reference sheet, no neighbours...)."""
-    return Finding(check, subject, 0.0, Verdict.PASS, reason)
+    """A check that could not look (no reference sheet, no neighbours...), saying why."""
+    return Finding(check, subject, 0.0, Verdict.NOT_CHECKED, reason)
+
+
+def could_not_run(check: str, error: BaseException) -> Finding:
+    """The finding of a check that raised ``error``: not checked, the error named."""
+    message = " ".join(str(error).split()) or "no message"
+    return not_checked(check, "", f"{COULD_NOT_RUN} ({type(error).__name__}: {message}); not checked")
+
+
+def crashed(found: Finding) -> bool:
+    """Whether ``found`` is the finding of a check that raised (``could_not_run``)."""
+    return found.verdict is Verdict.NOT_CHECKED and found.reason.startswith(COULD_NOT_RUN)
+
+
+def take_verdict(findings: Iterable[Finding]) -> Verdict:
+    """One word for a take: not checked when its checks never ran (no findings) or one of
+    them raised; else its worst verdict (fail, warn, pass). A check that had nothing to
+    compare (no reference sheet, no style references) is shown on its own, not here: in a
+    production without a bible every take would be "not checked" and the word would say
+    nothing."""
+    findings = list(findings)
+    if not findings or any(crashed(f) for f in findings):
+        return Verdict.NOT_CHECKED
+    for worst in (Verdict.FAIL, Verdict.WARN):
+        if any(f.verdict is worst for f in findings):
+            return worst
+    return Verdict.PASS
+
+
+def needs_override(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that make approving a take need an override reason: its failures and its
+    checks that raised. (A take with no findings at all needs one too; see ``take_verdict``.)"""
+    return [f for f in findings if f.verdict is Verdict.FAIL or crashed(f)]

@@ -35,6 +35,9 @@ SEARCH_X, SEARCH_Y = 0.35, 0.1
 # fractions: a moved or zoomed frame has no picture there to compare, and previs burns its
 # slate into the bottom-left corner (up to 11% of the height on a 320x180 frame).
 MARGINS = (0.04, 0.04, 0.04, 0.12)
+# A take cropped by up to this fraction of the frame is still on its blocking (the composition
+# check's jitter): the duplicate check compares takes with the storyboard cropped so much too.
+OWN_CROP = 0.03
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ class ShotIntent:
 
     size: tuple[int, int]  # analysis (width, height)
     window: np.ndarray  # float32 0/1 at the analysis size: where structure is compared
-    structure: np.ndarray  # normalised edge map of the blocking (line art and depth), windowed
+    structure: np.ndarray  # normalised edge map of the blocking's line art, windowed
     taper: np.ndarray  # Hann window for phase correlation at the analysis size
     characters: list[CharacterTarget]
     style: np.ndarray | None  # (n, dim) embeddings of the style references
@@ -110,7 +113,8 @@ class ShotIntent:
     neighbours_tone: np.ndarray  # (len(neighbours), tone) their lighting and palette
     others: list[str]  # names of other shots' takes
     others_layout: np.ndarray  # (len(others), layout) their thumbnails
-    own_layout: np.ndarray | None  # the shot's storyboard thumbnail, when given
+    own_layouts: np.ndarray | None  # (n, layout) the storyboard's thumbnails, within jitter, when given
+    others_alike: np.ndarray | None  # (len(others),) each other take's likeness to those thumbnails
     embedder: Embedder
 
 
@@ -143,13 +147,15 @@ def prepare_intent(
 
     ``storyboard`` (the shot's own previs frame) lets the duplicate check tell a copy of another
     shot's take from a take that only resembles it because both shots are blocked alike.
+    The depth pass must match the others' size; composition no longer weighs lines by it (see
+    ``_blocking_structure``), and it stays a parameter so that callers need not change.
     """
     if not (lineart.shape[:2] == depth.shape[:2] == ids.shape[:2]):
         raise ValueError(f"previs passes of different sizes: {lineart.shape}, {depth.shape}, {ids.shape}")
     height, width = ids.shape[:2]
     size = features.analysis_size(width, height)
     window = comparison_window(size)
-    structure = features.normalised(_blocking_structure(lineart, depth, size) * window)
+    structure = features.normalised(_blocking_structure(lineart, size) * window)
     taper = cv2.createHanningWindow(size, cv2.CV_32F)
     targets = [_character_target(name, intent, ids, size, embedder) for name, intent in characters.items()]
     style = embedder.embed([features.resize(features.rgb(r), _frame_size(r)) for r in style_references])
@@ -160,6 +166,7 @@ def prepare_intent(
         layouts = [_as_signature(others[name]).layout for name in named_others]
         others_layout = np.array(layouts, np.float32).reshape(len(named_others), features.LAYOUT_LENGTH)
     tones = [_as_signature(take).tone for _, take in neighbours]
+    own_layouts = _own_layouts(storyboard) if storyboard is not None else None
     return ShotIntent(
         size=size,
         window=window,
@@ -171,9 +178,23 @@ def prepare_intent(
         neighbours_tone=np.array(tones, np.float32).reshape(len(tones), features.TONE_LENGTH),
         others=named_others,
         others_layout=others_layout,
-        own_layout=np.array(signature(storyboard).layout, np.float32) if storyboard is not None else None,
+        own_layouts=own_layouts,
+        others_alike=np.max(others_layout @ own_layouts.T, axis=1, initial=-1.0) if own_layouts is not None else None,
         embedder=embedder,
     )
+
+
+def _own_layouts(storyboard: np.ndarray) -> np.ndarray:
+    """The storyboard's thumbnails as it is and cropped by ``OWN_CROP`` (centred and from each
+    corner, scaled back): (6, LAYOUT_LENGTH) float32. A take cropped that little is still its own
+    blocking, yet its thumbnail may come nearer another shot framed a little tighter."""
+    height, width = storyboard.shape[:2]
+    cut_x, cut_y = round(OWN_CROP * width), round(OWN_CROP * height)
+    frames = [storyboard]
+    for left, top in ((cut_x // 2, cut_y // 2), (0, 0), (cut_x, 0), (0, cut_y), (cut_x, cut_y)):
+        box = storyboard[top : top + height - cut_y, left : left + width - cut_x]
+        frames.append(features.resize(box, (width, height)))
+    return np.array([signature(frame).layout for frame in frames], np.float32)
 
 
 def _as_signature(take: np.ndarray | TakeSignature) -> TakeSignature:
@@ -184,13 +205,15 @@ def _frame_size(image: np.ndarray) -> tuple[int, int]:
     return features.analysis_size(image.shape[1], image.shape[0])
 
 
-def _blocking_structure(lineart: np.ndarray, depth: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The blocking's edges at the analysis size: the line art, weighted by nearness in the
-    depth pass (near lines count fully, the farthest half), since a generated take may simplify
-    a far wall's dressing but must keep the figures and props in front."""
-    lines = features.resize(lineart.astype(np.float32) / 255, size)
-    nearness = features.resize(depth.astype(np.float32) / 65535, size)
-    return features.blur(lines * (0.5 + 0.5 * nearness))
+def _blocking_structure(lineart: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The blocking's edges at the analysis size: its line art, measured the way a take's edges
+    are (``features.lines``), every line alike.
+
+    Lines are not weighted by nearness: the take's edges cannot be weighted the same way (its
+    depth is unknown), and weighting one side only made every wide shot, whose set runs far
+    back, disagree with its own previs take; weighting both by the blocking's depth let a
+    mirrored figure in the middle of the frame hide the mirrored set behind it."""
+    return features.lines(lineart, size)
 
 
 def comparison_window(size: tuple[int, int]) -> np.ndarray:
