@@ -44,7 +44,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pxr import Gf, Tf, Usd, UsdGeom
 
 from soundstage.errors import RenderError
-from soundstage.layout.usd import camera_in_mm
+from soundstage.layout.usd import camera_in_mm, time_code
 from soundstage.render.gl import gl_context
 
 CAMERA_PATH = "/Shot/Camera"
@@ -168,10 +168,11 @@ class Passes:
     depth_range: tuple[float, float] | None  # metres mapped to 65535 and 1; None when nothing is visible
 
 
-def load_scene(path: Path) -> SceneGeometry:
+def load_scene(path: Path, *, time: float | None = None) -> SceneGeometry:
     """Read a shot's USD stage: every visible Mesh under the default prim, triangulated (fan),
     with world transforms, displayColor and character ids, and the camera at ``/Shot/Camera``
-    (else the first Camera prim).
+    (else the first Camera prim), at frame ``time`` of an animated layout (None: its first
+    frame; a static layout has one pose whatever the time).
 
     Raises RenderError (one line naming the file, and the prim where there is one) when the
     file is missing or not a USD stage, when there is no camera, or when a mesh is malformed.
@@ -180,9 +181,10 @@ def load_scene(path: Path) -> SceneGeometry:
     stage = _open_stage(path)
     root = stage.GetDefaultPrim() or stage.GetPseudoRoot()
     camera_prim = _find_camera(stage, root, path)
-    frustum, clipping_range, focal_length = _camera(camera_prim, path)
+    at = time_code(time)
+    frustum, clipping_range, focal_length = _camera(camera_prim, path, at)
     view = np.array(frustum.ComputeViewMatrix())
-    triangles, normals, colors, character_ids, surfaces = _triangulate(_read_meshes(root, path))
+    triangles, normals, colors, character_ids, surfaces = _triangulate(_read_meshes(root, path, at))
     # Nearest first: the rasteriser then rejects hidden fragments before shading them
     # (about 15% of the draw on llvmpipe with a set behind the characters).
     order = np.argsort(-(triangles.mean(axis=1) @ view[:3, 2]), kind="stable")
@@ -226,8 +228,10 @@ def _find_camera(stage: Usd.Stage, root: Usd.Prim, path: Path) -> Usd.Prim:
     raise RenderError(f"{path}: no camera: {CAMERA_PATH} is missing and no other Camera prim is under {root.GetPath()}")
 
 
-def _camera(prim: Usd.Prim, path: Path) -> tuple[Gf.Frustum, tuple[float, float], float]:
-    camera = camera_in_mm(UsdGeom.Camera(prim), Usd.TimeCode.Default())
+def _camera(
+    prim: Usd.Prim, path: Path, time: Usd.TimeCode = Usd.TimeCode.Default()
+) -> tuple[Gf.Frustum, tuple[float, float], float]:
+    camera = camera_in_mm(UsdGeom.Camera(prim), time)
     near, far = camera.clippingRange.min, camera.clippingRange.max
     projection = np.array(camera.frustum.ComputeProjectionMatrix())
     if not (0 < near < far and np.isfinite(projection).all()):
@@ -249,9 +253,9 @@ class _Mesh:
     character_id: int
 
 
-def _read_meshes(root: Usd.Prim, path: Path) -> list[_Mesh]:
+def _read_meshes(root: Usd.Prim, path: Path, time: Usd.TimeCode = Usd.TimeCode.Default()) -> list[_Mesh]:
     """Every visible, renderable mesh under ``root``."""
-    xforms = UsdGeom.XformCache(Usd.TimeCode.Default())
+    xforms = UsdGeom.XformCache(time)
     meshes = []
     prims = iter(Usd.PrimRange(root, Usd.TraverseInstanceProxies()))
     for prim in prims:
