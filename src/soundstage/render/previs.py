@@ -228,9 +228,7 @@ def _find_camera(stage: Usd.Stage, root: Usd.Prim, path: Path) -> Usd.Prim:
     raise RenderError(f"{path}: no camera: {CAMERA_PATH} is missing and no other Camera prim is under {root.GetPath()}")
 
 
-def _camera(
-    prim: Usd.Prim, path: Path, time: Usd.TimeCode = Usd.TimeCode.Default()
-) -> tuple[Gf.Frustum, tuple[float, float], float]:
+def _camera(prim: Usd.Prim, path: Path, time: Usd.TimeCode) -> tuple[Gf.Frustum, tuple[float, float], float]:
     camera = camera_in_mm(UsdGeom.Camera(prim), time)
     near, far = camera.clippingRange.min, camera.clippingRange.max
     projection = np.array(camera.frustum.ComputeProjectionMatrix())
@@ -253,7 +251,7 @@ class _Mesh:
     character_id: int
 
 
-def _read_meshes(root: Usd.Prim, path: Path, time: Usd.TimeCode = Usd.TimeCode.Default()) -> list[_Mesh]:
+def _read_meshes(root: Usd.Prim, path: Path, time: Usd.TimeCode) -> list[_Mesh]:
     """Every visible, renderable mesh under ``root``."""
     xforms = UsdGeom.XformCache(time)
     meshes = []
