@@ -383,7 +383,7 @@ def _read_sentence(
         before, after = sentence[: match.start()], sentence[match.end() :]
         if _NEGATED.search(before):
             continue
-        clause = _clause(after)
+        clause = _clause(after, match.end(), mentions)
         kind, word = match.lastgroup or "", match.group().lower()
         if kind == "travel" and _TRAVEL[word][0] in _NEEDS_PARTICLE and not _particle(word, clause):
             continue
@@ -422,10 +422,18 @@ def _carries(clause: str) -> bool:
     return not re.search(rf"\b(?:shut|open|closed|{_BODY})\b", carried)
 
 
-def _clause(after: str) -> str:
-    """What follows a verb up to the end of its clause."""
-    end = _CLAUSE_END.search(after)
-    return after[: end.start()] if end else after
+def _clause(after: str, offset: int = 0, mentions: Sequence[_Mention] = ()) -> str:
+    """What follows a verb up to the end of its clause; "and" or a comma between two names
+    (``shoves Maisie and Fuse inside``) joins them rather than ending it. ``offset`` is where
+    ``after`` starts in the sentence the ``mentions`` were found in."""
+    ends = {m.end for m in mentions}
+    starts = {m.start for m in mentions}
+    for end in _CLAUSE_END.finditer(after):
+        joins = end.group().strip() in (",", "and") and offset + end.start() in ends
+        if joins and offset + end.end() + (len(after[end.end() :]) - len(after[end.end() :].lstrip())) in starts:
+            continue
+        return after[: end.start()]
+    return after
 
 
 def _particle(word: str, clause: str) -> re.Match[str] | None:
@@ -719,7 +727,8 @@ def _destination(
         if particle in _FOLLOWING and re.match(r"(?i)(them|him|her)\b", target_text) and context.last_movers:
             return _behind(context.last_movers[0], here), f"after {context.last_movers[0].character}"
         if particle == "closer":
-            others = [n for n in context.in_shot if n != name]
+            # Closer to the nearest other character of the scene, in this shot or not.
+            others = [n for n in context.marks if n != name]
             if others:
                 named = [
                     min(others, key=lambda n: math.hypot(context.marks[n].x - here.x, context.marks[n].z - here.z))

@@ -8,8 +8,8 @@ are this module's, chosen to read clearly at previs speed:
   12 degrees off and turns onto the subject, a track (a truck, sideways) starts a metre to the
   side, a crane starts 1.2 m higher looking down at the same point;
 * a track or a pan with a character to follow (``CameraMotion.follow``: who crosses in the
-  shot) keeps them where the planned frame has them: a track moves the camera with them,
-  a pan turns to them;
+  shot) keeps them where the planned frame has them: a track moves the camera with them over
+  the floor, a pan turns the camera about its vertical axis to keep their bearing;
 * handheld holds the planned frame with a small drift of aim and position, made of a few
   slow sine waves whose frequencies and phases come from the seed: the same seed, the same
   wobble, on every machine;
@@ -98,15 +98,23 @@ def _along(planned: CameraSetup, move: Move, left: float) -> CameraSetup:
 
 
 def _following(planned: CameraSetup, move: Move, figure: FigureKeys, frame: int) -> CameraSetup:
-    """A track moves with the figure; a pan turns to keep it where the planned frame has it."""
+    """A track moves the camera with the figure over the floor; a pan turns it about its
+    vertical axis so that the figure keeps the bearing it has in the planned frame."""
     first, now = figure.at(0), figure.at(frame)
-    shift = np.array([now.x - first.x, now.lift - first.lift, now.z - first.z])
     position = np.asarray(planned.position, dtype=float)
     target = np.asarray(planned.target, dtype=float)
+    up = np.asarray(planned.up, dtype=float)
     if move is Move.TRACK:
-        return _setup(planned, position + shift, target + shift, np.asarray(planned.up, dtype=float))
-    new_target = target + shift
-    return _setup(planned, position, new_target, _level(np.asarray(planned.up, dtype=float), new_target - position))
+        shift = np.array([now.x - first.x, 0.0, now.z - first.z])
+        return _setup(planned, position + shift, target + shift, up)
+    turn = _bearing(position, now.x, now.z) - _bearing(position, first.x, first.z)
+    rotation = _rotation(np.array([0.0, 1.0, 0.0]), turn)
+    return _setup(planned, position, position + rotation @ (target - position), rotation @ up)
+
+
+def _bearing(position: np.ndarray, x: float, z: float) -> float:
+    """The horizontal angle (radians, about +Y) from the camera to a floor point."""
+    return math.atan2(x - position[0], z - position[2])
 
 
 def _handheld(planned: CameraSetup, seed: int, frames: int, rate: Fraction) -> list[CameraSetup]:

@@ -23,6 +23,7 @@ releases the GIL while it compresses), with a short queue so that memory stays f
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -97,6 +98,7 @@ class ClipWriter:
         if width < 2 or height < 2 or width % 2 or height % 2:
             raise RenderError(f"clip size {width}x{height}: width and height must be even")
         self.size, self.rate, self.frames = size, Fraction(rate), frames
+        Path(folder).mkdir(parents=True, exist_ok=True)
         self.paths = {name: Path(folder) / f"{stem}.{name}{SUFFIX}" for name in PASSES}
         self._partial = {name: path.with_name(f".{path.name}.partial") for name, path in self.paths.items()}
         self._encoders = {name: _PassEncoder(self._partial[name], name, size, self.rate, frames) for name in PASSES}
@@ -135,10 +137,9 @@ class ClipWriter:
         for name in PASSES:
             if not self._closed:
                 self._threads[name].shutdown(cancel_futures=True)
-                try:
+                # The first error is the one to report; closing after it may fail too.
+                with contextlib.suppress(Exception):
                     self._encoders[name].close()
-                except Exception:  # noqa: BLE001  the first error is the one to report
-                    pass
             self._partial[name].unlink(missing_ok=True)
 
     def __enter__(self) -> ClipWriter:
