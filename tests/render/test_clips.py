@@ -5,6 +5,7 @@ through real FFmpeg (PyAV) and come back frame-exact at their rate."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -23,7 +24,14 @@ from soundstage.layout.usd import build_layout, read_camera, read_marks, save_la
 from soundstage.plan.model import Move, Shot
 from soundstage.render.clips import ClipRenderer, ShotClip, clip_timing
 from soundstage.render.previs import PASSES, Passes, PrevisRenderer, load_scene
-from soundstage.render.video import ClipWriter, encode_clip, probe_pass, read_pass, read_pass_frame
+from soundstage.render.video import (
+    ClipWriter,
+    encode_clip,
+    probe_pass,
+    read_manifest,
+    read_pass,
+    read_pass_frame,
+)
 
 from . import add_box, add_camera, add_floor, add_marker, look_at, new_shot
 from conftest import EXAMPLE
@@ -77,12 +85,16 @@ def test_every_frame_is_the_still_at_its_time_code(tmp_path: Path, clips: ClipRe
     path, shot, _, motion = _example(tmp_path, 54, move=Move.PUSH_IN, stand_ins=StandIns(labels=False))
     clip = ShotClip(path)
     assert clip.timing.frames == shot.frames and clip.timing.rate == 24 and not clip.timing.static
+    (move,) = motion.moves
+    sampled = (0, move.start_frame + 7, (move.start_frame + move.end_frame) // 2, shot.frames - 1)
+    # Drawn in the clip's pipeline (the next frame drawn while this one is finished).
+    played = {n: passes for n, passes in enumerate(clips.frames(clip, *SMALL)) if n in sampled}
     still = PrevisRenderer()
     try:
-        (move,) = motion.moves
-        for frame in (0, move.start_frame + 7, (move.start_frame + move.end_frame) // 2, shot.frames - 1):
+        for frame in sampled:
             drawn = still.render(load_scene(path, time=frame), *SMALL)
-            assert _same(clips.renderer.render(clip.geometry(frame), *SMALL), drawn)
+            assert _same(played[frame], drawn), frame
+            assert _same(clips.renderer.render(clip.geometry(frame), *SMALL), drawn), frame
     finally:
         still.close()
 
@@ -196,6 +208,12 @@ def test_clips_encode_and_decode_frame_exact(tmp_path: Path, clips: ClipRenderer
             assert np.array_equal(read_pass_frame(file, index), getattr(rendered[index], name)), (name, index)
     manifest = files.manifest()
     assert manifest["rate"] == "24000/1001" and manifest["frames"] == 30 and len(manifest["depth_ranges"]) == 30
+    back = read_manifest(files.manifest_bytes(), "clip.json")
+    assert (back.rate, back.frames, back.size, back.depth_ranges) == (files.rate, 30, SMALL, files.depth_ranges)
+    without_ids = json.loads(files.manifest_bytes())
+    del without_ids["passes"]["ids"]
+    with pytest.raises(RenderError, match="clip.json: the previs clip has no ids pass"):
+        read_manifest(json.dumps(without_ids).encode(), "clip.json")
 
 
 def test_a_static_clip_is_one_frame(tmp_path: Path, clips: ClipRenderer) -> None:

@@ -19,15 +19,16 @@ Name labels (guide prims, which the passes leave out) are painted over the story
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ctypes
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 from pxr import Usd, UsdGeom
 
-from soundstage.errors import RenderError
 from soundstage.layout.motion import frame_rate
 from soundstage.render import previs
 from soundstage.render.labels import LabelPainter, read_labels
@@ -203,20 +204,40 @@ class ClipRenderer:
     ) -> Iterator[Passes]:
         """The passes of every frame of a layout, in order; one frame for a static layout,
         which is exactly the still (``load_scene`` and ``PrevisRenderer.render``) with its
-        labels painted. A burn-in gets the frame's time code after the text."""
+        labels painted. A burn-in gets the frame's time code after the text.
+
+        Frames are pipelined: GL draws frame n + 1 (flushed, so llvmpipe's threads start at
+        once) while this thread turns frame n's read-back into passes and reads frame n + 2's
+        transforms. The passes are the ones ``render`` makes; only the order of work differs."""
         clip = clip if isinstance(clip, ShotClip) else ShotClip(clip)
-        for frame in range(clip.timing.frames):
-            if clip.timing.static:
-                geometry = previs.load_scene(clip.path)
-                text = burn_in
-            else:
-                geometry = clip.geometry(frame)
-                text = f"{burn_in}  {clip.timing.times[frame]:g}" if burn_in else None
-            passes = self.renderer.render(geometry, width=width, height=height, burn_in=text)
-            labels = clip.labels(frame)
-            if labels:
-                self.painter.paint(passes, labels, geometry)
+        if clip.timing.static:
+            geometry = previs.load_scene(clip.path)
+            passes = self.renderer.render(geometry, width=width, height=height, burn_in=burn_in)
+            self._paint(clip, 0, passes, geometry)
             yield passes
+            return
+        count = clip.timing.frames
+        geometry = clip.geometry(0)
+        self.renderer.draw(geometry, width, height)
+        _flush()
+        following = clip.geometry(1) if count > 1 else None
+        for frame in range(count):
+            targets = self.renderer.read(width, height)
+            current = geometry
+            if following is not None:
+                self.renderer.draw(following, width, height)
+                _flush()
+                geometry = following
+            text = f"{burn_in}  {clip.timing.times[frame]:g}" if burn_in else None
+            passes = self.renderer.passes(targets, current, text)
+            following = clip.geometry(frame + 2) if frame + 2 < count else None
+            self._paint(clip, frame, passes, current)
+            yield passes
+
+    def _paint(self, clip: ShotClip, frame: int, passes: Passes, geometry: SceneGeometry) -> None:
+        labels = clip.labels(frame)
+        if labels:
+            self.painter.paint(passes, labels, geometry)
 
     def close(self) -> None:
         """Release the GL objects (the shared context stays)."""
@@ -230,7 +251,18 @@ class ClipRenderer:
         self.close()
 
 
-def check_clip_size(width: int, height: int) -> None:
-    """Refuse a frame size video cannot hold (4:2:0 and most players need even sizes)."""
-    if width < 2 or height < 2 or width % 2 or height % 2:
-        raise RenderError(f"clip size {width}x{height}: width and height must be even and at least 2")
+@cache
+def _gl_flush() -> Callable[[], None]:
+    """glFlush of the current context, which moderngl does not offer: without it llvmpipe
+    starts drawing only when the frame is read back. Through GLVND's dispatch library, the
+    one that the EGL context's GL calls go through."""
+    for name in ("libOpenGL.so.0", "libGL.so.1"):
+        try:
+            return ctypes.CDLL(name).glFlush  # type: ignore[no-any-return]
+        except (OSError, AttributeError):
+            continue
+    return lambda: None  # the frames are the same, only drawn later
+
+
+def _flush() -> None:
+    _gl_flush()()

@@ -67,13 +67,17 @@ class LabelSet:
     """The labels of a layout, read once: ``at(time)`` gives the visible ones' world triangles."""
 
     labels: tuple[tuple[Usd.Prim, tuple[_LabelMesh, ...]], ...] = field(default=())
+    # Per label: None when its visibility is animated (computed per frame), else whether shown.
+    shown: tuple[bool | None, ...] = field(default=())
 
     def at(self, time: Usd.TimeCode) -> list[tuple[np.ndarray, np.ndarray]]:
         """The labels visible at ``time``, each as world triangles (T, 3, 3) and colours (T, 3)."""
         xforms = UsdGeom.XformCache(time)
         out = []
-        for label, meshes in self.labels:
-            if not meshes or UsdGeom.Imageable(label).ComputeVisibility(time) == UsdGeom.Tokens.invisible:
+        for (label, meshes), shown in zip(self.labels, self.shown, strict=True):
+            if shown is None:
+                shown = UsdGeom.Imageable(label).ComputeVisibility(time) != UsdGeom.Tokens.invisible
+            if not meshes or not shown:
                 continue
             triangles, colours = [], []
             for mesh in meshes:
@@ -104,7 +108,19 @@ def read_labels(root: Usd.Prim) -> LabelSet:
             colour = mesh.GetDisplayColorPrimvar().ComputeFlattened()
             meshes.append(_LabelMesh(child, points[corners], np.asarray(colour[0] if colour else previs.NEUTRAL)))
         labels.append((prim, tuple(meshes)))
-    return LabelSet(tuple(labels))
+    return LabelSet(tuple(labels), tuple(_shown(prim) for prim, _ in labels))
+
+
+def _shown(label: Usd.Prim) -> bool | None:
+    """Whether a label shows (the ``labels`` variant), or None when a visibility on its way
+    up to the root is animated and must be read per frame."""
+    prim = label
+    while prim:
+        imageable = UsdGeom.Imageable(prim)
+        if imageable and imageable.GetVisibilityAttr().GetNumTimeSamples() > 0:
+            return None
+        prim = prim.GetParent()
+    return UsdGeom.Imageable(label).ComputeVisibility(Usd.TimeCode.EarliestTime()) != UsdGeom.Tokens.invisible
 
 
 class LabelPainter:

@@ -475,12 +475,29 @@ class PrevisRenderer:
         contract): the USD projection maps the aperture onto the whole frame, as the pixel
         contract says, so another aspect stretches the picture.
         """
+        self.draw(geometry, width, height)
+        return self.passes(self.read(width, height), geometry, burn_in)
+
+    # render() in three steps, for a caller that overlaps GL with other work (render.clips
+    # draws the next frame of a clip while the CPU finishes this one): draw, read, passes.
+
+    def draw(self, geometry: SceneGeometry, width: int = 1280, height: int = 720) -> None:
+        """Queue the drawing of one shot into the targets of its frame size; GL may still be
+        drawing when this returns, until ``read``."""
         ctx = gl_context()  # the same context; raises if called from another thread
         targets = self._targets.get((width, height))
         if targets is None:
             targets = self._targets[width, height] = _Targets(ctx, (width, height))
         self._draw(ctx, geometry, targets)
-        storyboard, ids, surfaces, log_distance, inverse_distance = targets.read()
+
+    def read(self, width: int = 1280, height: int = 720) -> tuple[np.ndarray, ...]:
+        """What the last ``draw`` at this size left in the targets (waits for GL to finish)."""
+        gl_context()
+        return self._targets[width, height].read()
+
+    def passes(self, targets: tuple[np.ndarray, ...], geometry: SceneGeometry, burn_in: str | None = None) -> Passes:
+        """The previs passes from a ``read`` of ``geometry``'s draw (numpy only; any thread)."""
+        storyboard, ids, surfaces, log_distance, inverse_distance = targets
         near, far = geometry.clipping_range
         lines = _lines(
             surfaces, log_distance, round(math.log1p(DEPTH_JUMP) * LOG_DISTANCE_STEPS / math.log(far / near))

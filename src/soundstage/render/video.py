@@ -88,6 +88,30 @@ class ClipFiles:
         return json.dumps(self.manifest(files), sort_keys=True, indent=1).encode()
 
 
+def read_manifest(data: bytes, where: str) -> ClipFiles:
+    """A clip's manifest (``ClipFiles.manifest_bytes``) back, its ``paths`` being what the
+    manifest names (file names, or media-store hashes); a RenderError naming ``where`` and
+    what is wrong when a pass, the rate or a frame's depth range is missing."""
+    try:
+        manifest = json.loads(data)
+        passes = manifest["passes"]
+        missing = [name for name in PASSES if name not in passes]
+        if missing:
+            raise RenderError(f"{where}: the previs clip has no {', '.join(missing)} pass")
+        frames, ranges = int(manifest["frames"]), manifest["depth_ranges"]
+        if len(ranges) != frames:
+            raise RenderError(f"{where}: {len(ranges)} depth ranges for {frames} frames")
+        return ClipFiles(
+            paths={name: Path(passes[name]) for name in PASSES},
+            rate=Fraction(manifest["rate"]),
+            frames=frames,
+            size=(int(manifest["size"][0]), int(manifest["size"][1])),
+            depth_ranges=tuple((float(r[0]), float(r[1])) if r else None for r in ranges),
+        )
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise RenderError(f"{where}: not a previs clip manifest ({error})") from None
+
+
 class ClipWriter:
     """Writes the passes of a clip frame by frame: ``add`` each frame's ``Passes`` in order,
     then ``close`` for the files. Files are written under temporary names and renamed on
