@@ -23,7 +23,11 @@ turns their head to them (a speech that opens the shot needs no turn: the cut fi
 already looking).
 
 It is a reading of conventions, not of meaning, meant to start blocking that people correct:
-every move says which line it came from, and ``ShotMotion.describe`` lists them.
+every move says which line it came from, and ``ShotMotion.describe`` lists them. The words
+themselves are in ``layout.movement_words``.
+
+Long because who moves, what kind of move it is, where it goes and when it starts are read
+from the same clause and depend on one another; split, each part would need the others'.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from fractions import Fraction
 import numpy as np
 
 from soundstage.config import Timing
+from soundstage.layout import movement_words as movement
 from soundstage.layout.framing import Blocking, CameraSetup, Mark, scene_cast, stage_cast
 from soundstage.layout.motion import (
     CameraMotion,
@@ -56,111 +61,6 @@ from soundstage.script.breakdown import SceneBreakdown
 from soundstage.script.model import Element, Kind, Scene
 from soundstage.script.vocabulary import CROWD_WORDS
 
-# Verbs of travel by pace (metres per second): a stand-in crosses at the speed the verb says.
-_PACES = {
-    2.6: "run race dash sprint rush hurry charge dart scurry scramble burst bolt zoom hurtle gallop flee",
-    1.3: "walk cross step head go come move stride march pace skip hop trot jog roll climb follow approach "
-    "return wander stroll saunter amble drive ride swim fly glide slip edge back retreat lead push pull drag wheel "
-    "carry shove usher",
-    0.6: "shuffle limp trundle creep crawl sneak tiptoe stumble stagger trudge plod totter waddle hobble lumber inch",
-}
-# These say nothing about where without a particle ("she moves", "he comes"): no move alone.
-_NEEDS_PARTICLE = frozenset(
-    [
-        "go",
-        "come",
-        "move",
-        "head",
-        "step",
-        "back",
-        "lead",
-        "push",
-        "pull",
-        "drag",
-        "wheel",
-        "roll",
-        "climb",
-        "slip",
-        "edge",
-        "carry",
-        "shove",
-        "usher",
-    ]
-)
-_DOUBLED = frozenset(["run", "skip", "step", "hop", "jog", "trot", "drag", "plod", "slip"])  # running, skipping...
-_ENTER_VERBS = "enter enters entering arrive arrives arriving appear appears appearing emerge emerges emerging"
-_EXIT_VERBS = "exit exits exiting depart departs departing disappear disappears disappearing"
-_SIT = r"sits? down|sits|sitting down|takes a seat|sinks (?:down )?(?:into|onto)|slumps|perches|kneels|crouches|squats|lies down"
-_STAND = (
-    r"stands up|standing up|gets up|getting up|(?:jumps|springs|leaps) up|"
-    r"(?:gets|rises|rolls|jumps|springs|leaps|scrambles|struggles|staggers|climbs) to (?:his|her|their) feet|rises|rising"
-)
-_TURN = r"turns|turning|spins|spinning|whirls|swivels|pivots"
-# After a turn verb, what makes it the body turning (not "turns the key", "turns pale").
-_TURN_AFTER = re.compile(r"^(?:\s*$|\s*[,;.!?]|\s+(?:around|round|back|away|to|toward|towards|and|from|as|on)\b)")
-# Words that end a clause: what comes after belongs to another verb.
-_CLAUSE_END = re.compile(r"[,;:.!?]|\s(?:and|but|while|as|then|until|before|after which)\s|\s--\s")
-_PARTICLE = re.compile(
-    r"\b(?P<word>in from|in|inside|indoors|into|out of|out|outside|off|offscreen|away|over to|up to|across to|"
-    r"back to|onto|toward|towards|to|across|along|down|up|around|round|through|past|over|forward|back|closer|"
-    r"after|behind|ahead)\b"
-)
-_ENTERING = frozenset({"in", "in from", "inside", "indoors"})
-_LEAVING = frozenset({"out of", "out", "outside", "off", "offscreen", "away"})
-_TO = frozenset({"over to", "up to", "across to", "back to", "onto", "toward", "towards", "to", "into", "for"})
-_FOLLOWING = frozenset({"after", "behind"})
-_PRONOUN = re.compile(r"\b(?P<p>he|she|they)\s+(?:\w+ly\s+|is\s+|are\s+|then\s+|already\s+|still\s+|also\s+)*$", re.I)
-_EVERYONE = re.compile(r"\b(?:everyone|everybody|all three|all four|all of them|both|the two)\b", re.I)
-_NEGATED = re.compile(r"\b(?:not|never|n't|cannot|can't|won't|doesn't|don't|refuses to)\s+(?:\w+\s+){0,2}$", re.I)
-# Words that may stand between a clause's subject and its verb.
-_GLUE = frozenset(
-    [
-        "he",
-        "she",
-        "they",
-        "both",
-        "all",
-        "everyone",
-        "everybody",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "then",
-        "already",
-        "still",
-        "also",
-        "just",
-        "again",
-        "finally",
-        "even",
-        "soon",
-        "now",
-        "and",
-        "but",
-        "as",
-        "when",
-        "while",
-        "so",
-        "once",
-        "until",
-        "before",
-        "after",
-        "because",
-        "if",
-        "together",
-    ]
-)
-# Verbs that carry or push someone: "the wind shoves Maisie inside" moves Maisie.
-_CARRYING = frozenset(["push", "pull", "drag", "shove", "carry", "usher", "lead", "wheel"])
-_BODY = "hands?|arms?|heads?|feet|foot|fingers?|face|legs?|eyes?|nose|mouth|hair|sleeves?|collar|pants?|pant legs"
-_PLURAL = re.compile(r"\b(?:they|we|both|all)\s+(?:\w+ly\s+)?$", re.I)
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
-_TO_SOMEONE = re.compile(r"^\(?\s*to\s+(?P<whom>[^,)]+)", re.I)
-
 TURN_S = 0.5  # a body turn on the spot
 SIT_S = 0.8  # sitting down or standing up
 LOOK_S = 0.25  # a head turning to a speaker
@@ -170,40 +70,6 @@ BESIDE = 0.8  # metres from a character someone crosses to
 AT_PROP = 0.55  # metres from a prop someone crosses to
 OFF_MARGIN = 1.0  # metres beyond the edge of frame where an exit ends outside
 UPSTAGE_DOOR = 0.5  # metres in front of an interior's back wall where entrances begin
-
-
-def _forms(verb: str) -> list[str]:
-    """The present-tense forms a screenplay writes: hurry, hurries, hurrying."""
-    if verb.endswith("y") and verb[-2] not in "aeiou":
-        third = verb[:-1] + "ies"
-    elif verb.endswith(("s", "sh", "ch", "x", "z", "o")):
-        third = verb + "es"
-    else:
-        third = verb + "s"
-    if verb in _DOUBLED:
-        ing = verb + verb[-1] + "ing"
-    elif verb.endswith("e") and not verb.endswith("ee"):
-        ing = verb[:-1] + "ing"
-    else:
-        ing = verb + "ing"
-    return [verb, third, ing]
-
-
-_TRAVEL: dict[str, tuple[str, float]] = {
-    form: (verb, pace) for pace, verbs in _PACES.items() for verb in verbs.split() for form in _forms(verb)
-}
-_VERB = re.compile(
-    rf"\b(?P<sit>{_SIT})\b|\b(?P<stand>{_STAND})\b|\b(?P<turn>{_TURN})\b|\b(?P<enter>{'|'.join(_ENTER_VERBS.split())})\b|"
-    rf"\b(?P<exit>{'|'.join(_EXIT_VERBS.split())}|leaves|leaving)\b|\b(?P<travel>{'|'.join(sorted(_TRAVEL, key=len, reverse=True))})\b",
-    re.I,
-)
-# "leaves" is an exit when nothing follows it, or a room: not "leaves the door open".
-_LEAVES_PLACE = re.compile(
-    r"^(?:\s*$|\s*[,;.!?]|\s+(?:the\s+)?(?:room|house|building|shop|office|kitchen|frame|scene|stage)\b)", re.I
-)
-# "in" is an entrance when it ends the clause or leads to how ("hurries in clutching a bag"),
-# not where ("walks in the park").
-_IN_ENTERS = re.compile(r"^(?:\s*$|\s+(?:from|with|after|behind|and|to|\w+ing)\b)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +139,7 @@ def derive_moves(
             continue
         text = element.plain
         total = max(1, words(text))
-        for sentence in _SENTENCE.finditer(text):
+        for sentence in movement.SENTENCE.finditer(text):
             at = start + (end - start) * words(text[: sentence.start()]) / total
             moves += _read_sentence(context, sentence.group(), element.line, _frame(shot, at), moves)
     return tuple(moves)
@@ -307,7 +173,7 @@ def derive_looks(
     for element, start, _end in shot_timeline(shot, scene, timing or Timing()):
         frame = _frame(shot, start)
         if element.kind is Kind.PARENTHETICAL and element.character:
-            whom = _TO_SOMEONE.match(element.plain)
+            whom = movement.TO_SOMEONE.match(element.plain)
             speaker = _cast_name(element.character, names)
             target = _mentions(whom.group("whom"), names) if whom else []
             if speaker in in_shot and target and target[0].name != speaker and frame > 0:
@@ -379,25 +245,25 @@ def _read_sentence(
     mentions = _mentions(sentence, tuple(context.marks))
     out: list[CharacterMove] = []
     subject: tuple[str, ...] = ()
-    for match in _VERB.finditer(sentence):
+    for match in movement.VERB.finditer(sentence):
         before, after = sentence[: match.start()], sentence[match.end() :]
-        if _NEGATED.search(before):
+        if movement.NEGATED.search(before):
             continue
         clause = _clause(after, match.end(), mentions)
         kind, word = match.lastgroup or "", match.group().lower()
-        if kind == "travel" and _TRAVEL[word][0] in _NEEDS_PARTICLE and not _particle(word, clause):
+        if kind == "travel" and movement.TRAVEL[word][0] in movement.NEEDS_PARTICLE and not _particle(word, clause):
             continue
-        if kind == "travel" and _TRAVEL[word][0] in _CARRYING and not _carries(clause):
+        if kind == "travel" and movement.TRAVEL[word][0] in movement.CARRYING and not _carries(clause):
             continue
-        if kind == "turn" and not _TURN_AFTER.match(after):
+        if kind == "turn" and not movement.TURN_AFTER.match(after):
             continue
-        if kind == "exit" and word in ("leaves", "leaving") and not _LEAVES_PLACE.match(after):
+        if kind == "exit" and word in ("leaves", "leaving") and not movement.LEAVES_PLACE.match(after):
             continue
         who = _subject(context, before, mentions, match, subject)
         who = tuple(n for n in who if n in context.in_shot)
         # A bare "hurry" or "walk" is a noun ("in a hurry") unless a plural subject says it.
-        base = kind == "travel" and word == _TRAVEL[word][0]
-        plural = len(who) > 1 or who[-1:] and who[-1].split()[-1] in CROWD_WORDS or _PLURAL.search(before)
+        base = kind == "travel" and word == movement.TRAVEL[word][0]
+        plural = len(who) > 1 or who[-1:] and who[-1].split()[-1] in CROWD_WORDS or movement.PLURAL.search(before)
         if not who or (base and not plural):
             continue
         subject = who
@@ -415,11 +281,11 @@ def _carries(clause: str) -> bool:
     """Whether "pushes", "drags"... moves its subject: a thing or a person carried somewhere
     ("pushes a WHEELBARROW down the pier"), not a phrasal verb ("pulls up his collar"), a
     door ("pulls the door shut") or a hand ("shoves his hand into his pocket")."""
-    particle = _PARTICLE.search(clause)
+    particle = movement.PARTICLE.search(clause)
     if particle is None or not clause[: particle.start()].strip():
         return False
     carried = clause[: particle.start()].lower()
-    return not re.search(rf"\b(?:shut|open|closed|{_BODY})\b", carried)
+    return not re.search(rf"\b(?:shut|open|closed|{movement.BODY})\b", carried)
 
 
 def _clause(after: str, offset: int = 0, mentions: Sequence[_Mention] = ()) -> str:
@@ -428,7 +294,7 @@ def _clause(after: str, offset: int = 0, mentions: Sequence[_Mention] = ()) -> s
     ``after`` starts in the sentence the ``mentions`` were found in."""
     ends = {m.end for m in mentions}
     starts = {m.start for m in mentions}
-    for end in _CLAUSE_END.finditer(after):
+    for end in movement.CLAUSE_END.finditer(after):
         joins = end.group().strip() in (",", "and") and offset + end.start() in ends
         if joins and offset + end.end() + (len(after[end.end() :]) - len(after[end.end() :].lstrip())) in starts:
             continue
@@ -439,9 +305,9 @@ def _clause(after: str, offset: int = 0, mentions: Sequence[_Mention] = ()) -> s
 def _particle(word: str, clause: str) -> re.Match[str] | None:
     """The first particle after a verb of travel ("in", "to", "down"...); "heads for" is a
     cross to where it names."""
-    if _TRAVEL.get(word, ("",))[0] == "head" and (match := re.match(r"\s+(?P<word>for)\b", clause)):
+    if movement.TRAVEL.get(word, ("",))[0] == "head" and (match := re.match(r"\s+(?P<word>for)\b", clause)):
         return match
-    return _PARTICLE.search(clause)
+    return movement.PARTICLE.search(clause)
 
 
 def _subject(
@@ -450,20 +316,20 @@ def _subject(
     """Who does ``verb`` (see the module docstring); nobody when its clause opens with
     something else ("the wind rushes in"), unless the verb carries characters ("the wind
     shoves Maisie and Fuse inside")."""
-    own_start = max((m.end() for m in _CLAUSE_END.finditer(before)), default=0)
+    own_start = max((m.end() for m in movement.CLAUSE_END.finditer(before)), default=0)
     own_clause = before[own_start:]
     following = [m for m in mentions if m.start >= verb.end()]
     right_after = bool(following) and not verb.string[verb.end() : following[0].start].strip()
     word = verb.group().lower()
     if not _clear(verb.string, own_start, verb.start(), mentions):
-        carried = _TRAVEL.get(word, ("",))[0] in _CARRYING and right_after
+        carried = movement.TRAVEL.get(word, ("",))[0] in movement.CARRYING and right_after
         return _opening_group(following, verb.string) if carried else ()
-    if _EVERYONE.search(own_clause):
+    if movement.EVERYONE.search(own_clause):
         return context.in_shot
     group = _opening_group([m for m in mentions if m.start < verb.start()], before)
     if group:
         return group
-    pronoun = _PRONOUN.search(before)
+    pronoun = movement.PRONOUN.search(before)
     if pronoun:
         if pronoun.group("p").lower() == "they":
             return previous or context.last_named
@@ -487,7 +353,7 @@ def _clear(sentence: str, start: int, end: int, mentions: list[_Mention]) -> boo
     for token in re.findall(r"\([^)]*\)|[\w'’.]+", opening):
         if token.startswith("(") or not re.search(r"\w", token):
             continue
-        if token.lower() in _GLUE or token.lower().endswith("ly") or token.isdigit():
+        if token.lower() in movement.GLUE or token.lower().endswith("ly") or token.isdigit():
             continue
         if len(token.strip(".")) >= 2 and token.isupper():
             continue
@@ -583,18 +449,18 @@ def _moves_for(
         return out
     particle = _particle(word, clause)
     particle_word = particle.group("word").lower() if particle else ""
-    pace = _TRAVEL.get(word, ("", 1.3))[1]
+    pace = movement.TRAVEL.get(word, ("", 1.3))[1]
     if kind == "enter" or (
         kind == "travel"
-        and particle_word in _ENTERING
-        and (particle_word != "in" or _IN_ENTERS.match(clause[particle.end() :]))  # type: ignore[union-attr]
+        and particle_word in movement.ENTERING
+        and (particle_word != "in" or movement.IN_ENTERS.match(clause[particle.end() :]))  # type: ignore[union-attr]
     ):
         verb = Verb.ENTERS
-    elif kind == "travel" and particle_word in ("out", "out of", "outside") and _TRAVEL[word][0] == "come":
+    elif kind == "travel" and particle_word in ("out", "out of", "outside") and movement.TRAVEL[word][0] == "come":
         verb = Verb.ENTERS  # "neighbours come out": out of somewhere, into the scene
-    elif kind == "travel" and _TRAVEL[word][0] == "return" and particle_word not in _TO:
+    elif kind == "travel" and movement.TRAVEL[word][0] == "return" and particle_word not in movement.TO:
         verb = Verb.ENTERS  # "she returns with her camera"
-    elif kind == "exit" or (kind == "travel" and particle_word in _LEAVING):
+    elif kind == "exit" or (kind == "travel" and particle_word in movement.LEAVING):
         verb = Verb.EXITS
     elif (
         kind == "travel"
@@ -722,9 +588,9 @@ def _destination(
     """Where a cross ends, facing which way, and what it goes to as a reader says it."""
     names = tuple(context.marks)
     target_text = _noun_phrase(phrase)
-    if particle in _TO or particle in _FOLLOWING or particle == "closer":
+    if particle in movement.TO or particle in movement.FOLLOWING or particle == "closer":
         named = [m.name for m in _mentions(target_text, names) if m.name != name and not m.possessive]
-        if particle in _FOLLOWING and re.match(r"(?i)(them|him|her)\b", target_text) and context.last_movers:
+        if particle in movement.FOLLOWING and re.match(r"(?i)(them|him|her)\b", target_text) and context.last_movers:
             return _behind(context.last_movers[0], here), f"after {context.last_movers[0].character}"
         if particle == "closer":
             # Closer to the nearest other character of the scene, in this shot or not.
