@@ -249,3 +249,25 @@ def test_timing_of_a_stage_keyed_in_a_dcc(tmp_path: Path) -> None:
     stage.Save()
     timing = clip_timing(Usd.Stage.Open(str(tmp_path / "dcc.usda")))
     assert (timing.rate, timing.frames, timing.times[0], timing.times[-1], timing.static) == (25, 31, 10.0, 40.0, False)
+
+
+def test_the_face_shows_which_way_a_figure_looks_in_a_wide_shot(tmp_path: Path, clips: ClipRenderer) -> None:
+    path, shot, ids, _ = _example(tmp_path, 54, stand_ins=StandIns(labels=False))
+    assert shot.size.value == "WS"
+
+    def pale_pixels() -> int:
+        passes = next(iter(clips.frames(ShotClip(path), 1280, 720)))
+        maisie = passes.ids == ids["MAISIE"]
+        rgb = passes.storyboard.astype(float) / 255
+        value, low = rgb.max(axis=2), rgb.min(axis=2)
+        saturation = (value - low) / np.maximum(value, 1e-6)
+        # The toon bands darken a colour, they keep its saturation; the face is paler.
+        return int((maisie & (value > 0.3) & (saturation < 0.45)).sum())
+
+    facing = pale_pixels()
+    stage = Usd.Stage.Open(str(path))
+    turn = UsdGeom.Xformable(stage.GetPrimAtPath("/Shot/Characters/MAISIE")).GetOrderedXformOps()[1]
+    turn.Set(turn.Get() + 180.0)  # her back to the camera
+    stage.Save()
+    away = pale_pixels()
+    assert facing > 150 and away < facing / 10, (facing, away)
