@@ -20,6 +20,9 @@ Staging of a scene:
   distance follows from the lens: extent = distance * vertical aperture / focal length.
 * The set is dressed with 2-4 blocks chosen from a hash of the location, beside the cast
   (never between the cameras and the characters); inserts and detail shots look at them.
+* Asked for (``block_scene(..., props=True)``), the scene's props stand on those blocks: each
+  on the block its name is hashed to, which is the block an insert of it looks at, spread
+  along the block's front edge; an insert that names a prop then frames that prop.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -73,6 +77,8 @@ NEAR = 0.05
 FAR_INTERIOR = 60.0
 FAR_EXTERIOR = 400.0  # beyond the ground and the horizon backdrop (layout.usd)
 INSERT_EDGE = 0.08  # metres from a block's front edge to where an insert looks
+PROP_SIZE = (0.14, 0.18, 0.14)  # a prop's stand-in box, width x height x depth (metres)
+PROP_SPACING = 0.22  # metres between neighbouring props along a block's front edge
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +198,9 @@ class Blocking:
     marks: dict[str, Mark]
     camera: CameraSetup
     set: SetDescription
+    # The scene's props (asked for with ``block_scene(..., props=True)``): where each stands,
+    # the middle of its stand-in's base on top of a dressing block.
+    props: dict[str, Vec3] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- colours
@@ -214,18 +223,21 @@ def character_colour(name: str, character_id: int | None = None) -> RGB:
 # ----------------------------------------------------------------------------- scene staging
 
 
-def block_scene(shots: Sequence[Shot], breakdown: SceneBreakdown) -> dict[str, Blocking]:
+def block_scene(shots: Sequence[Shot], breakdown: SceneBreakdown, *, props: bool = False) -> dict[str, Blocking]:
     """The blocking of every shot of one scene, keyed by shot code.
 
     Marks and set are shared by the scene's shots; each camera follows its shot's size,
-    angle, lens and subjects (see the module docstring).
+    angle, lens and subjects (see the module docstring). With ``props``, the breakdown's
+    props stand on the dressing (``place_props``) in every shot of the scene, and an insert
+    that names one frames it; without, the blocking is the same as before props existed.
     """
     if len({shot.scene for shot in shots}) > 1:
         raise ValueError(f"block_scene takes the shots of one scene, got scenes {sorted({s.scene for s in shots})}")
     cast = scene_cast(shots, breakdown)
     marks = stage_cast(cast)
     stage_set = dress_set(breakdown, marks)
-    return {shot.code: _block_shot(shot, cast, marks, stage_set) for shot in shots}
+    placed = place_props(breakdown.props, stage_set) if props else {}
+    return {shot.code: _block_shot(shot, cast, marks, stage_set, placed) for shot in shots}
 
 
 def scene_cast(shots: Sequence[Shot], breakdown: SceneBreakdown) -> tuple[str, ...]:
@@ -298,10 +310,51 @@ def dress_set(breakdown: SceneBreakdown, marks: dict[str, Mark]) -> SetDescripti
     )
 
 
+def place_props(names: Sequence[str], stage_set: SetDescription) -> dict[str, Vec3]:
+    """Where each prop of a scene stands: on the dressing block its name is hashed to (the
+    block an insert of it looks at, see ``block_for``), along the block's front edge in the
+    order given, the first at the middle of the edge and the next ones either side of it; a
+    second row starts behind the first when the edge is full."""
+    if not stage_set.dressing:
+        return {}
+    spots: dict[str, Vec3] = {}
+    on_block: dict[int, int] = {}
+    for name in dict.fromkeys(names):
+        index = _block_index(name, stage_set)
+        block = stage_set.dressing[index]
+        n = on_block[index] = on_block.get(index, -1) + 1
+        per_row = max(1, int((block.width - PROP_SIZE[0]) / PROP_SPACING) + 1)
+        row, place = divmod(n, per_row)
+        # 0, +1, -1, +2, -2... spacings from the middle of the edge
+        offset = (place + 1) // 2 * (1 if place % 2 else -1) * PROP_SPACING
+        front = block.z + block.depth / 2 - INSERT_EDGE
+        spots[name] = (_round(block.x + offset), _round(block.height), _round(front - row * PROP_SPACING))
+    return spots
+
+
+def named_prop(text: str, props: Sequence[str]) -> str | None:
+    """The prop a shot's description names (the longest name written in it), if any."""
+    upper = text.upper()
+    named = [p for p in props if re.search(rf"(?<!\w){re.escape(p.upper())}(?!\w)", upper)]
+    return max(named, key=len) if named else None
+
+
+def block_for(key: str, stage_set: SetDescription) -> DressingBlock:
+    """The dressing block a prop or an insert's description is hashed to: the same one in
+    every shot of every scene at that location."""
+    return stage_set.dressing[_block_index(key, stage_set)]
+
+
+def _block_index(key: str, stage_set: SetDescription) -> int:
+    return int(_hash_unit(key, "block") * len(stage_set.dressing))
+
+
 # ----------------------------------------------------------------------------- one shot
 
 
-def _block_shot(shot: Shot, cast: tuple[str, ...], marks: dict[str, Mark], stage_set: SetDescription) -> Blocking:
+def _block_shot(
+    shot: Shot, cast: tuple[str, ...], marks: dict[str, Mark], stage_set: SetDescription, props: dict[str, Vec3]
+) -> Blocking:
     subjects = tuple(dict.fromkeys(shot.subjects))
     size = shot.size
     if size is ShotSize.POV and subjects:
@@ -324,8 +377,9 @@ def _block_shot(shot: Shot, cast: tuple[str, ...], marks: dict[str, Mark], stage
         camera = _whole_set(shot, stage_set)
     else:
         shown = ()
-        camera = _detail(shot, stage_set)
-    return Blocking(marks={n: marks[n] for n in shown}, camera=camera, set=stage_set)
+        prop = named_prop(shot.description, list(props)) if props else None
+        camera = _detail(shot, stage_set) if prop is None else _on_prop(shot, props[prop], stage_set)
+    return Blocking(marks={n: marks[n] for n in shown}, camera=camera, set=stage_set, props=props)
 
 
 def _single(shot: Shot, person: Mark, frame: Frame, stage_set: SetDescription) -> CameraSetup:
@@ -371,6 +425,13 @@ def _detail(shot: Shot, stage_set: SetDescription) -> CameraSetup:
     block = _block_for(shot, stage_set)
     extent = FRAMES[shot.size].extent
     return _aim(shot, block.top, extent, np.array([0.0, 0.0, 1.0]), block.height + extent, stage_set)
+
+
+def _on_prop(shot: Shot, spot: Vec3, stage_set: SetDescription) -> CameraSetup:
+    """An insert on the prop it names: the detail framing, centred on the prop's stand-in."""
+    extent = FRAMES[shot.size].extent
+    target = np.array([spot[0], spot[1] + PROP_SIZE[1] / 2, spot[2]])
+    return _aim(shot, target, extent, np.array([0.0, 0.0, 1.0]), spot[1] + extent, stage_set)
 
 
 def _over_the_shoulder(shot: Shot, speaker: Mark, listener: Mark, stage_set: SetDescription) -> CameraSetup:
@@ -475,8 +536,7 @@ def _at_height(target: np.ndarray, distance: float, towards: np.ndarray, height:
 
 
 def _block_for(shot: Shot, stage_set: SetDescription) -> DressingBlock:
-    index = int(_hash_unit(shot.description or shot.code, "block") * len(stage_set.dressing))
-    return stage_set.dressing[index]
+    return block_for(shot.description or shot.code, stage_set)
 
 
 # ----------------------------------------------------------------------------- projection

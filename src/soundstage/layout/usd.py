@@ -8,6 +8,11 @@ shot list asked for; ``lens_mm`` turns them back into millimetres. Artists may o
 a layout in any DCC; ``read_camera`` and ``read_marks`` read back what they left, whatever
 xformOps their tool wrote.
 
+Asked for, a layout also carries readable stand-ins (``layout.standins``: name labels in a
+``labels`` variant set, a face on each head, the scene's props as labelled boxes) and the
+shot's motion as time samples (``layout.animation``). A static shot without them is written
+exactly as before either existed.
+
 The same shot and blocking always give the same bytes: nothing time- or machine-dependent
 is written, and prims are made in a fixed order.
 """
@@ -23,10 +28,12 @@ from pxr import Gf, Sdf, Tf, Usd, UsdGeom, Vt
 
 from soundstage.errors import ShotError
 from soundstage.files import write_atomic
+from soundstage.layout.animation import animate
 from soundstage.layout.framing import (
     ADULT_HEIGHT,
     CHIN,
     EYES,
+    PROP_SIZE,
     RGB,
     SHOULDER_HALF_WIDTH,
     SHOULDERS,
@@ -34,6 +41,19 @@ from soundstage.layout.framing import (
     CameraSetup,
     Mark,
     SetDescription,
+)
+from soundstage.layout.motion import ShotMotion
+from soundstage.layout.standins import (
+    LABEL_GAP,
+    TEXT_INK,
+    StandIns,
+    face_colours,
+    label_geometry,
+    label_height,
+    label_yaw,
+    plate_colour,
+    prop_colour,
+    prop_geometry,
 )
 from soundstage.plan.model import Shot
 
@@ -52,6 +72,9 @@ _LENS_ATTRIBUTES = (
 ROOT = "/Shot"
 CAMERA = f"{ROOT}/Camera"
 CHARACTERS = f"{ROOT}/Characters"
+PROPS = f"{ROOT}/Set/Props"
+LABEL = "Label"  # the child prim of a character or prop that holds its name label
+LABELS_VARIANT = "labels"  # the variant set on /Shot that shows or hides every label
 
 # The set is greys, so that the characters' colours stand out in the storyboard pass.
 FLOOR_GREY = (0.32, 0.32, 0.32)
@@ -69,11 +92,23 @@ HORIZON_SIDES = 24
 # ----------------------------------------------------------------------------- writing
 
 
-def build_layout(shot: Shot, blocking: Blocking, colours: Mapping[str, RGB], ids: Mapping[str, int]) -> Usd.Stage:
+def build_layout(
+    shot: Shot,
+    blocking: Blocking,
+    colours: Mapping[str, RGB],
+    ids: Mapping[str, int],
+    *,
+    stand_ins: StandIns | None = None,
+    motion: ShotMotion | None = None,
+) -> Usd.Stage:
     """The shot's layout as an in-memory stage: set, characters on their marks, camera.
 
     ``colours`` and ``ids`` hold each character's stand-in colour and id (1..255) for the
-    whole production; every character of ``blocking.marks`` must be in both.
+    whole production; every character of ``blocking.marks`` must be in both. The scene's
+    props (``blocking.props``) stand on the dressing as coloured boxes. ``stand_ins`` makes
+    the figures readable (labels, faces); ``motion`` animates the shot as USD time samples
+    (``layout.animation``; a static motion writes none). Without either, and without props,
+    the stage is the one Soundstage wrote before they existed, byte for byte.
     """
     stage = Usd.Stage.CreateInMemory()
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
@@ -84,11 +119,42 @@ def build_layout(shot: Shot, blocking: Blocking, colours: Mapping[str, RGB], ids
         {"soundstage": {"shot": shot.code, "scene": shot.scene, "size": shot.size.value, "version": LAYOUT_VERSION}}
     )
     _add_set(stage, blocking.set)
+    labels: list[str] = []
+    text_height = label_height(blocking.camera)
+    if blocking.props:
+        labels += _add_props(stage, blocking, text_height if stand_ins else None)
     UsdGeom.Xform.Define(stage, CHARACTERS)
-    for name, prim_name in _prim_names(list(blocking.marks)).items():
-        _add_character(stage, f"{CHARACTERS}/{prim_name}", name, blocking.marks[name], colours[name], ids[name])
+    for name, path in character_paths(list(blocking.marks)).items():
+        mark = blocking.marks[name]
+        _add_character(
+            stage, path, name, mark, colours[name], ids[name], facing_cue=bool(stand_ins and stand_ins.facing_cue)
+        )
+        if stand_ins:
+            yaw = label_yaw(mark.x, mark.z, blocking.camera) - mark.facing_deg
+            lift = mark.height + text_height * LABEL_GAP
+            labels.append(
+                _add_label(stage, f"{path}/{LABEL}", name, text_height, lift, yaw, plate_colour(colours[name]))
+            )
     _add_camera(stage, blocking.camera)
+    if stand_ins:
+        _labels_variant(stage, labels, shown=stand_ins.labels)
+    if motion is not None and not motion.static:
+        animate(stage, blocking, motion, character_paths(list(blocking.marks)), CAMERA, LABEL)
     return stage
+
+
+def character_paths(names: list[str]) -> dict[str, str]:
+    """The prim path of each character's stand-in (``/Shot/Characters/<valid name>``)."""
+    return {name: f"{CHARACTERS}/{prim}" for name, prim in _prim_names(names).items()}
+
+
+def set_labels(stage: Usd.Stage, shown: bool) -> None:
+    """Show or hide every name label of a layout (its ``labels`` variant), as a DCC's
+    variant menu does; a layout without labels is left as it is."""
+    root = stage.GetDefaultPrim()
+    variants = root.GetVariantSets() if root else None
+    if variants is not None and variants.HasVariantSet(LABELS_VARIANT):
+        variants.GetVariantSet(LABELS_VARIANT).SetVariantSelection("on" if shown else "off")
 
 
 def export_layout(stage: Usd.Stage) -> bytes:
@@ -142,7 +208,9 @@ def _add_set(stage: Usd.Stage, stage_set: SetDescription) -> None:
         _mesh(stage, f"{root}/Dressing/Block_{n}", points, counts, indices, grey)
 
 
-def _add_character(stage: Usd.Stage, path: str, name: str, mark: Mark, colour: RGB, character_id: int) -> None:
+def _add_character(
+    stage: Usd.Stage, path: str, name: str, mark: Mark, colour: RGB, character_id: int, *, facing_cue: bool = False
+) -> None:
     xform = UsdGeom.Xform.Define(stage, path)
     xform.AddTranslateOp().Set(Gf.Vec3d(mark.x, 0.0, mark.z))
     xform.AddRotateYOp().Set(mark.facing_deg)
@@ -152,7 +220,62 @@ def _add_character(stage: Usd.Stage, path: str, name: str, mark: Mark, colour: R
     prim.CreateAttribute("soundstage:characterId", Sdf.ValueTypeNames.Int).Set(character_id)
     prim.CreateAttribute("soundstage:height", Sdf.ValueTypeNames.Float).Set(mark.height)
     _mesh(stage, f"{path}/Body", *_body(mark.height), colour)
-    _mesh(stage, f"{path}/Head", *_head(mark.height), colour)
+    head = _head(mark.height)
+    if facing_cue:
+        radius = (1 - CHIN) / 2 * mark.height
+        centre = np.array([0.0, (1 + CHIN) / 2 * mark.height, 0.0])
+        _mesh(stage, f"{path}/Head", *head, face_colours(head, centre, radius, colour))
+    else:
+        _mesh(stage, f"{path}/Head", *head, colour)
+
+
+def _add_label(stage: Usd.Stage, path: str, text: str, height: float, lift: float, yaw: float, plate: RGB) -> str:
+    """A name label at ``lift`` above its parent's origin, turned ``yaw`` degrees (to face the
+    camera). It is a guide: the still renderer skips it, and so do the depth, line-art and id
+    passes of a clip; ``render.labels`` draws it over the storyboard only."""
+    xform = UsdGeom.Xform.Define(stage, path)
+    xform.AddTranslateOp().Set(Gf.Vec3d(0.0, round(lift, 4), 0.0))
+    xform.AddRotateYOp().Set(round(yaw, 3))
+    xform.CreatePurposeAttr(UsdGeom.Tokens.guide)
+    xform.GetPrim().CreateAttribute("soundstage:label", Sdf.ValueTypeNames.String).Set(text)
+    plate_geometry, text_geometry = label_geometry(text, height)
+    _mesh(stage, f"{path}/Plate", *plate_geometry, plate)
+    _mesh(stage, f"{path}/Text", *text_geometry, TEXT_INK)
+    return path
+
+
+def _add_props(stage: Usd.Stage, blocking: Blocking, text_height: float | None) -> list[str]:
+    """The scene's props as coloured boxes on the dressing, each labelled with its name when
+    ``text_height`` is given; the label paths."""
+    UsdGeom.Xform.Define(stage, PROPS)
+    labels = []
+    for name, prim_name in _prim_names(list(blocking.props)).items():
+        x, y, z = blocking.props[name]
+        path = f"{PROPS}/{prim_name}"
+        xform = UsdGeom.Xform.Define(stage, path)
+        xform.AddTranslateOp().Set(Gf.Vec3d(x, y, z))
+        xform.GetPrim().SetDisplayName(name)
+        xform.GetPrim().CreateAttribute("soundstage:prop", Sdf.ValueTypeNames.String).Set(name)
+        _mesh(stage, f"{path}/Box", *prop_geometry(), prop_colour(name))
+        if text_height is not None:
+            yaw = label_yaw(x, z, blocking.camera)
+            lift = PROP_SIZE[1] + text_height * LABEL_GAP
+            labels.append(
+                _add_label(stage, f"{path}/{LABEL}", name, text_height, lift, yaw, plate_colour(prop_colour(name)))
+            )
+    return labels
+
+
+def _labels_variant(stage: Usd.Stage, labels: list[str], *, shown: bool) -> None:
+    """The ``labels`` variant set on /Shot: ``off`` makes every label invisible."""
+    variant_set = stage.GetDefaultPrim().GetVariantSets().AddVariantSet(LABELS_VARIANT)
+    variant_set.AddVariant("on")
+    variant_set.AddVariant("off")
+    variant_set.SetVariantSelection("off")
+    with variant_set.GetVariantEditContext():
+        for path in labels:
+            UsdGeom.Imageable(stage.OverridePrim(path)).CreateVisibilityAttr(UsdGeom.Tokens.invisible)
+    variant_set.SetVariantSelection("on" if shown else "off")
 
 
 def _add_camera(stage: Usd.Stage, setup: CameraSetup) -> None:
@@ -169,7 +292,10 @@ def _add_camera(stage: Usd.Stage, setup: CameraSetup) -> None:
     camera.AddTransformOp().Set(Gf.Matrix4d((setup.matrix().T + 0.0).tolist()))  # + 0.0: no -0
 
 
-def _mesh(stage: Usd.Stage, path: str, points: np.ndarray, counts: list[int], indices: list[int], colour: RGB) -> None:
+def _mesh(
+    stage: Usd.Stage, path: str, points: np.ndarray, counts: list[int], indices: list[int], colour: RGB | list[RGB]
+) -> None:
+    """A stand-in mesh with one colour (``constant``) or one per face (``uniform``)."""
     mesh = UsdGeom.Mesh.Define(stage, path)
     points32 = points.astype(np.float32)
     mesh.CreatePointsAttr(Vt.Vec3fArray.FromNumpy(points32))
@@ -178,7 +304,10 @@ def _mesh(stage: Usd.Stage, path: str, points: np.ndarray, counts: list[int], in
     mesh.CreateExtentAttr(Vt.Vec3fArray.FromNumpy(np.stack([points32.min(axis=0), points32.max(axis=0)])))
     # Stand-ins are faceted on purpose: keep DCCs from subdividing them into blobs.
     mesh.CreateSubdivisionSchemeAttr(UsdGeom.Tokens.none)
-    mesh.CreateDisplayColorPrimvar(UsdGeom.Tokens.constant).Set(Vt.Vec3fArray([Gf.Vec3f(*colour)]))
+    if isinstance(colour, list):
+        mesh.CreateDisplayColorPrimvar(UsdGeom.Tokens.uniform).Set(Vt.Vec3fArray([Gf.Vec3f(*c) for c in colour]))
+    else:
+        mesh.CreateDisplayColorPrimvar(UsdGeom.Tokens.constant).Set(Vt.Vec3fArray([Gf.Vec3f(*colour)]))
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -324,10 +453,11 @@ def _mm_per_lens_unit(stage: Usd.Stage) -> float:
     return _TENTHS * UsdGeom.GetStageMetersPerUnit(stage)
 
 
-def read_camera(path: Path) -> CameraSetup:
+def read_camera(path: Path, time: float | None = None) -> CameraSetup:
     """The camera of a layout as it is on disk (after any artist's edits): ``/Shot/Camera``,
-    else the first camera under the default prim. The target is the point at the camera's
-    focus distance along its view."""
+    else the first camera under the default prim, at frame ``time`` (a time code; None is
+    the first frame of an animated layout, the one pose of a static one). The target is the
+    point at the camera's focus distance along its view."""
     stage, root = _open(path)
     prim = stage.GetPrimAtPath(CAMERA)
     if not (prim and prim.IsA(UsdGeom.Camera)):
@@ -335,42 +465,43 @@ def read_camera(path: Path) -> CameraSetup:
         if prim is None:
             raise ShotError(f"{path}: no camera prim under {root.GetPath()}")
     camera = UsdGeom.Camera(prim)
-    time = Usd.TimeCode.Default()
-    matrix = np.array(camera.ComputeLocalToWorldTransform(time)).T  # to column vectors
+    at = time_code(time)
+    matrix = np.array(camera.ComputeLocalToWorldTransform(at)).T  # to column vectors
     position = matrix[:3, 3]
     forward = -matrix[:3, 2] / np.linalg.norm(matrix[:3, 2])
     up = matrix[:3, 1] / np.linalg.norm(matrix[:3, 1])
     # A camera made in a DCC may have no focus distance (USD's default is 0): any point
     # along the view gives the same camera.
-    focus = camera.GetFocusDistanceAttr().Get(time) or 1.0
-    near, far = camera.GetClippingRangeAttr().Get(time)
+    focus = camera.GetFocusDistanceAttr().Get(at) or 1.0
+    near, far = camera.GetClippingRangeAttr().Get(at)
     return CameraSetup(
         position=_vec(position),
         target=_vec(position + forward * focus),
-        focal_length_mm=lens_mm(stage, camera.GetFocalLengthAttr().Get(time)),
-        horizontal_aperture_mm=lens_mm(stage, camera.GetHorizontalApertureAttr().Get(time)),
-        vertical_aperture_mm=lens_mm(stage, camera.GetVerticalApertureAttr().Get(time)),
+        focal_length_mm=lens_mm(stage, camera.GetFocalLengthAttr().Get(at)),
+        horizontal_aperture_mm=lens_mm(stage, camera.GetHorizontalApertureAttr().Get(at)),
+        vertical_aperture_mm=lens_mm(stage, camera.GetVerticalApertureAttr().Get(at)),
         near=float(near),
         far=float(far),
         up=_vec(up),
     )
 
 
-def read_marks(path: Path) -> dict[str, Mark]:
+def read_marks(path: Path, time: float | None = None) -> dict[str, Mark]:
     """The marks of the characters in a layout as it is on disk, by character name: where
-    each stands on the floor and which way they face, from their world transform."""
+    each stands on the floor and which way they face, from their world transform at frame
+    ``time`` (None: the first frame of an animated layout, the one pose of a static one)."""
     stage, root = _open(path)
     characters = stage.GetPrimAtPath(root.GetPath().AppendChild("Characters"))
     marks: dict[str, Mark] = {}
     if not characters:
         return marks
-    time = Usd.TimeCode.Default()
+    at = time_code(time)
     for prim in characters.GetChildren():
         name = prim.GetAttribute("soundstage:character")
         if not name or not name.HasValue():
             continue  # something an artist added that is not a character
         height = prim.GetAttribute("soundstage:height")
-        world = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(time)
+        world = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(at)
         origin = world.Transform(Gf.Vec3d(0, 0, 0))
         facing = world.TransformDir(Gf.Vec3d(0, 0, 1))
         marks[name.Get()] = Mark(
@@ -380,6 +511,13 @@ def read_marks(path: Path) -> dict[str, Mark]:
             height=float(height.Get()) if height and height.HasValue() else ADULT_HEIGHT,
         )
     return marks
+
+
+def time_code(time: float | None) -> Usd.TimeCode:
+    """The time code to read a layout at: a frame number, or None for the earliest, which is
+    the first time sample of an animated attribute and the value of a static one (USD's
+    ``Default`` would miss an attribute that has only time samples)."""
+    return Usd.TimeCode.EarliestTime() if time is None else Usd.TimeCode(time)
 
 
 def _open(path: Path) -> tuple[Usd.Stage, Usd.Prim]:

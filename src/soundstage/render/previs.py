@@ -44,7 +44,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pxr import Gf, Tf, Usd, UsdGeom
 
 from soundstage.errors import RenderError
-from soundstage.layout.usd import camera_in_mm
+from soundstage.layout.usd import camera_in_mm, time_code
 from soundstage.render.gl import gl_context
 
 CAMERA_PATH = "/Shot/Camera"
@@ -168,10 +168,11 @@ class Passes:
     depth_range: tuple[float, float] | None  # metres mapped to 65535 and 1; None when nothing is visible
 
 
-def load_scene(path: Path) -> SceneGeometry:
+def load_scene(path: Path, *, time: float | None = None) -> SceneGeometry:
     """Read a shot's USD stage: every visible Mesh under the default prim, triangulated (fan),
     with world transforms, displayColor and character ids, and the camera at ``/Shot/Camera``
-    (else the first Camera prim).
+    (else the first Camera prim), at frame ``time`` of an animated layout (None: its first
+    frame; a static layout has one pose whatever the time).
 
     Raises RenderError (one line naming the file, and the prim where there is one) when the
     file is missing or not a USD stage, when there is no camera, or when a mesh is malformed.
@@ -180,9 +181,10 @@ def load_scene(path: Path) -> SceneGeometry:
     stage = _open_stage(path)
     root = stage.GetDefaultPrim() or stage.GetPseudoRoot()
     camera_prim = _find_camera(stage, root, path)
-    frustum, clipping_range, focal_length = _camera(camera_prim, path)
+    at = time_code(time)
+    frustum, clipping_range, focal_length = _camera(camera_prim, path, at)
     view = np.array(frustum.ComputeViewMatrix())
-    triangles, normals, colors, character_ids, surfaces = _triangulate(_read_meshes(root, path))
+    triangles, normals, colors, character_ids, surfaces = _triangulate(_read_meshes(root, path, at))
     # Nearest first: the rasteriser then rejects hidden fragments before shading them
     # (about 15% of the draw on llvmpipe with a set behind the characters).
     order = np.argsort(-(triangles.mean(axis=1) @ view[:3, 2]), kind="stable")
@@ -226,8 +228,8 @@ def _find_camera(stage: Usd.Stage, root: Usd.Prim, path: Path) -> Usd.Prim:
     raise RenderError(f"{path}: no camera: {CAMERA_PATH} is missing and no other Camera prim is under {root.GetPath()}")
 
 
-def _camera(prim: Usd.Prim, path: Path) -> tuple[Gf.Frustum, tuple[float, float], float]:
-    camera = camera_in_mm(UsdGeom.Camera(prim), Usd.TimeCode.Default())
+def _camera(prim: Usd.Prim, path: Path, time: Usd.TimeCode) -> tuple[Gf.Frustum, tuple[float, float], float]:
+    camera = camera_in_mm(UsdGeom.Camera(prim), time)
     near, far = camera.clippingRange.min, camera.clippingRange.max
     projection = np.array(camera.frustum.ComputeProjectionMatrix())
     if not (0 < near < far and np.isfinite(projection).all()):
@@ -249,9 +251,9 @@ class _Mesh:
     character_id: int
 
 
-def _read_meshes(root: Usd.Prim, path: Path) -> list[_Mesh]:
+def _read_meshes(root: Usd.Prim, path: Path, time: Usd.TimeCode) -> list[_Mesh]:
     """Every visible, renderable mesh under ``root``."""
-    xforms = UsdGeom.XformCache(Usd.TimeCode.Default())
+    xforms = UsdGeom.XformCache(time)
     meshes = []
     prims = iter(Usd.PrimRange(root, Usd.TraverseInstanceProxies()))
     for prim in prims:
@@ -473,12 +475,29 @@ class PrevisRenderer:
         contract): the USD projection maps the aperture onto the whole frame, as the pixel
         contract says, so another aspect stretches the picture.
         """
+        self.draw(geometry, width, height)
+        return self.passes(self.read(width, height), geometry, burn_in)
+
+    # render() in three steps, for a caller that overlaps GL with other work (render.clips
+    # draws the next frame of a clip while the CPU finishes this one): draw, read, passes.
+
+    def draw(self, geometry: SceneGeometry, width: int = 1280, height: int = 720) -> None:
+        """Queue the drawing of one shot into the targets of its frame size; GL may still be
+        drawing when this returns, until ``read``."""
         ctx = gl_context()  # the same context; raises if called from another thread
         targets = self._targets.get((width, height))
         if targets is None:
             targets = self._targets[width, height] = _Targets(ctx, (width, height))
         self._draw(ctx, geometry, targets)
-        storyboard, ids, surfaces, log_distance, inverse_distance = targets.read()
+
+    def read(self, width: int = 1280, height: int = 720) -> tuple[np.ndarray, ...]:
+        """What the last ``draw`` at this size left in the targets (waits for GL to finish)."""
+        gl_context()
+        return self._targets[width, height].read()
+
+    def passes(self, targets: tuple[np.ndarray, ...], geometry: SceneGeometry, burn_in: str | None = None) -> Passes:
+        """The previs passes from a ``read`` of ``geometry``'s draw (numpy only; any thread)."""
+        storyboard, ids, surfaces, log_distance, inverse_distance = targets
         near, far = geometry.clipping_range
         lines = _lines(
             surfaces, log_distance, round(math.log1p(DEPTH_JUMP) * LOG_DISTANCE_STEPS / math.log(far / near))
