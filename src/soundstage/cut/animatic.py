@@ -39,13 +39,15 @@ import secrets
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from multiprocessing import get_context
+from multiprocessing import get_context, parent_process
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,15 @@ AUDIO_PEAK_DBTP = -1.5
 # more than the true-peak filter's reach, so a segment's peak is the whole mix's there.
 AAC_FRAME = 1024
 SILENT_JOIN = 2 * AAC_FRAME
+# A sound segment runs for at least this long (shots share one until then): a take changed
+# leaves every sound segment as it was, a line changed makes one again, and a feature's sound
+# is a few hundred segments to open in a re-cut rather than one per shot.
+SOUND_SEGMENT_S = 30
+# The MP4/MOV muxer's options for every segment and the movie: edit lists are counted in the
+# movie's timescale, 1/1000 s by default, which cuts the last packet off a sound that ends
+# between two milliseconds (found by joining segments: a shot's last 16 samples went missing);
+# at the sound's own rate an edit list counts whole samples.
+MOVIE_OPTIONS = {"movie_timescale": str(AUDIO_RATE)}
 # Moves the animatic plays out; every other move holds the still.
 PUSHES = {"push-in": (1.0, 1.12), "pull-out": (1.12, 1.0)}  # zoom at the first and last frame
 PANS = {"pan", "track"}
@@ -202,7 +213,7 @@ def write_animatic(
         "creation_time": cut.made_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
     }
     # The index at the front of an MP4, so the review page can play the movie while it loads.
-    options = {"movflags": "+faststart"} if spec.container == "mp4" else {}
+    options = {**MOVIE_OPTIONS, "movflags": "+faststart"} if spec.container == "mp4" else dict(MOVIE_OPTIONS)
     try:
         with _Workers(workers) as pool:
             maker = _Maker(cache, pool)
@@ -395,8 +406,8 @@ class _Plan:
         return self._hashes[path]
 
     def _sound_segments(self, cut: Cut, slate_frames: int) -> list[_SoundSegment]:
-        """The sound cut into segments at shot boundaries (rounded down to a whole AAC frame)
-        where no line is within ``SILENT_JOIN`` samples; elsewhere shots share a segment."""
+        """The sound cut into segments of ``SOUND_SEGMENT_S`` or more, at shot boundaries
+        (rounded down to a whole AAC frame) where no line is within ``SILENT_JOIN`` samples."""
         length = _samples(slate_frames + cut.frames, cut.fps)
         # Lines are placed on the cut's timeline; the movie has the head slate before it.
         lines = sorted((_samples(slate_frames + clip.start, cut.fps), clip) for clip in cut.dialogue)
@@ -412,7 +423,8 @@ class _Plan:
             join = sample - sample % AAC_FRAME
             # Lines starting before the join all end before it (the furthest end among them).
             index = bisect.bisect_right(starts, join)
-            if bounds[-1] < join < length and (index == 0 or reach[index - 1] <= join):
+            long_enough = join - bounds[-1] >= SOUND_SEGMENT_S * AUDIO_RATE
+            if long_enough and join < length and (index == 0 or reach[index - 1] <= join):
                 bounds.append(join)
         bounds.append(length)
         placed = [s for s, _ in lines]
@@ -513,6 +525,16 @@ def _worker_start() -> None:
     # Ctrl-C is the parent's to handle: it stops the pool. A worker that took it too would
     # print a traceback for every job it was running.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, the OOM killer) cannot stop its pool, and the
+    # workers would wait for jobs for ever: each watches its parent and leaves with it.
+    parent = parent_process()
+    if parent is not None:
+        threading.Thread(target=_leave_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _leave_with(sentinel: int) -> None:
+    wait([sentinel])
+    os._exit(1)  # mid-job: whatever it was writing is a temporary file, never an entry
 
 
 class _Maker:
@@ -659,7 +681,7 @@ _MAKERS: dict[type, Callable[[Any], None]] = {_VideoJob: _make_video, _SoundJob:
 def _encode_video(job: _VideoJob, path: Path) -> dict[str, Any]:
     """Encode a picture segment to ``path``; returns its facts (frames, why a shot shows a
     NO TAKE slate)."""
-    container = av.open(str(path), "w", format=job.spec.container)
+    container = av.open(str(path), "w", format=job.spec.container, options=dict(MOVIE_OPTIONS))
     try:
         encoder = _VideoEncoder(container, job.spec, job.size, job.fps)
         art = _Art(job.size)
@@ -676,7 +698,7 @@ def _encode_video(job: _VideoJob, path: Path) -> dict[str, Any]:
 
 def _encode_sound(job: _SoundJob, path: Path) -> dict[str, Any]:
     """Encode a sound segment to ``path``: its lines mixed a second at a time, at the gain."""
-    container = av.open(str(path), "w", format=job.spec.container)
+    container = av.open(str(path), "w", format=job.spec.container, options=dict(MOVIE_OPTIONS))
     try:
         stream = container.add_stream(job.spec.audio_codec, rate=AUDIO_RATE, layout="mono")
         if job.spec.audio_bit_rate:
