@@ -20,13 +20,9 @@ is segmented too, at shot boundaries where it is silent (AAC joins exactly only 
 normalised by one gain for the whole cut, measured from the true peak of each segment (kept
 in the cache as well). Without a cache folder the segments go in a temporary one.
 
-Within a segment frames are streamed to the encoder one at a time and the sound is mixed a
-second at a time, so neither piles up in memory however long the shot is. A held still is
-converted to the encoder's pixel format once; each frame then copies those planes and replaces
-only the timecode box, which is far cheaper than converting a whole RGB frame per frame (and
-without burn-ins the same frame is sent again with a new timestamp). The movie is written
-under a temporary name beside the target and renamed at the end, so an interrupted cut leaves
-nothing at the final path, and the previous cut there as it was.
+What each frame shows is drawn in ``pictures.py``; a segment is encoded in ``encode.py``.
+The movie is written under a temporary name beside the target and renamed at the end, so an
+interrupted cut leaves nothing at the final path, and the previous cut there as it was.
 """
 
 from __future__ import annotations
@@ -45,7 +41,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 from multiprocessing import get_context, parent_process
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -56,19 +51,26 @@ import cv2
 import numpy as np
 import opentimelineio as otio
 import PIL
-from av.video.frame import PictureType
-from av.video.reformatter import VideoReformatter
-from PIL import Image, ImageDraw, ImageFont
 
-from soundstage.cut.dialogue import DialogueMix, mix_true_peak
+from soundstage.cut.encode import (
+    AUDIO_RATE,
+    H264,
+    H264_MOV,
+    MAKERS,
+    MOVIE_OPTIONS,
+    PRORES,
+    SEGMENT_THREADS,
+    Format,
+    PeakJob,
+    SoundJob,
+    VideoJob,
+)  # fmt: skip
 from soundstage.cut.join import Joiner, Mismatch
+from soundstage.cut.pictures import face, label_text, slate_lines
 from soundstage.cut.segments import Entry, SegmentCache, file_sha256, segment_key
 from soundstage.cut.timeline import NO_TAKE, Cut, CutShot, program_start
 from soundstage.errors import CutError
-from soundstage.render.previs import read_png
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
-AUDIO_RATE = 48_000  # what editing systems expect of picture sound
 # The sound is normalised so its true peak sits here: under the -1 dBTP ceiling that delivery
 # specifications (EBU R 128, the streaming services) set, with half a decibel for the AAC
 # encoder, whose decoded peaks can land a little above the mix it was given (see H264).
@@ -83,18 +85,6 @@ SILENT_JOIN = 2 * AAC_FRAME
 # leaves every sound segment as it was, a line changed makes one again, and a feature's sound
 # is a few hundred segments to open in a re-cut rather than one per shot.
 SOUND_SEGMENT_S = 30
-# The MP4/MOV muxer's options for every segment and the movie: edit lists are counted in the
-# movie's timescale, 1/1000 s by default, which cuts the last packet off a sound that ends
-# between two milliseconds (found by joining segments: a shot's last 16 samples went missing);
-# at the sound's own rate an edit list counts whole samples.
-MOVIE_OPTIONS = {"movie_timescale": str(AUDIO_RATE)}
-# Moves the animatic plays out; every other move holds the still.
-PUSHES = {"push-in": (1.0, 1.12), "pull-out": (1.12, 1.0)}  # zoom at the first and last frame
-PANS = {"pan", "track"}
-PAN_ZOOM = 1.1  # a pan frames a little tighter, so there is picture to travel over
-BURN_IN_HEIGHT = 0.034  # burn-in text height, fraction of the frame height
-BACKGROUND = (20, 20, 24)  # letterbox and slate background
-NO_TAKE_GREY = (64, 64, 72)
 
 Progress = Callable[[int, int], None]
 
@@ -115,45 +105,6 @@ class AnimaticInfo:
     encoded: int = 0  # of those, the ones encoded by this call (the rest came from the cache)
     sound_segments: int = 0  # sound segments joined
     sound_encoded: int = 0  # of those, the ones encoded by this call
-
-
-@dataclass(frozen=True, slots=True)
-class _Format:
-    container: str
-    codec: str
-    pix_fmt: str
-    options: dict[str, str]
-    audio_codec: str
-    audio_bit_rate: int | None = None  # None: the codec's own (PCM has no choice)
-
-
-# x264 "ultrafast" at CRF 20: an animatic is mostly held stills, which every preset codes to
-# almost nothing after the shot's first frame, and ultrafast does so 2.3 times faster than
-# "veryfast" (measured on held 1280x720 stills). What it gives up is size on the few shots that
-# move (several times larger there), not picture. Each shot starts on a keyframe (IDR), so an
-# editor's scrub lands on shot boundaries. Ultrafast alone codes Constrained Baseline (no
-# CABAC, no 8x8 transform); with both turned back on the stream is High profile, what editing
-# systems and players expect, for about 10% more encoding time and 12% smaller files (measured
-# on held 1280x720 stills).
-H264 = _Format(
-    "mp4",
-    "libx264",
-    "yuv420p",
-    {"preset": "ultrafast", "crf": "20", "forced-idr": "1", "profile": "high", "x264-params": "cabac=1:8x8dct=1"},
-    "aac",
-    # 128 kb/s: at FFmpeg's default for mono AAC (about 69 kb/s) the decoded peaks of a spoken
-    # episode came out 1 dB over the mix it was given (1.7 dB at 64 kb/s); from 96 kb/s they
-    # stayed within 0.05 dB of it.
-    128_000,
-)
-H264_MOV = _Format("mov", H264.codec, H264.pix_fmt, H264.options, "pcm_s16le")
-# prores_ks profile 2 is ProRes 422 (0 proxy, 1 LT, 3 HQ); "apl0" is what Apple's encoder writes.
-PRORES = _Format("mov", "prores_ks", "yuv422p10le", {"profile": "2", "vendor": "apl0"}, "pcm_s16le")
-# Each segment is encoded on one thread; the cut runs segments side by side in processes
-# instead. One thread makes a segment's bytes the same on every machine and with any number of
-# workers (x264's frame threads change its decisions), so a cache can be shared and a parallel
-# cut is the serial cut, byte for byte.
-SEGMENT_THREADS = "1"
 
 
 def write_animatic(
@@ -241,7 +192,7 @@ def write_animatic(
     )  # fmt: skip
 
 
-def _format(path: Path, prores: bool) -> _Format:
+def _format(path: Path, prores: bool) -> Format:
     if prores:
         if path.suffix.lower() != ".mov":
             raise CutError(f"{path}: a ProRes animatic goes in a .mov file")
@@ -269,40 +220,6 @@ def _sync(path: Path) -> None:
         os.close(handle)
 
 
-def _slate_lines(cut: Cut, date: dt.date) -> list[tuple[str, float]]:
-    """The head slate's lines and their sizes (relative to the frame height)."""
-    runtime = otio.opentime.to_timecode(otio.opentime.RationalTime(cut.frames, cut.fps), cut.fps)
-    shots = f"{len(cut.shots)} shot" + ("" if len(cut.shots) == 1 else "s")
-    return [
-        (cut.title or "Untitled", 0.09),
-        ("ANIMATIC", 0.05),
-        (date.isoformat(), 0.04),
-        (f"{shots}   runtime {runtime}   {cut.fps} fps", 0.04),
-        ("scratch picture and sound: not for release", 0.03),
-    ]
-
-
-# -- segments: what each one shows, and its key ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _VideoJob:
-    """A picture segment: the head slate (``shot`` None) or one shot, and how to encode it."""
-
-    cache: Path
-    key: str
-    suffix: str
-    spec: _Format
-    size: tuple[int, int]
-    fps: int
-    first: int  # its first frame in the movie
-    frames: int
-    shot: CutShot | None
-    slate: tuple[tuple[str, float], ...] = ()
-    timecode_frame: int = 0  # its first frame on the timecode track, in frames from 00:00:00:00
-    burn_in: bool = True
-
-
 @dataclass(frozen=True, slots=True)
 class _SoundSegment:
     """A stretch of the sound: its samples and the spoken lines in it."""
@@ -313,31 +230,6 @@ class _SoundSegment:
     mix_key: str  # the key of the mix itself, before the gain; its true peak is kept under it
 
 
-@dataclass(frozen=True, slots=True)
-class _SoundJob:
-    """A sound segment at the cut's gain, and how to encode it."""
-
-    cache: Path
-    key: str
-    suffix: str
-    spec: _Format
-    first: int
-    samples: int
-    clips: tuple[tuple[int, str], ...]
-    gain: float
-
-
-@dataclass(frozen=True, slots=True)
-class _PeakJob:
-    """The true peak of a sound segment's mix, to be measured."""
-
-    cache: Path
-    key: str
-    samples: int
-    clips: tuple[tuple[int, str], ...]
-    suffix: str = ".peak"
-
-
 class _Plan:
     """Every segment of the movie with its key: the picture (slate, then one per shot) and the
     sound (a segment per shot where the sound is silent at its boundaries)."""
@@ -345,7 +237,7 @@ class _Plan:
     def __init__(
         self,
         cut: Cut,
-        spec: _Format,
+        spec: Format,
         size: tuple[int, int],
         burn_in: bool,
         slate_frames: int,
@@ -357,11 +249,11 @@ class _Plan:
         self.suffix = f".{spec.container}"
         self._hashes: dict[Path, str] = {}
         video = _video_identity(spec, size, cut.fps)
-        self.video: list[_VideoJob] = []
+        self.video: list[VideoJob] = []
         if slate_frames:
-            slate = tuple(_slate_lines(cut, date))
+            slate = tuple(slate_lines(cut, date))
             key = segment_key("slate", video, slate, slate_frames)
-            self.video.append(_VideoJob(folder, key, self.suffix, spec, size, cut.fps, 0, slate_frames, None, slate))
+            self.video.append(VideoJob(folder, key, self.suffix, spec, size, cut.fps, 0, slate_frames, None, slate))
         for shot, start in zip(cut.shots, cut.starts()):
             first = slate_frames + start
             timecode_frame = first_frame + first
@@ -371,11 +263,11 @@ class _Plan:
                 "move": shot.move,
                 "no_take": [shot.code, shot.take, shot.description],  # what a NO TAKE slate says
                 # The burn-in: the label, and where the timecode starts (every frame's follows).
-                "burn_in": [_label_text(shot), timecode_frame] if burn_in else None,
+                "burn_in": [label_text(shot), timecode_frame] if burn_in else None,
             }
             key = segment_key("shot", video, what)
             self.video.append(
-                _VideoJob(folder, key, self.suffix, spec, size, cut.fps, first, shot.frames, shot,
+                VideoJob(folder, key, self.suffix, spec, size, cut.fps, first, shot.frames, shot,
                           timecode_frame=timecode_frame, burn_in=burn_in)
             )  # fmt: skip
         self.sound = self._sound_segments(cut, slate_frames) if cut.dialogue else []
@@ -437,12 +329,12 @@ class _Plan:
             segments.append(_SoundSegment(first, stop - first, clips, key))
         return segments
 
-    def peak_job(self, segment: _SoundSegment) -> _PeakJob:
-        return _PeakJob(self.folder, segment.mix_key, segment.samples, segment.clips)
+    def peak_job(self, segment: _SoundSegment) -> PeakJob:
+        return PeakJob(self.folder, segment.mix_key, segment.samples, segment.clips)
 
-    def sound_job(self, segment: _SoundSegment, gain: float) -> _SoundJob:
+    def sound_job(self, segment: _SoundSegment, gain: float) -> SoundJob:
         key = segment_key("sound", self.sound_identity, segment.mix_key, repr(gain))
-        return _SoundJob(self.folder, key, self.suffix, self.spec, segment.first, segment.samples, segment.clips, gain)
+        return SoundJob(self.folder, key, self.suffix, self.spec, segment.first, segment.samples, segment.clips, gain)
 
 
 def _samples(frame: int, fps: int) -> int:
@@ -450,24 +342,21 @@ def _samples(frame: int, fps: int) -> int:
     return round(frame * AUDIO_RATE / fps)
 
 
-def _video_identity(spec: _Format, size: tuple[int, int], fps: int) -> list[Any]:
+def _video_identity(spec: Format, size: tuple[int, int], fps: int) -> list[Any]:
     """What, beside the segment's own content, decides its bytes: the container and encoder
     with its settings, the frame size and rate, the libraries that draw and encode, the fonts."""
-    faces = [_font(name, 12).getname() for name in ("DejaVuSansMono.ttf", "DejaVuSans.ttf")]
+    faces = [face(name, 12).getname() for name in ("DejaVuSansMono.ttf", "DejaVuSans.ttf")]
     return [
         spec.container, spec.codec, spec.pix_fmt, sorted(spec.options.items()), SEGMENT_THREADS, list(size), fps,
         av.__version__, list(av.library_versions["libavcodec"]), cv2.__version__, PIL.__version__, faces,
     ]  # fmt: skip
 
 
-def _in_time_order(video: list[_VideoJob], sound: list[_SoundJob], fps: int) -> list[_VideoJob | _SoundJob]:
+def _in_time_order(video: list[VideoJob], sound: list[SoundJob], fps: int) -> list[VideoJob | SoundJob]:
     """Picture and sound segments in the order the join reaches them."""
-    jobs: list[tuple[Fraction, int, _VideoJob | _SoundJob]] = [(Fraction(j.first, fps), 0, j) for j in video]
+    jobs: list[tuple[Fraction, int, VideoJob | SoundJob]] = [(Fraction(j.first, fps), 0, j) for j in video]
     jobs += [(Fraction(j.first, AUDIO_RATE), 1, j) for j in sound]
     return [job for _, _, job in sorted(jobs, key=lambda item: item[:2])]
-
-
-# -- making segments: in this process or in a pool ------------------------------------------
 
 
 class _Deferred:
@@ -554,7 +443,7 @@ class _Maker:
 
     def submit(self, job: Any) -> None:
         if job.key not in self._making and not self.cache.has(job.key, job.suffix):
-            self._making[job.key] = self.workers.submit(_MAKERS[type(job)], job)
+            self._making[job.key] = self.workers.submit(MAKERS[type(job)], job)
             self._made.add(job.key)
 
     def entry(self, job: Any) -> Entry:
@@ -570,7 +459,7 @@ class _Maker:
     def remake(self, job: Any) -> Entry:
         """Make the job's segment in this process, whatever the cache holds."""
         self._made.add(job.key)
-        self._making[job.key] = done = _Deferred(_MAKERS[type(job)], job)
+        self._making[job.key] = done = _Deferred(MAKERS[type(job)], job)
         done.result()
         entry = self.cache.find(job.key, job.suffix)
         if entry is None:
@@ -582,8 +471,8 @@ class _Maker:
         return len({job.key for job in jobs} & self._made)
 
 
-def _length(job: _VideoJob | _SoundJob | _PeakJob) -> int:
-    return job.frames if isinstance(job, _VideoJob) else job.samples
+def _length(job: VideoJob | SoundJob | PeakJob) -> int:
+    return job.frames if isinstance(job, VideoJob) else job.samples
 
 
 def _gain(plan: _Plan, maker: _Maker) -> tuple[float, float]:
@@ -603,7 +492,7 @@ def _read_peak(entry: Entry) -> float:
 
 def _join(
     plan: _Plan,
-    sound: list[_SoundJob],
+    sound: list[SoundJob],
     maker: _Maker,
     temporary: Path,
     timecode: str,
@@ -641,7 +530,7 @@ def _join(
     return warnings
 
 
-def _add(add: Callable[[Path], int], maker: _Maker, job: _VideoJob | _SoundJob) -> Entry:
+def _add(add: Callable[[Path], int], maker: _Maker, job: VideoJob | SoundJob) -> Entry:
     """Copy the job's segment in; one whose parameters differ from the movie's is made again."""
     entry = maker.entry(job)
     try:
@@ -653,371 +542,3 @@ def _add(add: Callable[[Path], int], maker: _Maker, job: _VideoJob | _SoundJob) 
         except Mismatch as error:
             raise CutError(str(error)) from None
     return entry
-
-
-# -- encoding one segment (in a worker process, or in this one) ----------------------------
-
-
-def _make_video(job: _VideoJob) -> None:
-    SegmentCache(job.cache).make(job.key, job.suffix, lambda path: _encode_video(job, path))
-
-
-def _make_sound(job: _SoundJob) -> None:
-    SegmentCache(job.cache).make(job.key, job.suffix, lambda path: _encode_sound(job, path))
-
-
-def _make_peak(job: _PeakJob) -> None:
-    def measure(path: Path) -> dict[str, Any]:
-        clips = [(offset, Path(wav)) for offset, wav in job.clips]
-        path.write_text(repr(mix_true_peak(clips, AUDIO_RATE, job.samples)))
-        return {"length": job.samples}
-
-    SegmentCache(job.cache).make(job.key, job.suffix, measure)
-
-
-_MAKERS: dict[type, Callable[[Any], None]] = {_VideoJob: _make_video, _SoundJob: _make_sound, _PeakJob: _make_peak}
-
-
-def _encode_video(job: _VideoJob, path: Path) -> dict[str, Any]:
-    """Encode a picture segment to ``path``; returns its facts (frames, why a shot shows a
-    NO TAKE slate)."""
-    container = av.open(str(path), "w", format=job.spec.container, options=dict(MOVIE_OPTIONS))
-    try:
-        encoder = _VideoEncoder(container, job.spec, job.size, job.fps)
-        art = _Art(job.size)
-        reason = ""
-        if job.shot is None:
-            encoder.hold(encoder.convert(art.slate(list(job.slate))), job.frames)
-        else:
-            reason = _write_shot(encoder, art, job.shot, job.timecode_frame, job.fps, job.burn_in)
-        encoder.finish()
-    finally:
-        container.close()
-    return {"length": encoder.sent, "reason": reason}
-
-
-def _encode_sound(job: _SoundJob, path: Path) -> dict[str, Any]:
-    """Encode a sound segment to ``path``: its lines mixed a second at a time, at the gain."""
-    container = av.open(str(path), "w", format=job.spec.container, options=dict(MOVIE_OPTIONS))
-    try:
-        stream = container.add_stream(job.spec.audio_codec, rate=AUDIO_RATE, layout="mono")
-        if job.spec.audio_bit_rate:
-            stream.codec_context.bit_rate = job.spec.audio_bit_rate
-        stream.codec_context.options = {"threads": SEGMENT_THREADS}
-        mix = DialogueMix([(offset, Path(wav)) for offset, wav in job.clips], AUDIO_RATE, job.gain)
-        for start in range(0, job.samples, AUDIO_RATE):
-            samples = mix.read(start, min(AUDIO_RATE, job.samples - start))
-            chunk = av.AudioFrame.from_ndarray(samples[np.newaxis, :], format="flt", layout="mono")
-            chunk.sample_rate = AUDIO_RATE
-            chunk.pts = start
-            chunk.time_base = Fraction(1, AUDIO_RATE)
-            container.mux(stream.encode(chunk))
-        container.mux(stream.encode(None))
-    finally:
-        container.close()
-    return {"length": job.samples}
-
-
-def _write_shot(encoder: _VideoEncoder, art: _Art, shot: CutShot, start: int, fps: int, burn_in: bool) -> str:
-    """Send one shot's frames: its still held or moved, or a NO TAKE slate; returns why there
-    is no picture ("" when there is one). ``start`` is the shot's first frame on the movie's
-    timecode track, in frames from 00:00:00:00."""
-    source, reason = _picture(shot)
-    if source is None:
-        source = art.no_take(shot, reason)
-    picture = art.fit(source)
-    label = art.label(_label_text(shot))
-    move = shot.move if reason == "" else "static"  # a slate does not move
-
-    def timecode(frame: int) -> _Burn:
-        return art.timecode(otio.opentime.to_timecode(otio.opentime.RationalTime(start + frame, fps), fps))
-
-    if move in PUSHES or move in PANS:
-        for frame in range(shot.frames):
-            moving = art.moved(picture, move, frame / max(1, shot.frames - 1))
-            if burn_in:
-                label.apply(moving)
-                timecode(frame).apply(moving)
-            encoder.send(encoder.convert(moving), key=frame == 0)
-        return reason
-    if not burn_in:
-        encoder.hold(encoder.convert(picture), shot.frames)
-        return reason
-    label.apply(picture)
-    held = _HeldFrame(encoder.convert(picture), art.timecode_box, size=art.size)
-    x0, y0, x1, y1 = art.timecode_box
-    under = picture[y0:y1, x0:x1]
-    for frame in range(shot.frames):
-        patch = under.copy()
-        timecode(frame).apply(patch, at=(0, 0))
-        encoder.send(held.with_patch(encoder.convert(patch)), key=frame == 0)
-    return reason
-
-
-def _picture(shot: CutShot) -> tuple[np.ndarray | None, str]:
-    """The take's image as RGB uint8, or None and why there is none ("" when there is one)."""
-    if shot.take is None:
-        return None, "no take yet"
-    if shot.image is None:
-        return None, "media missing"
-    try:
-        image = read_png(shot.image)
-    except FileNotFoundError:
-        return None, "media missing"
-    except (OSError, ValueError) as error:  # Pillow's UnidentifiedImageError is an OSError
-        return None, f"unreadable image ({error.__class__.__name__})"
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, np.newaxis], 3, axis=2)
-    return np.ascontiguousarray(image), ""
-
-
-def _label_text(shot: CutShot) -> str:
-    """The bottom-left burn-in: shot code with size and lens, take, review status."""
-    return "   ".join(part for part in (_shot_label(shot), _take_label(shot), shot.status) if part)
-
-
-def _shot_label(shot: CutShot) -> str:
-    """The shot code with its size and lens, as the previs burn-in names them: ``012_0030  CU  35mm``."""
-    lens = f"{shot.lens_mm:g}mm" if shot.lens_mm else ""
-    return "  ".join(part for part in (shot.code, shot.size, lens) if part)
-
-
-def _take_label(shot: CutShot) -> str:
-    return f"take {shot.take.rpartition('/')[2]}" if shot.take else NO_TAKE
-
-
-class _VideoEncoder:
-    """A segment's open container: one video stream at the cut's rate, starting on an IDR."""
-
-    def __init__(self, container: av.container.OutputContainer, spec: _Format, size: tuple[int, int], fps: int) -> None:
-        self.container = container
-        self.pix_fmt = spec.pix_fmt
-        self.video = container.add_stream(spec.codec, rate=Fraction(fps))
-        self.video.width, self.video.height = size
-        self.video.pix_fmt = spec.pix_fmt
-        self.video.codec_context.time_base = Fraction(1, fps)
-        self.video.codec_context.options = {**spec.options, "threads": SEGMENT_THREADS}
-        self.reformatter = VideoReformatter()
-        self.sent = 0  # frames sent
-
-    def convert(self, picture: np.ndarray) -> av.VideoFrame:
-        """An RGB picture (even width and height) as a frame in the encoder's pixel format."""
-        if self.pix_fmt == "yuv420p":
-            # OpenCV converts about four times faster than swscale, with the same BT.601
-            # limited-range matrix (only the chroma filter at sharp edges differs by a step or
-            # two); it matters for the frames that move, which are converted one by one.
-            return av.VideoFrame.from_ndarray(cv2.cvtColor(picture, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
-        frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-        return self.reformatter.reformat(frame, format=self.pix_fmt)
-
-    def send(self, frame: av.VideoFrame, *, key: bool = False) -> None:
-        """Encode the next frame of the segment (a keyframe with ``key``)."""
-        frame.pts = self.sent
-        # Set on every send: a held frame object is sent again and must not stay a keyframe.
-        frame.pict_type = PictureType.I if key else PictureType.NONE
-        frame.time_base = self.video.codec_context.time_base
-        self.container.mux(self.video.encode(frame))
-        self.sent += 1
-
-    def hold(self, frame: av.VideoFrame, count: int) -> None:
-        """Send the same frame ``count`` times, the first as a keyframe: the encoder copies it
-        each time, so only the timestamp changes between sends."""
-        for index in range(count):
-            self.send(frame, key=index == 0)
-
-    def finish(self) -> None:
-        """Flush the encoder."""
-        self.container.mux(self.video.encode(None))
-
-
-class _HeldFrame:
-    """A still in the encoder's pixel format, copied per frame with one box replaced.
-
-    Works on any planar format whose chroma is subsampled by at most two (yuv420p, yuv422p10le):
-    the box is aligned to even pixels, so it covers whole chroma samples.
-    """
-
-    def __init__(self, base: av.VideoFrame, box: tuple[int, int, int, int], *, size: tuple[int, int]) -> None:
-        self.base = base
-        self.width, self.height = size
-        self.x0, self.y0 = box[0], box[1]
-        sample = 2 if av.VideoFormat(base.format.name).components[0].bits > 8 else 1
-        self.sample_bytes = sample
-        self.planes = [_plane(plane, sample) for plane in base.planes]
-
-    def with_patch(self, patch: av.VideoFrame) -> av.VideoFrame:
-        """A new frame: the still with ``patch`` (a frame of the box's size) in the box."""
-        frame = av.VideoFrame(self.width, self.height, self.base.format.name)
-        for target, still, small in zip(frame.planes, self.planes, patch.planes):
-            view = _plane(target, self.sample_bytes)
-            view[:] = still
-            top = self.y0 * target.height // self.height
-            left = self.x0 * target.width // self.width * self.sample_bytes
-            piece = _plane(small, self.sample_bytes)
-            view[top : top + piece.shape[0], left : left + piece.shape[1]] = piece
-        return frame
-
-
-def _plane(plane: av.video.plane.VideoPlane, sample_bytes: int) -> np.ndarray:
-    """A writable view of a plane's pixels (rows without the padding at their ends)."""
-    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
-    return rows[:, : plane.width * sample_bytes]
-
-
-# -- pictures --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _Burn:
-    """Text to burn in: where its box goes and the text's coverage (0..255) in the box."""
-
-    at: tuple[int, int]
-    mask: np.ndarray  # uint8, box height x box width
-
-    def apply(self, picture: np.ndarray, *, at: tuple[int, int] | None = None) -> None:
-        """Darken the box (so white text reads on any picture) and draw the text, in place."""
-        x, y = self.at if at is None else at
-        height, width = self.mask.shape
-        region = picture[y : y + height, x : x + width]
-        mask = self.mask[: region.shape[0], : region.shape[1], np.newaxis].astype(np.uint16)
-        dark = region // 3
-        region[:] = dark + ((255 - dark) * mask // 255).astype(np.uint8)
-
-
-@cache
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """A DejaVu face, else Pillow's own font where fonts-dejavu-core is not installed."""
-    try:
-        return ImageFont.truetype(str(FONT_DIR / name), size)
-    except OSError:
-        return ImageFont.load_default(size)
-
-
-class _Art:
-    """Everything drawn into the frame at one output size: fitting, moves, burn-ins, slates."""
-
-    def __init__(self, size: tuple[int, int]) -> None:
-        self.size = size
-        width, height = size
-        self.font = _font("DejaVuSansMono.ttf", max(10, round(height * BURN_IN_HEIGHT)))
-        left, top, right, bottom = self.font.getbbox("00:00:00:00")
-        self.pad = max(2, (bottom - top) // 3)
-        self.text_offset = (self.pad - left, self.pad - top)
-        box_w, box_h = _even(right - left + 2 * self.pad), _even(bottom - top + 2 * self.pad)
-        x0, y0 = _even(width - box_w - self.pad) - 2, _even(height - box_h - self.pad) - 2
-        self.timecode_box = (max(0, x0), max(0, y0), min(width, x0 + box_w), min(height, y0 + box_h))
-        self._seconds: tuple[str, np.ndarray] = ("", np.zeros(0, np.uint8))  # see timecode()
-        self._frames: dict[str, np.ndarray] = {}
-        self._monospaced = len({self.font.getlength(c) for c in "0123456789: "}) == 1
-
-    # Pictures ---------------------------------------------------------------------------
-
-    def fit(self, image: np.ndarray) -> np.ndarray:
-        """The image scaled to fit the frame, centred, letterboxed where the shapes differ."""
-        width, height = self.size
-        h, w = image.shape[:2]
-        if (w, h) == (width, height):
-            return image.copy()
-        scale = min(width / w, height / h)
-        new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
-        frame = np.empty((height, width, 3), np.uint8)
-        frame[:] = BACKGROUND
-        x, y = (width - new_w) // 2, (height - new_h) // 2
-        frame[y : y + new_h, x : x + new_w] = resized
-        return frame
-
-    def moved(self, picture: np.ndarray, move: str, t: float) -> np.ndarray:
-        """The frame at ``t`` (0 first, 1 last) of a slow push or pan over a fitted picture:
-        a crop at a sub-pixel position, scaled back up to the frame. (Two cheap passes rather
-        than one affine warp, which OpenCV does ten times slower at this size.)"""
-        width, height = self.size
-        ease = t * t * (3 - 2 * t)  # starts and stops gently
-        if move in PUSHES:
-            first, last = PUSHES[move]
-            zoom, x = first + (last - first) * ease, width / 2
-        else:
-            zoom = PAN_ZOOM
-            half = width / zoom / 2
-            x = half + (width - 2 * half) * ease  # from the left of the picture to its right
-        crop = (round(width / zoom), round(height / zoom))
-        window = cv2.getRectSubPix(picture, crop, ((x - 0.5), (height - 1) / 2))
-        return cv2.resize(window, self.size, interpolation=cv2.INTER_LINEAR)
-
-    # Burn-ins ---------------------------------------------------------------------------
-
-    def label(self, text: str) -> _Burn:
-        """Shot code, take and status for the bottom-left corner."""
-        left, top, right, bottom = self.font.getbbox(text)
-        x0, y0, x1, y1 = self.timecode_box
-        width = min(right - left + 2 * self.pad, x0 - 2 * self.pad)
-        return self._burn(text, (self.pad, y0), (max(1, width), y1 - y0))
-
-    def timecode(self, text: str) -> _Burn:
-        """A timecode ``HH:MM:SS:FF`` for the bottom-right corner.
-
-        Drawing text is most of the per-frame cost of a held still, so the mask is put
-        together from two drawn once: "HH:MM:SS:" (new once a second) and "FF" (one per frame
-        number). The face is monospaced, so "FF" after nine spaces lands where it would in the
-        whole string, and the two never touch.
-        """
-        x0, y0, x1, y1 = self.timecode_box
-        if not self._monospaced:  # Pillow's own font, where DejaVu is missing: draw it whole
-            return self._burn(text, (x0, y0), (x1 - x0, y1 - y0))
-        head, frames = text[:-2], text[-2:]
-        if self._seconds[0] != head:
-            self._seconds = (head, self._mask(head, (x1 - x0, y1 - y0)))
-        if frames not in self._frames:
-            self._frames[frames] = self._mask(" " * len(head) + frames, (x1 - x0, y1 - y0))
-        return _Burn((x0, y0), np.maximum(self._seconds[1], self._frames[frames]))
-
-    def _burn(self, text: str, at: tuple[int, int], size: tuple[int, int]) -> _Burn:
-        return _Burn(at, self._mask(text, size))
-
-    def _mask(self, text: str, size: tuple[int, int]) -> np.ndarray:
-        """How much of each pixel of a box of ``size`` the text covers (0..255)."""
-        mask = Image.new("L", size, 0)
-        ImageDraw.Draw(mask).text(self.text_offset, text, fill=255, font=self.font)
-        return np.asarray(mask)
-
-    # Slates -----------------------------------------------------------------------------
-
-    def slate(self, lines: list[tuple[str, float]], background: tuple[int, int, int] = BACKGROUND) -> np.ndarray:
-        """A frame of centred lines of text, each (text, height as a fraction of the frame)."""
-        width, height = self.size
-        canvas = Image.new("RGB", self.size, background)
-        draw = ImageDraw.Draw(canvas)
-        fonts = [self._fitting(text, fraction) for text, fraction in lines]
-        heights = [font.getbbox("Ag")[3] * 1.5 for font in fonts]
-        y = (height - sum(heights)) / 2
-        for (text, _), font, line_height in zip(lines, fonts, heights):
-            draw.text((width / 2, y + line_height / 2), text, fill=(235, 235, 235), font=font, anchor="mm")
-            y += line_height
-        return np.asarray(canvas)
-
-    def _fitting(self, text: str, fraction: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-        """The sans face at ``fraction`` of the frame height, smaller where the text is too wide."""
-        width, height = self.size
-        size = max(8, round(height * fraction))
-        font = _font("DejaVuSans.ttf", size)
-        text_width = font.getlength(text) if text else 0
-        if text_width > width * 0.9:
-            font = _font("DejaVuSans.ttf", max(8, int(size * width * 0.9 / text_width)))
-        return font
-
-    def no_take(self, shot: CutShot, reason: str) -> np.ndarray:
-        """The slate that stands in for a shot without a picture."""
-        why = reason if shot.take is None else f"{shot.take}: {reason}"
-        description = shot.description if len(shot.description) <= 90 else shot.description[:89] + "…"
-        lines = [(NO_TAKE, 0.14), (shot.code, 0.07), (why, 0.04)]
-        if description:
-            lines.append((description, 0.035))
-        return self.slate(lines, NO_TAKE_GREY)
-
-
-def _even(value: int) -> int:
-    """``value`` rounded up to an even number (chroma planes are half width)."""
-    return value + (value & 1)
