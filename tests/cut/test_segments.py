@@ -27,6 +27,7 @@ from soundstage.cut.animatic import write_animatic
 from soundstage.cut.dialogue import DialogueMix
 from soundstage.cut.segments import SegmentCache
 from soundstage.cut.timeline import Cut, CutShot, DialogueClip, Line, assemble, to_otio
+from soundstage.render.previs import read_png
 
 SIZE = (320, 180)
 FPS = 24
@@ -84,7 +85,8 @@ def _decode(path: Path) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
         with av.open(str(path)) as container:
             frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
         with av.open(str(path)) as container:
-            parts = [frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)]
+            sound = container.streams.audio
+            parts = [frame.to_ndarray().reshape(-1) for frame in container.decode(sound[0])] if sound else []
     finally:
         av.logging.set_level(None)
         logger.removeHandler(handler)
@@ -281,6 +283,26 @@ def test_sound_joins_only_in_silence_and_decodes_as_one_encode(
     assert crossed_starts and info.sound_segments == joined.sound_segments - len(crossed_starts)
     _, sound, warnings = _decode(tmp_path / "crossed.mp4")
     assert warnings == [] and 20 * np.log10(np.abs(sound).max()) <= -1.0
+
+
+def test_a_picture_that_could_not_be_read_is_drawn_again_once_it_can(
+    make_shot: Callable[..., CutShot], make_still: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The caller names the picture by its media id; the file cut in is damaged this time.
+    image = tmp_path / "take.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    shot = replace(make_shot("006_0010", 12, image=image), picture_sha256="ab" * 32)
+    cut = assemble("Pilot", [shot], FPS, None)
+    cache, path = tmp_path / "segments", tmp_path / "cut.mp4"
+    broken = write_animatic(cut, path, size=SIZE, head_slate_s=0, segment_cache=cache, burn_in=False)
+    assert "unreadable image" in broken.warnings[0]
+
+    image.write_bytes(make_still("good", 5).read_bytes())  # the same picture, now whole
+    mended = write_animatic(cut, path, size=SIZE, head_slate_s=0, segment_cache=cache, burn_in=False)
+    assert mended.encoded == 1 and mended.warnings == ()
+    frames, _, _ = _decode(path)
+    assert np.abs(frames[0].astype(int) - read_png(image).astype(int)).mean() < 3
+    assert write_animatic(cut, path, size=SIZE, head_slate_s=0, segment_cache=cache, burn_in=False).encoded == 0
 
 
 def _mix(cut: Cut, rate: int, gain: float, length: int) -> np.ndarray:

@@ -4,7 +4,7 @@ A head slate, then each shot's take held for its duration (a slow push or pan wh
 camera move asks for one), a NO TAKE slate where there is no picture, burn-ins (shot code, size
 and lens, take, status, timecode) and the scratch dialogue mixed into one audio track.
 
-Burn-ins are one layer, drawn once, here: the takes cut in are the picture alone (a previs
+Burn-ins are one layer, drawn once, by the animatic: the takes cut in are the picture alone (a previs
 take copies its storyboard, which is rendered for the cut without a burn-in of its own), so
 nothing is drawn over another burn-in; the label names the shot's size and lens as the
 storyboard's burn-in did. The movie has a timecode track (QuickTime ``tmcd``) on the cut's clock: the
@@ -51,6 +51,7 @@ import cv2
 import numpy as np
 import opentimelineio as otio
 import PIL
+import scipy
 
 from soundstage.cut.encode import (
     AUDIO_RATE,
@@ -64,7 +65,7 @@ from soundstage.cut.encode import (
     PeakJob,
     SoundJob,
     VideoJob,
-)  # fmt: skip
+)
 from soundstage.cut.join import Joiner, Mismatch
 from soundstage.cut.pictures import face, label_text, slate_lines
 from soundstage.cut.segments import Entry, SegmentCache, file_sha256, segment_key
@@ -231,8 +232,8 @@ class _SoundSegment:
 
 
 class _Plan:
-    """Every segment of the movie with its key: the picture (slate, then one per shot) and the
-    sound (a segment per shot where the sound is silent at its boundaries)."""
+    """Every segment of the movie with its key: the picture (the slate, then one per shot) and
+    the sound (stretches of ``SOUND_SEGMENT_S`` or more that start where the sound is silent)."""
 
     def __init__(
         self,
@@ -302,7 +303,7 @@ class _Plan:
         (rounded down to a whole AAC frame) where no line is within ``SILENT_JOIN`` samples."""
         length = _samples(slate_frames + cut.frames, cut.fps)
         # Lines are placed on the cut's timeline; the movie has the head slate before it.
-        lines = sorted((_samples(slate_frames + clip.start, cut.fps), clip) for clip in cut.dialogue)
+        lines = sorted(((_samples(slate_frames + clip.start, cut.fps), clip) for clip in cut.dialogue), key=_first)
         # Where no join may go: each line, a part frame counted whole, and the margin.
         spans = [
             (s - SILENT_JOIN, s + math.ceil(clip.frames * AUDIO_RATE / cut.fps) + SILENT_JOIN) for s, clip in lines
@@ -316,7 +317,7 @@ class _Plan:
             # Lines starting before the join all end before it (the furthest end among them).
             index = bisect.bisect_right(starts, join)
             long_enough = join - bounds[-1] >= SOUND_SEGMENT_S * AUDIO_RATE
-            if long_enough and join < length and (index == 0 or reach[index - 1] <= join):
+            if long_enough and bounds[-1] < join < length and (index == 0 or reach[index - 1] <= join):
                 bounds.append(join)
         bounds.append(length)
         placed = [s for s, _ in lines]
@@ -325,7 +326,8 @@ class _Plan:
             low, high = bisect.bisect_left(placed, first), bisect.bisect_left(placed, stop)
             clips = tuple((s - first, str(clip.wav)) for s, clip in lines[low:high])
             mix = [(offset, self._wav_sha256(Path(wav))) for offset, wav in clips]
-            key = segment_key("mix", AUDIO_RATE, stop - first, mix)
+            # The lines are resampled by FFmpeg and the peak measured by SciPy: their versions too.
+            key = segment_key("mix", AUDIO_RATE, stop - first, mix, av.__version__, scipy.__version__)
             segments.append(_SoundSegment(first, stop - first, clips, key))
         return segments
 
@@ -335,6 +337,10 @@ class _Plan:
     def sound_job(self, segment: _SoundSegment, gain: float) -> SoundJob:
         key = segment_key("sound", self.sound_identity, segment.mix_key, repr(gain))
         return SoundJob(self.folder, key, self.suffix, self.spec, segment.first, segment.samples, segment.clips, gain)
+
+
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
 
 
 def _samples(frame: int, fps: int) -> int:
@@ -372,9 +378,6 @@ class _Deferred:
             self.value, self.done = self.function(self.job), True
         return self.value
 
-    def cancel(self) -> bool:
-        return True
-
 
 class _Workers:
     """Segment jobs run by a pool of ``count`` spawned processes, or deferred in this one.
@@ -385,20 +388,17 @@ class _Workers:
     def __init__(self, count: int) -> None:
         self.count = max(1, count)
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: list[Future[Any]] = []
 
     def start(self, jobs: int) -> None:
-        """Start the pool for ``jobs`` jobs (no more processes than jobs; none for one job)."""
-        size = min(self.count, jobs)
-        if size > 1 and self._pool is None:
-            self._pool = ProcessPoolExecutor(size, mp_context=get_context("spawn"), initializer=_worker_start)
+        """Start the pool when ``jobs`` jobs are to come (none for one: it would only add a
+        process start). A spawning pool starts a process per job submitted, up to ``count``."""
+        if self.count > 1 and jobs > 1 and self._pool is None:
+            self._pool = ProcessPoolExecutor(self.count, mp_context=get_context("spawn"), initializer=_worker_start)
 
     def submit(self, function: Callable[[Any], Any], job: Any) -> Future[Any] | _Deferred:
         if self._pool is None:
             return _Deferred(function, job)
-        future = self._pool.submit(function, job)
-        self._pending.append(future)
-        return future
+        return self._pool.submit(function, job)
 
     def __enter__(self) -> _Workers:
         return self
@@ -452,7 +452,11 @@ class _Maker:
         if making is not None:
             making.result()
         entry = self.cache.find(job.key, job.suffix)
-        if entry is None or entry.facts.get("length") != _length(job):
+        # A segment drawn as a NO TAKE slate because its picture could not be read is made
+        # again by every later cut: its key names the picture meant (``picture_sha256``), and
+        # once the picture reads again the slate must not stand in for it.
+        stale = entry is not None and entry.facts.get("reason", "").startswith("unreadable")
+        if entry is None or entry.facts.get("length") != _length(job) or (stale and job.key not in self._made):
             entry = self.remake(job)
         return entry
 

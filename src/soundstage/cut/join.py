@@ -27,7 +27,7 @@ import av
 
 class Mismatch(Exception):
     """A segment that cannot be copied into the movie as it is (other encoder parameters or
-    timing); the caller encodes it again."""
+    timing), found before any of its packets is copied; the caller encodes it again."""
 
 
 class Joiner:
