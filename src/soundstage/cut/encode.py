@@ -127,14 +127,18 @@ class PeakJob:
 
 
 def make_video(job: VideoJob) -> None:
+    """Encode a picture segment into the cache."""
     SegmentCache(job.cache).make(job.key, job.suffix, lambda path: _encode_video(job, path))
 
 
 def make_sound(job: SoundJob) -> None:
+    """Mix and encode a sound segment into the cache."""
     SegmentCache(job.cache).make(job.key, job.suffix, lambda path: _encode_sound(job, path))
 
 
 def make_peak(job: PeakJob) -> None:
+    """Measure the true peak of a sound segment's mix (before the gain) into the cache."""
+
     def measure(path: Path) -> dict[str, Any]:
         clips = [(offset, Path(wav)) for offset, wav in job.clips]
         path.write_text(repr(mix_true_peak(clips, AUDIO_RATE, job.samples)))
@@ -143,6 +147,7 @@ def make_peak(job: PeakJob) -> None:
     SegmentCache(job.cache).make(job.key, job.suffix, measure)
 
 
+# What makes each kind of job (module-level functions: a worker process is sent them by name).
 MAKERS: dict[type, Callable[[Any], None]] = {VideoJob: make_video, SoundJob: make_sound, PeakJob: make_peak}
 
 
@@ -171,7 +176,6 @@ def _encode_sound(job: SoundJob, path: Path) -> dict[str, Any]:
         stream = container.add_stream(job.spec.audio_codec, rate=AUDIO_RATE, layout="mono")
         if job.spec.audio_bit_rate:
             stream.codec_context.bit_rate = job.spec.audio_bit_rate
-        stream.codec_context.options = {"threads": SEGMENT_THREADS}
         mix = DialogueMix([(offset, Path(wav)) for offset, wav in job.clips], AUDIO_RATE, job.gain)
         for start in range(0, job.samples, AUDIO_RATE):
             samples = mix.read(start, min(AUDIO_RATE, job.samples - start))
