@@ -11,8 +11,9 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from soundstage.cut.animatic import _Art, write_animatic
+from soundstage.cut.animatic import write_animatic
 from soundstage.cut.dialogue import true_peak
+from soundstage.cut.pictures import Art
 from soundstage.cut.timeline import Cut, CutShot, Line, assemble, spoken_lines
 from soundstage.errors import CutError
 from soundstage.project import Production
@@ -229,7 +230,7 @@ def test_the_movie_has_a_timecode_track_and_burns_in_its_clock(cut: Cut, tmp_pat
     assert first + otio.opentime.RationalTime(SLATE, FPS) == otio.opentime.from_timecode("01:00:00:00", FPS)
 
     # The burned-in timecode of every shot's first frame is the track's for that frame.
-    art, frames = _Art(SIZE), list(_frames(path))
+    art, frames = Art(SIZE), list(_frames(path))
     x0, y0, x1, y1 = art.timecode_box
     for start in cut.starts():
         frame = frames[SLATE + start]

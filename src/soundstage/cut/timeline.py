@@ -87,6 +87,10 @@ class CutShot:
     description: str = ""
     size: str = ""  # the shot size (CU, WS...), for the burn-in
     lens_mm: float | None = None  # the shot's lens, for the burn-in
+    # The sha256 of the take's picture as made (its media id), which names the shot's segment
+    # of the animatic; "" to hash ``image``'s bytes instead. A take signed for the cut differs
+    # in bytes from cut to cut (its manifest), not in picture, so the caller passes this.
+    picture_sha256: str = ""
 
 
 @dataclass(frozen=True, slots=True)
