@@ -194,6 +194,15 @@ class Cut(_Section):
     burn_in: bool = True
 
 
+class Media(_Section):
+    """Where the production's media store lives."""
+
+    url: str = Field("", description="empty: the media/ folder; s3://bucket/prefix: an S3-compatible bucket")
+    endpoint: str = Field("", description="the S3 service's address (MinIO, Ceph); empty: AWS for the region")
+    region: str = Field("", description="the bucket's region; empty: us-east-1 or AWS_REGION")
+    allow_http: bool = Field(False, description="allow an http:// endpoint (a service on a private network)")
+
+
 class Settings(BaseSettings):
     """All settings of one production."""
 
@@ -211,6 +220,7 @@ class Settings(BaseSettings):
     checks: Checks = Checks()
     credentials: Credentials = Credentials()
     cut: Cut = Cut()
+    media: Media = Media()
 
     @classmethod
     def settings_customise_sources(
@@ -321,6 +331,15 @@ height = {cut.height}
 head_slate_s = {cut.head_slate_s}
 scratch_dialogue = {str(cut.scratch_dialogue).lower()}
 burn_in = {str(cut.burn_in).lower()}
+
+[media]
+# Empty: the media/ folder beside this file. A team: an S3-compatible bucket, e.g.
+# url = "s3://studio-media/pilot", endpoint = "http://minio.lan:9000", allow_http = true
+# (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; media/ becomes its local cache).
+url = ""
+endpoint = ""
+region = ""
+allow_http = false
 
 # The production bible: the show's look, and each character and location. Reference images
 # live in bible/ (paths relative to this file). Check it with: soundstage bible check

@@ -22,7 +22,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from soundstage.config import SETTINGS_FILE, Credentials, Settings, default_toml, load_settings
+from soundstage.config import SETTINGS_FILE, Credentials, Media, Settings, default_toml, load_settings
 from soundstage.errors import ProductionError
 from soundstage.provenance.credentials import make_project_identity
 from soundstage.store.db import make_engine, read_scope, session_scope, sqlite_url, upgrade
@@ -48,7 +48,7 @@ class Context:
         self.root = root
         self.settings = settings
         self.engine = engine
-        self.media = MediaStore(root / MEDIA_DIR)
+        self.media = media_store(root / MEDIA_DIR, settings.media)
         self._states: dict[type, object] = {}
 
     def state(self, kind: type[State]) -> State:
@@ -110,7 +110,24 @@ def open_production(root: Path) -> Context:
     settings = load_settings(root)
     engine = make_engine(settings.database_url or sqlite_url(root / DATABASE_FILE))
     upgrade(engine)
-    return Context(root, settings, engine)
+    context = Context(root, settings, engine)
+    try:
+        context.media.check()  # an unreachable bucket is one line now, not a failure mid-way
+    except BaseException:
+        context.close()
+        raise
+    return context
+
+
+def media_store(folder: Path, settings: Media) -> MediaStore:
+    """The production's media store: the folder, or a bucket read through the folder."""
+    if not settings.url:
+        return MediaStore(folder)
+    from soundstage.store.bucket import BucketMediaStore
+
+    return BucketMediaStore(
+        folder, settings.url, endpoint=settings.endpoint, region=settings.region, allow_http=settings.allow_http
+    )
 
 
 def console() -> str:

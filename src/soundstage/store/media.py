@@ -39,14 +39,16 @@ class MediaStore:
         Checking the id here means a crafted id (``../../etc/passwd``) never reaches the
         filesystem.
         """
-        if not _SHA256.fullmatch(sha256):
-            raise StoreError(f"not a media id (64 lowercase hex digits): {sha256[:80]!r}")
-        _check_suffix(suffix)
-        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{suffix}"
+        return self.root / object_name(sha256, suffix)
 
     def exists(self, sha256: str, suffix: str = "") -> bool:
         """Whether the object is in the store."""
-        return self.path(sha256, suffix).is_file()
+        return (self.root / object_name(sha256, suffix)).is_file()
+
+    def check(self) -> None:
+        """Raise StoreError when the store cannot be used (a folder always can: it is made on
+        first write)."""
+        return None
 
     def open(self, sha256: str, suffix: str = "") -> BinaryIO:
         """The object, opened for reading; StoreError when it is missing."""
@@ -58,7 +60,7 @@ class MediaStore:
 
     def verify(self, sha256: str, suffix: str = "") -> bool:
         """Whether the object is present and its bytes still hash to its name."""
-        path = self.path(sha256, suffix)
+        path = self.root / object_name(sha256, suffix)
         try:
             with path.open("rb") as file:
                 return hashlib.file_digest(file, "sha256").hexdigest() == sha256
@@ -97,7 +99,7 @@ class MediaStore:
                 digest.update(chunk)
                 out.file.write(chunk)
             sha256 = digest.hexdigest()
-            final = self.path(sha256, suffix)
+            final = self.root / object_name(sha256, suffix)
             if not final.exists():  # else: the same bytes are there already; the temporary goes
                 # Two writers of the same bytes may both get here; the second rename replaces
                 # identical bytes, which no reader can tell apart.
@@ -120,6 +122,15 @@ class MediaStore:
     def sweep_temp(self) -> int:
         """Remove temporary files left by killed writers; return how many were removed."""
         return sum(remove_if_abandoned(temp) for temp in self.root.glob(f"{_TEMP_PREFIX}*"))
+
+
+def object_name(sha256: str, suffix: str = "") -> str:
+    """The object's name inside a store (``ab/cd/<sha256><suffix>``), the same for a folder
+    and a bucket; StoreError for a malformed id or suffix."""
+    if not _SHA256.fullmatch(sha256):
+        raise StoreError(f"not a media id (64 lowercase hex digits): {sha256[:80]!r}")
+    _check_suffix(suffix)
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}{suffix}"
 
 
 def _check_suffix(suffix: str) -> None:

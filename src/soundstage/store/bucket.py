@@ -1,0 +1,185 @@
+"""The media store in an S3-compatible bucket (AWS S3, MinIO, Ceph): ``[media] url =
+"s3://bucket/prefix"``.
+
+The objects and their names are those of the folder store (``<prefix>/ab/cd/<sha256><suffix>``),
+so a production can move between the two by copying. Writing: the bytes are first stored in
+the production's local ``media/`` folder (which hashes them), then sent with one conditional
+PUT (``If-None-Match: *``): S3 makes an object visible whole or not at all, and a second writer
+of the same bytes is told they are there already, so nothing is overwritten and a killed
+writer leaves no object. Reading: ``path`` fetches the object once into the local folder, which
+is then a read-through cache; every fetch is hashed on arrival, and an object whose bytes do
+not match its name is refused, never used. Content-addressed objects never change, so the cache
+never needs invalidating.
+
+The client is obstore (Rust's object_store, which the Arrow and Delta projects use): it speaks
+S3's conditional writes, streams large objects and retries transient faults. Credentials come
+from the environment as for any AWS client (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN), never from soundstage.toml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from soundstage.errors import StoreError
+from soundstage.store.media import MediaStore, object_name
+
+_CHUNK = 1 << 20
+# An unreachable service should fail in seconds, not after the client's default of minutes of
+# retries; transient faults of a reachable one are still retried.
+_RETRY = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}
+_TIMEOUTS = {"connect_timeout": "5s", "timeout": "120s"}
+
+
+class BucketMediaStore(MediaStore):
+    """Content-addressed objects in an S3-compatible bucket, read through the local folder
+    ``cache`` (the production's ``media/``)."""
+
+    def __init__(
+        self, cache: Path, url: str, *, endpoint: str = "", region: str = "", allow_http: bool = False
+    ) -> None:
+        super().__init__(cache)
+        try:
+            from obstore.store import S3Store
+        except ImportError:
+            raise StoreError(f"media url {url}: a bucket needs the s3 extra: pip install 'soundstage[s3]'") from None
+        if not url.startswith("s3://") or len(url) <= len("s3://"):
+            raise StoreError(f"media url {url!r}: not an s3://bucket/prefix address")
+        self.url = url.rstrip("/")
+        self.endpoint, self.region, self.allow_http = endpoint, region, allow_http
+        where: dict[str, Any] = {"endpoint": endpoint} if endpoint else {}
+        if region:
+            where["region"] = region
+        try:
+            self._bucket = S3Store.from_url(
+                self.url,
+                client_options={"allow_http": allow_http, **_TIMEOUTS},
+                retry_config=_RETRY,
+                **where,
+            )
+        except Exception as error:  # obstore's configuration errors (a bad endpoint) are plain
+            raise StoreError(f"media url {url}: {_first_line(error)}") from None
+
+    def check(self) -> None:
+        """Raise StoreError, in one line, when the bucket cannot be reached or listed (wrong
+        address, no such bucket, wrong credentials)."""
+        import obstore
+
+        with self._calling("cannot be read"):
+            next(iter(obstore.list(self._bucket, chunk_size=1)), None)
+
+    def path(self, sha256: str, suffix: str = "") -> Path:
+        """The object as a local file, fetched from the bucket (and hash-checked) on first use."""
+        local = self.root / object_name(sha256, suffix)
+        if not local.is_file():
+            self._fetch(sha256, suffix)
+        return local
+
+    def exists(self, sha256: str, suffix: str = "") -> bool:
+        """Whether the object is in the bucket (a local copy counts: it came from there or was
+        sent there)."""
+        import obstore
+        from obstore.exceptions import NotFoundError
+
+        name = object_name(sha256, suffix)
+        if (self.root / name).is_file():
+            return True
+        try:
+            with self._calling("cannot be read"):
+                obstore.head(self._bucket, name)
+        except StoreError as error:
+            if isinstance(error.__cause__, (NotFoundError, FileNotFoundError)):
+                return False
+            raise
+        return True
+
+    def verify(self, sha256: str, suffix: str = "") -> bool:
+        """Whether the object is in the bucket and its bytes there still hash to its name (read
+        from the bucket, not the local copy)."""
+        digest = hashlib.sha256()
+        try:
+            for chunk in self._stream(sha256, suffix):
+                digest.update(chunk)
+        except StoreError:
+            return False
+        return digest.hexdigest() == sha256
+
+    def put_bytes(self, data: bytes, suffix: str = "") -> str:
+        """Store ``data`` in the bucket; return its sha256. The same bytes again send nothing."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not self.exists(sha256, suffix):
+            self._write((data,), suffix)
+        return sha256
+
+    def _write(self, chunks: Iterable[bytes], suffix: str) -> str:
+        # Into the local folder first (hashing as it goes), then one conditional PUT of it.
+        sha256 = super()._write(chunks, suffix)
+        self._send(sha256, suffix)
+        return sha256
+
+    def _send(self, sha256: str, suffix: str) -> None:
+        import obstore
+        from obstore.exceptions import AlreadyExistsError
+
+        name = object_name(sha256, suffix)
+        try:
+            with self._calling("cannot be written"), (self.root / name).open("rb") as file:
+                obstore.put(self._bucket, name, file, mode="create")
+        except StoreError as error:
+            if not isinstance(error.__cause__, AlreadyExistsError):  # else: the same bytes are there
+                raise
+
+    def _fetch(self, sha256: str, suffix: str) -> None:
+        got = MediaStore._write(self, self._stream(sha256, suffix), suffix)  # the folder's write: no re-send
+        if got != sha256:
+            (self.root / object_name(got, suffix)).unlink(missing_ok=True)
+            raise StoreError(f"media object {self.url}/{object_name(sha256, suffix)} does not match its hash; not used")
+
+    def _stream(self, sha256: str, suffix: str) -> Iterator[bytes]:
+        import obstore
+
+        name = object_name(sha256, suffix)
+        with self._calling("cannot be read", missing=name):
+            result = obstore.get(self._bucket, name)
+            for chunk in result.stream(min_chunk_size=_CHUNK):
+                yield bytes(chunk)
+
+    @contextmanager
+    def _calling(self, what: str, missing: str = "") -> Iterator[None]:
+        """obstore's errors as one StoreError line naming the bucket (the original kept as the
+        cause, so callers can tell a missing object from a fault)."""
+        from obstore.exceptions import BaseError, NotFoundError
+
+        try:
+            yield
+        except (NotFoundError, FileNotFoundError) as error:  # obstore raises either for a missing key
+            if missing:
+                raise StoreError(f"media object missing: {self.url}/{missing}") from error
+            raise StoreError(f"media bucket {self.url} {what}: not found") from error
+        except BaseError as error:
+            raise StoreError(f"media bucket {self.url} {what}: {_first_line(error)}") from error
+
+
+# S3's error codes (in the body object_store quotes) as the user would say them.
+_S3_CODES = {
+    "NoSuchBucket": "no such bucket",
+    "AccessDenied": "access denied (the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY lack permission)",
+    "InvalidAccessKeyId": "wrong credentials (AWS_ACCESS_KEY_ID is not known to the service)",
+    "SignatureDoesNotMatch": "wrong credentials (AWS_SECRET_ACCESS_KEY does not match)",
+    "error sending request": "the service cannot be reached",
+}
+
+
+def _first_line(error: BaseException) -> str:
+    """The useful part of an object_store error: what S3 said, else its first line without the
+    debug dump that follows."""
+    text = str(error).strip()
+    for code, said in _S3_CODES.items():
+        if code in text:
+            return said
+    return (text.splitlines()[0] if text else type(error).__name__)[:300]
