@@ -26,14 +26,15 @@ def _read_shots(root: Path) -> dict[str, ShotPasses]:
     shots = {}
     with Production.open(root) as production, session_scope(production.engine) as session:
         names = {row.mask_id: row.name for row in session.scalars(select(CharacterRow))}
-        rows = session.execute(select(ShotRow.code, RenderRow).join(RenderRow, RenderRow.shot_id == ShotRow.id)).all()
-        for code, render in sorted(rows, key=lambda row: row[0]):
+        rows = session.execute(select(ShotRow, RenderRow).join(RenderRow, RenderRow.shot_id == ShotRow.id)).all()
+        for row, render in sorted(rows, key=lambda pair: pair[0].code):
+            code, size = row.code, {**row.planned, **row.edits}["size"]
             passes = {
                 name: read_png(production.media.path(getattr(render, f"{name}_sha256"), ".png"))
                 for name in ("storyboard", "lineart", "depth", "ids")
             }
             cast = {names[int(i)]: int(i) for i in np.unique(passes["ids"]) if i}
-            shots[code] = ShotPasses(code, cast=cast, **passes)
+            shots[code] = ShotPasses(code, size=size, cast=cast, **passes)
     return shots
 
 
@@ -79,7 +80,12 @@ def _intent_factory(example_shots: dict[str, ShotPasses]) -> IntentOf:
             name: CharacterIntent(mask_id, [reference_sheet(example_shots, name, code)] if sheets else [])
             for name, mask_id in shot.cast.items()
         }
-        other_scene = [s for s in example_shots.values() if s.scene != shot.scene]
+        # As the evaluation picks them: two storyboards of the other scene with characters and
+        # two of the set alone, spread over it (benchmarks/intent_checks.py style_references).
+        looks = []
+        for with_cast in (True, False):
+            kind = [s for s in example_shots.values() if s.scene != shot.scene and bool(s.cast) == with_cast]
+            looks += [kind[len(kind) // 4], kind[3 * len(kind) // 4]] if len(kind) >= 2 else kind
         index = codes.index(code)
         near = [c for c in codes[max(0, index - 2) : index + 3] if c != code and example_shots[c].scene == shot.scene]
         return prepare_intent(
@@ -87,7 +93,7 @@ def _intent_factory(example_shots: dict[str, ShotPasses]) -> IntentOf:
             shot.depth,
             shot.ids,
             characters,
-            [other_scene[1].storyboard, other_scene[len(other_scene) // 2].storyboard] if style else [],
+            [s.storyboard for s in looks] if style else [],
             [(f"{c}/1", example_shots[c].storyboard) for c in near] if neighbours else [],
             {f"{c}/1": signatures[c] for c in codes if c != code} if others else {},
             embedder or FeatureEmbedder(),

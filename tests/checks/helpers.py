@@ -19,6 +19,7 @@ class ShotPasses:
     """One rendered shot: its previs passes and the characters in its frame (name -> mask id)."""
 
     code: str
+    size: str  # the shot size as planned or edited ("WS", "MCU", "INSERT", ...)
     storyboard: np.ndarray
     lineart: np.ndarray
     depth: np.ndarray
@@ -28,6 +29,22 @@ class ShotPasses:
     @property
     def scene(self) -> str:
         return self.code.split("_")[0]
+
+
+WIDE_SIZES = ("EWS", "WS")
+
+
+def wides(shots: dict[str, ShotPasses], scene: str) -> list[str]:
+    """The wide and establishing shots of a scene, by what the shot list says, not by code."""
+    return [code for code, shot in shots.items() if shot.scene == scene and shot.size in WIDE_SIZES]
+
+
+def shot_of(shots: dict[str, ShotPasses], names: set[str]) -> str:
+    """The shot that shows exactly these characters, where they are largest together: tests name
+    a shot by what it shows, so a change of the plan's numbering cannot change what they test."""
+    found = [s for s in shots.values() if set(s.cast) == names]
+    assert found, f"no shot shows exactly {sorted(names)}"
+    return max(found, key=lambda s: int(np.isin(s.ids, list(s.cast.values())).sum())).code
 
 
 def reference_sheet(shots: dict[str, ShotPasses], name: str, besides: str) -> np.ndarray:
