@@ -587,7 +587,7 @@ def _mark_run(
     run = " ".join(words)
     head = words[-1]
     after = sentence.toks[end] if end < len(sentence.toks) else None
-    # MAISIE, BRICK BRADDOCK, DICK STEEL, AKA DAN: a run holding a cue name is that character
+    # MAISIE, MAISIE TALLOW, MR. PARK: a run holding a cue name is that character
     # (but a DOORBELL RINGS is not the cue BELL's).
     starts = _starts_with_name(words, names.people)
     holds = len(words) <= 3 and any(w in names.full for w in words) and not any(map(is_sound_word, words))
