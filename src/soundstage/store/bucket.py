@@ -109,13 +109,6 @@ class BucketMediaStore(MediaStore):
             return False
         return digest.hexdigest() == sha256
 
-    def put_bytes(self, data: bytes, suffix: str = "") -> str:
-        """Store ``data`` in the bucket; return its sha256. The same bytes again send nothing."""
-        sha256 = hashlib.sha256(data).hexdigest()
-        if not self.exists(sha256, suffix):
-            self._write((data,), suffix)
-        return sha256
-
     def _write(self, chunks: Iterable[bytes], suffix: str) -> str:
         # Into the local folder first (hashing as it goes), then one conditional PUT of it.
         sha256 = super()._write(chunks, suffix)
