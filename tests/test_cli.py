@@ -277,6 +277,24 @@ def test_take_queue_list_and_reproduce(production: Path, cli) -> None:
     assert cli("-p", production, "bible", "check").code == 1
 
 
+def test_take_and_work_exit_1_when_a_take_they_ran_failed(production: Path, cli) -> None:
+    """A script that runs `take` or `work` learns from the exit code that a take failed (here:
+    the storyboard it is made from is gone from the media store)."""
+    cli("-p", production, "import", EXAMPLE)
+    cli("-p", production, "plan")
+    cli("-p", production, "layout", "--scene", "3")
+    cli("-p", production, "previs", "--scene", "3", "--size", "320x180")
+    assert cli("-p", production, "take", "003_0030", "--no-run").code == 0
+    for image in (production / "media").rglob("*.png"):
+        image.unlink()
+    result = cli("-p", production, "work")
+    assert result.code == 1, result.out + result.err
+    assert "0 take(s) made, 1 failed" in result.out
+    result = cli("-p", production, "take", "003_0030")
+    assert result.code == 1 and "0 take(s) made, 1 failed" in result.out
+    assert "failed" in cli("-p", production, "takes", "003_0030").out
+
+
 def test_worker_warnings_reach_stderr_and_verbose_says_more(production: Path, cli) -> None:
     """Library code logs instead of printing: a worker process's warning (the checks cannot run)
     is one "warning:" line on the command's stderr, and --verbose adds what the library does."""

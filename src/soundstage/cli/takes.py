@@ -68,8 +68,10 @@ def take_queue(
         jobs = production.queue_takes(shot, options)
         out.print(f"Queued {len(jobs)} take(s) of {shot.upper()}: jobs {', '.join(map(str, jobs))}")
         if run:
-            _work(production, None)
+            failed = _work(production, None)
             _print_takes(production, shot)
+            if failed:
+                raise typer.Exit(1)
 
 
 @take_app.command(name="reproduce")
@@ -109,19 +111,24 @@ def work(
     workers: Annotated[int | None, typer.Option("--workers", "-n", min=1, max=64, help="Worker processes.")] = None,
     single: Annotated[bool, typer.Option("--single", hidden=True)] = False,
 ) -> None:
-    """Work the take queue until it is empty, with N worker processes."""
+    """Work the take queue until it is empty, with N worker processes. Exit 1 if a take failed."""
     if single:
         run_jobs(State.production_dir or Path.cwd())
         return
     with opened() as production:
-        _work(production, workers)
+        failed = _work(production, workers)
+    if failed:
+        raise typer.Exit(1)
 
 
-def _work(production: Production, workers: int | None) -> None:
+def _work(production: Production, workers: int | None) -> int:
+    """Work the queue with a progress bar; returns how many takes failed (a script running
+    `take` or `work` sees them in the exit code, 1)."""
     with bars() as progress:
         task = progress.add_task("takes", total=None)
         report = production.work(workers, lambda done, total: progress.update(task, completed=done, total=total))
     out.print(f"{report.takes} take(s) made" + (f", {report.failed} failed" if report.failed else ""))
+    return report.failed
 
 
 def _checks_summary(production: Production, take: str) -> str:
