@@ -62,3 +62,23 @@ def test_audit_page_rows_and_chain(review_room: ReviewRoom) -> None:
     assert page.status_code == 200
     assert page.text.count('<tr class="event"') == 6 and 'data-intact="true"' in page.text
     assert 'data-action="submit"' in page.text
+
+
+def test_every_answer_carries_the_security_headers(review_room: ReviewRoom) -> None:
+    """Pages, the API, errors and static files: no framing by other sites, no sniffing, scripts
+    only from the room itself, no referrer to other sites."""
+    client, _ = review_room.login("supervisor")
+    answers = [
+        client.get("/dailies"),
+        client.get("/login"),
+        review_room.client("supervisor").get("/api/shots"),
+        review_room.client().get("/api/shots"),  # 401
+        client.get("/static/htmx.min.js"),
+        client.get("/no-such-page"),
+    ]
+    for answer in answers:
+        policy = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy, answer.url
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "same-origin"

@@ -26,6 +26,20 @@ from soundstage.web.render import HERE, render
 from soundstage.web.routes import api, media, pages, playlists, share
 
 MAX_BODY = 1 << 20  # 1 MiB: a note with a drawing is a few kB; nothing the room takes is larger
+# Every answer's security headers. The room's scripts are its own files (no inline script, no
+# eval), so scripts are limited to the room itself; styles allow inline because htmx injects
+# its indicator style; drawings and the dailies player use data: and blob: URLs. No page may be
+# framed by another site (clickjacking of an approval).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def create_app(production_root: Path) -> FastAPI:
@@ -45,6 +59,7 @@ def create_app(production_root: Path) -> FastAPI:
     )
     app.state.production = production
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (api, playlists, media, pages, share):
         app.include_router(module.router)
@@ -105,6 +120,26 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     # One line naming each field and what is wrong with it, rather than a nested list.
     problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
     return _answer(request, 422, problems or "invalid request")
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every HTTP answer (pages, API, media, errors, static files)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 class BodyLimit:
