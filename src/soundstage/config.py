@@ -203,6 +203,15 @@ class Media(_Section):
     allow_http: bool = Field(False, description="allow an http:// endpoint (a service on a private network)")
 
 
+class Serve(_Section):
+    """The review room's server (soundstage serve)."""
+
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of reverse proxies whose X-Forwarded-For / -Proto are believed; empty: none",
+    )
+
+
 class Settings(BaseSettings):
     """All settings of one production."""
 
@@ -221,6 +230,7 @@ class Settings(BaseSettings):
     credentials: Credentials = Credentials()
     cut: Cut = Cut()
     media: Media = Media()
+    serve: Serve = Serve()
 
     @classmethod
     def settings_customise_sources(
@@ -331,6 +341,12 @@ height = {cut.height}
 head_slate_s = {cut.head_slate_s}
 scratch_dialogue = {str(cut.scratch_dialogue).lower()}
 burn_in = {str(cut.burn_in).lower()}
+
+[serve]
+# Reverse proxies (their addresses) whose X-Forwarded-For is believed; empty: the client's own
+# address counts, whatever a request's headers say (so a forged header cannot dodge the
+# login throttle).
+trusted_proxies = []
 
 [media]
 # Empty: the media/ folder beside this file. A team: an S3-compatible bucket, e.g.

@@ -197,5 +197,14 @@ def serve(
     from soundstage.web.app import create_app
 
     review_room = create_app(State.production_dir or Path.cwd())
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default; here only named proxies are.
+    proxies = review_room.state.production.settings.serve.trusted_proxies
     out.print(f"review room on http://{host}:{port} (Ctrl-C stops it)")
-    uvicorn.run(review_room, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        review_room,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
