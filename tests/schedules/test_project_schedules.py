@@ -50,6 +50,9 @@ def test_schedule_solve_stores_every_scene_and_show_reads_it(production: Path, c
     p = ("--production", production)
     _one_line_error(cli(*p, "schedule", "show"))  # nothing solved yet
     _one_line_error(cli(*p, "schedule", "solve", "--start", "next monday"))
+    no_stage = cli(*p, "schedule", "solve", "--start", "2027-01-04")
+    _one_line_error(no_stage)  # interiors need a sound stage and there is none
+    assert "sound-stage" in no_stage.err
     assert _count(production, "schedules") == 0
     stage = ("stage", "add", "Stage A", "--kind", "sound-stage", "--size-sqft", 12000, "--zone", "in")
     assert cli(*p, *stage, "--day-rate", "2500").code == 0
@@ -64,3 +67,38 @@ def test_schedule_solve_stores_every_scene_and_show_reads_it(production: Path, c
     assert all(day.date.isoformat() >= "2027-01-04" for day in schedule.days)
     shown = cli(*p, "schedule", "show")
     assert schedule.days[0].date.isoformat() in shown.out
+
+
+def test_move_refused_with_its_reason_then_allowed_and_export(production: Path, cli, tmp_path: Path) -> None:
+    p = ("--production", production)
+    stage = ("stage", "add", "Stage A", "--kind", "sound-stage", "--size-sqft", 12000, "--zone", "in")
+    assert cli(*p, *stage, "--day-rate", "2500").code == 0
+    assert cli(*p, "schedule", "solve", "--start", "2027-01-04", "--time-limit", 10).code == 0
+    with Production.open(production) as opened:
+        before = opened.schedule()
+    # A scene moved onto a day at another location breaks "one location a day".
+    here = before.days[0]
+    there = next(d for d in before.days if d.location != here.location)
+    scene = here.scenes[0]
+    refused = cli(*p, "schedule", "move", scene, there.index + 1)
+    _one_line_error(refused)
+    assert "locations" in refused.err
+    assert _count(production, "schedules") == 1  # nothing written
+    _one_line_error(cli(*p, "schedule", "move", "no-such-scene", 1))
+    # A day after the last is free of conflicts: the move is stored.
+    free_day = before.days[-1].index + 2
+    assert cli(*p, "schedule", "move", scene, free_day).code == 0
+    with Production.open(production) as opened:
+        assert opened.schedule().day_of(scene).index == free_day - 1
+    folder = tmp_path / "out"
+    assert cli(*p, "schedule", "export", "-o", folder).code == 0
+    assert sorted(f.name for f in folder.iterdir()) == [
+        "day_out_of_days.csv",
+        "schedule.ics",
+        "stripboard.html",
+        "stripboard.pdf",
+    ]
+    html = (folder / "stripboard.html").read_text()
+    assert f'data-scene="{scene}"' in html
+    assert (folder / "stripboard.pdf").read_bytes().startswith(b"%PDF")
+    assert b"BEGIN:VCALENDAR" in (folder / "schedule.ics").read_bytes()

@@ -4,6 +4,7 @@ schedule show."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -79,3 +80,20 @@ def schedule_show() -> None:
     for day in schedule.days:
         table.add_row(str(day.index + 1), day.date.isoformat(), day.location, " ".join(day.scenes))
     out.print(table)
+
+
+@schedule_app.command("move")
+def schedule_move(scene: str, day: int) -> None:
+    """Move SCENE to shoot day DAY (1-based); refused if it breaks a rule."""
+    with opened() as production:
+        schedule = production.move_scene(scene, day)
+    out.print(f"scene {scene} on day {day}; cost {schedule.cost.total}")
+
+
+@schedule_app.command("export")
+def schedule_export(folder: Annotated[Path, typer.Option("-o", "--output", help="folder to write into")]) -> None:
+    """Write the stripboard (HTML, PDF), day out of days (CSV) and bookings (iCalendar)."""
+    with opened() as production:
+        written = production.export_schedule(folder)
+    for path in written:
+        out.print(str(path))

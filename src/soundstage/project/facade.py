@@ -295,4 +295,12 @@ class Production:
 
     def schedule(self) -> schedule_service.Schedule:
         """The latest stored schedule."""
-        return schedule_service.current(self.context)
+        return schedule_service.current(self.context)[1]
+
+    def move_scene(self, scene: str, day: int) -> schedule_service.Schedule:
+        """Move a scene to shoot day ``day`` (1-based), refused with one line if it breaks a rule."""
+        return schedule_service.move(self.context, scene, day)
+
+    def export_schedule(self, folder: Path) -> list[Path]:
+        """Stripboard HTML and PDF, day out of days CSV, bookings iCalendar into ``folder``."""
+        return schedule_service.export(self.context, folder)

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 
 from soundstage.errors import ScheduleError
+from soundstage.files import write_atomic
 from soundstage.project import drafts
 from soundstage.project.production import Context
+from soundstage.schedules import dood, ical, stripboard
+from soundstage.schedules.evaluation import build_schedule, move_scene
 from soundstage.schedules.model import (
     Calendar,
-    CostBreakdown,
     DateRange,
     Schedule,
     ScheduleProblem,
     ScheduleSettings,
-    ShootDay,
     Stage,
     StageKind,
     Zone,
@@ -102,36 +104,105 @@ def problem(
     return ScheduleProblem(tuple(scenes), tuple(cast), tuple(stages(context)), calendar, settings=settings)
 
 
-def solve(context: Context, schedule_problem: ScheduleProblem) -> Schedule:
-    """Solve the production model and store the schedule (the latest is the current one)."""
-    schedule = solve_schedule(schedule_problem)
-    days = [
-        {"date": d.date.isoformat(), "scenes": list(d.scenes), "stage_of": dict(d.stage_of), "location": d.location}
-        for d in schedule.days
-    ]
+def _settings(schedule_problem: ScheduleProblem) -> dict[str, object]:
+    return {
+        "start": schedule_problem.calendar.start.isoformat(),
+        "days_per_week": schedule_problem.calendar.days_per_week,
+        "eighths_per_day": schedule_problem.settings.eighths_per_day,
+    }
+
+
+def _store(context: Context, schedule_problem: ScheduleProblem, schedule: Schedule) -> None:
+    days = [{"index": d.index, "scenes": list(d.scenes), "stage_of": dict(d.stage_of)} for d in schedule.days]
     with context.transaction() as session:
         session.add(
             ScheduleRow(
                 days=days,
+                settings=_settings(schedule_problem),
                 cost=str(schedule.cost.total),
                 lower_bound=str(schedule.lower_bound),
                 status=schedule.status,
                 seconds=schedule.seconds,
             )
         )
+
+
+def solve(context: Context, schedule_problem: ScheduleProblem) -> Schedule:
+    """Solve the production model and store the schedule (the latest is the current one)."""
+    schedule = solve_schedule(schedule_problem)
+    _store(context, schedule_problem, schedule)
     return schedule
 
 
-def current(context: Context) -> Schedule:
-    """The latest stored schedule (its cost as one total); one line if none was solved."""
+def current(context: Context) -> tuple[ScheduleProblem, Schedule]:
+    """The latest stored schedule and its problem, rebuilt from today's screenplay and stages
+    with the settings it was solved with, its cost evaluated again; one line if none."""
     with context.reading() as session:
         row = session.scalar(select(ScheduleRow).order_by(ScheduleRow.id.desc()).limit(1))
         if row is None:
             raise ScheduleError("no schedule yet: run `soundstage schedule solve`")
-        days = tuple(
-            ShootDay(i, date.fromisoformat(d["date"]), tuple(d["scenes"]), dict(d["stage_of"]), d["location"])
-            for i, d in enumerate(row.days)
+        days, settings = row.days, row.settings
+        optimal, lower_bound, status, seconds = (
+            row.status == "OPTIMAL",
+            Decimal(row.lower_bound),
+            row.status,
+            row.seconds,
         )
-        total = Decimal(row.cost)
-        cost = CostBreakdown(cast={}, stages={}, moves=Decimal(0), crew=total)  # the total only
-        return Schedule(days, (), cost, row.status == "OPTIMAL", Decimal(row.lower_bound), row.status, row.seconds)
+    schedule_problem = problem(
+        context,
+        start=date.fromisoformat(settings["start"]),
+        days_per_week=settings["days_per_week"],
+        eighths_per_day=settings["eighths_per_day"],
+    )
+    start_of: dict[str, int] = {}
+    stage_of: dict[str, str] = {}
+    for day in days:
+        for number in day["scenes"]:
+            start_of.setdefault(number, day["index"])
+        stage_of.update(day["stage_of"])
+    missing = [s.number for s in schedule_problem.scenes if s.number not in start_of]
+    if missing:
+        raise ScheduleError(f"scene {missing[0]} is not in the stored schedule; run `soundstage schedule solve`")
+    order = [n for day in days for n in day["scenes"]]
+    schedule = build_schedule(
+        schedule_problem,
+        start_of,
+        stage_of,
+        order=order,
+        optimal=optimal,
+        lower_bound=lower_bound,
+        status=status,
+        seconds=seconds,
+    )
+    return schedule_problem, schedule
+
+
+def move(context: Context, scene: str, day: int) -> Schedule:
+    """Move ``scene`` to shoot day ``day`` (1-based) by hand. A move that breaks a rule is
+    refused with the first conflict as its one line, and nothing is stored."""
+    schedule_problem, schedule = current(context)
+    moved, evaluation = move_scene(schedule_problem, schedule, scene, day - 1)
+    if evaluation.conflicts:
+        raise ScheduleError(f"scene {scene} cannot move to day {day}: {evaluation.conflicts[0]}")
+    _store(context, schedule_problem, moved)
+    return moved
+
+
+def export(context: Context, folder: Path) -> list[Path]:
+    """Write the stripboard (HTML, PDF), the day out of days (CSV) and the bookings and shoot
+    days (iCalendar) into ``folder``; returns the files written."""
+    schedule_problem, schedule = current(context)
+    title = drafts.title(context)
+    board = stripboard.stripboard(schedule_problem, schedule, title=f"{title}: stripboard")
+    files = {
+        "stripboard.html": stripboard.render_html(board).encode(),
+        "stripboard.pdf": stripboard.render_pdf(board),
+        "day_out_of_days.csv": dood.render_csv(dood.day_out_of_days(schedule_problem, schedule)).encode(),
+        "schedule.ics": ical.bookings_calendar(schedule, production=title),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        write_atomic(folder / name, data)
+        written.append(folder / name)
+    return written

@@ -362,6 +362,7 @@ class ScheduleRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     days: Mapped[Any] = mapped_column(JSON)
+    settings: Mapped[Any] = mapped_column(JSON)  # start, days_per_week, eighths_per_day
     cost: Mapped[str] = mapped_column(String(32))
     lower_bound: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32))

@@ -35,6 +35,7 @@ def upgrade() -> None:
         "schedules",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("days", sa.JSON(), nullable=False),
+        sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("cost", sa.String(length=32), nullable=False),
         sa.Column("lower_bound", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
