@@ -17,6 +17,7 @@ from soundstage.generate.backend import parse_take_name
 from soundstage.generate.worker import WorkReport
 from soundstage.plan.model import Shot
 from soundstage.project import bible, blocking, checks, drafts, editorial, people, review, shotlist, takes, trail
+from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
 from soundstage.project.checks import CheckReport
 from soundstage.project.drafts import ImportReport
@@ -276,3 +277,30 @@ class Production:
     def audit(self) -> tuple[ChainReport, list[Event]]:
         """The audit trail and whether its hash chain is intact."""
         return trail.audit(self.context)
+
+    # -- stages and schedules --
+
+    def add_stage(self, name: str, **fields: object) -> schedule_service.Stage:
+        """Add a stage the production can rent (see ``project.schedules.add_stage``)."""
+        return schedule_service.add_stage(self.context, name, **fields)  # type: ignore[arg-type]
+
+    def stages(self) -> list[schedule_service.Stage]:
+        """The production's stages, by name."""
+        return schedule_service.stages(self.context)
+
+    def solve_schedule(self, **settings: object) -> schedule_service.Schedule:
+        """Build the production model from the screenplay and stages, solve it and store it."""
+        problem = schedule_service.problem(self.context, **settings)  # type: ignore[arg-type]
+        return schedule_service.solve(self.context, problem)
+
+    def schedule(self) -> schedule_service.Schedule:
+        """The latest stored schedule."""
+        return schedule_service.current(self.context)[1]
+
+    def move_scene(self, scene: str, day: int) -> schedule_service.Schedule:
+        """Move a scene to shoot day ``day`` (1-based), refused with one line if it breaks a rule."""
+        return schedule_service.move(self.context, scene, day)
+
+    def export_schedule(self, folder: Path) -> list[Path]:
+        """Stripboard HTML and PDF, day out of days CSV, bookings iCalendar into ``folder``."""
+        return schedule_service.export(self.context, folder)

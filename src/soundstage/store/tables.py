@@ -334,3 +334,37 @@ class LoginFailureRow(Base):
     name: Mapped[str] = mapped_column(String(128), index=True)
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- schedules --
+
+
+class StageRow(Base):
+    """A stage the production can rent (``soundstage stage add``)."""
+
+    __tablename__ = "stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    size_sqft: Mapped[int] = mapped_column(Integer)
+    zone: Mapped[str] = mapped_column(String(8))
+    day_rate: Mapped[str] = mapped_column(String(32))  # a Decimal, as text
+    available_from: Mapped[str | None] = mapped_column(String(10))  # ISO date
+    available_to: Mapped[str | None] = mapped_column(String(10))
+
+
+class ScheduleRow(Base):
+    """A solved schedule: its days (dates, scenes in order, stage of each scene, location) as
+    JSON, its cost and its proven lower bound (Decimals as text)."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    days: Mapped[Any] = mapped_column(JSON)
+    settings: Mapped[Any] = mapped_column(JSON)  # start, days_per_week, eighths_per_day
+    cost: Mapped[str] = mapped_column(String(32))
+    lower_bound: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,99 @@
+"""Commands of stages and the shooting schedule: stage add, stage list, schedule solve,
+schedule show."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from soundstage.cli.app import app, opened, out
+from soundstage.errors import ScheduleError
+from soundstage.schedules.model import DateRange
+
+stage_app = typer.Typer(help="Stages the production can rent.", no_args_is_help=True)
+schedule_app = typer.Typer(help="The shooting schedule: solve it, look at it.", no_args_is_help=True)
+app.add_typer(stage_app, name="stage")
+app.add_typer(schedule_app, name="schedule")
+
+
+@stage_app.command("add")
+def stage_add(
+    name: str,
+    kind: Annotated[str, typer.Option(help="sound-stage | led-volume | mocap | voice-booth | adr")],
+    size_sqft: Annotated[int, typer.Option("--size-sqft")],
+    zone: Annotated[str, typer.Option(help="in | out")],
+    day_rate: Annotated[str, typer.Option("--day-rate")],
+    available: Annotated[str | None, typer.Option(help="FROM..TO, YYYY-MM-DD..YYYY-MM-DD")] = None,
+) -> None:
+    """Add a stage."""
+    window = DateRange.parse(available) if available else None
+    with opened() as production:
+        stage = production.add_stage(
+            name, kind=kind, size_sqft=size_sqft, zone=zone, day_rate=day_rate, available=window
+        )
+    out.print(f"stage {stage.name}: {stage.kind.value}, {stage.size_sqft} sq ft, {stage.day_rate}/day")
+
+
+@stage_app.command("list")
+def stage_list() -> None:
+    """List the stages."""
+    with opened() as production:
+        found = production.stages()
+    table = Table("stage", "kind", "sq ft", "zone", "day rate", "available")
+    for s in found:
+        table.add_row(
+            s.name, s.kind.value, str(s.size_sqft), s.zone.value, str(s.day_rate), str(s.available or "any day")
+        )
+    out.print(table)
+
+
+@schedule_app.command("solve")
+def schedule_solve(
+    start: Annotated[str, typer.Option(help="first shoot day, YYYY-MM-DD")],
+    days_per_week: Annotated[int, typer.Option("--days-per-week")] = 5,
+    eighths_per_day: Annotated[int, typer.Option("--eighths-per-day")] = 24,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 30.0,
+) -> None:
+    """Order the screenplay's scenes into shoot days and store the schedule."""
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise ScheduleError(f"--start: not a date: {start!r}; expected YYYY-MM-DD") from None
+    with opened() as production:
+        schedule = production.solve_schedule(
+            start=first, days_per_week=days_per_week, eighths_per_day=eighths_per_day, time_limit=time_limit
+        )
+    word = "optimal" if schedule.optimal else f"gap {schedule.gap:.1%}"
+    out.print(f"{len(schedule.days)} shoot days, cost {schedule.cost.total} ({word}), {schedule.seconds:.1f} s")
+
+
+@schedule_app.command("show")
+def schedule_show() -> None:
+    """Show the stored schedule, day by day."""
+    with opened() as production:
+        schedule = production.schedule()
+    table = Table("day", "date", "location", "scenes")
+    for day in schedule.days:
+        table.add_row(str(day.index + 1), day.date.isoformat(), day.location, " ".join(day.scenes))
+    out.print(table)
+
+
+@schedule_app.command("move")
+def schedule_move(scene: str, day: int) -> None:
+    """Move SCENE to shoot day DAY (1-based); refused if it breaks a rule."""
+    with opened() as production:
+        schedule = production.move_scene(scene, day)
+    out.print(f"scene {scene} on day {day}; cost {schedule.cost.total}")
+
+
+@schedule_app.command("export")
+def schedule_export(folder: Annotated[Path, typer.Option("-o", "--output", help="folder to write into")]) -> None:
+    """Write the stripboard (HTML, PDF), day out of days (CSV) and bookings (iCalendar)."""
+    with opened() as production:
+        written = production.export_schedule(folder)
+    for path in written:
+        out.print(str(path))

@@ -1,0 +1,208 @@
+"""Stages and the shooting schedule of a production: the stages it can rent, the production
+model built from its own screenplay and breakdown, solved and stored.
+
+The optimiser and the reports are the pure ``soundstage.schedules`` package; this service
+turns the production's rows into its typed problem and keeps what it solves.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from soundstage.errors import ScheduleError
+from soundstage.files import write_atomic
+from soundstage.project import drafts
+from soundstage.project.production import Context
+from soundstage.schedules import dood, ical, stripboard
+from soundstage.schedules.evaluation import build_schedule, move_scene
+from soundstage.schedules.model import (
+    Calendar,
+    DateRange,
+    Schedule,
+    ScheduleProblem,
+    ScheduleSettings,
+    Stage,
+    StageKind,
+    Zone,
+    cast_from_scenes,
+    money,
+    scene_work_from_script,
+)
+from soundstage.schedules.production import solve_schedule
+from soundstage.store.tables import ScheduleRow, StageRow
+
+DEFAULT_CAST_DAY_RATE = Decimal(1000)  # until the books give each cast member a rate
+
+
+def _stage(row: StageRow) -> Stage:
+    available = None
+    if row.available_from and row.available_to:
+        available = DateRange(date.fromisoformat(row.available_from), date.fromisoformat(row.available_to))
+    return Stage(row.name, StageKind(row.kind), row.size_sqft, Zone(row.zone), Decimal(row.day_rate), available)
+
+
+def add_stage(
+    context: Context,
+    name: str,
+    *,
+    kind: str,
+    size_sqft: int,
+    zone: str,
+    day_rate: str,
+    available: DateRange | None = None,
+) -> Stage:
+    """Add a stage the production can rent; a name used twice or a bad value is one line."""
+    if kind not in {k.value for k in StageKind}:
+        kinds = " | ".join(k.value for k in StageKind)
+        raise ScheduleError(f"stage {name}: unknown kind {kind!r}; one of {kinds}")
+    if zone not in {z.value for z in Zone}:
+        raise ScheduleError(f"stage {name}: zone must be in or out, not {zone!r}")
+    stage_kind, stage_zone = StageKind(kind), Zone(zone)
+    stage = Stage(name, stage_kind, size_sqft, stage_zone, money(day_rate, f"stage {name}: day rate"), available)
+    with context.transaction() as session:
+        if session.scalar(select(StageRow).where(StageRow.name == name)) is not None:
+            raise ScheduleError(f"stage {name} exists already")
+        session.add(
+            StageRow(
+                name=stage.name,
+                kind=stage.kind.value,
+                size_sqft=stage.size_sqft,
+                zone=stage.zone.value,
+                day_rate=str(stage.day_rate),
+                available_from=available.first.isoformat() if available else None,
+                available_to=available.last.isoformat() if available else None,
+            )
+        )
+    return stage
+
+
+def stages(context: Context) -> list[Stage]:
+    """The production's stages, by name."""
+    with context.reading() as session:
+        return [_stage(row) for row in session.scalars(select(StageRow).order_by(StageRow.name))]
+
+
+def problem(
+    context: Context,
+    *,
+    start: date,
+    days_per_week: int = 5,
+    eighths_per_day: int = 24,
+    time_limit: float = 30.0,
+) -> ScheduleProblem:
+    """The production model from the production's own screenplay: each scene's eighths, cast
+    (the breakdown's speaking cast) and set or location (its heading), and the stages added."""
+    script = drafts.script(context)
+    scenes = scene_work_from_script(script)
+    cast = cast_from_scenes(scenes, DEFAULT_CAST_DAY_RATE)
+    settings = ScheduleSettings(eighths_per_day=eighths_per_day, time_limit=time_limit)
+    calendar = Calendar(start, days_per_week)
+    return ScheduleProblem(tuple(scenes), tuple(cast), tuple(stages(context)), calendar, settings=settings)
+
+
+def _settings(schedule_problem: ScheduleProblem) -> dict[str, object]:
+    return {
+        "start": schedule_problem.calendar.start.isoformat(),
+        "days_per_week": schedule_problem.calendar.days_per_week,
+        "eighths_per_day": schedule_problem.settings.eighths_per_day,
+    }
+
+
+def _store(context: Context, schedule_problem: ScheduleProblem, schedule: Schedule) -> None:
+    days = [{"index": d.index, "scenes": list(d.scenes), "stage_of": dict(d.stage_of)} for d in schedule.days]
+    with context.transaction() as session:
+        session.add(
+            ScheduleRow(
+                days=days,
+                settings=_settings(schedule_problem),
+                cost=str(schedule.cost.total),
+                lower_bound=str(schedule.lower_bound),
+                status=schedule.status,
+                seconds=schedule.seconds,
+            )
+        )
+
+
+def solve(context: Context, schedule_problem: ScheduleProblem) -> Schedule:
+    """Solve the production model and store the schedule (the latest is the current one)."""
+    schedule = solve_schedule(schedule_problem)
+    _store(context, schedule_problem, schedule)
+    return schedule
+
+
+def current(context: Context) -> tuple[ScheduleProblem, Schedule]:
+    """The latest stored schedule and its problem, rebuilt from today's screenplay and stages
+    with the settings it was solved with, its cost evaluated again; one line if none."""
+    with context.reading() as session:
+        row = session.scalar(select(ScheduleRow).order_by(ScheduleRow.id.desc()).limit(1))
+        if row is None:
+            raise ScheduleError("no schedule yet: run `soundstage schedule solve`")
+        days, settings = row.days, row.settings
+        optimal, lower_bound, status, seconds = (
+            row.status == "OPTIMAL",
+            Decimal(row.lower_bound),
+            row.status,
+            row.seconds,
+        )
+    schedule_problem = problem(
+        context,
+        start=date.fromisoformat(settings["start"]),
+        days_per_week=settings["days_per_week"],
+        eighths_per_day=settings["eighths_per_day"],
+    )
+    start_of: dict[str, int] = {}
+    stage_of: dict[str, str] = {}
+    for day in days:
+        for number in day["scenes"]:
+            start_of.setdefault(number, day["index"])
+        stage_of.update(day["stage_of"])
+    missing = [s.number for s in schedule_problem.scenes if s.number not in start_of]
+    if missing:
+        raise ScheduleError(f"scene {missing[0]} is not in the stored schedule; run `soundstage schedule solve`")
+    order = [n for day in days for n in day["scenes"]]
+    schedule = build_schedule(
+        schedule_problem,
+        start_of,
+        stage_of,
+        order=order,
+        optimal=optimal,
+        lower_bound=lower_bound,
+        status=status,
+        seconds=seconds,
+    )
+    return schedule_problem, schedule
+
+
+def move(context: Context, scene: str, day: int) -> Schedule:
+    """Move ``scene`` to shoot day ``day`` (1-based) by hand. A move that breaks a rule is
+    refused with the first conflict as its one line, and nothing is stored."""
+    schedule_problem, schedule = current(context)
+    moved, evaluation = move_scene(schedule_problem, schedule, scene, day - 1)
+    if evaluation.conflicts:
+        raise ScheduleError(f"scene {scene} cannot move to day {day}: {evaluation.conflicts[0]}")
+    _store(context, schedule_problem, moved)
+    return moved
+
+
+def export(context: Context, folder: Path) -> list[Path]:
+    """Write the stripboard (HTML, PDF), the day out of days (CSV) and the bookings and shoot
+    days (iCalendar) into ``folder``; returns the files written."""
+    schedule_problem, schedule = current(context)
+    title = drafts.title(context)
+    board = stripboard.stripboard(schedule_problem, schedule, title=f"{title}: stripboard")
+    files = {
+        "stripboard.html": stripboard.render_html(board).encode(),
+        "stripboard.pdf": stripboard.render_pdf(board),
+        "day_out_of_days.csv": dood.render_csv(dood.day_out_of_days(schedule_problem, schedule)).encode(),
+        "schedule.ics": ical.bookings_calendar(schedule, production=title),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        write_atomic(folder / name, data)
+        written.append(folder / name)
+    return written
