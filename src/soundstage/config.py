@@ -136,6 +136,12 @@ class Generate(_PluginTables):
     batch: int = Field(4, ge=1, le=64, description="takes of one shot a worker claims at once")
     diffusers: dict[str, Any] = Field(default_factory=dict)  # see generate/diffusers.py
     comfyui: dict[str, Any] = Field(default_factory=dict)  # see generate/comfyui.py
+    # -- queue --: a job claimed this many times (its worker died, or the backend failed for a
+    # passing reason each time) goes dead and is not claimed again until `soundstage take retry`.
+    max_attempts: int = Field(3, ge=1, le=100, description="claims of a job before it goes dead")
+    # A transient failure (server unreachable, reset, timed out) puts the job back for this long,
+    # doubled on each further attempt.
+    retry_backoff_s: float = Field(5.0, ge=0, le=3600, description="first wait before a transient retry")
 
 
 class Limits(_Section):

@@ -131,3 +131,8 @@ class ScheduleError(SoundstageError):
             where = self.path if line is None else f"{self.path}:{line}"
             message = f"{where}: {message}"
         super().__init__(message)
+
+
+class JobError(SoundstageError):
+    """A job of the take queue that cannot be acted on: an unknown job id, or a job in a state
+    the action does not apply to (names the job and its state)."""

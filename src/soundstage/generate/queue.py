@@ -3,33 +3,56 @@
 Jobs are claimed atomically (SQLite: the claiming transaction holds the write lock from its
 first statement; PostgreSQL: ``FOR UPDATE SKIP LOCKED``), kept alive by heartbeats, and
 claimed again when their worker stops beating, so killing a worker or the machine loses
-nothing. A take is recorded in the same transaction that marks its job done, and a take's
-job id is unique, so a job that runs twice still records one take.
+nothing. A job claimed ``max_attempts`` times goes dead instead of being claimed again, so a
+job that kills its worker cannot do so forever.
+
+Only the worker that holds a job can finish it: ``complete``, ``fail`` and ``requeue`` match
+the job's worker as well as its state, so a worker whose lease ran out (and whose job another
+worker has claimed since) is refused, with a logged reason, and records nothing. A take is
+recorded in the same transaction that marks its job done, and numbered from its shot's row in
+``take_counters``: the update of that row makes two workers completing takes of one shot wait
+for each other (PostgreSQL's row lock, SQLite's write lock) instead of both reading the same
+highest number.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import case, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from soundstage.errors import JobError, StoreError
 from soundstage.generate.backend import Recipe
 from soundstage.store.db import session_scope
-from soundstage.store.tables import JobRow, TakeRow, utcnow
+from soundstage.store.tables import JobRow, ShotRow, TakeCounterRow, TakeRow, utcnow
+
+log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+# Claimed max_attempts times without finishing: not claimed again until `soundstage take retry`.
+DEAD = "dead"
+STATES = (QUEUED, RUNNING, DONE, FAILED, DEAD, CANCELLED)
+# What `soundstage take retry` puts back in the queue.
+RETRYABLE = (FAILED, DEAD)
+MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A claimed job: what a worker needs to run it."""
+    """A claimed job: what a worker needs to run it, who claimed it and how many times it has
+    been claimed (this claim included)."""
 
     id: int
     shot_id: int
     recipe: Recipe
+    worker: str = ""
+    attempts: int = 0
 
 
 def enqueue(engine: Engine, shot_id: int, recipes: list[Recipe]) -> list[int]:
@@ -41,36 +64,56 @@ def enqueue(engine: Engine, shot_id: int, recipes: list[Recipe]) -> list[int]:
         return [row.id for row in rows]
 
 
-def claim(engine: Engine, worker: str, lease_s: float, limit: int) -> list[Job]:
+def claim(engine: Engine, worker: str, lease_s: float, limit: int, *, max_attempts: int = MAX_ATTEMPTS) -> list[Job]:
     """Claim up to ``limit`` jobs of one shot and backend (so a backend can batch them): queued
-    ones, or running ones whose worker has not sent a heartbeat within the lease.
+    ones whose retry time has come, or running ones whose worker has not sent a heartbeat within
+    the lease. Those among them already claimed ``max_attempts`` times go dead instead.
 
-    One UPDATE ... RETURNING: it runs for every take, so it is kept to a single statement.
+    Two UPDATE ... RETURNING statements in one transaction: it runs for every take.
     """
     now = utcnow()
     jobs = JobRow.__table__
+    lapsed = (jobs.c.state == RUNNING) & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
     claimable = or_(
-        jobs.c.state == QUEUED,
-        (jobs.c.state == RUNNING) & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s)),
+        (jobs.c.state == QUEUED) & (jobs.c.retry_at.is_(None) | (jobs.c.retry_at <= now)),
+        lapsed,
     )
-    first = select(jobs.c.shot_id, jobs.c.backend).where(claimable).order_by(jobs.c.id).limit(1).subquery()
+    spent = select(jobs.c.id).where(claimable, jobs.c.attempts >= max_attempts).with_for_update(skip_locked=True)
+    gave_up = f"claimed {max_attempts} times and never finished: its worker stopped (killed, or out of memory?)"
+    first = (
+        select(jobs.c.shot_id, jobs.c.backend)
+        .where(claimable, jobs.c.attempts < max_attempts)
+        .order_by(jobs.c.id)
+        .limit(1)
+        .subquery()
+    )
     chosen = (
         select(jobs.c.id)
-        .where(claimable, jobs.c.shot_id == select(first.c.shot_id).scalar_subquery())
+        .where(claimable, jobs.c.attempts < max_attempts)
+        .where(jobs.c.shot_id == select(first.c.shot_id).scalar_subquery())
         .where(jobs.c.backend == select(first.c.backend).scalar_subquery())
         .order_by(jobs.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     with engine.begin() as connection:
+        dead = connection.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(spent.scalar_subquery()))
+            .values(state=DEAD, error=case((jobs.c.state == RUNNING, literal(gave_up)), else_=jobs.c.error))
+            .returning(jobs.c.id, jobs.c.worker)
+        ).all()
         rows = connection.execute(
             update(jobs)
             .where(jobs.c.id.in_(chosen.scalar_subquery()))
-            .values(state=RUNNING, worker=worker, heartbeat_at=now, attempts=jobs.c.attempts + 1)
-            .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe)
+            .values(state=RUNNING, worker=worker, heartbeat_at=now, retry_at=None, attempts=jobs.c.attempts + 1)
+            .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe, jobs.c.attempts)
         ).all()
+    for id_, last_worker in dead:
+        log.warning("job %s is dead: claimed %s times (last by %s) and never finished", id_, max_attempts, last_worker)
     return sorted(
-        (Job(id_, shot_id, Recipe.model_validate(recipe)) for id_, shot_id, recipe in rows), key=lambda j: j.id
+        (Job(id_, shot_id, Recipe.model_validate(recipe), worker, attempts) for id_, shot_id, recipe, attempts in rows),
+        key=lambda j: j.id,
     )
 
 
@@ -86,37 +129,39 @@ def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:
 
 def complete(engine: Engine, finished: list[tuple[Job, str]]) -> int:
     """Record the takes of finished jobs (each with its output's sha256) and mark the jobs done,
-    in one transaction; returns how many takes were recorded. A job cancelled meanwhile, or
-    already recorded by another run of it, records nothing."""
+    in one transaction; returns how many takes were recorded.
+
+    A job that is no longer its worker's (cancelled meanwhile, or claimed by another worker
+    after this one's lease ran out) records nothing, and the refusal is logged. A take that the
+    database refuses (a constraint) is not taken for "already recorded": StoreError, naming the
+    jobs, and nothing of the batch is recorded.
+    """
     try:
         with engine.begin() as connection:
             return sum(_record(connection, job, sha) for job, sha in finished)
-    except IntegrityError:
-        # Another run of one of these jobs recorded it first (one take per job): record the
-        # rest one by one so that job alone is skipped.
-        if len(finished) == 1:
-            return 0
-        return sum(complete(engine, [item]) for item in finished)
+    except IntegrityError as error:
+        named = ", ".join(str(job.id) for job, _sha in finished)
+        reason = str(error.orig).splitlines()[0] if error.orig else str(error)
+        raise StoreError(f"jobs {named}: the takes could not be recorded ({reason})") from None
 
 
 def _record(connection: Connection, job: Job, output_sha256: str) -> int:
-    """Two statements: the job moves to done only from running; the take gets the shot's next number."""
+    """Mark the job done (only from running, and only by its worker), take the shot's next
+    number from its counter, and insert the take."""
     done = connection.execute(
         update(JobRow.__table__)
-        .where(JobRow.id == job.id, JobRow.state == RUNNING)
+        .where(JobRow.id == job.id, JobRow.state == RUNNING, JobRow.worker == job.worker)
         .values(state=DONE, error="")
         .returning(JobRow.id)
     ).first()
     if done is None:
+        log.warning("%s", _refusal(connection, job, "its take is not recorded"))
         return 0
     takes = TakeRow.__table__
-    next_number = (
-        select(func.coalesce(func.max(takes.c.number), 0) + 1).where(takes.c.shot_id == job.shot_id)
-    ).scalar_subquery()
     connection.execute(
         insert(takes).values(
             shot_id=job.shot_id,
-            number=next_number,
+            number=_next_number(connection, job.shot_id),
             job_id=job.id,
             backend=job.recipe.backend,
             recipe=job.recipe.model_dump(mode="json"),
@@ -129,12 +174,111 @@ def _record(connection: Connection, job: Job, output_sha256: str) -> int:
     return 1
 
 
-def fail(engine: Engine, job: Job, error: str) -> None:
-    """Mark a job failed with a one-line reason."""
-    with session_scope(engine) as session:
-        session.execute(
-            update(JobRow).where(JobRow.id == job.id, JobRow.state == RUNNING).values(state=FAILED, error=error)
+def _next_number(connection: Connection, shot_id: int) -> int:
+    """The shot's next take number: one upsert of its counter row, which holds that row (and so
+    any other completion of the shot) until this transaction ends. A shot without a counter
+    starts after its highest take."""
+    counters = TakeCounterRow.__table__
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    takes = TakeRow.__table__
+    first = select(func.coalesce(func.max(takes.c.number), 0) + 1).where(takes.c.shot_id == shot_id)
+    statement = (
+        dialect.insert(counters)
+        .values(shot_id=shot_id, last_number=first.scalar_subquery())
+        .on_conflict_do_update(index_elements=[counters.c.shot_id], set_={"last_number": counters.c.last_number + 1})
+        .returning(counters.c.last_number)
+    )
+    return int(connection.execute(statement).scalar_one())
+
+
+def _refusal(connection: Connection, job: Job, consequence: str) -> str:
+    """Why ``job.worker`` may no longer finish ``job``, in one line."""
+    row = connection.execute(select(JobRow.state, JobRow.worker).where(JobRow.id == job.id)).first()
+    if row is None:
+        return f"job {job.id} no longer exists; {consequence}"
+    state, holder = row
+    if state == RUNNING and holder != job.worker:
+        return (
+            f"job {job.id}: worker {job.worker or '(none)'} no longer holds it (its lease ran out and "
+            f"{holder} claimed it since); {consequence}"
         )
+    return f"job {job.id} is {state} (no longer held by worker {job.worker or '(none)'}); {consequence}"
+
+
+def fail(engine: Engine, job: Job, error: str) -> bool:
+    """Mark a job failed with a one-line reason; False (and the refusal logged) when the job is
+    no longer this worker's."""
+    with engine.begin() as connection:
+        failed = connection.execute(
+            update(JobRow.__table__)
+            .where(JobRow.id == job.id, JobRow.state == RUNNING, JobRow.worker == job.worker)
+            .values(state=FAILED, error=_one_line(error))
+            .returning(JobRow.id)
+        ).first()
+        if failed is None:
+            log.warning("%s", _refusal(connection, job, "its failure is not recorded"))
+    return failed is not None
+
+
+def requeue(engine: Engine, job: Job, error: str, *, max_attempts: int = MAX_ATTEMPTS, backoff_s: float = 5.0) -> str:
+    """After a transient failure: put the job back in the queue, to be claimed again no sooner
+    than ``backoff_s`` doubled for each attempt before this one, or, when it has had its
+    ``max_attempts``, mark it dead. Returns the job's new state, or "" (and the refusal logged)
+    when the job is no longer this worker's."""
+    message = _one_line(error)
+    if job.attempts >= max_attempts:
+        values: dict[str, object] = {"state": DEAD, "error": f"gave up after {job.attempts} attempts: {message}"}
+    else:
+        wait = timedelta(seconds=backoff_s * 2 ** max(job.attempts - 1, 0))
+        values = {
+            "state": QUEUED,
+            "worker": "",
+            "retry_at": utcnow() + wait,
+            "error": f"attempt {job.attempts} of {max_attempts} failed, retrying: {message}",
+        }
+    with engine.begin() as connection:
+        moved = connection.execute(
+            update(JobRow.__table__)
+            .where(JobRow.id == job.id, JobRow.state == RUNNING, JobRow.worker == job.worker)
+            .values(**values)
+            .returning(JobRow.id)
+        ).first()
+        if moved is None:
+            log.warning("%s", _refusal(connection, job, "its failure is not recorded"))
+            return ""
+    return str(values["state"])
+
+
+def next_retry(engine: Engine) -> datetime | None:
+    """When the earliest job waiting out a transient failure may be claimed; None if none waits."""
+    with session_scope(engine) as session:
+        return session.scalar(select(func.min(JobRow.retry_at)).where(JobRow.state == QUEUED))
+
+
+def retry(engine: Engine, job_ids: Sequence[int] | None = None) -> list[int]:
+    """Put failed or dead jobs back in the queue with their attempts reset (every failed and dead
+    job when ``job_ids`` is None); returns their ids. An unknown id, or a job that is not failed
+    or dead, is a JobError and nothing is re-queued."""
+    with session_scope(engine) as session:
+        if job_ids is None:
+            wanted = list(session.scalars(select(JobRow.id).where(JobRow.state.in_(RETRYABLE)).order_by(JobRow.id)))
+        else:
+            wanted = sorted(set(job_ids))
+            states = dict(session.execute(select(JobRow.id, JobRow.state).where(JobRow.id.in_(wanted))).all())
+            for job_id in wanted:
+                if job_id not in states:
+                    raise JobError(f"take retry: there is no job {job_id}")
+                if states[job_id] not in RETRYABLE:
+                    raise JobError(
+                        f"take retry: job {job_id} is {states[job_id]}; only failed or dead jobs are retried"
+                    )
+        if wanted:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id.in_(wanted))
+                .values(state=QUEUED, attempts=0, worker="", error="", retry_at=None, heartbeat_at=None)
+            )
+    return wanted
 
 
 def cancel(engine: Engine, job_ids: list[int] | None = None) -> int:
@@ -150,3 +294,32 @@ def counts(engine: Engine) -> dict[str, int]:
     """Jobs per state."""
     with session_scope(engine) as session:
         return dict(session.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """A job as ``soundstage take jobs`` lists it."""
+
+    id: int
+    shot: str
+    state: str
+    attempts: int
+    worker: str
+    error: str
+    retry_at: datetime | None
+
+
+def listing(engine: Engine, states: Sequence[str] | None = None) -> list[JobInfo]:
+    """The queue's jobs in the given states (every state when None), oldest first."""
+    with session_scope(engine) as session:
+        query = select(JobRow, ShotRow.code).join(ShotRow, ShotRow.id == JobRow.shot_id).order_by(JobRow.id)
+        if states is not None:
+            query = query.where(JobRow.state.in_(list(states)))
+        return [
+            JobInfo(row.id, code, row.state, row.attempts, row.worker, row.error, row.retry_at)
+            for row, code in session.execute(query).all()
+        ]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -24,12 +24,13 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from soundstage.config import Generate
-from soundstage.errors import SoundstageError
+from soundstage.errors import SoundstageError, TransientGenerateError
 from soundstage.generate import queue
 from soundstage.generate.backend import Backend
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.registry import backend_for
 from soundstage.store.media import MediaStore
+from soundstage.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class WorkReport:
     """What one worker did."""
 
     takes: int = 0
-    failed: int = 0
+    failed: int = 0  # failed for good or dead
+    retried: int = 0  # put back after a transient failure
 
 
 def worker_name() -> str:
@@ -84,41 +86,94 @@ def work_queue(
     ``root`` is the production folder, against which backends resolve relative paths in their
     settings. A take is kept whatever ``after_batch`` says; when it fails with a SoundstageError
     (the checks cannot run), the takes stay unchecked and a warning is logged.
+
+    A job whose backend failed for a passing reason (TransientGenerateError: server unreachable,
+    reset, timed out) goes back in the queue with backoff, counted against ``max_attempts``;
+    with ``until_idle`` the worker waits for it rather than leaving it. Any other failure fails
+    the job at once with its own message.
     """
     report = WorkReport()
     name = worker_name()
     backends: dict[str, Backend] = {}
     inputs = MediaInputs(media)
     while True:
-        jobs = queue.claim(engine, name, settings.lease_s, settings.batch)
+        jobs = queue.claim(engine, name, settings.lease_s, settings.batch, max_attempts=settings.max_attempts)
         if not jobs:
-            if until_idle:
+            waiting = queue.next_retry(engine)
+            if until_idle and waiting is None:
                 return report
-            time.sleep(poll_s)
+            # A job waiting out a transient failure keeps an idle worker for it.
+            wait_s = poll_s if waiting is None else (waiting - utcnow()).total_seconds()
+            time.sleep(min(max(wait_s, 0.05), max(poll_s, 1.0)))
             continue
         log.debug("%s claimed jobs %s", name, ", ".join(str(j.id) for j in jobs))
         beating = _Heartbeat(engine, [j.id for j in jobs], name, settings.lease_s / 3)
         try:
-            backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings, root)
-            backends[backend.name] = backend
-            outputs = backend.generate([j.recipe for j in jobs], inputs, lambda fraction: None)
-            # Outputs reach the media store whole before any take points at them.
-            stored = [media.put_bytes(embed_recipe(png, j.recipe), ".png") for j, png in zip(jobs, outputs)]
-            report.takes += queue.complete(engine, list(zip(jobs, stored)))
-        except SoundstageError as error:
-            for job in jobs:
-                queue.fail(engine, job, str(error))
-            report.failed += len(jobs)
-            continue
+            try:
+                backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings, root)
+            except SoundstageError as error:
+                made, failures = [], [(job, error) for job in jobs]
+            else:
+                backends[backend.name] = backend
+                made, failures = _make(backend, jobs, inputs, media)
+            try:
+                report.takes += queue.complete(engine, made)
+            except SoundstageError as error:
+                failures += [(job, error) for job, _sha in made]
+                made = []
+            for job, error in failures:
+                _settle(engine, job, error, settings, report)
         finally:
             beating.stop()
         # Every new take meets the intent checks before anyone reviews it. The take is made
         # whatever they say; if they cannot run (a missing embedder model), it stays unchecked
         # and `soundstage check` runs them once the cause is fixed.
-        try:
-            after_batch([j.id for j in jobs])
-        except SoundstageError as error:
-            log.warning("intent checks not run: %s", error)
+        if made:
+            try:
+                after_batch([job.id for job, _sha in made])
+            except SoundstageError as error:
+                log.warning("intent checks not run: %s", error)
+
+
+def _make(
+    backend: Backend, jobs: list[queue.Job], inputs: MediaInputs, media: MediaStore
+) -> tuple[list[tuple[queue.Job, str]], list[tuple[queue.Job, SoundstageError]]]:
+    """Run a batch: the stored outputs of the jobs that made one, and the failures of the rest.
+
+    A batch that fails is run again one job at a time: the failure was one job's (its prompt,
+    its node error), so each job gets its own outcome and its own message, never its
+    neighbour's."""
+    try:
+        outputs = backend.generate([j.recipe for j in jobs], inputs, lambda fraction: None)
+        # Outputs reach the media store whole before any take points at them.
+        return [(j, media.put_bytes(embed_recipe(png, j.recipe), ".png")) for j, png in zip(jobs, outputs)], []
+    except SoundstageError as error:
+        if len(jobs) == 1:
+            return [], [(jobs[0], error)]
+    made: list[tuple[queue.Job, str]] = []
+    failures: list[tuple[queue.Job, SoundstageError]] = []
+    for job in jobs:
+        one_made, one_failed = _make(backend, [job], inputs, media)
+        made += one_made
+        failures += one_failed
+    return made, failures
+
+
+def _settle(engine: Engine, job: queue.Job, error: SoundstageError, settings: Generate, report: WorkReport) -> None:
+    """A transient failure goes back in the queue with backoff (dead once its attempts are
+    spent); any other fails the job at once, with its own message."""
+    if isinstance(error, TransientGenerateError):
+        state = queue.requeue(
+            engine, job, str(error), max_attempts=settings.max_attempts, backoff_s=settings.retry_backoff_s
+        )
+        if state == queue.QUEUED:
+            log.info("job %s: transient failure, retrying: %s", job.id, error)
+            report.retried += 1
+        elif state == queue.DEAD:
+            log.warning("job %s is dead after %s attempts: %s", job.id, job.attempts, error)
+            report.failed += 1
+    elif queue.fail(engine, job, str(error)):
+        report.failed += 1
 
 
 class _Heartbeat:
@@ -159,12 +214,12 @@ class LocalExecutor:
         """Start ``workers`` processes of ``command``; report the takes made and jobs failed."""
         start = queue.counts(engine)
         total = start.get(queue.QUEUED, 0) + start.get(queue.RUNNING, 0)
-        finished_before = start.get(queue.DONE, 0) + start.get(queue.FAILED, 0)
+        finished_before = _finished(start)
         processes = [subprocess.Popen(list(command), stdout=subprocess.DEVNULL) for _ in range(workers)]
         try:
             while any(p.poll() is None for p in processes):
                 now = queue.counts(engine)
-                progress(now.get(queue.DONE, 0) + now.get(queue.FAILED, 0) - finished_before, total)
+                progress(_finished(now) - finished_before, total)
                 time.sleep(0.2)
         except BaseException:
             for process in processes:
@@ -177,5 +232,13 @@ class LocalExecutor:
         progress(total, total)
         return WorkReport(
             takes=end.get(queue.DONE, 0) - start.get(queue.DONE, 0),
-            failed=end.get(queue.FAILED, 0) - start.get(queue.FAILED, 0),
+            failed=_given_up(end) - _given_up(start),
         )
+
+
+def _finished(counts: dict[str, int]) -> int:
+    return counts.get(queue.DONE, 0) + _given_up(counts)
+
+
+def _given_up(counts: dict[str, int]) -> int:
+    return counts.get(queue.FAILED, 0) + counts.get(queue.DEAD, 0)

@@ -157,6 +157,8 @@ class JobRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # -- queue (0007_queue) --: a job put back after a transient failure waits until then.
+    retry_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class TakeRow(Base):
@@ -368,3 +370,17 @@ class ScheduleRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- queue --
+
+
+class TakeCounterRow(Base):
+    """The last take number given to a shot. Takes are numbered from this row, not from the
+    highest number recorded: completing a take updates it, so on PostgreSQL two workers finishing
+    takes of one shot queue on its row lock instead of both reading the same maximum."""
+
+    __tablename__ = "take_counters"
+
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
