@@ -179,7 +179,8 @@ class ComfyServer:
         self._worker = asyncio.ensure_future(self._work())
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # Port 0 picks a free one; a test restarting "the same server" passes the old port.
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
 

@@ -43,7 +43,7 @@ class _TakeGroup(TyperGroup):
 export_app = typer.Typer(help="Write the production's material out in interchange formats.", no_args_is_help=True)
 take_app = typer.Typer(
     cls=_TakeGroup,
-    help="Queue takes of a shot (take SHOT), run a take's recipe again (take reproduce), cancel jobs.",
+    help="Queue takes of a shot (take SHOT), run a take's recipe again (take reproduce), list, cancel and retry jobs.",
     no_args_is_help=True,
 )
 bible_app = typer.Typer(help="The production bible: style, characters, locations.", no_args_is_help=True)

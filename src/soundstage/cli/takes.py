@@ -1,5 +1,5 @@
-"""Commands of takes and their checks: bible check, take (queue, reproduce, cancel), takes, work,
-check."""
+"""Commands of takes and their checks: bible check, take (queue, reproduce, cancel, jobs, retry),
+takes, work, check."""
 
 from __future__ import annotations
 
@@ -97,6 +97,38 @@ def take_cancel(
     with opened() as production:
         cancelled = production.cancel(None if all_ else list(jobs or []))
     out.print(f"Cancelled {cancelled} job(s)")
+
+
+@take_app.command(name="jobs")
+def take_jobs(
+    state: Annotated[
+        list[str] | None,
+        typer.Option("--state", help="Only jobs in this state (queued, running, failed, dead...); repeatable."),
+    ] = None,
+) -> None:
+    """List the take queue's jobs not done yet (all shots): state, attempts, worker and error."""
+    with opened() as production:
+        listed = production.jobs(list(state) if state else None)
+    table = Table("Job", "Shot", "State", "Attempts", "Worker", "Error")
+    for job in listed:
+        waits = f" (retry at {job.retry_at:%H:%M:%S})" if job.retry_at and job.state == "queued" else ""
+        table.add_row(str(job.id), job.shot, job.state + waits, str(job.attempts), job.worker, job.error)
+    out.print(table)
+    out.print(f"{len(listed)} job(s)")
+
+
+@take_app.command(name="retry")
+def take_retry(
+    jobs: Annotated[list[int] | None, typer.Argument(help="Job ids (soundstage take jobs shows them).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed and dead job.")] = False,
+    by: Annotated[str, typer.Option(help="Who re-queues them (default: $SOUNDSTAGE_USER or your login).")] = "",
+) -> None:
+    """Put failed or dead jobs back in the queue with fresh attempts (soundstage work runs them)."""
+    if not jobs and not failed:
+        raise ConfigError("take retry: name job ids or give --failed")
+    with opened() as production:
+        retried = production.retry_jobs(None if failed and not jobs else list(jobs or []), by or user())
+    out.print(f"Re-queued {len(retried)} job(s)" + (f": {', '.join(map(str, retried))}" if retried else ""))
 
 
 @app.command()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -252,13 +252,16 @@ def requeue(engine: Engine, job: Job, error: str, *, max_attempts: int = MAX_ATT
 def next_retry(engine: Engine) -> datetime | None:
     """When the earliest job waiting out a transient failure may be claimed; None if none waits."""
     with session_scope(engine) as session:
-        return session.scalar(select(func.min(JobRow.retry_at)).where(JobRow.state == QUEUED))
+        at = session.scalar(select(func.min(JobRow.retry_at)).where(JobRow.state == QUEUED))
+    # SQLite hands back a MIN() of stored UTC times without their zone.
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
-def retry(engine: Engine, job_ids: Sequence[int] | None = None) -> list[int]:
+def retry(engine: Engine, job_ids: Sequence[int] | None = None, *, by: str = "") -> list[int]:
     """Put failed or dead jobs back in the queue with their attempts reset (every failed and dead
-    job when ``job_ids`` is None); returns their ids. An unknown id, or a job that is not failed
-    or dead, is a JobError and nothing is re-queued."""
+    job when ``job_ids`` is None); returns their ids. The job's error keeps, until its next
+    outcome, who re-queued it and what it had failed with. An unknown id, or a job that is not
+    failed or dead, is a JobError and nothing is re-queued."""
     with session_scope(engine) as session:
         if job_ids is None:
             wanted = list(session.scalars(select(JobRow.id).where(JobRow.state.in_(RETRYABLE)).order_by(JobRow.id)))
@@ -276,7 +279,14 @@ def retry(engine: Engine, job_ids: Sequence[int] | None = None) -> list[int]:
             session.execute(
                 update(JobRow)
                 .where(JobRow.id.in_(wanted))
-                .values(state=QUEUED, attempts=0, worker="", error="", retry_at=None, heartbeat_at=None)
+                .values(
+                    state=QUEUED,
+                    attempts=0,
+                    worker="",
+                    error=literal(f"re-queued by {by or 'someone'} after: ") + JobRow.error,
+                    retry_at=None,
+                    heartbeat_at=None,
+                )
             )
     return wanted
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from soundstage.checks import Finding
 from soundstage.config import Settings
 from soundstage.generate.backend import parse_take_name
+from soundstage.generate.queue import JobInfo
 from soundstage.generate.worker import WorkReport
 from soundstage.plan.model import Shot
 from soundstage.project import bible, blocking, checks, drafts, editorial, people, review, shotlist, takes, trail
@@ -190,6 +191,14 @@ class Production:
     def cancel(self, job_ids: list[int] | None = None) -> int:
         """Cancel queued and running jobs (all of them when ``job_ids`` is None); how many."""
         return takes.cancel(self.context, job_ids)
+
+    def retry_jobs(self, job_ids: list[int] | None = None, requested_by: str = "") -> list[int]:
+        """Put failed or dead jobs back in the queue (all of them when ``job_ids`` is None)."""
+        return takes.retry(self.context, job_ids, requested_by)
+
+    def jobs(self, states: list[str] | None = None) -> list[JobInfo]:
+        """The take queue's jobs in ``states`` (every state but done when None)."""
+        return takes.jobs(self.context, states)
 
     def takes(self, code: str) -> list[TakeInfo]:
         """A shot's takes, with the jobs still queued, running, failed or cancelled."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from soundstage import logs
-from soundstage.errors import ShotError
+from soundstage.errors import JobError, ShotError
 from soundstage.generate import queue
 from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Recipe, parse_take_name
 from soundstage.generate.metadata import embed_recipe
@@ -28,6 +29,8 @@ from soundstage.project import bible, checks, drafts, shotlist
 from soundstage.project.production import Context, Progress, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,25 @@ def cancel(context: Context, job_ids: list[int] | None = None) -> int:
     """Cancel queued and running jobs (all of them when ``job_ids`` is None); how many. A running
     job finishes its image but records no take."""
     return queue.cancel(context.engine, job_ids)
+
+
+def retry(context: Context, job_ids: list[int] | None = None, requested_by: str = "") -> list[int]:
+    """Put failed or dead jobs back in the queue (every failed and dead job when ``job_ids`` is
+    None); returns their ids. An unknown job id, or one not failed or dead, is a JobError and
+    nothing is re-queued. Who asked is logged and kept in the job's error until it runs."""
+    retried = queue.retry(context.engine, job_ids, by=requested_by)
+    if retried:
+        log.info("jobs %s re-queued by %s", ", ".join(map(str, retried)), requested_by or "someone")
+    return retried
+
+
+def jobs(context: Context, states: list[str] | None = None) -> list[queue.JobInfo]:
+    """The queue's jobs in ``states`` (every state but done when None), oldest first."""
+    wanted = states if states is not None else [s for s in queue.STATES if s != queue.DONE]
+    unknown = sorted(set(wanted) - set(queue.STATES))
+    if unknown:
+        raise JobError(f"take jobs: no job state {unknown[0]!r} (states: {', '.join(queue.STATES)})")
+    return queue.listing(context.engine, wanted)
 
 
 def takes(context: Context, code: str) -> list[TakeInfo]:

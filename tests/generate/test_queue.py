@@ -1,0 +1,256 @@
+"""The take queue's guarantees: takes of one shot completed at once by two workers on both
+servers, the attempt cap and the dead state, only a job's own worker finishing it, transient
+failures retried and permanent ones failed with their own message (against the ComfyUI-shaped
+server), and retrying failed or dead jobs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from soundstage.errors import JobError
+from soundstage.generate import queue
+from soundstage.generate.backend import Recipe
+from soundstage.project import Production, TakeOptions
+from soundstage.project.takes import run_jobs
+from soundstage.store.db import session_scope
+from soundstage.store.tables import JobRow, ShotRow, TakeRow
+
+from . import comfy_server
+from .comfy_server import ComfyServer
+from conftest import EXAMPLE
+
+COMFY_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "comfyui" / "soundstage_controlnet.json"
+OUTPUT = "0" * 64  # the sha256 a completed job names; the queue does not read the media store
+
+
+def _shot(production: Production) -> tuple[str, int]:
+    code = production.shots()[0].code
+    with session_scope(production.engine) as session:
+        return code, session.scalars(select(ShotRow.id).where(ShotRow.code == code)).one()
+
+
+def _jobs(production: Production) -> dict[int, JobRow]:
+    with session_scope(production.engine) as session:
+        rows = session.scalars(select(JobRow)).all()
+        session.expunge_all()
+    return {row.id: row for row in rows}
+
+
+def _numbers(production: Production, shot_id: int) -> list[int]:
+    with session_scope(production.engine) as session:
+        return sorted(session.scalars(select(TakeRow.number).where(TakeRow.shot_id == shot_id)))
+
+
+@pytest.fixture
+def planned(tmp_path: Path, database_url: str):
+    """The example planned (no previs) in a production on SQLite and on PostgreSQL."""
+    with Production.init(tmp_path / "team", database_url=database_url) as production:
+        production.import_script(EXAMPLE)
+        production.plan()
+        yield production
+
+
+def test_two_workers_completing_takes_of_one_shot_at_once(planned: Production) -> None:
+    """Two workers each claim one job of the same shot and complete it at the same moment, round
+    after round: every job is done, each with one take, numbered 1..N without a gap."""
+    code, shot_id = _shot(planned)
+    rounds = 15
+    ids = queue.enqueue(
+        planned.engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(2 * rounds)]
+    )
+    together = threading.Barrier(2)
+    recorded: dict[str, int] = {"a": 0, "b": 0}
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            for _ in range(rounds):
+                jobs = queue.claim(planned.engine, name, lease_s=60, limit=1)
+                together.wait(timeout=30)
+                recorded[name] += queue.complete(planned.engine, [(job, OUTPUT) for job in jobs])
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+            together.abort()
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in recorded]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    assert recorded == {"a": rounds, "b": rounds}
+    assert {row.state for row in _jobs(planned).values()} == {queue.DONE}
+    assert _numbers(planned, shot_id) == list(range(1, len(ids) + 1))
+
+
+def test_take_numbers_come_from_the_shot_counter_and_are_never_reused(planned: Production) -> None:
+    code, shot_id = _shot(planned)
+    queue.enqueue(planned.engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(3)])
+    jobs = queue.claim(planned.engine, "a", lease_s=60, limit=3)
+    assert queue.complete(planned.engine, [(job, OUTPUT) for job in jobs]) == 3
+    with session_scope(planned.engine) as session:
+        session.delete(session.scalars(select(TakeRow).where(TakeRow.number == 3)).one())
+    queue.enqueue(planned.engine, shot_id, [Recipe(shot=code, backend="previs", seed=9)])
+    again = queue.claim(planned.engine, "a", lease_s=60, limit=1)
+    queue.complete(planned.engine, [(job, OUTPUT) for job in again])
+    # max+1 would hand out 3 again: a take that was deleted keeps its number.
+    assert _numbers(planned, shot_id) == [1, 2, 4]
+
+
+def test_a_job_claimed_max_attempts_times_goes_dead(planned: Production, cli) -> None:
+    """A job whose worker dies every time (its lease runs out) is claimed three times, then it is
+    dead: no worker gets it again, `take jobs` shows it with its reason, `take retry` revives it."""
+    code, shot_id = _shot(planned)
+    (job_id,) = queue.enqueue(planned.engine, shot_id, [Recipe(shot=code, backend="previs")])
+    claims = [queue.claim(planned.engine, f"w{i}", lease_s=0, limit=1, max_attempts=3) for i in range(4)]
+    assert [[job.attempts for job in jobs] for jobs in claims] == [[1], [2], [3], []]
+    row = _jobs(planned)[job_id]
+    assert (row.state, row.attempts) == (queue.DEAD, 3)
+    assert row.error.startswith("claimed 3 times and never finished")
+    assert queue.claim(planned.engine, "w5", lease_s=0, limit=1) == []
+
+    listed = cli("-p", planned.root, "take", "jobs")
+    assert listed.code == 0, listed.err
+    assert f"{job_id}" in listed.out and "dead" in listed.out and code in listed.out
+
+    retried = cli("-p", planned.root, "take", "retry", "--failed", "--by", "ana")
+    assert retried.code == 0, retried.err
+    row = _jobs(planned)[job_id]
+    assert (row.state, row.attempts, row.worker) == (queue.QUEUED, 0, "")
+    assert row.error.startswith("re-queued by ana after: claimed 3 times")
+    assert [job.id for job in queue.claim(planned.engine, "w6", lease_s=60, limit=1)] == [job_id]
+
+
+def test_retry_refuses_unknown_and_unfinished_jobs_and_changes_nothing(planned: Production, cli) -> None:
+    code, shot_id = _shot(planned)
+    failed, waiting = queue.enqueue(
+        planned.engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(2)]
+    )
+    (job,) = queue.claim(planned.engine, "a", lease_s=60, limit=1)
+    assert queue.fail(planned.engine, job, "the sampler ran out of memory")
+    unknown = cli("-p", planned.root, "take", "retry", failed, 999)
+    assert unknown.code == 2
+    assert unknown.err.strip().splitlines() == ["error: take retry: there is no job 999"]
+    with pytest.raises(JobError, match=f"^take retry: job {waiting} is queued; only failed or dead jobs are retried$"):
+        queue.retry(planned.engine, [failed, waiting])
+    assert _jobs(planned)[failed].state == queue.FAILED  # nothing re-queued
+    assert queue.retry(planned.engine, [failed]) == [failed]
+    assert _jobs(planned)[failed].state == queue.QUEUED
+
+
+def test_a_stale_worker_cannot_complete_or_fail_a_job_claimed_since(
+    planned: Production, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Worker a's lease runs out and b claims its job: a's take is not recorded, a cannot fail
+    the job, and each refusal says why; b finishes it."""
+    code, shot_id = _shot(planned)
+    (job_id,) = queue.enqueue(planned.engine, shot_id, [Recipe(shot=code, backend="previs")])
+    (stale,) = queue.claim(planned.engine, "a", lease_s=60, limit=1)
+    (fresh,) = queue.claim(planned.engine, "b", lease_s=0, limit=1)
+    assert fresh.id == stale.id == job_id
+    with caplog.at_level(logging.WARNING, logger="soundstage.generate.queue"):
+        assert queue.complete(planned.engine, [(stale, OUTPUT)]) == 0
+        assert not queue.fail(planned.engine, stale, "a's error")
+        assert queue.requeue(planned.engine, stale, "a's transient error") == ""
+    refusals = [record.getMessage() for record in caplog.records]
+    assert refusals[0] == (
+        f"job {job_id}: worker a no longer holds it (its lease ran out and b claimed it since); "
+        "its take is not recorded"
+    )
+    assert all("no longer holds it" in line for line in refusals) and len(refusals) == 3
+    row = _jobs(planned)[job_id]
+    assert (row.state, row.worker, row.error) == (queue.RUNNING, "b", "")
+    assert _numbers(planned, shot_id) == []
+    assert queue.complete(planned.engine, [(fresh, OUTPUT)]) == 1
+    assert _numbers(planned, shot_id) == [1]
+
+
+# -- transient and permanent failures, against the ComfyUI-shaped server -----------------------
+
+
+def _comfy_production(production: Production, url: str, backoff_s: float, batch: int = 2) -> Production:
+    toml = production.root / "soundstage.toml"
+    toml.write_text(
+        toml.read_text().replace("workers = 2", f"workers = 2\nbatch = {batch}\nretry_backoff_s = {backoff_s}")
+        + f'\n[generate.comfyui]\nurl = "{url}"\nworkflow = "{COMFY_EXAMPLE}"\ntimeout_s = 10\n'
+    )
+    return Production.open(production.root)
+
+
+def _maisie(production: Production) -> str:
+    return next(s.code for s in production.shots("3") if s.subjects == ("MAISIE",))
+
+
+def test_a_server_restarted_mid_queue_loses_no_take(copy_production: Production) -> None:
+    """The server goes away after the takes are queued and comes back while the worker waits out
+    its backoff: the transient failure is retried and every take is made."""
+    server = ComfyServer().start()
+    with _comfy_production(copy_production, server.url, backoff_s=0.5) as production:
+        code = _maisie(production)
+        jobs = production.queue_takes(code, TakeOptions(backend="comfyui", count=2))
+        port = server.port
+        server.stop()
+        restarted = ComfyServer(port=port)
+
+        def restart_after_the_first_failure() -> None:
+            deadline = time.monotonic() + 30
+            while not any(row.retry_at for row in _jobs(production).values()) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            restarted.start()
+
+        restarting = threading.Thread(target=restart_after_the_first_failure)
+        restarting.start()
+        try:
+            report = run_jobs(production.root)
+        finally:
+            restarting.join()
+            restarted.stop()
+        rows = _jobs(production)
+    assert (report.takes, report.failed) == (2, 0) and report.retried >= 1
+    assert {rows[j].state for j in jobs} == {queue.DONE}
+    assert all(rows[j].attempts == 2 for j in jobs)
+    assert len(restarted.history) == 2
+
+
+def test_a_server_that_stays_away_leaves_dead_jobs_that_retry_revives(copy_production: Production) -> None:
+    server = ComfyServer().start()
+    with _comfy_production(copy_production, server.url, backoff_s=0.05) as production:
+        code = _maisie(production)
+        jobs = production.queue_takes(code, TakeOptions(backend="comfyui", count=2))
+        port = server.port
+        server.stop()
+        report = run_jobs(production.root)
+        rows = _jobs(production)
+        assert (report.takes, report.failed) == (0, 2)
+        for job in jobs:
+            assert (rows[job].state, rows[job].attempts) == (queue.DEAD, 3)
+            assert rows[job].error.startswith(f"gave up after 3 attempts: ComfyUI at {server.url} is not reachable")
+        assert production.retry_jobs(jobs) == jobs
+        with ComfyServer(port=port) as back:
+            report = run_jobs(production.root)
+        assert (report.takes, report.failed) == (2, 0) and len(back.history) == 2
+
+
+def test_a_permanent_failure_fails_at_once_with_each_jobs_own_message(copy_production: Production) -> None:
+    """A node failure is not retried, and each job of the batch says what happened to its own
+    prompt (the server's history names both), never to its neighbour's."""
+    with ComfyServer() as server, _comfy_production(copy_production, server.url, backoff_s=0.05) as production:
+        code = _maisie(production)
+        jobs = production.queue_takes(code, TakeOptions(backend="comfyui", count=2))
+        server.faults.add(comfy_server.LOST_OUTPUTS)
+        report = run_jobs(production.root)
+        rows = _jobs(production)
+        prompts = list(server.history)
+    assert (report.takes, report.failed, report.retried) == (0, 2, 0)
+    assert all((rows[j].state, rows[j].attempts) == (queue.FAILED, 1) for j in jobs)
+    errors = [rows[j].error for j in jobs]
+    assert len(prompts) == 3  # the batch stopped at its first prompt; then each job alone
+    for error, prompt in zip(errors, prompts[1:]):
+        assert error.endswith(f"of soundstage_controlnet.json (prompt {prompt})"), error
+    assert errors[0] != errors[1]
