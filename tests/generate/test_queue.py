@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from soundstage.errors import JobError
+from soundstage.errors import JobError, StoreError
 from soundstage.generate import queue
 from soundstage.generate.backend import Recipe
 from soundstage.project import Production, TakeOptions
@@ -101,6 +101,30 @@ def test_take_numbers_come_from_the_shot_counter_and_are_never_reused(planned: P
     queue.complete(planned.engine, [(job, OUTPUT) for job in again])
     # max+1 would hand out 3 again: a take that was deleted keeps its number.
     assert _numbers(planned, shot_id) == [1, 2, 4]
+
+
+def test_a_take_the_database_refuses_is_not_taken_for_already_recorded(planned: Production) -> None:
+    """A take number already used (here a take inserted behind the queue's back) makes complete
+    fail in one line naming the job, with nothing of the batch recorded: the job is neither
+    marked done nor silently dropped, so the worker can fail it with that message."""
+    code, shot_id = _shot(planned)
+    queue.enqueue(planned.engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(2)])
+    first, second = queue.claim(planned.engine, "a", lease_s=60, limit=2)
+    assert queue.complete(planned.engine, [(first, OUTPUT)]) == 1
+    recipe = second.recipe
+    with session_scope(planned.engine) as session:
+        session.add(
+            TakeRow(
+                shot_id=shot_id, number=2, backend="previs", recipe=recipe.model_dump(mode="json"),
+                recipe_sha256=recipe.sha256(), output_sha256=OUTPUT,
+            )
+        )  # fmt: skip
+    with pytest.raises(StoreError, match=rf"^jobs {second.id}: the takes could not be recorded \("):
+        queue.complete(planned.engine, [(second, OUTPUT)])
+    row = _jobs(planned)[second.id]
+    assert (row.state, row.worker) == (queue.RUNNING, "a")
+    assert queue.fail(planned.engine, second, "could not be recorded")
+    assert _jobs(planned)[second.id].state == queue.FAILED
 
 
 def test_a_job_claimed_max_attempts_times_goes_dead(planned: Production, cli) -> None:
