@@ -20,7 +20,7 @@ from soundstage.cli.app import (
     review_app,
     user_app,
 )
-from soundstage.errors import ConfigError
+from soundstage.errors import ConfigError, ReviewError
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action
 
@@ -131,18 +131,58 @@ def review_note(
     out.print(f"note {number} on {target.upper()}")
 
 
+HeadOption = Annotated[
+    list[str] | None,
+    typer.Option("--head", help="A head hash kept from an earlier verify; it must still be in the trail."),
+]
+
+
 @audit_app.command(name="verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 if any event was edited or deleted."""
+def audit_verify(head: HeadOption = None) -> None:
+    """Check the audit trail: its hash chain, its signed checkpoints (and any --head), and that the
+    shot statuses and approvals stored are what the events say; exit 1 if anything disagrees."""
+    heads = [("--head", _head(value)) for value in head or ()]
     with opened() as production:
-        report, trail = production.audit()
-    for problem in report.problems:
-        err.print(problem, markup=False, highlight=False)
-    head = trail[-1].sha256 if trail else "(empty)"
-    if not report.intact:
-        out.print(f"audit trail BROKEN: {len(report.problems)} problem(s) in {report.events} event(s)")
+        check = production.verify_trail(heads=heads)
+    if check.newest is not None:
+        newest = check.newest
+        out.print(
+            f"checkpoint: {newest.events} event(s), head {newest.head_sha256}, "
+            f"at {newest.at.isoformat()} (the newest of {len(check.anchors.checked) - len(heads)})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for problem in check.problems:
+        err.print(problem, markup=False, highlight=False, soft_wrap=True)
+    current = check.trail[-1].sha256 if check.trail else "(empty)"
+    if not check.intact:
+        out.print(f"audit trail BROKEN: {len(check.problems)} problem(s) in {check.chain.events} event(s)")
         raise typer.Exit(1)
-    out.print(f"audit trail intact: {report.events} event(s), head {head}")
+    out.print(f"audit trail intact: {check.chain.events} event(s), head {current}", highlight=False, soft_wrap=True)
+
+
+@audit_app.command(name="checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the trail's head now (decisions write one themselves)."""
+    with opened() as production:
+        made = production.checkpoint()
+    if made is None:
+        out.print("the audit trail is empty: nothing to checkpoint")
+        return
+    out.print(
+        f"checkpoint: {made.events} event(s), head {made.head_sha256}, at {made.at.isoformat()}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _head(value: str) -> str:
+    """A head hash as the user typed it: 64 hex digits."""
+    cleaned = value.strip().lower()
+    if len(cleaned) != 64 or any(c not in "0123456789abcdef" for c in cleaned):
+        raise ReviewError(f"--head {value!r}: not a sha256 head (64 hex digits, as audit verify prints)")
+    return cleaned
 
 
 @audit_app.command(name="log")

@@ -28,6 +28,7 @@ from soundstage.project.shotlist import PlanReport
 from soundstage.project.takes import TakeInfo, TakeOptions
 from soundstage.provenance.credentials import Signer
 from soundstage.reports.sheets import SceneSheet
+from soundstage.review.anchor import Checkpoint
 from soundstage.review.audit import ChainReport, Event
 from soundstage.review.workflow import Action
 from soundstage.script.formats import Format
@@ -277,6 +278,14 @@ class Production:
     def audit(self) -> tuple[ChainReport, list[Event]]:
         """The audit trail and whether its hash chain is intact."""
         return trail.audit(self.context)
+
+    def verify_trail(self, *, heads: Sequence[tuple[str, str]] = ()) -> trail.TrailCheck:
+        """The audit trail checked against its signed checkpoints, ``heads`` and the stored rows."""
+        return trail.verify_trail(self.context, heads=heads)
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign a checkpoint of the audit trail's head now (None when the trail is empty)."""
+        return trail.checkpoint(self.context)
 
     # -- stages and schedules --
 
