@@ -13,8 +13,9 @@ from cryptography import x509
 from sqlalchemy import delete, select, update
 
 from soundstage.generate.backend import Recipe
-from soundstage.project import Production
+from soundstage.project import Production, TakeOptions
 from soundstage.project.trail import CHECKPOINTS_DIR
+from soundstage.provenance.credentials import read_credentials
 from soundstage.review.anchor import Checkpoint, signature_valid
 from soundstage.review.audit import GENESIS, Event, event_hash
 from soundstage.review.workflow import Action
@@ -181,3 +182,35 @@ def test_a_forged_or_deleted_checkpoint(decided: Production, cli) -> None:
     result = cli("-p", decided.root, "audit", "checkpoint")
     assert result.code == 0 and "checkpoint: 11 event(s)" in result.out
     assert cli("-p", decided.root, "audit", "verify").code == 0
+
+
+def test_a_cut_carries_the_audit_head_it_was_made_at(copy_production: Production, tmp_path: Path, cli) -> None:
+    production = copy_production
+    first = production.shots(scene="3")[0].code
+    production.queue_takes(first, TakeOptions(seed=3, requested_by="Ari"))
+    production.work(1)
+    production.add_user("Sol", "supervisor")
+    production.decide(f"{first}/1", Action.APPROVE, by="Sol", override_reason="the blocking is ours")
+    with session_scope(production.engine) as session:
+        count, head = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).one()
+    report = production.cut(tmp_path / "cut", scenes=["3"])
+    carried = read_credentials(report.outputs["animatic"]).soundstage
+    assert carried is not None and carried["audit"] == {"events": count, "head": head}
+    animatic = report.outputs["animatic"]
+    assert cli("-p", production.root, "audit", "verify", "--cut", animatic).code == 0
+    # Rewrite the trail behind the cut's back, checkpoints and all: the exported animatic still tells.
+    with session_scope(production.engine) as session:
+        session.execute(update(EventRow).where(EventRow.id == count).values(role="producer"))
+        row = session.get(EventRow, count)
+        row.sha256 = event_hash(_as_event(row))
+    for path in (production.root / CHECKPOINTS_DIR).glob("*.jsonl"):
+        path.unlink()
+    production.checkpoint()  # a fresh checkpoint of the rewritten trail, as its rewriter would sign
+    lines = _broken(cli, production.root, "--cut", animatic)
+    assert lines == [
+        f"{animatic.name} ({count} event(s)): head {head[:16]} is not in the trail (events were rewritten or deleted)"
+    ]
+    # A file that is no cut is a user's mistake, exit 2.
+    take = next((tmp_path / "cut" / "takes").glob("*.png"))
+    result = cli("-p", production.root, "audit", "verify", "--cut", take)
+    assert result.code == 2 and "no audit head" in result.err

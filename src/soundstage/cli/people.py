@@ -21,6 +21,7 @@ from soundstage.cli.app import (
     user_app,
 )
 from soundstage.errors import ConfigError, ReviewError
+from soundstage.project.trail import cut_head
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action
 
@@ -137,11 +138,19 @@ HeadOption = Annotated[
 ]
 
 
+CutOption = Annotated[
+    list[Path] | None,
+    typer.Option("--cut", help="A cut's animatic: the audit head its content credentials carry must be in the trail."),
+]
+
+
 @audit_app.command(name="verify")
-def audit_verify(head: HeadOption = None) -> None:
-    """Check the audit trail: its hash chain, its signed checkpoints (and any --head), and that the
-    shot statuses and approvals stored are what the events say; exit 1 if anything disagrees."""
+def audit_verify(head: HeadOption = None, cut: CutOption = None) -> None:
+    """Check the audit trail: its hash chain, its signed checkpoints (and any --head or --cut), and
+    that the shot statuses and approvals stored are what the events say; exit 1 if anything
+    disagrees."""
     heads = [("--head", _head(value)) for value in head or ()]
+    heads += [cut_head(file) for file in cut or ()]
     with opened() as production:
         check = production.verify_trail(heads=heads)
     if check.newest is not None:

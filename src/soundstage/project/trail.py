@@ -28,6 +28,7 @@ from soundstage.errors import ReviewError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import take_name
 from soundstage.project.production import SESSION_CONTEXT, Context
+from soundstage.provenance.credentials import CUT_LABEL, read_credentials
 from soundstage.review.anchor import (
     AnchorReport,
     Approval,
@@ -155,14 +156,20 @@ def write_checkpoint(context: Context, events: int, head_sha256: str, *, at: dat
     return path
 
 
+def head(context: Context) -> tuple[int, str] | None:
+    """(event count, newest event's sha256) of the trail now; None when it is empty."""
+    with context.reading() as session:
+        last = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).first()
+    return (last.id, last.sha256) if last else None
+
+
 def checkpoint(context: Context) -> Checkpoint | None:
     """Checkpoint the trail as it stands now (``soundstage audit checkpoint``: a production whose
     events predate checkpoints, or a head to keep before handing the folder on); None when empty."""
-    with context.reading() as session:
-        last = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).first()
-    if last is None:
+    now = head(context)
+    if now is None:
         return None
-    path = write_checkpoint(context, last.id, last.sha256)
+    path = write_checkpoint(context, *now)
     return read_checkpoints(path)[-1]
 
 
@@ -221,6 +228,19 @@ def verify_trail(context: Context, *, heads: Iterable[tuple[str, str]] = ()) -> 
             "(deleted, or the events predate checkpoints: run soundstage audit checkpoint)"
         )
     return check
+
+
+def cut_head(file: Path) -> tuple[str, str]:
+    """(where, head sha256) of the audit head a cut's animatic carries in its content credentials,
+    to check the trail against (``audit verify --cut``). ReviewError when the file's credentials
+    do not verify or carry no head (an animatic cut before heads were carried)."""
+    report = read_credentials(file)
+    if not report.valid:
+        raise ReviewError(f"{file}: its content credentials do not verify ({report.state or 'none'})")
+    carried = (report.soundstage or {}).get("audit") if report.soundstage_label == CUT_LABEL else None
+    if not isinstance(carried, dict) or not isinstance(carried.get("head"), str):
+        raise ReviewError(f"{file}: its content credentials carry no audit head (not a cut, or an older one)")
+    return f"{file.name} ({carried.get('events')} event(s))", carried["head"]
 
 
 def _signing_key(context: Context) -> PrivateKeyTypes:
