@@ -48,13 +48,15 @@ def decided(tmp_path: Path, database_url: str):
                     )  # fmt: skip
         for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist"), ("Rev", "reviewer")):
             production.add_user(name, role)
+        # CLI decisions on PostgreSQL need the person's API token; on SQLite the name stands.
+        who = {name: {"token": production.issue_token(name)} for name in ("Ada", "Sol", "Ari", "Rev")}
         for code in codes:
-            production.decide(code, Action.SUBMIT, by="Ari")
-        production.decide(f"{codes[0]}/2", Action.APPROVE, by="Sol")
-        production.note(f"{codes[1]}/1", "the lamp flickers", by="Rev", frame=12)
-        production.decide(f"{codes[1]}/1", Action.APPROVE, by="Sol")
-        production.decide(codes[2], Action.REQUEST_CHANGES, by="Ada")
-        production.codes = codes  # type: ignore[attr-defined]
+            production.decide(code, Action.SUBMIT, **who["Ari"])
+        production.decide(f"{codes[0]}/2", Action.APPROVE, **who["Sol"])
+        production.note(f"{codes[1]}/1", "the lamp flickers", **who["Rev"], frame=12)
+        production.decide(f"{codes[1]}/1", Action.APPROVE, **who["Sol"])
+        production.decide(codes[2], Action.REQUEST_CHANGES, **who["Ada"])
+        production.codes, production.who = codes, who  # type: ignore[attr-defined]
         yield production
 
 
@@ -98,7 +100,7 @@ def test_every_decision_writes_a_signed_checkpoint(decided: Production, cli) -> 
 def test_a_failed_decision_writes_no_checkpoint(decided: Production) -> None:
     before = _checkpoint_lines(decided)
     with pytest.raises(Exception, match="may not approve"):
-        decided.decide(decided.codes[2], Action.APPROVE, by="Ari")
+        decided.decide(decided.codes[2], Action.APPROVE, **decided.who["Ari"])  # type: ignore[attr-defined]
     assert _checkpoint_lines(decided) == before
 
 

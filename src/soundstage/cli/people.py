@@ -71,15 +71,24 @@ AsOption = Annotated[
     ),
 ]
 NoteOption = Annotated[str, typer.Option("--note", "-m", help="A note that goes with the decision.")]
+TokenOption = Annotated[
+    str,
+    typer.Option(
+        "--token",
+        envvar="SOUNDSTAGE_TOKEN",
+        help="Your API token (soundstage user token NAME); required on a PostgreSQL production.",
+        show_default=False,
+    ),
+]
 
 
-def _decide(reference: str, action: Action, user: str, note: str, override: str = "") -> None:
-    if not user:
-        raise ConfigError("who is deciding? give --as USER or set SOUNDSTAGE_USER")
+def _decide(reference: str, action: Action, user: str, note: str, override: str = "", token: str = "") -> None:
+    if not user and not token:
+        raise ConfigError("who is deciding? give --as USER (or --token) or set SOUNDSTAGE_USER")
     with opened() as production:
-        decision = production.decide(reference, action, by=user, note=note, override_reason=override)
+        decision = production.decide(reference, action, by=user, note=note, override_reason=override, token=token)
     what = decision.take or decision.shot
-    out.print(f"{what}: {decision.previous} -> {decision.status} (by {user}, event {decision.event_id})")
+    out.print(f"{what}: {decision.previous} -> {decision.status} (by {decision.by}, event {decision.event_id})")
 
 
 @review_app.command(name="approve")
@@ -88,33 +97,43 @@ def review_approve(
     user: AsOption = "",
     note: NoteOption = "",
     override: Annotated[str, typer.Option(help="Why a take the checks failed is approved anyway.")] = "",
+    token: TokenOption = "",
 ) -> None:
     """Approve a take (supervisor or producer)."""
-    _decide(take, Action.APPROVE, user, note, override)
+    _decide(take, Action.APPROVE, user, note, override, token)
 
 
 @review_app.command(name="request-changes")
 def review_request_changes(
-    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+    shot: Annotated[str, typer.Argument(help="Shot code.")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Send a shot back to the artist (supervisor or producer)."""
-    _decide(shot, Action.REQUEST_CHANGES, user, note)
+    _decide(shot, Action.REQUEST_CHANGES, user, note, token=token)
 
 
 @review_app.command(name="submit")
 def review_submit(
-    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+    shot: Annotated[str, typer.Argument(help="Shot code.")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Submit a shot for review (artist, supervisor or producer)."""
-    _decide(shot, Action.SUBMIT, user, note)
+    _decide(shot, Action.SUBMIT, user, note, token=token)
 
 
 @review_app.command(name="final")
 def review_final(
-    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+    shot: Annotated[str, typer.Argument(help="Shot code.")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Lock an approved shot as final (supervisor or producer)."""
-    _decide(shot, Action.FINAL, user, note)
+    _decide(shot, Action.FINAL, user, note, token=token)
 
 
 @review_app.command(name="note")
@@ -123,12 +142,13 @@ def review_note(
     body: Annotated[str, typer.Argument(help="The note.")],
     user: AsOption = "",
     frame: Annotated[int | None, typer.Option(min=0, help="The frame it is about (0-based).")] = None,
+    token: TokenOption = "",
 ) -> None:
     """Leave a note on a shot or a take."""
-    if not user:
-        raise ConfigError("who is writing? give --as USER or set SOUNDSTAGE_USER")
+    if not user and not token:
+        raise ConfigError("who is writing? give --as USER (or --token) or set SOUNDSTAGE_USER")
     with opened() as production:
-        number = production.note(target, body, by=user, frame=frame)
+        number = production.note(target, body, by=user, frame=frame, token=token)
     out.print(f"note {number} on {target.upper()}")
 
 
