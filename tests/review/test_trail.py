@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import delete, select, update
 
 from soundstage.generate.backend import Recipe
 from soundstage.project import Production, TakeOptions
-from soundstage.project.trail import CHECKPOINTS_DIR
+from soundstage.project.trail import CHECKPOINTS_DIR, write_checkpoint
 from soundstage.provenance.credentials import read_credentials
 from soundstage.review.anchor import Checkpoint, signature_valid
 from soundstage.review.audit import GENESIS, Event, event_hash
@@ -216,3 +217,19 @@ def test_a_cut_carries_the_audit_head_it_was_made_at(copy_production: Production
     take = next((tmp_path / "cut" / "takes").glob("*.png"))
     result = cli("-p", production.root, "audit", "verify", "--cut", take)
     assert result.code == 2 and "no audit head" in result.err
+
+
+def test_an_older_days_checkpoint_still_anchors_when_newer_files_are_lost(decided: Production, cli) -> None:
+    with session_scope(decided.engine) as session:
+        count, head = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).one()
+        first = session.get(EventRow, 1)
+        yesterday = first.at - timedelta(days=1)
+    folder = decided.root / CHECKPOINTS_DIR
+    today = sorted(folder.glob("*.jsonl"))
+    write_checkpoint(decided.context, count, head, at=yesterday)
+    for path in today:
+        path.unlink()
+    assert cli("-p", decided.root, "audit", "verify").code == 0
+    with session_scope(decided.engine) as session:
+        session.execute(delete(EventRow).where(EventRow.id > count - 2))
+    assert any(f"the trail has {count - 2}" in line for line in _broken(cli, decided.root))

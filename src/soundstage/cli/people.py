@@ -177,7 +177,7 @@ def audit_verify(head: HeadOption = None, cut: CutOption = None) -> None:
         newest = check.newest
         out.print(
             f"checkpoint: {newest.events} event(s), head {newest.head_sha256}, "
-            f"at {newest.at.isoformat()} (the newest of {len(check.anchors.checked) - len(heads)})",
+            f"at {newest.at.isoformat()} ({len(check.anchors.checked) - len(heads)} checked: the newest of each day)",
             markup=False,
             highlight=False,
             soft_wrap=True,

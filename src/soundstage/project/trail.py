@@ -217,7 +217,13 @@ def verify_trail(context: Context, *, heads: Iterable[tuple[str, str]] = ()) -> 
             .order_by(TakeRow.approved_at)
         )
         approvals = {code: Approval(take_name(code, number), by) for code, number, by in approved}
-    found = checkpoints(context)
+    # The newest checkpoint finds any deletion or rewrite before it; the newest of each day as
+    # well keeps the trail anchored if newer files are lost, and keeps verifying a year of
+    # decisions to a few hundred signatures rather than one per decision.
+    newest_of_day: dict[str, Checkpoint] = {}
+    for found_one in checkpoints(context):
+        newest_of_day[f"{found_one.at:%Y-%m-%d}"] = found_one
+    found = sorted(newest_of_day.values(), key=lambda c: (c.at, c.events))
     public_key = _public_key(context) if found else None
     anchors = verify_anchors(trail, checkpoints=found, public_key=public_key, heads=heads)
     check = TrailCheck(chain, anchors, trail, found[-1] if found else None)
