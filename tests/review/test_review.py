@@ -3,6 +3,8 @@ state machine, approvals of flagged takes, races, and the hash-chained audit tra
 
 from __future__ import annotations
 
+import getpass
+import socket
 import threading
 from pathlib import Path
 
@@ -41,8 +43,15 @@ def production(tmp_path: Path, database_url: str):
                     )  # fmt: skip
         for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist"), ("Rev", "reviewer")):
             production.add_user(name, role)
+        # On PostgreSQL a decision from the CLI (or a script) needs the person's API token.
+        production.tokens = {name: production.issue_token(name) for name in ("Ada", "Sol", "Ari", "Rev")}  # type: ignore[attr-defined]
         production.codes = codes  # type: ignore[attr-defined]
         yield production
+
+
+def crew(production: Production, name: str) -> dict[str, str]:
+    """``by`` and, for the crew, their API token: the keywords of a decision on either database."""
+    return {"by": name, "token": production.tokens.get(name, "")}  # type: ignore[attr-defined]
 
 
 def test_state_machine_rules() -> None:
@@ -56,16 +65,16 @@ def test_state_machine_rules() -> None:
 
 def test_approve_names_the_take_and_the_person(production: Production) -> None:
     code = production.codes[0]
-    production.decide(code, Action.SUBMIT, by="Ari")
-    decision = production.decide(f"{code}/1", Action.APPROVE, by="Sol", note="lovely light")
+    production.decide(code, Action.SUBMIT, **crew(production, "Ari"))
+    decision = production.decide(f"{code}/1", Action.APPROVE, **crew(production, "Sol"), note="lovely light")
     assert (decision.previous, decision.status, decision.take) == (Status.PENDING_REVIEW, Status.APPROVED, f"{code}/1")
     with session_scope(production.engine) as session:
         take = session.scalars(select(TakeRow).where(TakeRow.recipe_sha256 != "", TakeRow.approved_by != "")).one()
         assert (take.number, take.approved_by, take.approved_role) == (1, "Sol", "supervisor")
     # The other supervisor is told who won; request changes clears the approval.
     with pytest.raises(ReviewError, match="already approved by Sol"):
-        production.decide(f"{code}/2", Action.APPROVE, by="Ada")
-    production.decide(code, Action.REQUEST_CHANGES, by="Ada", note="warmer")
+        production.decide(f"{code}/2", Action.APPROVE, **crew(production, "Ada"))
+    production.decide(code, Action.REQUEST_CHANGES, **crew(production, "Ada"), note="warmer")
     with session_scope(production.engine) as session:
         assert session.scalars(select(TakeRow).where(TakeRow.approved_by != "")).first() is None
 
@@ -73,11 +82,12 @@ def test_approve_names_the_take_and_the_person(production: Production) -> None:
 def test_roles_are_enforced_and_nothing_changes(production: Production) -> None:
     code = production.codes[0]
     with pytest.raises(PermissionDenied, match="Ari \\(artist\\) may not approve"):
-        production.decide(code, Action.APPROVE, by="Ari")
+        production.decide(code, Action.APPROVE, **crew(production, "Ari"))
     with pytest.raises(PermissionDenied):
         production.add_user("Eve", "producer", by="Rev")
-    with pytest.raises(ReviewError, match="no active user"):
-        production.decide(code, Action.APPROVE, by="Nobody")
+    refusal = "no active user" if production.engine.dialect.name == "sqlite" else "needs the person's API token"
+    with pytest.raises(ReviewError, match=refusal):
+        production.decide(code, Action.APPROVE, **crew(production, "Nobody"))
     with session_scope(production.engine) as session:
         assert session.scalars(select(ShotRow.status).where(ShotRow.code == code)).one() == "todo"
         assert [e.action for e in session.scalars(select(EventRow))] == ["add user"] * 4
@@ -90,8 +100,10 @@ def test_a_failed_take_needs_an_override_reason(production: Production) -> None:
         session.add(FindingRow(take_id=take.id, check="character", subject="MAISIE", score=0.8, verdict="fail",
                                reason="MAISIE's colours differ from the reference sheet"))  # fmt: skip
     with pytest.raises(ReviewError, match="needs an override reason"):
-        production.decide(f"{code}/2", Action.APPROVE, by="Sol")
-    decision = production.decide(f"{code}/2", Action.APPROVE, by="Sol", override_reason="scarf is red by design")
+        production.decide(f"{code}/2", Action.APPROVE, **crew(production, "Sol"))
+    decision = production.decide(
+        f"{code}/2", Action.APPROVE, **crew(production, "Sol"), override_reason="scarf is red by design"
+    )
     assert decision.status is Status.APPROVED
     report, trail = production.audit()
     assert report.intact and trail[-1].detail["override_reason"] == "scarf is red by design"
@@ -104,7 +116,7 @@ def test_two_approvals_at_once_exactly_one_wins(production: Production) -> None:
     def approve(who: str, take: int) -> None:
         barrier.wait()
         try:
-            production.decide(f"{code}/{take}", Action.APPROVE, by=who)
+            production.decide(f"{code}/{take}", Action.APPROVE, **crew(production, who))
             outcomes.append("won")
         except ReviewError as error:
             outcomes.append(str(error))
@@ -124,9 +136,9 @@ def test_two_approvals_at_once_exactly_one_wins(production: Production) -> None:
 
 def test_audit_verify_finds_edits_and_deletions(production: Production, cli) -> None:
     code = production.codes[0]
-    production.decide(code, Action.SUBMIT, by="Ari")
-    production.note(f"{code}/1", "the lamp flickers", by="Rev", frame=12)
-    production.decide(f"{code}/1", Action.APPROVE, by="Sol")
+    production.decide(code, Action.SUBMIT, **crew(production, "Ari"))
+    production.note(f"{code}/1", "the lamp flickers", **crew(production, "Rev"), frame=12)
+    production.decide(f"{code}/1", Action.APPROVE, **crew(production, "Sol"))
     root = production.root
     assert cli("-p", root, "audit", "verify").code == 0
     with session_scope(production.engine) as session:
@@ -145,12 +157,22 @@ def test_audit_verify_finds_edits_and_deletions(production: Production, cli) -> 
 def test_cli_review_commands(production: Production, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     root, code = production.root, production.codes[0]
     assert cli("-p", root, "review", "approve", code).code == 2  # nobody named
-    monkeypatch.setenv("SOUNDSTAGE_USER", "Ari")
+    # Who decides: a name on SQLite (whoever runs the CLI holds the database file), the person's
+    # API token on PostgreSQL (a name alone is refused there, in one line, and nothing changes).
+    if production.engine.dialect.name == "postgresql":
+        refused = cli("-p", root, "review", "submit", code, "--as", "Ari")
+        assert refused.code == 2 and refused.err.count("\n") == 1 and "needs the person's API token" in refused.err
+        assert production.audit()[1][-1].action == "add user"
+        monkeypatch.setenv("SOUNDSTAGE_TOKEN", production.tokens["Ari"])  # type: ignore[attr-defined]
+        sol = ("--token", production.tokens["Sol"])  # type: ignore[attr-defined]
+    else:
+        monkeypatch.setenv("SOUNDSTAGE_USER", "Ari")
+        sol = ("--as", "Sol")
     result = cli("-p", root, "review", "approve", code)
     assert result.code == 2 and result.err.count("\n") == 1 and "may not approve" in result.err
     assert cli("-p", root, "review", "submit", code, "-m", "ready").code == 0
-    result = cli("-p", root, "review", "approve", f"{code}/2", "--as", "Sol", "--note", "yes")
-    assert result.code == 0 and f"{code}/2: pending review -> approved" in result.out
+    result = cli("-p", root, "review", "approve", f"{code}/2", *sol, "--note", "yes")
+    assert result.code == 0 and f"{code}/2: pending review -> approved (by Sol" in result.out
     assert cli("-p", root, "user", "add", "Cleo", "--role", "client").code == 0
     assert cli("-p", root, "user", "add", "Cleo", "--role", "client").code == 2
     assert cli("-p", root, "user", "add", "Bo", "--role", "director").code == 2
@@ -158,3 +180,27 @@ def test_cli_review_commands(production: Production, cli, monkeypatch: pytest.Mo
     assert "Cleo" in listed and "client" in listed
     log = cli("-p", root, "audit", "log").out
     assert "approve" in log and "Sol" in log
+
+
+def test_each_decision_records_how_it_was_made(production: Production, cli) -> None:
+    """CLI decisions name the OS user and host and whether a token vouched for the name."""
+    root, code = production.root, production.codes[0]
+    token = production.tokens["Ari"]  # type: ignore[attr-defined]
+    assert cli("-p", root, "review", "submit", code, "--token", token).code == 0
+    console = {"via": "cli", "os_user": getpass.getuser(), "host": socket.gethostname()}
+    submitted = production.audit()[1][-1]
+    assert (submitted.actor, submitted.action) == ("Ari", "submit")
+    assert submitted.detail == {"from": "todo", "to": "pending review", **console, "token": True}
+    # A token is one person's: naming another with it is refused.
+    result = cli("-p", root, "review", "approve", code, "--as", "Sol", "--token", token)
+    assert result.code == 2 and "the API token given is Ari's, not Sol's" in result.err
+    result = cli("-p", root, "review", "approve", code, "--token", "not-a-token")
+    assert result.code == 2 and "unknown or revoked" in result.err
+    if production.engine.dialect.name == "sqlite":
+        assert cli("-p", root, "review", "note", f"{code}/1", "warmer", "--as", "Rev").code == 0
+        noted = production.audit()[1][-1]
+        assert noted.action == "note" and {k: noted.detail[k] for k in (*console, "token")} == {
+            **console,
+            "token": False,
+        }
+    assert production.audit()[0].intact

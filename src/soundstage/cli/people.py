@@ -20,7 +20,8 @@ from soundstage.cli.app import (
     review_app,
     user_app,
 )
-from soundstage.errors import ConfigError
+from soundstage.errors import ConfigError, ReviewError
+from soundstage.project.trail import cut_head
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action
 
@@ -70,15 +71,24 @@ AsOption = Annotated[
     ),
 ]
 NoteOption = Annotated[str, typer.Option("--note", "-m", help="A note that goes with the decision.")]
+TokenOption = Annotated[
+    str,
+    typer.Option(
+        "--token",
+        envvar="SOUNDSTAGE_TOKEN",
+        help="Your API token (soundstage user token NAME); required on a PostgreSQL production.",
+        show_default=False,
+    ),
+]
 
 
-def _decide(reference: str, action: Action, user: str, note: str, override: str = "") -> None:
-    if not user:
-        raise ConfigError("who is deciding? give --as USER or set SOUNDSTAGE_USER")
+def _decide(reference: str, action: Action, user: str, note: str, override: str = "", token: str = "") -> None:
+    if not user and not token:
+        raise ConfigError("who is deciding? give --as USER (or --token) or set SOUNDSTAGE_USER")
     with opened() as production:
-        decision = production.decide(reference, action, by=user, note=note, override_reason=override)
+        decision = production.decide(reference, action, by=user, note=note, override_reason=override, token=token)
     what = decision.take or decision.shot
-    out.print(f"{what}: {decision.previous} -> {decision.status} (by {user}, event {decision.event_id})")
+    out.print(f"{what}: {decision.previous} -> {decision.status} (by {decision.by}, event {decision.event_id})")
 
 
 @review_app.command(name="approve")
@@ -87,33 +97,43 @@ def review_approve(
     user: AsOption = "",
     note: NoteOption = "",
     override: Annotated[str, typer.Option(help="Why a take the checks failed is approved anyway.")] = "",
+    token: TokenOption = "",
 ) -> None:
     """Approve a take (supervisor or producer)."""
-    _decide(take, Action.APPROVE, user, note, override)
+    _decide(take, Action.APPROVE, user, note, override, token)
 
 
 @review_app.command(name="request-changes")
 def review_request_changes(
-    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+    shot: Annotated[str, typer.Argument(help="Shot code.")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Send a shot back to the artist (supervisor or producer)."""
-    _decide(shot, Action.REQUEST_CHANGES, user, note)
+    _decide(shot, Action.REQUEST_CHANGES, user, note, token=token)
 
 
 @review_app.command(name="submit")
 def review_submit(
-    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+    shot: Annotated[str, typer.Argument(help="Shot code.")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Submit a shot for review (artist, supervisor or producer)."""
-    _decide(shot, Action.SUBMIT, user, note)
+    _decide(shot, Action.SUBMIT, user, note, token=token)
 
 
 @review_app.command(name="final")
 def review_final(
-    shot: Annotated[str, typer.Argument(help="Shot code.")], user: AsOption = "", note: NoteOption = ""
+    shot: Annotated[str, typer.Argument(help="Shot code.")],
+    user: AsOption = "",
+    note: NoteOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Lock an approved shot as final (supervisor or producer)."""
-    _decide(shot, Action.FINAL, user, note)
+    _decide(shot, Action.FINAL, user, note, token=token)
 
 
 @review_app.command(name="note")
@@ -122,27 +142,76 @@ def review_note(
     body: Annotated[str, typer.Argument(help="The note.")],
     user: AsOption = "",
     frame: Annotated[int | None, typer.Option(min=0, help="The frame it is about (0-based).")] = None,
+    token: TokenOption = "",
 ) -> None:
     """Leave a note on a shot or a take."""
-    if not user:
-        raise ConfigError("who is writing? give --as USER or set SOUNDSTAGE_USER")
+    if not user and not token:
+        raise ConfigError("who is writing? give --as USER (or --token) or set SOUNDSTAGE_USER")
     with opened() as production:
-        number = production.note(target, body, by=user, frame=frame)
+        number = production.note(target, body, by=user, frame=frame, token=token)
     out.print(f"note {number} on {target.upper()}")
 
 
+HeadOption = Annotated[
+    list[str] | None,
+    typer.Option("--head", help="A head hash kept from an earlier verify; it must still be in the trail."),
+]
+
+
+CutOption = Annotated[
+    list[Path] | None,
+    typer.Option("--cut", help="A cut's animatic: the audit head its content credentials carry must be in the trail."),
+]
+
+
 @audit_app.command(name="verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 if any event was edited or deleted."""
+def audit_verify(head: HeadOption = None, cut: CutOption = None) -> None:
+    """Check the audit trail: its hash chain, its signed checkpoints (and any --head or --cut), and
+    that the shot statuses and approvals stored are what the events say; exit 1 if anything
+    disagrees."""
+    heads = [("--head", _head(value)) for value in head or ()]
+    heads += [cut_head(file) for file in cut or ()]
     with opened() as production:
-        report, trail = production.audit()
-    for problem in report.problems:
-        err.print(problem, markup=False, highlight=False)
-    head = trail[-1].sha256 if trail else "(empty)"
-    if not report.intact:
-        out.print(f"audit trail BROKEN: {len(report.problems)} problem(s) in {report.events} event(s)")
+        check = production.verify_trail(heads=heads)
+    if check.newest is not None:
+        newest = check.newest
+        out.print(
+            f"checkpoint: {newest.events} event(s), head {newest.head_sha256}, "
+            f"at {newest.at.isoformat()} ({len(check.anchors.checked) - len(heads)} checked: the newest of each day)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for problem in check.problems:
+        err.print(problem, markup=False, highlight=False, soft_wrap=True)
+    current = check.trail[-1].sha256 if check.trail else "(empty)"
+    if not check.intact:
+        out.print(f"audit trail BROKEN: {len(check.problems)} problem(s) in {check.chain.events} event(s)")
         raise typer.Exit(1)
-    out.print(f"audit trail intact: {report.events} event(s), head {head}")
+    out.print(f"audit trail intact: {check.chain.events} event(s), head {current}", highlight=False, soft_wrap=True)
+
+
+@audit_app.command(name="checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the trail's head now (decisions write one themselves)."""
+    with opened() as production:
+        made = production.checkpoint()
+    if made is None:
+        out.print("the audit trail is empty: nothing to checkpoint")
+        return
+    out.print(
+        f"checkpoint: {made.events} event(s), head {made.head_sha256}, at {made.at.isoformat()}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _head(value: str) -> str:
+    """A head hash as the user typed it: 64 hex digits."""
+    cleaned = value.strip().lower()
+    if len(cleaned) != 64 or any(c not in "0123456789abcdef" for c in cleaned):
+        raise ReviewError(f"--head {value!r}: not a sha256 head (64 hex digits, as audit verify prints)")
+    return cleaned
 
 
 @audit_app.command(name="log")

@@ -19,7 +19,7 @@ from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write
 from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe, take_name
-from soundstage.project import drafts, shotlist
+from soundstage.project import drafts, shotlist, trail
 from soundstage.project.production import Context, Progress, no_progress
 from soundstage.provenance.credentials import (
     Approval,
@@ -97,6 +97,7 @@ def cut(
     signing = signer(context)
     settings = context.settings.cut
     entries = _cut_entries(context, scenes)
+    audit_head = trail.head(context)  # the trail as the cut saw the approvals, carried by its credentials
     if not entries:
         raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
     _check_writable(out)
@@ -131,7 +132,15 @@ def cut(
             head_slate_s=settings.head_slate_s,
             progress=progress,
         )
-        sign_animatic(unsigned, animatic, title=assembled.title, cut_id=cut_id, takes=signed, signer=signing)
+        sign_animatic(
+            unsigned,
+            animatic,
+            title=assembled.title,
+            cut_id=cut_id,
+            takes=signed,
+            signer=signing,
+            audit_head=audit_head,
+        )
     finally:
         unsigned.unlink(missing_ok=True)
     report.outputs["animatic"] = animatic

@@ -29,6 +29,7 @@ from soundstage.project.shotlist import PlanReport
 from soundstage.project.takes import TakeInfo, TakeOptions
 from soundstage.provenance.credentials import Signer
 from soundstage.reports.sheets import SceneSheet
+from soundstage.review.anchor import Checkpoint
 from soundstage.review.audit import ChainReport, Event
 from soundstage.review.workflow import Action
 from soundstage.script.formats import Format
@@ -265,27 +266,45 @@ class Production:
         with self.context.transaction() as session:
             return people.issue_token(session, name)
 
-    def decide(self, reference: str, action: Action, *, by: str, note: str = "", override_reason: str = "") -> Decision:
-        """A review decision on a shot ("012_0030") or a take ("012_0030/2") by user ``by``;
-        approving a bare shot code approves its newest take."""
+    def decide(
+        self,
+        reference: str,
+        action: Action,
+        *,
+        by: str = "",
+        note: str = "",
+        override_reason: str = "",
+        token: str = "",
+    ) -> Decision:
+        """A review decision on a shot ("012_0030") or a take ("012_0030/2") by user ``by`` (or the
+        owner of API ``token``, which a PostgreSQL production requires), recorded as made from the
+        command line by this OS user and host; approving a bare shot code approves its newest take."""
         code, number = parse_take_name(reference)
         with self.context.transaction() as session:
-            actor = people.person(session, by)
+            actor = review.cli_person(session, by, token=token)
             return review.decide(
                 session, actor, code, action, take_number=number, note=note, override_reason=override_reason
             )
 
-    def note(self, reference: str, body: str, *, by: str, frame: int | None = None) -> int:
-        """A note on a shot or take, at an optional integer frame; returns its id."""
+    def note(self, reference: str, body: str, *, by: str = "", frame: int | None = None, token: str = "") -> int:
+        """A note on a shot or take, at an optional integer frame, by ``by`` (or ``token``'s owner,
+        as for ``decide``); returns its id."""
         code, number = parse_take_name(reference)
         with self.context.transaction() as session:
-            return review.add_note(
-                session, people.person(session, by), code, take_number=number, frame=frame, body=body
-            ).id
+            actor = review.cli_person(session, by, token=token)
+            return review.add_note(session, actor, code, take_number=number, frame=frame, body=body).id
 
     def audit(self) -> tuple[ChainReport, list[Event]]:
         """The audit trail and whether its hash chain is intact."""
         return trail.audit(self.context)
+
+    def verify_trail(self, *, heads: Sequence[tuple[str, str]] = ()) -> trail.TrailCheck:
+        """The audit trail checked against its signed checkpoints, ``heads`` and the stored rows."""
+        return trail.verify_trail(self.context, heads=heads)
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign a checkpoint of the audit trail's head now (None when the trail is empty)."""
+        return trail.checkpoint(self.context)
 
     # -- stages and schedules --
 

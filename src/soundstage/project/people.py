@@ -35,11 +35,31 @@ THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
 
 
 @dataclass(frozen=True, slots=True)
+class Via:
+    """How a decision reached the production, as its audit event records it: ``how`` is "web
+    session", "api token" or "cli"; a CLI decision names the operating-system user and host, and
+    whether the person's API token vouched for the name (``token``)."""
+
+    how: str
+    os_user: str = ""
+    host: str = ""
+    token: bool = False
+
+    def as_detail(self) -> dict[str, object]:
+        """The event detail's entries for this provenance."""
+        detail: dict[str, object] = {"via": self.how}
+        if self.how == "cli":
+            detail |= {"os_user": self.os_user, "host": self.host, "token": self.token}
+        return detail
+
+
+@dataclass(frozen=True, slots=True)
 class Person:
-    """Who is acting, as the audit trail records them."""
+    """Who is acting, as the audit trail records them (``via``: how they reached us, when known)."""
 
     name: str
     role: Role
+    via: Via | None = None
 
 
 @dataclass(frozen=True, slots=True)

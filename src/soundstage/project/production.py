@@ -14,8 +14,8 @@ from __future__ import annotations
 import getpass
 import shutil
 import socket
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +31,9 @@ from soundstage.store.media import MediaStore
 DATABASE_FILE = "soundstage.db"
 MEDIA_DIR = "media"
 LAYOUTS_DIR = "layouts"
+# Where a read-write session keeps the context it belongs to, for what must happen once its
+# commit is durable (the audit trail's checkpoints, written by project/trail.py on after_commit).
+SESSION_CONTEXT = "soundstage.context"
 # Progress callbacks get (done, total).
 Progress = Callable[[int, int], None]
 State = TypeVar("State")
@@ -61,7 +64,13 @@ class Context:
 
     def transaction(self) -> AbstractContextManager[Session]:
         """One read-write transaction: committed when the block ends, rolled back if it raises."""
-        return session_scope(self.engine)
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            session.info[SESSION_CONTEXT] = self
+            yield session
 
     def reading(self) -> AbstractContextManager[Session]:
         """A transaction that only reads (on SQLite it takes no write lock); never write in it."""

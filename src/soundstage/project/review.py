@@ -7,6 +7,8 @@ to review/workflow.py's rules and leave the same events.
 
 from __future__ import annotations
 
+import getpass
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +16,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from soundstage.errors import ReviewError
+from soundstage.errors import PermissionDenied, ReviewError
 from soundstage.generate.backend import take_name
-from soundstage.project.people import Person
+from soundstage.project import people
+from soundstage.project.people import Person, Via
 from soundstage.project.trail import append_event
 from soundstage.review.workflow import ALLOWED, TRANSITIONS, Action, Status, authorise, next_status
 from soundstage.store.rows import shot_row, take_row
@@ -32,6 +35,7 @@ class Decision:
     previous: Status
     status: Status
     event_id: int
+    by: str = ""  # who decided, as the trail names them
 
 
 def decide(
@@ -81,7 +85,7 @@ def decide(
         take.override_reason = override_reason
     elif target is Status.CHANGES_REQUESTED:
         _clear_approvals(session, shot.id)
-    detail: dict[str, Any] = {"from": current.value, "to": target.value}
+    detail: dict[str, Any] = {"from": current.value, "to": target.value, **_provenance(actor)}
     subject = shot.code
     if take is not None:
         subject = take_name(shot.code, take.number)
@@ -100,7 +104,7 @@ def decide(
             )
         )
     event = append_event(session, actor.name, actor.role.value, action, subject, detail)
-    return Decision(shot.code, subject if take else None, current, target, event.id)
+    return Decision(shot.code, subject if take else None, current, target, event.id, actor.name)
 
 
 def add_note(
@@ -133,7 +137,13 @@ def add_note(
     session.add(row)
     session.flush()
     subject = take_name(shot.code, take.number) if take else shot.code
-    detail: dict[str, Any] = {"note": row.id, "body": row.body, "frame": frame, "shapes": len(row.shapes)}
+    detail: dict[str, Any] = {
+        "note": row.id,
+        "body": row.body,
+        "frame": frame,
+        "shapes": len(row.shapes),
+        **_provenance(actor),
+    }
     append_event(session, actor.name, actor.role.value, Action.NOTE, subject, detail)
     return row
 
@@ -178,6 +188,41 @@ def note_with_status(
         decision = decide(session, person, shot.code, action, take_number=take_number, override_reason=override_reason)
         after = decision.status.value
     return row.id, after
+
+
+def cli_person(session: Session, name: str = "", *, token: str = "") -> Person:
+    """The person behind a decision made from the command line (or a script through
+    ``Production``), with the operating-system user and host it ran as.
+
+    ``token`` is the person's API token: it names them (``name`` may be empty, and must be theirs
+    when given). A production on PostgreSQL is shared by a team over the network, so there a
+    name alone is not enough and the token is required; on SQLite whoever runs the CLI holds the
+    database file already, so ``name`` stands, recorded as said from this console."""
+    if token:
+        login = people.bearer(session, token)
+        if login is None:
+            raise PermissionDenied("the API token given (--token or SOUNDSTAGE_TOKEN) is unknown or revoked")
+        if name and people.person(session, name).name != login.name:
+            raise PermissionDenied(f"the API token given is {login.name}'s, not {name}'s")
+        name = login.name
+    elif session.get_bind().dialect.name == "postgresql":
+        raise PermissionDenied(
+            f"{name or 'who is deciding'}: on a PostgreSQL production a decision from the command line needs "
+            "the person's API token (--token or SOUNDSTAGE_TOKEN; soundstage user token NAME makes one)"
+        )
+    found = people.person(session, name)
+    return Person(found.name, found.role, Via("cli", _os_user(), socket.gethostname(), token=bool(token)))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return "?"
+
+
+def _provenance(actor: Person) -> dict[str, object]:
+    return actor.via.as_detail() if actor.via is not None else {}
 
 
 def _clear_approvals(session: Session, shot_id: int) -> None:

@@ -1,18 +1,50 @@
 """The audit trail in the database: every human decision appended as one event to a hash chain,
-in the caller's transaction, and the chain read back and verified (review/audit.py)."""
+in the caller's transaction, and the chain read back and verified (review/audit.py).
+
+The chain is anchored outside the database (review/anchor.py): each committed transaction that
+appended events writes a checkpoint (head hash, event count, time) signed with the production's
+signing key into ``audit/checkpoints/`` in the production folder; ``verify_trail`` checks the
+chain against those checkpoints and any heads the caller knows (one the user kept, one a cut's
+credentials carry), and replays the decisions against the shot statuses and approvals stored.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from sqlalchemy import event as orm_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from soundstage.project.production import Context
+from soundstage.errors import ReviewError
+from soundstage.files import write_atomic
+from soundstage.generate.backend import take_name
+from soundstage.project.production import SESSION_CONTEXT, Context
+from soundstage.provenance.credentials import CUT_LABEL, read_credentials
+from soundstage.review.anchor import (
+    AnchorReport,
+    Approval,
+    Checkpoint,
+    compare_state,
+    read_checkpoints,
+    replay,
+    sign_checkpoint,
+    verify_anchors,
+)
 from soundstage.review.audit import GENESIS, ChainReport, Event, event_hash
 from soundstage.review.audit import verify as verify_chain
 from soundstage.review.workflow import Action
-from soundstage.store.tables import EventRow, utcnow
+from soundstage.store.tables import EventRow, ShotRow, TakeRow, utcnow
+
+log = logging.getLogger(__name__)
 
 # One fixed key of PostgreSQL's transaction advisory locks: the audit chain's.
 _CHAIN_LOCK = 7210412
@@ -53,6 +85,8 @@ def append_event(
     )
     session.add(row)
     session.flush()
+    # The newest head of this transaction, checkpointed once the commit is durable (below).
+    session.info[_HEAD] = (event.id, row.sha256)
     return row
 
 
@@ -77,3 +111,172 @@ def audit(context: Context) -> tuple[ChainReport, list[Event]]:
     """The audit trail and whether its hash chain is intact, in a transaction of its own."""
     with context.reading() as session:
         return verify(session)
+
+
+# -- anchors outside the database ---------------------------------------------------------------
+
+# The checkpoints' folder in the production: one JSON-lines file per UTC day, oldest line first,
+# so a file rewritten atomically on every decision stays as small as a day's decisions.
+CHECKPOINTS_DIR = Path("audit") / "checkpoints"
+# session.info key: (event count, head sha256) appended by the session, not yet checkpointed.
+_HEAD = "soundstage.audit_head"
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _checkpoint_after_commit(session: Session) -> None:
+    """Write the checkpoint of a committed transaction that appended events.
+
+    After the commit, not before, so a checkpoint never names a head that was rolled back. The
+    decision stands when the checkpoint cannot be written (a missing key, a full disk): that is
+    logged, and the next decision's checkpoint covers this one."""
+    head = session.info.pop(_HEAD, None)
+    context = session.info.get(SESSION_CONTEXT)
+    if head is None or not isinstance(context, Context):
+        return
+    try:
+        write_checkpoint(context, *head)
+    except (OSError, ValueError, TypeError, ReviewError) as failure:
+        log.warning("%s: the audit checkpoint of event %d was not written: %s", context.root, head[0], failure)
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_head(session: Session) -> None:
+    session.info.pop(_HEAD, None)
+
+
+def write_checkpoint(context: Context, events: int, head_sha256: str, *, at: datetime | None = None) -> Path:
+    """Sign a checkpoint of the trail's head (``events`` events, the newest hashing to
+    ``head_sha256``) with the production's signing key and add it to today's file, atomically."""
+    checkpoint = sign_checkpoint(events, head_sha256, at or utcnow(), _signing_key(context))
+    path = context.root / CHECKPOINTS_DIR / f"{checkpoint.at:%Y-%m-%d}.jsonl"
+    # Rewritten whole through the atomic writer: a reader never sees half a line. Two processes
+    # checkpointing in the same instant may keep only the later line, which anchors both.
+    before = path.read_bytes() if path.exists() else b""
+    write_atomic(path, before + checkpoint.to_json().encode() + b"\n", what="audit checkpoint", error=ReviewError)
+    return path
+
+
+def head(context: Context) -> tuple[int, str] | None:
+    """(event count, newest event's sha256) of the trail now; None when it is empty."""
+    with context.reading() as session:
+        last = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).first()
+    return (last.id, last.sha256) if last else None
+
+
+def checkpoint(context: Context) -> Checkpoint | None:
+    """Checkpoint the trail as it stands now (``soundstage audit checkpoint``: a production whose
+    events predate checkpoints, or a head to keep before handing the folder on); None when empty."""
+    now = head(context)
+    if now is None:
+        return None
+    path = write_checkpoint(context, *now)
+    return read_checkpoints(path)[-1]
+
+
+def checkpoints(context: Context) -> list[Checkpoint]:
+    """Every checkpoint in the production folder, oldest first."""
+    folder = context.root / CHECKPOINTS_DIR
+    found = [c for path in sorted(folder.glob("*.jsonl")) for c in read_checkpoints(path)] if folder.is_dir() else []
+    return sorted(found, key=lambda c: (c.at, c.events))
+
+
+@dataclass(slots=True)
+class TrailCheck:
+    """What ``verify_trail`` found: the chain, its anchors, and the stored rows against the replay."""
+
+    chain: ChainReport
+    anchors: AnchorReport
+    trail: list[Event]
+    newest: Checkpoint | None = None  # the newest checkpoint, the one printed
+    disagreements: list[str] = field(default_factory=list)  # rows that differ from the replay
+    unanchored: str = ""  # set when events exist but no checkpoint does
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, one line each."""
+        found = list(self.chain.problems) + list(self.anchors.problems) + list(self.disagreements)
+        return found + ([self.unanchored] if self.unanchored else [])
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_trail(context: Context, *, heads: Iterable[tuple[str, str]] = ()) -> TrailCheck:
+    """Check the audit trail as far as the production can: the hash chain, every signed checkpoint
+    (a count beyond the trail means deleted events, a different hash at its count a rewrite),
+    ``heads`` ((where, sha256) pairs the caller knows), and the shot statuses and approvals
+    stored against what the events say."""
+    with context.reading() as session:
+        chain, trail = verify(session)
+        statuses = {code: status for code, status in session.execute(select(ShotRow.code, ShotRow.status))}
+        approved = session.execute(
+            select(ShotRow.code, TakeRow.number, TakeRow.approved_by)
+            .join(TakeRow, TakeRow.shot_id == ShotRow.id)
+            .where(TakeRow.approved_by != "")
+            .order_by(TakeRow.approved_at)
+        )
+        approvals = {code: Approval(take_name(code, number), by) for code, number, by in approved}
+    # The newest checkpoint finds any deletion or rewrite before it; the newest of each day as
+    # well keeps the trail anchored if newer files are lost, and keeps verifying a year of
+    # decisions to a few hundred signatures rather than one per decision.
+    newest_of_day: dict[str, Checkpoint] = {}
+    for found_one in checkpoints(context):
+        newest_of_day[f"{found_one.at:%Y-%m-%d}"] = found_one
+    found = sorted(newest_of_day.values(), key=lambda c: (c.at, c.events))
+    public_key = _public_key(context) if found else None
+    anchors = verify_anchors(trail, checkpoints=found, public_key=public_key, heads=heads)
+    check = TrailCheck(chain, anchors, trail, found[-1] if found else None)
+    check.disagreements = compare_state(replay(trail), statuses, approvals)
+    if trail and not found:
+        check.unanchored = (
+            f"{context.root / CHECKPOINTS_DIR}: no checkpoint of the trail's {len(trail)} event(s) "
+            "(deleted, or the events predate checkpoints: run soundstage audit checkpoint)"
+        )
+    return check
+
+
+def cut_head(file: Path) -> tuple[str, str]:
+    """(where, head sha256) of the audit head a cut's animatic carries in its content credentials,
+    to check the trail against (``audit verify --cut``). ReviewError when the file's credentials
+    do not verify or carry no head (an animatic cut before heads were carried)."""
+    report = read_credentials(file)
+    if not report.valid:
+        raise ReviewError(f"{file}: its content credentials do not verify ({report.state or 'none'})")
+    carried = (report.soundstage or {}).get("audit") if report.soundstage_label == CUT_LABEL else None
+    if not isinstance(carried, dict) or not isinstance(carried.get("head"), str):
+        raise ReviewError(f"{file}: its content credentials carry no audit head (not a cut, or an older one)")
+    return f"{file.name} ({carried.get('events')} event(s))", carried["head"]
+
+
+def _signing_key(context: Context) -> PrivateKeyTypes:
+    """The private key of the production's content credentials, the one checkpoints are signed with.
+
+    Read here rather than through provenance's Signer, which hands the key to c2pa and keeps no
+    Python object of it; loaded once per open production."""
+    cached = context.state(_Keys)
+    if cached.private is None:
+        path = context.root / context.settings.credentials.private_key
+        try:
+            cached.private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as failure:
+            raise ReviewError(f"{path}: cannot read the signing key for audit checkpoints ({failure})") from None
+    return cached.private
+
+
+def _public_key(context: Context) -> PublicKeyTypes:
+    """The public key of the production's signing certificate, which checkpoints verify against."""
+    path = context.root / context.settings.credentials.certificate
+    try:
+        return x509.load_pem_x509_certificates(path.read_bytes())[0].public_key()
+    except (OSError, ValueError) as failure:
+        raise ReviewError(
+            f"{path}: cannot read the signing certificate to check audit checkpoints ({failure})"
+        ) from None
+
+
+class _Keys:
+    """The signing key, kept while the production is open."""
+
+    def __init__(self) -> None:
+        self.private: PrivateKeyTypes | None = None

@@ -574,6 +574,7 @@ def sign_animatic(
     made_by: str = "",
     made_by_login: str = "",
     signed_at: datetime | None = None,
+    audit_head: tuple[int, str] | None = None,
 ) -> datetime:
     """Sign the animatic ``source`` (MP4 or MOV, by ``destination``'s suffix) into
     ``destination``, atomically. The manifest's ``c2pa.created`` action names the animatic a
@@ -584,7 +585,9 @@ def sign_animatic(
     ``provider``: the production's title or organisation (``provider_of``; the signer
     certificate's organisation when empty). ``made_by``: the production's user name of whoever
     cut it, with ``made_by_login`` beside it. ``signed_at``: the cut's one clock reading
-    (``Cut.made_at``; now when not given). Returns the time written."""
+    (``Cut.made_at``; now when not given). ``audit_head``: (event count, head sha256) of the audit
+    trail when the cut was made, written as ``audit`` so every exported animatic anchors the
+    trail (``soundstage audit verify --cut``). Returns the time written."""
     mime = _VIDEO_TYPES.get(destination.suffix.lower())
     if mime is None:
         raise CredentialsError(
@@ -621,6 +624,8 @@ def sign_animatic(
     }
     if made_by:
         assertion["made_by"] = _person(made_by, made_by_login)
+    if audit_head is not None:
+        assertion["audit"] = {"events": audit_head[0], "head": audit_head[1]}
     manifest = {
         "claim_generator_info": _claim_generator(),
         "title": title,

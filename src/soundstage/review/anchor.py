@@ -6,7 +6,8 @@ that verifies. So the chain is anchored outside the database, in places a person
 database cannot silently rewrite:
 
 - checkpoints: the head hash, the event count and the time, signed with the production's signing
-  key (the key that signs its content credentials), appended to a file in the production folder;
+  key (the key that signs its content credentials), one JSON object a line in files of the
+  production folder (project/trail.py: ``audit/checkpoints/YYYY-MM-DD.jsonl``);
 - the content credentials of every cut, which carry the head they were made at;
 - a head hash the user kept (``audit verify`` prints it) and passes back.
 
@@ -33,8 +34,6 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, Pub
 from soundstage.errors import ReviewError
 from soundstage.review.audit import Event, as_utc
 
-# The checkpoints of one production: one JSON object per line, oldest first.
-CHECKPOINTS_FILE = "audit-checkpoints.jsonl"
 # RSA keys sign with PSS at the digest's length, which verifiers need not guess.
 _PSS = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
 

@@ -18,7 +18,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from soundstage.project import people
-from soundstage.project.people import SESSION_LIFETIME, THROTTLE_FAILURES, THROTTLE_WINDOW, Person, Throttled
+from soundstage.project.people import SESSION_LIFETIME, THROTTLE_FAILURES, THROTTLE_WINDOW, Person, Throttled, Via
 from soundstage.project.production import Context
 from soundstage.review.workflow import Role
 
@@ -45,7 +45,8 @@ class Principal:
     @property
     def person(self) -> Person:
         """The person as the review services record decisions."""
-        return Person(self.name, self.role)
+        # A session has a CSRF token, a bearer token none: that is how the decision came.
+        return Person(self.name, self.role, Via("web session" if self.csrf else "api token"))
 
 
 def production_of(request: Request) -> Context:
