@@ -16,8 +16,10 @@ from soundstage.config import Settings
 from soundstage.generate.backend import parse_take_name
 from soundstage.generate.worker import WorkReport
 from soundstage.plan.model import Shot
+from soundstage.project import activity as activity_service
 from soundstage.project import bible, blocking, checks, drafts, editorial, people, review, shotlist, takes, trail
 from soundstage.project import books as book_service
+from soundstage.project import incentives as incentive_service
 from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
 from soundstage.project.checks import CheckReport
@@ -336,17 +338,17 @@ class Production:
         """The time entries on the books."""
         return book_service.hours(self.context, **filters)  # type: ignore[arg-type]
 
-    def suggest_hours(self) -> book_service.SuggestReport:
+    def suggest_hours(self) -> activity_service.SuggestReport:
         """Draft time entries from the activity recorded in Soundstage."""
-        return book_service.suggest(self.context)
+        return activity_service.suggest(self.context)
 
     def confirm_hours(self, **which: object) -> list[book_service.TimeEntry]:
         """Confirm drafts so that they count."""
-        return book_service.confirm(self.context, **which)  # type: ignore[arg-type]
+        return activity_service.confirm(self.context, **which)  # type: ignore[arg-type]
 
-    def hours_disagreements(self, **options: object) -> list[book_service.DayCheck]:
+    def hours_disagreements(self, **options: object) -> list[activity_service.DayCheck]:
         """Each person's day where timesheet and activity disagree."""
-        return book_service.disagreements(self.context, **options)  # type: ignore[arg-type]
+        return activity_service.disagreements(self.context, **options)  # type: ignore[arg-type]
 
     def add_spend(self, line: book_service.SpendLine) -> book_service.SpendLine:
         """Book one spend line."""
@@ -356,14 +358,14 @@ class Production:
         """Book a ledger export, all or nothing."""
         return book_service.import_spend(self.context, path, **options)  # type: ignore[arg-type]
 
-    def incentives(self, **options: object) -> book_service.Incentives:
+    def incentives(self, **options: object) -> incentive_service.Incentives:
         """Estimate the incentive programs (and what-if designs) from the books."""
-        return book_service.incentives(self.context, **options)  # type: ignore[arg-type]
+        return incentive_service.incentives(self.context, **options)  # type: ignore[arg-type]
 
-    def books_summary(self) -> book_service.Summary:
+    def books_summary(self) -> incentive_service.Summary:
         """The books summed for people."""
-        return book_service.summary(self.context)
+        return incentive_service.summary(self.context)
 
     def books_report(self, out_dir: Path, **options: object) -> list[Path]:
         """Write books.html and books.pdf into ``out_dir``."""
-        return book_service.write_report(self.context, out_dir, **options)  # type: ignore[arg-type]
+        return incentive_service.write_report(self.context, out_dir, **options)  # type: ignore[arg-type]
