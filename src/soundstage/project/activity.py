@@ -9,12 +9,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from soundstage.books.model import Activity, ActivityKind, EntrySource, TimeEntry
 from soundstage.books.suggest import DayCheck, reconcile, suggest_hours
 from soundstage.errors import BooksError, RowsRefused
-from soundstage.project.books import CONFIRMED, DRAFT, books_settings, check_hours, crew, entries, entry_values
+from soundstage.project.books import (
+    CONFIRMED,
+    DRAFT,
+    books_settings,
+    check_hours,
+    crew,
+    entries,
+    entry_values,
+    store_rows,
+)
 from soundstage.project.production import Context
 from soundstage.review.workflow import Action
 from soundstage.store.tables import EventRow, JobRow, ShotRow, TimeEntryRow
@@ -84,7 +93,7 @@ def suggest(context: Context) -> SuggestReport:
         for draft in fresh:
             draft.origin = f"activity {draft.person} {draft.day}"
         if fresh:
-            session.execute(insert(TimeEntryRow), [entry_values(d) for d in fresh])
+            store_rows(session, TimeEntryRow, [entry_values(d) for d in fresh])
     return SuggestReport(fresh, replaced, len(drafts) - len(fresh))
 
 

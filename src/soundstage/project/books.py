@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from soundstage.books import csvio
@@ -37,7 +37,7 @@ from soundstage.books.model import (
 from soundstage.books.settings import BooksSettings
 from soundstage.errors import BooksError, ConfigError, RowsRefused
 from soundstage.project.production import Context
-from soundstage.store.tables import CrewMemberRow, CrewRateRow, SpendLineRow, TimeEntryRow
+from soundstage.store.tables import CrewMemberRow, CrewRateRow, SpendLineRow, TimeEntryRow, utcnow
 
 DRAFT, CONFIRMED = "draft", "confirmed"
 
@@ -184,6 +184,18 @@ def _spend_values(line: SpendLine) -> dict[str, Any]:
     }
 
 
+def store_rows(
+    session: Session, row_class: type[TimeEntryRow] | type[SpendLineRow], values: list[dict[str, Any]]
+) -> None:
+    """Many plain rows in one executemany through SQLAlchemy Core: the ORM's bulk insert cost
+    four times as much per row (100,000 timesheet rows), and these rows have no relationships."""
+    if values:
+        now = utcnow()
+        for value in values:
+            value["created_at"] = now
+        session.connection().execute(row_class.__table__.insert(), values)
+
+
 def load_books(context: Context) -> Books:
     """The production's books as the pure package's value, with its chart of accounts."""
     chart = books_settings(context).chart()
@@ -311,7 +323,7 @@ def add_hours(context: Context, entry: TimeEntry) -> TimeEntry:
     entry.origin = entry.origin or f"hours add {entry.person} {entry.day}"
     with context.transaction() as session:
         check_hours(session, context, [entry])
-        session.execute(insert(TimeEntryRow), [entry_values(entry)])
+        store_rows(session, TimeEntryRow, [entry_values(entry)])
     return entry
 
 
@@ -325,7 +337,7 @@ def import_hours(
     with context.transaction() as session:
         check_hours(session, context, entries)
         if entries:
-            session.execute(insert(TimeEntryRow), [entry_values(e) for e in entries])
+            store_rows(session, TimeEntryRow, [entry_values(e) for e in entries])
     return entries
 
 
@@ -362,7 +374,7 @@ def add_spend(context: Context, line: SpendLine) -> SpendLine:
     line.origin = line.origin or f"spend add {line.vendor} {line.day}"
     _check_spend(context, [line])
     with context.transaction() as session:
-        session.execute(insert(SpendLineRow), [_spend_values(line)])
+        store_rows(session, SpendLineRow, [_spend_values(line)])
     return line
 
 
@@ -373,7 +385,7 @@ def import_spend(
     lines = csvio.import_spend(path, chart=books_settings(context).chart(), date_format=date_format, ignore=ignore)
     with context.transaction() as session:
         if lines:
-            session.execute(insert(SpendLineRow), [_spend_values(line) for line in lines])
+            store_rows(session, SpendLineRow, [_spend_values(line) for line in lines])
     return lines
 
 
