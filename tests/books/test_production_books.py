@@ -232,3 +232,20 @@ def test_a_rate_needs_its_effective_date_and_a_raise_is_a_second_rate(books: Pro
     assert [r.effective for r in member.rates][-1] == date(2026, 9, 1)
     with pytest.raises(BooksError, match="already"):
         books.add_rate("Ines Duarte", raise_)
+
+
+def test_the_report_is_written_from_the_stored_books_with_pay_only_when_asked(
+    books: Production, tmp_path: Path
+) -> None:
+    from soundstage.books.report import money
+
+    _import_example(books)
+    net = books.incentives(programs=["on-ofttc"], as_of=AS_OF).estimate.program("on-ofttc").net
+    html, pdf = books.books_report(tmp_path / "producer", as_of=AS_OF)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = html.read_text("utf-8")
+    assert money(net) in text
+    wages = money(books.books_summary().wages)
+    assert wages in text
+    crew_html, _ = books.books_report(tmp_path / "crew", as_of=AS_OF, include_pay=False)
+    assert wages not in crew_html.read_text("utf-8")
