@@ -237,6 +237,9 @@ class Settings(BaseSettings):
     cut: Cut = Cut()
     media: Media = Media()
     serve: Serve = Serve()
+    # [books]: validated by soundstage.books.settings.BooksSettings in project/books.py (the base
+    # may not import a stage package, so the section is carried here as a plain table).
+    books: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

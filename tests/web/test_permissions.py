@@ -86,6 +86,7 @@ def matrix(playlist: int) -> list[Route]:
         Route("GET", "/dailies", lambda r, w: "/dailies", ALL_CREW),
         Route("GET", "/dailies/{playlist_id}", lambda r, w: f"/dailies/{playlist}", ALL_CREW),
         Route("GET", "/audit", lambda r, w: "/audit", DECIDERS),
+        Route("GET", "/books", lambda r, w: "/books", PRODUCER),
         Route("POST", "/logout", lambda r, w: "/logout", EVERYONE),
     ]  # fmt: skip
 

@@ -17,7 +17,10 @@ from soundstage.generate.backend import parse_take_name
 from soundstage.generate.queue import JobInfo
 from soundstage.generate.worker import WorkReport
 from soundstage.plan.model import Shot
+from soundstage.project import activity as activity_service
 from soundstage.project import bible, blocking, checks, drafts, editorial, people, review, shotlist, takes, trail
+from soundstage.project import books as book_service
+from soundstage.project import incentives as incentive_service
 from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
 from soundstage.project.checks import CheckReport
@@ -332,3 +335,65 @@ class Production:
     def export_schedule(self, folder: Path) -> list[Path]:
         """Stripboard HTML and PDF, day out of days CSV, bookings iCalendar into ``folder``."""
         return schedule_service.export(self.context, folder)
+
+    # -- books --
+
+    def add_crew(self, member: book_service.CrewMember) -> book_service.CrewMember:
+        """Put a person on the production's books (see ``project.books.add_crew``)."""
+        return book_service.add_crew(self.context, member)
+
+    def add_rate(self, name: str, rate: book_service.Rate) -> book_service.CrewMember:
+        """Give a crew member a new rate from its effective date."""
+        return book_service.add_rate(self.context, name, rate)
+
+    def import_crew(self, path: Path, **options: object) -> int:
+        """Put a crew list's people on the books, all or nothing."""
+        return book_service.import_crew(self.context, path, **options)  # type: ignore[arg-type]
+
+    def crew(self) -> list[book_service.CrewMember]:
+        """The crew, by name."""
+        return book_service.crew(self.context)
+
+    def add_hours(self, entry: book_service.TimeEntry) -> book_service.TimeEntry:
+        """Book one time entry."""
+        return book_service.add_hours(self.context, entry)
+
+    def import_hours(self, path: Path, **options: object) -> list[book_service.TimeEntry]:
+        """Book a timesheet export, all or nothing."""
+        return book_service.import_hours(self.context, path, **options)  # type: ignore[arg-type]
+
+    def hours(self, **filters: object) -> list[book_service.BookedEntry]:
+        """The time entries on the books."""
+        return book_service.hours(self.context, **filters)  # type: ignore[arg-type]
+
+    def suggest_hours(self) -> activity_service.SuggestReport:
+        """Draft time entries from the activity recorded in Soundstage."""
+        return activity_service.suggest(self.context)
+
+    def confirm_hours(self, **which: object) -> list[book_service.TimeEntry]:
+        """Confirm drafts so that they count."""
+        return activity_service.confirm(self.context, **which)  # type: ignore[arg-type]
+
+    def hours_disagreements(self, **options: object) -> list[activity_service.DayCheck]:
+        """Each person's day where timesheet and activity disagree."""
+        return activity_service.disagreements(self.context, **options)  # type: ignore[arg-type]
+
+    def add_spend(self, line: book_service.SpendLine) -> book_service.SpendLine:
+        """Book one spend line."""
+        return book_service.add_spend(self.context, line)
+
+    def import_spend(self, path: Path, **options: object) -> list[book_service.SpendLine]:
+        """Book a ledger export, all or nothing."""
+        return book_service.import_spend(self.context, path, **options)  # type: ignore[arg-type]
+
+    def incentives(self, **options: object) -> incentive_service.Incentives:
+        """Estimate the incentive programs (and what-if designs) from the books."""
+        return incentive_service.incentives(self.context, **options)  # type: ignore[arg-type]
+
+    def books_summary(self) -> incentive_service.Summary:
+        """The books summed for people."""
+        return incentive_service.summary(self.context)
+
+    def books_report(self, out_dir: Path, **options: object) -> list[Path]:
+        """Write books.html and books.pdf into ``out_dir``."""
+        return incentive_service.write_report(self.context, out_dir, **options)  # type: ignore[arg-type]

@@ -384,3 +384,83 @@ class TakeCounterRow(Base):
 
     shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
+
+
+# -- books --
+
+
+class CrewMemberRow(Base):
+    """A person on the production's books (``soundstage crew add``): department, job title,
+    union, residence (a place such as ``US-CA/la-zone``), above or below the line."""
+
+    __tablename__ = "crew_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    department: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(128))
+    union: Mapped[str] = mapped_column(String(16), default="none")
+    union_local: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    residence: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a place; None: not stated
+    atl: Mapped[bool] = mapped_column(default=False)
+    trainee: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrewRateRow(Base):
+    """A crew member's rate from its effective date until the next one (a Decimal, as text)."""
+
+    __tablename__ = "crew_rates"
+    __table_args__ = (UniqueConstraint("crew_id", "effective"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crew_members.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(8))  # hour | day
+    effective: Mapped[str] = mapped_column(String(10))  # ISO date
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class TimeEntryRow(Base):
+    """Hours a person worked on a day. ``status`` is draft (suggested from activity, counts for
+    nothing) or confirmed; ``source`` is timesheet or activity. Decimals and dates as text."""
+
+    __tablename__ = "time_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person: Mapped[str] = mapped_column(String(128), index=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    hours: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(128), default="")
+    department: Mapped[str] = mapped_column(String(64), default="")
+    location: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    scene: Mapped[str] = mapped_column(String(16), default="")
+    shot: Mapped[str] = mapped_column(String(32), default="")
+    task: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="confirmed", index=True)
+    source: Mapped[str] = mapped_column(String(16), default="timesheet")
+    pay: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    origin: Mapped[str] = mapped_column(String(300), default="")  # "hours.csv:12", "hours add"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpendLineRow(Base):
+    """One cost in the production's ledger (``soundstage spend add|import``): amounts as text."""
+
+    __tablename__ = "spend_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str] = mapped_column(String(32), index=True)
+    amount: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    day: Mapped[str] = mapped_column(String(10))
+    location: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    vendor_local: Mapped[bool] = mapped_column(default=False)
+    atl: Mapped[bool | None] = mapped_column(nullable=True)  # None: the account's
+    kind: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: the account's
+    department: Mapped[str] = mapped_column(String(64), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

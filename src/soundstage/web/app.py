@@ -24,6 +24,7 @@ from soundstage.project.production import open_production
 from soundstage.web.auth import authenticate
 from soundstage.web.render import HERE, render
 from soundstage.web.routes import api, media, pages, playlists, share
+from soundstage.web.routes import books as book_pages
 
 MAX_BODY = 1 << 20  # 1 MiB: a note with a drawing is a few kB; nothing the room takes is larger
 # Every answer's security headers. The room's scripts are its own files (no inline script, no
@@ -61,7 +62,7 @@ def create_app(production_root: Path) -> FastAPI:
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (api, playlists, media, pages, share):
+    for module in (api, playlists, media, pages, share, book_pages):
         app.include_router(module.router)
     app.add_exception_handler(SoundstageError, _soundstage_error)
     app.add_exception_handler(HTTPException, _http_error)
