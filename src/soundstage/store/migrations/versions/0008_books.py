@@ -1,7 +1,7 @@
 """The production books: crew members and their rates, time entries, spend lines.
 
-Revision ID: 0007_books
-Revises: 0006_schedules
+Revision ID: 0008_books
+Revises: 0007_queue
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_books"
-down_revision: str | None = "0006_schedules"
+revision: str = "0008_books"
+down_revision: str | None = "0007_queue"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
