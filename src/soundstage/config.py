@@ -8,16 +8,93 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from soundstage.errors import ConfigError
 from soundstage.plan.model import Angle, Move, ShotSize
 
 SETTINGS_FILE = "soundstage.toml"
+
+# -- frame rates ---------------------------------------------------------------------------
+# The NTSC rates run 1000/1001 slower than their whole-number names (24000/1001 is "23.976").
+NTSC = 1001
+MAX_FPS = 120
+
+
+def frame_rate(value: object) -> Fraction:
+    """A frame rate as an exact fraction: ``24``, ``"25"``, ``"24000/1001"``, or the decimal
+    names the trade uses, ``23.976``, ``29.97``, ``59.94`` (read as the NTSC fractions, since a
+    decimal cannot say 24000/1001 exactly). ValueError when it is not a rate."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a frame rate")
+    if isinstance(value, Fraction | int):
+        rate = Fraction(value)
+    elif isinstance(value, float | str | Decimal):
+        text = str(value).strip()
+        try:
+            rate = Fraction(text) if "/" in text else _named_rate(Decimal(text))
+        except (ValueError, ZeroDivisionError, InvalidOperation):
+            raise ValueError(f"{value!r} is not a frame rate (24, 25, 23.976 or 24000/1001)") from None
+    else:
+        raise ValueError(f"{value!r} is not a frame rate")
+    if not 0 < rate <= MAX_FPS:
+        raise ValueError(f"{value!r}: a frame rate runs from above 0 to {MAX_FPS} frames a second")
+    return rate
+
+
+def _named_rate(decimal: Decimal) -> Fraction:
+    """A decimal rate: a whole number as it is; 23.976, 29.97, 59.94 (within the rounding of
+    their names) as N*1000/1001; any other decimal exactly."""
+    if not decimal.is_finite():
+        raise ValueError(str(decimal))
+    exact = Fraction(decimal)
+    if exact.denominator == 1:
+        return exact
+    whole = round(exact * NTSC / 1000)
+    ntsc = Fraction(whole * 1000, NTSC)
+    # The names are rounded to two or three decimals: 23.976, 29.97, 59.94, 119.88.
+    return ntsc if whole > 0 and abs(ntsc - exact) < Fraction(1, 200) else exact
+
+
+def timecode_rate(rate: Fraction) -> int:
+    """The frames a second that non-drop timecode counts at ``rate``: 24 for 23.976, 30 for
+    29.97 (SMPTE 12M non-drop: the label runs a little slower than the wall clock)."""
+    return max(1, round(rate))
+
+
+def timecode_text(frames: int, rate: Fraction | int) -> str:
+    """``frames`` from zero as non-drop timecode HH:MM:SS:FF at ``rate``."""
+    seconds, frame = divmod(frames, timecode_rate(Fraction(rate)))
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frame:02d}"
+
+
+def rate_text(rate: Fraction) -> str:
+    """A rate as settings and recipes write it: "24", or "24000/1001"."""
+    return str(Fraction(rate))
+
+
+def rate_label(rate: Fraction) -> str:
+    """A rate as people say it: "24", "23.976", "29.97"."""
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+
+
+# A rate in settings: read by ``frame_rate``, written back as its text ("24000/1001").
+FrameRate = Annotated[Fraction, BeforeValidator(frame_rate), PlainSerializer(rate_text, return_type=str)]
 
 
 class _Section(BaseModel):
@@ -218,7 +295,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOUNDSTAGE_", env_nested_delimiter="__", extra="forbid")
 
     title: str = ""
-    fps: int = Field(24, gt=0, le=120)
+    # An exact fraction: 24, 25, "24000/1001" (23.976 and 29.97 are read as the NTSC fractions).
+    fps: FrameRate = Fraction(24)
     # Empty: the SQLite file soundstage.db beside soundstage.toml.
     database_url: str = ""
     # Screenplays larger than this are refused (a feature is well under 1 MiB).
@@ -264,9 +342,10 @@ def load_settings(root: Path) -> Settings:
         raise ConfigError(f"{where}: {key}: {first['msg']}") from None
 
 
-def default_toml(title: str = "", database_url: str = "") -> str:
-    """The commented soundstage.toml that ``soundstage init`` writes."""
-    defaults = Settings.model_construct()
+def default_toml(title: str = "", database_url: str = "", fps: Fraction | int | str = 24) -> str:
+    """The commented soundstage.toml that ``soundstage init`` writes (``fps``: any form
+    ``frame_rate`` reads; ValueError when it is not a rate)."""
+    defaults = Settings.model_construct(fps=frame_rate(fps))
     timing, coverage = defaults.plan.timing, defaults.plan.coverage
     checks, credentials, cut = Checks(), Credentials(), Cut()
     limits = "\n".join(
@@ -279,7 +358,8 @@ def default_toml(title: str = "", database_url: str = "") -> str:
 # (nested keys with "__": SOUNDSTAGE_PLAN__TIMING__WORDS_PER_SECOND=2.2).
 
 title = {_toml_str(title)}
-fps = {defaults.fps}
+# Frames a second: 24, 25, 30, or an NTSC rate as a fraction, "24000/1001" (23.976), "30000/1001".
+fps = {_toml_rate(defaults.fps)}
 # Empty: SQLite in soundstage.db beside this file. Teams: postgresql://user@host/db
 database_url = {_toml_str(database_url)}
 # Screenplays larger than this many bytes are refused.
@@ -372,6 +452,10 @@ negative = "text, watermark, logo, extra limbs"
 # description = "a long wooden pier, iron lamp at the end, grey-green sea"
 # references = ["bible/locations/pier.png"]
 """
+
+
+def _toml_rate(rate: Fraction) -> str:
+    return str(rate) if rate.denominator == 1 else _toml_str(rate_text(rate))
 
 
 def _toml_str(value: str) -> str:

@@ -41,9 +41,12 @@ def init(
         ),
     ] = "",
     title: Annotated[str, typer.Option(help="The production's title.")] = "",
+    fps: Annotated[
+        str, typer.Option(help="Frame rate: 24, 25, 30, or NTSC as 24000/1001 (23.976) or 30000/1001 (29.97).")
+    ] = "24",
 ) -> None:
     """Make a production folder: soundstage.toml, the database and the media store."""
-    with Production.init(directory, database_url=database_url, title=title) as production:
+    with Production.init(directory, database_url=database_url, title=title, fps=fps) as production:
         where = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[production.engine.dialect.name]
         out.print(f"Made production {directory} ({where}). Next: soundstage -p {directory} import SCRIPT")
 
@@ -104,7 +107,7 @@ def plan() -> None:
         task = progress.add_task("plan", total=None)
         report = production.plan(lambda done, total: progress.update(task, completed=done, total=total))
         fps = production.settings.fps
-    out.print(f"{report.shots} shots in {report.scenes} scenes, {report.frames / fps / 60:.1f} min planned")
+    out.print(f"{report.shots} shots in {report.scenes} scenes, {float(report.frames / fps / 60):.1f} min planned")
     if report.kept_edits:
         out.print(f"  artist edits kept on: {', '.join(report.kept_edits)}")
     if report.orphaned:

@@ -16,14 +16,23 @@ import shutil
 import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from soundstage.config import SETTINGS_FILE, Credentials, Media, Settings, default_toml, load_settings
-from soundstage.errors import ProductionError
+from soundstage.config import (
+    SETTINGS_FILE,
+    Credentials,
+    Media,
+    Settings,
+    default_toml,
+    frame_rate,
+    load_settings,
+)
+from soundstage.errors import ConfigError, ProductionError
 from soundstage.provenance.credentials import make_project_identity
 from soundstage.store.db import make_engine, read_scope, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
@@ -78,8 +87,13 @@ class Context:
         self.close()
 
 
-def init_production(root: Path, *, database_url: str = "", title: str = "") -> Context:
-    """Make a new production folder and open it; on any failure nothing is left behind."""
+def init_production(root: Path, *, database_url: str = "", title: str = "", fps: Fraction | int | str = 24) -> Context:
+    """Make a new production folder and open it; on any failure nothing is left behind.
+    ``fps``: the production's frame rate (24, 25, "24000/1001", 23.976)."""
+    try:
+        rate = frame_rate(fps)
+    except ValueError as error:
+        raise ConfigError(f"init {root}: fps {error}") from None
     if (root / SETTINGS_FILE).exists():
         raise ProductionError(f"{root}: already a production ({SETTINGS_FILE} exists)")
     if root.exists() and not root.is_dir():
@@ -89,7 +103,7 @@ def init_production(root: Path, *, database_url: str = "", title: str = "") -> C
     try:
         for folder in made:
             folder.mkdir(parents=True)
-        (root / SETTINGS_FILE).write_text(default_toml(title, database_url), encoding="utf-8")
+        (root / SETTINGS_FILE).write_text(default_toml(title, database_url, rate), encoding="utf-8")
         # The signing identity of the production's content credentials (a project CA and a
         # signer); studios can point [credentials] at their own certificate instead.
         make_project_identity(credentials, title or root.name)

@@ -11,12 +11,14 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from soundstage import __version__
+from soundstage.config import timecode_text
 from soundstage.files import write_atomic
 from soundstage.plan.model import Shot
 from soundstage.script.breakdown import SceneBreakdown
@@ -75,7 +77,7 @@ def breakdown_rows(sheets: list[SceneSheet]) -> list[tuple[object, ...]]:
     ]
 
 
-def shot_rows(shots: list[Shot], fps: int) -> list[tuple[object, ...]]:
+def shot_rows(shots: list[Shot], fps: Fraction | int) -> list[tuple[object, ...]]:
     """One CSV row per shot, in SHOTLIST_COLUMNS order."""
     return [
         (
@@ -115,7 +117,7 @@ def write_shotlist(
     shots: list[Shot],
     sheets: list[SceneSheet],
     title: str,
-    fps: int,
+    fps: Fraction | int,
     out: Path,
     storyboards: dict[str, Path] | None = None,
 ) -> list[Path]:
@@ -138,7 +140,7 @@ def write_shotlist(
         fps=fps,
         total_frames=sum(s.frames for s in shots),
         shot_count=len(shots),
-        timecode=lambda frames: _timecode(frames, fps),
+        timecode=lambda frames: timecode_text(frames, fps),
         thumbnails={code: path.relative_to(out).as_posix() for code, path in thumbnails.items()},
         **_stamp(),
     )
@@ -155,13 +157,6 @@ def _thumbnail(png: Path, target: Path, width: int = 320) -> Path:
         frame.save(buffer, "JPEG", quality=85)
     write_atomic(target, buffer.getvalue())
     return target
-
-
-def _timecode(frames: int, fps: int) -> str:
-    seconds, frame = divmod(frames, fps)
-    minutes, second = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    return f"{hours:02d}:{minute:02d}:{second:02d}:{frame:02d}"
 
 
 def _stamp() -> dict[str, str]:
