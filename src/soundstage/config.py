@@ -19,16 +19,23 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from soundstage.errors import ConfigError
 from soundstage.plan.model import Angle, Move, ShotSize
 
 SETTINGS_FILE = "soundstage.toml"
+# Secrets are read from the environment only, never from soundstage.toml (a folder people share).
+PASSPHRASE_VARIABLE = "SOUNDSTAGE_KEY_PASSPHRASE"
+DATABASE_PASSWORD_VARIABLE = "SOUNDSTAGE_DATABASE_PASSWORD"
+SECRETS = {"key_passphrase": PASSPHRASE_VARIABLE, "database_password": DATABASE_PASSWORD_VARIABLE}
 
 # -- frame rates ---------------------------------------------------------------------------
 # The NTSC rates run 1000/1001 slower than their whole-number names (24000/1001 is "23.976").
@@ -260,6 +267,15 @@ class Credentials(_Section):
     # An RFC 3161 time-stamp authority; empty: none (these machines reach no TSA).
     timestamp_url: str = ""
 
+    def certificate_path(self, root: Path) -> Path:
+        """The certificate chain's file: relative to the production ``root``, or anywhere."""
+        return root / Path(self.certificate).expanduser()
+
+    def key_path(self, root: Path) -> Path:
+        """The private key's file: relative to ``root``, or outside the production (an absolute
+        or ``~`` path), where a folder people share for USD and media does not carry it."""
+        return root / Path(self.private_key).expanduser()
+
 
 class Cut(_Section):
     """The animatic and editorial exports (soundstage cut)."""
@@ -309,6 +325,28 @@ class Settings(BaseSettings):
     cut: Cut = Cut()
     media: Media = Media()
     serve: Serve = Serve()
+    # Secrets, from the environment only: SOUNDSTAGE_KEY_PASSPHRASE opens an encrypted signing
+    # key, SOUNDSTAGE_DATABASE_PASSWORD is the password of database_url (or use ~/.pgpass).
+    key_passphrase: SecretStr = SecretStr("")
+    database_password: SecretStr = SecretStr("")
+
+    def signing_passphrase(self) -> bytes | None:
+        """The signing key's passphrase, None when none is set."""
+        return self.key_passphrase.get_secret_value().encode() or None
+
+    def database_address(self) -> str:
+        """``database_url`` with the password from the environment filled in ("" for the
+        production's SQLite file). A URL's own password wins (one kept by hand)."""
+        password = self.database_password.get_secret_value()
+        if not self.database_url or not password:
+            return self.database_url
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            return self.database_url  # the engine reports it, without echoing it
+        if url.password is not None:
+            return self.database_url
+        return url.set(password=password).render_as_string(hide_password=False)
 
     @classmethod
     def settings_customise_sources(
@@ -332,6 +370,9 @@ def load_settings(root: Path) -> Settings:
         raise ConfigError(f"{path}: not found; is {root} a production? (soundstage init {root})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
+    for key, variable in SECRETS.items():
+        if key in data:
+            raise ConfigError(f"{path}: {key}: secrets are not kept in the settings file; set {variable} instead")
     try:
         return Settings(**data)
     except ValidationError as error:
@@ -360,8 +401,9 @@ def default_toml(title: str = "", database_url: str = "", fps: Fraction | int | 
 title = {_toml_str(title)}
 # Frames a second: 24, 25, 30, or an NTSC rate as a fraction, "24000/1001" (23.976), "30000/1001".
 fps = {_toml_rate(defaults.fps)}
-# Empty: SQLite in soundstage.db beside this file. Teams: postgresql://user@host/db
-database_url = {_toml_str(database_url)}
+# Empty: SQLite in soundstage.db beside this file. Teams: postgresql://user@host/db; the
+# password is never written here: set SOUNDSTAGE_DATABASE_PASSWORD or use ~/.pgpass.
+database_url = {_toml_str(split_password(database_url)[0])}
 # Screenplays larger than this many bytes are refused.
 max_script_bytes = {defaults.max_script_bytes}
 
@@ -410,6 +452,8 @@ embedder = "{checks.embedder}"
 
 # Content credentials (C2PA) on every take and animatic written out. soundstage init made a
 # project CA and signer in credentials/; point these at the studio's own PEM files instead.
+# The key may live outside the production (private_key = "~/.soundstage/pilot.key") and be
+# encrypted: its passphrase comes from the environment, SOUNDSTAGE_KEY_PASSPHRASE.
 [credentials]
 certificate = "{credentials.certificate}"
 private_key = "{credentials.private_key}"
@@ -452,6 +496,20 @@ negative = "text, watermark, logo, extra limbs"
 # description = "a long wooden pier, iron lamp at the end, grey-green sea"
 # references = ["bible/locations/pier.png"]
 """
+
+
+def split_password(database_url: str) -> tuple[str, str]:
+    """``database_url`` without its password, and the password ("" when it has none): what
+    ``soundstage init`` writes, and what it keeps out of the file."""
+    try:
+        url = make_url(database_url) if database_url else None
+    except ArgumentError:
+        return database_url, ""
+    if url is None or url.password is None:
+        return database_url, ""
+    # URL.set(password=None) would keep the password (None there means "unchanged").
+    kept = URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
+    return kept.render_as_string(hide_password=False), str(url.password)
 
 
 def _toml_rate(rate: Fraction) -> str:

@@ -3,6 +3,7 @@ previs, shots, shot."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from soundstage.cli.app import (
     out,
     shot_app,
 )
+from soundstage.config import DATABASE_PASSWORD_VARIABLE, SETTINGS_FILE, split_password
 from soundstage.errors import ConfigError
 from soundstage.files import write_atomic
 from soundstage.plan.model import Angle, Move, ShotSize
@@ -49,6 +51,11 @@ def init(
     with Production.init(directory, database_url=database_url, title=title, fps=fps) as production:
         where = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[production.engine.dialect.name]
         out.print(f"Made production {directory} ({where}). Next: soundstage -p {directory} import SCRIPT")
+    if split_password(database_url)[1] and DATABASE_PASSWORD_VARIABLE not in os.environ:
+        out.print(
+            f"The database password is not kept in {SETTINGS_FILE}: set {DATABASE_PASSWORD_VARIABLE}"
+            " (or put it in ~/.pgpass) for the next commands."
+        )
 
 
 @app.command(name="import")
