@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from soundstage.cli.app import (
@@ -95,12 +96,20 @@ def breakdown(
     """Print the scene breakdown and write breakdown sheets (CSV and HTML)."""
     with opened() as production:
         sheets = production.breakdown()
-        table = Table("Sc.", "I/E", "Location", "Time", "Len", "Speaking", "Props", "Sound", title="Breakdown")
+        # The set in one column (INT TALLOW LAMP SHOP - CONTINUOUS) leaves room for the lists;
+        # names fold rather than being cut short, so none is lost on a narrow terminal.
+        table = Table("Sc.", title="Breakdown", box=box.SIMPLE_HEAD)
+        table.add_column("Set", overflow="fold")
+        table.add_column("Len", no_wrap=True)
+        for heading in ("Cast", "Background", "Animals", "Props", "Sound"):
+            table.add_column(heading, overflow="fold")
         for s in sheets:
             b = s.breakdown
+            place = " ".join(part for part in (b.int_ext, b.location or b.heading) if part)
             table.add_row(
-                s.number, b.int_ext, b.location, b.time_of_day, format_eighths(b.eighths),
-                ", ".join(b.speaking), ", ".join(b.props), ", ".join(b.sounds),
+                s.number, f"{place} - {b.time_of_day}" if b.time_of_day else place, format_eighths(b.eighths),
+                ", ".join(b.speaking), ", ".join(b.non_speaking), ", ".join(b.animals), ", ".join(b.props),
+                ", ".join(b.sounds),
             )  # fmt: skip
         out.print(table)
         paths = write_breakdown(sheets, production.title(), output or production.root / "sheets")
