@@ -51,7 +51,6 @@ import cv2
 import numpy as np
 import opentimelineio as otio
 import PIL
-import scipy
 
 from soundstage.config import rate_text
 from soundstage.cut.encode import (
@@ -328,7 +327,7 @@ class _Plan:
             clips = tuple((s - first, str(clip.wav)) for s, clip in lines[low:high])
             mix = [(offset, self._wav_sha256(Path(wav))) for offset, wav in clips]
             # The lines are resampled by FFmpeg and the peak measured by SciPy: their versions too.
-            key = segment_key("mix", AUDIO_RATE, stop - first, mix, av.__version__, scipy.__version__)
+            key = segment_key("mix", AUDIO_RATE, stop - first, mix, av.__version__, _scipy_version())
             segments.append(_SoundSegment(first, stop - first, clips, key))
         return segments
 
@@ -342,6 +341,13 @@ class _Plan:
 
 def _first(item: tuple[int, Any]) -> int:
     return item[0]
+
+
+def _scipy_version() -> str:
+    """The version of scipy, whose filter measures the mix (imported only when a cut mixes)."""
+    import scipy
+
+    return str(scipy.__version__)
 
 
 def _samples(frame: int, fps: Fraction) -> int:
