@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from postgres import (
     create_schema,
     drop_database,
     start_server,
+    write_pgpass,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,7 +66,17 @@ def postgres_url() -> Iterator[str]:
         server = _start_server_or_fail()
         server_url = server.url
     url = create_database(server_url)
+    # What a team does: the password in ~/.pgpass (here a file of the session's own), not in
+    # soundstage.toml, which ``init --database-url`` writes without it.
+    pgpass = write_pgpass(server_url, Path(tempfile.mkdtemp(prefix="soundstage-pgpass-")) / "pgpass")
+    previous = os.environ.get("PGPASSFILE")
+    os.environ["PGPASSFILE"] = str(pgpass)
     yield url
+    if previous is None:
+        os.environ.pop("PGPASSFILE", None)
+    else:
+        os.environ["PGPASSFILE"] = previous
+    shutil.rmtree(pgpass.parent, ignore_errors=True)
     if server is not None:
         server.stop()
     else:

@@ -176,3 +176,18 @@ def create_schema(database_url: str) -> str:
 def _libpq(url: str) -> str:
     # libpq reads postgresql:// URLs itself, but not SQLAlchemy's postgresql+psycopg://.
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def write_pgpass(server_url: str, path: Path) -> Path:
+    """A libpq password file for the server at ``server_url`` (every database on it), mode
+    0600 as libpq demands: productions made with ``init --database-url`` keep no password in
+    soundstage.toml, so their later opens (and worker processes) find it here."""
+    url = make_url(server_url)
+
+    def field(value: object) -> str:
+        return str(value).replace("\\", "\\\\").replace(":", "\\:")
+
+    line = ":".join(field(v) for v in (url.host or "localhost", url.port or 5432, "*", url.username, url.password))
+    path.write_text(line + "\n")
+    path.chmod(0o600)
+    return path

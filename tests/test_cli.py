@@ -317,3 +317,15 @@ def test_worker_warnings_reach_stderr_and_verbose_says_more(production: Path, cl
         line.startswith("debug: backend previs from soundstage.generate.registry") for line in loud.stderr.splitlines()
     )
     assert any(line.startswith("debug: ") and "claimed jobs" in line for line in loud.stderr.splitlines())
+
+
+def test_init_at_an_ntsc_rate_writes_the_fraction_and_plans_at_it(tmp_path: Path, cli) -> None:
+    root = tmp_path / "tv"
+    assert cli("init", root, "--fps", "29.97").code == 0
+    assert '\nfps = "30000/1001"\n' in (root / "soundstage.toml").read_text()
+    assert cli("-p", root, "import", EXAMPLE).code == 0
+    result = cli("-p", root, "plan")
+    assert result.code == 0 and "min planned" in result.out
+    result = cli("init", tmp_path / "bad", "--fps", "fast")
+    _one_line_error(result)
+    assert "fps" in result.err and not (tmp_path / "bad").exists()

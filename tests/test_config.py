@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from soundstage.config import SETTINGS_FILE, default_toml, load_settings
+from soundstage.config import SETTINGS_FILE, default_toml, load_settings, timecode_rate, timecode_text
 from soundstage.errors import ConfigError
 from soundstage.plan.model import ShotSize
 
@@ -71,3 +72,43 @@ def test_bad_files_are_one_line_naming_the_key(tmp_path: Path, extra: str, messa
 def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="soundstage init"):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("written", "rate"),
+    [
+        ("24", Fraction(24)),
+        ('"25"', Fraction(25)),
+        ('"24000/1001"', Fraction(24000, 1001)),
+        ("23.976", Fraction(24000, 1001)),
+        ('"29.97"', Fraction(30000, 1001)),
+        ("59.94", Fraction(60000, 1001)),
+        ("12.5", Fraction(25, 2)),
+    ],
+)
+def test_frame_rates_are_exact_fractions(tmp_path: Path, written: str, rate: Fraction) -> None:
+    text = default_toml("Pilot").replace("\nfps = 24\n", f"\nfps = {written}\n")
+    (tmp_path / SETTINGS_FILE).write_text(text)
+    assert load_settings(tmp_path).fps == rate
+
+
+@pytest.mark.parametrize("bad", ['"abc"', "0", "-24", '"1/0"', "121", "true", '"24/0"'])
+def test_a_bad_frame_rate_is_one_line(tmp_path: Path, bad: str) -> None:
+    (tmp_path / SETTINGS_FILE).write_text(default_toml().replace("\nfps = 24\n", f"\nfps = {bad}\n"))
+    with pytest.raises(ConfigError, match=r"soundstage.toml: fps: ") as caught:
+        load_settings(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_ntsc_production_writes_its_rate_as_a_fraction_and_reads_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = default_toml("Pilot", fps="23.976")
+    assert '\nfps = "24000/1001"\n' in text
+    (tmp_path / SETTINGS_FILE).write_text(text)
+    settings = load_settings(tmp_path)
+    assert settings.fps == Fraction(24000, 1001) and settings.model_dump(mode="json")["fps"] == "24000/1001"
+    monkeypatch.setenv("SOUNDSTAGE_FPS", "29.97")
+    assert load_settings(tmp_path).fps == Fraction(30000, 1001)
+    assert (timecode_rate(Fraction(24000, 1001)), timecode_rate(Fraction(30000, 1001))) == (24, 30)
+    assert timecode_text(24 * 3600 + 23, Fraction(24000, 1001)) == "01:00:00:23"

@@ -8,16 +8,100 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from soundstage.errors import ConfigError
 from soundstage.plan.model import Angle, Move, ShotSize
 
 SETTINGS_FILE = "soundstage.toml"
+# Secrets are read from the environment only, never from soundstage.toml (a folder people share).
+PASSPHRASE_VARIABLE = "SOUNDSTAGE_KEY_PASSPHRASE"
+DATABASE_PASSWORD_VARIABLE = "SOUNDSTAGE_DATABASE_PASSWORD"
+SECRETS = {"key_passphrase": PASSPHRASE_VARIABLE, "database_password": DATABASE_PASSWORD_VARIABLE}
+
+# -- frame rates ---------------------------------------------------------------------------
+# The NTSC rates run 1000/1001 slower than their whole-number names (24000/1001 is "23.976").
+NTSC = 1001
+MAX_FPS = 120
+
+
+def frame_rate(value: object) -> Fraction:
+    """A frame rate as an exact fraction: ``24``, ``"25"``, ``"24000/1001"``, or the decimal
+    names the trade uses, ``23.976``, ``29.97``, ``59.94`` (read as the NTSC fractions, since a
+    decimal cannot say 24000/1001 exactly). ValueError when it is not a rate."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a frame rate")
+    if isinstance(value, Fraction | int):
+        rate = Fraction(value)
+    elif isinstance(value, float | str | Decimal):
+        text = str(value).strip()
+        try:
+            rate = Fraction(text) if "/" in text else _named_rate(Decimal(text))
+        except (ValueError, ZeroDivisionError, InvalidOperation):
+            raise ValueError(f"{value!r} is not a frame rate (24, 25, 23.976 or 24000/1001)") from None
+    else:
+        raise ValueError(f"{value!r} is not a frame rate")
+    if not 0 < rate <= MAX_FPS:
+        raise ValueError(f"{value!r}: a frame rate runs from above 0 to {MAX_FPS} frames a second")
+    return rate
+
+
+def _named_rate(decimal: Decimal) -> Fraction:
+    """A decimal rate: a whole number as it is; 23.976, 29.97, 59.94 (within the rounding of
+    their names) as N*1000/1001; any other decimal exactly."""
+    if not decimal.is_finite():
+        raise ValueError(str(decimal))
+    exact = Fraction(decimal)
+    if exact.denominator == 1:
+        return exact
+    whole = round(exact * NTSC / 1000)
+    ntsc = Fraction(whole * 1000, NTSC)
+    # The names are rounded to two or three decimals: 23.976, 29.97, 59.94, 119.88.
+    return ntsc if whole > 0 and abs(ntsc - exact) < Fraction(1, 200) else exact
+
+
+def timecode_rate(rate: Fraction) -> int:
+    """The frames a second that non-drop timecode counts at ``rate``: 24 for 23.976, 30 for
+    29.97 (SMPTE 12M non-drop: the label runs a little slower than the wall clock)."""
+    return max(1, round(rate))
+
+
+def timecode_text(frames: int, rate: Fraction | int) -> str:
+    """``frames`` from zero as non-drop timecode HH:MM:SS:FF at ``rate``."""
+    seconds, frame = divmod(frames, timecode_rate(Fraction(rate)))
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frame:02d}"
+
+
+def rate_text(rate: Fraction) -> str:
+    """A rate as settings and recipes write it: "24", or "24000/1001"."""
+    return str(Fraction(rate))
+
+
+def rate_label(rate: Fraction) -> str:
+    """A rate as people say it: "24", "23.976", "29.97"."""
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+
+
+# A rate in settings: read by ``frame_rate``, written back as its text ("24000/1001").
+FrameRate = Annotated[Fraction, BeforeValidator(frame_rate), PlainSerializer(rate_text, return_type=str)]
 
 
 class _Section(BaseModel):
@@ -189,6 +273,15 @@ class Credentials(_Section):
     # An RFC 3161 time-stamp authority; empty: none (these machines reach no TSA).
     timestamp_url: str = ""
 
+    def certificate_path(self, root: Path) -> Path:
+        """The certificate chain's file: relative to the production ``root``, or anywhere."""
+        return root / Path(self.certificate).expanduser()
+
+    def key_path(self, root: Path) -> Path:
+        """The private key's file: relative to ``root``, or outside the production (an absolute
+        or ``~`` path), where a folder people share for USD and media does not carry it."""
+        return root / Path(self.private_key).expanduser()
+
 
 class Cut(_Section):
     """The animatic and editorial exports (soundstage cut)."""
@@ -224,7 +317,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOUNDSTAGE_", env_nested_delimiter="__", extra="forbid")
 
     title: str = ""
-    fps: int = Field(24, gt=0, le=120)
+    # An exact fraction: 24, 25, "24000/1001" (23.976 and 29.97 are read as the NTSC fractions).
+    fps: FrameRate = Fraction(24)
     # Empty: the SQLite file soundstage.db beside soundstage.toml.
     database_url: str = ""
     # Screenplays larger than this are refused (a feature is well under 1 MiB).
@@ -240,6 +334,29 @@ class Settings(BaseSettings):
     # [books]: validated by soundstage.books.settings.BooksSettings in project/books.py (the base
     # may not import a stage package, so the section is carried here as a plain table).
     books: dict[str, Any] = Field(default_factory=dict)
+
+    # Secrets, from the environment only: SOUNDSTAGE_KEY_PASSPHRASE opens an encrypted signing
+    # key, SOUNDSTAGE_DATABASE_PASSWORD is the password of database_url (or use ~/.pgpass).
+    key_passphrase: SecretStr = SecretStr("")
+    database_password: SecretStr = SecretStr("")
+
+    def signing_passphrase(self) -> bytes | None:
+        """The signing key's passphrase, None when none is set."""
+        return self.key_passphrase.get_secret_value().encode() or None
+
+    def database_address(self) -> str:
+        """``database_url`` with the password from the environment filled in ("" for the
+        production's SQLite file). A URL's own password wins (one kept by hand)."""
+        password = self.database_password.get_secret_value()
+        if not self.database_url or not password:
+            return self.database_url
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            return self.database_url  # the engine reports it, without echoing it
+        if url.password is not None:
+            return self.database_url
+        return url.set(password=password).render_as_string(hide_password=False)
 
     @classmethod
     def settings_customise_sources(
@@ -263,6 +380,9 @@ def load_settings(root: Path) -> Settings:
         raise ConfigError(f"{path}: not found; is {root} a production? (soundstage init {root})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
+    for key, variable in SECRETS.items():
+        if key in data:
+            raise ConfigError(f"{path}: {key}: secrets are not kept in the settings file; set {variable} instead")
     try:
         return Settings(**data)
     except ValidationError as error:
@@ -273,9 +393,10 @@ def load_settings(root: Path) -> Settings:
         raise ConfigError(f"{where}: {key}: {first['msg']}") from None
 
 
-def default_toml(title: str = "", database_url: str = "") -> str:
-    """The commented soundstage.toml that ``soundstage init`` writes."""
-    defaults = Settings.model_construct()
+def default_toml(title: str = "", database_url: str = "", fps: Fraction | int | str = 24) -> str:
+    """The commented soundstage.toml that ``soundstage init`` writes (``fps``: any form
+    ``frame_rate`` reads; ValueError when it is not a rate)."""
+    defaults = Settings.model_construct(fps=frame_rate(fps))
     timing, coverage = defaults.plan.timing, defaults.plan.coverage
     checks, credentials, cut = Checks(), Credentials(), Cut()
     limits = "\n".join(
@@ -288,9 +409,11 @@ def default_toml(title: str = "", database_url: str = "") -> str:
 # (nested keys with "__": SOUNDSTAGE_PLAN__TIMING__WORDS_PER_SECOND=2.2).
 
 title = {_toml_str(title)}
-fps = {defaults.fps}
-# Empty: SQLite in soundstage.db beside this file. Teams: postgresql://user@host/db
-database_url = {_toml_str(database_url)}
+# Frames a second: 24, 25, 30, or an NTSC rate as a fraction, "24000/1001" (23.976), "30000/1001".
+fps = {_toml_rate(defaults.fps)}
+# Empty: SQLite in soundstage.db beside this file. Teams: postgresql://user@host/db; the
+# password is never written here: set SOUNDSTAGE_DATABASE_PASSWORD or use ~/.pgpass.
+database_url = {_toml_str(split_password(database_url)[0])}
 # Screenplays larger than this many bytes are refused.
 max_script_bytes = {defaults.max_script_bytes}
 
@@ -339,6 +462,8 @@ embedder = "{checks.embedder}"
 
 # Content credentials (C2PA) on every take and animatic written out. soundstage init made a
 # project CA and signer in credentials/; point these at the studio's own PEM files instead.
+# The key may live outside the production (private_key = "~/.soundstage/pilot.key") and be
+# encrypted: its passphrase comes from the environment, SOUNDSTAGE_KEY_PASSPHRASE.
 [credentials]
 certificate = "{credentials.certificate}"
 private_key = "{credentials.private_key}"
@@ -381,6 +506,24 @@ negative = "text, watermark, logo, extra limbs"
 # description = "a long wooden pier, iron lamp at the end, grey-green sea"
 # references = ["bible/locations/pier.png"]
 """
+
+
+def split_password(database_url: str) -> tuple[str, str]:
+    """``database_url`` without its password, and the password ("" when it has none): what
+    ``soundstage init`` writes, and what it keeps out of the file."""
+    try:
+        url = make_url(database_url) if database_url else None
+    except ArgumentError:
+        return database_url, ""
+    if url is None or url.password is None:
+        return database_url, ""
+    # URL.set(password=None) would keep the password (None there means "unchanged").
+    kept = URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
+    return kept.render_as_string(hide_password=False), str(url.password)
+
+
+def _toml_rate(rate: Fraction) -> str:
+    return str(rate) if rate.denominator == 1 else _toml_str(rate_text(rate))
 
 
 def _toml_str(value: str) -> str:

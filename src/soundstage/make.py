@@ -77,7 +77,7 @@ def _breakdown(run: Run, progress: Progress) -> str:
 def _plan(run: Run, progress: Progress) -> str:
     production = run.production
     report = production.plan(progress)
-    minutes = report.frames / production.settings.fps / 60
+    minutes = float(report.frames / production.settings.fps / 60)
     kept = f", {len(report.kept_edits)} artist edits kept" if report.kept_edits else ""
     return f"{report.shots} shots, {minutes:.1f} min planned{kept}"
 
@@ -120,7 +120,7 @@ def _shotlist(run: Run, progress: Progress) -> str:
 def _cut(run: Run, progress: Progress) -> str:
     report = run.production.cut(run.out / "cut", progress=progress)
     run.outputs += [path for key, path in report.outputs.items() if key != "takes"]
-    seconds = report.frames / run.production.settings.fps
+    seconds = float(report.frames / run.production.settings.fps)
     longer = f", {len(report.lengthened)} lengthened for dialogue" if report.lengthened else ""
     warned = f", {len(report.warnings)} warnings" if report.warnings else ""
     return f"{report.shots} shots, {seconds / 60:.1f} min animatic, signed{longer}{warned}"

@@ -4,6 +4,7 @@ slates, sound, and what an interrupted or impossible encode leaves behind."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -14,7 +15,7 @@ import pytest
 from soundstage.cut.animatic import write_animatic
 from soundstage.cut.dialogue import true_peak
 from soundstage.cut.pictures import Art
-from soundstage.cut.timeline import Cut, CutShot, Line, assemble, spoken_lines
+from soundstage.cut.timeline import Cut, CutShot, Line, assemble, spoken_lines, write_editorial
 from soundstage.errors import CutError
 from soundstage.project import Production
 from soundstage.render.previs import read_png
@@ -263,3 +264,39 @@ def test_the_sound_is_normalised_to_its_true_peak(cut: Cut, tmp_path: Path) -> N
     write_animatic(cut, mov, size=SIZE, prores=True, head_slate_s=SLATE_S)
     pcm, _ = _sound(mov)
     assert 20 * np.log10(true_peak(pcm)) == pytest.approx(-1.5, abs=0.05)  # PCM keeps the mix's level
+
+
+def test_a_cut_at_23_976_is_an_ntsc_movie_on_the_edls_clock(
+    make_shot: Callable[..., CutShot], voices_dir: Path, tmp_path: Path
+) -> None:
+    ntsc = Fraction(24000, 1001)
+    shots = [make_shot("003_0010", 36, lines=(LINE,)), make_shot("003_0020", 24, move="push-in")]
+    cut = assemble("The Lantern Keepers", shots, 23.976, voices_dir)  # the trade's name for 24000/1001
+    assert cut.fps == ntsc
+    path = tmp_path / "ntsc.mp4"
+    info = write_animatic(cut, path, size=SIZE, head_slate_s=SLATE_S)
+    written = write_editorial(cut, tmp_path, "ntsc")
+    slate = round(SLATE_S * ntsc)
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        assert video.average_rate == ntsc and video.guessed_rate == ntsc
+        times = [frame.time for frame in container.decode(video=0)]
+        (track,) = container.streams.data
+        timecode = track.metadata["timecode"]
+    assert len(times) == slate + cut.frames == info.frames
+    # Each frame lasts 1001/24000 s: the movie runs 0.1% longer than its frame count at 24.
+    assert times[-1] == pytest.approx(float((len(times) - 1) * 1001 / 24000), abs=1e-4)
+    assert info.duration_s == pytest.approx(float(len(times) / ntsc))
+    # Non-drop timecode counts 24 a second: the slate's 24 frames end at 01:00:00:00.
+    assert slate == 24 and timecode == info.timecode == "00:59:59:00"
+
+    timeline = otio.adapters.read_from_file(str(written["otio"]))
+    clips = [(c.name, c.duration()) for c in timeline.video_tracks()[0].find_clips()]
+    assert [d.rate for _, d in clips] == [pytest.approx(float(ntsc))] * 2
+    assert timeline.duration().to_seconds() == pytest.approx(float(cut.frames / ntsc))
+    edl = otio.adapters.read_from_file(str(written["edl"]), rate=float(ntsc))
+    assert [(c.name, c.duration().to_frames()) for c in edl.find_clips()] == [
+        (name, d.to_frames()) for name, d in clips
+    ]
+    assert edl.duration().to_seconds() == pytest.approx(timeline.duration().to_seconds())
+    assert len(times) - slate == timeline.duration().to_frames()

@@ -4,6 +4,7 @@ signed outputs naming their approver, and faults that leave nothing half written
 from __future__ import annotations
 
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -162,3 +163,27 @@ def test_a_take_carries_no_burn_in_into_the_cut(taken: Production, tmp_path: Pat
     clean = np.asarray(Image.fromarray(clean).resize(take.size, Image.Resampling.LANCZOS))
     corner = np.s_[-take.size[1] // 8 :, : take.size[0] // 3]
     assert np.abs(np.asarray(take)[corner].astype(int) - clean[corner].astype(int)).mean() < 2
+
+
+def test_a_production_at_23_976_cuts_an_ntsc_movie_whose_edl_and_otio_agree(
+    taken: Production, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOUNDSTAGE_FPS", "23.976")
+    with Production.open(taken.root) as ntsc:
+        assert ntsc.settings.fps == Fraction(24000, 1001)
+        report = ntsc.cut(tmp_path / "cut", scenes=["3"])
+    timeline = otio.adapters.read_from_file(str(report.outputs["otio"]))
+    clips = [(c.name, c.duration()) for c in timeline.video_tracks()[0].find_clips()]
+    assert {d.rate for _, d in clips} == {24000 / 1001}
+    edl = otio.adapters.read_from_file(str(report.outputs["edl"]), rate=24000 / 1001)
+    assert [(c.name, c.duration().to_frames()) for c in edl.find_clips()] == [(n, d.to_frames()) for n, d in clips]
+    assert edl.duration().to_seconds() == pytest.approx(timeline.duration().to_seconds())
+    with av.open(str(report.outputs["animatic"])) as container:
+        video = container.streams.video[0]
+        assert video.average_rate == Fraction(24000, 1001)
+        frames = sum(1 for _ in container.decode(video=0))
+        seconds = float(container.duration / av.time_base)
+    slate = round(Fraction(1, 2) * Fraction(24000, 1001))
+    assert frames == slate + timeline.duration().to_frames()
+    assert seconds == pytest.approx(frames * 1001 / 24000, abs=0.05)
+    assert "23.976 fps" in report.outputs["disclosure"].read_text(encoding="utf-8")

@@ -63,7 +63,7 @@ def test_make_writes_sheets_for_every_scene(script: Path, tmp_path: Path, cli) -
     scenes, cast = _expected(script)
     breakdown = list(csv.DictReader((out / "breakdown.csv").open(encoding="utf-8")))
     assert len(breakdown) == scenes
-    speaking = {name for row in breakdown for name in row["speaking"].split("; ") if name}
+    speaking = {name for row in breakdown for name in row["cast"].split("; ") if name}
     if cast is not None:
         assert speaking == cast
 
@@ -108,9 +108,9 @@ def test_known_facts_of_the_feature(tmp_path: Path, cli) -> None:
     assert len(rows) == 190
     first = rows["1"]
     assert (first["int_ext"], first["location"], first["time_of_day"]) == ("INT", "WILL'S BEDROOM", "NIGHT")
-    assert first["speaking"] == "EDWARD"
-    assert "WILL BLOOM" in first["non_speaking"].split("; ")
-    cast = {name for r in rows.values() for name in r["speaking"].split("; ")}
+    assert first["cast"] == "EDWARD"
+    assert "WILL BLOOM" in first["background"].split("; ")
+    cast = {name for r in rows.values() for name in r["cast"].split("; ")}
     assert {"EDWARD", "WILL", "SANDRA", "JOSEPHINE", "KARL"} <= cast
 
 
@@ -122,7 +122,7 @@ def test_known_cast_of_the_example_and_the_fountain_sample(tmp_path: Path, cli) 
         out = tmp_path / script.stem
         assert cli("make", script, "-o", out, *SMALL).code == 0
         rows = list(csv.DictReader((out / "breakdown.csv").open()))
-        speaking = {name for r in rows for name in r["speaking"].split("; ") if name}
+        speaking = {name for r in rows for name in r["cast"].split("; ") if name}
         assert cast <= speaking, script.name
 
 

@@ -385,3 +385,24 @@ def test_the_provider_is_the_organisation_or_the_title_never_a_folder() -> None:
     assert provider_of("The Lantern Keepers", "Harbour Light  Films") == "Harbour Light Films"
     assert provider_of("The Lantern Keepers") == "The Lantern Keepers"
     assert provider_of("", "") == ""
+
+
+def test_an_encrypted_key_signs_with_its_passphrase(tmp_path: Path) -> None:
+    certificate, key = make_project_identity(tmp_path / "keys", "Harbour Lights", passphrase=b"lamp oil")
+    assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes() and b"lamp oil" not in key.read_bytes()
+    with pytest.raises(
+        CredentialsError, match=r"signer\.key: the signing key is encrypted; .*SOUNDSTAGE_KEY_PASSPHRASE"
+    ):
+        Signer.from_files(certificate, key)
+    with pytest.raises(
+        CredentialsError, match=r"signer\.key: the passphrase in SOUNDSTAGE_KEY_PASSPHRASE does not open"
+    ):
+        Signer.from_files(certificate, key, passphrase=b"whale oil")
+    signer = Signer.from_files(certificate, key, passphrase=b"lamp oil")
+    path = tmp_path / "take.png"
+    path.write_bytes(sign_take(png_bytes(3), take("generated"), signer))
+    report = read_credentials(path, trust_anchors=tmp_path / "keys" / "ca.pem")
+    assert report.valid and report.trusted
+    # A passphrase set for a plain key is not needed and does no harm.
+    plain_certificate, plain_key = make_project_identity(tmp_path / "plain", "Harbour Lights")
+    assert Signer.from_files(plain_certificate, plain_key, passphrase=b"lamp oil").subject

@@ -49,7 +49,7 @@ def cut(
         err.print(f"warning: {line}", markup=False, highlight=False)
     for line in report.lengthened:
         out.print(f"lengthened for dialogue: {line}", markup=False)
-    seconds = report.frames / production.settings.fps
+    seconds = float(report.frames / production.settings.fps)
     out.print(f"{report.shots} shots, {seconds:.1f} s (cut {report.cut_id})")
     for key, path in report.outputs.items():
         out.print(f"  {key:>15}  {path}", markup=False)

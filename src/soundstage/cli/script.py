@@ -3,10 +3,12 @@ previs, shots, shot."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from soundstage.cli.app import (
@@ -19,6 +21,7 @@ from soundstage.cli.app import (
     out,
     shot_app,
 )
+from soundstage.config import DATABASE_PASSWORD_VARIABLE, SETTINGS_FILE, split_password
 from soundstage.errors import ConfigError
 from soundstage.files import write_atomic
 from soundstage.plan.model import Angle, Move, ShotSize
@@ -41,11 +44,19 @@ def init(
         ),
     ] = "",
     title: Annotated[str, typer.Option(help="The production's title.")] = "",
+    fps: Annotated[
+        str, typer.Option(help="Frame rate: 24, 25, 30, or NTSC as 24000/1001 (23.976) or 30000/1001 (29.97).")
+    ] = "24",
 ) -> None:
     """Make a production folder: soundstage.toml, the database and the media store."""
-    with Production.init(directory, database_url=database_url, title=title) as production:
+    with Production.init(directory, database_url=database_url, title=title, fps=fps) as production:
         where = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[production.engine.dialect.name]
         out.print(f"Made production {directory} ({where}). Next: soundstage -p {directory} import SCRIPT")
+    if split_password(database_url)[1] and DATABASE_PASSWORD_VARIABLE not in os.environ:
+        out.print(
+            f"The database password is not kept in {SETTINGS_FILE}: set {DATABASE_PASSWORD_VARIABLE}"
+            " (or put it in ~/.pgpass) for the next commands."
+        )
 
 
 @app.command(name="import")
@@ -85,12 +96,20 @@ def breakdown(
     """Print the scene breakdown and write breakdown sheets (CSV and HTML)."""
     with opened() as production:
         sheets = production.breakdown()
-        table = Table("Sc.", "I/E", "Location", "Time", "Len", "Speaking", "Props", "Sound", title="Breakdown")
+        # The set in one column (INT TALLOW LAMP SHOP - CONTINUOUS) leaves room for the lists;
+        # names fold rather than being cut short, so none is lost on a narrow terminal.
+        table = Table("Sc.", title="Breakdown", box=box.SIMPLE_HEAD)
+        table.add_column("Set", overflow="fold")
+        table.add_column("Len", no_wrap=True)
+        for heading in ("Cast", "Background", "Animals", "Props", "Sound"):
+            table.add_column(heading, overflow="fold")
         for s in sheets:
             b = s.breakdown
+            place = " ".join(part for part in (b.int_ext, b.location or b.heading) if part)
             table.add_row(
-                s.number, b.int_ext, b.location, b.time_of_day, format_eighths(b.eighths),
-                ", ".join(b.speaking), ", ".join(b.props), ", ".join(b.sounds),
+                s.number, f"{place} - {b.time_of_day}" if b.time_of_day else place, format_eighths(b.eighths),
+                ", ".join(b.speaking), ", ".join(b.non_speaking), ", ".join(b.animals), ", ".join(b.props),
+                ", ".join(b.sounds),
             )  # fmt: skip
         out.print(table)
         paths = write_breakdown(sheets, production.title(), output or production.root / "sheets")
@@ -104,7 +123,7 @@ def plan() -> None:
         task = progress.add_task("plan", total=None)
         report = production.plan(lambda done, total: progress.update(task, completed=done, total=total))
         fps = production.settings.fps
-    out.print(f"{report.shots} shots in {report.scenes} scenes, {report.frames / fps / 60:.1f} min planned")
+    out.print(f"{report.shots} shots in {report.scenes} scenes, {float(report.frames / fps / 60):.1f} min planned")
     if report.kept_edits:
         out.print(f"  artist edits kept on: {', '.join(report.kept_edits)}")
     if report.orphaned:

@@ -51,8 +51,8 @@ import cv2
 import numpy as np
 import opentimelineio as otio
 import PIL
-import scipy
 
+from soundstage.config import rate_text
 from soundstage.cut.encode import (
     AUDIO_RATE,
     H264,
@@ -143,7 +143,7 @@ def write_animatic(
     slate_frames = round(max(head_slate_s, 0.0) * cut.fps)
     total = slate_frames + cut.frames
     first_frame = round(program_start(cut.fps).value) - slate_frames
-    timecode = otio.opentime.to_timecode(otio.opentime.RationalTime(first_frame, cut.fps), cut.fps)
+    timecode = otio.opentime.to_timecode(otio.opentime.RationalTime(first_frame, cut.rate), cut.rate)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     scratch: Path | None = None
     try:
@@ -187,7 +187,7 @@ def write_animatic(
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     return AnimaticInfo(
-        path, total, total / cut.fps, bool(sound), tuple(warnings), timecode,
+        path, total, float(total / cut.fps), bool(sound), tuple(warnings), timecode,
         20 * math.log10(peak) if peak > 0 else None, 20 * math.log10(gain) if peak > 0 else 0.0,
         len(plan.video), maker.made(plan.video), len(sound), maker.made(sound),
     )  # fmt: skip
@@ -327,7 +327,7 @@ class _Plan:
             clips = tuple((s - first, str(clip.wav)) for s, clip in lines[low:high])
             mix = [(offset, self._wav_sha256(Path(wav))) for offset, wav in clips]
             # The lines are resampled by FFmpeg and the peak measured by SciPy: their versions too.
-            key = segment_key("mix", AUDIO_RATE, stop - first, mix, av.__version__, scipy.__version__)
+            key = segment_key("mix", AUDIO_RATE, stop - first, mix, av.__version__, _scipy_version())
             segments.append(_SoundSegment(first, stop - first, clips, key))
         return segments
 
@@ -343,22 +343,30 @@ def _first(item: tuple[int, Any]) -> int:
     return item[0]
 
 
-def _samples(frame: int, fps: int) -> int:
+def _scipy_version() -> str:
+    """The version of scipy, whose filter measures the mix (imported only when a cut mixes)."""
+    import scipy
+
+    return str(scipy.__version__)
+
+
+def _samples(frame: int, fps: Fraction) -> int:
     """The sound sample where a frame starts."""
     return round(frame * AUDIO_RATE / fps)
 
 
-def _video_identity(spec: Format, size: tuple[int, int], fps: int) -> list[Any]:
+def _video_identity(spec: Format, size: tuple[int, int], fps: Fraction) -> list[Any]:
     """What, beside the segment's own content, decides its bytes: the container and encoder
     with its settings, the frame size and rate, the libraries that draw and encode, the fonts."""
     faces = [face(name, 12).getname() for name in ("DejaVuSansMono.ttf", "DejaVuSans.ttf")]
     return [
-        spec.container, spec.codec, spec.pix_fmt, sorted(spec.options.items()), SEGMENT_THREADS, list(size), fps,
+        spec.container, spec.codec, spec.pix_fmt, sorted(spec.options.items()), SEGMENT_THREADS, list(size),
+        int(fps) if fps.denominator == 1 else rate_text(fps),  # a whole rate as before: cached segments still match
         av.__version__, list(av.library_versions["libavcodec"]), cv2.__version__, PIL.__version__, faces,
     ]  # fmt: skip
 
 
-def _in_time_order(video: list[VideoJob], sound: list[SoundJob], fps: int) -> list[VideoJob | SoundJob]:
+def _in_time_order(video: list[VideoJob], sound: list[SoundJob], fps: Fraction) -> list[VideoJob | SoundJob]:
     """Picture and sound segments in the order the join reaches them."""
     jobs: list[tuple[Fraction, int, VideoJob | SoundJob]] = [(Fraction(j.first, fps), 0, j) for j in video]
     jobs += [(Fraction(j.first, AUDIO_RATE), 1, j) for j in sound]

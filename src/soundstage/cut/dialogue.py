@@ -28,7 +28,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-from scipy.signal import resample_poly
 
 from soundstage.errors import CutError
 from soundstage.files import write_atomic
@@ -228,6 +227,10 @@ def true_peak(samples: np.ndarray) -> float:
     """The true peak of ``samples`` (full scale 1.0): the largest magnitude after 4x
     oversampling with a polyphase low-pass filter (scipy's ``resample_poly``), as BS.1770-4
     measures it. Samples past either end are taken as silence."""
+    # Imported here: scipy.signal costs about 100 MB and a second, which commands that only
+    # import the cut (import, breakdown, plan) should not pay.
+    from scipy.signal import resample_poly
+
     if len(samples) == 0:
         return 0.0
     return float(np.abs(resample_poly(samples.astype(np.float64), OVERSAMPLING, 1)).max())
@@ -240,6 +243,8 @@ def mix_true_peak(clips: list[tuple[int, Path]], rate: int, length: int) -> floa
     oversampling filter sees across the joins and the result is the peak of the whole. Silent
     stretches (the slate, shots without lines) are passed over: oversampling is most of the
     cost (about half a second per minute of sound on one core of the development machine)."""
+    from scipy.signal import resample_poly  # see true_peak
+
     mix = DialogueMix(clips, rate)
     before = np.zeros(_PEAK_CONTEXT, np.float32)
     chunk = mix.read(0, min(_PEAK_CHUNK, length))

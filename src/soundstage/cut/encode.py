@@ -92,7 +92,7 @@ class VideoJob:
     suffix: str
     spec: Format
     size: tuple[int, int]
-    fps: int
+    fps: Fraction
     first: int  # its first frame in the movie
     frames: int
     shot: CutShot | None
@@ -190,7 +190,7 @@ def _encode_sound(job: SoundJob, path: Path) -> dict[str, Any]:
     return {"length": job.samples}
 
 
-def _write_shot(encoder: _VideoEncoder, art: Art, shot: CutShot, start: int, fps: int, burn_in: bool) -> str:
+def _write_shot(encoder: _VideoEncoder, art: Art, shot: CutShot, start: int, fps: Fraction, burn_in: bool) -> str:
     """Send one shot's frames: its still held or moved, or a NO TAKE slate; returns why there
     is no picture ("" when there is one). ``start`` is the shot's first frame on the movie's
     timecode track, in frames from 00:00:00:00."""
@@ -202,7 +202,9 @@ def _write_shot(encoder: _VideoEncoder, art: Art, shot: CutShot, start: int, fps
     move = shot.move if reason == "" else "static"  # a slate does not move
 
     def timecode(frame: int) -> Burn:
-        return art.timecode(otio.opentime.to_timecode(otio.opentime.RationalTime(start + frame, fps), fps))
+        # Non-drop timecode at the rounded rate (OTIO's float rate 23.976... counts 24 a second).
+        rate = float(fps)
+        return art.timecode(otio.opentime.to_timecode(otio.opentime.RationalTime(start + frame, rate), rate))
 
     if move in PUSHES or move in PANS:
         for frame in range(shot.frames):
@@ -229,13 +231,15 @@ def _write_shot(encoder: _VideoEncoder, art: Art, shot: CutShot, start: int, fps
 class _VideoEncoder:
     """A segment's open container: one video stream at the cut's rate, starting on an IDR."""
 
-    def __init__(self, container: av.container.OutputContainer, spec: Format, size: tuple[int, int], fps: int) -> None:
+    def __init__(
+        self, container: av.container.OutputContainer, spec: Format, size: tuple[int, int], fps: Fraction
+    ) -> None:
         self.container = container
         self.pix_fmt = spec.pix_fmt
         self.video = container.add_stream(spec.codec, rate=Fraction(fps))
         self.video.width, self.video.height = size
         self.video.pix_fmt = spec.pix_fmt
-        self.video.codec_context.time_base = Fraction(1, fps)
+        self.video.codec_context.time_base = 1 / Fraction(fps)  # 1001/24000 at 23.976
         self.video.codec_context.options = {**spec.options, "threads": SEGMENT_THREADS}
         self.reformatter = VideoReformatter()
         self.sent = 0  # frames sent

@@ -43,7 +43,7 @@ class Joiner:
         path: Path,
         container_format: str,
         *,
-        fps: int,
+        fps: Fraction,
         video: Path,
         audio: Path | None,
         timecode: str,

@@ -14,6 +14,7 @@ import numpy as np
 import opentimelineio as otio
 from PIL import Image, ImageDraw, ImageFont
 
+from soundstage.config import rate_label
 from soundstage.cut.timeline import NO_TAKE, Cut, CutShot
 from soundstage.render.previs import read_png
 
@@ -29,13 +30,13 @@ NO_TAKE_GREY = (64, 64, 72)
 
 def slate_lines(cut: Cut, date: dt.date) -> list[tuple[str, float]]:
     """The head slate's lines and their sizes (relative to the frame height)."""
-    runtime = otio.opentime.to_timecode(otio.opentime.RationalTime(cut.frames, cut.fps), cut.fps)
+    runtime = otio.opentime.to_timecode(otio.opentime.RationalTime(cut.frames, cut.rate), cut.rate)
     shots = f"{len(cut.shots)} shot" + ("" if len(cut.shots) == 1 else "s")
     return [
         (cut.title or "Untitled", 0.09),
         ("ANIMATIC", 0.05),
         (date.isoformat(), 0.04),
-        (f"{shots}   runtime {runtime}   {cut.fps} fps", 0.04),
+        (f"{shots}   runtime {runtime}   {rate_label(cut.fps)} fps", 0.04),
         ("scratch picture and sound: not for release", 0.03),
     ]
 

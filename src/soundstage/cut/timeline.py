@@ -22,11 +22,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlparse
 
 import opentimelineio as otio
 
+from soundstage.config import frame_rate
 from soundstage.cut.dialogue import ScratchVoices, SpokenLine
 from soundstage.cut.fcpxml import fcpxml_text
 from soundstage.errors import CutError
@@ -110,7 +112,7 @@ class Cut:
     """The assembled cut: shots with their final durations, in order, and what was changed."""
 
     title: str
-    fps: int
+    fps: Fraction  # exact: 24, or 24000/1001 for 23.976 (an int is taken as it is)
     shots: list[CutShot]
     dialogue: list[DialogueClip] = field(default_factory=list)
     lengthened: list[tuple[str, int, int]] = field(default_factory=list)  # (code, planned, new frames)
@@ -119,6 +121,14 @@ class Cut:
     # creation time, the timeline's metadata; the content credentials and the disclosure
     # report take theirs from here too.
     made_at: datetime = field(default_factory=now)
+
+    def __post_init__(self) -> None:
+        self.fps = Fraction(self.fps)
+
+    @property
+    def rate(self) -> float:
+        """The rate as OTIO keeps it (a float: 23.976023976... for 24000/1001)."""
+        return float(self.fps)
 
     @property
     def frames(self) -> int:
@@ -134,9 +144,10 @@ class Cut:
         return starts
 
 
-def program_start(rate: int) -> otio.opentime.RationalTime:
-    """``PROGRAM_START`` as a time at ``rate`` frames per second."""
-    return otio.opentime.from_timecode(PROGRAM_START, rate)
+def program_start(rate: float | Fraction) -> otio.opentime.RationalTime:
+    """``PROGRAM_START`` as a time at ``rate`` frames per second (non-drop timecode: at
+    23.976 it counts 24 frames a second)."""
+    return otio.opentime.from_timecode(PROGRAM_START, float(rate))
 
 
 def spoken_lines(script: Script) -> dict[int, Line]:
@@ -153,7 +164,7 @@ def spoken_lines(script: Script) -> dict[int, Line]:
 def assemble(
     title: str,
     shots: Sequence[CutShot],
-    fps: int,
+    fps: int | Fraction | str,
     voices_dir: Path | None,
     *,
     progress: Progress | None = None,
@@ -164,12 +175,15 @@ def assemble(
     With ``voices_dir``, every line is spoken (cached there) and placed in its shot after a
     short lead-in, with a gap between lines; a shot too short for its lines is lengthened.
     Without it there is no scratch dialogue and shots keep their planned frames. A shot whose
-    take image is missing becomes a NO TAKE slate, with a warning.
+    take image is missing becomes a NO TAKE slate, with a warning. ``fps``: an exact rate
+    (``config.frame_rate``: 24, "24000/1001", 23.976).
     """
     if not shots:
         raise CutError(f"{title or 'the cut'}: no shots to cut")
-    if fps <= 0:
-        raise CutError(f"{title or 'the cut'}: frame rate must be positive, got {fps}")
+    try:
+        fps = frame_rate(fps)
+    except ValueError as error:
+        raise CutError(f"{title or 'the cut'}: frame rate {error}") from None
     spoken = _speak_all(shots, ScratchVoices(voices_dir), progress) if voices_dir is not None else {}
     lead_in, gap, tail = (round(seconds * fps) for seconds in (LEAD_IN_S, GAP_S, TAIL_S))
     cut = Cut(title=title, fps=fps, shots=[], made_at=utc(made_at) if made_at is not None else now())
@@ -244,7 +258,7 @@ def to_otio(cut: Cut, *, relative_to: Path | None = None) -> otio.schema.Timelin
 
     Media references are URLs relative to ``relative_to`` (the folder the timeline is written
     to, which must hold every file) or, without it, absolute ``file://`` URLs."""
-    rate = cut.fps
+    rate = cut.rate
     timeline = otio.schema.Timeline(
         name=_one_line(cut.title),
         global_start_time=program_start(rate),
@@ -300,7 +314,7 @@ def resolve_media_url(url: str, folder: Path) -> Path:
     return folder / Path(unquote(parsed.path))
 
 
-def _shot_clip(shot: CutShot, rate: int, relative_to: Path | None) -> otio.schema.Clip:
+def _shot_clip(shot: CutShot, rate: float, relative_to: Path | None) -> otio.schema.Clip:
     """One shot's clip: the take's still, or a generator standing in for the missing picture."""
     available = _range(0, shot.frames, rate)
     if shot.image is not None:
@@ -344,7 +358,7 @@ def _shot_clip(shot: CutShot, rate: int, relative_to: Path | None) -> otio.schem
     return clip
 
 
-def _range(start: int, frames: int, rate: int) -> otio.opentime.TimeRange:
+def _range(start: int, frames: int, rate: float) -> otio.opentime.TimeRange:
     return otio.opentime.TimeRange(otio.opentime.RationalTime(start, rate), otio.opentime.RationalTime(frames, rate))
 
 
@@ -406,7 +420,8 @@ def edl_text(timeline: otio.schema.Timeline) -> str:
         for track in edl.video_tracks():
             track.insert(0, otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=start)))
     text = otio.adapters.write_to_string(edl, "cmx_3600")
-    # Integer rates count every frame; a drop-frame rate (29.97 DF) would say DROP FRAME here.
+    # Every rate is written as non-drop timecode (23.976 and 29.97 too, counting 24 and 30
+    # frames a second); a drop-frame cut (29.97 DF) would say DROP FRAME here.
     fcm = "FCM: NON-DROP FRAME"
     head, _, body = text.partition("\n\n")
     return f"{head}\n{fcm}\n\n{body}" if head.startswith("TITLE:") else f"{fcm}\n\n{text}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -85,9 +86,9 @@ class Shot(BaseModel):
     purpose: Purpose
     description: str = ""
 
-    def seconds(self, fps: float) -> float:
-        """The planned duration in seconds."""
-        return self.frames / fps
+    def seconds(self, fps: float | Fraction) -> float:
+        """The planned duration in seconds (``fps`` may be exact: 24000/1001)."""
+        return float(self.frames / fps)
 
     def edited(self, edits: dict[str, object]) -> Shot:
         """This shot with an artist's edits applied, validated like a planned shot."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel
@@ -123,7 +124,7 @@ class ShotView(BaseModel):
     assignee: str
     subjects: list[str]
     frames: int
-    fps: int
+    fps: int | float  # 24, or 23.976... for 24000/1001 (a JSON number)
     takes: list[TakeView]
     notes: list[NoteView]
     actions: list[str]
@@ -133,7 +134,7 @@ class Annotations(BaseModel):
     """A shot's drawn notes as vector data by integer frame, for export."""
 
     shot: str
-    fps: int
+    fps: int | float
     notes: list[NoteView]
 
 
@@ -254,7 +255,7 @@ def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int
     return current
 
 
-def shot_view(session: Session, code: str, role: Role, fps: int) -> ShotView:
+def shot_view(session: Session, code: str, role: Role, fps: int | Fraction) -> ShotView:
     """A shot with its takes (recipes, approvals, findings), its notes, and what the caller may do."""
     shot = shot_row(session, code)
     scene = session.scalar(select(SceneRow.number).where(SceneRow.id == shot.scene_id))
@@ -275,7 +276,7 @@ def shot_view(session: Session, code: str, role: Role, fps: int) -> ShotView:
         assignee=shot.assignee,
         subjects=list(fields.get("subjects", [])),
         frames=int(fields.get("frames", 0)),
-        fps=fps,
+        fps=_number(fps),
         takes=[
             TakeView(
                 name=take_name(shot.code, t.number),
@@ -320,11 +321,16 @@ def notes(
     return [n for n in listed if n.shapes] if drawn else listed
 
 
-def annotations(session: Session, code: str, fps: int) -> Annotations:
+def annotations(session: Session, code: str, fps: int | Fraction) -> Annotations:
     """The notes of a shot that carry drawings: vector data by integer frame, for export."""
     shot = shot_row(session, code)
     numbers = dict(session.execute(select(TakeRow.id, TakeRow.number).where(TakeRow.shot_id == shot.id)).all())
-    return Annotations(shot=shot.code, fps=fps, notes=notes(session, shot.id, numbers, drawn=True))
+    return Annotations(shot=shot.code, fps=_number(fps), notes=notes(session, shot.id, numbers, drawn=True))
+
+
+def _number(rate: int | Fraction) -> int | float:
+    """A frame rate as a JSON number: whole rates stay whole."""
+    return int(rate) if rate == int(rate) else float(rate)
 
 
 def crew_may_see(session: Session, sha256: str) -> bool:

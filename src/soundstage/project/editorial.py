@@ -67,15 +67,19 @@ def signer(context: Context) -> Signer:
     """The production's content-credentials signer. A production whose settings still name the
     default files and has none (made before credentials existed) gets its identity now."""
     settings = context.settings.credentials
-    certificate, key = context.root / settings.certificate, context.root / settings.private_key
+    certificate, key = settings.certificate_path(context.root), settings.key_path(context.root)
     defaults = Credentials()
     if (
         (settings.certificate, settings.private_key) == (defaults.certificate, defaults.private_key)
         and not certificate.exists()
         and not key.exists()
     ):
-        make_project_identity(certificate.parent, drafts.title(context) or context.root.name)
-    return Signer.from_files(certificate, key, settings.timestamp_url)
+        make_project_identity(
+            certificate.parent,
+            drafts.title(context) or context.root.name,
+            passphrase=context.settings.signing_passphrase(),
+        )
+    return Signer.from_files(certificate, key, settings.timestamp_url, passphrase=context.settings.signing_passphrase())
 
 
 def cut(

@@ -7,6 +7,7 @@ inside its own transactions. It holds no logic of its own: a method here is one 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -75,9 +76,9 @@ class Production:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def init(cls, root: Path, *, database_url: str = "", title: str = "") -> Production:
+    def init(cls, root: Path, *, database_url: str = "", title: str = "", fps: Fraction | int | str = 24) -> Production:
         """Make a new production folder; on any failure nothing is left behind."""
-        return cls._over(init_production(root, database_url=database_url, title=title))
+        return cls._over(init_production(root, database_url=database_url, title=title, fps=fps))
 
     @classmethod
     def open(cls, root: Path) -> Production:

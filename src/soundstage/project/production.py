@@ -16,14 +16,25 @@ import shutil
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
 
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from soundstage.config import SETTINGS_FILE, Credentials, Media, Settings, default_toml, load_settings
-from soundstage.errors import ProductionError
+from soundstage.config import (
+    SETTINGS_FILE,
+    Credentials,
+    Media,
+    Settings,
+    default_toml,
+    frame_rate,
+    load_settings,
+    split_password,
+)
+from soundstage.errors import ConfigError, ProductionError
 from soundstage.provenance.credentials import make_project_identity
 from soundstage.store.db import make_engine, read_scope, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
@@ -87,8 +98,17 @@ class Context:
         self.close()
 
 
-def init_production(root: Path, *, database_url: str = "", title: str = "") -> Context:
-    """Make a new production folder and open it; on any failure nothing is left behind."""
+def init_production(root: Path, *, database_url: str = "", title: str = "", fps: Fraction | int | str = 24) -> Context:
+    """Make a new production folder and open it; on any failure nothing is left behind.
+    ``fps``: the production's frame rate (24, 25, "24000/1001", 23.976). A password in
+    ``database_url`` is used to open the database now but not written to soundstage.toml (the
+    next commands take it from SOUNDSTAGE_DATABASE_PASSWORD or ~/.pgpass). With
+    SOUNDSTAGE_KEY_PASSPHRASE set, the signing key is written encrypted with it."""
+    database_url, password = split_password(database_url)
+    try:
+        rate = frame_rate(fps)
+    except ValueError as error:
+        raise ConfigError(f"init {root}: fps {error}") from None
     if (root / SETTINGS_FILE).exists():
         raise ProductionError(f"{root}: already a production ({SETTINGS_FILE} exists)")
     if root.exists() and not root.is_dir():
@@ -98,11 +118,12 @@ def init_production(root: Path, *, database_url: str = "", title: str = "") -> C
     try:
         for folder in made:
             folder.mkdir(parents=True)
-        (root / SETTINGS_FILE).write_text(default_toml(title, database_url), encoding="utf-8")
+        (root / SETTINGS_FILE).write_text(default_toml(title, database_url, rate), encoding="utf-8")
         # The signing identity of the production's content credentials (a project CA and a
         # signer); studios can point [credentials] at their own certificate instead.
-        make_project_identity(credentials, title or root.name)
-        return open_production(root)
+        passphrase = load_settings(root).signing_passphrase()
+        make_project_identity(credentials, title or root.name, passphrase=passphrase)
+        return open_production(root, database_password=password)
     except BaseException:
         # Leave the folder as it was: remove exactly what this call made.
         for name in (SETTINGS_FILE, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
@@ -112,12 +133,15 @@ def init_production(root: Path, *, database_url: str = "", title: str = "") -> C
         raise
 
 
-def open_production(root: Path) -> Context:
-    """Open an existing production, migrating its database to the current schema."""
+def open_production(root: Path, *, database_password: str = "") -> Context:
+    """Open an existing production, migrating its database to the current schema.
+    ``database_password``: the database's password when the environment gives none."""
     if not (root / SETTINGS_FILE).is_file():
         raise ProductionError(f"{root}: not a production (no {SETTINGS_FILE}); run: soundstage init {root}")
     settings = load_settings(root)
-    engine = make_engine(settings.database_url or sqlite_url(root / DATABASE_FILE))
+    if database_password and not settings.database_password.get_secret_value():
+        settings = settings.model_copy(update={"database_password": SecretStr(database_password)})
+    engine = make_engine(settings.database_address() or sqlite_url(root / DATABASE_FILE))
     upgrade(engine)
     context = Context(root, settings, engine)
     try:

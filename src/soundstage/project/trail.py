@@ -18,17 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from sqlalchemy import event as orm_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from soundstage.errors import ReviewError
+from soundstage.errors import CredentialsError, ReviewError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import take_name
 from soundstage.project.production import SESSION_CONTEXT, Context
-from soundstage.provenance.credentials import CUT_LABEL, read_credentials
+from soundstage.provenance.credentials import CUT_LABEL, load_signing_key, read_credentials
 from soundstage.review.anchor import (
     AnchorReport,
     Approval,
@@ -256,17 +255,20 @@ def _signing_key(context: Context) -> PrivateKeyTypes:
     Python object of it; loaded once per open production."""
     cached = context.state(_Keys)
     if cached.private is None:
-        path = context.root / context.settings.credentials.private_key
+        settings = context.settings
+        path = settings.credentials.key_path(context.root)
+        # The credentials signer's own loader: an encrypted key opens with the passphrase from
+        # the environment, and a key kept outside the production is found the same way.
         try:
-            cached.private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError, TypeError) as failure:
-            raise ReviewError(f"{path}: cannot read the signing key for audit checkpoints ({failure})") from None
+            cached.private = load_signing_key(path, settings.signing_passphrase())
+        except CredentialsError as failure:
+            raise ReviewError(f"audit checkpoints: {failure}") from None
     return cached.private
 
 
 def _public_key(context: Context) -> PublicKeyTypes:
     """The public key of the production's signing certificate, which checkpoints verify against."""
-    path = context.root / context.settings.credentials.certificate
+    path = context.settings.credentials.certificate_path(context.root)
     try:
         return x509.load_pem_x509_certificates(path.read_bytes())[0].public_key()
     except (OSError, ValueError) as failure:

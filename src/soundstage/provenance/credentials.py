@@ -35,10 +35,12 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
 from soundstage import __version__
+from soundstage.config import PASSPHRASE_VARIABLE
 from soundstage.errors import CredentialsError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe
@@ -275,13 +277,15 @@ def _key_usage(*, signing: bool) -> x509.KeyUsage:
     )
 
 
-def make_project_identity(folder: Path, organisation: str) -> tuple[Path, Path]:
+def make_project_identity(folder: Path, organisation: str, *, passphrase: bytes | None = None) -> tuple[Path, Path]:
     """Make the production's signing identity in ``folder``: an ES256 project CA and a signer
     certificate it issues (valid two years), as ``signer.pem`` (signer then CA), ``signer.key``
     (PKCS#8, mode 0600) and ``ca.pem`` (the trust anchor to give ``read_credentials``).
 
     The CA's private key is not kept: its only job is to vouch for this signer. Existing files
-    are never overwritten. Returns (certificate, key)."""
+    are never overwritten. With ``passphrase`` the key is written encrypted (PKCS#8, the best
+    encryption the cryptography library offers), to be read back with the same passphrase.
+    Returns (certificate, key)."""
     organisation = " ".join(organisation.split()) or "Soundstage production"
     certificate_path, key_path, ca_path = folder / "signer.pem", folder / "signer.key", folder / "ca.pem"
     for path in (certificate_path, key_path, ca_path):
@@ -325,9 +329,8 @@ def make_project_identity(folder: Path, organisation: str) -> tuple[Path, Path]:
         .sign(ca_key, hashes.SHA256())
     )
     ca_pem = ca.public_bytes(serialization.Encoding.PEM)
-    key_pem = signer_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    key_pem = signer_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     written: list[Path] = []
     try:
         write_atomic(key_path, key_pem, what="signing key", error=CredentialsError, mode=0o600)
@@ -345,6 +348,28 @@ def make_project_identity(folder: Path, organisation: str) -> tuple[Path, Path]:
 
 
 # -- signing -------------------------------------------------------------------------------
+
+
+def load_signing_key(path: Path, passphrase: bytes | None = None) -> PrivateKeyTypes:
+    """A PEM private key, decrypted with ``passphrase`` when it is encrypted (a passphrase for a
+    plain key is not needed and not used); one CredentialsError line naming the file when it
+    cannot be read or opened."""
+    data = _read(path, "signing key")
+    try:
+        try:
+            return serialization.load_pem_private_key(data, password=None)
+        except TypeError:  # encrypted
+            if not passphrase:
+                raise CredentialsError(
+                    f"{path}: the signing key is encrypted; give its passphrase in the environment"
+                    f" ({PASSPHRASE_VARIABLE})"
+                ) from None
+        try:
+            return serialization.load_pem_private_key(data, password=passphrase)
+        except ValueError:
+            raise CredentialsError(f"{path}: the passphrase in {PASSPHRASE_VARIABLE} does not open this key") from None
+    except (ValueError, UnsupportedAlgorithm) as failure:
+        raise CredentialsError(f"{path}: not a readable PEM private key ({failure})") from None
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -410,24 +435,22 @@ class Signer:
         return self.chain[0].not_valid_after_utc
 
     @classmethod
-    def from_files(cls, certificate: Path, private_key: Path, timestamp_url: str = "") -> Signer:
-        """Load and check a PEM certificate chain (signer first) and its private key.
+    def from_files(
+        cls, certificate: Path, private_key: Path, timestamp_url: str = "", *, passphrase: bytes | None = None
+    ) -> Signer:
+        """Load and check a PEM certificate chain (signer first) and its private key, which may
+        be encrypted with ``passphrase`` (a passphrase given for a plain key is not needed and
+        not used).
 
-        Missing or unreadable files, a key that cannot be read or does not match the
-        certificate, a certificate outside its validity period, and one c2pa refuses each
-        give one CredentialsError line naming the file."""
+        Missing or unreadable files, an encrypted key without its passphrase or with a wrong
+        one, a key that cannot be read or does not match the certificate, a certificate outside
+        its validity period, and one c2pa refuses each give one CredentialsError line naming
+        the file."""
         try:
             chain = x509.load_pem_x509_certificates(_read(certificate, "signing certificate"))
         except ValueError:
             raise CredentialsError(f"{certificate}: not a PEM certificate chain") from None
-        try:
-            key = serialization.load_pem_private_key(_read(private_key, "signing key"), password=None)
-        except TypeError:
-            raise CredentialsError(
-                f"{private_key}: the signing key is encrypted; Soundstage needs it unencrypted (mode 0600)"
-            ) from None
-        except (ValueError, UnsupportedAlgorithm) as failure:
-            raise CredentialsError(f"{private_key}: not a readable PEM private key ({failure})") from None
+        key = load_signing_key(private_key, passphrase)
         algorithm = _algorithm(key, private_key)
         spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         if key.public_key().public_bytes(*spki) != chain[0].public_key().public_bytes(*spki):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 
 from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from soundstage.config import rate_label, timecode_text
 from soundstage.errors import CutError
 from soundstage.files import write_atomic
 from soundstage.provenance.clock import iso, utc
@@ -115,7 +117,7 @@ class Disclosure:
     cut_id: str
     created_at: datetime
     generator: str
-    fps: int
+    fps: Fraction | int  # exact: 24000/1001 for 23.976
     rows: tuple[DisclosureRow, ...]
     provider: str = ""
     scratch_dialogue: bool = False  # the animatic's voices are espeak-ng scratch dialogue
@@ -181,9 +183,13 @@ class Disclosure:
         return frames / total if total else 0.0
 
     def timecode(self, frames: int) -> str:
-        """``frames`` as HH:MM:SS:FF at the cut's frame rate."""
-        seconds, frame = divmod(frames, self.fps)
-        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frame:02d}"
+        """``frames`` as non-drop HH:MM:SS:FF at the cut's frame rate (24 a second at 23.976)."""
+        return timecode_text(frames, self.fps)
+
+    @property
+    def rate(self) -> str:
+        """The frame rate as people say it: "24", "23.976"."""
+        return rate_label(Fraction(self.fps))
 
     @property
     def systems(self) -> list[str]:
@@ -330,7 +336,7 @@ def render_pdf(disclosure: Disclosure) -> bytes:
     pdf.paragraph(d.notice)
     pdf.heading("Totals")
     total = d.runtime_frames
-    lines = [f"Running time: {d.timecode(total)} ({total} frames at {d.fps} fps)"]
+    lines = [f"Running time: {d.timecode(total)} ({total} frames at {d.rate} fps)"]
     for origin in (*Origin, None):
         label = origin.label if origin is not None else NO_TAKE
         lines.append(f"{label}: {_percent(d.share_of(origin))} ({d.frames_of(origin)} frames)")

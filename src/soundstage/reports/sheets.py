@@ -11,15 +11,17 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from soundstage import __version__
+from soundstage.config import timecode_text
 from soundstage.files import write_atomic
 from soundstage.plan.model import Shot
-from soundstage.script.breakdown import SceneBreakdown
+from soundstage.script.breakdown import CATEGORIES, SceneBreakdown
 from soundstage.script.eighths import format_eighths
 
 _TEMPLATES = Environment(
@@ -38,9 +40,10 @@ class SceneSheet:
     breakdown: SceneBreakdown
 
 
-BREAKDOWN_COLUMNS = (
-    "scene", "heading", "int_ext", "location", "time_of_day", "eighths", "speaking", "non_speaking", "props", "sounds",
-)  # fmt: skip
+# The heading's columns, then one per breakdown category (cast, background, animals, props...).
+BREAKDOWN_COLUMNS = ("scene", "heading", "int_ext", "location", "time_of_day", "eighths", *CATEGORIES)
+# How a sheet heads a category where its name, capitalised, is not what the trade writes.
+_LABELS = {"set_dressing": "Set dressing", "atmosphere": "FX / atmosphere", "vfx": "VFX"}
 SHOTLIST_COLUMNS = (
     "code", "scene", "size", "angle", "lens_mm", "move", "subjects", "frames", "seconds", "purpose", "lines",
     "description",
@@ -56,7 +59,7 @@ def _csv(rows: Iterable[Sequence[object]], header: Sequence[str]) -> bytes:
 
 
 def breakdown_rows(sheets: list[SceneSheet]) -> list[tuple[object, ...]]:
-    """One CSV row per scene, in BREAKDOWN_COLUMNS order."""
+    """One CSV row per scene, in BREAKDOWN_COLUMNS order (a category's items joined by "; ")."""
     return [
         (
             s.number,
@@ -65,17 +68,24 @@ def breakdown_rows(sheets: list[SceneSheet]) -> list[tuple[object, ...]]:
             b.location,
             b.time_of_day,
             format_eighths(b.eighths),
-            "; ".join(b.speaking),
-            "; ".join(b.non_speaking),
-            "; ".join(b.props),
-            "; ".join(b.sounds),
+            *("; ".join(items) for items in category_items(b).values()),
         )
         for s in sheets
         for b in (s.breakdown,)
     ]
 
 
-def shot_rows(shots: list[Shot], fps: int) -> list[tuple[object, ...]]:
+def category_items(breakdown: SceneBreakdown) -> dict[str, tuple[str, ...]]:
+    """A scene's items by breakdown category, in ``CATEGORIES`` order."""
+    return {category: getattr(breakdown, field) for category, field in CATEGORIES.items()}
+
+
+def category_label(category: str) -> str:
+    """A category as a sheet heads it: "Cast", "Set dressing", "VFX"."""
+    return _LABELS.get(category, category.replace("_", " ").capitalize())
+
+
+def shot_rows(shots: list[Shot], fps: Fraction | int) -> list[tuple[object, ...]]:
     """One CSV row per shot, in SHOTLIST_COLUMNS order."""
     return [
         (
@@ -103,6 +113,8 @@ def write_breakdown(sheets: list[SceneSheet], title: str, out: Path) -> list[Pat
     html = _TEMPLATES.get_template("breakdown.html").render(
         title=title,
         sheets=sheets,
+        categories=[(category, category_label(category)) for category in CATEGORIES],
+        items=category_items,
         format_eighths=format_eighths,
         total_eighths=sum(s.breakdown.eighths for s in sheets),
         **_stamp(),
@@ -115,7 +127,7 @@ def write_shotlist(
     shots: list[Shot],
     sheets: list[SceneSheet],
     title: str,
-    fps: int,
+    fps: Fraction | int,
     out: Path,
     storyboards: dict[str, Path] | None = None,
 ) -> list[Path]:
@@ -138,7 +150,7 @@ def write_shotlist(
         fps=fps,
         total_frames=sum(s.frames for s in shots),
         shot_count=len(shots),
-        timecode=lambda frames: _timecode(frames, fps),
+        timecode=lambda frames: timecode_text(frames, fps),
         thumbnails={code: path.relative_to(out).as_posix() for code, path in thumbnails.items()},
         **_stamp(),
     )
@@ -155,13 +167,6 @@ def _thumbnail(png: Path, target: Path, width: int = 320) -> Path:
         frame.save(buffer, "JPEG", quality=85)
     write_atomic(target, buffer.getvalue())
     return target
-
-
-def _timecode(frames: int, fps: int) -> str:
-    seconds, frame = divmod(frames, fps)
-    minutes, second = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    return f"{hours:02d}:{minute:02d}:{second:02d}:{frame:02d}"
 
 
 def _stamp() -> dict[str, str]:

@@ -141,7 +141,7 @@ def dailies_page(request: Request, _who: Crew, playlist_id: PlaylistId) -> HTMLR
         raise HTTPException(404, f"no playlist {playlist_id}")
     # As JSON-ready data: the page hands the playlist to the player (static/dailies.js) as JSON.
     data = playlist.model_dump(mode="json")
-    return render(request, "dailies.html", {"playlist": data, "fps": production.settings.fps})
+    return render(request, "dailies.html", {"playlist": data, "fps": float(production.settings.fps)})
 
 
 @router.get("/audit")
