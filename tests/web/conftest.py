@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import uvicorn
@@ -183,3 +186,21 @@ def live_review_room(review_room: ReviewRoom) -> Iterator[tuple[ReviewRoom, str]
     yield review_room, f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+def serve_production(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`soundstage serve` on a free loopback port, in a process of its own: (server, base URL).
+    The caller terminates it."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("soundstage")
+    server = subprocess.Popen([exe, "-p", root, "serve", "--port", str(port)], stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/login", timeout=1)
+            return server, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError("soundstage serve did not start")

@@ -4,17 +4,13 @@ CSRF, logout, throttling, API tokens, role changes, and the CLI that sets passwo
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from soundstage.web.auth import SESSION_COOKIE, THROTTLE_FAILURES
 
-from .conftest import CREW, ReviewRoom, free_port, password_of
+from .conftest import CREW, ReviewRoom, password_of, serve_production
 
 
 def test_login_sets_a_safe_session_cookie_and_logout_ends_it(review_room: ReviewRoom) -> None:
@@ -110,27 +106,11 @@ def test_cli_sets_passwords_and_prints_tokens(review_room: ReviewRoom, cli, monk
     assert cli("-p", root, "user", "token", "Nobody").code == 2
 
 
-def _serve(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    exe = Path(sys.executable).with_name("soundstage")
-    server = subprocess.Popen([exe, "-p", root, "serve", "--port", str(port)], stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/login", timeout=1)
-            return server, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("soundstage serve did not start")
-
-
 def test_serve_believes_no_forwarded_address_unless_told(review_room: ReviewRoom) -> None:
     """`soundstage serve` on loopback: a made-up X-Forwarded-For per attempt must not give each
     attempt a fresh throttle (uvicorn believes 127.0.0.1's forwarded headers by default)."""
     review_room.production.close()
-    server, base = _serve(review_room.root)
+    server, base = serve_production(review_room.root)
     try:
         answers = [
             httpx.post(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from soundstage.errors import ReviewError
 from soundstage.passwords import hash_password, new_token, token_digest, verify_password
+from soundstage.project.production import Context
 from soundstage.project.trail import append_event
 from soundstage.review.workflow import Action, Role, authorise, parse_role
 from soundstage.store.tables import (
@@ -169,21 +170,39 @@ def start_session(session: Session, *, user_id: int | None = None, share_id: int
     return token, csrf
 
 
-def log_in(session: Session, name: str, password: str, address: str) -> str | None:
+def log_in(context: Context, name: str, password: str, address: str) -> str | None:
     """Check a name and password; the new session's cookie value, or None when they are wrong.
 
     Raises Throttled after THROTTLE_FAILURES failures for the name and address within
-    THROTTLE_WINDOW, before the password is even looked at.
+    THROTTLE_WINDOW, before the password is even looked at. The hash is read in a short read,
+    verified with no transaction open (argon2 takes tens of milliseconds by design, and SQLite
+    has one writer: a login must never hold up a decision), and the outcome written in a
+    short write of its own.
     """
     key = name.strip()[:128]
-    if throttled(session, key, address):
-        raise Throttled(key)
-    user = session.scalars(select(UserRow).where(UserRow.name == key, UserRow.active.is_(True))).first()
-    if user is None or not verify_password(user.password_hash, password):
+    with context.reading() as session:
+        if throttled(session, key, address):
+            raise Throttled(key)
+        user = session.execute(
+            select(UserRow.id, UserRow.password_hash).where(UserRow.name == key, UserRow.active.is_(True))
+        ).first()
+    right = verify_password(user.password_hash if user is not None else "", password)
+    with context.transaction() as session:
+        if right and user is not None:
+            # Still active with the same password? A deactivation or a new password between the
+            # read and now must win over a login checked against the old hash.
+            current = session.scalar(
+                select(UserRow.id).where(
+                    UserRow.id == user.id, UserRow.active.is_(True), UserRow.password_hash == user.password_hash
+                )
+            )
+            if current is not None:
+                session.execute(
+                    delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address)
+                )
+                return start_session(session, user_id=user.id)[0]
         session.add(LoginFailureRow(name=key, address=address[:64]))
         return None
-    session.execute(delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address))
-    return start_session(session, user_id=user.id)[0]
 
 
 def throttled(session: Session, key: str, address: str) -> bool:
@@ -202,16 +221,20 @@ def end_session(session: Session, session_id: int) -> None:
     session.execute(delete(WebSessionRow).where(WebSessionRow.id == session_id))
 
 
-def link_log_in(session: Session, share_id: int, password_hash: str, password: str, address: str) -> str | None:
+def link_log_in(context: Context, share_id: int, password_hash: str, password: str, address: str) -> str | None:
     """Check a client link's password; a guest session's cookie value, or None when it is wrong.
-    Raises Throttled like ``log_in`` (the link is throttled like a login name)."""
+    Raises Throttled like ``log_in`` (the link is throttled like a login name), and like it
+    verifies the hash with no transaction open."""
     key = f"share:{share_id}"
-    if throttled(session, key, address):
-        raise Throttled(key)
-    if not verify_password(password_hash, password):
-        session.add(LoginFailureRow(name=key, address=address[:64]))
-        return None
-    return start_session(session, share_id=share_id)[0]
+    with context.reading() as session:
+        if throttled(session, key, address):
+            raise Throttled(key)
+    right = verify_password(password_hash, password)
+    with context.transaction() as session:
+        if not right:
+            session.add(LoginFailureRow(name=key, address=address[:64]))
+            return None
+        return start_session(session, share_id=share_id)[0]
 
 
 def guest_session(session: Session, cookie: str | None, share_id: int) -> str | None:

@@ -55,8 +55,7 @@ def login(
     """Check name and password; a session cookie and on to ``next``, or the form again."""
     context = {"next": safe_next(next), "name": name}
     try:
-        with production_of(request).transaction() as session:
-            token = people.log_in(session, name, password, client_address(request))
+        token = people.log_in(production_of(request), name, password, client_address(request))
     except Throttled:
         message = "too many failed logins for this name: wait five minutes"
         return render(request, "login.html", context | {"message": message}, 429)

@@ -63,9 +63,10 @@ def shared_playlist(request: Request, token: str) -> Response:
 def share_login(request: Request, token: str, password: Annotated[str, Form(max_length=256)]) -> Response:
     """Check a client link's password: a guest session and back to the playlist, or 401 / 429."""
     try:
-        with production_of(request).transaction() as session:
+        production = production_of(request)
+        with production.reading() as session:
             link = live_link(session, token)
-            cookie = people.link_log_in(session, link.id, link.password_hash, password, client_address(request))
+        cookie = people.link_log_in(production, link.id, link.password_hash, password, client_address(request))
     except Throttled:
         return render(
             request, "share_login.html", {"token": token, "message": "too many tries: wait five minutes"}, 429
