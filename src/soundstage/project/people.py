@@ -33,6 +33,10 @@ CONSOLE = "console"
 SESSION_LIFETIME = timedelta(hours=12)
 THROTTLE_FAILURES = 5  # failed logins per name and address ...
 THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
+# Failed logins per name from any address within THROTTLE_WINDOW: someone guessing one person's
+# password from many addresses (a botnet, or forged forwarded headers) is stopped too, at the
+# price that the person waits five minutes after such an attack.
+THROTTLE_NAME_FAILURES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,14 +210,15 @@ def log_in(context: Context, name: str, password: str, address: str) -> str | No
 
 
 def throttled(session: Session, key: str, address: str) -> bool:
-    """Whether ``key`` (a name, or a client link) failed too often from ``address`` just now."""
+    """Whether ``key`` (a name, or a client link) failed too often just now: from ``address``
+    (THROTTLE_FAILURES) or from anywhere (THROTTLE_NAME_FAILURES)."""
     since: datetime = utcnow() - THROTTLE_WINDOW
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginFailureRow)
-        .where(LoginFailureRow.name == key, LoginFailureRow.address == address[:64], LoginFailureRow.at > since)
-    )
-    return (failures or 0) >= THROTTLE_FAILURES
+    anywhere, here = session.execute(
+        select(func.count(), func.count().filter(LoginFailureRow.address == address[:64])).where(
+            LoginFailureRow.name == key, LoginFailureRow.at > since
+        )
+    ).one()
+    return here >= THROTTLE_FAILURES or anywhere >= THROTTLE_NAME_FAILURES
 
 
 def end_session(session: Session, session_id: int) -> None:

@@ -18,11 +18,18 @@ from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from soundstage.project import people
-from soundstage.project.people import SESSION_LIFETIME, THROTTLE_FAILURES, THROTTLE_WINDOW, Person, Throttled
+from soundstage.project.people import (
+    SESSION_LIFETIME,
+    THROTTLE_FAILURES,
+    THROTTLE_NAME_FAILURES,
+    THROTTLE_WINDOW,
+    Person,
+    Throttled,
+)
 from soundstage.project.production import Context
 from soundstage.review.workflow import Role
 
-__all__ = ["THROTTLE_FAILURES", "THROTTLE_WINDOW", "Throttled"]
+__all__ = ["THROTTLE_FAILURES", "THROTTLE_NAME_FAILURES", "THROTTLE_WINDOW", "Throttled"]
 
 SESSION_COOKIE = "soundstage_session"
 SHARE_COOKIE = "soundstage_share"
