@@ -85,7 +85,7 @@ class ReviewRoom:
         """A client logged in by password (session cookie), and the session's CSRF token."""
         client = TestClient(self.app, follow_redirects=False)
         name = CREW[role]
-        answer = client.post("/login", data={"name": name, "password": password_of(name)})
+        answer = form_login(client, {"name": name, "password": password_of(name)})
         assert answer.status_code == 303, answer.text
         page = client.get("/dailies" if role != "client" else "/login")
         return client, csrf_of(page.text)
@@ -113,6 +113,15 @@ def csrf_of(html: str) -> str:
     match = re.search(r'<meta name="csrf-token" content="([^"]*)">', html)
     assert match, "page has no csrf meta tag"
     return match.group(1)
+
+
+def form_login(client: TestClient | httpx.Client, data: dict[str, str], url: str = "/login") -> httpx.Response:
+    """Post a login form (``/login`` or a client link's ``.../login``) as a browser does: open
+    the form first, for its CSRF token and the pre-session cookie it is bound to."""
+    form = client.get(url.removesuffix("/login") if url != "/login" else url)
+    match = re.search(r'name="csrf" value="([^"]*)"', form.text)
+    assert match, f"{url}: no login form"
+    return client.post(url, data={**data, "csrf": match.group(1)})
 
 
 def frame_png(seed: int, size: tuple[int, int] = (64, 36)) -> bytes:

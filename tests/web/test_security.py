@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from soundstage.store.db import sqlite_url
 from soundstage.web.auth import THROTTLE_FAILURES, THROTTLE_NAME_FAILURES
 
-from .conftest import ReviewRoom, make_review_room, password_of, serve_production
+from .conftest import ReviewRoom, form_login, make_review_room, password_of, serve_production
 
 # A hash far costlier than the default (about 1 s to verify here): a handful of parallel wrong
 # logins then add up to more than SQLite's busy timeout (10 s) if each held the write lock
@@ -48,8 +48,8 @@ def test_parallel_wrong_logins_never_hold_up_an_approval(sqlite_room: ReviewRoom
     supervisor = {"Authorization": f"Bearer {room.tokens['supervisor']}"}
 
     def wrong_login(name: str) -> int:
-        answer = httpx.post(f"{base}/login", data={"name": name, "password": "not the password"}, timeout=60)
-        return answer.status_code
+        with httpx.Client(base_url=base, timeout=60) as browser:
+            return form_login(browser, {"name": name, "password": "not the password"}).status_code
 
     try:
         with ThreadPoolExecutor(len(SLOW_USERS) * TRIES_EACH) as pool:
@@ -72,7 +72,7 @@ def test_parallel_wrong_logins_never_hold_up_an_approval(sqlite_room: ReviewRoom
 
 def _login_seconds(client: TestClient, name: str) -> float:
     started = time.perf_counter()
-    answer = client.post("/login", data={"name": name, "password": "not the password"})
+    answer = form_login(client, {"name": name, "password": "not the password"})
     assert answer.status_code == 401
     return time.perf_counter() - started
 
@@ -97,14 +97,38 @@ def test_a_name_is_throttled_from_every_address(sqlite_room: ReviewRoom) -> None
         return TestClient(room.app, follow_redirects=False, client=(f"203.0.113.{i}", 40000))
 
     for i in range(THROTTLE_NAME_FAILURES):
-        assert from_address(i).post("/login", data={"name": "Sol", "password": "guess-guess"}).status_code == 401
-    right = from_address(250).post("/login", data={"name": "Sol", "password": password_of("Sol")})
+        assert form_login(from_address(i), {"name": "Sol", "password": "guess-guess"}).status_code == 401
+    right = form_login(from_address(250), {"name": "Sol", "password": password_of("Sol")})
     assert right.status_code == 429
-    assert from_address(250).post("/login", data={"name": "Ada", "password": password_of("Ada")}).status_code == 303
+    assert form_login(from_address(250), {"name": "Ada", "password": password_of("Ada")}).status_code == 303
     # A client link's password alike.
     producer = room.client("producer")
     playlist = producer.post("/api/playlists", json={"name": "Client", "takes": [f"{room.codes[0]}/1"]}).json()["id"]
     url = producer.post(f"/api/playlists/{playlist}/share", json={"password": "open sesame"}).json()["url"]
     for i in range(THROTTLE_NAME_FAILURES):
-        assert from_address(i).post(f"{url}/login", data={"password": "guessing"}).status_code == 401
-    assert from_address(250).post(f"{url}/login", data={"password": "open sesame"}).status_code == 429
+        assert form_login(from_address(i), {"password": "guessing"}, f"{url}/login").status_code == 401
+    assert form_login(from_address(250), {"password": "open sesame"}, f"{url}/login").status_code == 429
+
+
+def test_login_forms_refuse_a_post_without_their_csrf_token(review_room: ReviewRoom) -> None:
+    room = review_room
+    right = {"name": "Ada", "password": password_of("Ada")}
+    forged = room.client()  # a form on another site posts the attacker's name and password
+    refused = forged.post("/login", data=right)
+    assert refused.status_code == 403 and "soundstage_session" not in refused.headers.get("set-cookie", "")
+    # A token read by the attacker from their own form is bound to their own pre-session cookie.
+    attacker = room.client()
+    token = attacker.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+    victim = room.client()
+    victim.get("/login")
+    assert victim.post("/login", data={**right, "csrf": token}).status_code == 403
+    assert victim.get("/api/shots").status_code == 401
+    assert form_login(victim, right).status_code == 303
+    # The client link's password form alike.
+    producer = room.client("producer")
+    playlist = producer.post("/api/playlists", json={"name": "Client", "takes": [f"{room.codes[0]}/1"]}).json()["id"]
+    url = producer.post(f"/api/playlists/{playlist}/share", json={"password": "open sesame"}).json()["url"]
+    guest = room.client()
+    assert guest.post(f"{url}/login", data={"password": "open sesame"}).status_code == 403
+    assert guest.get(url).status_code == 401
+    assert form_login(guest, {"password": "open sesame"}, f"{url}/login").status_code == 303

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from soundstage import __version__
 from soundstage.errors import PermissionDenied, ReviewError, ShotError, SoundstageError
 from soundstage.project.production import open_production
-from soundstage.web.auth import authenticate
+from soundstage.web.auth import authenticate, login_page
 from soundstage.web.render import HERE, render
 from soundstage.web.routes import api, media, pages, playlists, share
 
@@ -90,7 +90,7 @@ def _answer(request: Request, status: int, detail: str, headers: dict[str, str] 
     if wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     if status == 401:
-        return render(request, "login.html", {"message": detail, "next": _here(request), "name": ""}, 401)
+        return login_page(request, "login.html", {"message": detail, "next": _here(request), "name": ""}, 401)
     return render(request, "error.html", {"status": status, "message": detail}, status)
 
 

@@ -19,7 +19,9 @@ from soundstage.web.auth import (
     Decider,
     Throttled,
     caller,
+    check_login_csrf,
     client_address,
+    login_page,
     production_of,
     set_cookie,
 )
@@ -42,7 +44,7 @@ def safe_next(target: str) -> str:
 @router.get("/login")
 def login_form(request: Request, next: str = "/board") -> HTMLResponse:
     """The login form."""
-    return render(request, "login.html", {"message": "", "next": safe_next(next), "name": ""})
+    return login_page(request, "login.html", {"message": "", "next": safe_next(next), "name": ""})
 
 
 @router.post("/login")
@@ -51,18 +53,21 @@ def login(
     name: Annotated[str, Form(max_length=128)],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=2000)] = "/board",
+    csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    """Check name and password; a session cookie and on to ``next``, or the form again."""
+    """Check name and password; a session cookie and on to ``next``, or the form again (403
+    without the form's CSRF token: a form elsewhere must not log a browser into an account)."""
+    check_login_csrf(request, csrf)
     context = {"next": safe_next(next), "name": name}
     try:
         token = people.log_in(production_of(request), name, password, client_address(request))
     except Throttled:
         message = "too many failed logins for this name: wait five minutes"
-        return render(request, "login.html", context | {"message": message}, 429)
+        return login_page(request, "login.html", context | {"message": message}, 429)
     if token is None:
-        return render(request, "login.html", context | {"message": "wrong name or password"}, 401)
+        return login_page(request, "login.html", context | {"message": "wrong name or password"}, 401)
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(response, SESSION_COOKIE, token)
+    set_cookie(response, SESSION_COOKIE, token, request=request)
     return response
 
 
