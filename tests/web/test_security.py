@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from soundstage.store.db import sqlite_url
 from soundstage.web.auth import THROTTLE_FAILURES, THROTTLE_NAME_FAILURES
 
-from .conftest import ReviewRoom, form_login, make_review_room, password_of, serve_production
+from .conftest import ReviewRoom, csrf_of, form_login, make_review_room, password_of, serve_production
 
 # A hash far costlier than the default (about 1 s to verify here): a handful of parallel wrong
 # logins then add up to more than SQLite's busy timeout (10 s) if each held the write lock
@@ -132,3 +132,34 @@ def test_login_forms_refuse_a_post_without_their_csrf_token(review_room: ReviewR
     assert guest.post(f"{url}/login", data={"password": "open sesame"}).status_code == 403
     assert guest.get(url).status_code == 401
     assert form_login(guest, {"password": "open sesame"}, f"{url}/login").status_code == 303
+
+
+def _client_link(room: ReviewRoom, takes: list[str]) -> str:
+    producer = room.client("producer")
+    playlist = producer.post("/api/playlists", json={"name": "Client", "takes": takes}).json()["id"]
+    answer = producer.post(f"/api/playlists/{playlist}/share", json={"can_comment": True})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["url"]
+
+
+def test_a_guest_reads_only_what_was_said_through_their_own_link(review_room: ReviewRoom) -> None:
+    room = review_room
+    shared = f"{room.codes[0]}/1"
+    link_a = _client_link(room, [shared, f"{room.codes[1]}/1"])
+    link_b = _client_link(room, [shared])
+    guest_a, guest_b = room.client(), room.client()
+    for guest, url, name, words in (
+        (guest_a, link_a, "Pat Agency", "too dark for us"),
+        (guest_b, link_b, "Lee", "love the glow"),
+    ):
+        csrf = csrf_of(guest.get(url).text)
+        answer = guest.post(f"{url}/comments", data={"take": shared, "body": words, "name": name, "csrf": csrf})
+        assert answer.status_code == 303
+    page_b = guest_b.get(link_b).text
+    assert "love the glow" in page_b and "Lee (guest)" in page_b
+    assert "too dark for us" not in page_b and "Pat Agency" not in page_b
+    page_a = guest_a.get(link_a).text
+    assert "too dark for us" in page_a and "love the glow" not in page_a and "Lee" not in page_a
+    # The crew see both.
+    notes = room.client("artist").get(f"/api/shots/{room.codes[0]}").json()["notes"]
+    assert sorted(n["author"] for n in notes) == ["Lee (guest)", "Pat Agency (guest)"]

@@ -54,7 +54,7 @@ def shared_playlist(request: Request, token: str) -> Response:
             # token and the playlist's images its cookie.
             cookie, csrf = people.start_session(session, share_id=link.id)
         playlist = dailies.playlist(session, link.playlist_id)
-        comments = dailies.client_comments(session, link.playlist_id)
+        comments = dailies.client_comments(session, link.playlist_id, share_id=link.id)
     context = {
         "token": token,
         "playlist": playlist or {"takes": []},
