@@ -15,8 +15,9 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from soundstage.project import people
 from soundstage.store.db import sqlite_url
-from soundstage.web.auth import THROTTLE_FAILURES, THROTTLE_NAME_FAILURES
+from soundstage.web.auth import SESSION_COOKIE, THROTTLE_FAILURES, THROTTLE_NAME_FAILURES
 
 from .conftest import ReviewRoom, csrf_of, form_login, make_review_room, password_of, serve_production
 
@@ -163,3 +164,71 @@ def test_a_guest_reads_only_what_was_said_through_their_own_link(review_room: Re
     # The crew see both.
     notes = room.client("artist").get(f"/api/shots/{room.codes[0]}").json()["notes"]
     assert sorted(n["author"] for n in notes) == ["Lee (guest)", "Pat Agency (guest)"]
+
+
+def _actions(room: ReviewRoom) -> list[str]:
+    return [e["action"] for e in room.client("producer").get("/api/audit", params={"limit": 1000}).json()["events"]]
+
+
+def test_revoking_a_token_deactivating_a_person_and_withdrawing_a_link(review_room: ReviewRoom, cli) -> None:
+    room = review_room
+    root = room.root
+    # An API token, revoked by id.
+    listed = cli("-p", root, "token", "list")
+    assert listed.code == 0 and "Rev" in listed.out
+    rev_token = next(t for t, name, _ in room.production.tokens() if name == "Rev")
+    assert room.client("reviewer").get("/api/shots").status_code == 200
+    assert cli("-p", root, "token", "revoke", rev_token).code == 0
+    assert room.client("reviewer").get("/api/shots").status_code == 401
+    missing = cli("-p", root, "token", "revoke", rev_token)
+    assert (
+        missing.code == 2 and f"no API token {rev_token}" in missing.err and len(missing.err.strip().splitlines()) == 1
+    )
+    assert cli("-p", root, "token", "revoke", "9" * 40).code == 2
+    # A person deactivated: their session and token stop at once, and they cannot log in again.
+    browser, _csrf = room.login("artist")
+    assert browser.get("/api/shots").status_code == 200 and room.client("artist").get("/api/shots").status_code == 200
+    assert cli("-p", root, "user", "deactivate", "Ari").code == 0
+    assert browser.get("/api/shots").status_code == 401
+    assert room.client("artist").get("/api/shots").status_code == 401
+    assert form_login(room.client(), {"name": "Ari", "password": password_of("Ari")}).status_code == 401
+    again = cli("-p", root, "user", "deactivate", "Ari")
+    assert again.code == 2 and "no active user 'Ari'" in again.err
+    # A client link withdrawn: the guest who had it open sees nothing more and cannot comment.
+    url = _client_link(room, [f"{room.codes[0]}/1"])
+    guest = room.client()
+    page = guest.get(url)
+    assert page.status_code == 200
+    share_id = room.production.links()[-1][0]
+    assert cli("-p", root, "link", "withdraw", share_id).code == 0
+    assert guest.get(url).status_code == 404
+    comment = {"take": f"{room.codes[0]}/1", "body": "still here?", "csrf": csrf_of(page.text)}
+    assert guest.post(f"{url}/comments", data=comment).status_code == 404
+    assert cli("-p", root, "link", "withdraw", "999").code == 2
+    actions = _actions(room)
+    assert [a for a in actions if a in ("revoke token", "deactivate user", "make playlist", "share", "withdraw link")] == [
+        "revoke token", "deactivate user", "make playlist", "share", "withdraw link",
+    ]  # fmt: skip
+
+
+def test_a_new_password_ends_the_other_sessions_and_is_audited(review_room: ReviewRoom) -> None:
+    room = review_room
+    first, _ = room.login("reviewer")
+    second, _ = room.login("reviewer")
+    room.production.set_password("Rev", "a-brand-new-password")
+    assert first.get("/api/shots").status_code == 401 and second.get("/api/shots").status_code == 401
+    assert _actions(room)[-1] == "set password"
+    # Set from one of their own sessions, that one stays open.
+    third, _ = room.login("producer")
+    fourth, _ = room.login("producer")
+    with room.production.context.transaction() as session:
+        kept = people.session_login(session, third.cookies[SESSION_COOKIE])
+        assert kept is not None
+        people.set_password(
+            session,
+            "Ada",
+            "ada-new-password",
+            actor=people.Person(kept.name, kept.role),
+            keep_session_id=kept.session_id,
+        )
+    assert third.get("/api/shots").status_code == 200 and fourth.get("/api/shots").status_code == 401

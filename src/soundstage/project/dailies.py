@@ -154,10 +154,13 @@ def create_playlist(session: Session, person: Person, name: str, takes: list[str
     for code, number in wanted:
         if (code, number) not in found:
             raise ShotError(f"no take {take_name(code, number or 0)} in this production")
+    authorise(person.name, person.role, Action.MAKE_PLAYLIST)
     row = PlaylistRow(name=name.strip() or "dailies", created_by=person.name)
     session.add(row)
     session.flush()
     session.add_all(PlaylistTakeRow(playlist_id=row.id, take_id=found[key], position=i) for i, key in enumerate(wanted))
+    detail = {"name": row.name, "takes": [take_name(code, number or 0) for code, number in wanted]}
+    append_event(session, person.name, person.role.value, Action.MAKE_PLAYLIST, f"playlist {row.id}", detail)
     return row.id
 
 

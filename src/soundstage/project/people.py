@@ -17,6 +17,7 @@ from soundstage.errors import ReviewError
 from soundstage.passwords import hash_password, new_token, token_digest, verify_password
 from soundstage.project.production import Context
 from soundstage.project.trail import append_event
+from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action, Role, authorise, parse_role
 from soundstage.store.tables import (
     ApiTokenRow,
@@ -107,13 +108,26 @@ def users(session: Session) -> list[tuple[str, str, bool]]:
     return [(name, role, active) for name, role, active in rows]
 
 
-def set_password(session: Session, name: str, password: str) -> None:
-    """Set a person's review-room password (argon2); every session they had open ends."""
+def set_password(
+    session: Session,
+    name: str,
+    password: str,
+    *,
+    actor: Person | str = CONSOLE,
+    keep_session_id: int | None = None,
+) -> None:
+    """Set a person's review-room password (argon2, audited); every other session they had open
+    ends (``keep_session_id``: the one they set it from, if they did it themselves)."""
     row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
     if row is None:
         raise ReviewError(f"no user {name!r} in this production (soundstage user add {name} --role ROLE)")
+    actor_name, actor_role = _actor(actor, Action.SET_PASSWORD)
     row.password_hash = hash_password(password, who=name)
-    session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+    ended = delete(WebSessionRow).where(WebSessionRow.user_id == row.id)
+    if keep_session_id is not None:
+        ended = ended.where(WebSessionRow.id != keep_session_id)
+    session.execute(ended)
+    append_event(session, actor_name, actor_role, Action.SET_PASSWORD, name, {})
 
 
 def issue_token(session: Session, name: str) -> str:
@@ -123,6 +137,66 @@ def issue_token(session: Session, name: str) -> str:
     user_id = session.scalars(select(UserRow.id).where(UserRow.name == name)).one()
     session.add(ApiTokenRow(user_id=user_id, token_sha256=token_digest(token)))
     return token
+
+
+def tokens(session: Session) -> list[tuple[int, str, datetime]]:
+    """(id, person, made at) of every API token, oldest first: the ids ``revoke_token`` takes."""
+    rows = session.execute(
+        select(ApiTokenRow.id, UserRow.name, ApiTokenRow.created_at)
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .order_by(ApiTokenRow.id)
+    )
+    return [(token_id, name, made) for token_id, name, made in rows]
+
+
+def revoke_token(session: Session, actor: Person | str, token_id: int) -> str:
+    """Revoke an API token at once (audited); the name of the person it acted as."""
+    actor_name, actor_role = _actor(actor, Action.REVOKE_TOKEN)
+    row = session.execute(
+        select(ApiTokenRow.id, UserRow.name)
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .where(ApiTokenRow.id == token_id)
+    ).first()
+    if row is None:
+        raise ReviewError(f"no API token {token_id} (soundstage token list shows them)")
+    session.execute(delete(ApiTokenRow).where(ApiTokenRow.id == token_id))
+    append_event(session, actor_name, actor_role, Action.REVOKE_TOKEN, row.name, {"token": token_id})
+    return row.name
+
+
+def deactivate_user(session: Session, actor: Person | str, name: str) -> None:
+    """Deactivate a person (audited): their sessions and API tokens end at once (deleted, so
+    nothing they held comes back); their name stays in the trail."""
+    actor_name, actor_role = _actor(actor, Action.DEACTIVATE_USER)
+    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+    if row is None or not row.active:
+        raise ReviewError(f"no active user {name!r} in this production")
+    row.active = False
+    session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+    ended = session.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id)).rowcount
+    append_event(session, actor_name, actor_role, Action.DEACTIVATE_USER, name, {"tokens": ended})
+
+
+def links(session: Session) -> list[tuple[int, int, datetime, bool]]:
+    """(id, playlist id, expires at, live) of every client link, oldest first."""
+    now = utcnow()
+    rows = session.execute(select(ShareRow.id, ShareRow.playlist_id, ShareRow.expires_at).order_by(ShareRow.id))
+    return [(i, playlist, as_utc(expires), as_utc(expires) > now) for i, playlist, expires in rows]
+
+
+def withdraw_link(session: Session, actor: Person | str, share_id: int) -> None:
+    """Withdraw a client link at once (audited): it opens nothing from now on, and its guests'
+    sessions end."""
+    actor_name, actor_role = _actor(actor, Action.WITHDRAW_LINK)
+    share = session.get(ShareRow, share_id)
+    if share is None:
+        raise ReviewError(f"no client link {share_id} (soundstage link list shows them)")
+    if as_utc(share.expires_at) > utcnow():
+        share.expires_at = utcnow()
+    session.execute(delete(WebSessionRow).where(WebSessionRow.share_id == share_id))
+    append_event(
+        session, actor_name, actor_role, Action.WITHDRAW_LINK, f"playlist {share.playlist_id}", {"share": share_id}
+    )
 
 
 def _actor(actor: Person | str, action: Action) -> tuple[str, str]:
