@@ -232,3 +232,43 @@ def test_a_new_password_ends_the_other_sessions_and_is_audited(review_room: Revi
             keep_session_id=kept.session_id,
         )
     assert third.get("/api/shots").status_code == 200 and fourth.get("/api/shots").status_code == 401
+
+
+def test_bad_input_answers_4xx_never_500(review_room: ReviewRoom, cli) -> None:
+    room = review_room
+    code = room.codes[0]
+    huge = "9" * 40
+    room.production.close()
+    api = TestClient(room.app, raise_server_exceptions=False, headers=room.client("supervisor").headers)
+    before = room.fingerprint()
+    assert api.post(f"/api/shots/{code}/notes", json={"body": "x", "take": int(huge)}).status_code == 422
+    assert api.post(f"/api/shots/{code}/decisions", json={"action": "approve", "take": int(huge)}).status_code == 422
+    browser, csrf = room.login("supervisor")
+    page = TestClient(room.app, raise_server_exceptions=False, follow_redirects=False, cookies=browser.cookies)
+    for form in (
+        {"name": "x", "take": f"{code}/{huge}"},
+        {"name": "x", "take": "no such/thing"},
+        {"name": "x\x00y", "take": f"{code}/1"},
+        {"name": "x", "take": f"{code}/1\x00"},
+    ):
+        answer = page.post("/board/playlist", data={**form, "csrf": csrf})
+        assert 400 <= answer.status_code < 500, (form, answer.status_code)
+    guest_url = _client_link(room, [f"{code}/1"])
+    guest = TestClient(room.app, raise_server_exceptions=False, follow_redirects=False)
+    guest_csrf = csrf_of(guest.get(guest_url).text)
+    comment = guest.post(f"{guest_url}/comments", data={"take": f"{code}/{huge}", "body": "x", "csrf": guest_csrf})
+    assert 400 <= comment.status_code < 500
+    after_links = room.fingerprint()
+    note = cli("-p", room.root, "review", "note", f"{code}/{huge}", "too long a number", "--as", "Sol")
+    assert note.code == 2 and len(note.err.strip().splitlines()) == 1
+    assert room.fingerprint() == after_links
+    assert before[0][0] + 2 == after_links[0][0]  # only the playlist and its link were recorded
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"a" * 100_000
+
+    chunked = api.post(f"/api/shots/{code}/notes", content=chunks(), headers={"content-type": "application/json"})
+    assert chunked.status_code == 413 and "request body over" in chunked.json()["detail"]
+    form = page.post("/board/playlist", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 413

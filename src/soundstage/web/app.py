@@ -143,7 +143,12 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, whether or not Content-Length says so."""
+    """Refuses request bodies over ``limit`` bytes with 413, whether or not Content-Length says so.
+
+    A chunked body is counted as it arrives: at the limit the middleware answers 413 itself and
+    tells the route the client has gone, so no parser turns it into a 400, and whatever the
+    route then tries to send is dropped.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -157,23 +162,34 @@ class BodyLimit:
             await _too_large(scope, receive, send, self.limit)
             return
         received = 0
+        started = refused = False
 
         async def counting() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise _TooLarge
+                refused = True
+                if not started:
+                    await _too_large(scope, receive, send, self.limit)
+                return {"type": "http.disconnect"}
             return message
 
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, counting, send)
-        except _TooLarge:
-            await _too_large(scope, receive, send, self.limit)
-
-
-class _TooLarge(Exception):
-    pass
+            await self.app(scope, counting, sending)
+        except Exception:
+            if not refused:
+                raise
+            # The route saw the client "go" mid-body (ClientDisconnect); the 413 was answered.
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

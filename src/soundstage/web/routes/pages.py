@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from soundstage.project import board, dailies, people, trail
@@ -111,8 +113,12 @@ def playlist_from_board(
     name: Annotated[str, Form(max_length=256)],
     take: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
 ) -> Response:
-    """A playlist of the takes on the board as filtered (supervisor, producer); on to its dailies."""
-    body = PlaylistIn(name=name or "dailies", takes=take)
+    """A playlist of the takes on the board as filtered (supervisor, producer); on to its dailies.
+    The form is checked by the API's own model, so a bad take name or a NUL answers 422 alike."""
+    try:
+        body = PlaylistIn(name=name or "dailies", takes=take)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False, include_context=False)) from None
     with production_of(request).transaction() as session:
         playlist_id = dailies.create_playlist(session, who.person, body.name, body.takes)
     return RedirectResponse(f"/dailies/{playlist_id}", status_code=303)
