@@ -8,15 +8,19 @@ import statistics
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from soundstage.project import people
-from soundstage.store.db import sqlite_url
+from soundstage.store.db import session_scope, sqlite_url
+from soundstage.store.tables import LoginFailureRow, UserRow, WebSessionRow, utcnow
+from soundstage.web.app import create_app
 from soundstage.web.auth import SESSION_COOKIE, THROTTLE_FAILURES, THROTTLE_NAME_FAILURES
 
 from .conftest import ReviewRoom, csrf_of, form_login, make_review_room, password_of, serve_production
@@ -272,3 +276,31 @@ def test_bad_input_answers_4xx_never_500(review_room: ReviewRoom, cli) -> None:
     assert chunked.status_code == 413 and "request body over" in chunked.json()["detail"]
     form = page.post("/board/playlist", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
     assert form.status_code == 413
+
+
+def test_cookies_are_secure_when_told_and_old_logins_are_pruned(
+    review_room: ReviewRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = review_room
+    plain = form_login(room.client(), {"name": "Ada", "password": password_of("Ada")})
+    assert plain.status_code == 303 and "secure" not in plain.headers["set-cookie"].lower()
+    # Old rows: a session that expired and a failure the throttle no longer looks at.
+    with session_scope(room.production.engine) as session:
+        user_id = session.scalars(select(UserRow.id).where(UserRow.name == "Sol")).one()
+        long_ago = utcnow() - timedelta(days=2)
+        session.add(WebSessionRow(token_sha256="0" * 64, user_id=user_id, csrf="x", expires_at=long_ago))
+        session.add(LoginFailureRow(name="Sol", address="203.0.113.9", at=long_ago))
+    monkeypatch.setenv("SOUNDSTAGE_SERVE__SECURE_COOKIES", "true")
+    behind_tls = create_app(room.root)  # pruned at start
+    try:
+        with session_scope(room.production.engine) as session:
+            assert session.scalar(select(func.count()).where(WebSessionRow.expires_at <= utcnow())) == 0
+            assert session.scalar(select(func.count()).where(LoginFailureRow.at <= long_ago)) == 0
+        browser = TestClient(behind_tls, base_url="https://testserver", follow_redirects=False)
+        form = browser.get("/login")
+        assert "secure" in form.headers["set-cookie"].lower()
+        answer = form_login(browser, {"name": "Ada", "password": password_of("Ada")})
+        assert answer.status_code == 303 and "secure" in answer.headers["set-cookie"].lower()
+        assert browser.get("/api/shots").status_code == 200
+    finally:
+        behind_tls.state.production.close()

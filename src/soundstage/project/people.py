@@ -278,6 +278,7 @@ def log_in(context: Context, name: str, password: str, address: str) -> str | No
                 session.execute(
                     delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address)
                 )
+                prune(session)
                 return start_session(session, user_id=user.id)[0]
         session.add(LoginFailureRow(name=key, address=address[:64]))
         return None
@@ -293,6 +294,14 @@ def throttled(session: Session, key: str, address: str) -> bool:
         )
     ).one()
     return here >= THROTTLE_FAILURES or anywhere >= THROTTLE_NAME_FAILURES
+
+
+def prune(session: Session) -> None:
+    """Forget expired sessions and login failures older than the throttle looks back (done on
+    each successful login: cheap, and the tables never grow with time)."""
+    now = utcnow()
+    session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
+    session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= now - THROTTLE_WINDOW))
 
 
 def end_session(session: Session, session_id: int) -> None:
@@ -313,6 +322,7 @@ def link_log_in(context: Context, share_id: int, password_hash: str, password: s
         if not right:
             session.add(LoginFailureRow(name=key, address=address[:64]))
             return None
+        prune(session)
         return start_session(session, share_id=share_id)[0]
 
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soundstage import __version__
 from soundstage.errors import PermissionDenied, ReviewError, ShotError, SoundstageError
+from soundstage.project import people
 from soundstage.project.production import open_production
 from soundstage.web.auth import authenticate, login_page
 from soundstage.web.render import HERE, render
@@ -45,6 +46,8 @@ SECURITY_HEADERS = {
 def create_app(production_root: Path) -> FastAPI:
     """The review room for the production at ``production_root`` (opened once, one engine)."""
     production = open_production(production_root)
+    with production.transaction() as session:
+        people.prune(session)  # expired sessions and old login failures, at every start
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

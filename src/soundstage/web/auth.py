@@ -136,7 +136,8 @@ Producer = Annotated[Principal, Depends(_role_in(PRODUCERS, "do that: it needs a
 
 
 def set_cookie(response: Response, name: str, token: str, *, request: Request | None = None) -> None:
-    """Set a session cookie: HttpOnly (scripts cannot read it), SameSite=Lax (no cross-site POSTs)."""
+    """Set a session cookie: HttpOnly (scripts cannot read it), SameSite=Lax (no cross-site POSTs),
+    and Secure when ``[serve] secure_cookies`` says the room is behind TLS."""
     response.set_cookie(
         name,
         token,
@@ -144,6 +145,7 @@ def set_cookie(response: Response, name: str, token: str, *, request: Request | 
         httponly=True,
         samesite="lax",
         path="/",
+        secure=request is not None and production_of(request).settings.serve.secure_cookies,
     )
 
 
