@@ -202,14 +202,16 @@ def serve_production(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     The caller terminates it."""
     port = free_port()
     exe = Path(sys.executable).with_name("soundstage")
-    server = subprocess.Popen([exe, "-p", root, "serve", "--port", str(port)], stdout=subprocess.DEVNULL)
+    log = root / "serve.log"
+    with log.open("wb") as errors:  # a file, not a pipe: a full pipe would stall the server
+        server = subprocess.Popen([exe, "-p", root, "serve", "--port", str(port)], stdout=errors, stderr=errors)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 90  # the machine is shared: starting can be slow
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            httpx.get(f"{base}/login", timeout=1)
+            httpx.get(f"{base}/login", timeout=2)
             return server, base
         except httpx.TransportError:
-            time.sleep(0.1)
+            time.sleep(0.2)
     server.kill()
-    raise AssertionError("soundstage serve did not start")
+    raise AssertionError(f"soundstage serve did not start: {log.read_text()[-2000:]}")
