@@ -309,6 +309,9 @@ class Serve(_Section):
         default_factory=list,
         description="addresses of reverse proxies whose X-Forwarded-For / -Proto are believed; empty: none",
     )
+    secure_cookies: bool = Field(
+        False, description="mark the review room's cookies Secure (browsers send them over HTTPS only): behind TLS"
+    )
 
 
 class Settings(BaseSettings):

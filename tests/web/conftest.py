@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import uvicorn
@@ -82,7 +85,7 @@ class ReviewRoom:
         """A client logged in by password (session cookie), and the session's CSRF token."""
         client = TestClient(self.app, follow_redirects=False)
         name = CREW[role]
-        answer = client.post("/login", data={"name": name, "password": password_of(name)})
+        answer = form_login(client, {"name": name, "password": password_of(name)})
         assert answer.status_code == 303, answer.text
         page = client.get("/dailies" if role != "client" else "/login")
         return client, csrf_of(page.text)
@@ -110,6 +113,15 @@ def csrf_of(html: str) -> str:
     match = re.search(r'<meta name="csrf-token" content="([^"]*)">', html)
     assert match, "page has no csrf meta tag"
     return match.group(1)
+
+
+def form_login(client: TestClient | httpx.Client, data: dict[str, str], url: str = "/login") -> httpx.Response:
+    """Post a login form (``/login`` or a client link's ``.../login``) as a browser does: open
+    the form first, for its CSRF token and the pre-session cookie it is bound to."""
+    form = client.get(url.removesuffix("/login") if url != "/login" else url)
+    match = re.search(r'name="csrf" value="([^"]*)"', form.text)
+    assert match, f"{url}: no login form"
+    return client.post(url, data={**data, "csrf": match.group(1)})
 
 
 def frame_png(seed: int, size: tuple[int, int] = (64, 36)) -> bytes:
@@ -183,3 +195,23 @@ def live_review_room(review_room: ReviewRoom) -> Iterator[tuple[ReviewRoom, str]
     yield review_room, f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+def serve_production(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`soundstage serve` on a free loopback port, in a process of its own: (server, base URL).
+    The caller terminates it."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("soundstage")
+    log = root / "serve.log"
+    with log.open("wb") as errors:  # a file, not a pipe: a full pipe would stall the server
+        server = subprocess.Popen([exe, "-p", root, "serve", "--port", str(port)], stdout=errors, stderr=errors)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90  # the machine is shared: starting can be slow
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            httpx.get(f"{base}/login", timeout=2)
+            return server, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise AssertionError(f"soundstage serve did not start: {log.read_text()[-2000:]}")

@@ -4,24 +4,20 @@ CSRF, logout, throttling, API tokens, role changes, and the CLI that sets passwo
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from soundstage.web.auth import SESSION_COOKIE, THROTTLE_FAILURES
 
-from .conftest import CREW, ReviewRoom, free_port, password_of
+from .conftest import CREW, ReviewRoom, form_login, password_of, serve_production
 
 
 def test_login_sets_a_safe_session_cookie_and_logout_ends_it(review_room: ReviewRoom) -> None:
     client = review_room.client()
     page = client.get("/board")
     assert page.status_code == 401 and 'id="password"' in page.text and 'value="/board"' in page.text
-    answer = client.post("/login", data={"name": "Rev", "password": password_of("Rev"), "next": "/board"})
+    answer = form_login(client, {"name": "Rev", "password": password_of("Rev"), "next": "/board"})
     assert answer.status_code == 303 and answer.headers["location"] == "/board"
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
@@ -37,11 +33,11 @@ def test_login_sets_a_safe_session_cookie_and_logout_ends_it(review_room: Review
 
 def test_wrong_password_and_open_redirects(review_room: ReviewRoom) -> None:
     client = review_room.client()
-    wrong = client.post("/login", data={"name": "Ada", "password": "not-her-password"})
+    wrong = form_login(client, {"name": "Ada", "password": "not-her-password"})
     assert wrong.status_code == 401 and "wrong name or password" in wrong.text
-    unknown = client.post("/login", data={"name": "Nobody", "password": "whatever-it-is"})
+    unknown = form_login(client, {"name": "Nobody", "password": "whatever-it-is"})
     assert unknown.status_code == 401 and "wrong name or password" in unknown.text
-    away = client.post("/login", data={"name": "Ada", "password": password_of("Ada"), "next": "//evil.example/x"})
+    away = form_login(client, {"name": "Ada", "password": password_of("Ada"), "next": "//evil.example/x"})
     assert away.status_code == 303 and away.headers["location"] == "/board"
 
 
@@ -65,11 +61,11 @@ def test_csrf_token_is_required_with_the_cookie(review_room: ReviewRoom) -> None
 def test_login_throttling(review_room: ReviewRoom) -> None:
     client = review_room.client()
     for _ in range(THROTTLE_FAILURES):
-        assert client.post("/login", data={"name": "Sol", "password": "guess-guess"}).status_code == 401
+        assert form_login(client, {"name": "Sol", "password": "guess-guess"}).status_code == 401
     # Now even the right password waits; another person is not held up.
-    blocked = client.post("/login", data={"name": "Sol", "password": password_of("Sol")})
+    blocked = form_login(client, {"name": "Sol", "password": password_of("Sol")})
     assert blocked.status_code == 429 and "wait" in blocked.text
-    assert client.post("/login", data={"name": "Ada", "password": password_of("Ada")}).status_code == 303
+    assert form_login(client, {"name": "Ada", "password": password_of("Ada")}).status_code == 303
 
 
 def test_api_tokens_and_role_changes_take_effect_at_once(review_room: ReviewRoom) -> None:
@@ -91,7 +87,7 @@ def test_new_password_ends_sessions(review_room: ReviewRoom) -> None:
     assert client.get("/api/shots").status_code == 200
     review_room.production.set_password("Rev", "a-brand-new-password")
     assert client.get("/api/shots").status_code == 401
-    old = review_room.client().post("/login", data={"name": "Rev", "password": password_of("Rev")})
+    old = form_login(review_room.client(), {"name": "Rev", "password": password_of("Rev")})
     assert old.status_code == 401
 
 
@@ -100,7 +96,7 @@ def test_cli_sets_passwords_and_prints_tokens(review_room: ReviewRoom, cli, monk
     monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
     assert cli("-p", root, "user", "password", "Ari", "--stdin").code == 0
     client = review_room.client()
-    assert client.post("/login", data={"name": "Ari", "password": "correct horse battery"}).status_code == 303
+    assert form_login(client, {"name": "Ari", "password": "correct horse battery"}).status_code == 303
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     result = cli("-p", root, "user", "password", "Ari", "--stdin")
     assert result.code == 2 and "8-256 characters" in result.err
@@ -110,36 +106,17 @@ def test_cli_sets_passwords_and_prints_tokens(review_room: ReviewRoom, cli, monk
     assert cli("-p", root, "user", "token", "Nobody").code == 2
 
 
-def _serve(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    exe = Path(sys.executable).with_name("soundstage")
-    server = subprocess.Popen([exe, "-p", root, "serve", "--port", str(port)], stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/login", timeout=1)
-            return server, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("soundstage serve did not start")
-
-
 def test_serve_believes_no_forwarded_address_unless_told(review_room: ReviewRoom) -> None:
     """`soundstage serve` on loopback: a made-up X-Forwarded-For per attempt must not give each
     attempt a fresh throttle (uvicorn believes 127.0.0.1's forwarded headers by default)."""
     review_room.production.close()
-    server, base = _serve(review_room.root)
+    server, base = serve_production(review_room.root)
     try:
-        answers = [
-            httpx.post(
-                f"{base}/login",
-                data={"name": CREW["artist"], "password": "wrong"},
-                headers={"X-Forwarded-For": f"203.0.113.{attempt}"},
-            ).status_code
-            for attempt in range(THROTTLE_FAILURES + 1)
-        ]
+        answers = []
+        with httpx.Client(base_url=base) as browser:
+            for attempt in range(THROTTLE_FAILURES + 1):
+                browser.headers["X-Forwarded-For"] = f"203.0.113.{attempt}"
+                answers.append(form_login(browser, {"name": CREW["artist"], "password": "wrong"}).status_code)
     finally:
         server.terminate()
         server.wait(timeout=10)

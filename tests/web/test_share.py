@@ -12,7 +12,7 @@ from soundstage.store.db import session_scope
 from soundstage.store.tables import ShareRow, utcnow
 from soundstage.web.auth import SHARE_COOKIE, THROTTLE_FAILURES
 
-from .conftest import ReviewRoom, csrf_of
+from .conftest import ReviewRoom, csrf_of, form_login
 
 
 def share(room: ReviewRoom, takes: list[str], **options: object) -> tuple[int, str]:
@@ -68,16 +68,16 @@ def test_password_and_expiry(review_room: ReviewRoom) -> None:
     guest = review_room.client()
     locked = guest.get(url)
     assert locked.status_code == 401 and 'id="share-login"' in locked.text and "001_" not in locked.text
-    assert guest.post(f"{url}/login", data={"password": "not it at all"}).status_code == 401
+    assert form_login(guest, {"password": "not it at all"}, f"{url}/login").status_code == 401
     assert guest.get(url).status_code == 401
-    opened = guest.post(f"{url}/login", data={"password": "open sesame"})
+    opened = form_login(guest, {"password": "open sesame"}, f"{url}/login")
     assert opened.status_code == 303 and guest.cookies.get(SHARE_COOKIE)
     assert guest.get(url).status_code == 200
     # Throttled like logins.
     other = review_room.client()
     for _ in range(THROTTLE_FAILURES - 1):
-        assert other.post(f"{url}/login", data={"password": "guessing"}).status_code == 401
-    assert other.post(f"{url}/login", data={"password": "open sesame"}).status_code == 429
+        assert form_login(other, {"password": "guessing"}, f"{url}/login").status_code == 401
+    assert form_login(other, {"password": "open sesame"}, f"{url}/login").status_code == 429
     # Expired: the link and the guest's session open nothing.
     with session_scope(review_room.production.engine) as session:
         session.execute(update(ShareRow).values(expires_at=utcnow() - timedelta(minutes=1)))

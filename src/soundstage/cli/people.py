@@ -27,6 +27,7 @@ from soundstage.review.workflow import Action
 
 # -- people, review and the audit trail --------------------------------------------------------
 
+MAX_ID = 2**31 - 1  # ids and take numbers are 32-bit integers in the database (PostgreSQL)
 ROLES_HELP = "producer | supervisor | artist | reviewer | client"
 
 
@@ -253,6 +254,65 @@ def user_token(name: Annotated[str, typer.Argument(help="The person the token ac
     with opened() as production:
         token = production.issue_token(name)
     out.print(token, markup=False, highlight=False, soft_wrap=True)
+
+
+# -- ending access: tokens, people, client links ---------------------------------------------
+
+token_app = typer.Typer(help="API tokens: list and revoke.", no_args_is_help=True)
+link_app = typer.Typer(help="Client links to playlists: list and withdraw.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(link_app, name="link")
+ByOption = Annotated[str, typer.Option("--by", help="A producer who does it (default: this console).")]
+
+
+@user_app.command(name="deactivate")
+def user_deactivate(name: Annotated[str, typer.Argument(help="The person.")], by: ByOption = "") -> None:
+    """Deactivate a person: their review-room sessions and API tokens end at once."""
+    with opened() as production:
+        production.deactivate_user(name, by=by)
+    out.print(f"{name} deactivated: sessions and tokens ended")
+
+
+@token_app.command(name="list")
+def token_list() -> None:
+    """Every API token: its id, the person it acts as, when it was made."""
+    with opened() as production:
+        table = Table("Id", "Person", "Made (UTC)")
+        for token_id, name, made in production.tokens():
+            table.add_row(str(token_id), name, as_utc(made).strftime("%Y-%m-%d %H:%M:%S"))
+    out.print(table)
+
+
+@token_app.command(name="revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The token's id (token list).")],
+    by: ByOption = "",
+) -> None:
+    """Revoke an API token at once."""
+    with opened() as production:
+        name = production.revoke_token(token_id, by=by)
+    out.print(f"token {token_id} of {name} revoked")
+
+
+@link_app.command(name="list")
+def link_list() -> None:
+    """Every client link: its id, its playlist, when it expires, whether it is live."""
+    with opened() as production:
+        table = Table("Id", "Playlist", "Expires (UTC)", "Live")
+        for share_id, playlist, expires, live in production.links():
+            table.add_row(str(share_id), str(playlist), expires.strftime("%Y-%m-%d %H:%M:%S"), "yes" if live else "no")
+    out.print(table)
+
+
+@link_app.command(name="withdraw")
+def link_withdraw(
+    share_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The link's id (link list).")],
+    by: ByOption = "",
+) -> None:
+    """Withdraw a client link at once: it opens nothing, its guests' sessions end."""
+    with opened() as production:
+        production.withdraw_link(share_id, by=by)
+    out.print(f"client link {share_id} withdrawn")
 
 
 @app.command()

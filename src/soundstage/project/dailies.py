@@ -22,6 +22,7 @@ from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action, Role, Status, authorise
 from soundstage.store.tables import (
     FindingRow,
+    GuestNoteRow,
     NoteRow,
     PlaylistRow,
     PlaylistTakeRow,
@@ -153,10 +154,13 @@ def create_playlist(session: Session, person: Person, name: str, takes: list[str
     for code, number in wanted:
         if (code, number) not in found:
             raise ShotError(f"no take {take_name(code, number or 0)} in this production")
+    authorise(person.name, person.role, Action.MAKE_PLAYLIST)
     row = PlaylistRow(name=name.strip() or "dailies", created_by=person.name)
     session.add(row)
     session.flush()
     session.add_all(PlaylistTakeRow(playlist_id=row.id, take_id=found[key], position=i) for i, key in enumerate(wanted))
+    detail = {"name": row.name, "takes": [take_name(code, number or 0) for code, number in wanted]}
+    append_event(session, person.name, person.role.value, Action.MAKE_PLAYLIST, f"playlist {row.id}", detail)
     return row.id
 
 
@@ -258,13 +262,17 @@ def guest_comment(session: Session, link: ClientLink, guest: str, take: str, bod
     if in_playlist is None:
         return False
     author = Person(f"{' '.join(guest.split()) or 'guest'} (guest)", Role.CLIENT)
-    review.add_note(session, author, code, take_number=number, body=body)
+    note = review.add_note(session, author, code, take_number=number, body=body)
+    session.add(GuestNoteRow(note_id=note.id, share_id=link.id))
     return True
 
 
-def client_comments(session: Session, playlist_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Comments made through client links on a playlist's takes, by take name, oldest first."""
-    rows = session.execute(
+def client_comments(
+    session: Session, playlist_id: int, *, share_id: int | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Comments made through client links on a playlist's takes, by take name, oldest first;
+    with ``share_id``, only those made through that link (what its guest may read)."""
+    query = (
         select(ShotRow.code, TakeRow.number, NoteRow.author, NoteRow.body, NoteRow.created_at)
         .join(TakeRow, TakeRow.id == NoteRow.take_id)
         .join(ShotRow, ShotRow.id == TakeRow.shot_id)
@@ -272,6 +280,9 @@ def client_comments(session: Session, playlist_id: int) -> dict[str, list[dict[s
         .where(PlaylistTakeRow.playlist_id == playlist_id, NoteRow.role == Role.CLIENT.value)
         .order_by(NoteRow.id)
     )
+    if share_id is not None:
+        query = query.join(GuestNoteRow, GuestNoteRow.note_id == NoteRow.id).where(GuestNoteRow.share_id == share_id)
+    rows = session.execute(query)
     comments: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         comments.setdefault(f"{r.code}/{r.number}", []).append(

@@ -7,6 +7,7 @@ inside its own transactions. It holds no logic of its own: a method here is one 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -263,7 +264,7 @@ class Production:
     def set_password(self, name: str, password: str) -> None:
         """Set a person's review-room password (argon2); every session they had open ends."""
         with self.context.transaction() as session:
-            people.set_password(session, name, password)
+            people.set_password(session, name, password, actor=console())
 
     def issue_token(self, name: str) -> str:
         """A new API token for an active person, to be shown once: only its sha256 is kept."""
@@ -309,6 +310,33 @@ class Production:
     def checkpoint(self) -> Checkpoint | None:
         """Sign a checkpoint of the audit trail's head now (None when the trail is empty)."""
         return trail.checkpoint(self.context)
+
+    # -- revocation (review room security) --
+
+    def tokens(self) -> list[tuple[int, str, datetime]]:
+        """(id, person, made at) of every API token."""
+        with self.context.reading() as session:
+            return people.tokens(session)
+
+    def revoke_token(self, token_id: int, *, by: str = "") -> str:
+        """Revoke an API token (a producer, or the console); the person it acted as."""
+        with self.context.transaction() as session:
+            return people.revoke_token(session, people.person(session, by) if by else console(), token_id)
+
+    def deactivate_user(self, name: str, *, by: str = "") -> None:
+        """Deactivate a person: their sessions and tokens end at once (a producer, or the console)."""
+        with self.context.transaction() as session:
+            people.deactivate_user(session, people.person(session, by) if by else console(), name)
+
+    def links(self) -> list[tuple[int, int, datetime, bool]]:
+        """(id, playlist id, expires at, live) of every client link."""
+        with self.context.reading() as session:
+            return people.links(session)
+
+    def withdraw_link(self, share_id: int, *, by: str = "") -> None:
+        """Withdraw a client link at once (a producer, or the console)."""
+        with self.context.transaction() as session:
+            people.withdraw_link(session, people.person(session, by) if by else console(), share_id)
 
     # -- stages and schedules --
 

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from soundstage.errors import ReviewError
 from soundstage.passwords import hash_password, new_token, token_digest, verify_password
+from soundstage.project.production import Context
 from soundstage.project.trail import append_event
+from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action, Role, authorise, parse_role
 from soundstage.store.tables import (
     ApiTokenRow,
@@ -32,6 +34,10 @@ CONSOLE = "console"
 SESSION_LIFETIME = timedelta(hours=12)
 THROTTLE_FAILURES = 5  # failed logins per name and address ...
 THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
+# Failed logins per name from any address within THROTTLE_WINDOW: someone guessing one person's
+# password from many addresses (a botnet, or forged forwarded headers) is stopped too, at the
+# price that the person waits five minutes after such an attack.
+THROTTLE_NAME_FAILURES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +128,26 @@ def users(session: Session) -> list[tuple[str, str, bool]]:
     return [(name, role, active) for name, role, active in rows]
 
 
-def set_password(session: Session, name: str, password: str) -> None:
-    """Set a person's review-room password (argon2); every session they had open ends."""
+def set_password(
+    session: Session,
+    name: str,
+    password: str,
+    *,
+    actor: Person | str = CONSOLE,
+    keep_session_id: int | None = None,
+) -> None:
+    """Set a person's review-room password (argon2, audited); every other session they had open
+    ends (``keep_session_id``: the one they set it from, if they did it themselves)."""
     row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
     if row is None:
         raise ReviewError(f"no user {name!r} in this production (soundstage user add {name} --role ROLE)")
+    actor_name, actor_role = _actor(actor, Action.SET_PASSWORD)
     row.password_hash = hash_password(password, who=name)
-    session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+    ended = delete(WebSessionRow).where(WebSessionRow.user_id == row.id)
+    if keep_session_id is not None:
+        ended = ended.where(WebSessionRow.id != keep_session_id)
+    session.execute(ended)
+    append_event(session, actor_name, actor_role, Action.SET_PASSWORD, name, {})
 
 
 def issue_token(session: Session, name: str) -> str:
@@ -138,6 +157,66 @@ def issue_token(session: Session, name: str) -> str:
     user_id = session.scalars(select(UserRow.id).where(UserRow.name == name)).one()
     session.add(ApiTokenRow(user_id=user_id, token_sha256=token_digest(token)))
     return token
+
+
+def tokens(session: Session) -> list[tuple[int, str, datetime]]:
+    """(id, person, made at) of every API token, oldest first: the ids ``revoke_token`` takes."""
+    rows = session.execute(
+        select(ApiTokenRow.id, UserRow.name, ApiTokenRow.created_at)
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .order_by(ApiTokenRow.id)
+    )
+    return [(token_id, name, made) for token_id, name, made in rows]
+
+
+def revoke_token(session: Session, actor: Person | str, token_id: int) -> str:
+    """Revoke an API token at once (audited); the name of the person it acted as."""
+    actor_name, actor_role = _actor(actor, Action.REVOKE_TOKEN)
+    row = session.execute(
+        select(ApiTokenRow.id, UserRow.name)
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .where(ApiTokenRow.id == token_id)
+    ).first()
+    if row is None:
+        raise ReviewError(f"no API token {token_id} (soundstage token list shows them)")
+    session.execute(delete(ApiTokenRow).where(ApiTokenRow.id == token_id))
+    append_event(session, actor_name, actor_role, Action.REVOKE_TOKEN, row.name, {"token": token_id})
+    return row.name
+
+
+def deactivate_user(session: Session, actor: Person | str, name: str) -> None:
+    """Deactivate a person (audited): their sessions and API tokens end at once (deleted, so
+    nothing they held comes back); their name stays in the trail."""
+    actor_name, actor_role = _actor(actor, Action.DEACTIVATE_USER)
+    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+    if row is None or not row.active:
+        raise ReviewError(f"no active user {name!r} in this production")
+    row.active = False
+    session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+    ended = session.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id)).rowcount
+    append_event(session, actor_name, actor_role, Action.DEACTIVATE_USER, name, {"tokens": ended})
+
+
+def links(session: Session) -> list[tuple[int, int, datetime, bool]]:
+    """(id, playlist id, expires at, live) of every client link, oldest first."""
+    now = utcnow()
+    rows = session.execute(select(ShareRow.id, ShareRow.playlist_id, ShareRow.expires_at).order_by(ShareRow.id))
+    return [(i, playlist, as_utc(expires), as_utc(expires) > now) for i, playlist, expires in rows]
+
+
+def withdraw_link(session: Session, actor: Person | str, share_id: int) -> None:
+    """Withdraw a client link at once (audited): it opens nothing from now on, and its guests'
+    sessions end."""
+    actor_name, actor_role = _actor(actor, Action.WITHDRAW_LINK)
+    share = session.get(ShareRow, share_id)
+    if share is None:
+        raise ReviewError(f"no client link {share_id} (soundstage link list shows them)")
+    if as_utc(share.expires_at) > utcnow():
+        share.expires_at = utcnow()
+    session.execute(delete(WebSessionRow).where(WebSessionRow.share_id == share_id))
+    append_event(
+        session, actor_name, actor_role, Action.WITHDRAW_LINK, f"playlist {share.playlist_id}", {"share": share_id}
+    )
 
 
 def _actor(actor: Person | str, action: Action) -> tuple[str, str]:
@@ -189,32 +268,60 @@ def start_session(session: Session, *, user_id: int | None = None, share_id: int
     return token, csrf
 
 
-def log_in(session: Session, name: str, password: str, address: str) -> str | None:
+def log_in(context: Context, name: str, password: str, address: str) -> str | None:
     """Check a name and password; the new session's cookie value, or None when they are wrong.
 
     Raises Throttled after THROTTLE_FAILURES failures for the name and address within
-    THROTTLE_WINDOW, before the password is even looked at.
+    THROTTLE_WINDOW, before the password is even looked at. The hash is read in a short read,
+    verified with no transaction open (argon2 takes tens of milliseconds by design, and SQLite
+    has one writer: a login must never hold up a decision), and the outcome written in a
+    short write of its own.
     """
     key = name.strip()[:128]
-    if throttled(session, key, address):
-        raise Throttled(key)
-    user = session.scalars(select(UserRow).where(UserRow.name == key, UserRow.active.is_(True))).first()
-    if user is None or not verify_password(user.password_hash, password):
+    with context.reading() as session:
+        if throttled(session, key, address):
+            raise Throttled(key)
+        user = session.execute(
+            select(UserRow.id, UserRow.password_hash).where(UserRow.name == key, UserRow.active.is_(True))
+        ).first()
+    right = verify_password(user.password_hash if user is not None else "", password)
+    with context.transaction() as session:
+        if right and user is not None:
+            # Still active with the same password? A deactivation or a new password between the
+            # read and now must win over a login checked against the old hash.
+            current = session.scalar(
+                select(UserRow.id).where(
+                    UserRow.id == user.id, UserRow.active.is_(True), UserRow.password_hash == user.password_hash
+                )
+            )
+            if current is not None:
+                session.execute(
+                    delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address)
+                )
+                prune(session)
+                return start_session(session, user_id=user.id)[0]
         session.add(LoginFailureRow(name=key, address=address[:64]))
         return None
-    session.execute(delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address))
-    return start_session(session, user_id=user.id)[0]
 
 
 def throttled(session: Session, key: str, address: str) -> bool:
-    """Whether ``key`` (a name, or a client link) failed too often from ``address`` just now."""
+    """Whether ``key`` (a name, or a client link) failed too often just now: from ``address``
+    (THROTTLE_FAILURES) or from anywhere (THROTTLE_NAME_FAILURES)."""
     since: datetime = utcnow() - THROTTLE_WINDOW
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginFailureRow)
-        .where(LoginFailureRow.name == key, LoginFailureRow.address == address[:64], LoginFailureRow.at > since)
-    )
-    return (failures or 0) >= THROTTLE_FAILURES
+    anywhere, here = session.execute(
+        select(func.count(), func.count().filter(LoginFailureRow.address == address[:64])).where(
+            LoginFailureRow.name == key, LoginFailureRow.at > since
+        )
+    ).one()
+    return here >= THROTTLE_FAILURES or anywhere >= THROTTLE_NAME_FAILURES
+
+
+def prune(session: Session) -> None:
+    """Forget expired sessions and login failures older than the throttle looks back (done on
+    each successful login: cheap, and the tables never grow with time)."""
+    now = utcnow()
+    session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
+    session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= now - THROTTLE_WINDOW))
 
 
 def end_session(session: Session, session_id: int) -> None:
@@ -222,16 +329,21 @@ def end_session(session: Session, session_id: int) -> None:
     session.execute(delete(WebSessionRow).where(WebSessionRow.id == session_id))
 
 
-def link_log_in(session: Session, share_id: int, password_hash: str, password: str, address: str) -> str | None:
+def link_log_in(context: Context, share_id: int, password_hash: str, password: str, address: str) -> str | None:
     """Check a client link's password; a guest session's cookie value, or None when it is wrong.
-    Raises Throttled like ``log_in`` (the link is throttled like a login name)."""
+    Raises Throttled like ``log_in`` (the link is throttled like a login name), and like it
+    verifies the hash with no transaction open."""
     key = f"share:{share_id}"
-    if throttled(session, key, address):
-        raise Throttled(key)
-    if not verify_password(password_hash, password):
-        session.add(LoginFailureRow(name=key, address=address[:64]))
-        return None
-    return start_session(session, share_id=share_id)[0]
+    with context.reading() as session:
+        if throttled(session, key, address):
+            raise Throttled(key)
+    right = verify_password(password_hash, password)
+    with context.transaction() as session:
+        if not right:
+            session.add(LoginFailureRow(name=key, address=address[:64]))
+            return None
+        prune(session)
+        return start_session(session, share_id=share_id)[0]
 
 
 def guest_session(session: Session, cookie: str | None, share_id: int) -> str | None:

@@ -46,6 +46,12 @@ class Action(StrEnum):
     ADD_USER = "add user"
     CHANGE_ROLE = "change role"
     SHARE = "share"
+    # -- review room security: ending access, and the acts that grant it --
+    REVOKE_TOKEN = "revoke token"
+    DEACTIVATE_USER = "deactivate user"
+    WITHDRAW_LINK = "withdraw link"
+    SET_PASSWORD = "set password"
+    MAKE_PLAYLIST = "make playlist"
 
 
 _ALL = frozenset(Role)
@@ -66,6 +72,11 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ADD_USER: _PRODUCER,
     Action.CHANGE_ROLE: _PRODUCER,
     Action.SHARE: _PRODUCER,
+    Action.REVOKE_TOKEN: _PRODUCER,
+    Action.DEACTIVATE_USER: _PRODUCER,
+    Action.WITHDRAW_LINK: _PRODUCER,
+    Action.SET_PASSWORD: _PRODUCER,
+    Action.MAKE_PLAYLIST: _DECIDERS,
 }
 
 # The state machine: for each status-changing action, the statuses it may start from and where it

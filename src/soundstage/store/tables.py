@@ -464,3 +464,16 @@ class SpendLineRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     origin: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- review room security --
+
+
+class GuestNoteRow(Base):
+    """Which client link a guest's comment came through: a guest sees what was said through
+    their own link, never what another link's guest wrote on a take both playlists share."""
+
+    __tablename__ = "guest_notes"
+
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"), index=True)

@@ -20,8 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soundstage import __version__
 from soundstage.errors import PermissionDenied, ReviewError, ShotError, SoundstageError
+from soundstage.project import people
 from soundstage.project.production import open_production
-from soundstage.web.auth import authenticate
+from soundstage.web.auth import authenticate, login_page
 from soundstage.web.render import HERE, render
 from soundstage.web.routes import api, media, pages, playlists, share
 from soundstage.web.routes import books as book_pages
@@ -46,6 +47,8 @@ SECURITY_HEADERS = {
 def create_app(production_root: Path) -> FastAPI:
     """The review room for the production at ``production_root`` (opened once, one engine)."""
     production = open_production(production_root)
+    with production.transaction() as session:
+        people.prune(session)  # expired sessions and old login failures, at every start
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -91,7 +94,7 @@ def _answer(request: Request, status: int, detail: str, headers: dict[str, str] 
     if wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     if status == 401:
-        return render(request, "login.html", {"message": detail, "next": _here(request), "name": ""}, 401)
+        return login_page(request, "login.html", {"message": detail, "next": _here(request), "name": ""}, 401)
     return render(request, "error.html", {"status": status, "message": detail}, status)
 
 
@@ -144,7 +147,12 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, whether or not Content-Length says so."""
+    """Refuses request bodies over ``limit`` bytes with 413, whether or not Content-Length says so.
+
+    A chunked body is counted as it arrives: at the limit the middleware answers 413 itself and
+    tells the route the client has gone, so no parser turns it into a 400, and whatever the
+    route then tries to send is dropped.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -158,23 +166,34 @@ class BodyLimit:
             await _too_large(scope, receive, send, self.limit)
             return
         received = 0
+        started = refused = False
 
         async def counting() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise _TooLarge
+                refused = True
+                if not started:
+                    await _too_large(scope, receive, send, self.limit)
+                return {"type": "http.disconnect"}
             return message
 
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, counting, send)
-        except _TooLarge:
-            await _too_large(scope, receive, send, self.limit)
-
-
-class _TooLarge(Exception):
-    pass
+            await self.app(scope, counting, sending)
+        except Exception:
+            if not refused:
+                raise
+            # The route saw the client "go" mid-body (ClientDisconnect); the 413 was answered.
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

@@ -10,22 +10,38 @@ field); bearer requests carry no cookie a forged page could ride on, so they nee
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from soundstage.passwords import new_token
 from soundstage.project import people
-from soundstage.project.people import SESSION_LIFETIME, THROTTLE_FAILURES, THROTTLE_WINDOW, Person, Throttled, Via
+from soundstage.project.people import (
+    SESSION_LIFETIME,
+    THROTTLE_FAILURES,
+    THROTTLE_NAME_FAILURES,
+    THROTTLE_WINDOW,
+    Person,
+    Throttled,
+    Via,
+)
 from soundstage.project.production import Context
 from soundstage.review.workflow import Role
+from soundstage.web.render import render
 
-__all__ = ["THROTTLE_FAILURES", "THROTTLE_WINDOW", "Throttled"]
+__all__ = ["THROTTLE_FAILURES", "THROTTLE_NAME_FAILURES", "THROTTLE_WINDOW", "Throttled"]
 
 SESSION_COOKIE = "soundstage_session"
 SHARE_COOKIE = "soundstage_share"
+# Before anyone has logged in: a random value the login forms' CSRF token is bound to, so a form
+# on another site cannot log a browser into the attacker's account (login CSRF).
+PRESESSION_COOKIE = "soundstage_presession"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CREW = frozenset({Role.PRODUCER, Role.SUPERVISOR, Role.ARTIST, Role.REVIEWER})
@@ -121,8 +137,9 @@ Decider = Annotated[Principal, Depends(_role_in(DECIDERS, "do that: it needs a s
 Producer = Annotated[Principal, Depends(_role_in(PRODUCERS, "do that: it needs a producer"))]
 
 
-def set_cookie(response: Response, name: str, token: str) -> None:
-    """Set a session cookie: HttpOnly (scripts cannot read it), SameSite=Lax (no cross-site POSTs)."""
+def set_cookie(response: Response, name: str, token: str, *, request: Request | None = None) -> None:
+    """Set a session cookie: HttpOnly (scripts cannot read it), SameSite=Lax (no cross-site POSTs),
+    and Secure when ``[serve] secure_cookies`` says the room is behind TLS."""
     response.set_cookie(
         name,
         token,
@@ -130,6 +147,7 @@ def set_cookie(response: Response, name: str, token: str) -> None:
         httponly=True,
         samesite="lax",
         path="/",
+        secure=request is not None and production_of(request).settings.serve.secure_cookies,
     )
 
 
@@ -145,3 +163,38 @@ def guest_share(request: Request) -> int | None:
 def client_address(request: Request) -> str:
     """The address a request came from (for the login throttle)."""
     return request.client.host if request.client else "unknown"
+
+
+# -- the login forms' CSRF token -----------------------------------------------------------------
+
+
+def _form_key(request: Request) -> bytes:
+    # One random key per running app: a restart only means reloading an open login form.
+    state = request.app.state
+    if not hasattr(state, "login_form_key"):
+        state.login_form_key = secrets.token_bytes(32)
+    return state.login_form_key
+
+
+def _login_token(request: Request, presession: str) -> str:
+    return hmac.new(_form_key(request), presession.encode(), hashlib.sha256).hexdigest()
+
+
+def login_page(request: Request, template: str, context: dict[str, object], status_code: int = 200) -> HTMLResponse:
+    """A login form (``login.html``, ``share_login.html``) with its CSRF token in ``login_csrf``,
+    bound to the browser's pre-session cookie (set here when the browser has none)."""
+    presession = request.cookies.get(PRESESSION_COOKIE) or ""
+    fresh = len(presession) != 43  # new_token's length: anything else is not ours
+    if fresh:
+        presession = new_token()
+    page = render(request, template, {**context, "login_csrf": _login_token(request, presession)}, status_code)
+    if fresh:
+        set_cookie(page, PRESESSION_COOKIE, presession, request=request)
+    return page
+
+
+def check_login_csrf(request: Request, sent: str) -> None:
+    """HTTPException 403 unless a login form's ``csrf`` field matches the pre-session cookie."""
+    presession = request.cookies.get(PRESESSION_COOKIE) or ""
+    if not presession or not sent or not hmac.compare_digest(sent.encode(), _login_token(request, presession).encode()):
+        raise HTTPException(403, "login form expired or sent from another site: reload the page and try again")

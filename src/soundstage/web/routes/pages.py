@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from soundstage.project import board, dailies, people, trail
@@ -19,7 +21,9 @@ from soundstage.web.auth import (
     Decider,
     Throttled,
     caller,
+    check_login_csrf,
     client_address,
+    login_page,
     production_of,
     set_cookie,
 )
@@ -42,7 +46,7 @@ def safe_next(target: str) -> str:
 @router.get("/login")
 def login_form(request: Request, next: str = "/board") -> HTMLResponse:
     """The login form."""
-    return render(request, "login.html", {"message": "", "next": safe_next(next), "name": ""})
+    return login_page(request, "login.html", {"message": "", "next": safe_next(next), "name": ""})
 
 
 @router.post("/login")
@@ -51,19 +55,21 @@ def login(
     name: Annotated[str, Form(max_length=128)],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=2000)] = "/board",
+    csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    """Check name and password; a session cookie and on to ``next``, or the form again."""
+    """Check name and password; a session cookie and on to ``next``, or the form again (403
+    without the form's CSRF token: a form elsewhere must not log a browser into an account)."""
+    check_login_csrf(request, csrf)
     context = {"next": safe_next(next), "name": name}
     try:
-        with production_of(request).transaction() as session:
-            token = people.log_in(session, name, password, client_address(request))
+        token = people.log_in(production_of(request), name, password, client_address(request))
     except Throttled:
         message = "too many failed logins for this name: wait five minutes"
-        return render(request, "login.html", context | {"message": message}, 429)
+        return login_page(request, "login.html", context | {"message": message}, 429)
     if token is None:
-        return render(request, "login.html", context | {"message": "wrong name or password"}, 401)
+        return login_page(request, "login.html", context | {"message": "wrong name or password"}, 401)
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(response, SESSION_COOKIE, token)
+    set_cookie(response, SESSION_COOKIE, token, request=request)
     return response
 
 
@@ -107,8 +113,12 @@ def playlist_from_board(
     name: Annotated[str, Form(max_length=256)],
     take: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
 ) -> Response:
-    """A playlist of the takes on the board as filtered (supervisor, producer); on to its dailies."""
-    body = PlaylistIn(name=name or "dailies", takes=take)
+    """A playlist of the takes on the board as filtered (supervisor, producer); on to its dailies.
+    The form is checked by the API's own model, so a bad take name or a NUL answers 422 alike."""
+    try:
+        body = PlaylistIn(name=name or "dailies", takes=take)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False, include_context=False)) from None
     with production_of(request).transaction() as session:
         playlist_id = dailies.create_playlist(session, who.person, body.name, body.takes)
     return RedirectResponse(f"/dailies/{playlist_id}", status_code=303)

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from soundstage.project import dailies, people
 from soundstage.project.dailies import ClientLink
-from soundstage.web.auth import SHARE_COOKIE, Throttled, client_address, production_of, set_cookie
+from soundstage.web.auth import (
+    SHARE_COOKIE,
+    Throttled,
+    check_login_csrf,
+    client_address,
+    login_page,
+    production_of,
+    set_cookie,
+)
 from soundstage.web.render import render
 
 router = APIRouter(prefix="/share", include_in_schema=False)
@@ -40,13 +48,13 @@ def shared_playlist(request: Request, token: str) -> Response:
         link = live_link(session, token)
         csrf = people.guest_session(session, request.cookies.get(SHARE_COOKIE), link.id)
         if csrf is None and link.password_hash:
-            return render(request, "share_login.html", {"token": token, "message": ""}, 401)
+            return login_page(request, "share_login.html", {"token": token, "message": ""}, 401)
         if csrf is None:
             # A link without a password opens a guest session at once: comments need its CSRF
             # token and the playlist's images its cookie.
             cookie, csrf = people.start_session(session, share_id=link.id)
         playlist = dailies.playlist(session, link.playlist_id)
-        comments = dailies.client_comments(session, link.playlist_id)
+        comments = dailies.client_comments(session, link.playlist_id, share_id=link.id)
     context = {
         "token": token,
         "playlist": playlist or {"takes": []},
@@ -55,25 +63,33 @@ def shared_playlist(request: Request, token: str) -> Response:
     }
     page = render(request, "share.html", context | {"csrf": csrf})
     if cookie is not None:
-        set_cookie(page, SHARE_COOKIE, cookie)
+        set_cookie(page, SHARE_COOKIE, cookie, request=request)
     return page
 
 
 @router.post("/{token}/login")
-def share_login(request: Request, token: str, password: Annotated[str, Form(max_length=256)]) -> Response:
-    """Check a client link's password: a guest session and back to the playlist, or 401 / 429."""
+def share_login(
+    request: Request,
+    token: str,
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    """Check a client link's password: a guest session and back to the playlist, or 401 / 429
+    (403 without the form's CSRF token)."""
+    check_login_csrf(request, csrf)
     try:
-        with production_of(request).transaction() as session:
+        production = production_of(request)
+        with production.reading() as session:
             link = live_link(session, token)
-            cookie = people.link_log_in(session, link.id, link.password_hash, password, client_address(request))
+        cookie = people.link_log_in(production, link.id, link.password_hash, password, client_address(request))
     except Throttled:
-        return render(
+        return login_page(
             request, "share_login.html", {"token": token, "message": "too many tries: wait five minutes"}, 429
         )
     if cookie is None:
-        return render(request, "share_login.html", {"token": token, "message": "wrong password"}, 401)
+        return login_page(request, "share_login.html", {"token": token, "message": "wrong password"}, 401)
     response = RedirectResponse(f"/share/{token}", status_code=303)
-    set_cookie(response, SHARE_COOKIE, cookie)
+    set_cookie(response, SHARE_COOKIE, cookie, request=request)
     return response
 
 
