@@ -13,12 +13,20 @@ import sys
 import typer
 
 from soundstage.cli import editorial, people, script, takes
+from soundstage.cli import guardrails as guardrail_commands
 from soundstage.cli import schedules as schedule_commands
 from soundstage.cli.app import app, err, out
 from soundstage.errors import SoundstageError
 
 __all__ = ["app", "main"]
-_COMMANDS = (script, takes, editorial, people, schedule_commands)  # imported for the commands they register
+_COMMANDS = (
+    script,
+    takes,
+    editorial,
+    people,
+    schedule_commands,
+    guardrail_commands,
+)  # imported for the commands they register
 
 
 def main(argv: list[str] | None = None) -> int:

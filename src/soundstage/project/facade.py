@@ -17,6 +17,7 @@ from soundstage.generate.backend import parse_take_name
 from soundstage.generate.worker import WorkReport
 from soundstage.plan.model import Shot
 from soundstage.project import bible, blocking, checks, drafts, editorial, people, review, shotlist, takes, trail
+from soundstage.project import guardrails as guardrail_service
 from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
 from soundstage.project.checks import CheckReport
@@ -304,3 +305,41 @@ class Production:
     def export_schedule(self, folder: Path) -> list[Path]:
         """Stripboard HTML and PDF, day out of days CSV, bookings iCalendar into ``folder``."""
         return schedule_service.export(self.context, folder)
+
+    # -- guardrails --
+
+    def add_performer(self, name: str, **fields: object) -> guardrail_service.Performer:
+        """Record a performer (see ``project.guardrails.add_performer``)."""
+        return guardrail_service.add_performer(self.context, name, **fields)  # type: ignore[arg-type]
+
+    def add_consent(self, performer: str, **fields: object) -> guardrail_service.Consent:
+        """Record a performer's signed consent, its document stored by hash (see ``add_consent``)."""
+        return guardrail_service.add_consent(self.context, performer, **fields)  # type: ignore[arg-type]
+
+    def consent_event(
+        self, consent_id: str, action: str, *, reason: str = "", by: str = ""
+    ) -> guardrail_service.Consent:
+        """Revoke, suspend or reinstate a consent."""
+        return guardrail_service.consent_event(self.context, consent_id, action, reason=reason, by=by)
+
+    def add_union_notice(self, performer: str, **fields: object) -> guardrail_service.UnionNotice:
+        """Record a union notice for a synthetic performer."""
+        return guardrail_service.add_union_notice(self.context, performer, **fields)  # type: ignore[arg-type]
+
+    def add_consultation(self, director: str, summary: str, **fields: object) -> guardrail_service.DirectorConsultation:
+        """Log a consultation with the director on generative AI."""
+        return guardrail_service.add_consultation(self.context, director, summary, **fields)  # type: ignore[arg-type]
+
+    def guardrails_check(self, codes: Sequence[str] = ()) -> guardrail_service.Outcome:
+        """Every rule over the takes that stand for ``codes`` (or every shot)."""
+        return guardrail_service.check(self.context, codes)
+
+    def guardrails_override(
+        self, rule_id: str, subject: str, *, reason: str, by: str
+    ) -> list[guardrail_service.Override]:
+        """A producer's written override of a rule's open violations on a subject."""
+        return guardrail_service.override(self.context, rule_id, subject, reason=reason, by=by)
+
+    def guardrails_report(self, folder: Path) -> tuple[Path, Path]:
+        """Write the compliance report (HTML and PDF) into ``folder``."""
+        return guardrail_service.report(self.context, folder)
