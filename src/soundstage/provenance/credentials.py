@@ -193,6 +193,9 @@ class TakeProvenance:
     created_at: datetime | None = None  # when the take was made, where the caller knows it
     requested_by: str = ""
     requested_by_login: str = ""
+    # The AI rules checked when the take left (guardrails ShotCompliance.assertion(): consents
+    # by document sha256, rules, overrides with their reasons); None where none were checked.
+    guardrails: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.created_at is not None:
@@ -231,6 +234,8 @@ class TakeProvenance:
             data["created_at"] = iso(self.created_at)
         if self.approval is not None:
             data["approval"] = self.approval.as_json()
+        if self.guardrails is not None:
+            data["guardrails"] = self.guardrails
         return data
 
     def software_agent(self) -> dict[str, str]:
