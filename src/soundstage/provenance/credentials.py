@@ -615,6 +615,8 @@ def sign_animatic(
         }
         if take.approval is not None:
             shot["approval"] = take.approval.as_json()
+        if take.guardrails is not None:
+            shot["guardrails"] = take.guardrails  # consents by document hash, rules, overrides
         shots.append(shot)
     assertion: dict[str, Any] = {
         "cut_id": cut_id,
