@@ -259,3 +259,25 @@ def test_the_review_room_refuses_the_approval_with_the_rule(pilot: Path) -> None
         assert "SAG-DR-3" in answer.json()["detail"] and "Ada Lind" in answer.json()["detail"]
     finally:
         app.state.production.close()
+
+
+def test_queueing_a_generated_take_is_refused_without_consent(pilot: Path, cli) -> None:
+    """SAG-DR-1 gates making a take: the diffusers recipe of a MAISIE shot (its reference sheet
+    carries Ada Lind's likeness) is refused before anything is queued, until she consents."""
+    from soundstage.errors import GuardrailRefusal
+    from soundstage.project.guardrails import clear_generation
+
+    code = pilot_shots[0]
+    with Production.open(pilot) as production:
+        sheet = production.media.put_file(pilot / "bible" / "maisie.png", ".png")
+        recipe = Recipe(shot=code, backend="diffusers", prompt="MAISIE", conditioning={"reference:MAISIE": sheet})
+        with pytest.raises(GuardrailRefusal, match=f"cannot queue a take of {code}: SAG-DR-1 {code}: No signed"):
+            clear_generation(production.context, code, "3", [recipe])
+        previs = Recipe(shot=code, backend="previs", conditioning={"reference:MAISIE": sheet})
+        clear_generation(production.context, code, "3", [previs])  # previs makes no replica
+    assert _consent(cli, pilot).code == 0
+    with Production.open(pilot) as production:
+        # What is left is the scan notice (SAG-DR-2): no scan notice is recorded.
+        with pytest.raises(GuardrailRefusal, match=f"SAG-DR-2 {code}: Scan notice for Ada Lind") as refused:
+            clear_generation(production.context, code, "3", [recipe])
+        assert all(v.rule_id != "SAG-DR-1" for v in refused.value.violations)

@@ -275,6 +275,17 @@ def clear_approval(context: Context, session: Session, shot: ShotRow, take: Take
     return outcome.shot(shot.code).assertion()
 
 
+def clear_generation(context: Context, shot: str, scene: str, recipes: Sequence[Recipe]) -> None:
+    """Refuse queueing takes of ``shot`` from ``recipes`` (GuardrailRefusal: the rule id and
+    its reason) unless every violation the generate gate finds is overridden."""
+    with context.reading() as session:
+        found = records(context, session)
+        written = overrides(session)
+    used = [use_of(context, found, shot, scene, "", recipe, None) for recipe in recipes]
+    outcome = evaluate(Gate.GENERATE, used, found, context.settings.policy, pack(context), utcnow(), overrides=written)
+    outcome.refuse(f"queue a take of {shot}")
+
+
 def clear_release(
     context: Context, takes: Sequence[tuple[str, str]], *, what: str = "make the cut"
 ) -> dict[str, dict[str, Any]]:
