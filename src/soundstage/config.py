@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from soundstage.errors import ConfigError
+from soundstage.guardrails.model import Policy
 from soundstage.plan.model import Angle, Move, ShotSize
 
 SETTINGS_FILE = "soundstage.toml"
@@ -192,6 +193,12 @@ class BibleEntry(_Section):
     description: str = ""
     # Reference images (a character's sheet, a location's paintings), relative to the production.
     references: list[str] = Field(default_factory=list)
+    # Who plays a character (the guardrails' casting): the performers lending it their voice,
+    # likeness and motion ("" where nobody does), and whether the character is human.
+    voice: str = ""
+    likeness: str = ""
+    motion: str = ""
+    human: bool = True
 
 
 class Bible(_Section):
@@ -361,6 +368,9 @@ class Settings(BaseSettings):
             return self.database_url
         return url.set(password=password).render_as_string(hide_password=False)
 
+    # The production's AI policy: which agreements and laws bind it (soundstage.guardrails).
+    policy: Policy = Policy()
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -508,6 +518,26 @@ negative = "text, watermark, logo, extra limbs"
 # [bible.locations."HARBOUR PIER"]
 # description = "a long wooden pier, iron lamp at the end, grey-green sea"
 # references = ["bible/locations/pier.png"]
+# A character's performers (soundstage performer add NAME): voice = "...", likeness = "...",
+# motion = "..."; human = false for a robot or an animal (no union notice for a synthetic one).
+
+# The production's AI policy (docs/guardrails.md): the rule packs that bind it, checked before a
+# take is approved, before the cut and before an export. Empty lists: no pack, nothing checked.
+[policy]
+# The project name consents are written for; empty: the production's title.
+project = ""
+# e.g. ["sag-aftra-tv-animation@2024", "wga-mba@2023", "tag@2024", "dga@2023"]
+agreements = []
+# e.g. ["us-california@2026", "eu@2026", "ai-marking@2026"]
+laws = []
+genai_departments = []
+default_department = ""
+# who must be consulted, by role, e.g. {{ director = "Rae Okafor" }}
+consult = {{}}
+# real people's names watched for in prompts
+names = []
+territories = []
+pack_dirs = []
 """
 
 

@@ -14,6 +14,7 @@ import typer
 
 from soundstage.cli import books as book_commands
 from soundstage.cli import editorial, people, script, takes
+from soundstage.cli import guardrails as guardrail_commands
 from soundstage.cli import schedules as schedule_commands
 from soundstage.cli.app import app, err, out
 from soundstage.errors import SoundstageError
@@ -26,6 +27,7 @@ _COMMANDS = (
     people,
     schedule_commands,
     book_commands,
+    guardrail_commands,
 )  # imported for the commands they register
 
 

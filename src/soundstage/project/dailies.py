@@ -17,6 +17,7 @@ from soundstage.passwords import hash_password, new_token, token_digest
 from soundstage.project import review
 from soundstage.project.board import frames_of, iso, media_url
 from soundstage.project.people import Person
+from soundstage.project.production import Context
 from soundstage.project.trail import append_event
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action, Role, Status, authorise
@@ -165,7 +166,13 @@ def create_playlist(session: Session, person: Person, name: str, takes: list[str
 
 
 def approve_playlist(
-    session: Session, person: Person, playlist_id: int, *, note: str = "", override_reason: str = ""
+    session: Session,
+    person: Person,
+    playlist_id: int,
+    *,
+    note: str = "",
+    override_reason: str = "",
+    context: Context | None = None,
 ) -> Approvals:
     """Approve every take of a playlist: one decision (and event) per take, all in the caller's
     transaction, so either all are approved or, when one is refused, none is. Takes whose shot is
@@ -195,6 +202,7 @@ def approve_playlist(
             note=note,
             # Only flagged takes carry the override: it would be a false record on the others.
             override_reason=override_reason if is_flagged else "",
+            context=context,  # the AI rules (guardrails) check each approval
         )
         done.add(code)
         approved.append(name)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write
 from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe, take_name
-from soundstage.project import drafts, shotlist, trail
+from soundstage.project import drafts, guardrails, shotlist, trail
 from soundstage.project.production import Context, Progress, no_progress
 from soundstage.provenance.credentials import (
     Approval,
@@ -55,6 +56,11 @@ class _CutEntry:
     shot: CutShot
     provenance: TakeProvenance | None
     source: Path | None  # the take's unsigned PNG in the media store
+
+    def with_guardrails(self, record: dict[str, Any]) -> _CutEntry:
+        """This entry with the take's guardrail record in its provenance."""
+        assert self.provenance is not None
+        return dataclasses.replace(self, provenance=dataclasses.replace(self.provenance, guardrails=record))
 
     def row(self, frames: int) -> DisclosureRow:
         """The disclosure report's row for this shot, cut for ``frames`` frames."""
@@ -104,6 +110,9 @@ def cut(
     audit_head = trail.head(context)  # the trail as the cut saw the approvals, carried by its credentials
     if not entries:
         raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
+    # The AI rules of [policy] (docs/guardrails.md): refused unless every violation is overridden.
+    cleared = guardrails.clear_release(context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance])
+    entries = [e if e.provenance is None else e.with_guardrails(cleared[e.provenance.take]) for e in entries]
     _check_writable(out)
     cut_id = str(uuid.uuid4())
     report = CutReport(cut_id=cut_id, out=out)

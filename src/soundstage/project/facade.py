@@ -18,10 +18,25 @@ from soundstage.config import Settings
 from soundstage.generate.backend import parse_take_name
 from soundstage.generate.queue import JobInfo
 from soundstage.generate.worker import WorkReport
+from soundstage.guardrails.evaluate import Outcome, Override
+from soundstage.guardrails.model import Consent, DirectorConsultation, Performer, UnionNotice
 from soundstage.plan.model import Shot
 from soundstage.project import activity as activity_service
-from soundstage.project import bible, blocking, checks, drafts, editorial, people, review, shotlist, takes, trail
+from soundstage.project import (
+    bible,
+    blocking,
+    checks,
+    consents,
+    drafts,
+    editorial,
+    people,
+    review,
+    shotlist,
+    takes,
+    trail,
+)
 from soundstage.project import books as book_service
+from soundstage.project import guardrails as guardrail_service
 from soundstage.project import incentives as incentive_service
 from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
@@ -288,7 +303,14 @@ class Production:
         with self.context.transaction() as session:
             actor = review.cli_person(session, by, token=token)
             return review.decide(
-                session, actor, code, action, take_number=number, note=note, override_reason=override_reason
+                session,
+                actor,
+                code,
+                action,
+                take_number=number,
+                note=note,
+                override_reason=override_reason,
+                context=self.context,
             )
 
     def note(self, reference: str, body: str, *, by: str = "", frame: int | None = None, token: str = "") -> int:
@@ -426,3 +448,37 @@ class Production:
     def books_report(self, out_dir: Path, **options: object) -> list[Path]:
         """Write books.html and books.pdf into ``out_dir``."""
         return incentive_service.write_report(self.context, out_dir, **options)  # type: ignore[arg-type]
+
+    # -- guardrails --
+
+    def add_performer(self, name: str, **fields: object) -> Performer:
+        """Record a performer (see ``project.guardrails.add_performer``)."""
+        return consents.add_performer(self.context, name, **fields)  # type: ignore[arg-type]
+
+    def add_consent(self, performer: str, **fields: object) -> Consent:
+        """Record a performer's signed consent, its document stored by hash (see ``add_consent``)."""
+        return consents.add_consent(self.context, performer, **fields)  # type: ignore[arg-type]
+
+    def consent_event(self, consent_id: str, action: str, *, reason: str = "", by: str = "") -> Consent:
+        """Revoke, suspend or reinstate a consent."""
+        return consents.consent_event(self.context, consent_id, action, reason=reason, by=by)
+
+    def add_union_notice(self, performer: str, **fields: object) -> UnionNotice:
+        """Record a union notice for a synthetic performer."""
+        return consents.add_union_notice(self.context, performer, **fields)  # type: ignore[arg-type]
+
+    def add_consultation(self, director: str, summary: str, **fields: object) -> DirectorConsultation:
+        """Log a consultation with the director on generative AI."""
+        return consents.add_consultation(self.context, director, summary, **fields)  # type: ignore[arg-type]
+
+    def guardrails_check(self, codes: Sequence[str] = ()) -> Outcome:
+        """Every rule over the takes that stand for ``codes`` (or every shot)."""
+        return guardrail_service.check(self.context, codes)
+
+    def guardrails_override(self, rule_id: str, subject: str, *, reason: str, by: str) -> list[Override]:
+        """A producer's written override of a rule's open violations on a subject."""
+        return consents.override(self.context, rule_id, subject, reason=reason, by=by)
+
+    def guardrails_report(self, folder: Path) -> tuple[Path, Path]:
+        """Write the compliance report (HTML and PDF) into ``folder``."""
+        return guardrail_service.report(self.context, folder)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from soundstage.errors import PermissionDenied, ReviewError
 from soundstage.generate.backend import take_name
-from soundstage.project import people
+from soundstage.project import guardrails, people
 from soundstage.project.people import Person, Via
+from soundstage.project.production import Context
 from soundstage.project.trail import append_event
 from soundstage.review.workflow import ALLOWED, TRANSITIONS, Action, Status, authorise, next_status
 from soundstage.store.rows import shot_row, take_row
@@ -47,13 +48,16 @@ def decide(
     take_number: int | None = None,
     note: str = "",
     override_reason: str = "",
+    context: Context | None = None,
 ) -> Decision:
     """Move a shot's status by ``action`` under the workflow's rules, with its event.
 
     Approving names a take (its newest when ``take_number`` is None); a take whose checks failed
     needs ``override_reason``. The status is changed with a conditional UPDATE on the status read,
     so of two people deciding on one shot at the same moment exactly one wins; the other gets a
-    ReviewError saying who did.
+    ReviewError saying who did. With the production's ``context``, approving checks the AI rules
+    of ``[policy]`` first (guardrails: GuardrailRefusal with the rule id and reason, unless a
+    producer overrode it).
     """
     authorise(actor.name, actor.role, action)
     shot = shot_row(session, shot_code)
@@ -73,6 +77,8 @@ def decide(
                 f"take {take_name(shot.code, take.number)} failed {len(failed)} check(s) ({first.check}: "
                 f"{first.reason}); approving it needs an override reason"
             )
+    # The AI rules, in this transaction before the status changes (docs/guardrails.md).
+    guarded = guardrails.clear_approval(context, session, shot, take) if context and take else None
     changed = session.execute(
         update(ShotRow).where(ShotRow.id == shot.id, ShotRow.status == current.value).values(status=target.value)
     ).rowcount
@@ -92,6 +98,8 @@ def decide(
         detail["recipe_sha256"] = take.recipe_sha256
         if override_reason:
             detail["override_reason"] = override_reason
+        if guarded and guarded["overrides"]:
+            detail["guardrail_overrides"] = guarded["overrides"]
     if note.strip():
         detail["note"] = note.strip()
         session.add(
@@ -177,6 +185,7 @@ def note_with_status(
     shapes: Sequence[dict[str, Any]] = (),
     status: Status | None = None,
     override_reason: str = "",
+    context: Context | None = None,
 ) -> tuple[int, str]:
     """A note (with its drawing) and an optional status change in one transaction; (note id, the
     shot's status after)."""
@@ -185,7 +194,15 @@ def note_with_status(
     row = add_note(session, person, shot.code, take_number=take_number, frame=frame, body=body, shapes=shapes)
     after = shot.status
     if action is not None:
-        decision = decide(session, person, shot.code, action, take_number=take_number, override_reason=override_reason)
+        decision = decide(
+            session,
+            person,
+            shot.code,
+            action,
+            take_number=take_number,
+            override_reason=override_reason,
+            context=context,
+        )
         after = decision.status.value
     return row.id, after
 

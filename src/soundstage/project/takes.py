@@ -25,7 +25,7 @@ from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
 from soundstage.generate.worker import LocalExecutor, MediaInputs, WorkReport, work_queue
-from soundstage.project import bible, checks, drafts, shotlist
+from soundstage.project import bible, checks, drafts, guardrails, shotlist
 from soundstage.project.production import Context, Progress, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
@@ -103,6 +103,7 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
             requested_by=options.requested_by,
         )
         recipes.append(backend.prepare(recipe))
+    guardrails.clear_generation(context, shot.code, shot.scene, recipes)  # the AI rules of [policy]
     return queue.enqueue(context.engine, shot_id, recipes)
 
 

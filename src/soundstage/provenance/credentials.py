@@ -195,6 +195,9 @@ class TakeProvenance:
     created_at: datetime | None = None  # when the take was made, where the caller knows it
     requested_by: str = ""
     requested_by_login: str = ""
+    # The AI rules checked when the take left (guardrails ShotCompliance.assertion(): consents
+    # by document sha256, rules, overrides with their reasons); None where none were checked.
+    guardrails: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.created_at is not None:
@@ -233,6 +236,8 @@ class TakeProvenance:
             data["created_at"] = iso(self.created_at)
         if self.approval is not None:
             data["approval"] = self.approval.as_json()
+        if self.guardrails is not None:
+            data["guardrails"] = self.guardrails
         return data
 
     def software_agent(self) -> dict[str, str]:
@@ -636,6 +641,8 @@ def sign_animatic(
         }
         if take.approval is not None:
             shot["approval"] = take.approval.as_json()
+        if take.guardrails is not None:
+            shot["guardrails"] = take.guardrails  # consents by document hash, rules, overrides
         shots.append(shot)
     assertion: dict[str, Any] = {
         "cut_id": cut_id,

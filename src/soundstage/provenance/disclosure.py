@@ -48,6 +48,7 @@ class DisclosureRow:
     requested_by: str  # the production's user name
     backend_version: str = ""
     requested_by_login: str = ""  # the operating-system login recorded beside it
+    guardrail_overrides: tuple[str, ...] = ()  # "RULE by NAME: reason", as the take's credentials carry them
 
     @classmethod
     def of_take(cls, take: TakeProvenance, frames: int) -> DisclosureRow:
@@ -66,6 +67,9 @@ class DisclosureRow:
             requested_by=take.requester,
             backend_version=recipe.backend_version,
             requested_by_login=take.requested_by_login if take.requested_by_login != take.requester else "",
+            guardrail_overrides=tuple(
+                f"{o['rule']} by {o['by']}: {o['reason']}" for o in (take.guardrails or {}).get("overrides", [])
+            ),
         )
 
     @classmethod
@@ -88,10 +92,11 @@ class DisclosureRow:
     @property
     def approval_label(self) -> str:
         """Who approved the take and when (ISO 8601 with its offset), or "not approved"."""
-        if self.approval is None:
-            return "not approved"
-        text = f"{self.approval.name} ({self.approval.role}), {iso(self.approval.at)}"
-        return f"{text}; override: {self.approval.override_reason}" if self.approval.override_reason else text
+        text = "not approved"
+        if self.approval is not None:
+            text = f"{self.approval.name} ({self.approval.role}), {iso(self.approval.at)}"
+            text = f"{text}; override: {self.approval.override_reason}" if self.approval.override_reason else text
+        return "; ".join((text, *(f"guardrail override {o}" for o in self.guardrail_overrides)))
 
 
 @dataclass(frozen=True)

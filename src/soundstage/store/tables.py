@@ -477,3 +477,118 @@ class GuestNoteRow(Base):
 
     note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
     share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"), index=True)
+
+
+# -- guardrails --
+
+
+class PerformerRow(Base):
+    """A performer of the production (``soundstage performer add``): a real person or a
+    synthetic performer, with what they lend and how their replica was made."""
+
+    __tablename__ = "performers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    synthetic: Mapped[bool] = mapped_column(default=False)
+    gives: Mapped[list[Any]] = mapped_column(JSON, default=list)  # voice, likeness, motion
+    deceased: Mapped[bool] = mapped_column(default=False)
+    replica: Mapped[str] = mapped_column(String(32), default="employment-replica")
+    aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentRow(Base):
+    """A performer's signed consent for one project; its document is in the media store by
+    sha256 (guardrails.model.Consent holds the meaning of each field)."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[str] = mapped_column(String(64), unique=True)  # "C-1"
+    performer: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    project: Mapped[str] = mapped_column(String(256))
+    scope: Mapped[str] = mapped_column(Text)
+    signed: Mapped[str] = mapped_column(String(10))  # ISO date
+    expires: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    document_suffix: Mapped[str] = mapped_column(String(16), default="")
+    signer: Mapped[str] = mapped_column(String(16), default="self")
+    real_time: Mapped[bool | None] = mapped_column(nullable=True)
+    name_in_prompt: Mapped[bool] = mapped_column(default=False)
+    representation: Mapped[str] = mapped_column(String(16), default="none")
+    replaces_in_person: Mapped[bool] = mapped_column(default=True)
+    scenes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    pay_terms: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentEventRow(Base):
+    """A revocation, suspension or reinstatement of a consent."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column()
+    by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class NoticeRow(Base):
+    """A scan notice or a union notice (``kind``), its fields as JSON (guardrails.model's
+    ScanNotice and UnionNotice)."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # scan | union
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsultationRow(Base):
+    """A logged consultation with the director on generative AI (for some shots, or all)."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    director: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column()
+    summary: Mapped[str] = mapped_column(Text)
+    shots: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class DisclosureRecordRow(Base):
+    """A disclosure to a writer that a draft (by sha256) holds AI-generated material."""
+
+    __tablename__ = "disclosures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_sha256: Mapped[str] = mapped_column(String(64))
+    writer: Mapped[str] = mapped_column(String(128))
+    disclosed_at: Mapped[datetime] = mapped_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class OverrideRow(Base):
+    """A producer's written decision to let one guardrail violation stand (as it was shown)."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128), index=True)
+    performer: Mapped[str] = mapped_column(String(128), default="")
+    violation: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column()

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soundstage import __version__
-from soundstage.errors import PermissionDenied, ReviewError, ShotError, SoundstageError
+from soundstage.errors import GuardrailRefusal, PermissionDenied, ReviewError, ShotError, SoundstageError
 from soundstage.project import people
 from soundstage.project.production import open_production
 from soundstage.web.auth import authenticate, login_page
@@ -85,8 +85,8 @@ def status_of(error: SoundstageError) -> int:
         return 403
     if isinstance(error, ShotError):
         return 404
-    if isinstance(error, ReviewError):
-        return 409
+    if isinstance(error, ReviewError | GuardrailRefusal):
+        return 409  # GuardrailRefusal: the AI rules refuse the approval (docs/guardrails.md)
     return 400
 
 

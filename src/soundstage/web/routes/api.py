@@ -43,7 +43,8 @@ def get_shot(request: Request, who: Crew, code: ShotCode) -> board.ShotView:
 @router.post("/shots/{code}/notes", status_code=201)
 def post_note(request: Request, who: Crew, code: ShotCode, body: NoteIn) -> NoteOut:
     """A note (words, a drawing on a frame) with an optional status change, in one transaction."""
-    with production_of(request).transaction() as session:
+    production = production_of(request)
+    with production.transaction() as session:
         note, status = review.note_with_status(
             session,
             who.person,
@@ -54,6 +55,7 @@ def post_note(request: Request, who: Crew, code: ShotCode, body: NoteIn) -> Note
             shapes=[s.model_dump(mode="json") for s in body.shapes],
             status=body.status,
             override_reason=body.override_reason,
+            context=production,
         )
     return NoteOut(note=note, status=status)
 
@@ -61,7 +63,8 @@ def post_note(request: Request, who: Crew, code: ShotCode, body: NoteIn) -> Note
 @router.post("/shots/{code}/decisions")
 def post_decision(request: Request, who: Crew, code: ShotCode, body: DecisionIn) -> DecisionOut:
     """A status decision; 409 when the workflow refuses, 403 for a role that may not."""
-    with production_of(request).transaction() as session:
+    production = production_of(request)
+    with production.transaction() as session:
         decision = review.decide(
             session,
             who.person,
@@ -70,6 +73,7 @@ def post_decision(request: Request, who: Crew, code: ShotCode, body: DecisionIn)
             take_number=body.take,
             note=body.note,
             override_reason=body.override_reason,
+            context=production,
         )
     return DecisionOut(status=decision.status.value, take=decision.take, event=decision.event_id)
 

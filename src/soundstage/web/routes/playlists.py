@@ -51,11 +51,12 @@ def approve_playlist(
 ) -> dailies.Approvals:
     """Approve every take of the playlist in one transaction: all of them, or none (409)."""
     body = body or PlaylistApproveIn()
-    with production_of(request).transaction() as session:
+    production = production_of(request)
+    with production.transaction() as session:
         if not dailies.exists_playlist(session, playlist_id):
             raise _missing(playlist_id)
         return dailies.approve_playlist(
-            session, who.person, playlist_id, note=body.note, override_reason=body.override_reason
+            session, who.person, playlist_id, note=body.note, override_reason=body.override_reason, context=production
         )
 
 

@@ -1,0 +1,177 @@
+"""Commands of the guardrails (docs/guardrails.md): performer add; consent add, revoke, suspend,
+reinstate; notice union; consult; guardrails check, override and report. Every record is an
+audited event naming who made it (``--as``, or $SOUNDSTAGE_USER; empty: the console)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from soundstage.cli.app import app, opened, out
+from soundstage.errors import GuardrailError
+
+performer_app = typer.Typer(help="The production's performers, real and synthetic.", no_args_is_help=True)
+consent_app = typer.Typer(help="Performers' signed consents: add, revoke, suspend, reinstate.", no_args_is_help=True)
+notice_app = typer.Typer(help="Notices the AI terms ask for (to the union).", no_args_is_help=True)
+guardrails_app = typer.Typer(help="The AI rules of [policy]: check, override, report.", no_args_is_help=True)
+app.add_typer(performer_app, name="performer")
+app.add_typer(consent_app, name="consent")
+app.add_typer(notice_app, name="notice")
+app.add_typer(guardrails_app, name="guardrails")
+
+AsOption = Annotated[
+    str,
+    typer.Option(
+        "--as", envvar="SOUNDSTAGE_USER", help="Who records it (default: $SOUNDSTAGE_USER).", show_default=False
+    ),
+]
+
+
+def _date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise GuardrailError(f"{option}: not a date: {value!r}; expected YYYY-MM-DD") from None
+
+
+@performer_app.command("add")
+def performer_add(
+    name: str,
+    synthetic: Annotated[bool, typer.Option(help="A synthetic performer: looks like and is voiced by no one.")] = False,
+    gives: Annotated[str, typer.Option(help="What they lend, comma-separated: voice,likeness,motion.")] = "",
+    deceased: Annotated[bool, typer.Option(help="The performer has died (consent is the estate's).")] = False,
+    replica: Annotated[
+        str,
+        typer.Option(help="How their replica was made: employment-replica | independent-replica | background-replica"),
+    ] = "employment-replica",
+    alias: Annotated[list[str] | None, typer.Option(help="Another name a prompt may use (repeatable).")] = None,
+    user: AsOption = "",
+) -> None:
+    """Record a performer."""
+    parts = [g.strip() for g in gives.split(",") if g.strip()]
+    with opened() as production:
+        performer = production.add_performer(
+            name, synthetic=synthetic, gives=parts, deceased=deceased, replica=replica, aliases=alias or [], by=user
+        )
+    kind = "synthetic performer" if performer.synthetic else "performer"
+    out.print(f"{kind} {performer.name}: {', '.join(sorted(performer.gives)) or 'nothing lent yet'}")
+
+
+@consent_app.command("add")
+def consent_add(
+    performer: str,
+    kind: Annotated[str, typer.Option(help="employment-replica | independent-replica | background-replica | voice")],
+    scope: Annotated[str, typer.Option(help="The reasonably specific description of the use.")],
+    signed: Annotated[str, typer.Option(help="When it was signed, YYYY-MM-DD.")],
+    document: Annotated[Path, typer.Option(help="The separate signed consent document.")],
+    project: Annotated[str, typer.Option(help="The project it covers (default: [policy] project, or the title).")] = "",
+    expires: Annotated[str, typer.Option(help="Good through this date, YYYY-MM-DD.")] = "",
+    estate: Annotated[bool, typer.Option("--estate", help="Signed by a deceased performer's estate.")] = False,
+    union: Annotated[bool, typer.Option("--union", help="Signed by the union (no representative found).")] = False,
+    real_time: Annotated[bool | None, typer.Option("--real-time/--no-real-time", help="Real-time use allowed.")] = None,
+    name_in_prompt: Annotated[bool, typer.Option("--name-in-prompt", help="Prompts may name the performer.")] = False,
+    representation: Annotated[str, typer.Option(help="counsel | cba | none")] = "none",
+    scene: Annotated[list[str] | None, typer.Option(help="A scene it is limited to (repeatable).")] = None,
+    pay_terms: Annotated[str, typer.Option("--pay-terms", help="The pay agreed, in words.")] = "",
+    user: AsOption = "",
+) -> None:
+    """Record a performer's signed consent; the document is stored by its sha256."""
+    if estate and union:
+        raise GuardrailError("consent add: --estate or --union, not both")
+    signer = "estate" if estate else "union" if union else "self"
+    with opened() as production:
+        consent = production.add_consent(
+            performer, kind=kind, scope=scope, signed=_date(signed, "--signed"), document=document, project=project,
+            expires=_date(expires, "--expires") if expires else None, signer=signer, real_time=real_time,
+            name_in_prompt=name_in_prompt, representation=representation, scenes=scene or [], pay_terms=pay_terms,
+            by=user,
+        )  # fmt: skip
+    out.print(f"consent {consent.id}: {consent.performer}, {consent.kind} for {consent.project}")
+    out.print(f"document sha256 {consent.document_sha256}")
+
+
+def _consent_event(consent_id: str, action: str, reason: str, user: str) -> None:
+    with opened() as production:
+        consent = production.consent_event(consent_id, action, reason=reason, by=user)
+    out.print(f"consent {consent.id} of {consent.performer}: {action}")
+
+
+@consent_app.command("revoke")
+def consent_revoke(consent_id: str, reason: Annotated[str, typer.Option()] = "", user: AsOption = "") -> None:
+    """Revoke a consent for good (the next approval and export are refused)."""
+    _consent_event(consent_id, "revoke", reason, user)
+
+
+@consent_app.command("suspend")
+def consent_suspend(consent_id: str, reason: Annotated[str, typer.Option()] = "", user: AsOption = "") -> None:
+    """Suspend a consent (during a strike, say) until it is reinstated."""
+    _consent_event(consent_id, "suspend", reason, user)
+
+
+@consent_app.command("reinstate")
+def consent_reinstate(consent_id: str, reason: Annotated[str, typer.Option()] = "", user: AsOption = "") -> None:
+    """End a consent's suspension."""
+    _consent_event(consent_id, "reinstate", reason, user)
+
+
+@notice_app.command("union")
+def notice_union(
+    performer: str,
+    character: Annotated[str, typer.Option(help="The role (default: every role they play).")] = "",
+    justification: Annotated[str, typer.Option()] = "",
+    user: AsOption = "",
+) -> None:
+    """Record the notice to the union that a synthetic performer plays a role."""
+    with opened() as production:
+        notice = production.add_union_notice(performer, character=character, justification=justification, by=user)
+    out.print(f"union notice: {notice.performer} as {notice.character or 'every role'}, sent {notice.sent_at:%Y-%m-%d}")
+
+
+@app.command("consult")
+def consult(
+    director: str,
+    summary: Annotated[str, typer.Option(help="What was discussed.")],
+    shot: Annotated[list[str] | None, typer.Option(help="A shot it was about (repeatable; default: all).")] = None,
+    user: AsOption = "",
+) -> None:
+    """Log a consultation with the director on generative AI for creative elements."""
+    with opened() as production:
+        logged = production.add_consultation(director, summary, shots=shot or [], by=user)
+    out.print(f"consultation with {logged.director} logged ({', '.join(logged.shots) or 'every shot'})")
+
+
+@guardrails_app.command("check")
+def guardrails_check(shots: Annotated[list[str] | None, typer.Argument(help="Shots (default: all).")] = None) -> None:
+    """Every violation of the rules, with its rule id and reason; exit 1 if any is open."""
+    with opened() as production:
+        outcome = production.guardrails_check(shots or [])
+    for violation in outcome.violations:
+        out.print(str(violation), markup=False, highlight=False, soft_wrap=True)
+    out.print(f"{len(outcome.open)} open, {len(outcome.overridden)} overridden; {len(outcome.checked)} rules checked")
+    if outcome.open:
+        raise typer.Exit(1)
+
+
+@guardrails_app.command("override")
+def guardrails_override(
+    rule: str,
+    subject: Annotated[str, typer.Argument(help="The violation's subject, as check shows it (a shot code).")],
+    reason: Annotated[str, typer.Option(help="The producer's written reason.")],
+    user: AsOption = "",
+) -> None:
+    """Let a rule's open violations on a subject stand (producer only, audited)."""
+    with opened() as production:
+        made = production.guardrails_override(rule, subject, reason=reason, by=user)
+    for o in made:
+        out.print(f"{o.rule_id} {o.subject}: overridden by {o.by}: {o.reason}", markup=False, highlight=False)
+
+
+@guardrails_app.command("report")
+def guardrails_report(out_dir: Annotated[Path, typer.Option("--out", "-o", help="The folder to write into.")]) -> None:
+    """Write the compliance report (HTML and PDF)."""
+    with opened() as production:
+        html, pdf = production.guardrails_report(out_dir)
+    out.print(f"wrote {html} and {pdf}")

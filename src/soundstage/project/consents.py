@@ -1,0 +1,281 @@
+"""Recording the guardrails' records, each with its audit event naming the actor and their
+role: performers, consents (the separate document stored in the media store by sha256) and
+their revocation, suspension and reinstatement, union notices, director consultations, and
+producers' written overrides of a violation. ``project.guardrails`` reads them back and checks
+the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from soundstage.errors import GuardrailError, PermissionDenied
+from soundstage.guardrails.evaluate import PRODUCER, Override, validate_consent
+from soundstage.guardrails.model import (
+    Consent,
+    ConsentAction,
+    DirectorConsultation,
+    Gives,
+    Performer,
+    ReplicaKind,
+    Representation,
+    Signer,
+    UnionNotice,
+)
+from soundstage.project.guardrails import check, consent_of, pack, project_name, records
+from soundstage.project.people import person
+from soundstage.project.production import Context, console
+from soundstage.project.trail import append_event
+from soundstage.review.workflow import Role
+from soundstage.store.tables import (
+    ConsentEventRow,
+    ConsentRow,
+    ConsultationRow,
+    NoticeRow,
+    OverrideRow,
+    PerformerRow,
+    utcnow,
+)
+
+# Who may record consents, notices and consultations: the people who run the production.
+# (An override is a producer's alone: guardrails.evaluate.Override refuses anyone else.)
+_RECORDERS = frozenset({Role.PRODUCER, Role.SUPERVISOR})
+# The role the audit trail gives the person at the production's own console.
+_CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who records something, as the audit trail names them."""
+
+    name: str
+    role: str
+
+
+def actor(session: Session, by: str, *, what: str) -> Actor:
+    """The person ``by`` (a producer or supervisor of the production), or the console when
+    ``by`` is empty; PermissionDenied for another role."""
+    if not by:
+        return Actor(console(), _CONSOLE)
+    found = person(session, by)
+    if found.role not in _RECORDERS:
+        raise PermissionDenied(f"{found.name} ({found.role}) may not {what}: that needs a producer or supervisor")
+    return Actor(found.name, found.role.value)
+
+
+# -- recording -----------------------------------------------------------------------------------
+
+
+def add_performer(
+    context: Context,
+    name: str,
+    *,
+    synthetic: bool = False,
+    gives: Sequence[str] = (),
+    deceased: bool = False,
+    replica: str = ReplicaKind.EMPLOYMENT.value,
+    aliases: Sequence[str] = (),
+    by: str = "",
+) -> Performer:
+    """Record a performer (a real person, or a synthetic performer), audited."""
+    name = name.strip()
+    if not name:
+        raise GuardrailError("performer add: a performer needs a name")
+    try:
+        performer = Performer(
+            name, synthetic, frozenset(Gives(g) for g in gives), deceased, ReplicaKind(replica), tuple(aliases)
+        )
+    except ValueError as error:
+        raise GuardrailError(f"performer {name}: {error}") from None
+    with context.transaction() as session:
+        who = actor(session, by, what="add a performer")
+        if session.scalars(select(PerformerRow).where(PerformerRow.name == name)).first() is not None:
+            raise GuardrailError(f"performer {name}: already recorded")
+        session.add(
+            PerformerRow(
+                name=name, synthetic=synthetic, gives=sorted(performer.gives), deceased=deceased,
+                replica=performer.replica.value, aliases=list(aliases),
+            )
+        )  # fmt: skip
+        detail = {"synthetic": synthetic, "gives": sorted(performer.gives), "deceased": deceased, "replica": replica}
+        append_event(session, who.name, who.role, "performer add", name, detail)
+    return performer
+
+
+def add_consent(
+    context: Context,
+    performer: str,
+    *,
+    kind: str,
+    scope: str,
+    signed: date,
+    document: Path,
+    project: str = "",
+    expires: date | None = None,
+    signer: str = Signer.SELF.value,
+    real_time: bool | None = None,
+    name_in_prompt: bool = False,
+    representation: str = Representation.NONE.value,
+    replaces_in_person: bool = True,
+    scenes: Sequence[str] = (),
+    pay_terms: str = "",
+    by: str = "",
+) -> Consent:
+    """Record a performer's signed consent; its separate document goes into the media store
+    by sha256. Refused in one line, with nothing written, for an unknown performer, no scope,
+    a future signing date, an expiry before signing, or a missing document."""
+    if not document.is_file():
+        raise GuardrailError(f"consent for {performer}: document {document} not found")
+    digest = hashlib.sha256(document.read_bytes()).hexdigest()
+    try:
+        values = (ReplicaKind(kind), Signer(signer), Representation(representation))
+    except ValueError as error:
+        raise GuardrailError(f"consent for {performer}: {error}") from None
+    project = project.strip() or project_name(context)  # before the transaction: it reads the title
+    with context.transaction() as session:
+        who = actor(session, by, what="record a consent")
+        number = (session.scalar(select(func.count()).select_from(ConsentRow)) or 0) + 1
+        consent = Consent(
+            id=f"C-{number}", performer=performer.strip(), kind=values[0], project=project,
+            scope=scope.strip(), signed=signed, document_sha256=digest, expires=expires, signer=values[1],
+            real_time=real_time, name_in_prompt=name_in_prompt, representation=values[2],
+            replaces_in_person=replaces_in_person, scenes=tuple(s.strip().upper() for s in scenes), pay_terms=pay_terms,
+        )  # fmt: skip
+        validate_consent(consent, records(context, session), utcnow().date())
+        suffix = document.suffix.lower()[:16]
+        stored = context.media.put_file(document, suffix)
+        assert stored == digest, "the document changed while it was read"
+        session.add(
+            ConsentRow(
+                consent_id=consent.id, performer=consent.performer, kind=consent.kind.value, project=consent.project,
+                scope=consent.scope, signed=signed.isoformat(), expires=expires.isoformat() if expires else None,
+                document_sha256=digest, document_suffix=suffix, signer=consent.signer.value, real_time=real_time,
+                name_in_prompt=name_in_prompt, representation=consent.representation.value,
+                replaces_in_person=replaces_in_person, scenes=list(consent.scenes), pay_terms=pay_terms,
+                recorded_by=who.name,
+            )
+        )  # fmt: skip
+        detail = {
+            "consent": consent.id, "kind": consent.kind.value, "project": consent.project,
+            "document_sha256": digest, "signed": signed.isoformat(),
+            "expires": expires.isoformat() if expires else None,
+        }  # fmt: skip
+        append_event(session, who.name, who.role, "consent add", consent.performer, detail)
+    return consent
+
+
+def consent_event(context: Context, consent_id: str, action: str, *, reason: str = "", by: str = "") -> Consent:
+    """Revoke, suspend or reinstate a consent, audited; a revoked consent stays revoked."""
+    try:
+        kind = ConsentAction(action)
+    except ValueError:
+        raise GuardrailError(f"consent {consent_id}: unknown action {action!r}") from None
+    with context.transaction() as session:
+        who = actor(session, by, what=f"{kind} a consent")
+        row = session.scalars(select(ConsentRow).where(ConsentRow.consent_id == consent_id.strip().upper())).first()
+        if row is None:
+            raise GuardrailError(f"no consent {consent_id} (soundstage guardrails report lists them)")
+        events = list(session.scalars(select(ConsentEventRow).where(ConsentEventRow.consent_id == row.id)))
+        now = utcnow()
+        state, _ = consent_of(row, events).state(now)
+        if state == "revoked":
+            raise GuardrailError(f"consent {row.consent_id}: revoked already; a new consent is needed")
+        if kind is ConsentAction.REINSTATE and state != "suspended":
+            raise GuardrailError(f"consent {row.consent_id}: not suspended, nothing to reinstate")
+        if kind is ConsentAction.SUSPEND and state == "suspended":
+            raise GuardrailError(f"consent {row.consent_id}: suspended already")
+        event = ConsentEventRow(consent_id=row.id, action=kind.value, at=now, by=who.name, reason=reason.strip())
+        session.add(event)
+        session.flush()
+        detail = {"consent": row.consent_id, "reason": reason.strip()}
+        append_event(session, who.name, who.role, f"consent {kind.value}", row.performer, detail)
+        return consent_of(row, [*events, event])
+
+
+def add_union_notice(
+    context: Context,
+    performer: str,
+    *,
+    character: str = "",
+    justification: str = "",
+    sent_at: datetime | None = None,
+    by: str = "",
+) -> UnionNotice:
+    """Record the notice to the union that a synthetic performer plays a role, audited."""
+    notice = UnionNotice(
+        performer.strip(), sent_at or utcnow(), character.strip().upper(), justification=justification.strip()
+    )
+    with context.transaction() as session:
+        who = actor(session, by, what="record a union notice")
+        known = session.scalars(select(PerformerRow).where(PerformerRow.name == notice.performer)).first()
+        if known is None:
+            raise GuardrailError(f"union notice: unknown performer {performer!r} (soundstage performer add)")
+        record = {"performer": notice.performer, "sent_at": notice.sent_at.isoformat(), "character": notice.character,
+                  "union": notice.union, "status": notice.status, "justification": notice.justification}  # fmt: skip
+        session.add(NoticeRow(kind="union", record=record, recorded_by=who.name))
+        append_event(session, who.name, who.role, "union notice", notice.performer, record)
+    return notice
+
+
+def add_consultation(
+    context: Context,
+    director: str,
+    summary: str,
+    *,
+    shots: Sequence[str] = (),
+    at: datetime | None = None,
+    by: str = "",
+) -> DirectorConsultation:
+    """Log a consultation with the director on generative AI (for ``shots``, or all), audited."""
+    if not summary.strip():
+        raise GuardrailError(f"consultation with {director}: a summary of what was discussed is required")
+    consultation = DirectorConsultation(
+        director.strip(), at or utcnow(), summary.strip(), tuple(s.upper() for s in shots)
+    )
+    with context.transaction() as session:
+        who = actor(session, by, what="log a consultation")
+        session.add(
+            ConsultationRow(director=consultation.director, at=consultation.at, summary=consultation.summary,
+                            shots=list(consultation.shots), recorded_by=who.name)
+        )  # fmt: skip
+        detail = {"summary": consultation.summary, "shots": list(consultation.shots)}
+        append_event(session, who.name, who.role, "director consultation", consultation.director, detail)
+    return consultation
+
+
+def override(context: Context, rule_id: str, subject: str, *, reason: str, by: str) -> list[Override]:
+    """A producer lets the open violations of ``rule_id`` on ``subject`` stand, with a written
+    reason: each recorded and audited. Refused for anyone but a producer, without a reason,
+    for an unknown rule, or when the rule has no open violation there."""
+    rule_id, subject = rule_id.strip().upper(), subject.strip().upper()
+    pack(context).rule(rule_id)  # an unknown rule id: one line naming the packs
+    outcome = check(context)
+    matching = [v for v in outcome.open if v.rule_id == rule_id and v.subject.upper() == subject]
+    with context.transaction() as session:
+        decider = person(session, by) if by else None
+        if decider is None or decider.role is not Role.PRODUCER:
+            who = f"{decider.name} is {decider.role}" if decider else "no producer named (--as)"
+            raise PermissionDenied(
+                f"override of {rule_id} on {subject}: only a producer may override a guardrail ({who})"
+            )
+        if not matching:
+            raise GuardrailError(
+                f"override of {rule_id} on {subject}: no open violation of {rule_id} there (soundstage guardrails check)"
+            )
+        now = utcnow()
+        made = [v.overridden_by(decider.name, reason=reason, at=now, role=PRODUCER) for v in matching]
+        for o in made:
+            session.add(
+                OverrideRow(rule_id=o.rule_id, subject=o.subject, performer=o.performer, violation=o.violation,
+                            by=o.by, role=o.role, reason=o.reason, at=o.at)
+            )  # fmt: skip
+            detail = {"rule": o.rule_id, "violation": o.violation, "reason": o.reason}
+            append_event(session, o.by, o.role, "guardrail override", o.subject, detail)
+    return made

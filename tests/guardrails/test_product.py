@@ -1,0 +1,283 @@
+"""The guardrails in the production, on the example screenplay and real SQLite: performers and
+consents recorded through the CLI (documents in the media store by hash, every record an
+audited event), approvals and the cut refused with the rule id and its reason, producers'
+overrides carried by the audit trail, the take's credentials and the disclosure report,
+revocation taking effect on the next approval, records surviving a restart.
+
+MAISIE is cast with the real performer Ada Lind (likeness, from a scan on the job); FUSE, a
+copper robot, with the synthetic performer Fuse-9; both characters have reference sheets, so a
+generated take of a shot they are in carries their performers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from soundstage.generate.backend import Recipe
+from soundstage.project import Production
+from soundstage.provenance.credentials import read_credentials
+from soundstage.render.previs import to_png
+from soundstage.review.workflow import Action
+from soundstage.store.db import session_scope
+from soundstage.store.tables import ConsentRow, EventRow, ShotRow, TakeRow
+
+from conftest import EXAMPLE
+
+POLICY = """
+[policy]
+project = "LANTERN-KEEPERS-EP1"
+agreements = ["sag-aftra-tv-theatrical@2023"]
+
+[bible.characters.MAISIE]
+description = "an eleven-year-old lamplighter's granddaughter, red scarf"
+references = ["bible/maisie.png"]
+likeness = "Ada Lind"
+
+[bible.characters.FUSE]
+description = "a small copper robot"
+references = ["bible/fuse.png"]
+voice = "Fuse-9"
+human = false
+"""
+
+
+def _sheet(seed: int) -> bytes:
+    image = np.zeros((36, 64, 3), np.uint8)
+    image[:] = (40 * seed % 255, 90, 160)
+    image[8:20, 8:20] = 255
+    return to_png(image)
+
+
+@pytest.fixture
+def pilot(tmp_path: Path, cli) -> Path:
+    """The example imported and planned with the policy and cast above, two generated takes
+    (diffusers recipes conditioned on the reference sheets) of each of MAISIE's shots, and a
+    producer (Ada), a supervisor (Sol) and an artist (Ari)."""
+    root = tmp_path / "pilot"
+    with Production.init(root):
+        pass
+    # Our [policy] and cast in place of the commented [policy] that init wrote (the file's last).
+    settings = root / "soundstage.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text[: text.index("\n[policy]\n")] + POLICY, encoding="utf-8")
+    (root / "bible").mkdir()
+    (root / "bible" / "maisie.png").write_bytes(_sheet(1))
+    (root / "bible" / "fuse.png").write_bytes(_sheet(2))
+    (root / "consent_ada.pdf").write_bytes(b"%PDF-1.4 Ada Lind: digital replica consent, LANTERN-KEEPERS-EP1\n")
+    with Production.open(root) as production:
+        production.import_script(EXAMPLE)
+        production.plan()
+        maisie = [s.code for s in production.shots() if "MAISIE" in s.subjects and len(s.subjects) == 1][:2]
+        sheet = production.media.put_file(root / "bible" / "maisie.png", ".png")
+        with session_scope(production.engine) as session:
+            for code in maisie:
+                shot = session.scalars(select(ShotRow).where(ShotRow.code == code)).one()
+                for number in (1, 2):
+                    recipe = Recipe(
+                        shot=code, backend="diffusers", model="sdxl-test", prompt="MAISIE at the lamp, red scarf",
+                        seed=number, conditioning={"reference:MAISIE": sheet},
+                    )  # fmt: skip
+                    output = production.media.put_bytes(_sheet(10 * number + len(code)), ".png")
+                    session.add(
+                        TakeRow(shot_id=shot.id, number=number, backend="diffusers",
+                                recipe=recipe.model_dump(mode="json"), recipe_sha256=recipe.sha256(),
+                                output_sha256=output)
+                    )  # fmt: skip
+        for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist")):
+            production.add_user(name, role)
+    assert cli("-p", root, "performer", "add", "Ada Lind", "--gives", "likeness", "--as", "Sol").code == 0
+    assert cli("-p", root, "performer", "add", "Fuse-9", "--synthetic", "--gives", "voice", "--as", "Sol").code == 0
+    pilot_shots.clear()
+    pilot_shots.extend(maisie)
+    return root
+
+
+pilot_shots: list[str] = []
+
+
+def _consent(cli, root: Path, *extra: object):
+    return cli(
+        "-p", root, "consent", "add", "Ada Lind", "--kind", "employment-replica",
+        "--scope", "MAISIE's likeness in episode one, from the scan of 5 Jan 2026",
+        "--signed", "2026-01-05", "--document", root / "consent_ada.pdf", "--as", "Sol", *extra,
+    )  # fmt: skip
+
+
+def _events(root: Path) -> list[tuple[str, str, str]]:
+    with Production.open(root) as production, session_scope(production.engine) as session:
+        return [(e.actor, e.role, e.action) for e in session.scalars(select(EventRow).order_by(EventRow.id))]
+
+
+def test_approval_is_refused_without_consent_and_nothing_is_written(pilot: Path, cli) -> None:
+    code = pilot_shots[0]
+    before = _events(pilot)
+    result = cli("-p", pilot, "review", "approve", f"{code}/1", "--as", "Sol")
+    assert result.code == 2
+    assert f"cannot approve {code}/1: SAG-DR-3 {code}: Replica use of Ada Lind is outside consent" in result.err
+    assert _events(pilot) == before
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        assert session.scalars(select(ShotRow.status).where(ShotRow.code == code)).one() == "todo"
+    check = cli("-p", pilot, "guardrails", "check", code)
+    assert check.code == 1
+    assert f"SAG-DR-3 {code}: Replica use of Ada Lind is outside consent" in check.out
+
+
+def test_consent_lets_the_approval_through_and_revocation_stops_the_next(pilot: Path, cli) -> None:
+    added = _consent(cli, pilot)
+    assert added.code == 0, added.err
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        row = session.scalars(select(ConsentRow)).one()
+        assert row.project == "LANTERN-KEEPERS-EP1"
+        assert production.media.verify(row.document_sha256, ".pdf")  # the document, stored by hash
+    first, second = pilot_shots
+    assert cli("-p", pilot, "review", "approve", f"{first}/1", "--as", "Sol").code == 0
+    assert "SAG-DR-3" not in cli("-p", pilot, "guardrails", "check", first).out
+    assert cli("-p", pilot, "consent", "revoke", "C-1", "--reason", "withdrawn", "--as", "Ada").code == 0
+    refused = cli("-p", pilot, "review", "approve", f"{second}/1", "--as", "Sol")
+    assert refused.code == 2
+    assert "SAG-DR-3" in refused.err and "revoked" in refused.err
+    actions = [a for _, _, a in _events(pilot)]
+    assert actions[-3:] == ["consent add", "approve", "consent revoke"]
+    assert ("Ada", "producer", "consent revoke") in _events(pilot)
+
+
+def test_suspension_holds_until_reinstated(pilot: Path, cli) -> None:
+    assert _consent(cli, pilot).code == 0
+    code = pilot_shots[0]
+    assert cli("-p", pilot, "consent", "suspend", "C-1", "--reason", "strike", "--as", "Sol").code == 0
+    suspended = cli("-p", pilot, "guardrails", "check", code)
+    assert suspended.code == 1 and f"SAG-DR-3 {code}" in suspended.out and "suspended" in suspended.out
+    assert cli("-p", pilot, "consent", "reinstate", "C-1", "--as", "Sol").code == 0
+    assert "SAG-DR-3" not in cli("-p", pilot, "guardrails", "check", code).out
+
+
+def test_bad_consents_are_refused_in_one_line_and_nothing_is_stored(pilot: Path, cli) -> None:
+    cases = {
+        "unknown performer": ("consent", "add", "Nobody", "--kind", "voice", "--scope", "x", "--signed", "2026-01-05",
+                              "--document", pilot / "consent_ada.pdf"),
+        "a scope": ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", " ", "--signed", "2026-01-05",
+                    "--document", pilot / "consent_ada.pdf"),
+        "not found": ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "x", "--signed", "2026-01-05",
+                      "--document", pilot / "missing.pdf"),
+        "in the future": ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "x", "--signed", "2099-01-05",
+                          "--document", pilot / "consent_ada.pdf"),
+        "synthetic performer": ("consent", "add", "Fuse-9", "--kind", "voice", "--scope", "x",
+                                "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf"),
+    }  # fmt: skip
+    for words, args in cases.items():
+        result = cli("-p", pilot, *args)
+        assert result.code == 2, words
+        assert words in result.err and len(result.err.strip().splitlines()) == 1, result.err
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        assert session.scalars(select(ConsentRow)).all() == []
+    artist = _consent(cli, pilot)
+    assert artist.code == 0  # Sol, a supervisor, may record
+    assert cli("-p", pilot, "consent", "revoke", "C-1", "--as", "Ari").code == 2  # an artist may not
+
+
+def test_a_changed_document_breaks_the_consent(pilot: Path, cli) -> None:
+    assert _consent(cli, pilot).code == 0
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        row = session.scalars(select(ConsentRow)).one()
+        stored = production.media.path(row.document_sha256, ".pdf")
+    stored.chmod(0o644)
+    stored.write_bytes(b"%PDF-1.4 a different document\n")
+    result = cli("-p", pilot, "guardrails", "check", pilot_shots[0])
+    assert result.code == 1
+    assert "SAG-DR-3" in result.out and "document" in result.out
+
+
+def test_override_is_producers_alone_and_travels_with_the_cut(pilot: Path, cli, tmp_path: Path) -> None:
+    assert _consent(cli, pilot).code == 0
+    first, _ = pilot_shots
+    assert cli("-p", pilot, "review", "approve", f"{first}/1", "--as", "Sol").code == 0
+    # The cut needs employment replica pay recorded (SAG-DR-4): refused with the rule and reason.
+    refused = cli("-p", pilot, "cut", "-o", tmp_path / "cut1")
+    assert refused.code == 2
+    assert "cannot make the cut: SAG-DR-4" in refused.err and "Replica pay for Ada Lind" in refused.err
+    assert not (tmp_path / "cut1" / "cut.mp4").exists()
+    reason = "pay agreed in the deal memo of 5 Jan 2026; payroll records it next week"
+    by_supervisor = cli("-p", pilot, "guardrails", "override", "SAG-DR-4", first, "--reason", reason, "--as", "Sol")
+    assert by_supervisor.code == 2 and "only a producer" in by_supervisor.err
+    assert cli("-p", pilot, "guardrails", "override", "SAG-DR-9", first, "--reason", reason, "--as", "Ada").code == 2
+    for code in pilot_shots:
+        made = cli("-p", pilot, "guardrails", "override", "SAG-DR-4", code, "--reason", reason, "--as", "Ada")
+        assert made.code == 0, made.err
+    assert ("Ada", "producer", "guardrail override") in _events(pilot)
+    cut = cli("-p", pilot, "cut", "-o", tmp_path / "cut2")
+    assert cut.code == 0, cut.err
+    signed = tmp_path / "cut2" / "takes" / f"{first.replace('/', '_t')}_t1.png"
+    take_assertion = read_credentials(signed).soundstage
+    assert take_assertion is not None
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        digest = session.scalars(select(ConsentRow.document_sha256)).one()
+    assert take_assertion["guardrails"]["consents"] == [{"document_sha256": digest}]
+    assert [o["rule"] for o in take_assertion["guardrails"]["overrides"]] == ["SAG-DR-4"]
+    assert take_assertion["guardrails"]["overrides"][0]["reason"] == reason
+    cut_assertion = read_credentials(tmp_path / "cut2" / "cut.mp4").soundstage
+    assert cut_assertion is not None
+    relied = {s["take"]: s["guardrails"]["consents"] for s in cut_assertion["shots"] if "guardrails" in s}
+    assert relied[f"{first}/1"] == [{"document_sha256": digest}]
+    disclosure = (tmp_path / "cut2" / "cut_disclosure.html").read_text(encoding="utf-8")
+    assert f"guardrail override SAG-DR-4 by Ada: {reason}" in disclosure
+
+
+def test_records_survive_a_restart_and_feed_the_report(pilot: Path, cli, tmp_path: Path) -> None:
+    assert _consent(cli, pilot, "--expires", "2026-12-31").code == 0
+    assert cli("-p", pilot, "notice", "union", "Fuse-9", "--character", "FUSE", "--as", "Sol").code == 0
+    with Production.open(pilot) as production:
+        outcome = production.guardrails_check()
+        assert not [v for v in outcome.open if v.rule_id == "SAG-DR-3"]
+    result = cli("-p", pilot, "guardrails", "report", "-o", tmp_path / "report")
+    assert result.code == 0, result.err
+    html = (tmp_path / "report" / "compliance.html").read_text(encoding="utf-8")
+    assert "Ada Lind" in html and "2026-12-31" in html and "LANTERN-KEEPERS-EP1" in html
+    assert (tmp_path / "report" / "compliance.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_review_room_refuses_the_approval_with_the_rule(pilot: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from soundstage.web.app import create_app
+
+    with Production.open(pilot) as production:
+        token = production.issue_token("Sol")
+        production.decide(pilot_shots[0], Action.START, by="Sol")
+    app = create_app(pilot)
+    try:
+        client = TestClient(app)
+        answer = client.post(
+            f"/api/shots/{pilot_shots[0]}/decisions",
+            json={"action": "approve", "take": 1},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 409
+        assert "SAG-DR-3" in answer.json()["detail"] and "Ada Lind" in answer.json()["detail"]
+    finally:
+        app.state.production.close()
+
+
+def test_queueing_a_generated_take_is_refused_without_consent(pilot: Path, cli) -> None:
+    """SAG-DR-1 gates making a take: the diffusers recipe of a MAISIE shot (its reference sheet
+    carries Ada Lind's likeness) is refused before anything is queued, until she consents."""
+    from soundstage.errors import GuardrailRefusal
+    from soundstage.project.guardrails import clear_generation
+
+    code = pilot_shots[0]
+    with Production.open(pilot) as production:
+        sheet = production.media.put_file(pilot / "bible" / "maisie.png", ".png")
+        recipe = Recipe(shot=code, backend="diffusers", prompt="MAISIE", conditioning={"reference:MAISIE": sheet})
+        with pytest.raises(GuardrailRefusal, match=f"cannot queue a take of {code}: SAG-DR-1 {code}: No signed"):
+            clear_generation(production.context, code, "3", [recipe])
+        previs = Recipe(shot=code, backend="previs", conditioning={"reference:MAISIE": sheet})
+        clear_generation(production.context, code, "3", [previs])  # previs makes no replica
+    assert _consent(cli, pilot).code == 0
+    with Production.open(pilot) as production:
+        # What is left is the scan notice (SAG-DR-2): no scan notice is recorded.
+        with pytest.raises(GuardrailRefusal, match=f"SAG-DR-2 {code}: Scan notice for Ada Lind") as refused:
+            clear_generation(production.context, code, "3", [recipe])
+        assert all(v.rule_id != "SAG-DR-1" for v in refused.value.violations)
