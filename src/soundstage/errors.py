@@ -131,3 +131,8 @@ class ScheduleError(SoundstageError):
             where = self.path if line is None else f"{self.path}:{line}"
             message = f"{where}: {message}"
         super().__init__(message)
+
+
+class StripConflict(ScheduleError):
+    """A strip moved by hand onto a day where it breaks a rule of the schedule (over the day's
+    pages, a cast member who cannot work, two locations in a day...): refused, nothing stored."""

@@ -7,13 +7,14 @@ turns the production's rows into its typed problem and keeps what it solves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
-from soundstage.errors import ScheduleError
+from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
 from soundstage.project import drafts
 from soundstage.project.production import Context
@@ -33,6 +34,7 @@ from soundstage.schedules.model import (
     scene_work_from_script,
 )
 from soundstage.schedules.production import solve_schedule
+from soundstage.script.eighths import format_eighths
 from soundstage.store.tables import ScheduleRow, StageRow
 
 DEFAULT_CAST_DAY_RATE = Decimal(1000)  # until the books give each cast member a rate
@@ -134,6 +136,12 @@ def solve(context: Context, schedule_problem: ScheduleProblem) -> Schedule:
     return schedule
 
 
+def has_schedule(context: Context) -> bool:
+    """Whether a schedule was solved yet."""
+    with context.reading() as session:
+        return session.scalar(select(ScheduleRow.id).limit(1)) is not None
+
+
 def current(context: Context) -> tuple[ScheduleProblem, Schedule]:
     """The latest stored schedule and its problem, rebuilt from today's screenplay and stages
     with the settings it was solved with, its cost evaluated again; one line if none."""
@@ -181,9 +189,11 @@ def move(context: Context, scene: str, day: int) -> Schedule:
     """Move ``scene`` to shoot day ``day`` (1-based) by hand. A move that breaks a rule is
     refused with the first conflict as its one line, and nothing is stored."""
     schedule_problem, schedule = current(context)
+    if day < 1:
+        raise ScheduleError(f"scene {scene} cannot move to day {day}: shoot days count from 1")
     moved, evaluation = move_scene(schedule_problem, schedule, scene, day - 1)
     if evaluation.conflicts:
-        raise ScheduleError(f"scene {scene} cannot move to day {day}: {evaluation.conflicts[0]}")
+        raise StripConflict(f"scene {scene} cannot move to day {day}: {evaluation.conflicts[0]}")
     _store(context, schedule_problem, moved)
     return moved
 
@@ -206,3 +216,60 @@ def export(context: Context, folder: Path) -> list[Path]:
         write_atomic(folder / name, data)
         written.append(folder / name)
     return written
+
+
+@dataclass(frozen=True, slots=True)
+class BoardDay:
+    """One shoot day of the review room's stripboard: its strips in shooting order (none on a
+    shoot day with nothing scheduled, so that a strip can be dragged there)."""
+
+    index: int  # 0-based shoot day
+    date: date
+    strips: tuple[stripboard.Strip, ...]
+    eighths: int
+    location: str
+
+    @property
+    def pages(self) -> str:
+        return format_eighths(self.eighths)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """The current schedule as the review room shows it: every shoot day from the first to one
+    past the last, the cast by number, the cost and its proven bound, and the day out of days."""
+
+    title: str
+    days: tuple[BoardDay, ...]
+    cast: tuple[tuple[int, str], ...]
+    cost: Decimal
+    lower_bound: Decimal
+    status: str
+    dood: dood.DayOutOfDays
+
+
+def board_view(context: Context) -> BoardView | None:
+    """The stripboard and day out of days of the current schedule; None before the first solve."""
+    if not has_schedule(context):
+        return None
+    schedule_problem, schedule = current(context)
+    title = drafts.title(context)
+    board = stripboard.stripboard(schedule_problem, schedule, title=f"{title}: stripboard")
+    breaks = {row.day: row for row in board.rows if isinstance(row, stripboard.DayBreak)}
+    last = schedule.days[-1].index if schedule.days else -1
+    # One free day after the last: where a strip goes to be shot last, on a day of its own.
+    dates = schedule_problem.calendar.shoot_days(last + 2)
+    days = []
+    for index, day_date in enumerate(dates):
+        strips = tuple(s for s in board.strips if s.day == index)
+        done = breaks.get(index)
+        days.append(BoardDay(index, day_date, strips, done.eighths if done else 0, done.location if done else ""))
+    return BoardView(
+        title=title,
+        days=tuple(days),
+        cast=board.cast,
+        cost=schedule.cost.total,
+        lower_bound=schedule.lower_bound,
+        status=schedule.status,
+        dood=dood.day_out_of_days(schedule_problem, schedule, title=f"{title}: day out of days"),
+    )

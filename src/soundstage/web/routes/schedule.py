@@ -1,0 +1,40 @@
+"""The stripboard in the review room: the current schedule as strips per shoot day with its day
+out of days (every crew member may look), and the move a producer makes by dragging a strip to
+another day (static/stripboard.js calls the API route).
+
+A move goes through ``project.schedules.move``, the same rules as ``soundstage schedule move``:
+a move that breaks one is refused with the conflict (409) and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from soundstage.errors import StripConflict
+from soundstage.project import schedules
+from soundstage.web.auth import Crew, Producer, production_of
+from soundstage.web.render import render
+from soundstage.web.schemas import ERRORS, MoveIn, MoveOut
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/schedule", tags=["schedule"], responses=ERRORS)
+
+
+@router.get("/schedule")
+def schedule_page(request: Request, who: Crew) -> HTMLResponse:
+    """The stripboard and day out of days; strips are draggable for producers."""
+    view = schedules.board_view(production_of(request))
+    return render(request, "schedule.html", {"view": view, "can_move": who.role == "producer"})
+
+
+@api_router.post("/moves")
+def move_strip(request: Request, _who: Producer, body: MoveIn) -> MoveOut:
+    """Move a scene's strip to another shoot day (producer); 409 with the conflict when the
+    move breaks a rule of the schedule, and nothing is stored."""
+    try:
+        moved = schedules.move(production_of(request), body.scene, body.day)
+    except StripConflict as refused:
+        raise HTTPException(409, str(refused)) from None
+    day = moved.day_of(body.scene)
+    return MoveOut(scene=body.scene, day=day.index + 1, date=day.date.isoformat(), cost=str(moved.cost.total))
