@@ -57,18 +57,32 @@ def schedule_solve(
     days_per_week: Annotated[int, typer.Option("--days-per-week")] = 5,
     eighths_per_day: Annotated[int, typer.Option("--eighths-per-day")] = 24,
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 30.0,
+    fresh: Annotated[bool, typer.Option("--fresh", help="solve from nothing, not around the last schedule")] = False,
 ) -> None:
-    """Order the screenplay's scenes into shoot days and store the schedule."""
+    """Order the screenplay's scenes into shoot days and store the schedule. After a re-import
+    the unchanged scenes keep their days and only new and changed scenes are placed."""
     try:
         first = date.fromisoformat(start)
     except ValueError:
         raise ScheduleError(f"--start: not a date: {start!r}; expected YYYY-MM-DD") from None
     with opened() as production:
-        schedule = production.solve_schedule(
-            start=first, days_per_week=days_per_week, eighths_per_day=eighths_per_day, time_limit=time_limit
+        planned = production.plan_schedule(
+            start=first,
+            days_per_week=days_per_week,
+            eighths_per_day=eighths_per_day,
+            time_limit=time_limit,
+            fresh=fresh,
         )
+    schedule, replan = planned.schedule, planned.replan
     word = "optimal" if schedule.optimal else f"gap {schedule.gap:.1%}"
     out.print(f"{len(schedule.days)} shoot days, cost {schedule.cost.total} ({word}), {schedule.seconds:.1f} s")
+    if replan is not None:
+        out.print(f"re-planned: {len(replan.kept)} scenes kept their days")
+        for what, numbers in (("placed", replan.placed), ("dropped", replan.dropped)):
+            if numbers:
+                out.print(f"{what}: {' '.join(numbers)}")
+        days = ", ".join(d.isoformat() for d in replan.changed_days) or "none"
+        out.print(f"days changed: {days}")
 
 
 @schedule_app.command("show")
@@ -76,6 +90,9 @@ def schedule_show() -> None:
     """Show the stored schedule, day by day."""
     with opened() as production:
         schedule = production.schedule()
+        stale = production.schedule_stale()
+    if stale:
+        out.print("stale: the screenplay was re-imported since; `soundstage schedule solve` re-plans")
     table = Table("day", "date", "location", "scenes")
     for day in schedule.days:
         table.add_row(str(day.index + 1), day.date.isoformat(), day.location, " ".join(day.scenes))

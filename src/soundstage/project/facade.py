@@ -293,6 +293,16 @@ class Production:
         problem = schedule_service.problem(self.context, **settings)  # type: ignore[arg-type]
         return schedule_service.solve(self.context, problem)
 
+    def plan_schedule(self, *, fresh: bool = False, **settings: object) -> schedule_service.Planned:
+        """Solve and store the schedule, re-planning a stale one around its unchanged scenes
+        (``fresh``: from nothing); says what a re-plan kept and changed."""
+        problem = schedule_service.problem(self.context, **settings)  # type: ignore[arg-type]
+        return schedule_service.plan(self.context, problem, fresh=fresh)
+
+    def schedule_stale(self) -> bool:
+        """Whether the screenplay was re-imported since the schedule was solved."""
+        return schedule_service.stale(self.context)
+
     def schedule(self) -> schedule_service.Schedule:
         """The latest stored schedule."""
         return schedule_service.current(self.context)[1]

@@ -25,7 +25,8 @@ api_router = APIRouter(prefix="/api/schedule", tags=["schedule"], responses=ERRO
 def schedule_page(request: Request, who: Crew) -> HTMLResponse:
     """The stripboard and day out of days; strips are draggable for producers."""
     view = schedules.board_view(production_of(request))
-    return render(request, "schedule.html", {"view": view, "can_move": who.role == "producer"})
+    can_move = who.role == "producer" and view is not None and not view.stale
+    return render(request, "schedule.html", {"view": view, "can_move": can_move})
 
 
 @api_router.post("/moves")
