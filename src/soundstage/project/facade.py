@@ -16,7 +16,19 @@ from soundstage.config import Settings
 from soundstage.generate.backend import parse_take_name
 from soundstage.generate.worker import WorkReport
 from soundstage.plan.model import Shot
-from soundstage.project import bible, blocking, checks, drafts, editorial, people, review, shotlist, takes, trail
+from soundstage.project import (
+    bible,
+    blocking,
+    checks,
+    drafts,
+    editorial,
+    people,
+    review,
+    shotlist,
+    stage_bookings,
+    takes,
+    trail,
+)
 from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
 from soundstage.project.checks import CheckReport
@@ -30,6 +42,8 @@ from soundstage.provenance.credentials import Signer
 from soundstage.reports.sheets import SceneSheet
 from soundstage.review.audit import ChainReport, Event
 from soundstage.review.workflow import Action
+from soundstage.schedules.model import DateRange, StageBooking
+from soundstage.schedules.rent import RentLine
 from soundstage.script.formats import Format
 from soundstage.script.model import Script
 from soundstage.store.media import MediaStore
@@ -292,6 +306,22 @@ class Production:
         """Build the production model from the screenplay and stages, solve it and store it."""
         problem = schedule_service.problem(self.context, **settings)  # type: ignore[arg-type]
         return schedule_service.solve(self.context, problem)
+
+    def hold_stage(self, stage: str, dates: DateRange, *, by: str | None = None) -> StageBooking:
+        """Hold a stage on ``dates`` (for the production ``by``, else this one)."""
+        return stage_bookings.claim(self.context, stage, dates, firm=False, by=by)
+
+    def book_stage(self, stage: str, dates: DateRange, *, by: str | None = None) -> StageBooking:
+        """Book a stage on ``dates`` (for the production ``by``, else this one)."""
+        return stage_bookings.claim(self.context, stage, dates, firm=True, by=by)
+
+    def release_stage(self, stage: str, dates: DateRange, *, by: str | None = None) -> int:
+        """Release days of a stage's holds and bookings; the number of days released."""
+        return stage_bookings.release(self.context, stage, dates, by=by)
+
+    def stage_rent(self) -> list[RentLine]:
+        """The current schedule's stage rent, per stage and shoot day (for the books)."""
+        return schedule_service.rent_lines(self.context)
 
     def plan_schedule(self, *, fresh: bool = False, **settings: object) -> schedule_service.Planned:
         """Solve and store the schedule, re-planning a stale one around its unchanged scenes

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
-from soundstage.project import drafts
+from soundstage.project import drafts, stage_bookings
 from soundstage.project.production import Context
-from soundstage.schedules import dood, ical, stripboard
+from soundstage.schedules import dood, ical, rent, stripboard
 from soundstage.schedules.evaluation import build_schedule, move_scene
 from soundstage.schedules.model import (
     Calendar,
@@ -31,6 +31,7 @@ from soundstage.schedules.model import (
     ScheduleProblem,
     ScheduleSettings,
     Stage,
+    StageBooking,
     StageKind,
     Zone,
     cast_from_scenes,
@@ -45,11 +46,13 @@ from soundstage.store.tables import Draft, ScheduleRow, StageRow
 DEFAULT_CAST_DAY_RATE = Decimal(1000)  # until the books give each cast member a rate
 
 
-def _stage(row: StageRow) -> Stage:
+def _stage(row: StageRow, bookings: tuple[StageBooking, ...] = ()) -> Stage:
     available = None
     if row.available_from and row.available_to:
         available = DateRange(date.fromisoformat(row.available_from), date.fromisoformat(row.available_to))
-    return Stage(row.name, StageKind(row.kind), row.size_sqft, Zone(row.zone), Decimal(row.day_rate), available)
+    return Stage(
+        row.name, StageKind(row.kind), row.size_sqft, Zone(row.zone), Decimal(row.day_rate), available, bookings
+    )
 
 
 def add_stage(
@@ -88,9 +91,11 @@ def add_stage(
 
 
 def stages(context: Context) -> list[Stage]:
-    """The production's stages, by name."""
+    """The production's stages, by name, each with its holds and bookings."""
     with context.reading() as session:
-        return [_stage(row) for row in session.scalars(select(StageRow).order_by(StageRow.name))]
+        booked = stage_bookings.calendars(session)
+        rows = session.scalars(select(StageRow).order_by(StageRow.name))
+        return [_stage(row, booked.get(row.name, ())) for row in rows]
 
 
 def problem(
@@ -114,7 +119,14 @@ def problem(
     cast = cast_from_scenes(scenes, DEFAULT_CAST_DAY_RATE)
     settings = ScheduleSettings(eighths_per_day=eighths_per_day, time_limit=time_limit)
     calendar = Calendar(start, days_per_week)
-    return ScheduleProblem(tuple(scenes), tuple(cast), tuple(stages(context)), calendar, settings=settings)
+    return ScheduleProblem(
+        tuple(scenes),
+        tuple(cast),
+        tuple(stages(context)),
+        calendar,
+        settings=settings,
+        production=stage_bookings.THIS_PRODUCTION,  # its own holds and bookings block nothing of its own
+    )
 
 
 def _settings(schedule_problem: ScheduleProblem) -> dict[str, object]:
@@ -354,3 +366,10 @@ def board_view(context: Context) -> BoardView | None:
         dood=dood.day_out_of_days(schedule_problem, schedule, title=f"{title}: day out of days"),
         stale=stale(context),
     )
+
+
+def rent_lines(context: Context) -> list[rent.RentLine]:
+    """The current schedule's stage rent, one line per stage per shoot day rented (first to
+    last use), used or standing: what the books take as stage spend."""
+    schedule_problem, schedule = current(context)
+    return rent.rent_lines(schedule_problem, schedule)
