@@ -8,8 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from soundstage.project import Production
+from soundstage.web.app import create_app
 
 from conftest import EXAMPLE
 
@@ -71,6 +73,20 @@ def test_a_revision_keeps_unchanged_scenes_on_their_days(production: Path, cli, 
     assert "stale" in cli(*p, "schedule", "show").out
     refused = cli(*p, "schedule", "move", before.days[0].scenes[0], before.days[-1].index + 2)
     assert refused.code == 2 and "re-plan" in refused.err
+    assert _count(production, "schedules") == 1
+    # The review room says so too, and refuses the drag the same way.
+    with Production.open(production) as opened:
+        opened.add_user("Ada", "producer")
+        token = opened.issue_token("Ada")
+    app = create_app(production)
+    try:
+        room = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        page = room.get("/schedule")
+        assert page.status_code == 200 and 'id="stale"' in page.text and 'draggable="true"' not in page.text
+        drag = room.post("/api/schedule/moves", json={"scene": before.days[0].scenes[0], "day": 1})
+        assert drag.status_code == 400 and "re-plan" in drag.json()["detail"]
+    finally:
+        app.state.production.close()
     assert _count(production, "schedules") == 1
 
     solved = cli(*p, "schedule", "solve", "--start", "2027-01-04", "--time-limit", 10)
