@@ -5,6 +5,7 @@ breaks a rule is refused, shown, and nothing is stored; only producers may move 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ from soundstage.web.app import create_app
 from conftest import EXAMPLE
 
 START = date(2027, 1, 4)
+# What the page shows after a round trip to the server, on a machine shared with other work.
+WAIT_MS = 15_000
 
 
 @dataclass
@@ -166,30 +169,43 @@ def test_a_producer_drags_strips_in_chromium(live_room: tuple[Room, str], page: 
     log_in(page, base, "producer")
     page.goto(f"{base}/schedule")
     strips = page.locator(".strip[data-scene]")
-    expect(strips).to_have_count(sum(len(d.scenes) for d in before.days))
+    expect(strips).to_have_count(sum(len(d.scenes) for d in before.days), timeout=WAIT_MS)
     assert page.locator("#stripboard").bounding_box()["height"] < 1800
 
-    # An illegal drag: a strip onto a day at another location. Refused, the reason shown, the
-    # strip still on its day, nothing stored.
+    # An illegal drag: a strip onto a day at another location. Over the day the page shows what
+    # the move would break; dropped there it is refused, the reason shown, the strip still on
+    # its day, nothing stored.
     scene, elsewhere = _locations(before)
     strip = page.locator(f'.strip[data-scene="{scene}"]')
     home = before.day_of(scene).index
-    strip.drag_to(page.locator(f'.day[data-day="{elsewhere - 1}"]'))
-    expect(page.locator("#message")).to_contain_text("refused")
-    expect(page.locator("#message")).to_contain_text("locations")
-    expect(page.locator(f'.day[data-day="{home}"] .strip[data-scene="{scene}"]')).to_have_count(1)
+    target = page.locator(f'.day[data-day="{elsewhere - 1}"]')
+    strip.hover()
+    page.mouse.down()
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y, steps=8)
+    expect(page.locator("#message")).to_contain_text(f"scene {scene} to day {elsewhere}: cost", timeout=WAIT_MS)
+    expect(page.locator("#message")).to_contain_text("breaks:", timeout=WAIT_MS)
+    expect(target).to_have_class(re.compile(r"\bconflict\b"), timeout=WAIT_MS)
+    # A last move over the day before letting go: the drop lands where the browser last saw
+    # the pointer drag over, and the waits above may have outlasted its last dragover.
+    page.mouse.move(x + 3, y + 1, steps=2)
+    page.mouse.up()
+    expect(page.locator("#message")).to_contain_text("refused", timeout=WAIT_MS)
+    expect(page.locator("#message")).to_contain_text("locations", timeout=WAIT_MS)
+    expect(page.locator(f'.day[data-day="{home}"] .strip[data-scene="{scene}"]')).to_have_count(1, timeout=WAIT_MS)
     assert room.schedule().days == before.days
 
     # A legal drag: onto the free day after the last. Stored, and the board redrawn with it.
     free = before.days[-1].index + 1
     strip.drag_to(page.locator(f'.day[data-day="{free}"]'))
-    expect(page.locator("#message")).to_contain_text(f"scene {scene} moved to day {free + 1}")
-    expect(page.locator(f'.day[data-day="{free}"] .strip[data-scene="{scene}"]')).to_have_count(1)
+    expect(page.locator("#message")).to_contain_text(f"scene {scene} moved to day {free + 1} (", timeout=WAIT_MS)
+    expect(page.locator(f'.day[data-day="{free}"] .strip[data-scene="{scene}"]')).to_have_count(1, timeout=WAIT_MS)
     after = room.schedule()
     assert after.day_of(scene).index == free
-    expect(page.locator("#cost")).to_have_text(f"{after.cost.total:,.2f}")
+    expect(page.locator("#cost")).to_have_text(f"{after.cost.total:,.2f}", timeout=WAIT_MS)
     # The redrawn board still takes drags: the strip goes back home, and that is stored too.
     page.locator(f'.strip[data-scene="{scene}"]').drag_to(page.locator(f'.day[data-day="{home}"]'))
-    expect(page.locator("#message")).to_contain_text(f"moved to day {home + 1}")
+    expect(page.locator("#message")).to_contain_text(f"scene {scene} moved to day {home + 1} (", timeout=WAIT_MS)
     assert room.schedule().day_of(scene).index == home
     assert errors == []

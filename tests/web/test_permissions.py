@@ -90,6 +90,7 @@ def matrix(playlist: int) -> list[Route]:
         Route("POST", "/logout", lambda r, w: "/logout", EVERYONE),
         Route("GET", "/schedule", lambda r, w: "/schedule", ALL_CREW),
         Route("POST", "/api/schedule/moves", lambda r, w: "/api/schedule/moves", PRODUCER, json=lambda r, w: free_move(r)),
+        Route("GET", "/api/schedule/preview", lambda r, w: "/api/schedule/preview?scene={scene}&day={day}".format(**free_move(r)), PRODUCER),
     ]  # fmt: skip
 
 

@@ -272,9 +272,19 @@ def current(context: Context) -> tuple[ScheduleProblem, Schedule]:
     return schedule_problem, schedule
 
 
-def move(context: Context, scene: str, day: int) -> Schedule:
-    """Move ``scene`` to shoot day ``day`` (1-based) by hand. A move that breaks a rule is
-    refused with the first conflict as its one line, and nothing is stored."""
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A strip moved by hand: the schedule as it would be, what it costs, and every rule the
+    move breaks (one line each; none for a move that may be stored)."""
+
+    problem: ScheduleProblem
+    schedule: Schedule
+    conflicts: tuple[str, ...]
+
+
+def try_move(context: Context, scene: str, day: int) -> Moved:
+    """What moving ``scene`` to shoot day ``day`` (1-based) would make, stored or not: what the
+    stripboard shows while a strip is dragged."""
     if stale(context):
         raise ScheduleError(
             "the screenplay was re-imported since this schedule was solved: run `soundstage schedule solve` to re-plan"
@@ -283,10 +293,17 @@ def move(context: Context, scene: str, day: int) -> Schedule:
     if day < 1:
         raise ScheduleError(f"scene {scene} cannot move to day {day}: shoot days count from 1")
     moved, evaluation = move_scene(schedule_problem, schedule, scene, day - 1)
-    if evaluation.conflicts:
-        raise StripConflict(f"scene {scene} cannot move to day {day}: {evaluation.conflicts[0]}")
-    _store(context, schedule_problem, moved)
-    return moved
+    return Moved(schedule_problem, moved, evaluation.conflicts)
+
+
+def move(context: Context, scene: str, day: int) -> Schedule:
+    """Move ``scene`` to shoot day ``day`` (1-based) by hand. A move that breaks a rule is
+    refused with the first conflict as its one line, and nothing is stored."""
+    moved = try_move(context, scene, day)
+    if moved.conflicts:
+        raise StripConflict(f"scene {scene} cannot move to day {day}: {moved.conflicts[0]}")
+    _store(context, moved.problem, moved.schedule)
+    return moved.schedule
 
 
 def export(context: Context, folder: Path) -> list[Path]:

@@ -212,3 +212,13 @@ class MoveOut(BaseModel):
     day: int
     date: str
     cost: str
+
+
+class PreviewOut(BaseModel):
+    """A strip over another day, not dropped yet: what the schedule would cost, and every rule
+    the move would break (none: it may be dropped there)."""
+
+    scene: str
+    day: int
+    cost: str
+    conflicts: list[str]
