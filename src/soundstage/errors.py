@@ -136,3 +136,8 @@ class ScheduleError(SoundstageError):
 class JobError(SoundstageError):
     """A job of the take queue that cannot be acted on: an unknown job id, or a job in a state
     the action does not apply to (names the job and its state)."""
+
+
+class StripConflict(ScheduleError):
+    """A strip moved by hand onto a day where it breaks a rule of the schedule (over the day's
+    pages, a cast member who cannot work, two locations in a day...): refused, nothing stored."""

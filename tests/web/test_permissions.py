@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
@@ -88,7 +89,16 @@ def matrix(playlist: int) -> list[Route]:
         Route("GET", "/audit", lambda r, w: "/audit", DECIDERS),
         Route("GET", "/books", lambda r, w: "/books", PRODUCER),
         Route("POST", "/logout", lambda r, w: "/logout", EVERYONE),
+        Route("GET", "/schedule", lambda r, w: "/schedule", ALL_CREW),
+        Route("POST", "/api/schedule/moves", lambda r, w: "/api/schedule/moves", PRODUCER, json=lambda r, w: free_move(r)),
+        Route("GET", "/api/schedule/preview", lambda r, w: "/api/schedule/preview?scene={scene}&day={day}".format(**free_move(r)), PRODUCER),
     ]  # fmt: skip
+
+
+def free_move(room: ReviewRoom) -> dict[str, Any]:
+    """A strip moved onto the shoot day after the last: breaks no rule of the schedule."""
+    schedule = room.production.schedule()
+    return {"scene": schedule.days[0].scenes[0], "day": schedule.days[-1].index + 2}
 
 
 def _api_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
@@ -112,6 +122,10 @@ def test_every_route_for_every_role(review_room: ReviewRoom) -> None:
     codes = review_room.codes
     made = review_room.client("producer").post("/api/playlists", json={"name": "d", "takes": [f"{codes[3]}/1"]})
     playlist = made.json()["id"]
+    # The stripboard's move needs a schedule to move a strip in.
+    production = review_room.production
+    production.add_stage("Stage A", kind="sound-stage", size_sqft=12000, zone="in", day_rate="2500")
+    production.solve_schedule(start=date(2027, 1, 4), time_limit=10)
     for route in matrix(playlist):
         for role in (None, *ROLES):
             if role in route.allowed:

@@ -1,9 +1,11 @@
-"""Commands of stages and the shooting schedule: stage add, stage list, schedule solve,
-schedule show."""
+"""Commands of stages and the shooting schedule: stage add, list, hold, book and release;
+schedule solve, show (with each stage's rent), move and export."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from itertools import groupby
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +42,7 @@ def stage_add(
 
 @stage_app.command("list")
 def stage_list() -> None:
-    """List the stages."""
+    """List the stages with their holds and bookings."""
     with opened() as production:
         found = production.stages()
     table = Table("stage", "kind", "sq ft", "zone", "day rate", "available")
@@ -49,6 +51,37 @@ def stage_list() -> None:
             s.name, s.kind.value, str(s.size_sqft), s.zone.value, str(s.day_rate), str(s.available or "any day")
         )
     out.print(table)
+    for s in found:
+        for b in s.bookings:
+            out.print(f"{s.name}: {b.status} {b.dates} by {b.holder}", soft_wrap=True)
+
+
+By = Annotated[str | None, typer.Option("--by", help="another production's name (default: this production)")]
+Dates = Annotated[str, typer.Argument(help="FROM..TO (or one date), YYYY-MM-DD..YYYY-MM-DD")]
+
+
+@stage_app.command("hold")
+def stage_hold(name: str, dates: Dates, by: By = None) -> None:
+    """Hold a stage on days (a pencilled claim: it blocks nobody)."""
+    with opened() as production:
+        made = production.hold_stage(name, DateRange.parse(dates), by=by)
+    out.print(f"stage {made.stage}: hold {made.dates} by {made.holder}")
+
+
+@stage_app.command("book")
+def stage_book(name: str, dates: Dates, by: By = None) -> None:
+    """Book a stage on days (firm: another production's booking keeps this schedule off them)."""
+    with opened() as production:
+        made = production.book_stage(name, DateRange.parse(dates), by=by)
+    out.print(f"stage {made.stage}: booked {made.dates} by {made.holder}")
+
+
+@stage_app.command("release")
+def stage_release(name: str, dates: Dates, by: By = None) -> None:
+    """Release days of a stage's holds and bookings."""
+    with opened() as production:
+        days = production.release_stage(name, DateRange.parse(dates), by=by)
+    out.print(f"stage {name}: {days} days released")
 
 
 @schedule_app.command("solve")
@@ -57,18 +90,32 @@ def schedule_solve(
     days_per_week: Annotated[int, typer.Option("--days-per-week")] = 5,
     eighths_per_day: Annotated[int, typer.Option("--eighths-per-day")] = 24,
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 30.0,
+    fresh: Annotated[bool, typer.Option("--fresh", help="solve from nothing, not around the last schedule")] = False,
 ) -> None:
-    """Order the screenplay's scenes into shoot days and store the schedule."""
+    """Order the screenplay's scenes into shoot days and store the schedule. After a re-import
+    the unchanged scenes keep their days and only new and changed scenes are placed."""
     try:
         first = date.fromisoformat(start)
     except ValueError:
         raise ScheduleError(f"--start: not a date: {start!r}; expected YYYY-MM-DD") from None
     with opened() as production:
-        schedule = production.solve_schedule(
-            start=first, days_per_week=days_per_week, eighths_per_day=eighths_per_day, time_limit=time_limit
+        planned = production.plan_schedule(
+            start=first,
+            days_per_week=days_per_week,
+            eighths_per_day=eighths_per_day,
+            time_limit=time_limit,
+            fresh=fresh,
         )
+    schedule, replan = planned.schedule, planned.replan
     word = "optimal" if schedule.optimal else f"gap {schedule.gap:.1%}"
     out.print(f"{len(schedule.days)} shoot days, cost {schedule.cost.total} ({word}), {schedule.seconds:.1f} s")
+    if replan is not None:
+        out.print(f"re-planned: {len(replan.kept)} scenes kept their days")
+        for what, numbers in (("placed", replan.placed), ("dropped", replan.dropped)):
+            if numbers:
+                out.print(f"{what}: {' '.join(numbers)}")
+        days = ", ".join(d.isoformat() for d in replan.changed_days) or "none"
+        out.print(f"days changed: {days}")
 
 
 @schedule_app.command("show")
@@ -76,10 +123,23 @@ def schedule_show() -> None:
     """Show the stored schedule, day by day."""
     with opened() as production:
         schedule = production.schedule()
+        stale = production.schedule_stale()
+        rent_lines = production.stage_rent()
+    if stale:
+        out.print("stale: the screenplay was re-imported since; `soundstage schedule solve` re-plans")
     table = Table("day", "date", "location", "scenes")
     for day in schedule.days:
         table.add_row(str(day.index + 1), day.date.isoformat(), day.location, " ".join(day.scenes))
     out.print(table)
+    rent = Table("stage", "rented", "days", "used", "standing", "rent")
+    for stage, lines in groupby(rent_lines, key=lambda line: line.stage):
+        days = list(lines)
+        used = sum(1 for line in days if line.used)
+        total = sum((line.amount for line in days), Decimal(0))
+        rented = f"{days[0].date.isoformat()}..{days[-1].date.isoformat()}"
+        rent.add_row(stage, rented, str(len(days)), str(used), str(len(days) - used), str(total))
+    out.print(rent)
+    out.print(f"cost {schedule.cost.total}")
 
 
 @schedule_app.command("move")

@@ -22,11 +22,13 @@ from soundstage.guardrails.evaluate import Outcome, Override
 from soundstage.guardrails.model import Consent, DirectorConsultation, Performer, UnionNotice
 from soundstage.plan.model import Shot
 from soundstage.project import activity as activity_service
+
 from soundstage.project import (
     bible,
     blocking,
     checks,
     consents,
+
     drafts,
     editorial,
     people,
@@ -38,6 +40,11 @@ from soundstage.project import (
 from soundstage.project import books as book_service
 from soundstage.project import guardrails as guardrail_service
 from soundstage.project import incentives as incentive_service
+
+    stage_bookings,
+    takes,
+    trail,
+)
 from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
 from soundstage.project.checks import CheckReport
@@ -52,6 +59,8 @@ from soundstage.reports.sheets import SceneSheet
 from soundstage.review.anchor import Checkpoint
 from soundstage.review.audit import ChainReport, Event
 from soundstage.review.workflow import Action
+from soundstage.schedules.model import DateRange, StageBooking
+from soundstage.schedules.rent import RentLine
 from soundstage.script.formats import Format
 from soundstage.script.model import Script
 from soundstage.store.media import MediaStore
@@ -374,6 +383,32 @@ class Production:
         """Build the production model from the screenplay and stages, solve it and store it."""
         problem = schedule_service.problem(self.context, **settings)  # type: ignore[arg-type]
         return schedule_service.solve(self.context, problem)
+
+    def hold_stage(self, stage: str, dates: DateRange, *, by: str | None = None) -> StageBooking:
+        """Hold a stage on ``dates`` (for the production ``by``, else this one)."""
+        return stage_bookings.claim(self.context, stage, dates, firm=False, by=by)
+
+    def book_stage(self, stage: str, dates: DateRange, *, by: str | None = None) -> StageBooking:
+        """Book a stage on ``dates`` (for the production ``by``, else this one)."""
+        return stage_bookings.claim(self.context, stage, dates, firm=True, by=by)
+
+    def release_stage(self, stage: str, dates: DateRange, *, by: str | None = None) -> int:
+        """Release days of a stage's holds and bookings; the number of days released."""
+        return stage_bookings.release(self.context, stage, dates, by=by)
+
+    def stage_rent(self) -> list[RentLine]:
+        """The current schedule's stage rent, per stage and shoot day (for the books)."""
+        return schedule_service.rent_lines(self.context)
+
+    def plan_schedule(self, *, fresh: bool = False, **settings: object) -> schedule_service.Planned:
+        """Solve and store the schedule, re-planning a stale one around its unchanged scenes
+        (``fresh``: from nothing); says what a re-plan kept and changed."""
+        problem = schedule_service.problem(self.context, **settings)  # type: ignore[arg-type]
+        return schedule_service.plan(self.context, problem, fresh=fresh)
+
+    def schedule_stale(self) -> bool:
+        """Whether the screenplay was re-imported since the schedule was solved."""
+        return schedule_service.stale(self.context)
 
     def schedule(self) -> schedule_service.Schedule:
         """The latest stored schedule."""

@@ -370,6 +370,10 @@ class ScheduleRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The draft and each scene's work (SceneWork as JSON) it was solved from: a re-import makes
+    # the schedule stale, and the next solve re-plans from these (None before 0011_strip).
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
+    scenes: Mapped[Any | None] = mapped_column(JSON)
 
 
 # -- queue --
@@ -592,3 +596,20 @@ class OverrideRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column()
+
+
+# -- stage bookings --
+
+
+class StageBookingRow(Base):
+    """Days of a stage held or booked (``soundstage stage hold|book|release``): by this
+    production (``holder`` None) or by another, whose firm bookings the solver keeps clear of."""
+
+    __tablename__ = "stage_bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    first: Mapped[str] = mapped_column(String(10))  # ISO date
+    last: Mapped[str] = mapped_column(String(10))
+    holder: Mapped[str | None] = mapped_column(String(256))
+    firm: Mapped[bool] = mapped_column()  # booked; False: on hold

@@ -26,6 +26,7 @@ from soundstage.web.auth import authenticate, login_page
 from soundstage.web.render import HERE, render
 from soundstage.web.routes import api, media, pages, playlists, share
 from soundstage.web.routes import books as book_pages
+from soundstage.web.routes import schedule as stripboard_routes
 
 MAX_BODY = 1 << 20  # 1 MiB: a note with a drawing is a few kB; nothing the room takes is larger
 # Every answer's security headers. The room's scripts are its own files (no inline script, no
@@ -67,6 +68,8 @@ def create_app(production_root: Path) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (api, playlists, media, pages, share, book_pages):
         app.include_router(module.router)
+    app.include_router(stripboard_routes.router)
+    app.include_router(stripboard_routes.api_router)
     app.add_exception_handler(SoundstageError, _soundstage_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -191,3 +191,34 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "A field is invalid"),
     )
 }
+
+
+# -- the stripboard --
+
+
+class MoveIn(BaseModel):
+    """A strip dragged on the stripboard: the scene and the shoot day (1-based) it goes to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scene: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.\-]+$")
+    day: int = Field(ge=1, le=10_000)
+
+
+class MoveOut(BaseModel):
+    """A move stored: the scene, its day and date, and what the schedule costs now."""
+
+    scene: str
+    day: int
+    date: str
+    cost: str
+
+
+class PreviewOut(BaseModel):
+    """A strip over another day, not dropped yet: what the schedule would cost, and every rule
+    the move would break (none: it may be dropped there)."""
+
+    scene: str
+    day: int
+    cost: str
+    conflicts: list[str]
