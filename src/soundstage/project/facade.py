@@ -22,29 +22,23 @@ from soundstage.guardrails.evaluate import Outcome, Override
 from soundstage.guardrails.model import Consent, DirectorConsultation, Performer, UnionNotice
 from soundstage.plan.model import Shot
 from soundstage.project import activity as activity_service
-
 from soundstage.project import (
     bible,
     blocking,
     checks,
     consents,
-
     drafts,
     editorial,
     people,
     review,
     shotlist,
+    stage_bookings,
     takes,
     trail,
 )
 from soundstage.project import books as book_service
 from soundstage.project import guardrails as guardrail_service
 from soundstage.project import incentives as incentive_service
-
-    stage_bookings,
-    takes,
-    trail,
-)
 from soundstage.project import schedules as schedule_service
 from soundstage.project.blocking import LayoutReport, PrevisReport
 from soundstage.project.checks import CheckReport
