@@ -157,6 +157,8 @@ class JobRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The operating-system login (and host) of whoever queued it, beside recipe.requested_by.
+    requested_by_login: Mapped[str] = mapped_column(String(128), default="")
 
 
 class TakeRow(Base):
@@ -186,6 +188,9 @@ class TakeRow(Base):
     # continuity and duplicate checks of other takes compare against without reading images.
     checked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     signature: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # requested_by is the production's user name; this the operating-system login (and host)
+    # of whoever queued the take, recorded beside it (copied from its job).
+    requested_by_login: Mapped[str] = mapped_column(String(128), default="")
 
 
 class FindingRow(Base):
