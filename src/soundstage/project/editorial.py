@@ -20,19 +20,20 @@ from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe, take_name
 from soundstage.project import drafts, shotlist
-from soundstage.project.production import Context, Progress, no_progress
+from soundstage.project.production import Context, Progress, console, no_progress
 from soundstage.provenance.credentials import (
     Approval,
     CredentialReport,
     Signer,
     TakeProvenance,
     make_project_identity,
+    provider_of,
     read_credentials,
     sign_animatic,
     sign_take,
 )
 from soundstage.provenance.disclosure import Disclosure, DisclosureRow, write_disclosure
-from soundstage.store.tables import NoteRow, ShotRow, TakeRow, utcnow
+from soundstage.store.tables import NoteRow, ShotRow, TakeRow
 
 
 @dataclass(slots=True)
@@ -63,6 +64,15 @@ class _CutEntry:
         return DisclosureRow.of_take(self.provenance, frames)
 
 
+def provider(context: Context) -> str:
+    """The provider the production's credentials and disclosure reports name: the
+    ``[credentials] organisation``, else the production's title ("" before a title is known:
+    never the folder's name)."""
+    script = drafts.latest_script(context)
+    title = context.settings.title or (script.title if script is not None else "")
+    return provider_of(title, context.settings.credentials.organisation)
+
+
 def signer(context: Context) -> Signer:
     """The production's content-credentials signer. A production whose settings still name the
     default files and has none (made before credentials existed) gets its identity now."""
@@ -74,7 +84,7 @@ def signer(context: Context) -> Signer:
         and not certificate.exists()
         and not key.exists()
     ):
-        make_project_identity(certificate.parent, drafts.title(context) or context.root.name)
+        make_project_identity(certificate.parent, provider(context))
     return Signer.from_files(certificate, key, settings.timestamp_url)
 
 
@@ -85,6 +95,7 @@ def cut(
     scenes: Sequence[str] = (),
     prores: bool = False,
     name: str = "cut",
+    made_by: str = "",
     progress: Progress = no_progress,
 ) -> CutReport:
     """Cut the episode (or ``scenes``) into ``out``: each shot's approved take, else its newest,
@@ -92,9 +103,12 @@ def cut(
 
     Writes the signed takes (takes/), the OTIO timeline with EDL and FCP XML, the animatic (MP4,
     or ProRes .mov) signed with every take as an ingredient, and the disclosure report (HTML and
-    PDF). The signing identity is checked before anything is written.
+    PDF). The signing identity is checked before anything is written. ``made_by`` is the
+    production's user name of whoever cuts it; the operating-system login and host are recorded
+    beside it. The animatic's signed time and the report's time are the cut's one clock reading.
     """
     signing = signer(context)
+    named, login = provider(context), console()
     settings = context.settings.cut
     entries = _cut_entries(context, scenes)
     if not entries:
@@ -117,7 +131,7 @@ def cut(
     report.shots, report.frames = len(assembled.shots), assembled.frames
     report.lengthened = [f"{code}: {old} -> {new} frames" for code, old, new in assembled.lengthened]
     report.warnings = list(assembled.warnings)
-    report.outputs.update(write_editorial(assembled, out, name))
+    report.outputs.update(write_editorial(assembled, out, name, size=(settings.width, settings.height)))
     suffix = ".mov" if prores else ".mp4"
     animatic = out / f"{name}{suffix}"
     unsigned = out / f".{name}.unsigned{suffix}"
@@ -131,7 +145,18 @@ def cut(
             head_slate_s=settings.head_slate_s,
             progress=progress,
         )
-        sign_animatic(unsigned, animatic, title=assembled.title, cut_id=cut_id, takes=signed, signer=signing)
+        sign_animatic(
+            unsigned,
+            animatic,
+            title=assembled.title,
+            cut_id=cut_id,
+            takes=signed,
+            signer=signing,
+            provider=named,
+            made_by=made_by,
+            made_by_login=login,
+            signed_at=assembled.made_at,
+        )
     finally:
         unsigned.unlink(missing_ok=True)
     report.outputs["animatic"] = animatic
@@ -141,12 +166,14 @@ def cut(
     disclosure = Disclosure(
         title=assembled.title,
         cut_id=cut_id,
-        created_at=utcnow(),
+        created_at=assembled.made_at,
         generator=f"Soundstage {__version__}",
         fps=context.settings.fps,
         rows=tuple(e.row(frames[e.shot.code]) for e in entries),
-        provider=signing.organisation,
+        provider=named,
         scratch_dialogue=voices is not None,
+        made_by=made_by,
+        made_by_login=login,
     )
     html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
     write_disclosure(disclosure, html, pdf)
@@ -184,7 +211,16 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
                 approval = Approval(take.approved_by, take.approved_role, take.approved_at, take.override_reason)
             recipe = Recipe.model_validate(take.recipe)
             name = take_name(shot.code, take.number)
-            provenance = TakeProvenance(shot.code, name, recipe, take.recipe_sha256, approval, take.created_at)
+            provenance = TakeProvenance(
+                shot.code,
+                name,
+                recipe,
+                take.recipe_sha256,
+                approval,
+                take.created_at,
+                requested_by=take.requested_by,
+                requested_by_login=take.requested_by_login,
+            )
             source = context.media.path(take.output_sha256, ".png")
         cut_shot = CutShot(
             code=shot.code,
@@ -203,6 +239,8 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
                 if n.body and (n.take_id is None or take is None or n.take_id == take.id)
             ),
             description=shot.description,
+            size=shot.size.value,
+            lens_mm=shot.lens_mm,
         )
         entries.append(_CutEntry(cut_shot, provenance, source))
     return entries

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from soundstage.config import SETTINGS_FILE, Credentials, Media, Settings, default_toml, load_settings
 from soundstage.errors import ProductionError
-from soundstage.provenance.credentials import make_project_identity
+from soundstage.provenance.credentials import make_project_identity, provider_of
 from soundstage.store.db import make_engine, read_scope, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
 
@@ -92,7 +92,7 @@ def init_production(root: Path, *, database_url: str = "", title: str = "") -> C
         (root / SETTINGS_FILE).write_text(default_toml(title, database_url), encoding="utf-8")
         # The signing identity of the production's content credentials (a project CA and a
         # signer); studios can point [credentials] at their own certificate instead.
-        make_project_identity(credentials, title or root.name)
+        make_project_identity(credentials, provider_of(title))
         return open_production(root)
     except BaseException:
         # Leave the folder as it was: remove exactly what this call made.
