@@ -19,7 +19,7 @@ from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write
 from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe, take_name
-from soundstage.project import drafts, shotlist
+from soundstage.project import checks, drafts, shotlist
 from soundstage.project.production import Context, Progress, console, no_progress
 from soundstage.provenance.credentials import (
     Approval,
@@ -56,12 +56,13 @@ class _CutEntry:
     shot: CutShot
     provenance: TakeProvenance | None
     source: Path | None  # the take's unsigned PNG in the media store
+    checks: str = ""  # the take's intent checks in one word (pass, warn, fail, not checked)
 
     def row(self, frames: int) -> DisclosureRow:
         """The disclosure report's row for this shot, cut for ``frames`` frames."""
         if self.provenance is None:
             return DisclosureRow.slate(self.shot.code, frames)
-        return DisclosureRow.of_take(self.provenance, frames)
+        return DisclosureRow.of_take(self.provenance, frames, checks=self.checks)
 
 
 def provider(context: Context) -> str:
@@ -198,12 +199,12 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
         notes: dict[int, list[NoteRow]] = {}
         for note in session.scalars(select(NoteRow).order_by(NoteRow.id)):
             notes.setdefault(note.shot_id, []).append(note)
+        chosen = {shot_id: _cut_take(history) for shot_id, history in takes.items()}
+        gates = checks.standings(session, [take.id for take in chosen.values()])
     entries = []
     for shot in shots:
         row = rows[shot.code]
-        history = takes.get(row.id, [])
-        approved = [t for t in history if t.approved_by]
-        take = approved[-1] if approved else (history[-1] if history else None)
+        take = chosen.get(row.id)
         provenance, source = None, None
         if take is not None:
             approval = None
@@ -242,8 +243,14 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
             size=shot.size.value,
             lens_mm=shot.lens_mm,
         )
-        entries.append(_CutEntry(cut_shot, provenance, source))
+        entries.append(_CutEntry(cut_shot, provenance, source, gates[take.id].label if take is not None else ""))
     return entries
+
+
+def _cut_take(history: list[TakeRow]) -> TakeRow:
+    """The take the cut uses of a shot's takes (oldest first): the approved one, else the newest."""
+    approved = [t for t in history if t.approved_by]
+    return approved[-1] if approved else history[-1]
 
 
 def verify(file: Path, production_root: Path | None = None, trust: Path | None = None) -> CredentialReport:
