@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from soundstage.cut.dialogue import true_peak
 from soundstage.cut.timeline import resolve_media_url
-from soundstage.project import Production, TakeOptions
+from soundstage.project import Production, TakeOptions, board
 from soundstage.project.production import console
 from soundstage.provenance.credentials import read_credentials
 from soundstage.render.previs import PrevisRenderer, load_scene
@@ -185,3 +185,25 @@ def test_a_take_carries_no_burn_in_into_the_cut(taken: Production, tmp_path: Pat
     clean = np.asarray(Image.fromarray(clean).resize(take.size, Image.Resampling.LANCZOS))
     corner = np.s_[-take.size[1] // 8 :, : take.size[0] // 3]
     assert np.abs(np.asarray(take)[corner].astype(int) - clean[corner].astype(int)).mean() < 2
+
+
+def test_a_take_whose_checks_could_not_run_is_not_checked_everywhere(
+    copy_production: Production, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli
+) -> None:
+    # A model embedder without weights: the worker's checks cannot run, and it keeps the take.
+    for key, value in (("CUT__WIDTH", "160"), ("CUT__HEIGHT", "90"), ("CHECKS__EMBEDDER", "clip")):
+        monkeypatch.setenv(f"SOUNDSTAGE_{key}", value)
+    with Production.open(copy_production.root) as production:
+        code = production.shots(scene="4")[0].code
+        production.queue_takes(code, TakeOptions(requested_by="Ari"))
+        production.work(1)
+        production.add_user("Sol", "supervisor")
+        with session_scope(production.engine) as session:
+            (card,) = [c for c in board.board(session, board.BoardFilter(scene="4")).shots if c.code == code]
+        assert card.current_take == f"{code}/1" and card.not_checked and not card.flagged
+        result = cli("-p", production.root, "review", "approve", f"{code}/1", "--as", "Sol")
+        assert result.code == 2 and "was not checked" in result.err and "override reason" in result.err
+        report = production.cut(tmp_path / "cut", scenes=["4"])
+    html = report.outputs["disclosure"].read_text(encoding="utf-8")
+    row = next(line for line in html.split("<tr") if f"<td>{code}/1</td>" in line)
+    assert '<td class="checks">not checked</td>' in row
