@@ -149,6 +149,7 @@ def test_the_credentials_name_the_production_and_keep_one_time(taken: Production
     animatic = read_credentials(report.outputs["animatic"]).soundstage
     # The production's title (the folder is called "pilot"), and the signed time in the report.
     assert animatic["provider"] == taken.title() != taken.root.name
+    assert taken.signer().organisation != taken.root.name  # made at init without a title: never the folder
     html = report.outputs["disclosure"].read_text(encoding="utf-8")
     assert f"made {animatic['created_at']} with" in html
     assert datetime.fromisoformat(animatic["created_at"]).utcoffset() == timedelta(0)
