@@ -279,6 +279,9 @@ class Credentials(_Section):
     private_key: str = Field("credentials/signer.key", description="the signer's private key, PEM")
     # An RFC 3161 time-stamp authority; empty: none (these machines reach no TSA).
     timestamp_url: str = ""
+    organisation: str = Field(
+        "", description="the provider named in content credentials and the disclosure report; empty: the title"
+    )
 
     def certificate_path(self, root: Path) -> Path:
         """The certificate chain's file: relative to the production ``root``, or anywhere."""
@@ -480,6 +483,8 @@ embedder = "{checks.embedder}"
 [credentials]
 certificate = "{credentials.certificate}"
 private_key = "{credentials.private_key}"
+# The provider the credentials and the disclosure report name; empty: the production's title.
+# organisation = "Lantern Studio"
 
 # The animatic and editorial exports of soundstage cut.
 [cut]

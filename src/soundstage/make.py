@@ -118,7 +118,7 @@ def _shotlist(run: Run, progress: Progress) -> str:
 
 
 def _cut(run: Run, progress: Progress) -> str:
-    report = run.production.cut(run.out / "cut", progress=progress)
+    report = run.production.cut(run.out / "cut", progress=progress, made_by=run.requested_by)
     run.outputs += [path for key, path in report.outputs.items() if key != "takes"]
     seconds = float(report.frames / run.production.settings.fps)
     longer = f", {len(report.lengthened)} lengthened for dialogue" if report.lengthened else ""

@@ -4,6 +4,7 @@ signed outputs naming their approver, and faults that leave nothing half written
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from sqlalchemy import select
 
 from soundstage.cut.dialogue import true_peak
 from soundstage.cut.timeline import resolve_media_url
-from soundstage.project import Production, TakeOptions
+from soundstage.project import Production, TakeOptions, board
+from soundstage.project.production import console
 from soundstage.provenance.credentials import read_credentials
 from soundstage.render.previs import PrevisRenderer, load_scene
 from soundstage.review.workflow import Action
@@ -113,6 +115,9 @@ def test_faults_are_one_line_and_leave_nothing(taken: Production, tmp_path: Path
     result = cli("-p", taken.root, "cut", "-o", out, "--scene", "99")
     assert result.code == 2
 
+    result = cli("cut", "--help")
+    assert result.code == 0 and "FCPXML" in result.out
+
 
 def test_the_cut_folder_is_whole_on_one_clock_and_reads_back(taken: Production, tmp_path: Path) -> None:
     report = taken.cut(tmp_path / "cut", scenes=["3"])
@@ -140,19 +145,38 @@ def test_the_cut_folder_is_whole_on_one_clock_and_reads_back(taken: Production, 
     assert 20 * np.log10(true_peak(sound)) <= -1.0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs project.cut to pass provider=, made_at= and the user names (issue 11, item 4)"
-)
 def test_the_credentials_name_the_production_and_keep_one_time(taken: Production, tmp_path: Path) -> None:
-    report = taken.cut(tmp_path / "cut", scenes=["3"])
+    report = taken.cut(tmp_path / "cut", scenes=["3"], made_by="Sol")
     animatic = read_credentials(report.outputs["animatic"]).soundstage
     # The production's title (the folder is called "pilot"), and the signed time in the report.
     assert animatic["provider"] == taken.title() != taken.root.name
+    assert taken.signer().organisation != taken.root.name  # made at init without a title: never the folder
     html = report.outputs["disclosure"].read_text(encoding="utf-8")
     assert f"made {animatic['created_at']} with" in html
+    assert datetime.fromisoformat(animatic["created_at"]).utcoffset() == timedelta(0)
+    # The same reading in the timeline.
+    timeline = otio.adapters.read_from_file(str(report.outputs["otio"]))
+    assert timeline.metadata["soundstage"]["made_at"] == animatic["created_at"]
+    # People by their production names, with the login (and host) at the console beside them.
+    assert animatic["made_by"] == {"name": "Sol", "login": console()}
+    assert f"by Sol (login {console()})" in html
+    first = taken.shots(scene="3")[0].code
+    take = read_credentials(report.outputs["takes"] / f"{first}_t2.png").soundstage
+    assert (take["requested_by"], take["requested_by_login"]) == ("Ari", console())
+    assert datetime.fromisoformat(take["created_at"]).utcoffset() == timedelta(0)
 
 
-@pytest.mark.xfail(strict=True, reason="needs project.previs to store passes without burn-in (issue 11, item 4)")
+def test_the_organisation_is_the_provider_everywhere(taken: Production, tmp_path: Path) -> None:
+    settings = taken.root / "soundstage.toml"
+    settings.write_text(
+        settings.read_text().replace("[credentials]\n", '[credentials]\norganisation = "Harbour Light Films"\n')
+    )
+    with Production.open(taken.root) as production:
+        report = production.cut(tmp_path / "cut", scenes=["3"])
+    assert read_credentials(report.outputs["animatic"]).soundstage["provider"] == "Harbour Light Films"
+    assert "for Harbour Light Films" in report.outputs["disclosure"].read_text(encoding="utf-8")
+
+
 def test_a_take_carries_no_burn_in_into_the_cut(taken: Production, tmp_path: Path) -> None:
     # Burn-ins are one layer, drawn by the animatic: the take cut in is the picture alone.
     taken.cut(tmp_path / "cut", scenes=["3"])
@@ -187,3 +211,25 @@ def test_a_production_at_23_976_cuts_an_ntsc_movie_whose_edl_and_otio_agree(
     assert frames == slate + timeline.duration().to_frames()
     assert seconds == pytest.approx(frames * 1001 / 24000, abs=0.05)
     assert "23.976 fps" in report.outputs["disclosure"].read_text(encoding="utf-8")
+
+
+def test_a_take_whose_checks_could_not_run_is_not_checked_everywhere(
+    copy_production: Production, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli
+) -> None:
+    # A model embedder without weights: the worker's checks cannot run, and it keeps the take.
+    for key, value in (("CUT__WIDTH", "160"), ("CUT__HEIGHT", "90"), ("CHECKS__EMBEDDER", "clip")):
+        monkeypatch.setenv(f"SOUNDSTAGE_{key}", value)
+    with Production.open(copy_production.root) as production:
+        code = production.shots(scene="4")[0].code
+        production.queue_takes(code, TakeOptions(requested_by="Ari"))
+        production.work(1)
+        production.add_user("Sol", "supervisor")
+        with session_scope(production.engine) as session:
+            (card,) = [c for c in board.board(session, board.BoardFilter(scene="4")).shots if c.code == code]
+        assert card.current_take == f"{code}/1" and card.not_checked and not card.flagged
+        result = cli("-p", production.root, "review", "approve", f"{code}/1", "--as", "Sol")
+        assert result.code == 2 and "was not checked" in result.err and "override reason" in result.err
+        report = production.cut(tmp_path / "cut", scenes=["4"])
+    html = report.outputs["disclosure"].read_text(encoding="utf-8")
+    row = next(line for line in html.split("<tr") if f"<td>{code}/1</td>" in line)
+    assert '<td class="checks">not checked</td>' in row

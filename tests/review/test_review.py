@@ -16,7 +16,7 @@ from soundstage.generate.backend import Recipe
 from soundstage.project import Production
 from soundstage.review.workflow import Action, Role, Status, allowed_actions, next_status
 from soundstage.store.db import session_scope
-from soundstage.store.tables import EventRow, FindingRow, ShotRow, TakeRow
+from soundstage.store.tables import EventRow, FindingRow, ShotRow, TakeRow, utcnow
 
 from conftest import EXAMPLE
 
@@ -35,12 +35,14 @@ def production(tmp_path: Path, database_url: str):
                 for number in (1, 2):
                     recipe = Recipe(shot=code, backend="previs", seed=number)
                     sha = production.media.put_bytes(f"{code}/{number}".encode(), ".png")
-                    session.add(
-                        TakeRow(
-                            shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
-                            recipe_sha256=recipe.sha256(), output_sha256=sha,
-                        )
+                    take = TakeRow(
+                        shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
+                        recipe_sha256=recipe.sha256(), output_sha256=sha, checked_at=utcnow(),
                     )  # fmt: skip
+                    session.add(take)
+                    session.flush()
+                    session.add(FindingRow(take_id=take.id, check="composition", score=0.1, verdict="pass",
+                                           reason="as blocked"))  # fmt: skip
         for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist"), ("Rev", "reviewer")):
             production.add_user(name, role)
         # On PostgreSQL a decision from the CLI (or a script) needs the person's API token.

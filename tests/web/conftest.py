@@ -37,6 +37,7 @@ from soundstage.store.tables import (
     ShareRow,
     ShotRow,
     TakeRow,
+    utcnow,
 )
 from soundstage.web.app import create_app
 
@@ -148,15 +149,20 @@ def make_review_room(root: Path, database_url: str) -> ReviewRoom:
                 sha = production.media.put_bytes(frame_png(i * 10 + number), ".png")
                 take = TakeRow(
                     shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
-                    recipe_sha256=recipe.sha256(), output_sha256=sha,
+                    recipe_sha256=recipe.sha256(), output_sha256=sha, checked_at=utcnow(),
                 )  # fmt: skip
                 session.add(take)
+                session.flush()
+                # Every take was checked: the flagged one failed, the others passed.
                 if (i, number) == FLAGGED:
-                    session.flush()
                     session.add(
                         FindingRow(take_id=take.id, check="character", subject="FUSE", score=0.41, verdict="fail",
                                    reason="FUSE does not match the reference sheet")
                     )  # fmt: skip
+                else:
+                    session.add(
+                        FindingRow(take_id=take.id, check="composition", score=0.1, verdict="pass", reason="as blocked")
+                    )
     for role, name in CREW.items():
         production.add_user(name, role, password_hash=_hash(name))
     room = ReviewRoom(root, production, create_app(root), codes)

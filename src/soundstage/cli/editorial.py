@@ -34,15 +34,17 @@ def cut(
     scene: Annotated[list[str] | None, typer.Option(help="Only these scenes (repeat the option).")] = None,
     prores: Annotated[bool, typer.Option(help="A ProRes 422 .mov animatic instead of H.264 .mp4.")] = False,
 ) -> None:
-    """Cut the episode: signed takes, OTIO timeline with EDL and FCP XML, the animatic with scratch
-    dialogue, and the disclosure report. Each shot uses its approved take, else its newest, else a
-    NO TAKE slate."""
+    """Cut the episode: signed takes, OTIO timeline with EDL, FCP 7 XML and FCPXML (Final Cut Pro X,
+    DaVinci Resolve), the animatic with scratch dialogue, and the disclosure report. Each shot uses
+    its approved take, else its newest, else a NO TAKE slate. The cut is made by $SOUNDSTAGE_USER
+    (else your login), named so in its credentials."""
     with opened() as production, bars() as progress:
         task = progress.add_task("animatic", total=None)
         report = production.cut(
             output,
             scenes=scene or (),
             prores=prores,
+            made_by=user(),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     for line in report.warnings:

@@ -55,10 +55,20 @@ class Job:
     attempts: int = 0
 
 
-def enqueue(engine: Engine, shot_id: int, recipes: list[Recipe]) -> list[int]:
-    """Queue takes of one shot; returns their job ids."""
+def enqueue(engine: Engine, shot_id: int, recipes: list[Recipe], *, requested_by_login: str = "") -> list[int]:
+    """Queue takes of one shot; returns their job ids. ``requested_by_login``: the
+    operating-system login of whoever queued them, which their takes record beside the
+    recipe's ``requested_by``."""
     with session_scope(engine) as session:
-        rows = [JobRow(shot_id=shot_id, backend=r.backend, recipe=r.model_dump(mode="json")) for r in recipes]
+        rows = [
+            JobRow(
+                shot_id=shot_id,
+                backend=r.backend,
+                recipe=r.model_dump(mode="json"),
+                requested_by_login=requested_by_login,
+            )
+            for r in recipes
+        ]
         session.add_all(rows)
         session.flush()
         return [row.id for row in rows]
@@ -168,6 +178,9 @@ def _record(connection: Connection, job: Job, output_sha256: str) -> int:
             recipe_sha256=job.recipe.sha256(),
             output_sha256=output_sha256,
             requested_by=job.recipe.requested_by,
+            requested_by_login=select(JobRow.__table__.c.requested_by_login)
+            .where(JobRow.__table__.c.id == job.id)
+            .scalar_subquery(),
             created_at=utcnow(),
         )
     )

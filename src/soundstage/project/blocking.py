@@ -52,7 +52,6 @@ class _PrevisRun:
     encoder: ThreadPoolExecutor
     ids: dict[str, int]
     size: tuple[int, int]
-    burn_in: bool
     force: bool
     report: PrevisReport
 
@@ -139,7 +138,9 @@ def previs(
     """Render every laid-out shot's previs passes into the media store, check the framing, and
     make a contact sheet per scene. A shot whose layout did not change since its last render at
     this size is not rendered again unless ``force``. A shot that fails to render is reported and
-    the others go on; its passes never reach the media store half written."""
+    the others go on; its passes never reach the media store half written. The passes carry no
+    burn-in whatever ``burn_in`` says (kept so old callers work): the animatic draws the shot's
+    code, size and lens once, over the take."""
     shots = [s for s in shotlist.shots(context, scene) if layout_path(context, s).exists()]
     report = PrevisReport()
     with context.transaction() as session:
@@ -150,7 +151,7 @@ def previs(
     # GL objects are freed by close(), not by the GC. PNG encoding costs twice the render;
     # Pillow releases the GIL while it compresses, so the four passes encode side by side.
     with PrevisRenderer() as renderer, ThreadPoolExecutor(len(PASSES)) as encoder:
-        run = _PrevisRun(renderer, encoder, ids, size, burn_in, force, report)
+        run = _PrevisRun(renderer, encoder, ids, size, force, report)
         # Shots come in scene order: each scene's contact sheet is made as the scene ends, so
         # memory holds one scene's frames, not the whole show's.
         for number, scene_shots in groupby(shots, key=lambda s: s.scene):
@@ -183,8 +184,9 @@ def _previs_shot(
     except SoundstageError as error:
         run.report.failed.append(str(error))
         return None
-    burn = f"{shot.code}  {shot.size.value}  {shot.lens_mm:g}mm" if run.burn_in else None
-    passes = run.renderer.render(geometry, width=run.size[0], height=run.size[1], burn_in=burn)
+    # Stored passes are the picture alone: burn-ins are one layer, drawn once by the animatic
+    # (cut/animatic.py), so a take made from these carries none into the cut.
+    passes = run.renderer.render(geometry, width=run.size[0], height=run.size[1], burn_in=None)
     expected = {name: run.ids[name] for name in shot.subjects if name in run.ids}
     issues = [issue.reason for issue in check_framing(passes, expected, shot.size.value)]
     run.report.framing += [f"{shot.code}: {issue}" for issue in issues]

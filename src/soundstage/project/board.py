@@ -12,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from itertools import groupby
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from soundstage.checks import Verdict
 from soundstage.generate.backend import take_name
+from soundstage.project.checks import Standing, standing, stored_finding
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role, Status, allowed_actions
 from soundstage.store.rows import shot_row
@@ -68,6 +71,8 @@ class ShotCard(BaseModel):
     current_take: str | None  # the approved take, else the newest
     flagged: bool  # the current take failed a check
     image: str | None
+    # The current take's checks never ran or one raised: its own verdict, never a pass.
+    not_checked: bool = False
 
 
 class Board(BaseModel):
@@ -113,6 +118,7 @@ class TakeView(BaseModel):
     override_reason: str
     findings: list[FindingView]
     image: str
+    checks: str = ""  # the take's checks in one word: pass, warn, fail or not checked
 
 
 class ShotView(BaseModel):
@@ -200,8 +206,9 @@ def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int 
                 takes=r.takes,
                 notes=r.notes,
                 current_take=take_name(r.code, take[0]) if take else None,
-                flagged=bool(take and take[1]),
+                flagged=bool(take and take[1].verdict is Verdict.FAIL),
                 image=media_url(take[2]) if take else None,
+                not_checked=bool(take and take[1].verdict is Verdict.NOT_CHECKED),
             )
         )
     return Board(total=total, shots=shots)
@@ -234,24 +241,29 @@ def _count(session: Session, query: Any) -> int:
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
-def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int, bool, str]]:
-    """Per shot: (number, failed a check, output) of its approved take, else of its newest."""
+def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int, Standing, str]]:
+    """Per shot: (number, its checks' standing, output) of its approved take, else of its newest.
+    One query: the takes with their findings."""
     if not shot_ids:
         return {}
-    failed = exists().where(FindingRow.take_id == TakeRow.id, FindingRow.verdict == "fail")
     rows = session.execute(
-        select(TakeRow.shot_id, TakeRow.number, TakeRow.approved_by, TakeRow.output_sha256, failed.label("failed"))
+        select(TakeRow.shot_id, TakeRow.number, TakeRow.approved_by, TakeRow.output_sha256, TakeRow.checked_at)
+        .add_columns(FindingRow)
+        .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
         .where(TakeRow.shot_id.in_(shot_ids))
-        .order_by(TakeRow.shot_id, TakeRow.number)
+        .order_by(TakeRow.shot_id, TakeRow.number, FindingRow.id)
     )
-    current: dict[int, tuple[int, bool, str]] = {}
+    current: dict[int, tuple[int, Standing, str]] = {}
     approved: set[int] = set()
-    for r in rows:
-        if r.shot_id in approved:
+    for (shot_id, number), group in groupby(rows, key=lambda r: (r.shot_id, r.number)):
+        if shot_id in approved:
             continue
-        current[r.shot_id] = (r.number, bool(r.failed), r.output_sha256)
-        if r.approved_by:
-            approved.add(r.shot_id)
+        found = list(group)
+        first = found[0]
+        said = standing(first.checked_at, [stored_finding(r.FindingRow) for r in found if r.FindingRow is not None])
+        current[shot_id] = (number, said, first.output_sha256)
+        if first.approved_by:
+            approved.add(shot_id)
     return current
 
 
@@ -260,13 +272,11 @@ def shot_view(session: Session, code: str, role: Role, fps: int | Fraction) -> S
     shot = shot_row(session, code)
     scene = session.scalar(select(SceneRow.number).where(SceneRow.id == shot.scene_id))
     takes = session.scalars(select(TakeRow).where(TakeRow.shot_id == shot.id).order_by(TakeRow.number)).all()
-    findings: dict[int, list[FindingView]] = {}
+    findings: dict[int, list[FindingRow]] = {}
     if takes:
         query = select(FindingRow).where(FindingRow.take_id.in_([t.id for t in takes])).order_by(FindingRow.id)
         for f in session.scalars(query):
-            findings.setdefault(f.take_id, []).append(
-                FindingView(check=f.check, subject=f.subject, score=f.score, verdict=f.verdict, reason=f.reason)
-            )
+            findings.setdefault(f.take_id, []).append(f)
     numbers = {t.id: t.number for t in takes}
     fields = {**shot.planned, **(shot.edits or {})}
     return ShotView(
@@ -287,8 +297,12 @@ def shot_view(session: Session, code: str, role: Role, fps: int | Fraction) -> S
                 approved_by=t.approved_by,
                 approved_at=iso(t.approved_at),
                 override_reason=t.override_reason,
-                findings=findings.get(t.id, []),
+                findings=[
+                    FindingView(check=f.check, subject=f.subject, score=f.score, verdict=f.verdict, reason=f.reason)
+                    for f in findings.get(t.id, [])
+                ],
                 image=media_url(t.output_sha256),
+                checks=standing(t.checked_at, map(stored_finding, findings.get(t.id, []))).label,
             )
             for t in takes
         ],

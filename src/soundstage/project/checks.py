@@ -1,17 +1,25 @@
 """Intent checks on takes: each take measured against its shot's intent (previs passes, the
 bible's references, approved takes of neighbouring shots, other shots' takes), its findings
 stored, replacing earlier ones. The worker runs them on every new take; ``soundstage check``
-runs them again."""
+runs them again.
+
+What the stored findings say of a take as a whole is its ``Standing``: the review gate, the
+board and the disclosure report read that one word. A take whose checks never ran (no
+``checked_at``: the worker's checks raised, or the shot had no previs), or one of whose checks
+raised, is "not checked", never a pass; approving it needs an override reason, as approving a
+failed one does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from soundstage.checks import (
     CharacterIntent,
@@ -22,8 +30,10 @@ from soundstage.checks import (
     TakeSignature,
     Verdict,
     embedder_for,
+    needs_override,
     prepare_intent,
     signature,
+    take_verdict,
 )
 from soundstage.checks.features import LAYOUT_LENGTH
 from soundstage.checks.registry import Check, checks_for, run_checks
@@ -139,7 +149,60 @@ def findings(context: Context, reference: str) -> list[Finding]:
     with context.transaction() as session:
         take = take_row(session, shot_row(session, code), number)
         rows = session.scalars(select(FindingRow).where(FindingRow.take_id == take.id).order_by(FindingRow.id))
-        return [Finding(r.check, r.subject, r.score, Verdict(r.verdict), r.reason) for r in rows]
+        return [stored_finding(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A take's checks in one word, and why approving it needs an override reason (empty: it
+    does not). ``verdict`` is not checked, fail, warn or pass (``take_verdict``)."""
+
+    verdict: Verdict
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The verdict as people read it: "pass", "warn", "fail" or "not checked"."""
+        return "not checked" if self.verdict is Verdict.NOT_CHECKED else self.verdict.value
+
+    @property
+    def needs_override(self) -> bool:
+        """Whether approving the take needs an override reason: it failed, or was not checked."""
+        return bool(self.reasons)
+
+
+def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
+    """What a take's stored findings say of it, given when its checks last ran (None: never)."""
+    found = list(found)
+    if checked_at is None:
+        return Standing(Verdict.NOT_CHECKED, ("not checked: its checks never ran",))
+    verdict = take_verdict(found)
+    reasons = tuple(f"{f.check}{f' ({f.subject})' if f.subject else ''}: {f.reason}" for f in needs_override(found))
+    if verdict is Verdict.NOT_CHECKED and not reasons:
+        reasons = ("not checked: no check ran on it",)
+    return Standing(verdict, reasons)
+
+
+def standings(session: Session, take_ids: Iterable[int]) -> dict[int, Standing]:
+    """The standing of each of these takes (take id -> standing), in one query."""
+    ids = sorted(set(take_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(TakeRow.id, TakeRow.checked_at, FindingRow)
+        .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
+        .where(TakeRow.id.in_(ids))
+        .order_by(TakeRow.id, FindingRow.id)
+    ).all()
+    return {
+        take_id: standing(group[0][1], [stored_finding(row) for _, _, row in group if row is not None])
+        for take_id, group in ((k, list(g)) for k, g in groupby(rows, key=lambda r: r[0]))
+    }
+
+
+def stored_finding(row: FindingRow) -> Finding:
+    """A finding as it was stored."""
+    return Finding(row.check, row.subject, row.score, Verdict(row.verdict), row.reason)
 
 
 def _embedder(context: Context) -> Embedder:

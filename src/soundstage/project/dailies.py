@@ -3,18 +3,19 @@ playlist with a guest, who may comment on its takes where the link allows."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from soundstage.errors import ShotError
+from soundstage.errors import ReviewError, ShotError
 from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.passwords import hash_password, new_token, token_digest
-from soundstage.project import review
+from soundstage.project import checks, review
 from soundstage.project.board import frames_of, iso, media_url
 from soundstage.project.people import Person
 from soundstage.project.production import Context
@@ -22,7 +23,6 @@ from soundstage.project.trail import append_event
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action, Role, Status, authorise
 from soundstage.store.tables import (
-    FindingRow,
     GuestNoteRow,
     NoteRow,
     PlaylistRow,
@@ -173,22 +173,38 @@ def approve_playlist(
     note: str = "",
     override_reason: str = "",
     context: Context | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> Approvals:
     """Approve every take of a playlist: one decision (and event) per take, all in the caller's
     transaction, so either all are approved or, when one is refused, none is. Takes whose shot is
-    approved or final already (by someone, or by an earlier take of this playlist) are skipped."""
+    approved or final already (by someone, or by an earlier take of this playlist) are skipped.
+
+    A take that failed a check or was not checked is approved only with its own reason:
+    ``overrides`` maps its name ("012_0030/2") to that reason. One reason is never spread over
+    several such takes: ``override_reason`` stands only for the one take of the playlist that
+    needs it, and is refused when several do."""
     authorise(person.name, person.role, Action.APPROVE)
-    flagged = exists().where(FindingRow.take_id == TakeRow.id, FindingRow.verdict == "fail")
     rows = session.execute(
-        select(ShotRow.code, ShotRow.status, TakeRow.number, flagged.label("flagged"))
+        select(ShotRow.code, ShotRow.status, TakeRow.number, TakeRow.id)
         .join(TakeRow, TakeRow.shot_id == ShotRow.id)
         .join(PlaylistTakeRow, PlaylistTakeRow.take_id == TakeRow.id)
         .where(PlaylistTakeRow.playlist_id == playlist_id)
         .order_by(PlaylistTakeRow.position)
     ).all()
+    gates = checks.standings(session, [take_id for *_, take_id in rows])
+    reasons = {name.strip(): reason.strip() for name, reason in (overrides or {}).items() if reason.strip()}
+    flagged = [take_name(code, number) for code, status, number, take_id in rows if gates[take_id].needs_override]
+    if override_reason.strip():
+        unnamed = [name for name in flagged if name not in reasons]
+        if len(unnamed) > 1:
+            raise ReviewError(
+                f"playlist {playlist_id}: {len(unnamed)} takes failed a check or were not checked "
+                f"({', '.join(unnamed)}); give each its own override reason, not one for all"
+            )
+        reasons |= dict.fromkeys(unnamed, override_reason.strip())
     approved, skipped, events = [], [], []
     done: set[str] = set()
-    for code, status, number, is_flagged in rows:
+    for code, status, number, take_id in rows:
         name = take_name(code, number)
         if code in done or status in (Status.APPROVED, Status.FINAL):
             skipped.append(f"{name}: shot {code} is approved already")
@@ -200,8 +216,9 @@ def approve_playlist(
             Action.APPROVE,
             take_number=number,
             note=note,
-            # Only flagged takes carry the override: it would be a false record on the others.
-            override_reason=override_reason if is_flagged else "",
+            # Only a take that needs an override carries one, its own: it would be a false
+            # record on the others.
+            override_reason=reasons.get(name, "") if gates[take_id].needs_override else "",
             context=context,  # the AI rules (guardrails) check each approval
         )
         done.add(code)

@@ -20,20 +20,21 @@ from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write
 from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe, take_name
-from soundstage.project import drafts, guardrails, shotlist, trail
-from soundstage.project.production import Context, Progress, no_progress
+from soundstage.project import checks, drafts, guardrails, shotlist, trail
+from soundstage.project.production import Context, Progress, console, no_progress
 from soundstage.provenance.credentials import (
     Approval,
     CredentialReport,
     Signer,
     TakeProvenance,
     make_project_identity,
+    provider_of,
     read_credentials,
     sign_animatic,
     sign_take,
 )
 from soundstage.provenance.disclosure import Disclosure, DisclosureRow, write_disclosure
-from soundstage.store.tables import NoteRow, ShotRow, TakeRow, utcnow
+from soundstage.store.tables import NoteRow, ShotRow, TakeRow
 
 
 @dataclass(slots=True)
@@ -56,6 +57,7 @@ class _CutEntry:
     shot: CutShot
     provenance: TakeProvenance | None
     source: Path | None  # the take's unsigned PNG in the media store
+    checks: str = ""  # the take's intent checks in one word (pass, warn, fail, not checked)
 
     def with_guardrails(self, record: dict[str, Any]) -> _CutEntry:
         """This entry with the take's guardrail record in its provenance."""
@@ -66,7 +68,16 @@ class _CutEntry:
         """The disclosure report's row for this shot, cut for ``frames`` frames."""
         if self.provenance is None:
             return DisclosureRow.slate(self.shot.code, frames)
-        return DisclosureRow.of_take(self.provenance, frames)
+        return DisclosureRow.of_take(self.provenance, frames, checks=self.checks)
+
+
+def provider(context: Context) -> str:
+    """The provider the production's credentials and disclosure reports name: the
+    ``[credentials] organisation``, else the production's title ("" before a title is known:
+    never the folder's name)."""
+    script = drafts.latest_script(context)
+    title = context.settings.title or (script.title if script is not None else "")
+    return provider_of(title, context.settings.credentials.organisation)
 
 
 def signer(context: Context) -> Signer:
@@ -80,11 +91,7 @@ def signer(context: Context) -> Signer:
         and not certificate.exists()
         and not key.exists()
     ):
-        make_project_identity(
-            certificate.parent,
-            drafts.title(context) or context.root.name,
-            passphrase=context.settings.signing_passphrase(),
-        )
+        make_project_identity(certificate.parent, provider(context), passphrase=context.settings.signing_passphrase())
     return Signer.from_files(certificate, key, settings.timestamp_url, passphrase=context.settings.signing_passphrase())
 
 
@@ -95,6 +102,7 @@ def cut(
     scenes: Sequence[str] = (),
     prores: bool = False,
     name: str = "cut",
+    made_by: str = "",
     progress: Progress = no_progress,
 ) -> CutReport:
     """Cut the episode (or ``scenes``) into ``out``: each shot's approved take, else its newest,
@@ -102,9 +110,12 @@ def cut(
 
     Writes the signed takes (takes/), the OTIO timeline with EDL and FCP XML, the animatic (MP4,
     or ProRes .mov) signed with every take as an ingredient, and the disclosure report (HTML and
-    PDF). The signing identity is checked before anything is written.
+    PDF). The signing identity is checked before anything is written. ``made_by`` is the
+    production's user name of whoever cuts it; the operating-system login and host are recorded
+    beside it. The animatic's signed time and the report's time are the cut's one clock reading.
     """
     signing = signer(context)
+    named, login = provider(context), console()
     settings = context.settings.cut
     entries = _cut_entries(context, scenes)
     audit_head = trail.head(context)  # the trail as the cut saw the approvals, carried by its credentials
@@ -131,7 +142,7 @@ def cut(
     report.shots, report.frames = len(assembled.shots), assembled.frames
     report.lengthened = [f"{code}: {old} -> {new} frames" for code, old, new in assembled.lengthened]
     report.warnings = list(assembled.warnings)
-    report.outputs.update(write_editorial(assembled, out, name))
+    report.outputs.update(write_editorial(assembled, out, name, size=(settings.width, settings.height)))
     suffix = ".mov" if prores else ".mp4"
     animatic = out / f"{name}{suffix}"
     unsigned = out / f".{name}.unsigned{suffix}"
@@ -153,6 +164,10 @@ def cut(
             takes=signed,
             signer=signing,
             audit_head=audit_head,
+            provider=named,
+            made_by=made_by,
+            made_by_login=login,
+            signed_at=assembled.made_at,
         )
     finally:
         unsigned.unlink(missing_ok=True)
@@ -163,12 +178,14 @@ def cut(
     disclosure = Disclosure(
         title=assembled.title,
         cut_id=cut_id,
-        created_at=utcnow(),
+        created_at=assembled.made_at,
         generator=f"Soundstage {__version__}",
         fps=context.settings.fps,
         rows=tuple(e.row(frames[e.shot.code]) for e in entries),
-        provider=signing.organisation,
+        provider=named,
         scratch_dialogue=voices is not None,
+        made_by=made_by,
+        made_by_login=login,
     )
     html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
     write_disclosure(disclosure, html, pdf)
@@ -193,12 +210,12 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
         notes: dict[int, list[NoteRow]] = {}
         for note in session.scalars(select(NoteRow).order_by(NoteRow.id)):
             notes.setdefault(note.shot_id, []).append(note)
+        chosen = {shot_id: _cut_take(history) for shot_id, history in takes.items()}
+        gates = checks.standings(session, [take.id for take in chosen.values()])
     entries = []
     for shot in shots:
         row = rows[shot.code]
-        history = takes.get(row.id, [])
-        approved = [t for t in history if t.approved_by]
-        take = approved[-1] if approved else (history[-1] if history else None)
+        take = chosen.get(row.id)
         provenance, source = None, None
         if take is not None:
             approval = None
@@ -206,7 +223,16 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
                 approval = Approval(take.approved_by, take.approved_role, take.approved_at, take.override_reason)
             recipe = Recipe.model_validate(take.recipe)
             name = take_name(shot.code, take.number)
-            provenance = TakeProvenance(shot.code, name, recipe, take.recipe_sha256, approval, take.created_at)
+            provenance = TakeProvenance(
+                shot.code,
+                name,
+                recipe,
+                take.recipe_sha256,
+                approval,
+                take.created_at,
+                requested_by=take.requested_by,
+                requested_by_login=take.requested_by_login,
+            )
             source = context.media.path(take.output_sha256, ".png")
         cut_shot = CutShot(
             code=shot.code,
@@ -225,9 +251,17 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
                 if n.body and (n.take_id is None or take is None or n.take_id == take.id)
             ),
             description=shot.description,
+            size=shot.size.value,
+            lens_mm=shot.lens_mm,
         )
-        entries.append(_CutEntry(cut_shot, provenance, source))
+        entries.append(_CutEntry(cut_shot, provenance, source, gates[take.id].label if take is not None else ""))
     return entries
+
+
+def _cut_take(history: list[TakeRow]) -> TakeRow:
+    """The take the cut uses of a shot's takes (oldest first): the approved one, else the newest."""
+    approved = [t for t in history if t.approved_by]
+    return approved[-1] if approved else history[-1]
 
 
 def verify(file: Path, production_root: Path | None = None, trust: Path | None = None) -> CredentialReport:

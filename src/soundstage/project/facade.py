@@ -258,9 +258,12 @@ class Production:
         prores: bool = False,
         name: str = "cut",
         progress: Progress = no_progress,
+        made_by: str = "",
     ) -> CutReport:
         """Cut the episode (or ``scenes``) into ``out``: signed takes, timeline, animatic, disclosure."""
-        return editorial.cut(self.context, out, scenes=scenes, prores=prores, name=name, progress=progress)
+        return editorial.cut(
+            self.context, out, scenes=scenes, prores=prores, name=name, progress=progress, made_by=made_by
+        )
 
     # -- people and review (people, review, trail) ---------------------------------------------
 

@@ -35,7 +35,7 @@ from soundstage.config import (
     split_password,
 )
 from soundstage.errors import ConfigError, ProductionError
-from soundstage.provenance.credentials import make_project_identity
+from soundstage.provenance.credentials import make_project_identity, provider_of
 from soundstage.store.db import make_engine, read_scope, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
 
@@ -122,7 +122,7 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
         # The signing identity of the production's content credentials (a project CA and a
         # signer); studios can point [credentials] at their own certificate instead.
         passphrase = load_settings(root).signing_passphrase()
-        make_project_identity(credentials, title or root.name, passphrase=passphrase)
+        make_project_identity(credentials, provider_of(title), passphrase=passphrase)
         return open_production(root, database_password=password)
     except BaseException:
         # Leave the folder as it was: remove exactly what this call made.

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from soundstage.errors import PermissionDenied, ReviewError
 from soundstage.generate.backend import take_name
-from soundstage.project import guardrails, people
+from soundstage.project import checks, guardrails, people
 from soundstage.project.people import Person, Via
 from soundstage.project.production import Context
 from soundstage.project.trail import append_event
 from soundstage.review.workflow import ALLOWED, TRANSITIONS, Action, Status, authorise, next_status
 from soundstage.store.rows import shot_row, take_row
-from soundstage.store.tables import FindingRow, NoteRow, ShotRow, TakeRow, utcnow
+from soundstage.store.tables import NoteRow, ShotRow, TakeRow, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +52,8 @@ def decide(
 ) -> Decision:
     """Move a shot's status by ``action`` under the workflow's rules, with its event.
 
-    Approving names a take (its newest when ``take_number`` is None); a take whose checks failed
-    needs ``override_reason``. The status is changed with a conditional UPDATE on the status read,
+    Approving names a take (its newest when ``take_number`` is None); a take whose checks failed,
+    or that was not checked, needs ``override_reason``. The status is changed with a conditional UPDATE on the status read,
     so of two people deciding on one shot at the same moment exactly one wins; the other gets a
     ReviewError saying who did. With the production's ``context``, approving checks the AI rules
     of ``[policy]`` first (guardrails: GuardrailRefusal with the rule id and reason, unless a
@@ -67,15 +67,15 @@ def decide(
     target = next_status(shot.code, current, action)
     take = take_row(session, shot, take_number) if action is Action.APPROVE else None
     if take is not None:
-        failed = session.scalars(
-            select(FindingRow).where(FindingRow.take_id == take.id, FindingRow.verdict == "fail")
-        ).all()
+        # The gate: a take that failed a check, or that was not checked (its checks never ran
+        # or one raised), is approved only with a reason.
+        gate = checks.standings(session, [take.id])[take.id]
         override_reason = override_reason.strip()
-        if failed and not override_reason:
-            first = failed[0]
+        if gate.needs_override and not override_reason:
+            said = "was not checked" if gate.label == "not checked" else f"failed {len(gate.reasons)} check(s)"
             raise ReviewError(
-                f"take {take_name(shot.code, take.number)} failed {len(failed)} check(s) ({first.check}: "
-                f"{first.reason}); approving it needs an override reason"
+                f"take {take_name(shot.code, take.number)} {said} ({gate.reasons[0]}); "
+                "approving it needs an override reason"
             )
     # The AI rules, in this transaction before the status changes (docs/guardrails.md).
     guarded = guardrails.clear_approval(context, session, shot, take) if context and take else None

@@ -26,7 +26,7 @@ from soundstage.generate.prompt import compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
 from soundstage.generate.worker import LocalExecutor, MediaInputs, WorkReport, work_queue
 from soundstage.project import bible, checks, drafts, guardrails, shotlist
-from soundstage.project.production import Context, Progress, no_progress, open_production
+from soundstage.project.production import Context, Progress, console, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
 
@@ -104,7 +104,8 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
         )
         recipes.append(backend.prepare(recipe))
     guardrails.clear_generation(context, shot.code, shot.scene, recipes)  # the AI rules of [policy]
-    return queue.enqueue(context.engine, shot_id, recipes)
+    # The recipe names the production's user; the login at this console is recorded beside it.
+    return queue.enqueue(context.engine, shot_id, recipes, requested_by_login=console())
 
 
 def queue_missing_takes(context: Context, backend: str = "", requested_by: str = "") -> int:

@@ -50,9 +50,12 @@ class DisclosureRow:
     requested_by_login: str = ""  # the operating-system login recorded beside it
     guardrail_overrides: tuple[str, ...] = ()  # "RULE by NAME: reason", as the take's credentials carry them
 
+    checks: str = ""  # the take's intent checks in one word: pass, warn, fail or not checked
+
     @classmethod
-    def of_take(cls, take: TakeProvenance, frames: int) -> DisclosureRow:
-        """The row of a shot cut with ``take`` for ``frames`` frames."""
+    def of_take(cls, take: TakeProvenance, frames: int, checks: str = "") -> DisclosureRow:
+        """The row of a shot cut with ``take`` for ``frames`` frames; ``checks``: what its
+        intent checks said (pass, warn, fail, not checked)."""
         recipe = take.recipe
         return cls(
             shot=take.shot,
@@ -70,6 +73,7 @@ class DisclosureRow:
             guardrail_overrides=tuple(
                 f"{o['rule']} by {o['by']}: {o['reason']}" for o in (take.guardrails or {}).get("overrides", [])
             ),
+            checks=checks,
         )
 
     @classmethod
@@ -288,7 +292,7 @@ def render_html(disclosure: Disclosure) -> str:
 # PDF columns: heading, width in mm (A4 landscape, 277 mm between the margins).
 _COLUMNS = (
     ("Shot", 22), ("Take", 24), ("Origin", 34), ("System / model", 46), ("Weights", 26), ("Seed", 20),
-    ("Duration", 24), ("Requested by", 22), ("Approved by", 59),
+    ("Duration", 24), ("Requested by", 22), ("Checks", 18), ("Approved by", 41),
 )  # fmt: skip
 
 
@@ -371,6 +375,7 @@ def render_pdf(disclosure: Disclosure) -> bytes:
                 "" if row.seed is None else str(row.seed),
                 d.timecode(row.frames),
                 row.requester_label,
+                row.checks,
                 row.approval_label,
             )
             table.row([pdf.text_of(cell) for cell in cells])

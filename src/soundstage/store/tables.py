@@ -160,6 +160,9 @@ class JobRow(Base):
     # -- queue (0007_queue) --: a job put back after a transient failure waits until then.
     retry_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
+    # The operating-system login (and host) of whoever queued it, beside recipe.requested_by.
+    requested_by_login: Mapped[str] = mapped_column(String(128), default="")
+
 
 class TakeRow(Base):
     """One attempt at a shot: its recipe and its output in the media store."""
@@ -188,6 +191,9 @@ class TakeRow(Base):
     # continuity and duplicate checks of other takes compare against without reading images.
     checked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     signature: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # requested_by is the production's user name; this the operating-system login (and host)
+    # of whoever queued the take, recorded beside it (copied from its job).
+    requested_by_login: Mapped[str] = mapped_column(String(128), default="")
 
 
 class FindingRow(Base):

@@ -101,6 +101,8 @@ class PlaylistApproveIn(BaseModel):
 
     note: Body = ""  # type: ignore[valid-type]
     override_reason: Reason = ""  # type: ignore[valid-type]
+    # Each flagged or not-checked take's own reason, by take name ("012_0030/2").
+    overrides: dict[TakeName, Reason] = Field(default_factory=dict, max_length=5000)  # type: ignore[valid-type]
 
 
 class ShareIn(BaseModel):

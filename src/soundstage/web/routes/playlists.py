@@ -56,7 +56,13 @@ def approve_playlist(
         if not dailies.exists_playlist(session, playlist_id):
             raise _missing(playlist_id)
         return dailies.approve_playlist(
-            session, who.person, playlist_id, note=body.note, override_reason=body.override_reason, context=production
+            session,
+            who.person,
+            playlist_id,
+            note=body.note,
+            override_reason=body.override_reason,
+            overrides=body.overrides,
+            context=production,
         )
 
 
