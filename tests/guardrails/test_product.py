@@ -23,7 +23,7 @@ from soundstage.provenance.credentials import read_credentials
 from soundstage.render.previs import to_png
 from soundstage.review.workflow import Action
 from soundstage.store.db import session_scope
-from soundstage.store.tables import ConsentRow, EventRow, ShotRow, TakeRow
+from soundstage.store.tables import ConsentRow, EventRow, FindingRow, ShotRow, TakeRow, utcnow
 
 from conftest import EXAMPLE
 
@@ -82,11 +82,14 @@ def pilot(tmp_path: Path, cli) -> Path:
                         seed=number, conditioning={"reference:MAISIE": sheet},
                     )  # fmt: skip
                     output = production.media.put_bytes(_sheet(10 * number + len(code)), ".png")
-                    session.add(
-                        TakeRow(shot_id=shot.id, number=number, backend="diffusers",
-                                recipe=recipe.model_dump(mode="json"), recipe_sha256=recipe.sha256(),
-                                output_sha256=output)
-                    )  # fmt: skip
+                    take = TakeRow(shot_id=shot.id, number=number, backend="diffusers",
+                                   recipe=recipe.model_dump(mode="json"), recipe_sha256=recipe.sha256(),
+                                   output_sha256=output, checked_at=utcnow())  # fmt: skip
+                    session.add(take)
+                    session.flush()
+                    # Checked and passing: only the AI rules stand between these takes and approval.
+                    session.add(FindingRow(take_id=take.id, check="composition", score=0.1, verdict="pass",
+                                           reason="as blocked"))  # fmt: skip
         for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist")):
             production.add_user(name, role)
     assert cli("-p", root, "performer", "add", "Ada Lind", "--gives", "likeness", "--as", "Sol").code == 0

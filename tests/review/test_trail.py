@@ -21,7 +21,7 @@ from soundstage.review.anchor import Checkpoint, signature_valid
 from soundstage.review.audit import GENESIS, Event, event_hash
 from soundstage.review.workflow import Action
 from soundstage.store.db import session_scope
-from soundstage.store.tables import EventRow, ShotRow, TakeRow
+from soundstage.store.tables import EventRow, FindingRow, ShotRow, TakeRow, utcnow
 
 from conftest import EXAMPLE
 
@@ -41,12 +41,15 @@ def decided(tmp_path: Path, database_url: str):
                 for number in (1, 2):
                     recipe = Recipe(shot=code, backend="previs", seed=number)
                     sha = production.media.put_bytes(f"{code}/{number}".encode(), ".png")
-                    session.add(
-                        TakeRow(
-                            shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
-                            recipe_sha256=recipe.sha256(), output_sha256=sha,
-                        )
+                    take = TakeRow(
+                        shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
+                        recipe_sha256=recipe.sha256(), output_sha256=sha, checked_at=utcnow(),
                     )  # fmt: skip
+                    session.add(take)
+                    session.flush()
+                    # Checked and passing, so that the review gate lets the trail's decisions through.
+                    session.add(FindingRow(take_id=take.id, check="composition", score=0.1, verdict="pass",
+                                           reason="as blocked"))  # fmt: skip
         for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist"), ("Rev", "reviewer")):
             production.add_user(name, role)
         # CLI decisions on PostgreSQL need the person's API token; on SQLite the name stands.

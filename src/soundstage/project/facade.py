@@ -2,6 +2,9 @@
 ``soundstage.project`` with the context (and, for review, the transaction and the person)
 filled in. Scripts, tests and the CLI use it; the review room calls the services directly
 inside its own transactions. It holds no logic of its own: a method here is one call.
+
+Long because it is the one door to every area (takes, review, books, guardrails, schedules...):
+each method is a few lines of delegation, and splitting the door would give callers two.
 """
 
 from __future__ import annotations
