@@ -21,8 +21,7 @@ from soundstage.project.books import (
     check_hours,
     crew,
     entries,
-    entry_values,
-    store_rows,
+    store_entries,
 )
 from soundstage.project.production import Context
 from soundstage.review.workflow import Action
@@ -92,8 +91,7 @@ def suggest(context: Context) -> SuggestReport:
         replaced = session.execute(old).rowcount or 0
         for draft in fresh:
             draft.origin = f"activity {draft.person} {draft.day}"
-        if fresh:
-            store_rows(session, TimeEntryRow, [entry_values(d) for d in fresh])
+        store_entries(session, fresh)
     return SuggestReport(fresh, replaced, len(drafts) - len(fresh))
 
 
