@@ -214,10 +214,14 @@ def payroll(books: Books) -> list[WageLine]:
     refusals: list[tuple[str, int | None, str]] = []
     totals: dict[tuple, list] = {}
     day_entries: dict[tuple[str, date], list[tuple[TimeEntry, CrewMember]]] = defaultdict(list)
+    # The crew member of each name as written, looked up once: a name is on thousands of entries.
+    of_name: dict[str, CrewMember | None] = {}
     for entry in books.hours:
         if not entry.confirmed:
             continue
-        member = books.member(entry.person)
+        member = of_name.get(entry.person, books)  # books: not looked up yet
+        if member is books:
+            member = of_name[entry.person] = books.member(entry.person)
         if member is None:
             refusals.append((*_where(entry), f"{entry.person} is not in the crew"))
             continue
