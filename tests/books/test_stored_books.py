@@ -65,3 +65,15 @@ def test_a_day_over_24_hours_with_the_hours_booked_is_refused_and_nothing_stored
     assert [(path, line) for path, line, _ in refused.value.refusals] == [(str(sheet), 2), (str(sheet), 3)]
     assert f"with {first.hours} booked already" in str(refused.value)
     assert len(production.hours()) == before
+
+
+def test_hours_check_with_no_activity_says_so_once(production: Production, cli) -> None:
+    production.import_crew(LEDGER / "crew.csv")
+    production.import_hours(LEDGER / "hours.csv")
+
+    assert production.hours_disagreements() == []
+    checked = cli("--production", production.root, "hours", "check")
+
+    assert checked.code == 0, checked.err
+    assert checked.out.count("no activity recorded") == 1
+    assert "days disagree" not in checked.out

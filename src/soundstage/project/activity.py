@@ -142,11 +142,20 @@ def confirm(
     return [e for _, e in drafts]
 
 
+def has_activity(context: Context) -> bool:
+    """Whether Soundstage has recorded any activity (a take requested, a review decision, a note)
+    to check timesheets against."""
+    return bool(activities(context))
+
+
 def disagreements(context: Context, *, tolerance: Decimal = Decimal(1)) -> list[DayCheck]:
-    """Each person's day where the confirmed timesheet and the activity differ by over ``tolerance``."""
+    """Each person's day where the confirmed timesheet and the activity differ by over ``tolerance``.
+    With no activity recorded at all there is nothing to check against, and no day is listed
+    (rather than every timesheet day as "no activity"): ``has_activity`` tells that case apart."""
     settings = books_settings(context)
+    found = activities(context)
+    if not found:
+        return []
     with context.reading() as session:
         sheets = [e for _, e in entries(session, TimeEntryRow.source == EntrySource.TIMESHEET.value)]
-    return reconcile(
-        sheets, activities(context), tolerance=tolerance, gap=settings.gap, pad=settings.pad, tz=settings.zone()
-    )
+    return reconcile(sheets, found, tolerance=tolerance, gap=settings.gap, pad=settings.pad, tz=settings.zone())
