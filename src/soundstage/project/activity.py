@@ -14,15 +14,8 @@ from sqlalchemy import delete, select, update
 from soundstage.books.model import Activity, ActivityKind, EntrySource, TimeEntry
 from soundstage.books.suggest import DayCheck, reconcile, suggest_hours
 from soundstage.errors import BooksError, RowsRefused
-from soundstage.project.books import (
-    CONFIRMED,
-    DRAFT,
-    books_settings,
-    check_hours,
-    crew,
-    entries,
-    store_entries,
-)
+from soundstage.project.book_rows import CONFIRMED, DRAFT, entries, store_entries
+from soundstage.project.books import books_settings, check_hours, crew
 from soundstage.project.production import Context
 from soundstage.review.workflow import Action
 from soundstage.store.tables import EventRow, JobRow, ShotRow, TimeEntryRow
