@@ -5,6 +5,8 @@ the tables' indexes, and a refused file leaves the books as they were."""
 from __future__ import annotations
 
 from dataclasses import astuple
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,9 +41,24 @@ def test_the_stored_books_read_back_as_imported(production: Production) -> None:
 
     assert [astuple(e) for e in stored.hours] == [astuple(e) for e in import_hours(LEDGER / "hours.csv")]
     assert [astuple(line) for line in stored.spend] == [astuple(line) for line in import_spend(LEDGER / "spend.csv")]
-    # The first import doubled the table, so its indexes were dropped and built again: all there.
+
+
+def test_a_large_import_keeps_the_indexes_it_rebuilds(production: Production, tmp_path: Path) -> None:
+    production.import_crew(LEDGER / "crew.csv")
+    production.import_hours(LEDGER / "hours.csv")
+    before = len(production.hours())
+    sheet = tmp_path / "year.csv"
+    first = date(2026, 3, 2)
+    rows = [f"Priya Natarajan,{first + timedelta(days=n)},1.5,CA-ON/hamilton" for n in range(1200)]
+    sheet.write_text("person,date,hours,location\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    production.import_hours(sheet)  # 1,200 rows onto fewer: the indexes dropped and built again
+
+    assert len(production.hours()) == before + 1200
     indexes = {i["name"] for i in inspect(production.context.engine).get_indexes("time_entries")}
     assert {"ix_time_entries_person", "ix_time_entries_day", "ix_time_entries_status"} <= indexes
+    stored = load_books(production.context)
+    assert stored.hours[-1].day == first + timedelta(days=1199) and stored.hours[-1].hours == Decimal("1.5")
 
 
 def test_a_day_over_24_hours_with_the_hours_booked_is_refused_and_nothing_stored(
