@@ -14,16 +14,16 @@ The stdlib ``csv`` module and ``Decimal`` do the work: 150,000 rows in about a s
 from __future__ import annotations
 
 import csv
-import gc
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache, wraps
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from soundstage.books.bulk import cycle_collection_paused
 from soundstage.books.ledger import HOURS_IN_A_DAY, long_days
 from soundstage.books.model import (
     Chart,
@@ -145,24 +145,6 @@ class _Collecting:
 _STRICT = _Strict()
 
 
-def _without_cycle_collection(importer: Callable[..., Any]) -> Callable[..., Any]:
-    """Pause the cyclic garbage collector while a file is imported: it runs every few hundred new
-    objects and walks all of them again each time, though rows and entries hold no cycles. For a
-    100,000-row timesheet that was 40% of the import (benchmarks/books.py)."""
-
-    @wraps(importer)
-    def imported(*args: Any, **kwargs: Any) -> Any:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return importer(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return imported
-
-
 def _read_rows(table: _Table, make: Callable[[list[str], int, Any], Any]) -> list[Any]:
     """``make(row, line, reader)`` for every row: strictly first, and for a row that fails,
     again collecting its problems, which refuse it."""
@@ -179,7 +161,7 @@ def _read_rows(table: _Table, make: Callable[[list[str], int, Any], Any]) -> lis
     return made
 
 
-@_without_cycle_collection
+@cycle_collection_paused()
 def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable[str] = ()) -> list[TimeEntry]:
     """Time entries from a timesheet export: one per row, confirmed unless a ``confirmed`` column
     says otherwise (a payroll timesheet is signed). Refuses the whole file, naming every bad row:
@@ -241,7 +223,7 @@ def _refuse_long_days(table: _Table, entries: list[TimeEntry]) -> None:
         table.refuse(int(entry.origin.rpartition(":")[2]), reason)
 
 
-@_without_cycle_collection
+@cycle_collection_paused()
 def import_spend(
     path: Path, *, chart: Chart | None = None, date_format: str | None = None, ignore: Iterable[str] = ()
 ) -> list[SpendLine]:
@@ -291,7 +273,7 @@ def import_spend(
     return spend
 
 
-@_without_cycle_collection
+@cycle_collection_paused()
 def import_crew(path: Path, *, date_format: str | None = None, ignore: Iterable[str] = ()) -> list[CrewMember]:
     """Crew members from a crew list, one row per person and rate: a person with a raise has a
     row for each rate, with its effective date. Refuses the whole file, naming every bad row: a

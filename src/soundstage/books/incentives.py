@@ -571,8 +571,20 @@ def _estimate_one(
                 "",
             )
         )
-    eligible = all(f.passed for f in findings)
     labour, other, not_qualified = context.qualified
+    # A program pays for work in its jurisdiction: with nothing on the books that qualifies there
+    # (no labour or spend the program's line tests take), it is not a claim, whatever else holds.
+    findings.append(
+        Finding(
+            "qualifying-work",
+            f"qualifying labour or spend in {program.jurisdiction}",
+            labour + other > 0,
+            f"qualified labour {program.currency} {labour:,.2f} and other spend {program.currency} {other:,.2f}, "
+            "more than 0 in all",
+            "",
+        )
+    )
+    eligible = all(f.passed for f in findings)
     caps: list[CapResult] = []
 
     # The base, then its caps in file order, then the assistance it is net of.

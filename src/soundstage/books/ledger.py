@@ -10,6 +10,7 @@ Entries that are not confirmed (drafts from activity) count for nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -156,13 +157,24 @@ class Books:
         return sum((line.hours for line in self.wages), Decimal(0))
 
 
-def long_days(entries: list[TimeEntry]) -> list[tuple[TimeEntry, str]]:
+def long_days(
+    entries: list[TimeEntry], booked: Iterable[tuple[str, date, Decimal]] = ()
+) -> list[tuple[TimeEntry, str]]:
     """Every entry of a person's day whose entries add up to more than 24 hours, with the reason
-    (naming the other entries' lines where they came from a file). ``hours add`` checks a new
-    entry with the person's others of the day this way; ``import_hours`` checks a whole file."""
+    (naming the other entries' lines where they came from a file). ``booked`` is hours already on
+    the books as (person, day, hours): they count towards the day but are not reported.
+    ``import_hours`` checks a whole file this way, ``hours add|import`` the new entries against the
+    books."""
     totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
     for entry in entries:
         totals[(_key(entry.person), entry.day)] += entry.hours
+    earlier: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    for person, day, hours in booked:
+        key = (_key(person), day)
+        if key in totals:  # only the days the new entries touch can become too long
+            earlier[key] += hours
+    for key, hours in earlier.items():
+        totals[key] += hours
     long = {key: total for key, total in totals.items() if total > HOURS_IN_A_DAY}
     if not long:
         return []
@@ -175,6 +187,8 @@ def long_days(entries: list[TimeEntry]) -> list[tuple[TimeEntry, str]]:
     for key, day_entries in of_day.items():
         lines = [str(line) for _, line in map(_where, day_entries) if line]
         where = f" (lines {', '.join(lines)})" if lines else ""
+        if key in earlier:
+            where += f" with {earlier[key]} booked already"
         for entry in day_entries:
             found.append((entry, f"{entry.person} has {long[key]} hours on {entry.day}{where}, over 24 in a day"))
     return found
@@ -200,10 +214,14 @@ def payroll(books: Books) -> list[WageLine]:
     refusals: list[tuple[str, int | None, str]] = []
     totals: dict[tuple, list] = {}
     day_entries: dict[tuple[str, date], list[tuple[TimeEntry, CrewMember]]] = defaultdict(list)
+    # The crew member of each name as written, looked up once: a name is on thousands of entries.
+    of_name: dict[str, CrewMember | None] = {}
     for entry in books.hours:
         if not entry.confirmed:
             continue
-        member = books.member(entry.person)
+        member = of_name.get(entry.person, books)  # books: not looked up yet
+        if member is books:
+            member = of_name[entry.person] = books.member(entry.person)
         if member is None:
             refusals.append((*_where(entry), f"{entry.person} is not in the crew"))
             continue

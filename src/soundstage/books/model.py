@@ -156,10 +156,14 @@ class CrewMember:
     atl: bool = False
     trainee: bool = False
     rates: tuple[Rate, ...] = ()
+    _effective: tuple[date, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Kept in date order so rate_on is a bisect, not a scan.
-        object.__setattr__(self, "rates", tuple(sorted(self.rates, key=lambda r: r.effective)))
+        # Kept in date order, with their effective dates beside them, so rate_on is a bisect, not
+        # a scan: payroll asks it for every time entry.
+        rates = tuple(sorted(self.rates, key=lambda r: r.effective))
+        object.__setattr__(self, "rates", rates)
+        object.__setattr__(self, "_effective", tuple(r.effective for r in rates))
 
     @property
     def union_label(self) -> str:
@@ -178,7 +182,7 @@ class CrewMember:
 
     def rate_on(self, day: date) -> Rate | None:
         """The rate in effect on ``day``: the newest one whose effective date is not after it."""
-        index = bisect_right([r.effective for r in self.rates], day)
+        index = bisect_right(self._effective, day)
         return self.rates[index - 1] if index else None
 
 

@@ -18,6 +18,7 @@ from soundstage.books.export import estimate_json, write_lines_csv
 from soundstage.books.model import CrewMember, SpendKind, SpendLine, TimeEntry
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import BooksError
+from soundstage.project.activity import has_activity
 from soundstage.project.books import parse_amount, parse_member_rate
 
 crew_app = typer.Typer(help="The people on the production's books and their rates.", no_args_is_help=True)
@@ -215,6 +216,9 @@ def hours_check(tolerance: Annotated[str, typer.Option(help="hours a day may dif
     """Where timesheets and the activity in Soundstage disagree, person by day."""
     with opened() as production:
         checks = production.hours_disagreements(tolerance=parse_amount(tolerance, "--tolerance"))
+        if not checks and not has_activity(production.context):
+            out.print("no activity recorded in Soundstage (takes requested, review decisions, notes): nothing to check")
+            return
     table = Table("person", "date", "timesheet h", "activity h", "disagreement")
     for c in checks:
         table.add_row(c.person, c.day.isoformat(), str(c.timesheet_hours), str(c.activity_hours), c.disagreement.value)

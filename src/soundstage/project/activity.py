@@ -14,16 +14,8 @@ from sqlalchemy import delete, select, update
 from soundstage.books.model import Activity, ActivityKind, EntrySource, TimeEntry
 from soundstage.books.suggest import DayCheck, reconcile, suggest_hours
 from soundstage.errors import BooksError, RowsRefused
-from soundstage.project.books import (
-    CONFIRMED,
-    DRAFT,
-    books_settings,
-    check_hours,
-    crew,
-    entries,
-    entry_values,
-    store_rows,
-)
+from soundstage.project.book_rows import CONFIRMED, DRAFT, entries, store_entries
+from soundstage.project.books import books_settings, check_hours, crew
 from soundstage.project.production import Context
 from soundstage.review.workflow import Action
 from soundstage.store.tables import EventRow, JobRow, ShotRow, TimeEntryRow
@@ -92,8 +84,7 @@ def suggest(context: Context) -> SuggestReport:
         replaced = session.execute(old).rowcount or 0
         for draft in fresh:
             draft.origin = f"activity {draft.person} {draft.day}"
-        if fresh:
-            store_rows(session, TimeEntryRow, [entry_values(d) for d in fresh])
+        store_entries(session, fresh)
     return SuggestReport(fresh, replaced, len(drafts) - len(fresh))
 
 
@@ -144,11 +135,20 @@ def confirm(
     return [e for _, e in drafts]
 
 
+def has_activity(context: Context) -> bool:
+    """Whether Soundstage has recorded any activity (a take requested, a review decision, a note)
+    to check timesheets against."""
+    return bool(activities(context))
+
+
 def disagreements(context: Context, *, tolerance: Decimal = Decimal(1)) -> list[DayCheck]:
-    """Each person's day where the confirmed timesheet and the activity differ by over ``tolerance``."""
+    """Each person's day where the confirmed timesheet and the activity differ by over ``tolerance``.
+    With no activity recorded at all there is nothing to check against, and no day is listed
+    (rather than every timesheet day as "no activity"): ``has_activity`` tells that case apart."""
     settings = books_settings(context)
+    found = activities(context)
+    if not found:
+        return []
     with context.reading() as session:
         sheets = [e for _, e in entries(session, TimeEntryRow.source == EntrySource.TIMESHEET.value)]
-    return reconcile(
-        sheets, activities(context), tolerance=tolerance, gap=settings.gap, pad=settings.pad, tz=settings.zone()
-    )
+    return reconcile(sheets, found, tolerance=tolerance, gap=settings.gap, pad=settings.pad, tz=settings.zone())

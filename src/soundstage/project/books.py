@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from soundstage.books import csvio
+from soundstage.books.bulk import cycle_collection_paused
 from soundstage.books.ledger import Books, long_days
 from soundstage.books.model import (
     CrewMember,
-    EntrySource,
     Place,
     Rate,
     RateUnit,
-    SpendKind,
     SpendLine,
     TimeEntry,
     Union,
@@ -36,10 +34,9 @@ from soundstage.books.model import (
 )
 from soundstage.books.settings import BooksSettings
 from soundstage.errors import BooksError, ConfigError, RowsRefused
+from soundstage.project.book_rows import CONFIRMED, DRAFT, Parsed, entries, spend_lines, store_entries, store_spend
 from soundstage.project.production import Context
-from soundstage.store.tables import CrewMemberRow, CrewRateRow, SpendLineRow, TimeEntryRow, utcnow
-
-DRAFT, CONFIRMED = "draft", "confirmed"
+from soundstage.store.tables import CrewMemberRow, CrewRateRow, TimeEntryRow
 
 
 def books_settings(context: Context) -> BooksSettings:
@@ -83,124 +80,12 @@ def crew_of(session: Session) -> list[CrewMember]:
     return [_member(row, rates.get(row.id, ())) for row in rows]
 
 
-_ENTRY_COLUMNS = (
-    TimeEntryRow.id,
-    TimeEntryRow.person,
-    TimeEntryRow.day,
-    TimeEntryRow.hours,
-    TimeEntryRow.role,
-    TimeEntryRow.department,
-    TimeEntryRow.location,
-    TimeEntryRow.scene,
-    TimeEntryRow.shot,
-    TimeEntryRow.task,
-    TimeEntryRow.status,
-    TimeEntryRow.source,
-    TimeEntryRow.pay,
-    TimeEntryRow.currency,
-    TimeEntryRow.origin,
-)
-
-
-def entries(session: Session, *where: Any) -> list[tuple[int, TimeEntry]]:
-    # Plain column tuples, not ORM objects: a year's timesheets are a hundred thousand rows.
-    found = []
-    for r in session.execute(select(*_ENTRY_COLUMNS).where(*where).order_by(TimeEntryRow.id)):
-        entry = TimeEntry(
-            person=r.person,
-            day=date.fromisoformat(r.day),
-            hours=Decimal(r.hours),
-            role=r.role,
-            department=r.department,
-            location=_place(r.location),
-            scene=r.scene,
-            shot=r.shot,
-            task=r.task,
-            confirmed=r.status == CONFIRMED,
-            source=EntrySource(r.source),
-            pay=Decimal(r.pay) if r.pay is not None else None,
-            currency=r.currency,
-            origin=r.origin or f"time entry {r.id}",
-        )
-        found.append((r.id, entry))
-    return found
-
-
-def entry_values(entry: TimeEntry) -> dict[str, Any]:
-    return {
-        "person": entry.person,
-        "day": entry.day.isoformat(),
-        "hours": str(entry.hours),
-        "role": entry.role,
-        "department": entry.department,
-        "location": str(entry.location) if entry.location else None,
-        "scene": entry.scene,
-        "shot": entry.shot,
-        "task": entry.task,
-        "status": CONFIRMED if entry.confirmed else DRAFT,
-        "source": entry.source.value,
-        "pay": str(entry.pay) if entry.pay is not None else None,
-        "currency": entry.currency,
-        "origin": entry.origin,
-    }
-
-
-def _spend(session: Session) -> list[SpendLine]:
-    lines = []
-    for r in session.execute(select(SpendLineRow.__table__).order_by(SpendLineRow.id)):
-        lines.append(
-            SpendLine(
-                vendor=r.vendor,
-                account=r.account,
-                amount=Decimal(r.amount),
-                currency=r.currency,
-                day=date.fromisoformat(r.day),
-                location=_place(r.location),
-                vendor_local=r.vendor_local,
-                atl=r.atl,
-                kind=SpendKind(r.kind) if r.kind else None,
-                department=r.department,
-                description=r.description,
-                origin=r.origin or f"spend line {r.id}",
-            )
-        )
-    return lines
-
-
-def _spend_values(line: SpendLine) -> dict[str, Any]:
-    return {
-        "vendor": line.vendor,
-        "account": line.account,
-        "amount": str(line.amount),
-        "currency": line.currency,
-        "day": line.day.isoformat(),
-        "location": str(line.location) if line.location else None,
-        "vendor_local": line.vendor_local,
-        "atl": line.atl,
-        "kind": line.kind.value if line.kind else None,
-        "department": line.department,
-        "description": line.description,
-        "origin": line.origin,
-    }
-
-
-def store_rows(
-    session: Session, row_class: type[TimeEntryRow] | type[SpendLineRow], values: list[dict[str, Any]]
-) -> None:
-    """Many plain rows in one executemany through SQLAlchemy Core: the ORM's bulk insert cost
-    four times as much per row (100,000 timesheet rows), and these rows have no relationships."""
-    if values:
-        now = utcnow()
-        for value in values:
-            value["created_at"] = now
-        session.connection().execute(row_class.__table__.insert(), values)
-
-
+@cycle_collection_paused()
 def load_books(context: Context) -> Books:
     """The production's books as the pure package's value, with its chart of accounts."""
     chart = books_settings(context).chart()
     with context.reading() as session:
-        return Books(crew_of(session), [e for _, e in entries(session)], _spend(session), chart)
+        return Books(crew_of(session), [e for _, e in entries(session)], spend_lines(session), chart)
 
 
 # -- crew -----------------------------------------------------------------------------------------------
@@ -294,23 +179,33 @@ def crew(context: Context) -> list[CrewMember]:
 # -- hours ----------------------------------------------------------------------------------------------
 
 
+@cycle_collection_paused()
 def check_hours(session: Session, context: Context, new: list[TimeEntry]) -> None:
     """Refuse (RowsRefused, naming each entry's file and line) new confirmed entries that would not
-    price or that make a day over 24 hours with the person's confirmed entries already stored."""
-    members = crew_of(session)
+    price (a person not on the crew, no rate on the day) or that make a day over 24 hours with the
+    person's confirmed entries already stored. The crew and rates are read once and the stored
+    hours of the days concerned summed in one query, however many entries are new."""
     confirmed = [e for e in new if e.confirmed]
+    if not confirmed:
+        return
     refusals: list[tuple[str, int | None, str]] = []
     try:
-        Books(members, confirmed, [], books_settings(context).chart()).wages  # noqa: B018 (prices or refuses)
+        Books(crew_of(session), confirmed, [], books_settings(context).chart()).wages  # noqa: B018 (prices or refuses)
     except RowsRefused as refused:
         refusals += refused.refusals
-    people = {e.person for e in confirmed}
-    stored = [e for _, e in entries(session, TimeEntryRow.status == CONFIRMED, TimeEntryRow.person.in_(people))]
-    mine = {id(e) for e in confirmed}
-    for entry, reason in long_days(stored + confirmed):
-        if id(entry) in mine:
-            path, _, line = entry.origin.rpartition(":")
-            refusals.append((path, int(line), reason) if path and line.isdigit() else (entry.origin, None, reason))
+    days = [e.day for e in confirmed]
+    stored = session.connection().execute(
+        select(TimeEntryRow.person, TimeEntryRow.day, TimeEntryRow.hours).where(
+            TimeEntryRow.status == CONFIRMED,
+            TimeEntryRow.person.in_({e.person for e in confirmed}),
+            TimeEntryRow.day.between(min(days).isoformat(), max(days).isoformat()),
+        )
+    )
+    parsed = Parsed()
+    booked = ((person, parsed.day(day), parsed.decimal(hours)) for person, day, hours in stored)
+    for entry, reason in long_days(confirmed, booked):
+        path, _, line = entry.origin.rpartition(":")
+        refusals.append((path, int(line), reason) if path and line.isdigit() else (entry.origin, None, reason))
     if refusals:
         raise RowsRefused(refusals)
 
@@ -323,10 +218,11 @@ def add_hours(context: Context, entry: TimeEntry) -> TimeEntry:
     entry.origin = entry.origin or f"hours add {entry.person} {entry.day}"
     with context.transaction() as session:
         check_hours(session, context, [entry])
-        store_rows(session, TimeEntryRow, [entry_values(entry)])
+        store_entries(session, [entry])
     return entry
 
 
+@cycle_collection_paused()
 def import_hours(
     context: Context, path: Path, *, date_format: str | None = None, ignore: Sequence[str] = ()
 ) -> list[TimeEntry]:
@@ -336,8 +232,7 @@ def import_hours(
     entries = csvio.import_hours(path, date_format=date_format, ignore=ignore)
     with context.transaction() as session:
         check_hours(session, context, entries)
-        if entries:
-            store_rows(session, TimeEntryRow, [entry_values(e) for e in entries])
+        store_entries(session, entries)
     return entries
 
 
@@ -374,18 +269,18 @@ def add_spend(context: Context, line: SpendLine) -> SpendLine:
     line.origin = line.origin or f"spend add {line.vendor} {line.day}"
     _check_spend(context, [line])
     with context.transaction() as session:
-        store_rows(session, SpendLineRow, [_spend_values(line)])
+        store_spend(session, [line])
     return line
 
 
+@cycle_collection_paused()
 def import_spend(
     context: Context, path: Path, *, date_format: str | None = None, ignore: Sequence[str] = ()
 ) -> list[SpendLine]:
     """Book a ledger export (``spend import``): every refused row named, nothing stored if any is."""
     lines = csvio.import_spend(path, chart=books_settings(context).chart(), date_format=date_format, ignore=ignore)
     with context.transaction() as session:
-        if lines:
-            store_rows(session, SpendLineRow, [_spend_values(line) for line in lines])
+        store_spend(session, lines)
     return lines
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from soundstage import plugins
+from soundstage.books.bulk import cycle_collection_paused
 from soundstage.books.incentives import Estimate, countable, estimate
 from soundstage.books.ledger import Books
 from soundstage.books.programs import Catalog, builtin_folder, load_programs
@@ -48,6 +49,7 @@ class Incentives:
     currency: str
 
 
+@cycle_collection_paused()
 def incentives(
     context: Context,
     *,
@@ -74,6 +76,7 @@ def incentives(
     return Incentives(books, result, whatifs, comparisons, skipped, settings.currency)
 
 
+@cycle_collection_paused()
 def summary(context: Context) -> Summary:
     """The books summed for people, in the ``[books]`` currency."""
     settings = books_settings(context)
