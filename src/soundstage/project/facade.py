@@ -194,6 +194,10 @@ class Production:
         """The newest storyboard frame of a shot in the media store, if it was rendered."""
         return blocking.storyboard(self.context, code)
 
+    def pass_clips(self, code: str) -> blocking.PassClips | None:
+        """A moving shot's previs passes as clips in the media store; None for a still."""
+        return blocking.pass_clips(self.context, code)
+
     # -- takes (bible, takes) -----------------------------------------------------------------
 
     def bible_check(self) -> list[str]:
