@@ -236,6 +236,10 @@ class Production:
         """Run a take's recipe again; whether the bytes match, the take's file, the new hash."""
         return takes.reproduce(self.context, reference)
 
+    def reproduce_take(self, reference: str) -> takes.Reproduction:
+        """Run a take's recipe again; bytes compared, and a clip frame by frame."""
+        return takes.reproduce_take(self.context, reference)
+
     # -- intent checks (checks) -------------------------------------------------------------------
 
     def check(
