@@ -75,3 +75,14 @@ def test_an_unchanged_moving_shot_is_not_rendered_again(copy_production: Product
     report = copy_production.previs(size=size, scene="4")
     assert MOVING not in report.rendered and report.up_to_date == len(copy_production.shots("4"))
     assert copy_production.pass_clips(MOVING) == before
+
+
+def test_previs_again_by_force_gives_the_same_clips(copy_production: Production, cli) -> None:
+    before = copy_production.pass_clips(MOVING)
+    root, count = copy_production.root, len(copy_production.shots("4"))
+    copy_production.close()
+    result = cli("-p", root, "previs", "--scene", "4", "--size", "320x180", "--force")
+    assert result.code == 0, result.err
+    assert f"{count} shots rendered (1 moving, as clips), 0 up to date" in result.out
+    with Production.open(root) as production:
+        assert production.pass_clips(MOVING) == before  # the same frames give the same bytes

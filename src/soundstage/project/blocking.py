@@ -50,6 +50,7 @@ class PrevisReport:
     """What ``previs`` rendered and found."""
 
     rendered: list[str] = field(default_factory=list)
+    moving: list[str] = field(default_factory=list)  # of those rendered, the shots stored as clips too
     up_to_date: int = 0
     failed: list[str] = field(default_factory=list)  # one line each: why a shot did not render
     framing: list[str] = field(default_factory=list)  # one line each: "CODE: reason"
@@ -222,6 +223,7 @@ def _previs_shot(
     clip_shas: dict[str, str] | None = None
     if not layout.timing.static:
         clip_shas = _store_clips(context, run, rendered, layout.timing.rate)
+        run.report.moving.append(shot.code)
     with context.transaction() as session:
         row = session.scalars(select(RenderRow).where(RenderRow.shot_id == shot_id)).first()
         if row is None:
