@@ -233,6 +233,9 @@ class Generate(_PluginTables):
     # A transient failure (server unreachable, reset, timed out) puts the job back for this long,
     # doubled on each further attempt.
     retry_backoff_s: float = Field(5.0, ge=0, le=3600, description="first wait before a transient retry")
+    # -- motion --: a moving shot's takes are clips, made by this backend unless --backend names
+    # another (previs: the storyboard clip; diffusers_video, comfyui_video, or a plugin's).
+    video_backend: str = Field("previs", description="the backend of soundstage take on a moving shot")
 
 
 class Limits(_Section):
@@ -464,6 +467,8 @@ establishing_angle = "{coverage.establishing_angle.value}"
 [generate]
 # previs | diffusers | comfyui
 backend = "previs"
+# A moving shot's takes are clips: previs | diffusers_video | comfyui_video
+video_backend = "previs"
 workers = 2
 
 # Intent checks on every new take (soundstage check). Scores run from 0 (as intended) to 1;

@@ -40,11 +40,12 @@ def test_previs_and_takes_live_in_the_bucket_and_read_back_elsewhere(s3_service:
         production.previs(size=(160, 90), scene="4")
         assert production.queue_missing_takes() > 0
         production.work(1)  # fresh worker interpreters open the same bucket
-        takes = {t.name: t.path.name[:64] for shot in production.shots("4") for t in production.takes(shot.code)}
-    assert takes
+        # A still take is a .png, a moving shot's take an .mp4.
+        takes = {t.name: t.path.name for shot in production.shots("4") for t in production.takes(shot.code)}
+    assert takes and {Path(name).suffix for name in takes.values()} == {".png", ".mp4"}
     keys = s3_service.keys(bucket)
-    for sha in takes.values():
-        assert f"pilot/{sha[:2]}/{sha[2:4]}/{sha}.png" in keys
+    for name in takes.values():
+        assert f"pilot/{name[:2]}/{name[2:4]}/{name}" in keys
 
     # Another machine: the same settings, no local media at all.
     elsewhere = tmp_path / "elsewhere"
@@ -54,8 +55,9 @@ def test_previs_and_takes_live_in_the_bucket_and_read_back_elsewhere(s3_service:
     with Production.open(elsewhere) as production:
         report = production.check()
         assert set(report.findings) == set(takes)
-        for sha in takes.values():
-            assert hashlib.sha256(production.context.media.path(sha, ".png").read_bytes()).hexdigest() == sha
+        for name in takes.values():
+            sha, suffix = name[:64], name[64:]
+            assert hashlib.sha256(production.context.media.path(sha, suffix).read_bytes()).hexdigest() == sha
 
 
 def test_init_with_a_bucket_that_cannot_be_used_is_one_line_and_leaves_nothing(

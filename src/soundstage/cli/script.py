@@ -163,7 +163,8 @@ def previs(
             size=dimensions, burn_in=burn_in, force=force, scene=scene,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )  # fmt: skip
-    out.print(f"{len(report.rendered)} shots rendered, {report.up_to_date} up to date")
+    moving = f" ({len(report.moving)} moving, as clips)" if report.moving else ""
+    out.print(f"{len(report.rendered)} shots rendered{moving}, {report.up_to_date} up to date")
     for line in report.failed:
         err.print(f"  failed: {line}", markup=False, highlight=False)
     for line in report.framing:

@@ -54,6 +54,9 @@ def take_queue(
     steps: Annotated[int | None, typer.Option(min=1, max=1000, help="Sampling steps.")] = None,
     guidance: Annotated[float | None, typer.Option(min=0, max=50, help="Guidance scale.")] = None,
     count: Annotated[int, typer.Option(min=1, max=64, help="How many takes.")] = 1,
+    frames: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="A moving shot's take: this many frames (default: all).")
+    ] = None,
     by: Annotated[str, typer.Option(help="Who asks for them (default: $SOUNDSTAGE_USER or your login).")] = "",
     run: Annotated[
         bool, typer.Option("--run/--no-run", help="Work the queue now (default) or leave it to soundstage work.")
@@ -62,7 +65,7 @@ def take_queue(
     """Queue takes of SHOT (run as: soundstage take SHOT [options])."""
     options = TakeOptions(
         backend=backend, seed=seed, prompt=prompt, negative=negative, strength=strength, steps=steps,
-        guidance=guidance, count=count, requested_by=by or user(),
+        guidance=guidance, count=count, requested_by=by or user(), frames=frames,
     )  # fmt: skip
     with opened() as production:
         jobs = production.queue_takes(shot, options)
@@ -76,14 +79,26 @@ def take_queue(
 
 @take_app.command(name="reproduce")
 def take_reproduce(take: Annotated[str, typer.Argument(help="SHOT/NUMBER, e.g. 012_0030/2.")]) -> None:
-    """Run a take's recipe again and say whether the bytes match. Exit 1 if they differ."""
+    """Run a take's recipe again and say whether the bytes match (a clip: the pictures, frame by
+    frame, and the first frame that differs). Exit 1 if they differ."""
     with opened() as production:
-        same, path, digest = production.reproduce(take)
-    if same:
-        out.print(f"{take}: reproduced, bytes identical ({path.name})")
+        again = production.reproduce_take(take)
+    if again.same:
+        out.print(f"{take}: reproduced, bytes identical ({again.path.name})")
+        return
+    if again.identical_pictures:
+        # Container tags (a muxer's version) may change the bytes and not one picture.
+        out.print(
+            f"{take}: reproduced, the same pictures frame for frame (the file's bytes differ: now {again.sha256})"
+        )
+        return
+    if again.first_differing_frame is not None and again.path.suffix != ".png":
+        out.print(
+            f"{take}: differs from frame {again.first_differing_frame}: stored {again.path.stem}, now {again.sha256}"
+        )
     else:
-        out.print(f"{take}: differs: stored {path.stem}, now {digest}")
-        raise typer.Exit(1)
+        out.print(f"{take}: differs: stored {again.path.stem}, now {again.sha256}")
+    raise typer.Exit(1)
 
 
 @take_app.command(name="cancel")

@@ -24,8 +24,8 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from soundstage.config import Generate
-from soundstage.errors import SoundstageError, TransientGenerateError
-from soundstage.generate import queue
+from soundstage.errors import SoundstageError, StoreError, TransientGenerateError
+from soundstage.generate import clips, queue
 from soundstage.generate.backend import Backend
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.registry import backend_for
@@ -41,15 +41,20 @@ AfterBatch = Callable[[Sequence[int]], object]
 
 
 class MediaInputs:
-    """Conditioning images read from the media store."""
+    """Conditioning images and clips read from the media store."""
 
     def __init__(self, media: MediaStore) -> None:
         self.media = media
 
     def read(self, sha256: str) -> bytes:
-        """The PNG stored under ``sha256``."""
-        with self.media.open(sha256, ".png") as file:
-            return file.read()
+        """The still (``.png``) or clip (``.mkv`` pass, ``.mp4`` take) stored under ``sha256``.
+
+        A role names its input by content alone, so the suffix is found by looking."""
+        for suffix in clips.SUFFIXES.values():
+            if self.media.exists(sha256, suffix):
+                with self.media.open(sha256, suffix) as file:
+                    return file.read()
+        raise StoreError(f"media object missing: {sha256} (no .png, .mkv or .mp4 in {self.media.root})")
 
 
 @dataclass(slots=True)
@@ -146,7 +151,10 @@ def _make(
     try:
         outputs = backend.generate([j.recipe for j in jobs], inputs, lambda fraction: None)
         # Outputs reach the media store whole before any take points at them.
-        return [(j, media.put_bytes(embed_recipe(png, j.recipe), ".png")) for j, png in zip(jobs, outputs)], []
+        return [
+            (j, media.put_bytes(embed_recipe(out, j.recipe), clips.take_suffix(j.recipe.frames)))
+            for j, out in zip(jobs, outputs)
+        ], []
     except SoundstageError as error:
         if len(jobs) == 1:
             return [], [(jobs[0], error)]

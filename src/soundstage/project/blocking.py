@@ -1,12 +1,19 @@
 """Blocking and previs: the production's characters (mask ids and colours), a USD layout per
-shot, and the previs passes rendered from each layout into the media store, with framing
-checks and a contact sheet per scene."""
+shot (animated where the shot moves: ``layout.action``), and the previs passes rendered from
+each layout into the media store, with framing checks and a contact sheet per scene.
+
+A moving shot's passes are also stored as clips, one lossless Matroska file per pass (FFV1,
+``generate.clips.write_clip(lossless=True)``: what the video backends read), every frame of
+the layout at the production's rate. Its render row keeps the clips, their frame count and
+rate beside the first frame's passes as PNGs, which is what a still take, the checks and the
+boards read."""
 
 from __future__ import annotations
 
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from itertools import groupby
 from pathlib import Path
 
@@ -14,14 +21,19 @@ import numpy as np
 from sqlalchemy import select
 
 from soundstage.errors import ProductionError, SoundstageError
+from soundstage.generate import clips
+from soundstage.layout.action import scene_motion
 from soundstage.layout.framing import block_scene, character_colour
 from soundstage.layout.usd import build_layout, export_layout, save_layout
 from soundstage.plan.model import Shot, scene_code
 from soundstage.project import drafts, shotlist
 from soundstage.project.production import LAYOUTS_DIR, Context, Progress, no_progress
 from soundstage.render.checks import check_framing
-from soundstage.render.previs import PASSES, PrevisRenderer, contact_sheet, load_scene, read_png, to_png
+from soundstage.render.clips import ClipRenderer, ShotClip
+from soundstage.render.previs import PASSES, Passes, contact_sheet, read_png, to_png
 from soundstage.store.tables import CharacterRow, LayoutRow, RenderRow, ShotRow, utcnow
+
+CLIP_SUFFIX = clips.SUFFIXES["mkv"]  # a moving shot's pass in the media store
 
 
 @dataclass(slots=True)
@@ -38,6 +50,7 @@ class PrevisReport:
     """What ``previs`` rendered and found."""
 
     rendered: list[str] = field(default_factory=list)
+    moving: list[str] = field(default_factory=list)  # of those rendered, the shots stored as clips too
     up_to_date: int = 0
     failed: list[str] = field(default_factory=list)  # one line each: why a shot did not render
     framing: list[str] = field(default_factory=list)  # one line each: "CODE: reason"
@@ -48,7 +61,7 @@ class PrevisReport:
 class _PrevisRun:
     """What every shot of one ``previs`` run shares."""
 
-    renderer: PrevisRenderer
+    renderer: ClipRenderer
     encoder: ThreadPoolExecutor
     ids: dict[str, int]
     size: tuple[int, int]
@@ -86,6 +99,7 @@ def layout(
     """
     shots = shotlist.shots(context, scene)
     sheets = {s.number: s.breakdown for s in drafts.breakdown(context)}
+    scenes = dict(zip(sheets, drafts.script(context).scenes, strict=True))
     cast = {name for shot in shots for name in shot.subjects}
     cast |= {n for shot in shots for n in (*sheets[shot.scene].speaking, *sheets[shot.scene].non_speaking)}
     known = characters(context, cast)
@@ -102,13 +116,23 @@ def layout(
         layouts = {r.shot_id: r for r in session.scalars(select(LayoutRow))}
         for number, scene_shots in by_scene.items():
             blockings = block_scene(scene_shots, sheets[number])
+            # What moves, read from the action lines; a shot where nothing moves is written
+            # exactly as before (no time samples).
+            motions = scene_motion(
+                scene_shots,
+                scenes[number],
+                sheets[number],
+                blockings,
+                context.settings.fps,
+                context.settings.plan.timing,
+            )
             for shot in scene_shots:
                 done += 1
                 path = layout_path(context, shot)
                 if shot.code in edited and not force:
                     report.kept_edited.append(shot.code)
                     continue
-                stage = build_layout(shot, blockings[shot.code], colours, ids)
+                stage = build_layout(shot, blockings[shot.code], colours, ids, motion=motions[shot.code])
                 if path.exists() and export_layout(stage) == path.read_bytes():
                     report.unchanged += 1
                     data = path.read_bytes()
@@ -136,11 +160,12 @@ def previs(
     progress: Progress = no_progress,
 ) -> PrevisReport:
     """Render every laid-out shot's previs passes into the media store, check the framing, and
-    make a contact sheet per scene. A shot whose layout did not change since its last render at
-    this size is not rendered again unless ``force``. A shot that fails to render is reported and
-    the others go on; its passes never reach the media store half written. The passes carry no
-    burn-in whatever ``burn_in`` says (kept so old callers work): the animatic draws the shot's
-    code, size and lens once, over the take."""
+    make a contact sheet per scene. A moving shot's passes are clips as well (every frame of
+    its layout); a static shot's are one frame. A shot whose layout did not change since its
+    last render at this size is not rendered again unless ``force``. A shot that fails to
+    render is reported and the others go on; its passes never reach the media store half
+    written. The passes carry no burn-in whatever ``burn_in`` says (kept so old callers work):
+    the animatic draws the shot's code, size and lens once, over the take."""
     shots = [s for s in shotlist.shots(context, scene) if layout_path(context, s).exists()]
     report = PrevisReport()
     with context.transaction() as session:
@@ -148,9 +173,10 @@ def previs(
         shot_ids = dict(session.execute(select(ShotRow.code, ShotRow.id)).all())
         renders = {r.shot_id: r for r in session.scalars(select(RenderRow))}
     done = 0
-    # GL objects are freed by close(), not by the GC. PNG encoding costs twice the render;
-    # Pillow releases the GIL while it compresses, so the four passes encode side by side.
-    with PrevisRenderer() as renderer, ThreadPoolExecutor(len(PASSES)) as encoder:
+    # GL objects are freed by close(), not by the GC. PNG and FFV1 encoding cost more than the
+    # render; Pillow and FFmpeg release the GIL while they compress, so the four passes encode
+    # side by side.
+    with ClipRenderer() as renderer, ThreadPoolExecutor(len(PASSES)) as encoder:
         run = _PrevisRun(renderer, encoder, ids, size, force, report)
         # Shots come in scene order: each scene's contact sheet is made as the scene ends, so
         # memory holds one scene's frames, not the whole show's.
@@ -172,7 +198,7 @@ def previs(
 def _previs_shot(
     context: Context, run: _PrevisRun, shot: Shot, shot_id: int, previous: RenderRow | None
 ) -> np.ndarray | None:
-    """Render one shot (or reuse its render when its layout is unchanged); its storyboard."""
+    """Render one shot (or reuse its render when its layout is unchanged); its first storyboard frame."""
     path = layout_path(context, shot)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if previous and not run.force and (previous.layout_sha256, previous.width, previous.height) == (digest, *run.size):
@@ -180,18 +206,25 @@ def _previs_shot(
         run.report.framing += [f"{shot.code}: {issue}" for issue in previous.issues]
         return read_png(context.media.path(previous.storyboard_sha256, ".png"))
     try:
-        geometry = load_scene(path)
+        layout = ShotClip(path)
+        # Stored passes are the picture alone: burn-ins are one layer, drawn once by the
+        # animatic (cut/animatic.py), so a take made from these carries none into the cut.
+        rendered = list(run.renderer.frames(layout, width=run.size[0], height=run.size[1], burn_in=None))
     except SoundstageError as error:
         run.report.failed.append(str(error))
         return None
-    # Stored passes are the picture alone: burn-ins are one layer, drawn once by the animatic
-    # (cut/animatic.py), so a take made from these carries none into the cut.
-    passes = run.renderer.render(geometry, width=run.size[0], height=run.size[1], burn_in=None)
+    first, last = rendered[0], rendered[-1]
+    # The framing is checked where the blocking lands: a camera move ends on the planned
+    # frame and an entrance on the character's mark (for a still, the one frame).
     expected = {name: run.ids[name] for name in shot.subjects if name in run.ids}
-    issues = [issue.reason for issue in check_framing(passes, expected, shot.size.value)]
+    issues = [issue.reason for issue in check_framing(last, expected, shot.size.value)]
     run.report.framing += [f"{shot.code}: {issue}" for issue in issues]
-    pngs = run.encoder.map(to_png, [getattr(passes, name) for name in PASSES])
-    stored = {name: context.media.put_bytes(png, ".png") for name, png in zip(PASSES, pngs)}
+    pngs = run.encoder.map(to_png, [getattr(first, name) for name in PASSES])
+    stored = {name: context.media.put_bytes(png, ".png") for name, png in zip(PASSES, pngs, strict=True)}
+    clip_shas: dict[str, str] | None = None
+    if not layout.timing.static:
+        clip_shas = _store_clips(context, run, rendered, layout.timing.rate)
+        run.report.moving.append(shot.code)
     with context.transaction() as session:
         row = session.scalars(select(RenderRow).where(RenderRow.shot_id == shot_id)).first()
         if row is None:
@@ -200,9 +233,45 @@ def _previs_shot(
         row.layout_sha256, row.width, row.height, row.issues = digest, *run.size, issues
         row.storyboard_sha256, row.depth_sha256 = stored["storyboard"], stored["depth"]
         row.lineart_sha256, row.ids_sha256 = stored["lineart"], stored["ids"]
+        row.frames, row.fps, row.clips = len(rendered), _rate_text(layout.timing.rate), clip_shas
         row.rendered_at = utcnow()
     run.report.rendered.append(shot.code)
-    return passes.storyboard
+    return first.storyboard
+
+
+def _store_clips(context: Context, run: _PrevisRun, rendered: list[Passes], rate: Fraction) -> dict[str, str]:
+    """Each pass of a moving shot as one lossless clip in the media store (``.mkv``); their shas."""
+    encoded = run.encoder.map(
+        lambda name: clips.write_clip([getattr(p, name) for p in rendered], rate, lossless=True), PASSES
+    )
+    return {name: context.media.put_bytes(data, CLIP_SUFFIX) for name, data in zip(PASSES, encoded, strict=True)}
+
+
+def _rate_text(rate: Fraction) -> str:
+    """A rate as the recipe writes it: "24", "24000/1001"."""
+    return str(Fraction(rate))
+
+
+@dataclass(frozen=True, slots=True)
+class PassClips:
+    """A moving shot's previs passes as clips in the media store."""
+
+    frames: int
+    fps: Fraction
+    shas: dict[str, str]  # pass name -> sha256 of its .mkv
+    paths: dict[str, Path]
+
+
+def pass_clips(context: Context, code: str) -> PassClips | None:
+    """The clips of a shot's newest previs render, or None for a still (or no render)."""
+    with context.reading() as session:
+        row = session.scalars(select(RenderRow).join(ShotRow).where(ShotRow.code == code.upper())).first()
+        if row is None or not row.clips:
+            return None
+        shas = dict(row.clips)
+        return PassClips(
+            row.frames, Fraction(row.fps), shas, {n: context.media.path(s, CLIP_SUFFIX) for n, s in shas.items()}
+        )
 
 
 def storyboard(context: Context, code: str) -> Path | None:

@@ -38,6 +38,7 @@ from soundstage.checks import (
 from soundstage.checks.features import LAYOUT_LENGTH
 from soundstage.checks.registry import Check, checks_for, run_checks
 from soundstage.config import BibleEntry
+from soundstage.generate import clips
 from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.plan.model import Shot
 from soundstage.project import bible, blocking, shotlist
@@ -45,6 +46,8 @@ from soundstage.project.production import Context, Progress, no_progress
 from soundstage.render.previs import read_png
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import FindingRow, RenderRow, ShotRow, TakeRow, utcnow
+
+MP4 = clips.SUFFIXES["mp4"]  # a take that moves
 
 
 @dataclass(slots=True)
@@ -132,7 +135,7 @@ def check(
         intent = _intent(context, shot, render, takes[0].shot_id, everything, embedder)
         results = []
         for take in takes:
-            image = read_png(context.media.path(take.output_sha256, ".png"))
+            image = _take_picture(context, take.output_sha256)
             findings = run_checks(state.checks, image, intent, context.settings.checks)
             made = signature(image)
             state.signatures[take.id] = made
@@ -227,7 +230,16 @@ def _signature(context: Context, stored: dict[str, Any] | list[Any], output_sha2
             return TakeSignature.from_dict(stored)
     except ValueError:
         pass
-    return signature(read_png(context.media.path(output_sha256, ".png")))
+    return signature(_take_picture(context, output_sha256))
+
+
+def _take_picture(context: Context, output_sha256: str) -> np.ndarray:
+    """What the checks read of a take: a still's PNG, or a clip's first frame (an ``.mp4``
+    take), which is the frame the render's still passes show."""
+    if context.media.exists(output_sha256, MP4):
+        data = context.media.path(output_sha256, MP4).read_bytes()
+        return clips.read_clip(data, f"take {output_sha256[:12]}").frames[0]
+    return read_png(context.media.path(output_sha256, ".png"))
 
 
 def _intent(

@@ -197,6 +197,10 @@ class Production:
         """The newest storyboard frame of a shot in the media store, if it was rendered."""
         return blocking.storyboard(self.context, code)
 
+    def pass_clips(self, code: str) -> blocking.PassClips | None:
+        """A moving shot's previs passes as clips in the media store; None for a still."""
+        return blocking.pass_clips(self.context, code)
+
     # -- takes (bible, takes) -----------------------------------------------------------------
 
     def bible_check(self) -> list[str]:
@@ -234,6 +238,10 @@ class Production:
     def reproduce(self, reference: str) -> tuple[bool, Path, str]:
         """Run a take's recipe again; whether the bytes match, the take's file, the new hash."""
         return takes.reproduce(self.context, reference)
+
+    def reproduce_take(self, reference: str) -> takes.Reproduction:
+        """Run a take's recipe again; bytes compared, and a clip frame by frame."""
+        return takes.reproduce_take(self.context, reference)
 
     # -- intent checks (checks) -------------------------------------------------------------------
 

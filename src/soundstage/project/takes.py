@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from soundstage import logs
 from soundstage.errors import JobError, ShotError
-from soundstage.generate import queue
+from soundstage.generate import clips, queue
 from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Recipe, parse_take_name
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
 from soundstage.generate.worker import LocalExecutor, MediaInputs, WorkReport, work_queue
-from soundstage.project import bible, checks, drafts, guardrails, shotlist
+from soundstage.project import bible, blocking, checks, drafts, guardrails, shotlist
 from soundstage.project.production import Context, Progress, console, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
@@ -46,6 +46,7 @@ class TakeOptions:
     guidance: float | None = None
     count: int = 1
     requested_by: str = ""
+    frames: int | None = None  # a moving shot's takes: None for all its frames; 1 for a still
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,6 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
     """
     shot = shotlist.shot(context, code)
     settings = context.settings.generate
-    backend = backend_for(options.backend or settings.backend, settings, context.root)
     sheets = drafts.breakdown(context)
     position = next(i for i, sheet in enumerate(sheets) if sheet.number == shot.scene)
     scene, breakdown = drafts.script(context).scenes[position], sheets[position].breakdown
@@ -76,13 +76,22 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
         row = shot_row(session, shot.code)
         render = session.scalars(select(RenderRow).where(RenderRow.shot_id == row.id)).first()
         shot_id = row.id
+    clip = blocking.pass_clips(context, shot.code)
+    frames = _take_frames(shot.code, clip, options.frames)
+    # A moving take is made by the video backend unless the artist names one.
+    backend = backend_for(
+        options.backend or (settings.video_backend if frames > 1 else settings.backend), settings, context.root
+    )
     conditioning = bible.references(context, shot)
     if render is not None:
         conditioning |= {
             STORYBOARD: render.storyboard_sha256, DEPTH: render.depth_sha256,
             LINEART: render.lineart_sha256, IDS: render.ids_sha256,
         }  # fmt: skip
+    if clip is not None and frames > 1:
+        conditioning |= clip.shas  # the passes in time, frame for frame with the take
     width, height = (render.width, render.height) if render else (1280, 720)
+    fps = str(clip.fps if clip is not None else context.settings.fps)
     base_seed = (
         options.seed if options.seed is not None else int(hashlib.sha256(shot.code.encode()).hexdigest()[:8], 16)
     )
@@ -101,11 +110,24 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
             height=height,
             conditioning=conditioning,
             requested_by=options.requested_by,
+            **({"frames": frames, "fps": fps} if frames > 1 else {}),
         )
         recipes.append(backend.prepare(recipe))
     guardrails.clear_generation(context, shot.code, shot.scene, recipes)  # the AI rules of [policy]
     # The recipe names the production's user; the login at this console is recorded beside it.
     return queue.enqueue(context.engine, shot_id, recipes, requested_by_login=console())
+
+
+def _take_frames(code: str, clip: blocking.PassClips | None, asked: int | None) -> int:
+    """How many frames a take of the shot has: all of a moving shot's, or ``asked`` (``--frames``),
+    which a still shot (one frame) or a clip shorter than asked cannot give."""
+    if asked is None:
+        return clip.frames if clip is not None else 1
+    if asked > 1 and clip is None:
+        raise ShotError(f"shot {code}: a still shot (its layout does not move); a take has 1 frame, not {asked}")
+    if clip is not None and asked > clip.frames:
+        raise ShotError(f"shot {code}: the previs clip has {clip.frames} frames; --frames {asked} asks for more")
+    return asked
 
 
 def queue_missing_takes(context: Context, backend: str = "", requested_by: str = "") -> int:
@@ -196,18 +218,37 @@ def takes(context: Context, code: str) -> list[TakeInfo]:
         TakeInfo(
             f"{row.code}/{t.number}",
             queue.DONE,
-            Recipe.model_validate(t.recipe),
-            context.media.path(t.output_sha256, ".png"),
+            recipe,
+            context.media.path(t.output_sha256, clips.take_suffix(recipe.frames)),
             "",
         )
         for t in made
+        for recipe in [Recipe.model_validate(t.recipe)]
     ]
     listed += [TakeInfo(f"job {j.id}", j.state, Recipe.model_validate(j.recipe), None, j.error) for j in jobs]
     return listed
 
 
+@dataclass(frozen=True, slots=True)
+class Reproduction:
+    """What running a take's recipe again gave."""
+
+    same: bool  # the same bytes
+    path: Path  # the stored take
+    sha256: str  # of the new output
+    identical_pictures: bool  # the same pictures at the same times (a clip's tags may differ)
+    first_differing_frame: int | None  # from 0; None when the pictures are identical
+
+
 def reproduce(context: Context, reference: str) -> tuple[bool, Path, str]:
     """Run a take's recipe again; whether the bytes match, the take's file, the new hash."""
+    again = reproduce_take(context, reference)
+    return again.same, again.path, again.sha256
+
+
+def reproduce_take(context: Context, reference: str) -> Reproduction:
+    """Run a take's recipe again and compare it with the stored take: bytes, and for a clip
+    frame by frame (``clips.compare_clips``), so a difference is named by its first frame."""
     code, number = parse_take_name(reference)
     if number is None:
         raise ShotError(f"take {reference!r}: expected SHOT/NUMBER, e.g. 012_0030/2")
@@ -215,6 +256,10 @@ def reproduce(context: Context, reference: str) -> tuple[bool, Path, str]:
         take = take_row(session, shot_row(session, code), number)
     recipe = Recipe.model_validate(take.recipe)
     backend = backend_for(recipe.backend, context.settings.generate, context.root)
-    png = backend.generate([recipe], MediaInputs(context.media), lambda fraction: None)[0]
-    again = hashlib.sha256(embed_recipe(png, recipe)).hexdigest()
-    return again == take.output_sha256, context.media.path(take.output_sha256, ".png"), again
+    out = embed_recipe(backend.generate([recipe], MediaInputs(context.media), lambda fraction: None)[0], recipe)
+    again = hashlib.sha256(out).hexdigest()
+    path = context.media.path(take.output_sha256, clips.take_suffix(recipe.frames))
+    if again == take.output_sha256:
+        return Reproduction(True, path, again, True, None)
+    identical, first = clips.compare_clips(path.read_bytes(), out)
+    return Reproduction(False, path, again, identical, first)

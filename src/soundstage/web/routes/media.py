@@ -1,6 +1,9 @@
-"""Images from the media store, to those who may see them: crew see takes and previs passes, a
-client link's guest only the takes of that playlist. The name must be a sha256; the media
-store builds the path from it, so no request can reach a file outside the store."""
+"""Images and clips from the media store, to those who may see them: crew see takes and previs
+passes, a client link's guest only the takes of that playlist. The name must be a sha256 and
+``.png`` (a still) or ``.mp4`` (a take that moves); the media store builds the path from it, so
+no request can reach a file outside the store. Clips are served with HTTP range requests
+(Starlette's ``FileResponse`` answers ``Range`` with 206), which a browser's video player
+needs to seek."""
 
 from __future__ import annotations
 
@@ -15,21 +18,26 @@ from soundstage.web.schemas import ERRORS
 
 router = APIRouter(tags=["media"], responses=ERRORS)
 
-_NAME = re.compile(r"([0-9a-f]{64})\.png")
+_NAME = re.compile(r"([0-9a-f]{64})(\.png|\.mp4)")
+_TYPES = {".png": "image/png", ".mp4": "video/mp4"}
 
 
 @router.get(
     "/media/{name}",
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": {}}, "description": "The PNG, by its content hash"}},
+    responses={
+        200: {"content": {"image/png": {}, "video/mp4": {}}, "description": "The PNG or MP4, by its content hash"},
+        206: {"content": {"video/mp4": {}}, "description": "The bytes a Range header asked for"},
+    },
 )
 def media(request: Request, name: str) -> FileResponse:
-    """A PNG by its sha256 (``/media/<sha256>.png``); 404 for anything the caller may not see."""
+    """A PNG or an MP4 by its sha256 (``/media/<sha256>.png``, ``.mp4``); 404 for anything the
+    caller may not see."""
     match = _NAME.fullmatch(name)
     missing = HTTPException(404, f"no media object {name[:80]!r}")
     if match is None:
         raise missing
-    sha = match.group(1)
+    sha, suffix = match.group(1), match.group(2)
     production = production_of(request)
     principal = authenticate(request)
     share_id = None if principal is not None else guest_share(request)
@@ -42,8 +50,10 @@ def media(request: Request, name: str) -> FileResponse:
             allowed = board.crew_may_see(session, sha)
         else:
             allowed = dailies.guest_may_see(session, share_id or 0, sha)
-    path = production.media.path(sha, ".png")
+    path = production.media.path(sha, suffix)
     if not allowed or not path.is_file():
         raise missing
     # Content-addressed: the bytes behind a name never change, so browsers may keep them.
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return FileResponse(
+        path, media_type=_TYPES[suffix], headers={"Cache-Control": "private, max-age=31536000, immutable"}
+    )
