@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import opentimelineio as otio
@@ -48,7 +49,7 @@ def take_picture(shot: CutShot) -> tuple[np.ndarray | None, str]:
     if shot.image is None:
         return None, "media missing"
     try:
-        image = read_png(shot.image)
+        image = _first_frame(shot.image) if shot.image.suffix in CLIP_SUFFIXES else read_png(shot.image)
     except FileNotFoundError:
         return None, "media missing"
     except (OSError, ValueError) as error:  # Pillow's UnidentifiedImageError is an OSError
@@ -58,6 +59,22 @@ def take_picture(shot: CutShot) -> tuple[np.ndarray | None, str]:
     if image.ndim == 2:
         image = np.repeat(image[:, :, np.newaxis], 3, axis=2)
     return np.ascontiguousarray(image), ""
+
+
+CLIP_SUFFIXES = (".mp4", ".mkv")
+
+
+def _first_frame(path: Path) -> np.ndarray:
+    """A clip take's first frame as RGB. The animatic holds each shot as one picture; a clip
+    take is shown by the frame its checks also read (playing clips in the cut is not done yet)."""
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+    except av.error.FileNotFoundError:
+        raise FileNotFoundError(path) from None
+    except (av.error.FFmpegError, StopIteration) as error:
+        raise ValueError(f"{path.name}: no picture in the clip ({error})") from None
+    return frame.to_ndarray(format="rgb24")
 
 
 def label_text(shot: CutShot) -> str:

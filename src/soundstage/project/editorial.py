@@ -19,6 +19,7 @@ from soundstage.cut.animatic import write_animatic
 from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write_editorial
 from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
+from soundstage.generate import clips
 from soundstage.generate.backend import Recipe, take_name
 from soundstage.project import checks, drafts, guardrails, shotlist, trail
 from soundstage.project.production import Context, Progress, console, no_progress
@@ -28,6 +29,7 @@ from soundstage.provenance.credentials import (
     Signer,
     TakeProvenance,
     make_project_identity,
+    media_type,
     provider_of,
     read_credentials,
     sign_animatic,
@@ -132,8 +134,10 @@ def cut(
     for entry in entries:
         shot = entry.shot
         if entry.provenance is not None and entry.source is not None and entry.source.exists():
-            target = out / "takes" / f"{entry.provenance.take.replace('/', '_t')}.png"
-            write_atomic(target, sign_take(entry.source.read_bytes(), entry.provenance, signing), error=CutError)
+            suffix = entry.source.suffix  # .png for a still take, .mp4 for a clip
+            target = out / "takes" / f"{entry.provenance.take.replace('/', '_t')}{suffix}"
+            signed_take = sign_take(entry.source.read_bytes(), entry.provenance, signing, mime=media_type(entry.source))
+            write_atomic(target, signed_take, error=CutError)
             signed.append((target, entry.provenance))
             shot = dataclasses.replace(shot, image=target)
         shots.append(shot)
@@ -233,7 +237,7 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
                 requested_by=take.requested_by,
                 requested_by_login=take.requested_by_login,
             )
-            source = context.media.path(take.output_sha256, ".png")
+            source = context.media.path(take.output_sha256, clips.take_suffix(recipe.frames))
         cut_shot = CutShot(
             code=shot.code,
             scene=shot.scene,

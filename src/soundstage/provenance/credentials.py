@@ -59,6 +59,12 @@ _VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/x-m4v", ".mov": "video/quick
 _READ_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".pdf": "application/pdf"}
 _READ_TYPES.update(_VIDEO_TYPES)
 
+
+def media_type(path: Path) -> str:
+    """The media type c2pa reads and signs a file as, from its suffix (a take is a PNG or an MP4)."""
+    return _READ_TYPES.get(path.suffix.lower(), "image/png")
+
+
 # c2pa's own defaults fetch remote manifests and embed a 1024 px thumbnail of every image. A
 # take is a lossless PNG, so its thumbnail says nothing the pixels do not, and the animatic
 # embeds every take's manifest as an ingredient: thumbnails there would grow the animatic by
@@ -511,7 +517,7 @@ class Signer:
             for ingredient, path in ingredients:
                 try:
                     with path.open("rb") as file:
-                        builder.add_ingredient(ingredient, "image/png", file)
+                        builder.add_ingredient(ingredient, media_type(path), file)
                 except OSError as failure:
                     raise CredentialsError(
                         f"{path}: cannot read the take {ingredient['title']}: {failure.strerror}"
@@ -534,10 +540,11 @@ def _claim_generator() -> list[dict[str, str]]:
     return [{"name": GENERATOR, "version": __version__}]
 
 
-def sign_take(png: bytes, take: TakeProvenance, signer: Signer) -> bytes:
-    """The take's PNG with a C2PA manifest: Soundstage as claim generator, a ``c2pa.created``
-    action with the take's digital source type and the backend and model as software agent,
-    and the Soundstage assertion (shot, take, recipe hash, model, seed, approval)."""
+def sign_take(png: bytes, take: TakeProvenance, signer: Signer, *, mime: str = "image/png") -> bytes:
+    """The take (a PNG, or a clip take's MP4 with ``mime="video/mp4"``) with a C2PA manifest:
+    Soundstage as claim generator, a ``c2pa.created`` action with the take's digital source type
+    and the backend and model as software agent, and the Soundstage assertion (shot, take,
+    recipe hash, model, seed, approval)."""
     created: dict[str, Any] = {
         "action": "c2pa.created",
         "digitalSourceType": take.origin.source_type,
@@ -549,12 +556,12 @@ def sign_take(png: bytes, take: TakeProvenance, signer: Signer) -> bytes:
     manifest = {
         "claim_generator_info": _claim_generator(),
         "title": take.take,
-        "format": "image/png",
+        "format": mime,
         "assertions": [_actions([created]), {"label": TAKE_LABEL, "data": take.assertion()}],
     }
     signed = io.BytesIO()
     try:
-        signer._sign(manifest, "image/png", io.BytesIO(png), signed)
+        signer._sign(manifest, mime, io.BytesIO(png), signed)
     except c2pa.C2paError as failure:
         raise CredentialsError(f"take {take.take}: cannot sign the take image: {failure}") from None
     return signed.getvalue()

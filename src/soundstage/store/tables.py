@@ -136,7 +136,7 @@ class RenderRow(Base):
     ids_sha256: Mapped[str] = mapped_column(String(64))
     issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rendered_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # -- motion (0012_motion) --: a moving shot's frame count and rate ("24000/1001"), and each
+    # -- motion (0013_motion) --: a moving shot's frame count and rate ("24000/1001"), and each
     # pass as a lossless clip in the media store (pass -> sha256 of its .mkv); a still: 1 and None.
     frames: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     fps: Mapped[str] = mapped_column(String(16), default="24", server_default="24")
