@@ -118,7 +118,9 @@ class RayExecutor:
                 tally.progress(progress)
                 time.sleep(self.poll_s)
                 continue
-            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=self.poll_s)
+            ready, rest = ray.wait(list(in_flight), num_returns=1, timeout=self.poll_s)
+            if ready and rest:  # every task finished by now, so the queue is read once for them
+                ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
             for ref in ready:
                 backend = in_flight.pop(ref)
                 self._settle(ray, ref, backend)

@@ -211,8 +211,7 @@ class Production:
     def work(
         self, workers: int | None = None, progress: Progress = no_progress, *, ray: str | None = None
     ) -> WorkReport:
-        """Run the queue until it is empty: local worker processes, or Ray tasks when ``ray``
-        names a cluster (or ``[executor] kind`` is "ray")."""
+        """Run the queue until it is empty: local worker processes, or Ray tasks at ``ray``."""
         return takes.work(self.context, workers, progress, ray=ray)
 
     def cancel(self, job_ids: list[int] | None = None) -> int:
