@@ -148,12 +148,19 @@ class RayExecutor:
             # open the production or the media store fails every task the same way.
             cause = getattr(error, "cause", error)
             raise ClusterError(f"Ray at {self.address}: a task of backend {backend} failed: {cause}") from None
-        except ray.exceptions.RayError as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        except ray.exceptions.RayTaskError as error:
+            # The task raised (a database error, a bug): its jobs stay claimed until their lease
+            # runs out, as a local worker that crashed would leave them.
+            cause = error.cause if error.cause is not None else error
+            reason = f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}"
             log.warning(
-                "a Ray task of backend %s was lost (%s); its jobs are claimed again once their lease runs out",
+                "a Ray task of backend %s failed (%s); its jobs are claimed again after their lease", backend, reason
+            )
+        except ray.exceptions.RayError as error:
+            log.warning(
+                "a Ray task of backend %s was lost with its worker (%s); its jobs are claimed again after their lease",
                 backend,
-                reason,
+                type(error).__name__,
             )
 
 
