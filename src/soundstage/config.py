@@ -327,6 +327,25 @@ class Serve(_Section):
     )
 
 
+class TaskResources(_Section):
+    """What one Ray task of a backend asks of a node (``[executor.resources.<backend>]``)."""
+
+    num_cpus: float = Field(1.0, ge=0, le=1024)
+    num_gpus: float = Field(0.0, ge=0, le=64, description="GPUs (a fraction shares one)")
+    memory_gb: float = Field(0.0, ge=0, le=4096, description="memory the task reserves; 0: none reserved")
+
+
+class ExecutorSettings(_Section):
+    """Where ``soundstage work`` runs the take queue's jobs: worker processes on this machine
+    (local) or tasks on a Ray cluster (ray, at ``address``)."""
+
+    kind: str = Field("local", pattern="^(local|ray)$")
+    address: str = Field("", description="the Ray head: host:6379, ray://host:10001, or auto")
+    # Per backend; a backend not named here gets the defaults of generate/executor_ray.py (one
+    # GPU for the diffusers backends unless their device is "cpu", one CPU for the others).
+    resources: dict[str, TaskResources] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """All settings of one production."""
 
@@ -347,6 +366,7 @@ class Settings(BaseSettings):
     cut: Cut = Cut()
     media: Media = Media()
     serve: Serve = Serve()
+    executor: ExecutorSettings = ExecutorSettings()
     # [books]: validated by soundstage.books.settings.BooksSettings in project/books.py (the base
     # may not import a stage package, so the section is carried here as a plain table).
     books: dict[str, Any] = Field(default_factory=dict)

@@ -141,3 +141,9 @@ class JobError(SoundstageError):
 class StripConflict(ScheduleError):
     """A strip moved by hand onto a day where it breaks a rule of the schedule (over the day's
     pages, a cast member who cannot work, two locations in a day...): refused, nothing stored."""
+
+
+class ClusterError(SoundstageError):
+    """The cluster the take queue's jobs were to run on cannot be used: Ray not installed, its
+    address unreachable or refusing, a backend asking for more than the whole cluster has, or a
+    task that failed on a node for a reason of the production's (names the address and backend)."""

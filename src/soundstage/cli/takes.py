@@ -157,23 +157,34 @@ def takes(shot: Annotated[str, typer.Argument(help="Shot code, e.g. 012_0030.")]
 def work(
     workers: Annotated[int | None, typer.Option("--workers", "-n", min=1, max=64, help="Worker processes.")] = None,
     single: Annotated[bool, typer.Option("--single", hidden=True)] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Run the jobs as tasks on the Ray cluster at ADDRESS (host:6379, ray://host:10001, auto); "
+            "N is then the tasks in flight at once. Default: [executor] in soundstage.toml.",
+        ),
+    ] = None,
 ) -> None:
-    """Work the take queue until it is empty, with N worker processes. Exit 1 if a take failed."""
+    """Work the take queue until it is empty, with N worker processes (or Ray tasks). Exit 1 if a take failed."""
     if single:
         run_jobs(State.production_dir or Path.cwd())
         return
     with opened() as production:
-        failed = _work(production, workers)
+        failed = _work(production, workers, ray=ray)
     if failed:
         raise typer.Exit(1)
 
 
-def _work(production: Production, workers: int | None) -> int:
+def _work(production: Production, workers: int | None, *, ray: str | None = None) -> int:
     """Work the queue with a progress bar; returns how many takes failed (a script running
     `take` or `work` sees them in the exit code, 1)."""
     with bars() as progress:
         task = progress.add_task("takes", total=None)
-        report = production.work(workers, lambda done, total: progress.update(task, completed=done, total=total))
+        report = production.work(
+            workers, lambda done, total: progress.update(task, completed=done, total=total), ray=ray
+        )
     out.print(f"{report.takes} take(s) made" + (f", {report.failed} failed" if report.failed else ""))
     return report.failed
 

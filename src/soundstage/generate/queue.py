@@ -26,6 +26,7 @@ from sqlalchemy import case, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from soundstage.errors import JobError, StoreError
 from soundstage.generate.backend import Recipe
@@ -74,20 +75,27 @@ def enqueue(engine: Engine, shot_id: int, recipes: list[Recipe], *, requested_by
         return [row.id for row in rows]
 
 
-def claim(engine: Engine, worker: str, lease_s: float, limit: int, *, max_attempts: int = MAX_ATTEMPTS) -> list[Job]:
+def claim(
+    engine: Engine,
+    worker: str,
+    lease_s: float,
+    limit: int,
+    *,
+    max_attempts: int = MAX_ATTEMPTS,
+    backend: str | None = None,
+) -> list[Job]:
     """Claim up to ``limit`` jobs of one shot and backend (so a backend can batch them): queued
     ones whose retry time has come, or running ones whose worker has not sent a heartbeat within
     the lease. Those among them already claimed ``max_attempts`` times go dead instead.
+    ``backend``: only jobs of that backend (a Ray task asks for the resources of one).
 
     Two UPDATE ... RETURNING statements in one transaction: it runs for every take.
     """
     now = utcnow()
     jobs = JobRow.__table__
-    lapsed = (jobs.c.state == RUNNING) & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
-    claimable = or_(
-        (jobs.c.state == QUEUED) & (jobs.c.retry_at.is_(None) | (jobs.c.retry_at <= now)),
-        lapsed,
-    )
+    claimable = _claimable(now, lease_s)
+    if backend is not None:
+        claimable = claimable & (jobs.c.backend == backend)
     spent = select(jobs.c.id).where(claimable, jobs.c.attempts >= max_attempts).with_for_update(skip_locked=True)
     gave_up = f"claimed {max_attempts} times and never finished: its worker stopped (killed, or out of memory?)"
     first = (
@@ -125,6 +133,24 @@ def claim(engine: Engine, worker: str, lease_s: float, limit: int, *, max_attemp
         (Job(id_, shot_id, Recipe.model_validate(recipe), worker, attempts) for id_, shot_id, recipe, attempts in rows),
         key=lambda j: j.id,
     )
+
+
+def _claimable(now: datetime, lease_s: float) -> ColumnElement[bool]:
+    """Queued jobs whose retry time has come, and running ones whose lease has run out."""
+    jobs = JobRow.__table__
+    lapsed = (jobs.c.state == RUNNING) & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
+    return or_((jobs.c.state == QUEUED) & (jobs.c.retry_at.is_(None) | (jobs.c.retry_at <= now)), lapsed)
+
+
+def claimable(engine: Engine, lease_s: float) -> dict[str, int]:
+    """How many jobs a claim could take now, by backend (those due to go dead included: the
+    claim that finds them marks them)."""
+    jobs = JobRow.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(jobs.c.backend, func.count()).where(_claimable(utcnow(), lease_s)).group_by(jobs.c.backend)
+        ).all()
+    return {backend: int(n) for backend, n in rows}
 
 
 def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:

@@ -1,10 +1,10 @@
 """Workers: claim jobs, run their backend, store the outputs, record the takes.
 
-``work_queue`` is the unit an executor schedules: given a production's engine, media store and
-``[generate]`` settings as plain values, it works the queue in this process. ``LocalExecutor``
-runs a worker command in N processes on this machine and watches the queue until it is empty.
-A cluster executor (Ray, later) schedules the same unit on other machines: backends, the queue
-and the media store do not change. This room knows nothing of how a production is opened:
+``Crew.work_batch`` is the unit an executor schedules: given a production's engine, media store
+and ``[generate]`` settings as plain values, it claims one batch and works it in this process;
+``work_queue`` loops over it until the queue is empty. The executors (generate/executor.py:
+worker processes on this machine; generate/executor_ray.py: Ray tasks on a cluster) run the
+same unit: backends, the queue and the media store do not change. This room knows nothing of how a production is opened:
 ``soundstage.project.takes`` hands it what it needs.
 """
 
@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -65,6 +63,12 @@ class WorkReport:
     failed: int = 0  # failed for good or dead
     retried: int = 0  # put back after a transient failure
 
+    def add(self, other: WorkReport) -> None:
+        """Count another worker's (or batch's) work in this report."""
+        self.takes += other.takes
+        self.failed += other.failed
+        self.retried += other.retried
+
 
 def worker_name() -> str:
     """host:pid, so a job's worker can be found (and told from a restarted one)."""
@@ -98,29 +102,59 @@ def work_queue(
     the job at once with its own message.
     """
     report = WorkReport()
-    name = worker_name()
-    backends: dict[str, Backend] = {}
-    inputs = MediaInputs(media)
+    crew = Crew(engine, media, settings, root, after_batch)
     while True:
-        jobs = queue.claim(engine, name, settings.lease_s, settings.batch, max_attempts=settings.max_attempts)
-        if not jobs:
-            waiting = queue.next_retry(engine)
-            if until_idle and waiting is None:
-                return report
-            # A job waiting out a transient failure keeps an idle worker for it.
-            wait_s = poll_s if waiting is None else (waiting - utcnow()).total_seconds()
-            time.sleep(min(max(wait_s, 0.05), max(poll_s, 1.0)))
+        done = crew.work_batch()
+        if done is not None:
+            report.add(done)
             continue
+        waiting = queue.next_retry(engine)
+        if until_idle and waiting is None:
+            return report
+        # A job waiting out a transient failure keeps an idle worker for it.
+        wait_s = poll_s if waiting is None else (waiting - utcnow()).total_seconds()
+        time.sleep(min(max(wait_s, 0.05), max(poll_s, 1.0)))
+
+
+class Crew:
+    """One worker process's means of working batches: the queue, the media store, the backends
+    made so far (a GL context or a loaded model is made once per process) and the checks to run
+    after each batch. ``work_queue`` loops over ``work_batch``; a Ray task runs one of it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        media: MediaStore,
+        settings: Generate,
+        root: Path,
+        after_batch: AfterBatch = _nothing_after,
+    ) -> None:
+        self.engine, self.media, self.settings, self.root = engine, media, settings, root
+        self.after_batch = after_batch
+        self.backends: dict[str, Backend] = {}
+        self.inputs = MediaInputs(media)
+
+    def work_batch(self, backend: str | None = None) -> WorkReport | None:
+        """Claim one batch (of ``backend`` only, when given), run its backend, store the outputs
+        whole, record the takes, then the checks; None when there was nothing to claim."""
+        engine, settings, name = self.engine, self.settings, worker_name()
+        jobs = queue.claim(
+            engine, name, settings.lease_s, settings.batch, max_attempts=settings.max_attempts, backend=backend
+        )
+        if not jobs:
+            return None
+        report = WorkReport()
         log.debug("%s claimed jobs %s", name, ", ".join(str(j.id) for j in jobs))
         beating = _Heartbeat(engine, [j.id for j in jobs], name, settings.lease_s / 3)
         try:
             try:
-                backend = backends.get(jobs[0].recipe.backend) or backend_for(jobs[0].recipe.backend, settings, root)
+                wanted = jobs[0].recipe.backend
+                made_by = self.backends.get(wanted) or backend_for(wanted, settings, self.root)
             except SoundstageError as error:
                 made, failures = [], [(job, error) for job in jobs]
             else:
-                backends[backend.name] = backend
-                made, failures = _make(backend, jobs, inputs, media)
+                self.backends[made_by.name] = made_by
+                made, failures = _make(made_by, jobs, self.inputs, self.media)
             try:
                 report.takes += queue.complete(engine, made)
             except SoundstageError as error:
@@ -135,9 +169,10 @@ def work_queue(
         # and `soundstage check` runs them once the cause is fixed.
         if made:
             try:
-                after_batch([job.id for job, _sha in made])
+                self.after_batch([job.id for job, _sha in made])
             except SoundstageError as error:
                 log.warning("intent checks not run: %s", error)
+        return report
 
 
 def _make(
@@ -200,53 +235,3 @@ class _Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
-
-
-class Executor(Protocol):
-    """Runs ``workers`` worker processes somewhere, each started with ``command`` (its argv: a
-    worker opens the production and works its queue); returns when the queue is empty."""
-
-    def run(self, engine: Engine, command: Sequence[str], workers: int, progress: QueueProgress) -> WorkReport: ...
-
-
-class LocalExecutor:
-    """N worker processes on this machine, watched through the queue until it is empty.
-
-    Processes, not threads: backends hold a GIL-bound Python loop or a GL context each. Each is
-    a fresh interpreter: a forked one would inherit the parent's database connections, GL context
-    and threads (a web server, a progress bar), and multiprocessing's spawn would run the
-    caller's main script again in every worker unless it is guarded.
-    """
-
-    def run(self, engine: Engine, command: Sequence[str], workers: int, progress: QueueProgress) -> WorkReport:
-        """Start ``workers`` processes of ``command``; report the takes made and jobs failed."""
-        start = queue.counts(engine)
-        total = start.get(queue.QUEUED, 0) + start.get(queue.RUNNING, 0)
-        finished_before = _finished(start)
-        processes = [subprocess.Popen(list(command), stdout=subprocess.DEVNULL) for _ in range(workers)]
-        try:
-            while any(p.poll() is None for p in processes):
-                now = queue.counts(engine)
-                progress(_finished(now) - finished_before, total)
-                time.sleep(0.2)
-        except BaseException:
-            for process in processes:
-                process.terminate()
-            raise
-        finally:
-            for process in processes:
-                process.wait()
-        end = queue.counts(engine)
-        progress(total, total)
-        return WorkReport(
-            takes=end.get(queue.DONE, 0) - start.get(queue.DONE, 0),
-            failed=_given_up(end) - _given_up(start),
-        )
-
-
-def _finished(counts: dict[str, int]) -> int:
-    return counts.get(queue.DONE, 0) + _given_up(counts)
-
-
-def _given_up(counts: dict[str, int]) -> int:
-    return counts.get(queue.FAILED, 0) + counts.get(queue.DEAD, 0)

@@ -215,9 +215,11 @@ class Production:
         """Queue one take for every rendered shot that has no take and no job yet; how many."""
         return takes.queue_missing_takes(self.context, backend, requested_by)
 
-    def work(self, workers: int | None = None, progress: Progress = no_progress) -> WorkReport:
-        """Run the queue with local worker processes until it is empty."""
-        return takes.work(self.context, workers, progress)
+    def work(
+        self, workers: int | None = None, progress: Progress = no_progress, *, ray: str | None = None
+    ) -> WorkReport:
+        """Run the queue until it is empty: local worker processes, or Ray tasks at ``ray``."""
+        return takes.work(self.context, workers, progress, ray=ray)
 
     def cancel(self, job_ids: list[int] | None = None) -> int:
         """Cancel queued and running jobs (all of them when ``job_ids`` is None); how many."""

@@ -8,6 +8,7 @@ on each batch, so ``generate`` never reaches up into the project.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -21,10 +22,11 @@ from soundstage import logs
 from soundstage.errors import JobError, ShotError
 from soundstage.generate import clips, queue
 from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Recipe, parse_take_name
+from soundstage.generate.executor import Executor, LocalExecutor
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
-from soundstage.generate.worker import LocalExecutor, MediaInputs, WorkReport, work_queue
+from soundstage.generate.worker import Crew, MediaInputs, WorkReport, work_queue
 from soundstage.project import bible, blocking, checks, drafts, guardrails, shotlist
 from soundstage.project.production import Context, Progress, console, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
@@ -158,10 +160,47 @@ def worker_command(root: Path) -> list[str]:
     return [sys.executable, "-c", _WORKER, str(root), str(logs.level()), json.dumps(sys.path)]
 
 
-def work(context: Context, workers: int | None = None, progress: Progress = no_progress) -> WorkReport:
-    """Run the queue with local worker processes (``run_jobs`` each) until it is empty."""
-    command = worker_command(context.root)
-    return LocalExecutor().run(context.engine, command, workers or context.settings.generate.workers, progress)
+def work(
+    context: Context, workers: int | None = None, progress: Progress = no_progress, *, ray: str | None = None
+) -> WorkReport:
+    """Run the queue until it is empty: with local worker processes (``run_jobs`` each), or as
+    Ray tasks (``run_batch`` each) when ``ray`` names a cluster's address or ``[executor] kind``
+    is "ray"."""
+    return executor(context, ray).run(context.engine, workers or context.settings.generate.workers, progress)
+
+
+def executor(context: Context, ray: str | None = None) -> Executor:
+    """The production's executor: Ray at ``ray`` (or at ``[executor] address`` when its kind is
+    "ray"), else worker processes on this machine."""
+    settings = context.settings.executor
+    if ray is None and settings.kind != "ray":
+        return LocalExecutor(worker_command(context.root))
+    from soundstage.generate.executor_ray import RayExecutor  # Ray is an extra: imported when used
+
+    task = functools.partial(run_batch, context.root, log_level=logs.level())
+    return RayExecutor(ray or settings.address, task, context.settings.generate, settings.resources)
+
+
+# The crews of the productions this process works for (a Ray worker runs many tasks): one
+# opened production and its backends each, so a GL context or a model is made once a process.
+_CREWS: dict[Path, Crew] = {}
+
+
+def run_batch(root: Path, backend: str, *, log_level: int | None = None) -> WorkReport | None:
+    """Claim and work one batch of ``backend`` jobs of the production at ``root``, with the
+    intent checks: what one Ray task does. None when there was nothing left to claim."""
+    if root not in _CREWS:
+        if log_level is not None:
+            logs.configure(level=log_level)
+        context = open_production(root)
+        _CREWS[root] = Crew(
+            context.engine,
+            context.media,
+            context.settings.generate,
+            root,
+            after_batch=lambda job_ids: checks.check(context, jobs=job_ids),
+        )
+    return _CREWS[root].work_batch(backend)
 
 
 def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5, log_level: int | None = None) -> WorkReport:
