@@ -321,6 +321,15 @@ class Serve(_Section):
     )
 
 
+# -- schedules (issue 15) --
+class Scheduling(_Section):
+    """The shooting schedule's settings ([schedule])."""
+
+    day_hours: Decimal = Field(
+        Decimal(10), gt=0, le=24, description="a shoot day's hours: what an hourly rate on the books costs a day"
+    )
+
+
 class Settings(BaseSettings):
     """All settings of one production."""
 
@@ -341,6 +350,7 @@ class Settings(BaseSettings):
     cut: Cut = Cut()
     media: Media = Media()
     serve: Serve = Serve()
+    schedule: Scheduling = Scheduling()
     # [books]: validated by soundstage.books.settings.BooksSettings in project/books.py (the base
     # may not import a stage package, so the section is carried here as a plain table).
     books: dict[str, Any] = Field(default_factory=dict)

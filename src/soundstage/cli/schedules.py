@@ -125,6 +125,7 @@ def schedule_show() -> None:
         schedule = production.schedule()
         stale = production.schedule_stale()
         rent_lines = production.stage_rent()
+        rates = production.schedule_cast_rates()
     if stale:
         out.print("stale: the screenplay was re-imported since; `soundstage schedule solve` re-plans")
     table = Table("day", "date", "location", "scenes")
@@ -140,6 +141,12 @@ def schedule_show() -> None:
         rent.add_row(stage, rented, str(len(days)), str(used), str(len(days) - used), str(total))
     out.print(rent)
     out.print(f"cost {schedule.cost.total}")
+    cast = Table("cast", "day rate", "from")
+    for name, amount in rates.rates.items():
+        cast.add_row(name, str(amount), rates.source[name])
+    out.print(cast)
+    if rates.unrated:
+        out.print(f"no rate on the books, costed at the default: {', '.join(rates.unrated)}", soft_wrap=True)
 
 
 @schedule_app.command("move")

@@ -416,6 +416,12 @@ class Production:
         """Stripboard HTML and PDF, day out of days CSV, bookings iCalendar into ``folder``."""
         return schedule_service.export(self.context, folder)
 
+    # -- schedules: rates, rent to the books, pins (strip2) --
+
+    def schedule_cast_rates(self) -> schedule_service.CastRates:
+        """Where the current schedule's cast day rates come from (the books, or the default)."""
+        return schedule_service.current_cast_rates(self.context)
+
     # -- books --
 
     def add_crew(self, member: book_service.CrewMember) -> book_service.CrewMember:

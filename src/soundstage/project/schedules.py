@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from soundstage.books.model import CrewMember, RateUnit
 from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
-from soundstage.project import drafts, stage_bookings
+from soundstage.project import books, drafts, stage_bookings
 from soundstage.project.production import Context
 from soundstage.schedules import dood, ical, rent, stripboard
 from soundstage.schedules.evaluation import build_schedule, move_scene
@@ -43,7 +44,62 @@ from soundstage.schedules.replan import Replan, replan
 from soundstage.script.eighths import format_eighths
 from soundstage.store.tables import Draft, ScheduleRow, StageRow
 
-DEFAULT_CAST_DAY_RATE = Decimal(1000)  # until the books give each cast member a rate
+DEFAULT_CAST_DAY_RATE = Decimal(1000)  # for a cast member with no rate on the books
+
+
+@dataclass(frozen=True, slots=True)
+class CastRates:
+    """What each cast member costs a shoot day: from the books where the cast member is a crew
+    member with a rate in effect on the first shoot day, else ``DEFAULT_CAST_DAY_RATE``.
+    ``source`` says where each rate came from; ``unrated`` is who took the default."""
+
+    rates: dict[str, Decimal]
+    source: dict[str, str]
+    unrated: tuple[str, ...]
+
+
+def _performer(context: Context, name: str) -> str:
+    """Who plays the character ``name``: the bible's voice, likeness or motion performer (the
+    first named), else the name itself (a live-action cast list names people)."""
+    entry = context.settings.bible.characters.get(name.upper())
+    if entry is not None:
+        for performer in (entry.voice, entry.likeness, entry.motion):
+            if performer.strip():
+                return performer
+    return name
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def cast_rates(context: Context, names: Sequence[str], first_day: date) -> CastRates:
+    """Each cast member's day rate from the books. The rule: the character's performer (see
+    ``_performer``) matched to a crew member by name, case and spacing ignored; the crew
+    member's rate in effect on ``first_day`` is a day rate as it is, an hourly rate times
+    ``[schedule] day_hours``. The rate is taken as written, in its own currency."""
+    crew: dict[str, CrewMember] = {_key(m.name): m for m in books.crew(context)}
+    day_hours = context.settings.schedule.day_hours
+    rates: dict[str, Decimal] = {}
+    source: dict[str, str] = {}
+    unrated = []
+    for name in names:
+        performer = _performer(context, name)
+        member = crew.get(_key(performer))
+        rate = member.rate_on(first_day) if member is not None else None
+        if member is None or rate is None:
+            rates[name] = DEFAULT_CAST_DAY_RATE
+            why = "not on the crew" if member is None else f"no rate in effect on {first_day}"
+            source[name] = f"{performer}: {why}; default {DEFAULT_CAST_DAY_RATE}/day"
+            unrated.append(name)
+            continue
+        if rate.unit is RateUnit.DAY:
+            rates[name] = rate.amount
+            source[name] = f"{member.name}: {rate.amount}/day from {rate.effective}"
+        else:
+            rates[name] = rate.amount * day_hours
+            source[name] = f"{member.name}: {rate.amount}/h x {day_hours} h from {rate.effective}"
+    return CastRates(rates, source, tuple(unrated))
 
 
 def _stage(row: StageRow, bookings: tuple[StageBooking, ...] = ()) -> Stage:
@@ -116,7 +172,8 @@ def problem(
         # scene's number in the file (none, or its position) may be another scene's.
         numbers = drafts.scene_numbers(context)
         scenes = [replace(work, number=n) for work, n in zip(scene_work_from_script(drafts.script(context)), numbers)]
-    cast = cast_from_scenes(scenes, DEFAULT_CAST_DAY_RATE)
+    names = list(dict.fromkeys(name for scene in scenes for name in scene.cast))
+    cast = cast_from_scenes(scenes, cast_rates(context, names, start).rates)
     settings = ScheduleSettings(eighths_per_day=eighths_per_day, time_limit=time_limit)
     calendar = Calendar(start, days_per_week)
     return ScheduleProblem(
@@ -390,3 +447,9 @@ def rent_lines(context: Context) -> list[rent.RentLine]:
     last use), used or standing: what the books take as stage spend."""
     schedule_problem, schedule = current(context)
     return rent.rent_lines(schedule_problem, schedule)
+
+
+def current_cast_rates(context: Context) -> CastRates:
+    """Where the current schedule's cast rates come from, and who had no rate on the books."""
+    schedule_problem, _ = current(context)
+    return cast_rates(context, [member.name for member in schedule_problem.cast], schedule_problem.calendar.start)

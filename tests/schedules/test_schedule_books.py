@@ -1,0 +1,65 @@
+"""The schedule and the books: cast day rates from the crew's rates, stage rent booked as
+spend, on the project's example screenplay through the CLI."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from soundstage.project import Production, schedules
+from soundstage.project.schedules import DEFAULT_CAST_DAY_RATE
+
+from conftest import EXAMPLE
+
+
+@pytest.fixture
+def production(tmp_path: Path, cli) -> Path:
+    root = tmp_path / "pilot"
+    assert cli("init", root, "--title", "Pilot").code == 0
+    assert cli("--production", root, "import", EXAMPLE).code == 0
+    stage = ("stage", "add", "Stage A", "--kind", "sound-stage", "--size-sqft", 12000, "--zone", "in")
+    assert cli("--production", root, *stage, "--day-rate", "2500").code == 0
+    return root
+
+
+def _paid_days(schedule, scenes_of: dict[str, set[str]], name: str) -> int:
+    """Shoot days from the cast member's first scene's day to their last, counted here from the
+    schedule's own days (not from its cost)."""
+    worked = [day.index for day in schedule.days if scenes_of[name] & set(day.scenes)]
+    return max(worked) - min(worked) + 1
+
+
+def test_cast_day_rates_come_from_the_books(production: Path, cli) -> None:
+    p = ("--production", production)
+    # MAISIE is voiced by a crew member named in the bible; OSWIN's crew member has his name.
+    toml = production / "soundstage.toml"
+    toml.write_text(
+        toml.read_text() + '\n[bible.characters.MAISIE]\nvoice = "Ada  Lind"\n\n[schedule]\nday_hours = 8\n'
+    )
+    crew = ("crew", "add", "--department", "voice cast", "--role", "voice", "--effective", "2026-06-01")
+    assert cli(*p, *crew[:2], "ada lind", *crew[2:], "--day", "1800").code == 0
+    assert cli(*p, *crew[:2], "Oswin", *crew[2:], "--rate", "95/h").code == 0
+    # A raise from after the first shoot day does not count.
+    assert cli(*p, "crew", "rate", "Oswin", "--rate", "500/h", "--effective", "2027-06-01").code == 0
+    solved = cli(*p, "schedule", "solve", "--start", "2027-01-04", "--time-limit", 10)
+    assert solved.code == 0, solved.err
+    with Production.open(production) as opened:
+        problem, schedule = schedules.current(opened.context)
+        rates = opened.schedule_cast_rates()
+        stage_rent = sum((line.amount for line in opened.stage_rent()), Decimal(0))
+    expected = {"MAISIE": Decimal(1800), "OSWIN": Decimal(95) * 8}
+    assert {name: rates.rates[name] for name in expected} == expected
+    assert set(rates.unrated) == set(rates.rates) - set(expected) and rates.unrated
+    assert all(rates.rates[name] == DEFAULT_CAST_DAY_RATE for name in rates.unrated)
+    scenes_of: dict[str, set[str]] = {name: set() for name in rates.rates}
+    for work in problem.scenes:
+        for name in work.cast:
+            scenes_of[name].add(work.number)
+    cast_cost = {name: rates.rates[name] * _paid_days(schedule, scenes_of, name) for name in rates.rates}
+    assert dict(schedule.cost.cast) == cast_cost
+    assert schedule.cost.total == sum(cast_cost.values()) + stage_rent + schedule.cost.moves + schedule.cost.crew
+    shown = cli(*p, "schedule", "show")
+    assert "ada lind: 1800/day" in shown.out and "95/h x 8 h" in shown.out
+    assert "no rate on the books" in shown.out and rates.unrated[0] in shown.out
