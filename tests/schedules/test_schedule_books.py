@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from soundstage.project import Production, schedules
+from soundstage.project import Production, books, incentives, schedules
 from soundstage.project.schedules import DEFAULT_CAST_DAY_RATE
 
 from conftest import EXAMPLE
@@ -63,3 +63,47 @@ def test_cast_day_rates_come_from_the_books(production: Path, cli) -> None:
     shown = cli(*p, "schedule", "show")
     assert "ada lind: 1800/day" in shown.out and "95/h x 8 h" in shown.out
     assert "no rate on the books" in shown.out and rates.unrated[0] in shown.out
+
+
+def test_stage_rent_is_booked_as_spend_once_and_replaced_after_a_re_solve(production: Path, cli) -> None:
+    p = ("--production", production)
+    stage_b = ("stage", "add", "Stage B", "--kind", "sound-stage", "--size-sqft", 9000, "--zone", "out")
+    assert cli(*p, *stage_b, "--day-rate", "1900").code == 0
+    # Someone else's stage rent, booked by hand: never touched by the schedule's.
+    by_hand = ("spend", "add", "Stage A", "--account", "3200", "--amount", "777", "--date", "2026-12-01")
+    assert cli(*p, *by_hand).code == 0, cli(*p, *by_hand).err
+    assert cli(*p, "schedule", "solve", "--start", "2027-01-04", "--time-limit", 10).code == 0
+
+    def on_the_books() -> tuple[list, Decimal, list]:
+        with Production.open(production) as opened:
+            spend = books.load_books(opened.context).spend
+            summary = incentives.summary(opened.context)
+            rent = opened.stage_rent()
+        assert summary.spend == sum((line.amount for line in spend), Decimal(0))
+        return spend, summary.spend, rent
+
+    booked = cli(*p, "schedule", "book-rent")
+    assert booked.code == 0, booked.err
+    spend, total, rent = on_the_books()
+    rent_total = sum((line.amount for line in rent), Decimal(0))
+    assert rent_total > 0
+    assert total == rent_total + 777
+    from_schedule = [line for line in spend if line.origin.startswith("schedule rent")]
+    assert sorted(line.vendor for line in from_schedule) == sorted({line.stage for line in rent})  # one per stage
+    for line in from_schedule:
+        days = [r for r in rent if r.stage == line.vendor]
+        assert line.amount == sum((r.amount for r in days), Decimal(0)) and line.account == "3200"
+        assert line.day == days[0].date and f"{days[0].date}..{days[-1].date}" in line.description
+        assert line.vendor_local == (line.vendor == "Stage A")  # Stage A is in the zone
+    # Again: nothing new.
+    again = cli(*p, "schedule", "book-rent")
+    assert again.code == 0 and "unchanged" in again.out
+    assert on_the_books()[0] == spend
+    # The stage dearer and the schedule solved again: the schedule's rent on the books follows.
+    assert cli(*p, "stage", "book", "Stage A", "2027-01-04..2027-01-08", "--by", "Other Show").code == 0
+    assert cli(*p, "schedule", "solve", "--start", "2027-01-04", "--time-limit", 10).code == 0
+    assert cli(*p, "schedule", "book-rent").code == 0
+    spend2, total2, rent2 = on_the_books()
+    assert rent2 != rent
+    assert total2 == sum((line.amount for line in rent2), Decimal(0)) + 777
+    assert [line for line in spend2 if line.origin == "spend add Stage A 2026-12-01"] == spend[:1]

@@ -1,5 +1,6 @@
 """Commands of stages and the shooting schedule: stage add, list, hold, book and release;
-schedule solve, show (with each stage's rent), move and export."""
+schedule solve, show (with each stage's rent and the cast's rates), move, pin and unpin,
+book-rent (stage rent to the books as spend) and export."""
 
 from __future__ import annotations
 
@@ -155,6 +156,20 @@ def schedule_move(scene: str, day: int) -> None:
     with opened() as production:
         schedule = production.move_scene(scene, day)
     out.print(f"scene {scene} on day {day}; cost {schedule.cost.total}")
+
+
+@schedule_app.command("book-rent")
+def schedule_book_rent() -> None:
+    """Book the schedule's stage rent as spend: one line per stage for its rented span (run it
+    again after a re-solve: rent booked from the earlier schedule is reversed)."""
+    with opened() as production:
+        done = production.book_stage_rent()
+    for line in done.reversed:
+        out.print(f"reversed {line.vendor}: {line.amount} {line.currency}", soft_wrap=True)
+    for line in done.booked:
+        out.print(f"booked {line.vendor}: {line.amount} {line.currency}, {line.description}", soft_wrap=True)
+    for stage in done.unchanged:
+        out.print(f"unchanged {stage}: on the books already")
 
 
 @schedule_app.command("export")

@@ -422,6 +422,10 @@ class Production:
         """Where the current schedule's cast day rates come from (the books, or the default)."""
         return schedule_service.current_cast_rates(self.context)
 
+    def book_stage_rent(self) -> schedule_service.RentBooked:
+        """Book the current schedule's stage rent on the books, one spend line per stage."""
+        return schedule_service.book_rent(self.context)
+
     # -- books --
 
     def add_crew(self, member: book_service.CrewMember) -> book_service.CrewMember:
