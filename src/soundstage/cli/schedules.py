@@ -127,12 +127,15 @@ def schedule_show() -> None:
         stale = production.schedule_stale()
         rent_lines = production.stage_rent()
         rates = production.schedule_cast_rates()
+        pins = production.scene_pins()
     if stale:
         out.print("stale: the screenplay was re-imported since; `soundstage schedule solve` re-plans")
     table = Table("day", "date", "location", "scenes")
     for day in schedule.days:
         table.add_row(str(day.index + 1), day.date.isoformat(), day.location, " ".join(day.scenes))
     out.print(table)
+    if pins:
+        out.print("pinned: " + ", ".join(f"{scene} {day.isoformat()}" for scene, day in pins.items()), soft_wrap=True)
     rent = Table("stage", "rented", "days", "used", "standing", "rent")
     for stage, lines in groupby(rent_lines, key=lambda line: line.stage):
         days = list(lines)
@@ -156,6 +159,24 @@ def schedule_move(scene: str, day: int) -> None:
     with opened() as production:
         schedule = production.move_scene(scene, day)
     out.print(f"scene {scene} on day {day}; cost {schedule.cost.total}")
+
+
+@schedule_app.command("pin")
+def schedule_pin(
+    scene: str, day: Annotated[str, typer.Argument(help="a date, YYYY-MM-DD, or a shoot day of the schedule: 3")]
+) -> None:
+    """Pin SCENE to DAY: every solve and re-plan keeps it there (solve again to apply)."""
+    with opened() as production:
+        when = production.pin_scene(scene, day)
+    out.print(f"scene {scene} pinned to {when.isoformat()}; `soundstage schedule solve` places it there")
+
+
+@schedule_app.command("unpin")
+def schedule_unpin(scene: str) -> None:
+    """Let the solver place SCENE again."""
+    with opened() as production:
+        when = production.unpin_scene(scene)
+    out.print(f"scene {scene} unpinned (was {when.isoformat()})")
 
 
 @schedule_app.command("book-rent")

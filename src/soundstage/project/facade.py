@@ -7,7 +7,7 @@ inside its own transactions. It holds no logic of its own: a method here is one 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,6 +31,8 @@ from soundstage.project import (
     editorial,
     people,
     review,
+    schedule_pins,
+    schedule_rent,
     shotlist,
     stage_bookings,
     takes,
@@ -422,9 +424,21 @@ class Production:
         """Where the current schedule's cast day rates come from (the books, or the default)."""
         return schedule_service.current_cast_rates(self.context)
 
-    def book_stage_rent(self) -> schedule_service.RentBooked:
+    def book_stage_rent(self) -> schedule_rent.RentBooked:
         """Book the current schedule's stage rent on the books, one spend line per stage."""
-        return schedule_service.book_rent(self.context)
+        return schedule_rent.book_rent(self.context)
+
+    def pin_scene(self, scene: str, day: str) -> date:
+        """Pin a scene to a date or shoot day for every solve and re-plan; the date pinned."""
+        return schedule_service.pin(self.context, scene, day)
+
+    def unpin_scene(self, scene: str) -> date:
+        """Unpin a scene; the date it was pinned to."""
+        return schedule_service.unpin(self.context, scene)
+
+    def scene_pins(self) -> dict[str, date]:
+        """The scenes users pinned, with their dates."""
+        return schedule_pins.pins(self.context)
 
     # -- books --
 

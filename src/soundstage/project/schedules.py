@@ -11,17 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from soundstage.books.model import CrewMember, RateUnit, SpendKind, SpendLine
+from soundstage.books.model import CrewMember, RateUnit
 from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
-from soundstage.project import books, drafts, stage_bookings
+from soundstage.project import books, drafts, schedule_pins, stage_bookings
 from soundstage.project.production import Context
 from soundstage.schedules import dood, ical, rent, stripboard
 from soundstage.schedules.evaluation import build_schedule, move_scene
@@ -40,7 +39,7 @@ from soundstage.schedules.model import (
     money,
     scene_work_from_script,
 )
-from soundstage.schedules.production import solve_schedule
+from soundstage.schedules.production import solve_schedule, why_not_a_shoot_day
 from soundstage.schedules.replan import Replan, replan
 from soundstage.script.eighths import format_eighths
 from soundstage.store.tables import Draft, ScheduleRow, StageRow
@@ -177,11 +176,15 @@ def problem(
     cast = cast_from_scenes(scenes, cast_rates(context, names, start).rates)
     settings = ScheduleSettings(eighths_per_day=eighths_per_day, time_limit=time_limit)
     calendar = Calendar(start, days_per_week)
+    numbers_here = {scene.number for scene in scenes}
+    # A pin of a scene the screenplay no longer has waits (unpin it, or it comes back).
+    pins = {number: day for number, day in schedule_pins.pins(context).items() if number in numbers_here}
     return ScheduleProblem(
         tuple(scenes),
         tuple(cast),
         tuple(stages(context)),
         calendar,
+        pins=pins,
         settings=settings,
         production=stage_bookings.THIS_PRODUCTION,  # its own holds and bookings block nothing of its own
     )
@@ -330,6 +333,38 @@ def current(context: Context) -> tuple[ScheduleProblem, Schedule]:
     return schedule_problem, schedule
 
 
+def pin(context: Context, scene: str, day: str) -> date:
+    """Pin ``scene`` to ``day`` (a date, YYYY-MM-DD, or a 1-based shoot day of the current
+    schedule): every solve and re-plan keeps it there. A scene the screenplay lacks, or a date
+    that is not a shoot day of the current schedule's calendar, is one line, nothing stored."""
+    if scene not in drafts.scene_numbers(context):
+        raise ScheduleError(f"schedule pin: the screenplay has no scene {scene}")
+    calendar = current(context)[0].calendar if has_schedule(context) else None
+    if day.isdigit():
+        if calendar is None:
+            raise ScheduleError(f"schedule pin {scene} {day}: no schedule yet to count shoot days in; give a date")
+        if int(day) < 1:
+            raise ScheduleError(f"schedule pin {scene} {day}: shoot days count from 1")
+        when = calendar.shoot_days(int(day))[-1]
+    else:
+        try:
+            when = date.fromisoformat(day)
+        except ValueError:
+            raise ScheduleError(
+                f"schedule pin {scene}: {day!r} is neither a date (YYYY-MM-DD) nor a shoot day"
+            ) from None
+        if calendar is not None and not calendar.is_shoot_day(when):
+            why = why_not_a_shoot_day(calendar, when)
+            raise ScheduleError(f"schedule pin {scene}: {when} is not a shoot day ({why})")
+    schedule_pins.store(context, scene, when)
+    return when
+
+
+def unpin(context: Context, scene: str) -> date:
+    """Let the solver place ``scene`` again; the date it was pinned to."""
+    return schedule_pins.remove(context, scene)
+
+
 @dataclass(frozen=True, slots=True)
 class Moved:
     """A strip moved by hand: the schedule as it would be, what it costs, and every rule the
@@ -454,93 +489,3 @@ def current_cast_rates(context: Context) -> CastRates:
     """Where the current schedule's cast rates come from, and who had no rate on the books."""
     schedule_problem, _ = current(context)
     return cast_rates(context, [member.name for member in schedule_problem.cast], schedule_problem.calendar.start)
-
-
-# -- stage rent to the books --------------------------------------------------------------------------
-
-# The origin of a spend line booked from the schedule: how book_rent finds its own lines again
-# (and leaves every other spend line alone).
-RENT_ORIGIN, REVERSAL_ORIGIN = "schedule rent: ", "schedule rent reversed: "
-
-
-@dataclass(frozen=True, slots=True)
-class RentBooked:
-    """What ``book_rent`` put on the books: new rent lines, reversals of rent booked before
-    from an earlier schedule, and the stages whose booked rent was the schedule's already."""
-
-    booked: tuple[SpendLine, ...]
-    reversed: tuple[SpendLine, ...]
-    unchanged: tuple[str, ...]
-
-
-def _rent_account(context: Context) -> str:
-    chart = books.books_settings(context).chart()
-    codes = sorted(code for code, account in chart.accounts.items() if account.kind is SpendKind.STAGE_RENTAL)
-    if not codes:
-        raise ScheduleError(f"the chart of accounts ({chart.source}) has no stage-rental account to book stage rent to")
-    return codes[0]
-
-
-def _wanted_rent(context: Context) -> dict[str, SpendLine]:
-    """One spend line per stage for its rented span in the current schedule."""
-    account, currency = _rent_account(context), books.books_settings(context).currency
-    zones = {stage.name: stage.zone for stage in stages(context)}
-    wanted = {}
-    for stage, lines in groupby(rent_lines(context), key=lambda line: line.stage):
-        days = list(lines)
-        used = sum(1 for line in days if line.used)
-        span = f"{days[0].date.isoformat()}..{days[-1].date.isoformat()}"
-        wanted[stage] = SpendLine(
-            vendor=stage,
-            account=account,
-            amount=sum((line.amount for line in days), Decimal(0)),
-            currency=currency,
-            day=days[0].date,
-            vendor_local=zones.get(stage) is Zone.IN,
-            description=f"stage rent {span}: {len(days)} days, {used} used, {len(days) - used} standing",
-            origin=RENT_ORIGIN + stage,
-        )
-    return wanted
-
-
-def book_rent(context: Context) -> RentBooked:
-    """Book the current schedule's stage rent as spend: one line per stage for its rented span
-    (vendor the stage, the chart's stage-rental account, local for a stage in the zone), through
-    ``project.books.add_spend``. Idempotent: a stage whose booked rent is the schedule's is left
-    as it is; rent booked from an earlier schedule is reversed (a negative line, as a ledger
-    corrects itself; the books have no way to delete a line) before the new line is booked, so
-    that the schedule's rent lines on the books always add up to the current schedule's rent.
-    Spend lines not booked from the schedule are never touched."""
-    wanted = _wanted_rent(context)
-    net: dict[str, Decimal] = {}
-    latest: dict[str, SpendLine] = {}
-    for line in books.load_books(context).spend:
-        for origin in (RENT_ORIGIN, REVERSAL_ORIGIN):
-            if line.origin.startswith(origin):
-                stage = line.origin.removeprefix(origin)
-                net[stage] = net.get(stage, Decimal(0)) + line.amount
-                if origin == RENT_ORIGIN:
-                    latest[stage] = line
-    booked, reversals, unchanged = [], [], []
-    for stage in sorted(set(wanted) | set(net)):
-        line, before = wanted.get(stage), latest.get(stage)
-        standing = net.get(stage, Decimal(0))
-        same = before is not None and line is not None and standing == before.amount
-        if same and (before.amount, before.day, before.description) == (line.amount, line.day, line.description):
-            unchanged.append(stage)
-            continue
-        if standing and before is not None:
-            reversal = SpendLine(
-                vendor=before.vendor,
-                account=before.account,
-                amount=-standing,
-                currency=before.currency,
-                day=before.day,
-                vendor_local=before.vendor_local,
-                description=f"reverses {before.description}",
-                origin=REVERSAL_ORIGIN + stage,
-            )
-            reversals.append(books.add_spend(context, reversal))
-        if line is not None:
-            booked.append(books.add_spend(context, line))
-    return RentBooked(tuple(booked), tuple(reversals), tuple(unchanged))
