@@ -3,6 +3,7 @@ spend, on the project's example screenplay through the CLI."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -107,3 +108,41 @@ def test_stage_rent_is_booked_as_spend_once_and_replaced_after_a_re_solve(produc
     assert rent2 != rent
     assert total2 == sum((line.amount for line in rent2), Decimal(0)) + 777
     assert [line for line in spend2 if line.origin == "spend add Stage A 2026-12-01"] == spend[:1]
+
+
+def test_stage_use_day_by_day_in_show_and_export(production: Path, cli, tmp_path: Path) -> None:
+    p = ("--production", production)
+    stage_b = ("stage", "add", "Stage B", "--kind", "sound-stage", "--size-sqft", 9000, "--zone", "out")
+    assert cli(*p, *stage_b, "--day-rate", "1900").code == 0
+    assert cli(*p, "stage", "book", "Stage B", "2027-01-05", "--by", "Other Show").code == 0
+    assert cli(*p, "schedule", "solve", "--start", "2027-01-04", "--time-limit", 10).code == 0
+    with Production.open(production) as opened:
+        schedule = opened.schedule()
+        rent = opened.stage_rent()
+        days = opened.stage_days()
+    shoot_dates = sorted({d.date for d in days})
+    assert date(2027, 1, 5) in shoot_dates
+    assert shoot_dates[0] == schedule.days[0].date and shoot_dates[-1] == schedule.days[-1].date
+    for stage in ("Stage A", "Stage B"):
+        state = {d.date: d.state for d in days if d.stage == stage}
+        assert len(state) == len(shoot_dates)
+        shot_on = {day.date for day in schedule.days if stage in day.stages}
+        rented = {line.date for line in rent if line.stage == stage}
+        assert {d for d, s in state.items() if s == "used"} == shot_on
+        assert {d for d, s in state.items() if s == "standing"} == rented - shot_on
+        # Other Show's booking: never used nor rented across by this schedule.
+        assert (state[date(2027, 1, 5)] == "blocked") == (stage == "Stage B")
+        assert {d for d, s in state.items() if s == "idle"} <= set(shoot_dates) - rented
+    shown = cli(*p, "schedule", "show").out
+    for stage in ("Stage A", "Stage B"):
+        letters = "".join(
+            {"used": "U", "standing": "S", "idle": ".", "blocked": "x"}[d.state] for d in days if d.stage == stage
+        )
+        assert letters in shown
+    assert cli(*p, "schedule", "export", "-o", tmp_path / "out").code == 0
+    rows = (tmp_path / "out" / "stage_days.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "Stage,Date,State" and rows[1:] == [f"{d.stage},{d.date.isoformat()},{d.state}" for d in days]
+    weekly = (tmp_path / "out" / "stage_occupancy.csv").read_text(encoding="utf-8")
+    used_a = sum(1 for d in days if d.stage == "Stage A" and d.state == "used")
+    assert sum(int(r.split(",")[3]) for r in weekly.splitlines()[1:] if r.startswith("Stage A,")) == used_a
+    assert (tmp_path / "out" / "stage_occupancy.pdf").read_bytes().startswith(b"%PDF")

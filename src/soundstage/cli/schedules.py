@@ -15,6 +15,7 @@ from rich.table import Table
 
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import ScheduleError
+from soundstage.schedules import occupancy
 from soundstage.schedules.model import DateRange
 
 stage_app = typer.Typer(help="Stages the production can rent.", no_args_is_help=True)
@@ -128,6 +129,7 @@ def schedule_show() -> None:
         rent_lines = production.stage_rent()
         rates = production.schedule_cast_rates()
         pins = production.scene_pins()
+        stage_days = production.stage_days()
     if stale:
         out.print("stale: the screenplay was re-imported since; `soundstage schedule solve` re-plans")
     table = Table("day", "date", "location", "scenes")
@@ -145,6 +147,12 @@ def schedule_show() -> None:
         rent.add_row(stage, rented, str(len(days)), str(used), str(len(days) - used), str(total))
     out.print(rent)
     out.print(f"cost {schedule.cost.total}")
+    use = Table("stage", "used", "standing", "idle", "blocked", "day by day (U used, S standing, . idle, x blocked)")
+    for stage in dict.fromkeys(d.stage for d in stage_days):
+        states = [d.state for d in stage_days if d.stage == stage]
+        counts = [str(states.count(state)) for state in (occupancy.USED, occupancy.STANDING, occupancy.IDLE)]
+        use.add_row(stage, *counts, str(states.count(occupancy.BLOCKED)), occupancy.day_strip(stage_days, stage))
+    out.print(use)
     cast = Table("cast", "day rate", "from")
     for name, amount in rates.rates.items():
         cast.add_row(name, str(amount), rates.source[name])
@@ -195,7 +203,8 @@ def schedule_book_rent() -> None:
 
 @schedule_app.command("export")
 def schedule_export(folder: Annotated[Path, typer.Option("-o", "--output", help="folder to write into")]) -> None:
-    """Write the stripboard (HTML, PDF), day out of days (CSV) and bookings (iCalendar)."""
+    """Write the stripboard (HTML, PDF), day out of days (CSV), stage occupancy (HTML, PDF,
+    CSV) and each stage's days (CSV), and bookings (iCalendar)."""
     with opened() as production:
         written = production.export_schedule(folder)
     for path in written:

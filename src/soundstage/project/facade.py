@@ -56,6 +56,7 @@ from soundstage.review.anchor import Checkpoint
 from soundstage.review.audit import ChainReport, Event
 from soundstage.review.workflow import Action
 from soundstage.schedules.model import DateRange, StageBooking
+from soundstage.schedules.occupancy import StageDay
 from soundstage.schedules.rent import RentLine
 from soundstage.script.formats import Format
 from soundstage.script.model import Script
@@ -435,6 +436,10 @@ class Production:
     def unpin_scene(self, scene: str) -> date:
         """Unpin a scene; the date it was pinned to."""
         return schedule_service.unpin(self.context, scene)
+
+    def stage_days(self) -> tuple[StageDay, ...]:
+        """Each stage's state on each shoot day of the schedule (used, standing, idle, blocked)."""
+        return schedule_service.stage_days(self.context)
 
     def scene_pins(self) -> dict[str, date]:
         """The scenes users pinned, with their dates."""

@@ -22,7 +22,7 @@ from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
 from soundstage.project import books, drafts, schedule_pins, stage_bookings
 from soundstage.project.production import Context
-from soundstage.schedules import dood, ical, rent, stripboard
+from soundstage.schedules import dood, ical, occupancy, rent, stripboard
 from soundstage.schedules.evaluation import build_schedule, move_scene
 from soundstage.schedules.model import (
     Calendar,
@@ -400,12 +400,18 @@ def move(context: Context, scene: str, day: int) -> Schedule:
 
 
 def export(context: Context, folder: Path) -> list[Path]:
-    """Write the stripboard (HTML, PDF), the day out of days (CSV) and the bookings and shoot
-    days (iCalendar) into ``folder``; returns the files written."""
+    """Write the stripboard (HTML, PDF), the day out of days (CSV), stage occupancy (HTML, PDF,
+    CSV by week; each stage's state per shoot day, CSV) and the bookings and shoot days
+    (iCalendar) into ``folder``; returns the files written."""
     schedule_problem, schedule = current(context)
     title = drafts.title(context)
     board = stripboard.stripboard(schedule_problem, schedule, title=f"{title}: stripboard")
+    occupied = occupancy.occupancy(schedule_problem, schedule, title=f"{title}: stage occupancy")
     files = {
+        "stage_occupancy.html": occupancy.render_html(occupied).encode(),
+        "stage_occupancy.pdf": occupancy.render_pdf(occupied),
+        "stage_occupancy.csv": occupancy.render_csv(occupied).encode(),
+        "stage_days.csv": occupancy.render_days_csv(occupancy.stage_days(schedule_problem, schedule)).encode(),
         "stripboard.html": stripboard.render_html(board).encode(),
         "stripboard.pdf": stripboard.render_pdf(board),
         "day_out_of_days.csv": dood.render_csv(dood.day_out_of_days(schedule_problem, schedule)).encode(),
@@ -489,3 +495,9 @@ def current_cast_rates(context: Context) -> CastRates:
     """Where the current schedule's cast rates come from, and who had no rate on the books."""
     schedule_problem, _ = current(context)
     return cast_rates(context, [member.name for member in schedule_problem.cast], schedule_problem.calendar.start)
+
+
+def stage_days(context: Context) -> tuple[occupancy.StageDay, ...]:
+    """Each stage's state (used, standing, idle, blocked) on each shoot day of the schedule."""
+    schedule_problem, schedule = current(context)
+    return occupancy.stage_days(schedule_problem, schedule)
