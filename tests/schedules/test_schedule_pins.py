@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from schedules.test_project_replan import revision
-from soundstage.project import Production
+from soundstage.project import Production, schedules
 
 from conftest import EXAMPLE
 
@@ -60,6 +60,10 @@ def test_a_pin_is_kept_by_solve_shown_on_the_board_and_refuses_moves(production:
     html = (tmp_path / "out" / "stripboard.html").read_text(encoding="utf-8")
     assert f'data-scene="{scene}" data-day="{after.day_of(scene).index}"' in html
     assert html.count('data-pinned="true"') == 1 and "(pinned)" in html
+    with Production.open(production) as opened:
+        view = schedules.board_view(opened.context)
+    assert view is not None
+    assert [s.scene for d in view.days for s in d.strips if s.pinned] == [scene]  # the review room's board
     # A move off the pinned day (to a free day: the pin is the only rule it breaks) is refused.
     moved = cli(*p, "schedule", "move", scene, str(after.days[-1].index + 2))
     _one_line_error(moved)
