@@ -346,6 +346,15 @@ class ExecutorSettings(_Section):
     resources: dict[str, TaskResources] = Field(default_factory=dict)
 
 
+# -- schedules (issue 15) --
+class Scheduling(_Section):
+    """The shooting schedule's settings ([schedule])."""
+
+    day_hours: Decimal = Field(
+        Decimal(10), gt=0, le=24, description="a shoot day's hours: what an hourly rate on the books costs a day"
+    )
+
+
 class Settings(BaseSettings):
     """All settings of one production."""
 
@@ -367,6 +376,8 @@ class Settings(BaseSettings):
     media: Media = Media()
     serve: Serve = Serve()
     executor: ExecutorSettings = ExecutorSettings()
+
+    schedule: Scheduling = Scheduling()
     # [books]: validated by soundstage.books.settings.BooksSettings in project/books.py (the base
     # may not import a stage package, so the section is carried here as a plain table).
     books: dict[str, Any] = Field(default_factory=dict)

@@ -95,6 +95,10 @@ def test_move_refused_with_its_reason_then_allowed_and_export(production: Path, 
     assert sorted(f.name for f in folder.iterdir()) == [
         "day_out_of_days.csv",
         "schedule.ics",
+        "stage_days.csv",
+        "stage_occupancy.csv",
+        "stage_occupancy.html",
+        "stage_occupancy.pdf",
         "stripboard.html",
         "stripboard.pdf",
     ]

@@ -107,7 +107,7 @@ def test_the_solver_keeps_off_days_booked_elsewhere_and_rent_adds_up(production:
     assert all(line.amount == Decimal("2500.00") for line in lines)
     assert sum(line.amount for line in lines) == schedule.cost.stages["Stage A"]
     shown = cli(*p, "schedule", "show").out
-    (row,) = [line for line in shown.splitlines() if "Stage A" in line]
+    (row,) = [line for line in shown.splitlines() if "Stage A" in line and f"{lines[0].date}.." in line]
     cells = [cell.strip() for cell in row.split("│") if cell.strip()]
     used = len(on_stage)
     rented = f"{lines[0].date}..{lines[-1].date}"

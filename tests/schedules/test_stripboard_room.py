@@ -18,11 +18,11 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from web.conftest import CREW, csrf_of, free_port, password_of
+from web.conftest import CREW, csrf_of, form_login, free_port, password_of
 from web.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, log_in
 
 from soundstage.passwords import hash_password
-from soundstage.project import Production
+from soundstage.project import Production, schedules
 from soundstage.schedules.model import Schedule
 from soundstage.store.db import sqlite_url
 from soundstage.web.app import create_app
@@ -69,18 +69,26 @@ def room(tmp_path: Path, database_url: str) -> Iterator[Room]:
 def _login(room: Room, role: str) -> tuple[TestClient, str]:
     client = TestClient(room.app, follow_redirects=False)
     name = CREW[role]
-    assert client.post("/login", data={"name": name, "password": password_of(name)}).status_code == 303
+    assert form_login(client, {"name": name, "password": password_of(name)}).status_code == 303
     page = client.get("/schedule")
     assert page.status_code == 200
     return client, csrf_of(page.text)
 
 
-def _locations(schedule: Schedule) -> tuple[str, int]:
-    """A scene of the first day and a day (1-based) at another location: a move there puts the
-    company at two places in a day."""
-    here = schedule.days[0]
-    there = next(d for d in schedule.days if d.location != here.location)
-    return here.scenes[0], there.index + 1
+def _locations(room: Room) -> tuple[str, int]:
+    """A scene and a day (1-based) at another location with room for it: a move there puts the
+    company at two places in a day, and breaks no other rule first (the day's capacity)."""
+    with Production.open(room.root) as production:
+        problem, schedule = schedules.current(production.context)
+    eighths = {scene.number: scene.eighths for scene in problem.scenes}
+    room_left = {d.index: problem.settings.eighths_per_day - sum(eighths[s] for s in d.scenes) for d in schedule.days}
+    return next(
+        (scene, there.index + 1)
+        for here in schedule.days
+        for scene in here.scenes
+        for there in schedule.days
+        if there.location != here.location and eighths[scene] <= room_left[there.index]
+    )
 
 
 def test_the_page_shows_every_strip_on_its_day_and_the_dood(room: Room) -> None:
@@ -101,7 +109,7 @@ def test_the_page_shows_every_strip_on_its_day_and_the_dood(room: Room) -> None:
 
 def test_moves_through_the_api_refused_or_stored(room: Room) -> None:
     before = room.schedule()
-    scene, elsewhere = _locations(before)
+    scene, elsewhere = _locations(room)
     producer, csrf = _login(room, "producer")
     refused = producer.post(
         "/api/schedule/moves", json={"scene": scene, "day": elsewhere}, headers={"X-CSRF-Token": csrf}
@@ -175,7 +183,7 @@ def test_a_producer_drags_strips_in_chromium(live_room: tuple[Room, str], page: 
     # An illegal drag: a strip onto a day at another location. Over the day the page shows what
     # the move would break; dropped there it is refused, the reason shown, the strip still on
     # its day, nothing stored.
-    scene, elsewhere = _locations(before)
+    scene, elsewhere = _locations(room)
     strip = page.locator(f'.strip[data-scene="{scene}"]')
     home = before.day_of(scene).index
     target = page.locator(f'.day[data-day="{elsewhere - 1}"]')

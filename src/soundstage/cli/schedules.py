@@ -1,5 +1,6 @@
 """Commands of stages and the shooting schedule: stage add, list, hold, book and release;
-schedule solve, show (with each stage's rent), move and export."""
+schedule solve, show (with each stage's rent and the cast's rates), move, pin and unpin,
+book-rent (stage rent to the books as spend) and export."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import ScheduleError
+from soundstage.schedules import occupancy
 from soundstage.schedules.model import DateRange
 
 stage_app = typer.Typer(help="Stages the production can rent.", no_args_is_help=True)
@@ -125,12 +127,17 @@ def schedule_show() -> None:
         schedule = production.schedule()
         stale = production.schedule_stale()
         rent_lines = production.stage_rent()
+        rates = production.schedule_cast_rates()
+        pins = production.scene_pins()
+        stage_days = production.stage_days()
     if stale:
         out.print("stale: the screenplay was re-imported since; `soundstage schedule solve` re-plans")
     table = Table("day", "date", "location", "scenes")
     for day in schedule.days:
         table.add_row(str(day.index + 1), day.date.isoformat(), day.location, " ".join(day.scenes))
     out.print(table)
+    if pins:
+        out.print("pinned: " + ", ".join(f"{scene} {day.isoformat()}" for scene, day in pins.items()), soft_wrap=True)
     rent = Table("stage", "rented", "days", "used", "standing", "rent")
     for stage, lines in groupby(rent_lines, key=lambda line: line.stage):
         days = list(lines)
@@ -140,6 +147,18 @@ def schedule_show() -> None:
         rent.add_row(stage, rented, str(len(days)), str(used), str(len(days) - used), str(total))
     out.print(rent)
     out.print(f"cost {schedule.cost.total}")
+    use = Table("stage", "used", "standing", "idle", "blocked", "day by day (U used, S standing, . idle, x blocked)")
+    for stage in dict.fromkeys(d.stage for d in stage_days):
+        states = [d.state for d in stage_days if d.stage == stage]
+        counts = [str(states.count(state)) for state in (occupancy.USED, occupancy.STANDING, occupancy.IDLE)]
+        use.add_row(stage, *counts, str(states.count(occupancy.BLOCKED)), occupancy.day_strip(stage_days, stage))
+    out.print(use)
+    cast = Table("cast", "day rate", "from")
+    for name, amount in rates.rates.items():
+        cast.add_row(name, str(amount), rates.source[name])
+    out.print(cast)
+    if rates.unrated:
+        out.print(f"no rate on the books, costed at the default: {', '.join(rates.unrated)}", soft_wrap=True)
 
 
 @schedule_app.command("move")
@@ -150,9 +169,42 @@ def schedule_move(scene: str, day: int) -> None:
     out.print(f"scene {scene} on day {day}; cost {schedule.cost.total}")
 
 
+@schedule_app.command("pin")
+def schedule_pin(
+    scene: str, day: Annotated[str, typer.Argument(help="a date, YYYY-MM-DD, or a shoot day of the schedule: 3")]
+) -> None:
+    """Pin SCENE to DAY: every solve and re-plan keeps it there (solve again to apply)."""
+    with opened() as production:
+        when = production.pin_scene(scene, day)
+    out.print(f"scene {scene} pinned to {when.isoformat()}; `soundstage schedule solve` places it there")
+
+
+@schedule_app.command("unpin")
+def schedule_unpin(scene: str) -> None:
+    """Let the solver place SCENE again."""
+    with opened() as production:
+        when = production.unpin_scene(scene)
+    out.print(f"scene {scene} unpinned (was {when.isoformat()})")
+
+
+@schedule_app.command("book-rent")
+def schedule_book_rent() -> None:
+    """Book the schedule's stage rent as spend: one line per stage for its rented span (run it
+    again after a re-solve: rent booked from the earlier schedule is reversed)."""
+    with opened() as production:
+        done = production.book_stage_rent()
+    for line in done.reversed:
+        out.print(f"reversed {line.vendor}: {line.amount} {line.currency}", soft_wrap=True)
+    for line in done.booked:
+        out.print(f"booked {line.vendor}: {line.amount} {line.currency}, {line.description}", soft_wrap=True)
+    for stage in done.unchanged:
+        out.print(f"unchanged {stage}: on the books already")
+
+
 @schedule_app.command("export")
 def schedule_export(folder: Annotated[Path, typer.Option("-o", "--output", help="folder to write into")]) -> None:
-    """Write the stripboard (HTML, PDF), day out of days (CSV) and bookings (iCalendar)."""
+    """Write the stripboard (HTML, PDF), day out of days (CSV), stage occupancy (HTML, PDF,
+    CSV) and each stage's days (CSV), and bookings (iCalendar)."""
     with opened() as production:
         written = production.export_schedule(folder)
     for path in written:

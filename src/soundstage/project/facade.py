@@ -10,7 +10,7 @@ each method is a few lines of delegation, and splitting the door would give call
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,6 +34,8 @@ from soundstage.project import (
     editorial,
     people,
     review,
+    schedule_pins,
+    schedule_rent,
     shotlist,
     stage_bookings,
     takes,
@@ -57,6 +59,7 @@ from soundstage.review.anchor import Checkpoint
 from soundstage.review.audit import ChainReport, Event
 from soundstage.review.workflow import Action
 from soundstage.schedules.model import DateRange, StageBooking
+from soundstage.schedules.occupancy import StageDay
 from soundstage.schedules.rent import RentLine
 from soundstage.script.formats import Format
 from soundstage.script.model import Script
@@ -431,6 +434,32 @@ class Production:
     def export_schedule(self, folder: Path) -> list[Path]:
         """Stripboard HTML and PDF, day out of days CSV, bookings iCalendar into ``folder``."""
         return schedule_service.export(self.context, folder)
+
+    # -- schedules: rates, rent to the books, pins (strip2) --
+
+    def schedule_cast_rates(self) -> schedule_service.CastRates:
+        """Where the current schedule's cast day rates come from (the books, or the default)."""
+        return schedule_service.current_cast_rates(self.context)
+
+    def book_stage_rent(self) -> schedule_rent.RentBooked:
+        """Book the current schedule's stage rent on the books, one spend line per stage."""
+        return schedule_rent.book_rent(self.context)
+
+    def pin_scene(self, scene: str, day: str) -> date:
+        """Pin a scene to a date or shoot day for every solve and re-plan; the date pinned."""
+        return schedule_service.pin(self.context, scene, day)
+
+    def unpin_scene(self, scene: str) -> date:
+        """Unpin a scene; the date it was pinned to."""
+        return schedule_service.unpin(self.context, scene)
+
+    def stage_days(self) -> tuple[StageDay, ...]:
+        """Each stage's state on each shoot day of the schedule (used, standing, idle, blocked)."""
+        return schedule_service.stage_days(self.context)
+
+    def scene_pins(self) -> dict[str, date]:
+        """The scenes users pinned, with their dates."""
+        return schedule_pins.pins(self.context)
 
     # -- books --
 

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from soundstage.books.model import CrewMember, RateUnit
 from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
-from soundstage.project import drafts, stage_bookings
+from soundstage.project import books, drafts, schedule_pins, stage_bookings
 from soundstage.project.production import Context
-from soundstage.schedules import dood, ical, rent, stripboard
+from soundstage.schedules import dood, ical, occupancy, rent, stripboard
 from soundstage.schedules.evaluation import build_schedule, move_scene
 from soundstage.schedules.model import (
     Calendar,
@@ -38,12 +39,67 @@ from soundstage.schedules.model import (
     money,
     scene_work_from_script,
 )
-from soundstage.schedules.production import solve_schedule
+from soundstage.schedules.production import solve_schedule, why_not_a_shoot_day
 from soundstage.schedules.replan import Replan, replan
 from soundstage.script.eighths import format_eighths
 from soundstage.store.tables import Draft, ScheduleRow, StageRow
 
-DEFAULT_CAST_DAY_RATE = Decimal(1000)  # until the books give each cast member a rate
+DEFAULT_CAST_DAY_RATE = Decimal(1000)  # for a cast member with no rate on the books
+
+
+@dataclass(frozen=True, slots=True)
+class CastRates:
+    """What each cast member costs a shoot day: from the books where the cast member is a crew
+    member with a rate in effect on the first shoot day, else ``DEFAULT_CAST_DAY_RATE``.
+    ``source`` says where each rate came from; ``unrated`` is who took the default."""
+
+    rates: dict[str, Decimal]
+    source: dict[str, str]
+    unrated: tuple[str, ...]
+
+
+def _performer(context: Context, name: str) -> str:
+    """Who plays the character ``name``: the bible's voice, likeness or motion performer (the
+    first named), else the name itself (a live-action cast list names people)."""
+    entry = context.settings.bible.characters.get(name.upper())
+    if entry is not None:
+        for performer in (entry.voice, entry.likeness, entry.motion):
+            if performer.strip():
+                return performer
+    return name
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def cast_rates(context: Context, names: Sequence[str], first_day: date) -> CastRates:
+    """Each cast member's day rate from the books. The rule: the character's performer (see
+    ``_performer``) matched to a crew member by name, case and spacing ignored; the crew
+    member's rate in effect on ``first_day`` is a day rate as it is, an hourly rate times
+    ``[schedule] day_hours``. The rate is taken as written, in its own currency."""
+    crew: dict[str, CrewMember] = {_key(m.name): m for m in books.crew(context)}
+    day_hours = context.settings.schedule.day_hours
+    rates: dict[str, Decimal] = {}
+    source: dict[str, str] = {}
+    unrated = []
+    for name in names:
+        performer = _performer(context, name)
+        member = crew.get(_key(performer))
+        rate = member.rate_on(first_day) if member is not None else None
+        if member is None or rate is None:
+            rates[name] = DEFAULT_CAST_DAY_RATE
+            why = "not on the crew" if member is None else f"no rate in effect on {first_day}"
+            source[name] = f"{performer}: {why}; default {DEFAULT_CAST_DAY_RATE}/day"
+            unrated.append(name)
+            continue
+        if rate.unit is RateUnit.DAY:
+            rates[name] = rate.amount
+            source[name] = f"{member.name}: {rate.amount}/day from {rate.effective}"
+        else:
+            rates[name] = rate.amount * day_hours
+            source[name] = f"{member.name}: {rate.amount}/h x {day_hours} h from {rate.effective}"
+    return CastRates(rates, source, tuple(unrated))
 
 
 def _stage(row: StageRow, bookings: tuple[StageBooking, ...] = ()) -> Stage:
@@ -116,14 +172,19 @@ def problem(
         # scene's number in the file (none, or its position) may be another scene's.
         numbers = drafts.scene_numbers(context)
         scenes = [replace(work, number=n) for work, n in zip(scene_work_from_script(drafts.script(context)), numbers)]
-    cast = cast_from_scenes(scenes, DEFAULT_CAST_DAY_RATE)
+    names = list(dict.fromkeys(name for scene in scenes for name in scene.cast))
+    cast = cast_from_scenes(scenes, cast_rates(context, names, start).rates)
     settings = ScheduleSettings(eighths_per_day=eighths_per_day, time_limit=time_limit)
     calendar = Calendar(start, days_per_week)
+    numbers_here = {scene.number for scene in scenes}
+    # A pin of a scene the screenplay no longer has waits (unpin it, or it comes back).
+    pins = {number: day for number, day in schedule_pins.pins(context).items() if number in numbers_here}
     return ScheduleProblem(
         tuple(scenes),
         tuple(cast),
         tuple(stages(context)),
         calendar,
+        pins=pins,
         settings=settings,
         production=stage_bookings.THIS_PRODUCTION,  # its own holds and bookings block nothing of its own
     )
@@ -272,6 +333,38 @@ def current(context: Context) -> tuple[ScheduleProblem, Schedule]:
     return schedule_problem, schedule
 
 
+def pin(context: Context, scene: str, day: str) -> date:
+    """Pin ``scene`` to ``day`` (a date, YYYY-MM-DD, or a 1-based shoot day of the current
+    schedule): every solve and re-plan keeps it there. A scene the screenplay lacks, or a date
+    that is not a shoot day of the current schedule's calendar, is one line, nothing stored."""
+    if scene not in drafts.scene_numbers(context):
+        raise ScheduleError(f"schedule pin: the screenplay has no scene {scene}")
+    calendar = current(context)[0].calendar if has_schedule(context) else None
+    if day.isdigit():
+        if calendar is None:
+            raise ScheduleError(f"schedule pin {scene} {day}: no schedule yet to count shoot days in; give a date")
+        if int(day) < 1:
+            raise ScheduleError(f"schedule pin {scene} {day}: shoot days count from 1")
+        when = calendar.shoot_days(int(day))[-1]
+    else:
+        try:
+            when = date.fromisoformat(day)
+        except ValueError:
+            raise ScheduleError(
+                f"schedule pin {scene}: {day!r} is neither a date (YYYY-MM-DD) nor a shoot day"
+            ) from None
+        if calendar is not None and not calendar.is_shoot_day(when):
+            why = why_not_a_shoot_day(calendar, when)
+            raise ScheduleError(f"schedule pin {scene}: {when} is not a shoot day ({why})")
+    schedule_pins.store(context, scene, when)
+    return when
+
+
+def unpin(context: Context, scene: str) -> date:
+    """Let the solver place ``scene`` again; the date it was pinned to."""
+    return schedule_pins.remove(context, scene)
+
+
 @dataclass(frozen=True, slots=True)
 class Moved:
     """A strip moved by hand: the schedule as it would be, what it costs, and every rule the
@@ -307,12 +400,18 @@ def move(context: Context, scene: str, day: int) -> Schedule:
 
 
 def export(context: Context, folder: Path) -> list[Path]:
-    """Write the stripboard (HTML, PDF), the day out of days (CSV) and the bookings and shoot
-    days (iCalendar) into ``folder``; returns the files written."""
+    """Write the stripboard (HTML, PDF), the day out of days (CSV), stage occupancy (HTML, PDF,
+    CSV by week; each stage's state per shoot day, CSV) and the bookings and shoot days
+    (iCalendar) into ``folder``; returns the files written."""
     schedule_problem, schedule = current(context)
     title = drafts.title(context)
     board = stripboard.stripboard(schedule_problem, schedule, title=f"{title}: stripboard")
+    occupied = occupancy.occupancy(schedule_problem, schedule, title=f"{title}: stage occupancy")
     files = {
+        "stage_occupancy.html": occupancy.render_html(occupied).encode(),
+        "stage_occupancy.pdf": occupancy.render_pdf(occupied),
+        "stage_occupancy.csv": occupancy.render_csv(occupied).encode(),
+        "stage_days.csv": occupancy.render_days_csv(occupancy.stage_days(schedule_problem, schedule)).encode(),
         "stripboard.html": stripboard.render_html(board).encode(),
         "stripboard.pdf": stripboard.render_pdf(board),
         "day_out_of_days.csv": dood.render_csv(dood.day_out_of_days(schedule_problem, schedule)).encode(),
@@ -390,3 +489,15 @@ def rent_lines(context: Context) -> list[rent.RentLine]:
     last use), used or standing: what the books take as stage spend."""
     schedule_problem, schedule = current(context)
     return rent.rent_lines(schedule_problem, schedule)
+
+
+def current_cast_rates(context: Context) -> CastRates:
+    """Where the current schedule's cast rates come from, and who had no rate on the books."""
+    schedule_problem, _ = current(context)
+    return cast_rates(context, [member.name for member in schedule_problem.cast], schedule_problem.calendar.start)
+
+
+def stage_days(context: Context) -> tuple[occupancy.StageDay, ...]:
+    """Each stage's state (used, standing, idle, blocked) on each shoot day of the schedule."""
+    schedule_problem, schedule = current(context)
+    return occupancy.stage_days(schedule_problem, schedule)

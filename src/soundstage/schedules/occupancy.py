@@ -98,6 +98,58 @@ def occupancy(problem: ScheduleProblem, schedule: Schedule, title: str = "Stage 
     return Occupancy(title, tuple(rows))
 
 
+# What a stage is on one shoot day of the schedule, as `schedule show` and stage_days.csv say it.
+USED, STANDING, IDLE, BLOCKED = "used", "standing", "idle", "blocked"
+_LETTER = {USED: "U", STANDING: "S", IDLE: ".", BLOCKED: "x"}
+
+
+@dataclass(frozen=True, slots=True)
+class StageDay:
+    """One stage on one shoot day: ``used`` (shot on), ``standing`` (rented by this production,
+    nothing shot: a set standing), ``idle`` (not rented by this production: free for others) or
+    ``blocked`` (outside its availability or firmly booked by another production)."""
+
+    stage: str
+    date: date
+    state: str
+
+
+def stage_days(problem: ScheduleProblem, schedule: Schedule) -> tuple[StageDay, ...]:
+    """Every stage of the problem on every shoot day from the schedule's first to its last."""
+    if not schedule.days:
+        return ()
+    shoot_days = [d for d in problem.calendar.shoot_days_until(schedule.days[-1].date) if d >= schedule.days[0].date]
+    used_on = {(stage, day.date) for day in schedule.days for stage in day.stages}
+    rented = {b.stage: b.dates for b in schedule.bookings}
+    found = []
+    for stage in problem.stages:
+        for day in shoot_days:
+            if (stage.name, day) in used_on:
+                state = USED
+            elif stage.name in rented and day in rented[stage.name]:
+                state = STANDING
+            elif stage.blocked_on(day, problem.production):
+                state = BLOCKED
+            else:
+                state = IDLE
+            found.append(StageDay(stage.name, day, state))
+    return tuple(found)
+
+
+def day_strip(days: tuple[StageDay, ...], stage: str) -> str:
+    """One letter per shoot day for ``stage``: U used, S standing, . idle, x blocked."""
+    return "".join(_LETTER[d.state] for d in days if d.stage == stage)
+
+
+def render_days_csv(days: tuple[StageDay, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Stage", "Date", "State"])
+    for d in days:
+        writer.writerow([d.stage, d.date.isoformat(), d.state])
+    return out.getvalue()
+
+
 def render_html(report: Occupancy) -> str:
     return _TEMPLATES.get_template("occupancy.html").render(report=report)
 

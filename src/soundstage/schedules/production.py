@@ -72,11 +72,12 @@ def _check(problem: ScheduleProblem) -> None:
     for number, pinned in problem.pins.items():
         if not calendar.is_shoot_day(pinned):
             raise ScheduleError(
-                f"scene {number} is pinned to {pinned}, which is not a shoot day ({_why_not(calendar, pinned)})"
+                f"scene {number} is pinned to {pinned}, which is not a shoot day ({why_not_a_shoot_day(calendar, pinned)})"
             )
 
 
-def _why_not(calendar: Calendar, day: date) -> str:
+def why_not_a_shoot_day(calendar: Calendar, day: date) -> str:
+    """Why ``day`` is not a shoot day of ``calendar``, in a few words."""
     if day < calendar.start:
         return f"the calendar starts {calendar.start}"
     if day in calendar.blackout:

@@ -51,6 +51,7 @@ class Strip:
     colour: str  # white, yellow, blue or green
     rgb: tuple[int, int, int]
     continued: bool = False  # a scene longer than a day, on a day after its first
+    pinned: bool = False  # a user pinned the scene to its day (``schedule pin``)
 
     @property
     def pages(self) -> str:
@@ -118,6 +119,7 @@ def stripboard(problem: ScheduleProblem, schedule: Schedule, title: str = "Strip
                     colour=colour,
                     rgb=rgb,
                     continued=continued,
+                    pinned=number in problem.pins,
                 )
             )
         rows.append(DayBreak(day.index, day.date, eighths, day.location))
@@ -167,7 +169,7 @@ def render_pdf(board: Stripboard) -> bytes:
             pdf.set_fill_color(*row.rgb)
             pdf.set_font(pdf.font_name, "", 8)
             cells = (
-                row.scene + (" (cont.)" if row.continued else ""),
+                row.scene + (" (cont.)" if row.continued else "") + (" pin" if row.pinned else ""),
                 row.int_ext,
                 row.set,
                 row.day_night,

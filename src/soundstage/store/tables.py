@@ -624,3 +624,17 @@ class StageBookingRow(Base):
     last: Mapped[str] = mapped_column(String(10))
     holder: Mapped[str | None] = mapped_column(String(256))
     firm: Mapped[bool] = mapped_column()  # booked; False: on hold
+
+
+# -- schedule pins (strip2) --
+
+
+class SchedulePinRow(Base):
+    """A scene pinned by a user to a shoot date (``soundstage schedule pin``): every solve and
+    re-plan keeps it there."""
+
+    __tablename__ = "schedule_pins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scene: Mapped[str] = mapped_column(String(16), unique=True)  # the production scene number
+    day: Mapped[str] = mapped_column(String(10))  # ISO date
