@@ -14,6 +14,7 @@ import typer
 
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import GuardrailError
+from soundstage.project import consents
 
 performer_app = typer.Typer(help="The production's performers, real and synthetic.", no_args_is_help=True)
 consent_app = typer.Typer(help="Performers' signed consents: add, revoke, suspend, reinstate.", no_args_is_help=True)
@@ -210,8 +211,8 @@ def notice_scan(
     """Record notice, given now, of a performer's scan HOURS later (SAG-DR-2)."""
     engaged_at = datetime.combine(_date(engaged, "--engaged"), time(), UTC) if engaged else None
     with opened() as production:
-        notice = production.add_scan_notice(
-            performer, hours_notice=hours_notice, reason=reason, engaged_at=engaged_at, by=user
+        notice = consents.add_scan_notice(
+            production.context, performer, hours_notice=hours_notice, reason=reason, engaged_at=engaged_at, by=user
         )
     out.print(f"scan notice: {notice.performer}, {notice.hours:g} h before the scan at {notice.scan_at:%Y-%m-%d %H:%M}")
 
@@ -227,8 +228,8 @@ def pay_record(
 ) -> None:
     """Record a performer's replica pay: days times the higher of pro-rata and scale (SAG-DR-4)."""
     with opened() as production:
-        pay = production.add_replica_pay(
-            performer, days=days, pro_rata=_amount(pro_rata, "--pro-rata"), scale=_amount(scale, "--scale"),
+        pay = consents.add_replica_pay(
+            production.context, performer, days=days, pro_rata=_amount(pro_rata, "--pro-rata"), scale=_amount(scale, "--scale"),
             principal=principal, by=user,
         )  # fmt: skip
     out.print(f"replica pay: {pay.performer}, {pay.days} days, {pay.amount}")
@@ -238,7 +239,7 @@ def pay_record(
 def strike_start(union: Annotated[str, typer.Argument()] = "SAG-AFTRA", user: AsOption = "") -> None:
     """A strike by UNION starts now (the 2026 pack's SAG-PL-1 then refuses replicas)."""
     with opened() as production:
-        on = production.strike(union, "start", by=user)
+        on = consents.strike(production.context, union, "start", by=user)
     out.print(f"strike {on.union}: on since {on.start:%Y-%m-%d %H:%M}")
 
 
@@ -246,7 +247,7 @@ def strike_start(union: Annotated[str, typer.Argument()] = "SAG-AFTRA", user: As
 def strike_end(union: Annotated[str, typer.Argument()] = "SAG-AFTRA", user: AsOption = "") -> None:
     """The strike by UNION ends now."""
     with opened() as production:
-        off = production.strike(union, "end", by=user)
+        off = consents.strike(production.context, union, "end", by=user)
     out.print(f"strike {off.union}: ended {off.end:%Y-%m-%d %H:%M}")
 
 
@@ -263,8 +264,8 @@ def ai_assign(
 ) -> None:
     """Assign generative work to DEPARTMENT, with the crew's notice and consultation (TAG, IATSE)."""
     with opened() as production:
-        made = production.assign_ai(
-            department, notice_given=notice, consultation=consultation, consultation_requested=requested,
+        made = consents.assign_ai(
+            production.context, department, notice_given=notice, consultation=consultation, consultation_requested=requested,
             no_displacement=no_displacement, by=user,
         )  # fmt: skip
     out.print(f"generative work assigned to {made.department} by {made.assigned_by}")
@@ -280,6 +281,8 @@ def disclose(
 ) -> None:
     """Record the disclosure to a writer that a draft holds AI-generated material (WGA-1)."""
     with opened() as production:
-        made = production.disclose(draft, writer=writer, acknowledged=acknowledged, note=note, by=user)
+        made = consents.disclose(
+            production.context, draft, writer=writer, acknowledged=acknowledged, note=note, by=user
+        )
     state = "acknowledged" if made.acknowledged_at else "not yet acknowledged"
     out.print(f"disclosed to {made.writer}: draft {made.draft_sha256[:12]} ({state})")

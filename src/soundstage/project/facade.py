@@ -19,17 +19,7 @@ from soundstage.generate.backend import parse_take_name
 from soundstage.generate.queue import JobInfo
 from soundstage.generate.worker import WorkReport
 from soundstage.guardrails.evaluate import Outcome, Override
-from soundstage.guardrails.model import (
-    Consent,
-    DepartmentAIAssignment,
-    DirectorConsultation,
-    Performer,
-    ReplicaPay,
-    ScanNotice,
-    Strike,
-    UnionNotice,
-    WriterDisclosure,
-)
+from soundstage.guardrails.model import Consent, DirectorConsultation, Performer, UnionNotice
 from soundstage.plan.model import Shot
 from soundstage.project import activity as activity_service
 from soundstage.project import (
@@ -521,25 +511,3 @@ class Production:
     def guardrails_report(self, folder: Path) -> tuple[Path, Path]:
         """Write the compliance report (HTML and PDF) into ``folder``."""
         return guardrail_service.report(self.context, folder)
-
-    # -- guardrails: the records the rules ask for (guard3) --
-
-    def add_scan_notice(self, performer: str, **fields: object) -> ScanNotice:
-        """Record a scan notice (see ``consents.add_scan_notice``)."""
-        return consents.add_scan_notice(self.context, performer, **fields)  # type: ignore[arg-type]
-
-    def add_replica_pay(self, performer: str, **fields: object) -> ReplicaPay:
-        """Record a performer's replica pay (see ``consents.add_replica_pay``)."""
-        return consents.add_replica_pay(self.context, performer, **fields)  # type: ignore[arg-type]
-
-    def strike(self, union: str, action: str, **fields: object) -> Strike:
-        """Start or end a strike (see ``consents.strike``)."""
-        return consents.strike(self.context, union, action, **fields)  # type: ignore[arg-type]
-
-    def assign_ai(self, department: str, **fields: object) -> DepartmentAIAssignment:
-        """Assign generative work to a department (see ``consents.assign_ai``)."""
-        return consents.assign_ai(self.context, department, **fields)  # type: ignore[arg-type]
-
-    def disclose(self, draft: str, **fields: object) -> WriterDisclosure:
-        """Record a writer disclosure of AI material in a draft (see ``consents.disclose``)."""
-        return consents.disclose(self.context, draft, **fields)  # type: ignore[arg-type]
