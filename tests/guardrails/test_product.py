@@ -23,7 +23,17 @@ from soundstage.provenance.credentials import read_credentials
 from soundstage.render.previs import to_png
 from soundstage.review.workflow import Action
 from soundstage.store.db import session_scope
-from soundstage.store.tables import ConsentRow, EventRow, FindingRow, ShotRow, TakeRow, utcnow
+from soundstage.store.tables import (
+    ConsentRow,
+    DisclosureRecordRow,
+    Draft,
+    EventRow,
+    FindingRow,
+    NoticeRow,
+    ShotRow,
+    TakeRow,
+    utcnow,
+)
 
 from conftest import EXAMPLE
 
@@ -284,3 +294,113 @@ def test_queueing_a_generated_take_is_refused_without_consent(pilot: Path, cli) 
         with pytest.raises(GuardrailRefusal, match=f"SAG-DR-2 {code}: Scan notice for Ada Lind") as refused:
             clear_generation(production.context, code, "3", [recipe])
         assert all(v.rule_id != "SAG-DR-1" for v in refused.value.violations)
+
+
+# -- the records the rules ask for, made through the CLI --------------------------------------
+
+
+def _rules(out: str) -> set[str]:
+    return {line.split(" ", 1)[0] for line in out.splitlines() if " " in line and ":" in line}
+
+
+def test_scan_notice_and_replica_pay_satisfy_sag_dr_2_and_4(pilot: Path, cli) -> None:
+    assert _consent(cli, pilot).code == 0
+    code = pilot_shots[0]
+    without = cli("-p", pilot, "guardrails", "check", code)
+    assert without.code == 1
+    assert f"SAG-DR-2 {code}:" in without.out and "no scan notice recorded" in without.out
+    assert f"SAG-DR-4 {code}: Replica pay for Ada Lind not recorded" in without.out
+    # Told a day ahead, engaged (as the production recorded her) only just before: too late.
+    late = cli(
+        "-p", pilot, "notice", "scan", "Ada Lind", "--hours-notice", "24", "--reason", "hero scan", "--as", "Sol"
+    )
+    assert late.code == 0, late.err
+    short = cli("-p", pilot, "guardrails", "check", code)
+    assert short.code == 1 and "notice 24 h before the scan" in short.out
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        session.query(NoticeRow).filter(NoticeRow.kind == "scan").delete()
+    assert cli(
+        "-p", pilot, "notice", "scan", "Ada Lind", "--hours-notice", "72", "--reason", "hero scan for MAISIE",
+        "--engaged", "2025-12-01", "--as", "Sol",
+    ).code == 0  # fmt: skip
+    paid = cli("-p", pilot, "pay", "record", "Ada Lind", "--days", "3", "--pro-rata", "1,250.00", "--scale", "1100")
+    assert paid.code == 0, paid.err
+    assert "3 days, 3750.00" in paid.out
+    passed = cli("-p", pilot, "guardrails", "check", code)
+    assert "SAG-DR-2" not in passed.out and "SAG-DR-4" not in passed.out
+    assert passed.code == 0, passed.out
+    actions = [a for _, _, a in _events(pilot)]
+    assert actions[-2:] == ["scan notice", "replica pay"]
+
+
+def test_bad_records_are_refused_and_nothing_is_written(pilot: Path, cli) -> None:
+    before = _events(pilot)
+    cases = [
+        ("notice", "scan", "Nobody", "--hours-notice", "72"),
+        ("notice", "scan", "Ada Lind", "--hours-notice", "-1"),
+        ("pay", "record", "Ada Lind", "--days", "0", "--pro-rata", "1", "--scale", "1"),
+        ("pay", "record", "Ada Lind", "--days", "2", "--pro-rata", "lots", "--scale", "1"),
+        ("strike", "end"),
+        ("disclose", "99", "--writer", "Wren"),
+        ("notice", "scan", "Ada Lind", "--hours-notice", "72", "--as", "Ari"),  # an artist may not record
+    ]
+    for args in cases:
+        result = cli("-p", pilot, *args)
+        assert result.code == 2, (args, result.out, result.err)
+        assert len(result.err.strip().splitlines()) == 1, result.err
+    assert _events(pilot) == before
+
+
+def test_a_strike_stops_generation_and_approval_until_it_ends(pilot: Path, cli) -> None:
+    """Under the 2026 agreement no replica crosses a picket line (SAG-PL-1)."""
+    settings = pilot / "soundstage.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("sag-aftra-tv-theatrical@2023", "sag-aftra-tv-theatrical@2026"), encoding="utf-8")
+    assert _consent(cli, pilot).code == 0
+    assert cli("-p", pilot, "notice", "scan", "Ada Lind", "--hours-notice", "72", "--reason", "hero scan").code == 0
+    code = pilot_shots[0]
+    assert cli("-p", pilot, "strike", "start", "--as", "Sol").code == 0
+    assert cli("-p", pilot, "strike", "start", "--as", "Sol").code == 2  # already on
+    on = cli("-p", pilot, "guardrails", "check", code)
+    assert on.code == 1 and f"SAG-PL-1 {code}:" in on.out and "SAG-AFTRA is on strike" in on.out
+    refused = cli("-p", pilot, "review", "approve", f"{code}/1", "--as", "Sol")
+    assert refused.code == 2 and "SAG-PL-1" in refused.err
+    assert cli("-p", pilot, "strike", "end", "--as", "Sol").code == 0
+    assert "SAG-PL-1" not in cli("-p", pilot, "guardrails", "check", code).out
+    assert cli("-p", pilot, "review", "approve", f"{code}/1", "--as", "Sol").code == 0
+
+
+def test_crew_notice_and_attestation_satisfy_tag(pilot: Path, cli) -> None:
+    settings = pilot / "soundstage.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(
+        text.replace('agreements = ["sag-aftra-tv-theatrical@2023"]',
+                     'agreements = ["sag-aftra-tv-theatrical@2023", "tag@2024"]\ndefault_department = "layout"'),
+        encoding="utf-8",
+    )  # fmt: skip
+    code = pilot_shots[0]
+    without = cli("-p", pilot, "guardrails", "check", code)
+    assert "TAG-1" in _rules(without.out) and "TAG-2" in _rules(without.out)
+    assert "no generative work is assigned to the department" in without.out
+    assert cli("-p", pilot, "ai", "assign", "layout", "--as", "Ada").code == 0
+    bare = cli("-p", pilot, "guardrails", "check", code)
+    assert "displaces no covered role" in bare.out and "no notice to the crew" in bare.out
+    assigned = cli(
+        "-p", pilot, "ai", "assign", "layout", "--notice", "--consultation", "met the layout crew on 2 Dec",
+        "--no-displacement", "--as", "Ada",
+    )  # fmt: skip
+    assert assigned.code == 0, assigned.err
+    after = cli("-p", pilot, "guardrails", "check", code)
+    assert not {"TAG-1", "TAG-2"} & _rules(after.out), after.out
+    assert ("Ada", "producer", "ai assign") in _events(pilot)
+
+
+def test_a_writer_disclosure_is_recorded_against_the_draft(pilot: Path, cli) -> None:
+    made = cli("-p", pilot, "disclose", "latest", "--writer", "Wren Adair", "--acknowledged", "--as", "Sol")
+    assert made.code == 0, made.err
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        row = session.scalars(select(DisclosureRecordRow)).one()
+        draft = session.scalars(select(Draft)).one()
+        assert (row.draft_sha256, row.writer) == (draft.source_sha256, "Wren Adair")
+        assert row.acknowledged_at is not None
+    assert ("Sol", "supervisor", "writer disclosure") in _events(pilot)

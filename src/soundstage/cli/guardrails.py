@@ -1,10 +1,12 @@
 """Commands of the guardrails (docs/guardrails.md): performer add; consent add, revoke, suspend,
-reinstate; notice union; consult; guardrails check, override and report. Every record is an
+reinstate; notice union and scan; pay record; strike start and end; ai assign; disclose; consult;
+guardrails check, override and report. Every record is an
 audited event naming who made it (``--as``, or $SOUNDSTAGE_USER; empty: the console)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +14,7 @@ import typer
 
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import GuardrailError
+from soundstage.project import consents
 
 performer_app = typer.Typer(help="The production's performers, real and synthetic.", no_args_is_help=True)
 consent_app = typer.Typer(help="Performers' signed consents: add, revoke, suspend, reinstate.", no_args_is_help=True)
@@ -175,3 +178,111 @@ def guardrails_report(out_dir: Annotated[Path, typer.Option("--out", "-o", help=
     with opened() as production:
         html, pdf = production.guardrails_report(out_dir)
     out.print(f"wrote {html} and {pdf}")
+
+
+# -- the records the rules ask for: scan notices, replica pay, strikes, AI work, disclosures --
+
+pay_app = typer.Typer(help="Replica pay recorded for performers.", no_args_is_help=True)
+strike_app = typer.Typer(help="Strikes: while one is on, no replica crosses the picket line.", no_args_is_help=True)
+ai_app = typer.Typer(help="Generative work assigned to departments.", no_args_is_help=True)
+app.add_typer(pay_app, name="pay")
+app.add_typer(strike_app, name="strike")
+app.add_typer(ai_app, name="ai")
+
+
+def _amount(value: str, option: str) -> Decimal:
+    try:
+        amount = Decimal(value.replace(",", "").removeprefix("$"))
+    except InvalidOperation:
+        raise GuardrailError(f"{option}: not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise GuardrailError(f"{option}: not an amount: {value!r}")
+    return amount
+
+
+@notice_app.command("scan")
+def notice_scan(
+    performer: str,
+    hours_notice: Annotated[float, typer.Option("--hours-notice", help="Hours from this notice to the scan.")],
+    reason: Annotated[str, typer.Option(help="The business reason for the scan.")] = "",
+    engaged: Annotated[str, typer.Option(help="When they were engaged, YYYY-MM-DD (default: when recorded).")] = "",
+    user: AsOption = "",
+) -> None:
+    """Record notice, given now, of a performer's scan HOURS later (SAG-DR-2)."""
+    engaged_at = datetime.combine(_date(engaged, "--engaged"), time(), UTC) if engaged else None
+    with opened() as production:
+        notice = consents.add_scan_notice(
+            production.context, performer, hours_notice=hours_notice, reason=reason, engaged_at=engaged_at, by=user
+        )
+    out.print(f"scan notice: {notice.performer}, {notice.hours:g} h before the scan at {notice.scan_at:%Y-%m-%d %H:%M}")
+
+
+@pay_app.command("record")
+def pay_record(
+    performer: str,
+    days: Annotated[int, typer.Option(help="Days the producer estimates they would have worked.")],
+    pro_rata: Annotated[str, typer.Option("--pro-rata", help="Their pro-rata daily rate.")],
+    scale: Annotated[str, typer.Option(help="The scale daily rate.")],
+    principal: Annotated[bool, typer.Option("--principal", help="A background replica paid as a principal.")] = False,
+    user: AsOption = "",
+) -> None:
+    """Record a performer's replica pay: days times the higher of pro-rata and scale (SAG-DR-4)."""
+    with opened() as production:
+        pay = consents.add_replica_pay(
+            production.context, performer, days=days, pro_rata=_amount(pro_rata, "--pro-rata"), scale=_amount(scale, "--scale"),
+            principal=principal, by=user,
+        )  # fmt: skip
+    out.print(f"replica pay: {pay.performer}, {pay.days} days, {pay.amount}")
+
+
+@strike_app.command("start")
+def strike_start(union: Annotated[str, typer.Argument()] = "SAG-AFTRA", user: AsOption = "") -> None:
+    """A strike by UNION starts now (the 2026 pack's SAG-PL-1 then refuses replicas)."""
+    with opened() as production:
+        on = consents.strike(production.context, union, "start", by=user)
+    out.print(f"strike {on.union}: on since {on.start:%Y-%m-%d %H:%M}")
+
+
+@strike_app.command("end")
+def strike_end(union: Annotated[str, typer.Argument()] = "SAG-AFTRA", user: AsOption = "") -> None:
+    """The strike by UNION ends now."""
+    with opened() as production:
+        off = consents.strike(production.context, union, "end", by=user)
+    out.print(f"strike {off.union}: ended {off.end:%Y-%m-%d %H:%M}")
+
+
+@ai_app.command("assign")
+def ai_assign(
+    department: str,
+    notice: Annotated[bool, typer.Option("--notice", help="Notice of the GenAI work was given to the crew.")] = False,
+    consultation: Annotated[str, typer.Option(help="The consultation held with the crew, in words.")] = "",
+    requested: Annotated[bool, typer.Option("--requested", help="The crew asked for a consultation.")] = False,
+    no_displacement: Annotated[
+        bool, typer.Option("--no-displacement", help="The prompt work displaces no covered role.")
+    ] = False,
+    user: AsOption = "",
+) -> None:
+    """Assign generative work to DEPARTMENT, with the crew's notice and consultation (TAG, IATSE)."""
+    with opened() as production:
+        made = consents.assign_ai(
+            production.context, department, notice_given=notice, consultation=consultation, consultation_requested=requested,
+            no_displacement=no_displacement, by=user,
+        )  # fmt: skip
+    out.print(f"generative work assigned to {made.department} by {made.assigned_by}")
+
+
+@app.command("disclose")
+def disclose(
+    draft: Annotated[str, typer.Argument(help="The draft: its number, 'latest', or 8+ digits of its sha256.")],
+    writer: Annotated[str, typer.Option(help="The writer told of the AI-generated material.")],
+    acknowledged: Annotated[bool, typer.Option("--acknowledged", help="The writer acknowledged it.")] = False,
+    note: Annotated[str, typer.Option()] = "",
+    user: AsOption = "",
+) -> None:
+    """Record the disclosure to a writer that a draft holds AI-generated material (WGA-1)."""
+    with opened() as production:
+        made = consents.disclose(
+            production.context, draft, writer=writer, acknowledged=acknowledged, note=note, by=user
+        )
+    state = "acknowledged" if made.acknowledged_at else "not yet acknowledged"
+    out.print(f"disclosed to {made.writer}: draft {made.draft_sha256[:12]} ({state})")

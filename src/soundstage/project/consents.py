@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,15 +23,20 @@ from soundstage.guardrails.evaluate import PRODUCER, Override, validate_consent
 from soundstage.guardrails.model import (
     Consent,
     ConsentAction,
+    DepartmentAIAssignment,
     DirectorConsultation,
     Gives,
     Performer,
     ReplicaKind,
+    ReplicaPay,
     Representation,
+    ScanNotice,
     Signer,
+    Strike,
     UnionNotice,
+    WriterDisclosure,
 )
-from soundstage.project.guardrails import check, consent_of, pack, project_name, records
+from soundstage.project.guardrails import as_utc, check, consent_of, pack, project_name, records
 from soundstage.project.people import person
 from soundstage.project.production import Context, console
 from soundstage.project.trail import append_event
@@ -38,11 +45,13 @@ from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
     ConsultationRow,
+    DisclosureRecordRow,
     NoticeRow,
     OverrideRow,
     PerformerRow,
     utcnow,
 )
+from soundstage.store.tables import Draft as DraftRow
 
 # Who may record consents, notices and consultations: the people who run the production.
 # (An override is a producer's alone: guardrails.evaluate.Override refuses anyone else.)
@@ -279,3 +288,194 @@ def override(context: Context, rule_id: str, subject: str, *, reason: str, by: s
             detail = {"rule": o.rule_id, "violation": o.violation, "reason": o.reason}
             append_event(session, o.by, o.role, "guardrail override", o.subject, detail)
     return made
+
+
+# -- scan notices, replica pay, strikes, crew assignments, writer disclosures ------------------
+
+
+def _known_performer(session: Session, name: str, what: str) -> PerformerRow:
+    found = session.scalars(select(PerformerRow).where(PerformerRow.name == name.strip())).first()
+    if found is None:
+        raise GuardrailError(f"{what}: unknown performer {name!r} (soundstage performer add)")
+    return found
+
+
+def add_scan_notice(
+    context: Context,
+    performer: str,
+    *,
+    hours_notice: float,
+    reason: str = "",
+    notice_at: datetime | None = None,
+    engaged_at: datetime | None = None,
+    by: str = "",
+) -> ScanNotice:
+    """Record the notice of a scan given at ``notice_at`` (default now) for a scan
+    ``hours_notice`` hours later, with its business reason, audited. The engagement is
+    ``engaged_at``, else when the production recorded the performer (the nearest record of
+    their engagement it holds)."""
+    if hours_notice < 0:
+        raise GuardrailError(f"scan notice for {performer}: --hours-notice must not be negative")
+    notice_at = notice_at or utcnow()
+    with context.transaction() as session:
+        who = actor(session, by, what="record a scan notice")
+        row = _known_performer(session, performer, "scan notice")
+        engaged = engaged_at or min(as_utc(row.recorded_at), notice_at)
+        notice = ScanNotice(
+            row.name, engaged, notice_at, notice_at + timedelta(hours=hours_notice), business_reason=reason.strip()
+        )
+        record = {"performer": notice.performer, "engaged_at": notice.engaged_at.isoformat(),
+                  "notice_at": notice.notice_at.isoformat(), "scan_at": notice.scan_at.isoformat(),
+                  "business_reason": notice.business_reason}  # fmt: skip
+        session.add(NoticeRow(kind="scan", record=record, recorded_by=who.name))
+        append_event(session, who.name, who.role, "scan notice", notice.performer, record)
+    return notice
+
+
+def add_replica_pay(
+    context: Context,
+    performer: str,
+    *,
+    days: int,
+    pro_rata: Decimal,
+    scale: Decimal,
+    principal: bool = False,
+    by: str = "",
+) -> ReplicaPay:
+    """Record a performer's replica pay: the days the producer estimates they would have
+    worked at the higher of the pro-rata daily rate and scale, audited."""
+    if days <= 0:
+        raise GuardrailError(f"replica pay for {performer}: --days must be at least 1")
+    if pro_rata < 0 or scale < 0:
+        raise GuardrailError(f"replica pay for {performer}: rates must not be negative")
+    with context.transaction() as session:
+        who = actor(session, by, what="record replica pay")
+        row = _known_performer(session, performer, "replica pay")
+        pay = ReplicaPay(row.name, days, pro_rata, scale, principal)
+        record = {"performer": pay.performer, "days": days, "pro_rata": str(pro_rata), "scale": str(scale),
+                  "principal": principal}  # fmt: skip
+        session.add(NoticeRow(kind="pay", record=record, recorded_by=who.name))
+        append_event(session, who.name, who.role, "replica pay", pay.performer, {**record, "amount": str(pay.amount)})
+    return pay
+
+
+def strike(context: Context, union: str, action: str, *, at: datetime | None = None, by: str = "") -> Strike:
+    """Start or end a strike by ``union``, audited. While it is on, the rules that read
+    strikes (SAG-PL-1 of the 2026 pack: no replica crosses a picket line) refuse the
+    generation, approval and export of its performers' replicas. A performer's own
+    suspension of a consent during a strike stays ``consent suspend`` (SAG-ST-1)."""
+    union = union.strip().upper()
+    if action not in ("start", "end"):
+        raise GuardrailError(f"strike {union}: unknown action {action!r} (start or end)")
+    at = at or utcnow()
+    with context.transaction() as session:
+        who = actor(session, by, what=f"{action} a strike")
+        rows = [
+            n
+            for n in session.scalars(select(NoticeRow).where(NoticeRow.kind == "strike"))
+            if n.record["union"] == union
+        ]
+        on = [n for n in rows if n.record.get("end") is None]
+        if action == "start":
+            if on:
+                raise GuardrailError(f"strike {union}: already on since {on[0].record['start'][:10]}")
+            record = {"union": union, "start": at.isoformat(), "end": None}
+            session.add(NoticeRow(kind="strike", record=record, recorded_by=who.name))
+        else:
+            if not on:
+                raise GuardrailError(f"strike {union}: no strike is on")
+            record = {**on[0].record, "end": at.isoformat()}
+            on[0].record = record  # a new dict, so the JSON column sees the change
+        append_event(session, who.name, who.role, f"strike {action}", union, record)
+    return _strike(record)
+
+
+def _strike(record: dict[str, Any]) -> Strike:
+    end = record.get("end")
+    return Strike(
+        record["union"], datetime.fromisoformat(record["start"]), datetime.fromisoformat(end) if end else None
+    )
+
+
+def assign_ai(
+    context: Context,
+    department: str,
+    *,
+    notice_given: bool = False,
+    consultation: str = "",
+    consultation_requested: bool = False,
+    no_displacement: bool = False,
+    at: datetime | None = None,
+    by: str = "",
+) -> DepartmentAIAssignment:
+    """Assign generative work to a department, with the notice given its crew (now, when
+    ``notice_given``), the consultation logged, whether the crew asked for one, and the
+    assigner's confirmation that the prompt work displaces no covered role; audited."""
+    department = department.strip()
+    if not department:
+        raise GuardrailError("ai assign: a department is required")
+    at = at or utcnow()
+    with context.transaction() as session:
+        who = actor(session, by, what="assign generative work")
+        assignment = DepartmentAIAssignment(
+            department, who.name, at, at if notice_given else None, consultation.strip(),
+            at if consultation.strip() else None, consultation_requested, no_displacement,
+        )  # fmt: skip
+        record = {"department": department, "assigned_by": who.name, "assigned_at": at.isoformat(),
+                  "notice_at": at.isoformat() if notice_given else None, "consultation": assignment.consultation,
+                  "consulted_at": at.isoformat() if assignment.consulted_at else None,
+                  "consultation_requested": consultation_requested, "no_displacement": no_displacement}  # fmt: skip
+        session.add(NoticeRow(kind="assignment", record=record, recorded_by=who.name))
+        append_event(session, who.name, who.role, "ai assign", department, record)
+    return assignment
+
+
+def disclose(
+    context: Context,
+    draft: str,
+    *,
+    writer: str,
+    acknowledged: bool = False,
+    note: str = "",
+    by: str = "",
+) -> WriterDisclosure:
+    """Record the disclosure to ``writer`` that a draft (its number, "latest", or a prefix of
+    its sha256) holds AI-generated material, and whether the writer acknowledged it; audited."""
+    if not writer.strip():
+        raise GuardrailError(f"disclose {draft}: --writer is required")
+    now = utcnow()
+    with context.transaction() as session:
+        who = actor(session, by, what="record a disclosure")
+        row = find_draft(session, draft)
+        disclosure = WriterDisclosure(
+            row.source_sha256, writer.strip(), now, now if acknowledged else None, note.strip()
+        )
+        session.add(
+            DisclosureRecordRow(draft_sha256=row.source_sha256, writer=disclosure.writer, disclosed_at=now,
+                                acknowledged_at=disclosure.acknowledged_at, note=disclosure.note, recorded_by=who.name)
+        )  # fmt: skip
+        detail = {
+            "draft": row.id,
+            "draft_sha256": row.source_sha256,
+            "acknowledged": acknowledged,
+            "note": disclosure.note,
+        }
+        append_event(session, who.name, who.role, "writer disclosure", disclosure.writer, detail)
+    return disclosure
+
+
+def find_draft(session: Session, draft: str) -> DraftRow:
+    """The draft named by its number, "latest", or a prefix (8 or more hex digits) of its sha256."""
+    wanted = draft.strip().lower()
+    rows = list(session.scalars(select(DraftRow).order_by(DraftRow.id)))
+    if wanted == "latest" and rows:
+        return rows[-1]
+    if wanted.isdigit():
+        found = [r for r in rows if r.id == int(wanted)]
+    elif len(wanted) >= 8:
+        found = [r for r in rows if r.source_sha256.startswith(wanted)]
+    else:
+        found = []
+    if len(found) != 1:
+        raise GuardrailError(f"no single draft {draft!r}: give its number, 'latest' or 8+ digits of its sha256")
+    return found[0]

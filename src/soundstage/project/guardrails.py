@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +30,18 @@ from soundstage.guardrails.model import (
     Consent,
     ConsentAction,
     ConsentEvent,
+    DepartmentAIAssignment,
     DirectorConsultation,
     Gives,
     Performer,
     Records,
     Release,
     ReplicaKind,
+    ReplicaPay,
     Representation,
     ScanNotice,
     Signer,
+    Strike,
     TakeUse,
     UnionNotice,
     WriterDisclosure,
@@ -98,12 +102,12 @@ def consent_of(row: ConsentRow, events: Sequence[ConsentEventRow]) -> Consent:
         replaces_in_person=row.replaces_in_person,
         scenes=tuple(row.scenes),
         pay_terms=row.pay_terms,
-        events=tuple(ConsentEvent(ConsentAction(e.action), _utc(e.at), e.by, e.reason) for e in events),
+        events=tuple(ConsentEvent(ConsentAction(e.action), as_utc(e.at), e.by, e.reason) for e in events),
     )
 
 
-def _utc(at: datetime) -> datetime:
-    # SQLite hands back naive datetimes for what was stored in UTC.
+def as_utc(at: datetime) -> datetime:
+    """``at`` in UTC: SQLite hands back naive datetimes for what was stored in UTC."""
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
@@ -147,12 +151,36 @@ def records(context: Context, session: Session) -> Records:
             if n.kind == "union"
         ),
         consultations=tuple(
-            DirectorConsultation(c.director, _utc(c.at), c.summary, tuple(c.shots))
+            DirectorConsultation(c.director, as_utc(c.at), c.summary, tuple(c.shots))
             for c in session.scalars(select(ConsultationRow).order_by(ConsultationRow.id))
+        ),
+        assignments=tuple(
+            DepartmentAIAssignment(**{k: _time(v) if k.endswith("_at") else v for k, v in n.record.items()})
+            for n in notices
+            if n.kind == "assignment"
+        ),
+        pay=tuple(
+            ReplicaPay(
+                n.record["performer"],
+                int(n.record["days"]),
+                Decimal(n.record["pro_rata"]),
+                Decimal(n.record["scale"]),
+                bool(n.record["principal"]),
+            )  # fmt: skip
+            for n in notices
+            if n.kind == "pay"
+        ),
+        strikes=tuple(
+            Strike(n.record["union"], _time(n.record["start"]), _time(n.record["end"]))
+            for n in notices
+            if n.kind == "strike"
         ),
         writer_disclosures=tuple(
             WriterDisclosure(
-                d.draft_sha256, d.writer, _utc(d.disclosed_at), _utc(d.acknowledged_at) if d.acknowledged_at else None
+                d.draft_sha256,
+                d.writer,
+                as_utc(d.disclosed_at),
+                as_utc(d.acknowledged_at) if d.acknowledged_at else None,
             )
             for d in session.scalars(select(DisclosureRecordRow).order_by(DisclosureRecordRow.id))
         ),
@@ -166,7 +194,7 @@ def _time(value: Any) -> Any:
 def overrides(session: Session) -> list[Override]:
     """Every override producers have written."""
     return [
-        Override(o.rule_id, o.subject, o.violation, o.by, o.reason, _utc(o.at), o.role, o.performer)
+        Override(o.rule_id, o.subject, o.violation, o.by, o.reason, as_utc(o.at), o.role, o.performer)
         for o in session.scalars(select(OverrideRow).order_by(OverrideRow.id))
     ]
 
@@ -199,7 +227,7 @@ def use_of(
         take=take,
         scene=scene,
         department=policy.default_department,
-        made_at=_utc(made_at) if made_at else None,
+        made_at=as_utc(made_at) if made_at else None,
         prompt=recipe.prompt,
         watched=policy.names,
         references=referenced,
