@@ -48,7 +48,7 @@ from soundstage.project import Production
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from postgres import create_database, start_server  # noqa: E402
+from postgres import create_database, start_server, write_pgpass  # noqa: E402
 
 CLIENTS = 50
 THINK_S = 2.0  # a reviewer's mean pause between requests, at their pace
@@ -365,6 +365,8 @@ def main() -> int:
     server = start_server()
     try:
         with tempfile.TemporaryDirectory(prefix="review-load-") as tmp:
+            # Productions keep no database password: the served processes find it in a pgpass file.
+            os.environ["PGPASSFILE"] = str(write_pgpass(server.url, Path(tmp) / "pgpass"))
             print(run(Path(tmp), server.url, args))
     finally:
         server.stop()
