@@ -346,5 +346,7 @@ def serve(
         uvicorn.run(review_room, **options)
         return
     # Several processes: uvicorn starts each from an import string, the factory reading the root.
+    # This process only supervises them: it lets go of the production first.
+    review_room.state.production.close()
     os.environ[ROOT_VARIABLE] = str(root)
     uvicorn.run("soundstage.web.app:from_environment", factory=True, workers=workers, **options)
