@@ -26,7 +26,7 @@ from soundstage.project import Production
 from soundstage.render.previs import to_png
 from soundstage.review.workflow import Status
 from soundstage.store.db import session_scope
-from soundstage.store.tables import CharacterRow, FindingRow, NoteRow, SceneRow, ShotRow, TakeRow
+from soundstage.store.tables import CharacterRow, FindingRow, NoteRow, SceneRow, ShotRow, TakeRow, shot_summary
 
 SHOTS_PER_SCENE = 20
 # The project's own cast (examples/lantern_keepers.fountain), so board filters by character bite.
@@ -155,6 +155,7 @@ def insert_shots(
                 "position": index % SHOTS_PER_SCENE,
                 "planned": planned.model_dump(mode="json"),
                 "edits": {},
+                **shot_summary(planned.model_dump(mode="json"), {}),
                 "status": status.value,
                 "assignee": ASSIGNEES[index % len(ASSIGNEES)],
             }

@@ -48,7 +48,7 @@ from soundstage.project import Production
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from postgres import create_database, start_server  # noqa: E402
+from postgres import create_database, start_server, write_pgpass  # noqa: E402
 
 CLIENTS = 50
 THINK_S = 2.0  # a reviewer's mean pause between requests, at their pace
@@ -355,6 +355,9 @@ def main() -> int:
     parser.add_argument("--no-zou", action="store_true", help="leave out the zou peer")
     parser.add_argument("--zou-venv", type=Path, default=zou_peer.DEFAULT_VENV)
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients under load")
+    parser.add_argument("--shots", type=int, default=0, help="shots in the load production (default 2,000; 400 quick)")
+    parser.add_argument("--postgres-only", action="store_true", help="leave out the SQLite production")
+    parser.add_argument("--load-only", action="store_true", help="only the load tables (no bulk-linearity runs)")
     args = parser.parse_args()
     if not args.no_zou and (why := zou_peer.missing(args.zou_venv)):
         print(f"{why}\n{zou_peer.INSTALL_HINT}", file=sys.stderr)
@@ -362,6 +365,8 @@ def main() -> int:
     server = start_server()
     try:
         with tempfile.TemporaryDirectory(prefix="review-load-") as tmp:
+            # Productions keep no database password: the served processes find it in a pgpass file.
+            os.environ["PGPASSFILE"] = str(write_pgpass(server.url, Path(tmp) / "pgpass"))
             print(run(Path(tmp), server.url, args))
     finally:
         server.stop()
@@ -371,11 +376,13 @@ def main() -> int:
 def run(folder: Path, postgres: str, args: argparse.Namespace) -> str:
     """Every measurement, on SQLite and on the PostgreSQL server at ``postgres``; the report."""
     counts = QUICK if args.quick else FULL
-    shots = 400 if args.quick else 2000
+    shots = args.shots or (400 if args.quick else 2000)
     insert_sizes = (200, 2000) if args.quick else (1000, 10000)
     plan_scenes = (100, 1000) if args.quick else (500, 5000)  # two shots a scene
     zou_shots = 200 if args.quick else 1000
     databases: dict[str, Callable[[], str]] = {"SQLite": lambda: "", "PostgreSQL": lambda: create_database(postgres)}
+    if args.postgres_only:
+        del databases["SQLite"]
 
     loads: dict[str, list[Phases]] = {}
     playlists: dict[str, list[tuple[int, float]]] = {}
@@ -384,13 +391,17 @@ def run(folder: Path, postgres: str, args: argparse.Namespace) -> str:
         with Served(data.root) as served:
             loads[name] = soundstage_load(data, served.url, counts, args.clients, zou_shots)
         # A production of its own: the load above decided on most of the shots waiting for review.
+        print(f"{name}: load measured", file=sys.stderr)
+        if args.load_only:
+            continue
         data = build(folder / f"playlist-{name}", shots=shots, database_url=url(), reviewers=0, supervisors=0)
         with Served(data.root) as served:
             playlists[name] = playlist_approvals(data, served.url, counts.playlists)
-        print(f"{name}: load measured", file=sys.stderr)
     zou = None if args.no_zou else zou_load(args.zou_venv, zou_shots, counts, args.clients)
-    inserts = {name: insert_linearity(folder, url, insert_sizes) for name, url in databases.items()}
-    planned = plan_linearity(folder, plan_scenes)
+    inserts = (
+        {} if args.load_only else {name: insert_linearity(folder, url, insert_sizes) for name, url in databases.items()}
+    )
+    planned = [] if args.load_only else plan_linearity(folder, plan_scenes)
     return report(args, counts, shots, loads, zou, inserts, planned, playlists)
 
 
@@ -454,7 +465,7 @@ def report(
         created_alone, _, commented, listed = zou
         pg = loads["PostgreSQL"]
         note, whole = pg[2], pg[4]
-        plan_ms = planned[-1][1] / planned[-1][0] * 1000
+        plan_ms = planned[-1][1] / planned[-1][0] * 1000 if planned else float("nan")
         lines += [
             "",
             "| against zou (p50; both on PostgreSQL) | zou | Soundstage | zou / Soundstage |",

@@ -203,16 +203,18 @@ def live_review_room(review_room: ReviewRoom) -> Iterator[tuple[ReviewRoom, str]
     thread.join(10)
 
 
-def serve_production(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`soundstage serve` on a free loopback port, in a process of its own: (server, base URL).
-    The caller terminates it."""
+def serve_production(root: Path, *, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """`soundstage serve` on a free loopback port, in a process of its own (with ``workers``
+    worker processes under it when more than one): (server, base URL). The caller terminates it."""
     port = free_port()
     exe = Path(sys.executable).with_name("soundstage")
     log = root / "serve.log"
     with log.open("wb") as errors:  # a file, not a pipe: a full pipe would stall the server
-        server = subprocess.Popen([exe, "-p", root, "serve", "--port", str(port)], stdout=errors, stderr=errors)
+        command = [exe, "-p", root, "serve", "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])]
+        server = subprocess.Popen(command, stdout=errors, stderr=errors)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90  # the machine is shared: starting can be slow
+    # The machine is shared: starting can be slow, and each worker process imports the app anew.
+    deadline = time.monotonic() + 90 * workers
     while time.monotonic() < deadline and server.poll() is None:
         try:
             httpx.get(f"{base}/login", timeout=2)

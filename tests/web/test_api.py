@@ -17,7 +17,7 @@ PEN = {"tool": "pen", "points": [[0.1, 0.2], [0.15, 0.25], [0.2, 0.3]], "colour"
 BOX = {"tool": "box", "points": [[0.3, 0.3], [0.6, 0.7]]}
 
 
-def test_board_lists_every_shot_in_two_queries(review_room: ReviewRoom) -> None:
+def test_board_lists_every_shot_in_four_queries(review_room: ReviewRoom) -> None:
     client = review_room.client("reviewer")
     statements: list[str] = []
     engine = review_room.app.state.production.engine
@@ -33,9 +33,11 @@ def test_board_lists_every_shot_in_two_queries(review_room: ReviewRoom) -> None:
     assert (first["takes"], first["current_take"], first["flagged"]) == (2, f"{first['code']}/2", False)
     assert flagged["flagged"] is True and flagged["status"] == "todo"
     assert first["frames"] > 0 and set(first) >= {"scene", "assignee", "subjects", "notes"}
-    # The token lookup, then the board: the shots with their counts, then the page's takes.
+    # The token lookup, then the board: the page's shots with their counts, how many match (a
+    # COUNT of its own), then the page's current takes; whatever the number of shots.
     queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(queries) == 3, queries
+    assert len(queries) == 4, queries
+    assert "count(*)" in queries[2].lower() and "row_number()" in queries[3].lower()
 
 
 def test_board_filters_and_pages(review_room: ReviewRoom) -> None:
@@ -193,3 +195,18 @@ def test_audit_api_pages_and_verifies(review_room: ReviewRoom) -> None:
     assert events[-1]["prev_sha256"] == events[-2]["sha256"]
     assert [e["id"] for e in client.get("/api/audit", params={"after": 2, "limit": 2}).json()["events"]] == [3, 4]
     assert client.get("/api/audit/verify").json() == {"intact": True, "events": 6, "problems": []}
+
+
+def test_board_character_filter_matches_whole_names_after_an_edit(review_room: ReviewRoom) -> None:
+    # The subjects column follows the artist's edits: a shot recast to FUSE alone is found by
+    # FUSE and no longer by its planned subjects; a part of a name finds nothing.
+    code = review_room.codes[0]
+    planned = review_room.production.shot(code).subjects
+    review_room.production.edit_shot(code, {"subjects": ["FUSE"]})
+    client = review_room.client("reviewer")
+    fuse = {s["code"]: s for s in client.get("/api/shots", params={"character": "fuse", "limit": 1000}).json()["shots"]}
+    assert fuse[code]["subjects"] == ["FUSE"]
+    for name in set(planned) - {"FUSE"}:
+        listed = client.get("/api/shots", params={"character": name, "limit": 1000}).json()["shots"]
+        assert code not in {s["code"] for s in listed}
+    assert client.get("/api/shots", params={"character": "FUS"}).json() == {"total": 0, "shots": []}

@@ -319,21 +319,34 @@ def link_withdraw(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (sessions are in the database, so any serves anyone).")
+    ] = 1,
 ) -> None:
     """Serve the review room (shot board, dailies, notes, approvals) on HOST:PORT."""
+    import os
+
     import uvicorn
 
-    from soundstage.web.app import create_app
+    from soundstage.web.app import ROOT_VARIABLE, create_app
 
-    review_room = create_app(State.production_dir or Path.cwd())
+    root = (State.production_dir or Path.cwd()).resolve()
+    review_room = create_app(root)  # opened here first, so a bad production fails before any worker starts
     # uvicorn believes X-Forwarded-For from 127.0.0.1 by default; here only named proxies are.
     proxies = review_room.state.production.settings.serve.trusted_proxies
-    out.print(f"review room on http://{host}:{port} (Ctrl-C stops it)")
-    uvicorn.run(
-        review_room,
-        host=host,
-        port=port,
-        log_level="warning",
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
-    )
+    out.print(f"review room on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}; Ctrl-C stops it)")
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+    }
+    if workers == 1:
+        uvicorn.run(review_room, **options)
+        return
+    # Several processes: uvicorn starts each from an import string, the factory reading the root.
+    # This process only supervises them: it lets go of the production first.
+    review_room.state.production.close()
+    os.environ[ROOT_VARIABLE] = str(root)
+    uvicorn.run("soundstage.web.app:from_environment", factory=True, workers=workers, **options)

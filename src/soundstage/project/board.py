@@ -3,8 +3,9 @@ takes, findings and notes, a shot's drawings, and whether a media object may be 
 
 Views are pydantic models shaped as the JSON API answers them (docs/review.md); the API declares
 them as its response models and the HTML pages render the same objects, so both always show
-the same thing. The board answers in two queries whatever its size (the shots with their counts,
-then the page's takes with a "failed a check" flag): no query per shot.
+the same thing. The board answers in three queries whatever its size (the page's shots with their
+counts, how many match, and the page's current takes with a "failed a check" flag): no query per
+shot, and no shot's JSON decoded (subjects and frames are columns of their own).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from soundstage.checks import Verdict
@@ -25,7 +26,17 @@ from soundstage.project.checks import Standing, standing, stored_finding
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role, Status, allowed_actions
 from soundstage.store.rows import shot_row
-from soundstage.store.tables import CharacterRow, FindingRow, NoteRow, RenderRow, SceneRow, ShotRow, TakeRow
+from soundstage.store.tables import (
+    CharacterRow,
+    FindingRow,
+    NoteRow,
+    RenderRow,
+    SceneRow,
+    ShotRow,
+    TakeRow,
+    shot_summary,
+    subject_names,
+)
 
 
 def iso(at: datetime | None) -> str | None:
@@ -158,42 +169,29 @@ def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int 
     """The shot board: shots in cut order, filtered, one page of them, and how many match."""
     takes = select(func.count(TakeRow.id)).where(TakeRow.shot_id == ShotRow.id).scalar_subquery()
     notes = select(func.count(NoteRow.id)).where(NoteRow.shot_id == ShotRow.id).scalar_subquery()
-    query = (
-        select(
+    matching = _matching(filters)
+    rows = session.execute(
+        matching.add_columns(
             ShotRow.id,
             ShotRow.code,
             SceneRow.number,
             ShotRow.status,
             ShotRow.assignee,
-            ShotRow.planned,
-            ShotRow.edits,
+            ShotRow.subjects,
+            ShotRow.frames,
             takes.label("takes"),
             notes.label("notes"),
-            func.count().over().label("total"),
         )  # fmt: skip
-        .join(SceneRow, SceneRow.id == ShotRow.scene_id)
-        .where(SceneRow.position.is_not(None), ShotRow.in_plan.is_(True))
         .order_by(SceneRow.position, ShotRow.position)
-    )
-    if filters.scene:
-        query = query.where(SceneRow.number == filters.scene.strip().upper())
-    if filters.status:
-        query = query.where(ShotRow.status == filters.status)
-    if filters.assignee:
-        query = query.where(ShotRow.assignee == filters.assignee)
-    if filters.character:
-        # Subjects live in JSON (the plan, overridden by the artist's edits), which the two
-        # databases query differently; the rows are small, so filter them here instead.
-        wanted = filters.character.strip().upper()
-        rows = [r for r in session.execute(query) if wanted in _fields(r)["subjects"]]
-        total, rows = len(rows), rows[offset : offset + limit]
-    else:
-        rows = session.execute(query.limit(limit).offset(offset)).all()
-        total = rows[0].total if rows else _count(session, query)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    # A COUNT of its own: ``count() over ()`` on the page's query made the database build every
+    # matching row with its counts before it could cut the page.
+    total = session.scalar(matching.add_columns(func.count())) or 0
     current = _current_takes(session, [r.id for r in rows])
     shots = []
     for r in rows:
-        fields = _fields(r)
         take = current.get(r.id)
         shots.append(
             ShotCard(
@@ -201,8 +199,8 @@ def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int 
                 scene=r.number,
                 status=r.status,
                 assignee=r.assignee,
-                subjects=fields["subjects"],
-                frames=fields["frames"],
+                subjects=subject_names(r.subjects),
+                frames=r.frames,
                 takes=r.takes,
                 notes=r.notes,
                 current_take=take_name(r.code, take[0]) if take else None,
@@ -212,6 +210,26 @@ def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int 
             )
         )
     return Board(total=total, shots=shots)
+
+
+def _matching(filters: BoardFilter) -> Select[Any]:
+    """The shots of the cut that pass the filters, as a query with no columns yet."""
+    query = (
+        select()
+        .select_from(ShotRow)
+        .join(SceneRow, SceneRow.id == ShotRow.scene_id)
+        .where(SceneRow.position.is_not(None), ShotRow.in_plan.is_(True))
+    )
+    if filters.scene:
+        query = query.where(SceneRow.number == filters.scene.strip().upper())
+    if filters.status:
+        query = query.where(ShotRow.status == filters.status)
+    if filters.assignee:
+        query = query.where(ShotRow.assignee == filters.assignee)
+    if filters.character:
+        # The subjects column holds each name between bars: a whole name matches, never a part.
+        query = query.where(ShotRow.subjects.contains(f"|{filters.character.strip().upper()}|", autoescape=True))
+    return query
 
 
 def board_options(session: Session) -> BoardOptions:
@@ -226,44 +244,48 @@ def board_options(session: Session) -> BoardOptions:
     )
 
 
-def _fields(row: Any) -> dict[str, Any]:
-    merged = {**row.planned, **(row.edits or {})}
-    return {"subjects": list(merged.get("subjects", [])), "frames": int(merged.get("frames", 0))}
-
-
 def frames_of(row: Any) -> int:
     """A shot's frames as artists see them (the plan with their edits), from its planned and
     edits columns."""
-    return _fields(row)["frames"]
-
-
-def _count(session: Session, query: Any) -> int:
-    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return int(shot_summary(row.planned, row.edits)["frames"])
 
 
 def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int, Standing, str]]:
     """Per shot: (number, its checks' standing, output) of its approved take, else of its newest.
-    One query: the takes with their findings."""
+
+    One query reads only those takes with their findings: each shot's takes ranked (the approved
+    first, then the newest), the first kept.
+    """
     if not shot_ids:
         return {}
-    rows = session.execute(
-        select(TakeRow.shot_id, TakeRow.number, TakeRow.approved_by, TakeRow.output_sha256, TakeRow.checked_at)
-        .add_columns(FindingRow)
-        .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
+    approved_first = case((TakeRow.approved_by != "", TakeRow.number), else_=-TakeRow.number)
+    ranked = (
+        select(
+            TakeRow.id,
+            TakeRow.shot_id,
+            TakeRow.number,
+            TakeRow.output_sha256,
+            TakeRow.checked_at,
+            func.row_number()
+            .over(partition_by=TakeRow.shot_id, order_by=((TakeRow.approved_by == ""), approved_first))
+            .label("rank"),
+        )
         .where(TakeRow.shot_id.in_(shot_ids))
-        .order_by(TakeRow.shot_id, TakeRow.number, FindingRow.id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.shot_id, ranked.c.number, ranked.c.output_sha256, ranked.c.checked_at)
+        .add_columns(FindingRow)
+        .outerjoin(FindingRow, FindingRow.take_id == ranked.c.id)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.shot_id, FindingRow.id)
     )
     current: dict[int, tuple[int, Standing, str]] = {}
-    approved: set[int] = set()
-    for (shot_id, number), group in groupby(rows, key=lambda r: (r.shot_id, r.number)):
-        if shot_id in approved:
-            continue
+    for shot_id, group in groupby(rows, key=lambda r: r.shot_id):
         found = list(group)
         first = found[0]
         said = standing(first.checked_at, [stored_finding(r.FindingRow) for r in found if r.FindingRow is not None])
-        current[shot_id] = (number, said, first.output_sha256)
-        if first.approved_by:
-            approved.add(shot_id)
+        current[shot_id] = (first.number, said, first.output_sha256)
     return current
 
 

@@ -16,7 +16,7 @@ from soundstage.errors import ReviewError, ShotError
 from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.passwords import hash_password, new_token, token_digest
 from soundstage.project import checks, review
-from soundstage.project.board import frames_of, iso, media_url
+from soundstage.project.board import iso, media_url
 from soundstage.project.people import Person
 from soundstage.project.production import Context
 from soundstage.project.trail import append_event
@@ -108,8 +108,7 @@ def playlist(session: Session, playlist_id: int) -> Playlist | None:
         select(
             ShotRow.code,
             ShotRow.status,
-            ShotRow.planned,
-            ShotRow.edits,
+            ShotRow.frames,
             TakeRow.number,
             TakeRow.output_sha256,
             TakeRow.approved_by,
@@ -128,7 +127,7 @@ def playlist(session: Session, playlist_id: int) -> Playlist | None:
                 number=t.number,
                 status=t.status,
                 image=media_url(t.output_sha256),
-                frames=frames_of(t),
+                frames=t.frames,
                 approved_by=t.approved_by,
             )
             for t in takes

@@ -15,7 +15,7 @@ from soundstage.plan.model import Shot
 from soundstage.project import drafts
 from soundstage.project.production import Context, Progress, no_progress
 from soundstage.store.rows import shot_row
-from soundstage.store.tables import LayoutRow, SceneRow, ShotRow, utcnow
+from soundstage.store.tables import LayoutRow, SceneRow, ShotRow, shot_summary, utcnow
 
 
 @dataclass(slots=True)
@@ -74,12 +74,13 @@ def plan(context: Context, progress: Progress = no_progress) -> PlanReport:
                 if shot.code in existing:
                     updates.append(
                         {"id": existing[shot.code].id, "position": position, "planned": planned,
-                         "edits": edits, "in_plan": True}
+                         "edits": edits, "in_plan": True, **shot_summary(planned, edits)}
                     )  # fmt: skip
                 else:
                     inserts.append(
                         {"scene_id": scene_ids[sheet.number], "code": shot.code, "position": position,
-                         "planned": planned, "edits": edits, "in_plan": True, "note": ""}
+                         "planned": planned, "edits": edits, "in_plan": True, "note": "",
+                         **shot_summary(planned, edits)}
                     )  # fmt: skip
                 report.shots += 1
                 report.frames += shot.frames

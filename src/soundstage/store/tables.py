@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -91,7 +92,12 @@ class ShotRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     # Review (review/workflow.py): where the shot stands, and who is working on it.
     status: Mapped[str] = mapped_column(String(24), default="todo", index=True)
-    assignee: Mapped[str] = mapped_column(String(128), default="")
+    assignee: Mapped[str] = mapped_column(String(128), default="", index=True)
+    # -- latency (0015_latency) --: the board's fields of the plan with the artist's edits, kept
+    # beside the JSON so that the board neither decodes every shot's JSON nor filters in Python.
+    # ``subjects`` is "|MAISIE|JUNO|" (each name between bars): a LIKE "%|JUNO|%" finds a character.
+    subjects: Mapped[str] = mapped_column(Text, default="")
+    frames: Mapped[int] = mapped_column(Integer, default=0)
 
     scene: Mapped[SceneRow] = relationship(back_populates="shots")
 
@@ -638,3 +644,31 @@ class SchedulePinRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     scene: Mapped[str] = mapped_column(String(16), unique=True)  # the production scene number
     day: Mapped[str] = mapped_column(String(10))  # ISO date
+
+
+# -- latency --
+
+
+def shot_summary(planned: dict[str, Any], edits: dict[str, Any] | None) -> dict[str, Any]:
+    """ShotRow's ``subjects`` and ``frames`` columns from its plan and the artist's edits (the
+    edits win field by field), for writers that insert or update shots in bulk."""
+    merged = {**planned, **(edits or {})}
+    names = [str(name) for name in merged.get("subjects", [])]
+    return {
+        "subjects": "".join(f"|{name}" for name in names) + "|" if names else "",
+        "frames": int(merged.get("frames", 0)),
+    }
+
+
+def subject_names(subjects: str) -> list[str]:
+    """The names in ShotRow's ``subjects`` column, in order."""
+    return subjects.strip("|").split("|") if subjects else []
+
+
+@orm_event.listens_for(ShotRow, "before_insert")
+@orm_event.listens_for(ShotRow, "before_update")
+def _summarise_shot(_mapper: Any, _connection: Any, row: ShotRow) -> None:
+    # Shots written through the ORM (an artist's edit, a test's row) keep the columns right by
+    # themselves; bulk writers pass shot_summary's values in their rows.
+    summary = shot_summary(row.planned or {}, row.edits)
+    row.subjects, row.frames = summary["subjects"], summary["frames"]

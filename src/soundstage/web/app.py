@@ -202,3 +202,17 @@ class BodyLimit:
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     response = JSONResponse({"detail": f"request body over {limit // 1024} KiB"}, status_code=413)
     await response(scope, receive, send)
+
+
+# -- serve --workers --
+
+# The production root handed to each worker process of ``soundstage serve --workers N``: uvicorn
+# starts its workers from an import string, so the app is made by a factory in each process.
+ROOT_VARIABLE = "SOUNDSTAGE_SERVE_ROOT"
+
+
+def from_environment() -> FastAPI:
+    """The review room of the production named by SOUNDSTAGE_SERVE_ROOT (uvicorn's factory)."""
+    import os
+
+    return create_app(Path(os.environ[ROOT_VARIABLE]))
