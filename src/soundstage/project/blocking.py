@@ -9,19 +9,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import select
 
 from soundstage.errors import ProductionError, SoundstageError
 from soundstage.layout.framing import block_scene, character_colour
-from soundstage.layout.usd import build_layout, export_layout, save_layout
 from soundstage.plan.model import Shot, scene_code
 from soundstage.project import drafts, shotlist
 from soundstage.project.production import LAYOUTS_DIR, Context, Progress, no_progress
-from soundstage.render.checks import check_framing
-from soundstage.render.previs import PASSES, PrevisRenderer, contact_sheet, load_scene, read_png, to_png
 from soundstage.store.tables import CharacterRow, LayoutRow, RenderRow, ShotRow, utcnow
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from soundstage.render.previs import PrevisRenderer
 
 
 @dataclass(slots=True)
@@ -85,6 +87,8 @@ def layout(
 
     A layout edited by hand is never overwritten unless ``force``; it is reported instead.
     """
+    from soundstage.layout.usd import build_layout, export_layout, save_layout  # usd-core (~80 MB): layout only
+
     shots = shotlist.shots(context, scene)
     sheets = {s.number: s.breakdown for s in drafts.breakdown(context)}
     cast = {name for shot in shots for name in shot.subjects}
@@ -140,6 +144,8 @@ def previs(
     make a contact sheet per scene. A shot whose layout did not change since its last render at
     this size is not rendered again unless ``force``. A shot that fails to render is reported and
     the others go on; its passes never reach the media store half written."""
+    from soundstage.render.previs import PASSES, PrevisRenderer, contact_sheet, to_png  # GL, usd-core: here only
+
     shots = [s for s in shotlist.shots(context, scene) if layout_path(context, s).exists()]
     report = PrevisReport()
     with context.transaction() as session:
@@ -172,6 +178,9 @@ def _previs_shot(
     context: Context, run: _PrevisRun, shot: Shot, shot_id: int, previous: RenderRow | None
 ) -> np.ndarray | None:
     """Render one shot (or reuse its render when its layout is unchanged); its storyboard."""
+    from soundstage.render.checks import check_framing  # OpenCV and the renderer: previs only
+    from soundstage.render.previs import PASSES, load_scene, read_png, to_png
+
     path = layout_path(context, shot)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if previous and not run.force and (previous.layout_sha256, previous.width, previous.height) == (digest, *run.size):

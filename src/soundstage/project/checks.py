@@ -8,33 +8,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import delete, select, update
 
-from soundstage.checks import (
-    CharacterIntent,
-    Embedder,
-    Finding,
-    OtherTakes,
-    ShotIntent,
-    TakeSignature,
-    Verdict,
-    embedder_for,
-    prepare_intent,
-    signature,
-)
-from soundstage.checks.features import LAYOUT_LENGTH
-from soundstage.checks.registry import Check, checks_for, run_checks
 from soundstage.config import BibleEntry
 from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.plan.model import Shot
 from soundstage.project import bible, blocking, shotlist
 from soundstage.project.production import Context, Progress, no_progress
-from soundstage.render.previs import read_png
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import FindingRow, RenderRow, ShotRow, TakeRow, utcnow
+
+if TYPE_CHECKING:
+    from soundstage.checks import Embedder, Finding, ShotIntent, TakeSignature
+    from soundstage.checks.registry import Check
 
 
 @dataclass(slots=True)
@@ -75,6 +64,11 @@ def check(
     """Run the intent checks on takes and store their findings (replacing earlier ones): every
     take of ``codes`` (every shot when both are empty), or the takes of queue ``jobs`` (the
     worker checks each take it makes). A shot's intent is prepared once for all its takes."""
+    # The checks (OpenCV, the embedders) and the renderer's PNG reader load only when takes are checked.
+    from soundstage.checks import signature
+    from soundstage.checks.registry import checks_for, run_checks
+    from soundstage.render.previs import read_png
+
     report = CheckReport()
     state = context.state(ChecksState)
     with context.transaction() as session:
@@ -135,6 +129,8 @@ def check(
 
 def findings(context: Context, reference: str) -> list[Finding]:
     """The stored findings of a take ("012_0030/2"; a bare shot code: its newest take)."""
+    from soundstage.checks import Finding, Verdict  # the checks package loads OpenCV and the embedders
+
     code, number = parse_take_name(reference)
     with context.transaction() as session:
         take = take_row(session, shot_row(session, code), number)
@@ -143,6 +139,8 @@ def findings(context: Context, reference: str) -> list[Finding]:
 
 
 def _embedder(context: Context) -> Embedder:
+    from soundstage.checks import embedder_for  # the checks package loads OpenCV and the embedders
+
     state = context.state(ChecksState)
     if state.embedder is None:
         state.embedder = embedder_for(context.settings.checks, context.root)
@@ -159,6 +157,9 @@ def _layout(state: ChecksState, take_id: int) -> np.ndarray:
 def _signature(context: Context, stored: dict[str, Any] | list[Any], output_sha256: str) -> TakeSignature:
     """A take's stored signature, or one made now from its picture (takes made before checks, or
     with another signature version)."""
+    from soundstage.checks import TakeSignature, signature  # OpenCV and the embedders: checking only
+    from soundstage.render.previs import read_png
+
     try:
         if isinstance(stored, dict) and stored:
             return TakeSignature.from_dict(stored)
@@ -172,6 +173,10 @@ def _intent(
 ) -> ShotIntent:
     """What a shot's takes are checked against: its previs passes, its characters' reference
     sheets, the style references, approved takes of its scene's other shots, other shots' takes."""
+    from soundstage.checks import CharacterIntent, OtherTakes, prepare_intent  # checking only (OpenCV)
+    from soundstage.checks.features import LAYOUT_LENGTH
+    from soundstage.render.previs import read_png
+
     state = context.state(ChecksState)
     scene_id = next(ref.scene_id for ref in everything if ref.shot_id == shot_id)
     ids = blocking.characters(context, set(shot.subjects))

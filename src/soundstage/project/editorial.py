@@ -9,31 +9,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from soundstage import __version__
 from soundstage.config import Credentials
-from soundstage.cut.animatic import write_animatic
-from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write_editorial
 from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe, take_name
 from soundstage.project import drafts, guardrails, shotlist, trail
 from soundstage.project.production import Context, Progress, no_progress
-from soundstage.provenance.credentials import (
-    Approval,
-    CredentialReport,
-    Signer,
-    TakeProvenance,
-    make_project_identity,
-    read_credentials,
-    sign_animatic,
-    sign_take,
-)
-from soundstage.provenance.disclosure import Disclosure, DisclosureRow, write_disclosure
 from soundstage.store.tables import NoteRow, ShotRow, TakeRow, utcnow
+
+if TYPE_CHECKING:
+    from soundstage.cut.timeline import CutShot
+    from soundstage.provenance.credentials import CredentialReport, Signer, TakeProvenance
+    from soundstage.provenance.disclosure import DisclosureRow
 
 
 @dataclass(slots=True)
@@ -64,6 +56,8 @@ class _CutEntry:
 
     def row(self, frames: int) -> DisclosureRow:
         """The disclosure report's row for this shot, cut for ``frames`` frames."""
+        from soundstage.provenance.disclosure import DisclosureRow  # fpdf (~70 MB): cutting only
+
         if self.provenance is None:
             return DisclosureRow.slate(self.shot.code, frames)
         return DisclosureRow.of_take(self.provenance, frames)
@@ -72,6 +66,8 @@ class _CutEntry:
 def signer(context: Context) -> Signer:
     """The production's content-credentials signer. A production whose settings still name the
     default files and has none (made before credentials existed) gets its identity now."""
+    from soundstage.provenance.credentials import Signer, make_project_identity  # c2pa (~50 MB): signing only
+
     settings = context.settings.credentials
     certificate, key = settings.certificate_path(context.root), settings.key_path(context.root)
     defaults = Credentials()
@@ -104,6 +100,12 @@ def cut(
     or ProRes .mov) signed with every take as an ingredient, and the disclosure report (HTML and
     PDF). The signing identity is checked before anything is written.
     """
+    # The animatic (PyAV, OpenCV), OTIO, c2pa and fpdf load only when something is cut.
+    from soundstage.cut.animatic import write_animatic
+    from soundstage.cut.timeline import assemble, write_editorial
+    from soundstage.provenance.credentials import sign_animatic, sign_take
+    from soundstage.provenance.disclosure import Disclosure, write_disclosure
+
     signing = signer(context)
     settings = context.settings.cut
     entries = _cut_entries(context, scenes)
@@ -178,6 +180,9 @@ def cut(
 
 def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
     """Each planned shot with the take the cut uses, its provenance and its notes."""
+    from soundstage.cut.timeline import CutShot, Note, spoken_lines  # OTIO: cutting only
+    from soundstage.provenance.credentials import Approval, TakeProvenance
+
     wanted = {s.strip().upper() for s in scenes}
     numbers = drafts.scene_numbers(context)
     unknown = sorted(wanted - set(numbers))
@@ -233,6 +238,8 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
 def verify(file: Path, production_root: Path | None = None, trust: Path | None = None) -> CredentialReport:
     """A file's content credentials: valid or not, what made it, from which takes, who approved
     each. Trusted: ``trust`` (CA certificates, PEM), else the production's credentials/ca.pem."""
+    from soundstage.provenance.credentials import read_credentials  # c2pa: reading credentials only
+
     if trust is None and production_root is not None:
         candidate = production_root / "credentials" / "ca.pem"
         trust = candidate if candidate.exists() else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
 from soundstage.project import drafts, stage_bookings
 from soundstage.project.production import Context
-from soundstage.schedules import dood, ical, rent, stripboard
+from soundstage.schedules import rent
 from soundstage.schedules.evaluation import build_schedule, move_scene
 from soundstage.schedules.model import (
     Calendar,
@@ -38,10 +38,12 @@ from soundstage.schedules.model import (
     money,
     scene_work_from_script,
 )
-from soundstage.schedules.production import solve_schedule
-from soundstage.schedules.replan import Replan, replan
 from soundstage.script.eighths import format_eighths
 from soundstage.store.tables import Draft, ScheduleRow, StageRow
+
+if TYPE_CHECKING:
+    from soundstage.schedules import dood, stripboard
+    from soundstage.schedules.replan import Replan
 
 DEFAULT_CAST_DAY_RATE = Decimal(1000)  # until the books give each cast member a rate
 
@@ -192,6 +194,9 @@ def plan(context: Context, schedule_problem: ScheduleProblem, *, fresh: bool = F
     When the current schedule is stale (the screenplay was re-imported since), the unchanged
     scenes keep their days and only new and changed scenes are placed (``schedules.replan``),
     so that nobody's call sheet changes unasked; ``fresh`` solves from nothing instead."""
+    from soundstage.schedules.production import solve_schedule  # OR-Tools (~70 MB): solving only
+    from soundstage.schedules.replan import replan
+
     previous = None if fresh or not stale(context) else current(context)
     if previous is None:
         schedule = solve_schedule(schedule_problem)
@@ -309,6 +314,8 @@ def move(context: Context, scene: str, day: int) -> Schedule:
 def export(context: Context, folder: Path) -> list[Path]:
     """Write the stripboard (HTML, PDF), the day out of days (CSV) and the bookings and shoot
     days (iCalendar) into ``folder``; returns the files written."""
+    from soundstage.schedules import dood, ical, stripboard  # fpdf and icalendar: exporting only
+
     schedule_problem, schedule = current(context)
     title = drafts.title(context)
     board = stripboard.stripboard(schedule_problem, schedule, title=f"{title}: stripboard")
@@ -359,6 +366,8 @@ class BoardView:
 
 def board_view(context: Context) -> BoardView | None:
     """The stripboard and day out of days of the current schedule; None before the first solve."""
+    from soundstage.schedules import dood, stripboard  # fpdf (~50 MB) with them: the stripboard page only
+
     if not has_schedule(context):
         return None
     schedule_problem, schedule = current(context)

@@ -14,6 +14,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -21,14 +22,15 @@ from soundstage import logs
 from soundstage.errors import JobError, ShotError
 from soundstage.generate import queue
 from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Recipe, parse_take_name
-from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
-from soundstage.generate.worker import LocalExecutor, MediaInputs, WorkReport, work_queue
 from soundstage.project import bible, checks, drafts, guardrails, shotlist
 from soundstage.project.production import Context, Progress, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
+
+if TYPE_CHECKING:
+    from soundstage.generate.worker import WorkReport
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,8 @@ def worker_command(root: Path) -> list[str]:
 
 def work(context: Context, workers: int | None = None, progress: Progress = no_progress) -> WorkReport:
     """Run the queue with local worker processes (``run_jobs`` each) until it is empty."""
+    from soundstage.generate.worker import LocalExecutor  # PyAV (~20 MB) with it: working the queue only
+
     command = worker_command(context.root)
     return LocalExecutor().run(context.engine, command, workers or context.settings.generate.workers, progress)
 
@@ -144,6 +148,8 @@ def work(context: Context, workers: int | None = None, progress: Progress = no_p
 def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5, log_level: int | None = None) -> WorkReport:
     """Work the production's queue in this process until it is empty (or forever), running the
     intent checks on each batch of new takes: what one worker process does."""
+    from soundstage.generate.worker import work_queue  # PyAV (~20 MB) with it: working the queue only
+
     if log_level is not None:
         logs.configure(level=log_level)
     with open_production(root) as context:
@@ -207,6 +213,9 @@ def takes(context: Context, code: str) -> list[TakeInfo]:
 
 def reproduce(context: Context, reference: str) -> tuple[bool, Path, str]:
     """Run a take's recipe again; whether the bytes match, the take's file, the new hash."""
+    from soundstage.generate.metadata import embed_recipe  # PyAV (~20 MB) with them: reproducing only
+    from soundstage.generate.worker import MediaInputs
+
     code, number = parse_take_name(reference)
     if number is None:
         raise ShotError(f"take {reference!r}: expected SHOT/NUMBER, e.g. 012_0030/2")
