@@ -194,7 +194,9 @@ def test_audit_api_pages_and_verifies(review_room: ReviewRoom) -> None:
     assert [e["action"] for e in events] == ["add user"] * 5 + ["note"]
     assert events[-1]["prev_sha256"] == events[-2]["sha256"]
     assert [e["id"] for e in client.get("/api/audit", params={"after": 2, "limit": 2}).json()["events"]] == [3, 4]
-    assert client.get("/api/audit/verify").json() == {"intact": True, "events": 6, "problems": []}
+    verified = client.get("/api/audit/verify").json()
+    assert (verified["intact"], verified["events"], verified["problems"]) == (True, 6, [])
+    assert verified["head_sha256"] == events[-1]["sha256"] and verified["checkpoint"]["events"] == 6
 
 
 def test_board_character_filter_matches_whole_names_after_an_edit(review_room: ReviewRoom) -> None:

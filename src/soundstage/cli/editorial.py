@@ -23,7 +23,6 @@ from soundstage.make import MakeResult, Stage, open_or_init, stages_until
 from soundstage.make import make as run_make
 from soundstage.project import Progress as StageProgress
 from soundstage.project import editorial
-from soundstage.provenance.credentials import describe as describe_credentials
 
 # -- the cut and its credentials -----------------------------------------------------------------
 
@@ -67,6 +66,8 @@ def verify(
 ) -> None:
     """Read a file's content credentials: valid or not, what made it, from which takes, who approved
     each. Exit 1 when the file has none or they do not validate."""
+    from soundstage.provenance.credentials import describe as describe_credentials  # c2pa: verify only
+
     report = editorial.verify(file, State.production_dir or Path.cwd(), trust)
     for line in describe_credentials(report):
         out.print(line, markup=False, highlight=False)

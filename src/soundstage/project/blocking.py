@@ -16,24 +16,26 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import select
 
 from soundstage.errors import ProductionError, SoundstageError
 from soundstage.generate import clips
 from soundstage.layout.action import scene_motion
 from soundstage.layout.framing import block_scene, character_colour
-from soundstage.layout.usd import build_layout, export_layout, save_layout
 from soundstage.plan.model import Shot, scene_code
 from soundstage.project import drafts, shotlist
 from soundstage.project.production import LAYOUTS_DIR, Context, Progress, no_progress
-from soundstage.render.checks import check_framing
-from soundstage.render.clips import ClipRenderer, ShotClip
-from soundstage.render.previs import PASSES, Passes, contact_sheet, read_png, to_png
 from soundstage.store.tables import CharacterRow, LayoutRow, RenderRow, ShotRow, utcnow
 
 CLIP_SUFFIX = clips.SUFFIXES["mkv"]  # a moving shot's pass in the media store
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from soundstage.render.clips import ClipRenderer
+    from soundstage.render.previs import Passes
 
 
 @dataclass(slots=True)
@@ -97,6 +99,8 @@ def layout(
 
     A layout edited by hand is never overwritten unless ``force``; it is reported instead.
     """
+    from soundstage.layout.usd import build_layout, export_layout, save_layout  # usd-core (~80 MB): layout only
+
     shots = shotlist.shots(context, scene)
     sheets = {s.number: s.breakdown for s in drafts.breakdown(context)}
     scenes = dict(zip(sheets, drafts.script(context).scenes, strict=True))
@@ -166,6 +170,9 @@ def previs(
     render is reported and the others go on; its passes never reach the media store half
     written. The passes carry no burn-in whatever ``burn_in`` says (kept so old callers work):
     the animatic draws the shot's code, size and lens once, over the take."""
+    from soundstage.render.clips import ClipRenderer  # GL, usd-core: here only
+    from soundstage.render.previs import PASSES, contact_sheet, to_png
+
     shots = [s for s in shotlist.shots(context, scene) if layout_path(context, s).exists()]
     report = PrevisReport()
     with context.transaction() as session:
@@ -199,6 +206,10 @@ def _previs_shot(
     context: Context, run: _PrevisRun, shot: Shot, shot_id: int, previous: RenderRow | None
 ) -> np.ndarray | None:
     """Render one shot (or reuse its render when its layout is unchanged); its first storyboard frame."""
+    from soundstage.render.checks import check_framing  # OpenCV and the renderer: previs only
+    from soundstage.render.clips import ShotClip
+    from soundstage.render.previs import PASSES, read_png, to_png
+
     path = layout_path(context, shot)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if previous and not run.force and (previous.layout_sha256, previous.width, previous.height) == (digest, *run.size):
@@ -241,6 +252,8 @@ def _previs_shot(
 
 def _store_clips(context: Context, run: _PrevisRun, rendered: list[Passes], rate: Fraction) -> dict[str, str]:
     """Each pass of a moving shot as one lossless clip in the media store (``.mkv``); their shas."""
+    from soundstage.render.previs import PASSES  # with the renderer: previs only
+
     encoded = run.encoder.map(
         lambda name: clips.write_clip([getattr(p, name) for p in rendered], rate, lossless=True), PASSES
     )

@@ -15,39 +15,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from soundstage.checks import (
-    CharacterIntent,
-    Embedder,
-    Finding,
-    OtherTakes,
-    ShotIntent,
-    TakeSignature,
-    Verdict,
-    embedder_for,
-    needs_override,
-    prepare_intent,
-    signature,
-    take_verdict,
-)
-from soundstage.checks.features import LAYOUT_LENGTH
-from soundstage.checks.registry import Check, checks_for, run_checks
 from soundstage.config import BibleEntry
 from soundstage.generate import clips
 from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.plan.model import Shot
 from soundstage.project import bible, blocking, shotlist
 from soundstage.project.production import Context, Progress, no_progress
-from soundstage.render.previs import read_png
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import FindingRow, RenderRow, ShotRow, TakeRow, utcnow
 
 MP4 = clips.SUFFIXES["mp4"]  # a take that moves
+
+if TYPE_CHECKING:
+    from soundstage.checks import Embedder, Finding, ShotIntent, TakeSignature, Verdict
+    from soundstage.checks.registry import Check
 
 
 @dataclass(slots=True)
@@ -88,6 +75,10 @@ def check(
     """Run the intent checks on takes and store their findings (replacing earlier ones): every
     take of ``codes`` (every shot when both are empty), or the takes of queue ``jobs`` (the
     worker checks each take it makes). A shot's intent is prepared once for all its takes."""
+    # The checks (OpenCV, the embedders) and the renderer's PNG reader load only when takes are checked.
+    from soundstage.checks import signature
+    from soundstage.checks.registry import checks_for, run_checks
+
     report = CheckReport()
     state = context.state(ChecksState)
     with context.transaction() as session:
@@ -148,6 +139,7 @@ def check(
 
 def findings(context: Context, reference: str) -> list[Finding]:
     """The stored findings of a take ("012_0030/2"; a bare shot code: its newest take)."""
+
     code, number = parse_take_name(reference)
     with context.transaction() as session:
         take = take_row(session, shot_row(session, code), number)
@@ -166,6 +158,8 @@ class Standing:
     @property
     def label(self) -> str:
         """The verdict as people read it: "pass", "warn", "fail" or "not checked"."""
+        from soundstage.checks import Verdict  # the checks package loads OpenCV: only when asked
+
         return "not checked" if self.verdict is Verdict.NOT_CHECKED else self.verdict.value
 
     @property
@@ -176,6 +170,9 @@ class Standing:
 
 def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
     """What a take's stored findings say of it, given when its checks last ran (None: never)."""
+    # The checks package loads OpenCV and the embedders; the board and review need only these.
+    from soundstage.checks import Verdict, needs_override, take_verdict
+
     found = list(found)
     if checked_at is None:
         return Standing(Verdict.NOT_CHECKED, ("not checked: its checks never ran",))
@@ -205,10 +202,14 @@ def standings(session: Session, take_ids: Iterable[int]) -> dict[int, Standing]:
 
 def stored_finding(row: FindingRow) -> Finding:
     """A finding as it was stored."""
+    from soundstage.checks import Finding, Verdict  # the checks package loads OpenCV: only when read
+
     return Finding(row.check, row.subject, row.score, Verdict(row.verdict), row.reason)
 
 
 def _embedder(context: Context) -> Embedder:
+    from soundstage.checks import embedder_for  # the checks package loads OpenCV and the embedders
+
     state = context.state(ChecksState)
     if state.embedder is None:
         state.embedder = embedder_for(context.settings.checks, context.root)
@@ -225,6 +226,8 @@ def _layout(state: ChecksState, take_id: int) -> np.ndarray:
 def _signature(context: Context, stored: dict[str, Any] | list[Any], output_sha256: str) -> TakeSignature:
     """A take's stored signature, or one made now from its picture (takes made before checks, or
     with another signature version)."""
+    from soundstage.checks import TakeSignature, signature  # OpenCV and the embedders: checking only
+
     try:
         if isinstance(stored, dict) and stored:
             return TakeSignature.from_dict(stored)
@@ -236,6 +239,8 @@ def _signature(context: Context, stored: dict[str, Any] | list[Any], output_sha2
 def _take_picture(context: Context, output_sha256: str) -> np.ndarray:
     """What the checks read of a take: a still's PNG, or a clip's first frame (an ``.mp4``
     take), which is the frame the render's still passes show."""
+    from soundstage.render.previs import read_png  # with the renderer: checking only
+
     if context.media.exists(output_sha256, MP4):
         data = context.media.path(output_sha256, MP4).read_bytes()
         return clips.read_clip(data, f"take {output_sha256[:12]}").frames[0]
@@ -247,6 +252,10 @@ def _intent(
 ) -> ShotIntent:
     """What a shot's takes are checked against: its previs passes, its characters' reference
     sheets, the style references, approved takes of its scene's other shots, other shots' takes."""
+    from soundstage.checks import CharacterIntent, OtherTakes, prepare_intent  # checking only (OpenCV)
+    from soundstage.checks.features import LAYOUT_LENGTH
+    from soundstage.render.previs import read_png
+
     state = context.state(ChecksState)
     scene_id = next(ref.scene_id for ref in everything if ref.shot_id == shot_id)
     ids = blocking.characters(context, set(shot.subjects))

@@ -9,34 +9,24 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from soundstage import __version__
 from soundstage.config import Credentials
-from soundstage.cut.animatic import write_animatic
-from soundstage.cut.timeline import CutShot, Note, assemble, spoken_lines, write_editorial
 from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate import clips
 from soundstage.generate.backend import Recipe, take_name
 from soundstage.project import checks, drafts, guardrails, shotlist, trail
 from soundstage.project.production import Context, Progress, console, no_progress
-from soundstage.provenance.credentials import (
-    Approval,
-    CredentialReport,
-    Signer,
-    TakeProvenance,
-    make_project_identity,
-    media_type,
-    provider_of,
-    read_credentials,
-    sign_animatic,
-    sign_take,
-)
-from soundstage.provenance.disclosure import Disclosure, DisclosureRow, write_disclosure
 from soundstage.store.tables import NoteRow, ShotRow, TakeRow
+
+if TYPE_CHECKING:
+    from soundstage.cut.timeline import CutShot
+    from soundstage.provenance.credentials import CredentialReport, Signer, TakeProvenance
+    from soundstage.provenance.disclosure import DisclosureRow
 
 
 @dataclass(slots=True)
@@ -68,6 +58,8 @@ class _CutEntry:
 
     def row(self, frames: int) -> DisclosureRow:
         """The disclosure report's row for this shot, cut for ``frames`` frames."""
+        from soundstage.provenance.disclosure import DisclosureRow  # fpdf (~70 MB): cutting only
+
         if self.provenance is None:
             return DisclosureRow.slate(self.shot.code, frames)
         return DisclosureRow.of_take(self.provenance, frames, checks=self.checks)
@@ -79,12 +71,16 @@ def provider(context: Context) -> str:
     never the folder's name)."""
     script = drafts.latest_script(context)
     title = context.settings.title or (script.title if script is not None else "")
+    from soundstage.provenance.credentials import provider_of  # c2pa (~50 MB): signing only
+
     return provider_of(title, context.settings.credentials.organisation)
 
 
 def signer(context: Context) -> Signer:
     """The production's content-credentials signer. A production whose settings still name the
     default files and has none (made before credentials existed) gets its identity now."""
+    from soundstage.provenance.credentials import Signer, make_project_identity  # c2pa (~50 MB): signing only
+
     settings = context.settings.credentials
     certificate, key = settings.certificate_path(context.root), settings.key_path(context.root)
     defaults = Credentials()
@@ -116,6 +112,12 @@ def cut(
     production's user name of whoever cuts it; the operating-system login and host are recorded
     beside it. The animatic's signed time and the report's time are the cut's one clock reading.
     """
+    # The animatic (PyAV, OpenCV), OTIO, c2pa and fpdf load only when something is cut.
+    from soundstage.cut.animatic import write_animatic
+    from soundstage.cut.timeline import assemble, write_editorial
+    from soundstage.provenance.credentials import media_type, sign_animatic, sign_take
+    from soundstage.provenance.disclosure import Disclosure, write_disclosure
+
     signing = signer(context)
     named, login = provider(context), console()
     settings = context.settings.cut
@@ -199,6 +201,9 @@ def cut(
 
 def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
     """Each planned shot with the take the cut uses, its provenance and its notes."""
+    from soundstage.cut.timeline import CutShot, Note, spoken_lines  # OTIO: cutting only
+    from soundstage.provenance.credentials import Approval, TakeProvenance
+
     wanted = {s.strip().upper() for s in scenes}
     numbers = drafts.scene_numbers(context)
     unknown = sorted(wanted - set(numbers))
@@ -271,6 +276,8 @@ def _cut_take(history: list[TakeRow]) -> TakeRow:
 def verify(file: Path, production_root: Path | None = None, trust: Path | None = None) -> CredentialReport:
     """A file's content credentials: valid or not, what made it, from which takes, who approved
     each. Trusted: ``trust`` (CA certificates, PEM), else the production's credentials/ca.pem."""
+    from soundstage.provenance.credentials import read_credentials  # c2pa: reading credentials only
+
     if trust is None and production_root is not None:
         candidate = production_root / "credentials" / "ca.pem"
         trust = candidate if candidate.exists() else None

@@ -13,14 +13,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from soundstage.checks import Finding
 from soundstage.config import Settings
 from soundstage.generate.backend import parse_take_name
 from soundstage.generate.queue import JobInfo
-from soundstage.generate.worker import WorkReport
 from soundstage.guardrails.evaluate import Outcome, Override
 from soundstage.guardrails.model import Consent, DirectorConsultation, Performer, UnionNotice
 from soundstage.plan.model import Shot
@@ -53,7 +52,6 @@ from soundstage.project.production import Context, Progress, console, init_produ
 from soundstage.project.review import Decision
 from soundstage.project.shotlist import PlanReport
 from soundstage.project.takes import TakeInfo, TakeOptions
-from soundstage.provenance.credentials import Signer
 from soundstage.reports.sheets import SceneSheet
 from soundstage.review.anchor import Checkpoint
 from soundstage.review.audit import ChainReport, Event
@@ -64,6 +62,11 @@ from soundstage.schedules.rent import RentLine
 from soundstage.script.formats import Format
 from soundstage.script.model import Script
 from soundstage.store.media import MediaStore
+
+if TYPE_CHECKING:  # for annotations only: importing these loads OpenCV, PyAV and c2pa
+    from soundstage.checks import Finding
+    from soundstage.generate.worker import WorkReport
+    from soundstage.provenance.credentials import Signer
 
 
 class Production:

@@ -46,7 +46,6 @@ from soundstage.guardrails.model import (
     UnionNotice,
     WriterDisclosure,
 )
-from soundstage.guardrails.report import compliance_report, write_report
 from soundstage.guardrails.rules import Gate, RulePack, load_pack
 from soundstage.guardrails.uses import take_use
 from soundstage.project import drafts
@@ -347,6 +346,8 @@ def clear_release(
 
 def report(context: Context, folder: Path) -> tuple[Path, Path]:
     """Write the production's compliance report (compliance.html and compliance.pdf)."""
+    from soundstage.guardrails.report import compliance_report, write_report  # fpdf (~35 MB): the report only
+
     with context.reading() as session:
         found = records(context, session)
         used = uses(context, session, found, standing_takes(session))

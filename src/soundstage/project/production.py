@@ -35,7 +35,6 @@ from soundstage.config import (
     split_password,
 )
 from soundstage.errors import ConfigError, ProductionError
-from soundstage.provenance.credentials import make_project_identity, provider_of
 from soundstage.store.db import make_engine, read_scope, session_scope, sqlite_url, upgrade
 from soundstage.store.media import MediaStore
 
@@ -104,6 +103,8 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
     ``database_url`` is used to open the database now but not written to soundstage.toml (the
     next commands take it from SOUNDSTAGE_DATABASE_PASSWORD or ~/.pgpass). With
     SOUNDSTAGE_KEY_PASSPHRASE set, the signing key is written encrypted with it."""
+    from soundstage.provenance.credentials import make_project_identity, provider_of  # c2pa (~50 MB): init only
+
     database_url, password = split_password(database_url)
     try:
         rate = frame_rate(fps)

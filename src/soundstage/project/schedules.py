@@ -3,6 +3,10 @@ model built from its own screenplay and breakdown, solved and stored.
 
 The optimiser and the reports are the pure ``soundstage.schedules`` package; this service
 turns the production's rows into its typed problem and keeps what it solves.
+
+Long because it is the one service of the schedule (the problem from the screenplay and the
+books, solving, re-planning, pins, moves, reports, rent): each part is short, and the heavy
+libraries (OR-Tools, fpdf) are imported where they are used.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +26,7 @@ from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
 from soundstage.project import books, drafts, schedule_pins, stage_bookings
 from soundstage.project.production import Context
-from soundstage.schedules import dood, ical, occupancy, rent, stripboard
+from soundstage.schedules import rent
 from soundstage.schedules.evaluation import build_schedule, move_scene
 from soundstage.schedules.model import (
     Calendar,
@@ -39,10 +43,12 @@ from soundstage.schedules.model import (
     money,
     scene_work_from_script,
 )
-from soundstage.schedules.production import solve_schedule, why_not_a_shoot_day
-from soundstage.schedules.replan import Replan, replan
 from soundstage.script.eighths import format_eighths
 from soundstage.store.tables import Draft, ScheduleRow, StageRow
+
+if TYPE_CHECKING:
+    from soundstage.schedules import dood, occupancy, stripboard
+    from soundstage.schedules.replan import Replan
 
 DEFAULT_CAST_DAY_RATE = Decimal(1000)  # for a cast member with no rate on the books
 
@@ -253,6 +259,9 @@ def plan(context: Context, schedule_problem: ScheduleProblem, *, fresh: bool = F
     When the current schedule is stale (the screenplay was re-imported since), the unchanged
     scenes keep their days and only new and changed scenes are placed (``schedules.replan``),
     so that nobody's call sheet changes unasked; ``fresh`` solves from nothing instead."""
+    from soundstage.schedules.production import solve_schedule  # OR-Tools (~70 MB): solving only
+    from soundstage.schedules.replan import replan
+
     previous = None if fresh or not stale(context) else current(context)
     if previous is None:
         schedule = solve_schedule(schedule_problem)
@@ -337,6 +346,8 @@ def pin(context: Context, scene: str, day: str) -> date:
     """Pin ``scene`` to ``day`` (a date, YYYY-MM-DD, or a 1-based shoot day of the current
     schedule): every solve and re-plan keeps it there. A scene the screenplay lacks, or a date
     that is not a shoot day of the current schedule's calendar, is one line, nothing stored."""
+    from soundstage.schedules.production import why_not_a_shoot_day  # OR-Tools with it: pinning only
+
     if scene not in drafts.scene_numbers(context):
         raise ScheduleError(f"schedule pin: the screenplay has no scene {scene}")
     calendar = current(context)[0].calendar if has_schedule(context) else None
@@ -403,6 +414,8 @@ def export(context: Context, folder: Path) -> list[Path]:
     """Write the stripboard (HTML, PDF), the day out of days (CSV), stage occupancy (HTML, PDF,
     CSV by week; each stage's state per shoot day, CSV) and the bookings and shoot days
     (iCalendar) into ``folder``; returns the files written."""
+    from soundstage.schedules import dood, ical, occupancy, stripboard  # fpdf and icalendar: exporting only
+
     schedule_problem, schedule = current(context)
     title = drafts.title(context)
     board = stripboard.stripboard(schedule_problem, schedule, title=f"{title}: stripboard")
@@ -458,6 +471,8 @@ class BoardView:
 
 def board_view(context: Context) -> BoardView | None:
     """The stripboard and day out of days of the current schedule; None before the first solve."""
+    from soundstage.schedules import dood, stripboard  # fpdf (~50 MB) with them: the stripboard page only
+
     if not has_schedule(context):
         return None
     schedule_problem, schedule = current(context)
@@ -499,5 +514,7 @@ def current_cast_rates(context: Context) -> CastRates:
 
 def stage_days(context: Context) -> tuple[occupancy.StageDay, ...]:
     """Each stage's state (used, standing, idle, blocked) on each shoot day of the schedule."""
+    from soundstage.schedules import occupancy  # fpdf with it: reports only
+
     schedule_problem, schedule = current(context)
     return occupancy.stage_days(schedule_problem, schedule)

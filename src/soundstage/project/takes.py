@@ -15,6 +15,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -31,6 +32,9 @@ from soundstage.project import bible, blocking, checks, drafts, guardrails, shot
 from soundstage.project.production import Context, Progress, console, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
 from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
+
+if TYPE_CHECKING:
+    from soundstage.generate.worker import WorkReport
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +210,7 @@ def run_batch(root: Path, backend: str, *, log_level: int | None = None) -> Work
 def run_jobs(root: Path, *, until_idle: bool = True, poll_s: float = 0.5, log_level: int | None = None) -> WorkReport:
     """Work the production's queue in this process until it is empty (or forever), running the
     intent checks on each batch of new takes: what one worker process does."""
+
     if log_level is not None:
         logs.configure(level=log_level)
     with open_production(root) as context:

@@ -27,7 +27,6 @@ from soundstage.errors import CredentialsError, ReviewError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import take_name
 from soundstage.project.production import SESSION_CONTEXT, Context
-from soundstage.provenance.credentials import CUT_LABEL, load_signing_key, read_credentials
 from soundstage.review.anchor import (
     AnchorReport,
     Approval,
@@ -239,6 +238,8 @@ def cut_head(file: Path) -> tuple[str, str]:
     """(where, head sha256) of the audit head a cut's animatic carries in its content credentials,
     to check the trail against (``audit verify --cut``). ReviewError when the file's credentials
     do not verify or carry no head (an animatic cut before heads were carried)."""
+    from soundstage.provenance.credentials import CUT_LABEL, read_credentials  # c2pa (~50 MB): reading a cut only
+
     report = read_credentials(file)
     if not report.valid:
         raise ReviewError(f"{file}: its content credentials do not verify ({report.state or 'none'})")
@@ -253,6 +254,8 @@ def _signing_key(context: Context) -> PrivateKeyTypes:
 
     Read here rather than through provenance's Signer, which hands the key to c2pa and keeps no
     Python object of it; loaded once per open production."""
+    from soundstage.provenance.credentials import load_signing_key  # c2pa (~50 MB) with it: signing only
+
     cached = context.state(_Keys)
     if cached.private is None:
         settings = context.settings

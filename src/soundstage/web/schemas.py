@@ -153,12 +153,26 @@ class AuditPage(BaseModel):
     events: list[EventOut]
 
 
+class CheckpointOut(BaseModel):
+    """A signed checkpoint of the audit trail: how many events, the head's hash, when."""
+
+    events: int
+    head_sha256: str
+    at: str | None
+
+
 class ChainOut(BaseModel):
-    """Whether the audit trail's hash chain is intact, over how many events, one line per break."""
+    """Whether the audit trail is intact, as ``audit verify`` checks it: the hash chain, the signed
+    checkpoints in the production folder, and the stored shot statuses and approvals against the
+    events' replay; over how many events, and one line per problem found by any of them."""
 
     intact: bool
     events: int
     problems: list[str]
+    head_sha256: str | None = None  # the newest event's hash; None for an empty trail
+    chain_intact: bool = True  # the hash chain alone (it cannot see events deleted from the end)
+    checkpoint: CheckpointOut | None = None  # the newest checkpoint found
+    anchors: list[str] = Field(default_factory=list)  # one line per checkpoint compared
 
 
 class PlaylistsOut(BaseModel):

@@ -15,7 +15,17 @@ from pydantic import BaseModel
 from soundstage.project import board, review, trail
 from soundstage.web.auth import Crew, Decider, production_of
 from soundstage.web.params import Filters, Offset, ShotCode
-from soundstage.web.schemas import ERRORS, AuditPage, ChainOut, DecisionIn, DecisionOut, EventOut, NoteIn, NoteOut
+from soundstage.web.schemas import (
+    ERRORS,
+    AuditPage,
+    ChainOut,
+    CheckpointOut,
+    DecisionIn,
+    DecisionOut,
+    EventOut,
+    NoteIn,
+    NoteOut,
+)
 
 router = APIRouter(prefix="/api", tags=["review"], responses=ERRORS)
 
@@ -126,7 +136,20 @@ def get_audit(
 
 @router.get("/audit/verify")
 def verify_audit(request: Request, _who: Decider) -> ChainOut:
-    """Walk the hash chain: whether it is intact, how many events, one line per break."""
-    with production_of(request).reading() as session:
-        report, _trail = trail.verify(session)
-    return ChainOut(intact=report.intact, events=report.events, problems=report.problems)
+    """Check the audit trail as ``soundstage audit verify`` does: the hash chain, the signed
+    checkpoints (events deleted from the end or rewritten), and the stored statuses and approvals
+    against what the events say; whether it is intact, how many events, one line per problem."""
+    check = trail.verify_trail(production_of(request))
+    newest = check.newest
+    checkpoint = None
+    if newest is not None:
+        checkpoint = CheckpointOut(events=newest.events, head_sha256=newest.head_sha256, at=board.iso(newest.at))
+    return ChainOut(
+        intact=check.intact,
+        events=check.chain.events,
+        problems=check.problems,
+        head_sha256=check.trail[-1].sha256 if check.trail else None,
+        chain_intact=check.chain.intact,
+        checkpoint=checkpoint,
+        anchors=list(check.anchors.checked),
+    )
