@@ -26,7 +26,7 @@ from soundstage.project import Production
 from soundstage.render.previs import to_png
 from soundstage.review.workflow import Status
 from soundstage.store.db import session_scope
-from soundstage.store.tables import CharacterRow, FindingRow, NoteRow, SceneRow, ShotRow, TakeRow, shot_summary
+from soundstage.store.tables import CharacterRow, FindingRow, NoteRow, SceneRow, ShotRow, TakeRow, shot_summary, utcnow
 
 SHOTS_PER_SCENE = 20
 # The project's own cast (examples/lantern_keepers.fountain), so board filters by character bite.
@@ -163,7 +163,7 @@ def insert_shots(
     session.execute(insert(ShotRow), shot_rows)
     ids = dict(session.execute(select(ShotRow.code, ShotRow.id)).all())
 
-    take_rows = []
+    take_rows, checked_at = [], utcnow()
     for index, code in enumerate(codes):
         for number in range(1, takes_per_shot + 1):
             recipe = Recipe(
@@ -184,6 +184,8 @@ def insert_shots(
                     "output_sha256": outputs[(index + number) % len(outputs)],
                     "requested_by": "bench",
                     "signature": [],
+                    # Checked (findings below): the review gate refuses to approve an unchecked take.
+                    "checked_at": checked_at,
                 }
             )
     session.execute(insert(TakeRow), take_rows)
