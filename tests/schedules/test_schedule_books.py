@@ -115,6 +115,9 @@ def test_stage_use_day_by_day_in_show_and_export(production: Path, cli, tmp_path
     stage_b = ("stage", "add", "Stage B", "--kind", "sound-stage", "--size-sqft", 9000, "--zone", "out")
     assert cli(*p, *stage_b, "--day-rate", "1900").code == 0
     assert cli(*p, "stage", "book", "Stage B", "2027-01-05", "--by", "Other Show").code == 0
+    # The first scene pinned to the first day: the solver may otherwise start later (an empty
+    # day costs nothing without a crew rate), and the booked day would fall outside the schedule.
+    assert cli(*p, "schedule", "pin", "1", "2027-01-04").code == 0
     assert cli(*p, "schedule", "solve", "--start", "2027-01-04", "--time-limit", 10).code == 0
     with Production.open(production) as opened:
         schedule = opened.schedule()
