@@ -62,6 +62,9 @@ def test_a_producer_ends_access_from_the_people_page(review_room: ReviewRoom) ->
         ("revoke token", "Ada", "producer", "Rev"),
         ("withdraw link", "Ada", "producer", f"playlist {room.production.links()[-1][1]}"),
     ]
+    _, trail = room.production.audit()
+    assert [e.detail["via"] for e in trail[-3:]] == ["web session"] * 3
+    assert trail[-3].detail["tokens"] == 1 and trail[-2].detail["token"] == rev_token
 
 
 def test_roles_that_may_not_get_403_and_nothing_changes(review_room: ReviewRoom) -> None:
@@ -101,6 +104,8 @@ def test_anyone_revokes_their_own_tokens_from_their_account(review_room: ReviewR
     bearer = TestClient(room.app, follow_redirects=False, headers={"Authorization": f"Bearer {second}"})
     assert bearer.post(f"/tokens/{mine[1]}/revoke").status_code == 303
     assert bearer.get("/api/shots").status_code == 401
+    _, trail = room.production.audit()
+    assert (trail[-1].action, trail[-1].detail) == ("revoke token", {"token": mine[1], "via": "api token"})
 
 
 def test_forms_without_the_sessions_csrf_token_are_refused(review_room: ReviewRoom) -> None:
@@ -124,6 +129,7 @@ def test_unknown_ids_are_404_and_bad_input_4xx(review_room: ReviewRoom) -> None:
     for path in ("/tokens/999/revoke", "/people/Nobody/deactivate", "/links/999/withdraw"):
         answer = page.post(path, data={"csrf": csrf})
         assert answer.status_code == 404, (path, answer.status_code)
+        assert "no " in answer.text
     for path in ("/tokens/" + "9" * 40 + "/revoke", "/tokens/abc/revoke", "/tokens/0/revoke", "/links/-1/withdraw",
                  "/people/a%00b/deactivate", "/people/" + "x" * 200 + "/deactivate"):  # fmt: skip
         answer = page.post(path, data={"csrf": csrf})

@@ -155,7 +155,7 @@ def _store_password(
     if keep_session_id is not None:
         ended = ended.where(WebSessionRow.id != keep_session_id)
     session.execute(ended)
-    append_event(session, actor_name, actor_role, Action.SET_PASSWORD, name, {})
+    append_event(session, actor_name, actor_role, Action.SET_PASSWORD, name, _how(actor))
 
 
 def issue_token(session: Session, name: str) -> str:
@@ -192,7 +192,7 @@ def revoke_token(session: Session, actor: Person | str, token_id: int) -> str:
         raise NoSuchRecord(f"no API token {token_id} (soundstage token list shows them)")
     actor_name, actor_role = _actor(actor, Action.REVOKE_TOKEN, own=row.name)
     session.execute(delete(ApiTokenRow).where(ApiTokenRow.id == token_id))
-    append_event(session, actor_name, actor_role, Action.REVOKE_TOKEN, row.name, {"token": token_id})
+    append_event(session, actor_name, actor_role, Action.REVOKE_TOKEN, row.name, {"token": token_id} | _how(actor))
     return row.name
 
 
@@ -202,13 +202,13 @@ def deactivate_user(session: Session, actor: Person | str, name: str) -> None:
     actor_name, actor_role = _actor(actor, Action.DEACTIVATE_USER)
     row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
     if row is None:
-        raise NoSuchRecord(f"no active user {name!r} in this production")
+        raise NoSuchRecord(f"no user {name!r} in this production (soundstage user list shows them)")
     if not row.active:
         raise ReviewError(f"no active user {name!r} in this production: {name} was deactivated already")
     row.active = False
     session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
     ended = session.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id)).rowcount
-    append_event(session, actor_name, actor_role, Action.DEACTIVATE_USER, name, {"tokens": ended})
+    append_event(session, actor_name, actor_role, Action.DEACTIVATE_USER, name, {"tokens": ended} | _how(actor))
 
 
 def links(session: Session) -> list[tuple[int, int, datetime, bool]]:
@@ -229,7 +229,12 @@ def withdraw_link(session: Session, actor: Person | str, share_id: int) -> None:
         share.expires_at = utcnow()
     session.execute(delete(WebSessionRow).where(WebSessionRow.share_id == share_id))
     append_event(
-        session, actor_name, actor_role, Action.WITHDRAW_LINK, f"playlist {share.playlist_id}", {"share": share_id}
+        session,
+        actor_name,
+        actor_role,
+        Action.WITHDRAW_LINK,
+        f"playlist {share.playlist_id}",
+        {"share": share_id} | _how(actor),
     )
 
 
@@ -241,6 +246,11 @@ def _actor(actor: Person | str, action: Action, *, own: str | None = None) -> tu
     if actor.name != own:
         authorise(actor.name, actor.role, action)
     return actor.name, actor.role.value
+
+
+def _how(actor: Person | str) -> dict[str, object]:
+    """How the act reached us (web session, API token), for the event's detail, when known."""
+    return actor.via.as_detail() if isinstance(actor, Person) and actor.via is not None else {}
 
 
 # -- logins and sessions ----------------------------------------------------------------------
