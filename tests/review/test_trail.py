@@ -13,7 +13,6 @@ import pytest
 from cryptography import x509
 from sqlalchemy import delete, select, update
 
-from soundstage.generate.backend import Recipe
 from soundstage.project import Production, TakeOptions
 from soundstage.project.trail import CHECKPOINTS_DIR, write_checkpoint
 from soundstage.provenance.credentials import read_credentials
@@ -21,47 +20,25 @@ from soundstage.review.anchor import Checkpoint, signature_valid
 from soundstage.review.audit import GENESIS, Event, event_hash
 from soundstage.review.workflow import Action
 from soundstage.store.db import session_scope
-from soundstage.store.tables import EventRow, FindingRow, ShotRow, TakeRow, utcnow
-
-from conftest import EXAMPLE
+from soundstage.store.tables import EventRow, ShotRow, TakeRow
 
 
 @pytest.fixture
-def decided(tmp_path: Path, database_url: str):
+def decided(with_takes) -> Production:
     """The example planned, two takes on each of its first three shots, a crew, and a morning of
     decisions: 3 shots submitted, 2 approved, a note, one sent back (4 users + 7 decisions)."""
-    root = tmp_path / "pilot"
-    with Production.init(root, database_url=database_url) as production:
-        production.import_script(EXAMPLE)
-        production.plan()
-        codes = [s.code for s in production.shots()[:3]]
-        with session_scope(production.engine) as session:
-            for code in codes:
-                shot = session.scalars(select(ShotRow).where(ShotRow.code == code)).one()
-                for number in (1, 2):
-                    recipe = Recipe(shot=code, backend="previs", seed=number)
-                    sha = production.media.put_bytes(f"{code}/{number}".encode(), ".png")
-                    take = TakeRow(
-                        shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
-                        recipe_sha256=recipe.sha256(), output_sha256=sha, checked_at=utcnow(),
-                    )  # fmt: skip
-                    session.add(take)
-                    session.flush()
-                    # Checked and passing, so that the review gate lets the trail's decisions through.
-                    session.add(FindingRow(take_id=take.id, check="composition", score=0.1, verdict="pass",
-                                           reason="as blocked"))  # fmt: skip
-        for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist"), ("Rev", "reviewer")):
-            production.add_user(name, role)
-        # CLI decisions on PostgreSQL need the person's API token; on SQLite the name stands.
-        who = {name: {"token": production.issue_token(name)} for name in ("Ada", "Sol", "Ari", "Rev")}
-        for code in codes:
-            production.decide(code, Action.SUBMIT, **who["Ari"])
-        production.decide(f"{codes[0]}/2", Action.APPROVE, **who["Sol"])
-        production.note(f"{codes[1]}/1", "the lamp flickers", **who["Rev"], frame=12)
-        production.decide(f"{codes[1]}/1", Action.APPROVE, **who["Sol"])
-        production.decide(codes[2], Action.REQUEST_CHANGES, **who["Ada"])
-        production.codes, production.who = codes, who  # type: ignore[attr-defined]
-        yield production
+    production = with_takes(3)
+    codes = production.codes  # type: ignore[attr-defined]
+    # CLI decisions on PostgreSQL need the person's API token; on SQLite the name stands.
+    who = {name: {"token": token} for name, token in production.tokens.items()}  # type: ignore[attr-defined]
+    for code in codes:
+        production.decide(code, Action.SUBMIT, **who["Ari"])
+    production.decide(f"{codes[0]}/2", Action.APPROVE, **who["Sol"])
+    production.note(f"{codes[1]}/1", "the lamp flickers", **who["Rev"], frame=12)
+    production.decide(f"{codes[1]}/1", Action.APPROVE, **who["Sol"])
+    production.decide(codes[2], Action.REQUEST_CHANGES, **who["Ada"])
+    production.codes, production.who = codes, who  # type: ignore[attr-defined]
+    return production
 
 
 def _events(production: Production) -> int:

@@ -151,7 +151,6 @@ def layout(
 @app.command()
 def previs(
     size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "1280x720",
-    burn_in: Annotated[bool, typer.Option("--burn-in/--no-burn-in", help="Shot code and lens on the frame.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Render again even if the layout has not changed.")] = False,
     scene: Annotated[str | None, typer.Option(help="Only this scene number.")] = None,
 ) -> None:
@@ -160,7 +159,7 @@ def previs(
     with opened() as production, bars() as progress:
         task = progress.add_task("previs", total=None)
         report = production.previs(
-            size=dimensions, burn_in=burn_in, force=force, scene=scene,
+            size=dimensions, force=force, scene=scene,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )  # fmt: skip
     moving = f" ({len(report.moving)} moving, as clips)" if report.moving else ""

@@ -191,13 +191,12 @@ class Production:
         self,
         *,
         size: tuple[int, int] = (1280, 720),
-        burn_in: bool = True,
         force: bool = False,
         scene: str | None = None,
         progress: Progress = no_progress,
     ) -> PrevisReport:
         """Render every laid-out shot's previs passes, check the framing, make contact sheets."""
-        return blocking.previs(self.context, size=size, burn_in=burn_in, force=force, scene=scene, progress=progress)
+        return blocking.previs(self.context, size=size, force=force, scene=scene, progress=progress)
 
     def storyboard(self, code: str) -> Path | None:
         """The newest storyboard frame of a shot in the media store, if it was rendered."""
