@@ -136,7 +136,8 @@ def test_approval_is_refused_without_consent_and_nothing_is_written(pilot: Path,
         assert session.scalars(select(ShotRow.status).where(ShotRow.code == code)).one() == "todo"
     check = cli("-p", pilot, "guardrails", "check", code)
     assert check.code == 1
-    assert f"SAG-DR-3 {code}: Replica use of Ada Lind is outside consent" in check.out
+    # Each violation is listed with its rule id, the events the rule gates, the shot and the reason.
+    assert f"SAG-DR-3 [approve, cut, export] {code}: Replica use of Ada Lind is outside consent" in check.out
 
 
 def test_consent_lets_the_approval_through_and_revocation_stops_the_next(pilot: Path, cli) -> None:
@@ -163,7 +164,11 @@ def test_suspension_holds_until_reinstated(pilot: Path, cli) -> None:
     code = pilot_shots[0]
     assert cli("-p", pilot, "consent", "suspend", "C-1", "--reason", "strike", "--as", "Sol").code == 0
     suspended = cli("-p", pilot, "guardrails", "check", code)
-    assert suspended.code == 1 and f"SAG-DR-3 {code}" in suspended.out and "suspended" in suspended.out
+    assert (
+        suspended.code == 1
+        and f"SAG-DR-3 [approve, cut, export] {code}" in suspended.out
+        and "suspended" in suspended.out
+    )
     assert cli("-p", pilot, "consent", "reinstate", "C-1", "--as", "Sol").code == 0
     assert "SAG-DR-3" not in cli("-p", pilot, "guardrails", "check", code).out
 
@@ -308,8 +313,8 @@ def test_scan_notice_and_replica_pay_satisfy_sag_dr_2_and_4(pilot: Path, cli) ->
     code = pilot_shots[0]
     without = cli("-p", pilot, "guardrails", "check", code)
     assert without.code == 1
-    assert f"SAG-DR-2 {code}:" in without.out and "no scan notice recorded" in without.out
-    assert f"SAG-DR-4 {code}: Replica pay for Ada Lind not recorded" in without.out
+    assert f"SAG-DR-2 [generate] {code}:" in without.out and "no scan notice recorded" in without.out
+    assert f"SAG-DR-4 [cut] {code}: Replica pay for Ada Lind not recorded" in without.out
     # Told a day ahead, engaged (as the production recorded her) only just before: too late.
     late = cli(
         "-p", pilot, "notice", "scan", "Ada Lind", "--hours-notice", "24", "--reason", "hero scan", "--as", "Sol"
@@ -362,7 +367,11 @@ def test_a_strike_stops_generation_and_approval_until_it_ends(pilot: Path, cli) 
     assert cli("-p", pilot, "strike", "start", "--as", "Sol").code == 0
     assert cli("-p", pilot, "strike", "start", "--as", "Sol").code == 2  # already on
     on = cli("-p", pilot, "guardrails", "check", code)
-    assert on.code == 1 and f"SAG-PL-1 {code}:" in on.out and "SAG-AFTRA is on strike" in on.out
+    assert (
+        on.code == 1
+        and f"SAG-PL-1 [generate, approve, export] {code}:" in on.out
+        and "SAG-AFTRA is on strike" in on.out
+    )
     refused = cli("-p", pilot, "review", "approve", f"{code}/1", "--as", "Sol")
     assert refused.code == 2 and "SAG-PL-1" in refused.err
     assert cli("-p", pilot, "strike", "end", "--as", "Sol").code == 0

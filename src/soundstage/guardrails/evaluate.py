@@ -14,7 +14,7 @@ the scenes, and the document's hash as the caller reads it now.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -96,7 +96,8 @@ class Override:
 class Violation:
     """A rule an event would break: the rule id, the subject (a shot code, a department, a
     draft, a release), the performer concerned where there is one, the take, the one-line
-    reason, and the producer's override if one covers it."""
+    reason, the producer's override if one covers it, and the events the rule gates (in the
+    order of ``Gate``)."""
 
     rule_id: str
     subject: str
@@ -104,6 +105,7 @@ class Violation:
     performer: str = ""
     take: str = ""
     override: Override | None = None
+    gates: tuple[Gate, ...] = ()
 
     @property
     def open(self) -> bool:
@@ -112,6 +114,14 @@ class Violation:
 
     def __str__(self) -> str:
         text = f"{self.rule_id} {self.subject}: {self.reason}"
+        if self.override is not None:
+            text += f' (overridden by {self.override.by}: "{self.override.reason}")'
+        return text
+
+    def line(self) -> str:
+        """The violation as ``soundstage guardrails check`` lists it: the rule id, the events it
+        gates, the subject and the reason, e.g. "SAG-DR-3 [approve] 1A: Replica use of ..."."""
+        text = f"{self.rule_id} [{', '.join(self.gates)}] {self.subject}: {self.reason}"
         if self.override is not None:
             text += f' (overridden by {self.override.by}: "{self.override.reason}")'
         return text
@@ -271,11 +281,12 @@ def evaluate(
             if not detail:
                 continue
             reason = rule.reason_for(**item.fields, **_rule_fields(rule), detail=detail)
-            violation = Violation(rule.id, item.subject, reason, item.performer, item.take)
+            gates = tuple(g for g in Gate if g in rule.gates)
+            violation = Violation(rule.id, item.subject, reason, item.performer, item.take, gates=gates)
             key = (rule.id, item.subject, item.performer, reason)
             if key not in found:
                 cover = next((o for o in overrides if o.at <= as_of and o.covers(violation)), None)
-                found[key] = Violation(rule.id, item.subject, reason, item.performer, item.take, cover)
+                found[key] = replace(violation, override=cover)
     checked = tuple(rule.id for rule in pack.gating(gate) if not rule.exempt)
     relied = {shot: tuple(dict.fromkeys(consents)) for shot, consents in ctx.relied.items()}
     return Outcome(gate, as_of, tuple(found.values()), relied, checked, tuple(p.key for p in pack.packs))
