@@ -413,3 +413,62 @@ def test_a_writer_disclosure_is_recorded_against_the_draft(pilot: Path, cli) -> 
         assert (row.draft_sha256, row.writer) == (draft.source_sha256, "Wren Adair")
         assert row.acknowledged_at is not None
     assert ("Sol", "supervisor", "writer disclosure") in _events(pilot)
+
+
+def _cast(root: Path, *lines: str) -> None:
+    """Add ``lines`` to MAISIE's entry in the bible."""
+    settings = root / "soundstage.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace('likeness = "Ada Lind"\n', 'likeness = "Ada Lind"\n' + "".join(lines)), "utf-8")
+
+
+def test_a_lora_the_bible_ties_to_a_performer_is_a_use_of_her(pilot: Path) -> None:
+    """MAISIE's LoRA is made from Ada Lind's likeness: a take whose recipe loads it (its options
+    name the file) needs her consent to be queued, with no reference sheet in sight."""
+    from soundstage.errors import GuardrailRefusal
+    from soundstage.project.guardrails import clear_generation
+
+    _cast(pilot, 'models = ["loras/ada-lind-v2.safetensors"]\n')
+    code = pilot_shots[0]
+    lora = Recipe(
+        shot=code, backend="diffusers", prompt="a girl", options={"loras": [{"file": "loras/ada-lind-v2.safetensors"}]}
+    )
+    other = Recipe(
+        shot=code, backend="diffusers", prompt="a girl", options={"loras": [{"file": "loras/lamps.safetensors"}]}
+    )
+    with Production.open(pilot) as production:
+        with pytest.raises(GuardrailRefusal, match=f"SAG-DR-1 {code}: No signed replica consent for Ada Lind"):
+            clear_generation(production.context, code, "3", [lora])
+        clear_generation(production.context, code, "3", [other])  # nobody's model: nobody used
+
+
+def test_scratch_dialogue_by_a_voice_model_is_checked_at_the_cut(pilot: Path, cli, tmp_path: Path) -> None:
+    """MAISIE's lines are made by a voice model of Ada Lind's voice: the cut is refused until
+    she consents to the voice use (SAG-DR-3), even though her likeness consent is in order."""
+    from soundstage.errors import GuardrailRefusal
+    from soundstage.project.guardrails import clear_release
+
+    _cast(pilot, 'voice = "Ada Lind"\n', 'voice_model = "ada-lind-voice-v1"\n')
+    assert _consent(cli, pilot).code == 0  # her likeness
+    refused = cli("-p", pilot, "cut", "-o", tmp_path / "cut")
+    assert refused.code == 2
+    assert "cannot make the cut: SAG-DR-3" in refused.err
+    assert "Replica use of Ada Lind is outside consent: no voice consent is recorded" in refused.err
+    assert not (tmp_path / "cut" / "cut.mp4").exists()
+    speaking = {pilot_shots[0]: ["MAISIE"]}
+    with Production.open(pilot) as production:
+        with pytest.raises(GuardrailRefusal, match="no voice consent is recorded"):
+            clear_release(production.context, [], spoken=speaking)
+        clear_release(production.context, [], spoken={pilot_shots[0]: ["FUSE"]})  # no voice model: espeak-ng only
+    voice = cli(
+        "-p", pilot, "consent", "add", "Ada Lind", "--kind", "voice", "--scope", "MAISIE's scratch dialogue, episode one",
+        "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf", "--as", "Sol",
+    )  # fmt: skip
+    assert voice.code == 0, voice.err
+    assert cli("-p", pilot, "pay", "record", "Ada Lind", "--days", "1", "--pro-rata", "900", "--scale", "1000",
+               "--as", "Sol").code == 0  # fmt: skip
+    with Production.open(pilot) as production:
+        clear_release(production.context, [], spoken=speaking)  # consented and paid: the cut may speak her lines
+    assert cli("-p", pilot, "consent", "revoke", "C-2", "--reason", "withdrawn", "--as", "Ada").code == 0
+    with Production.open(pilot) as production, pytest.raises(GuardrailRefusal, match="revoked"):
+        clear_release(production.context, [], spoken=speaking)
