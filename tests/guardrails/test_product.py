@@ -455,6 +455,11 @@ def test_scratch_dialogue_by_a_voice_model_is_checked_at_the_cut(pilot: Path, cl
     assert "cannot make the cut: SAG-DR-3" in refused.err
     assert "Replica use of Ada Lind is outside consent: no voice consent is recorded" in refused.err
     assert not (tmp_path / "cut" / "cut.mp4").exists()
+    # guardrails check lists it before anyone tries to cut (the shots where MAISIE speaks).
+    check = cli("-p", pilot, "guardrails", "check")
+    assert check.code == 1
+    voiced = [line for line in check.out.splitlines() if "no voice consent is recorded" in line]
+    assert any(line.startswith("SAG-DR-3 [approve, cut, export] ") for line in voiced), check.out
     speaking = {pilot_shots[0]: ["MAISIE"]}
     with Production.open(pilot) as production:
         with pytest.raises(GuardrailRefusal, match="no voice consent is recorded"):
@@ -469,6 +474,7 @@ def test_scratch_dialogue_by_a_voice_model_is_checked_at_the_cut(pilot: Path, cl
                "--as", "Sol").code == 0  # fmt: skip
     with Production.open(pilot) as production:
         clear_release(production.context, [], spoken=speaking)  # consented and paid: the cut may speak her lines
+        assert not [v for v in production.guardrails_check().open if "voice" in v.reason]
     assert cli("-p", pilot, "consent", "revoke", "C-2", "--reason", "withdrawn", "--as", "Ada").code == 0
     with Production.open(pilot) as production, pytest.raises(GuardrailRefusal, match="revoked"):
         clear_release(production.context, [], spoken=speaking)

@@ -127,9 +127,7 @@ def cut(
         raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
     # The AI rules of [policy] (docs/guardrails.md): refused unless every violation is overridden.
     # Scratch dialogue a voice model makes is a use of the voice performer's voice, checked here.
-    spoken = (
-        {e.shot.code: [line.character for line in e.shot.lines] for e in entries} if settings.scratch_dialogue else {}
-    )
+    spoken = guardrails.speakers(context, [e.shot.code for e in entries])
     cleared = guardrails.clear_release(
         context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance], spoken=spoken
     )

@@ -48,8 +48,9 @@ from soundstage.guardrails.model import (
 )
 from soundstage.guardrails.rules import Gate, RulePack, load_pack
 from soundstage.guardrails.uses import take_use
-from soundstage.project import drafts
+from soundstage.project import drafts, shotlist
 from soundstage.project.production import Context
+from soundstage.script.model import Kind
 from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
@@ -329,15 +330,44 @@ def uses(context: Context, session: Session, records: Records, takes: Sequence[T
 
 
 def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = None) -> Outcome:
-    """Check the takes that stand for ``codes`` (or every shot) against every rule (or those
-    gating ``event``), with the producers' overrides; nothing is written."""
+    """Check the takes that stand for ``codes`` (or every shot), and the scratch dialogue the
+    cut would make for them (``dialogue_uses``), against every rule (or those gating
+    ``event``), with the producers' overrides; nothing is written."""
     with context.reading() as session:
         found = records(context, session)
         takes = standing_takes(session, codes)
-        return evaluate(
-            event, uses(context, session, found, takes), found, context.settings.policy, pack(context), utcnow(),
-            release=_release(context), overrides=overrides(session),
-        )  # fmt: skip
+        used = uses(context, session, found, takes)
+        scenes = dict(_scenes(session).values())
+        written = overrides(session)
+    used += dialogue_uses(context, found, speakers(context, codes), scenes)
+    return evaluate(
+        event, used, found, context.settings.policy, pack(context), utcnow(), release=_release(context),
+        overrides=written,
+    )  # fmt: skip
+
+
+def speakers(context: Context, codes: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Shot code -> the characters whose lines the cut speaks in it, for ``codes`` (or every
+    shot): nothing while ``[cut] scratch_dialogue`` is off, or while no character of the bible
+    has a voice model (then no line is anybody's voice and the script need not be read)."""
+    characters = context.settings.bible.characters.values()
+    if not context.settings.cut.scratch_dialogue or not any(entry.voice_model for entry in characters):
+        return {}
+    script = drafts.latest_script(context)
+    if script is None:
+        return {}
+    speaking = {
+        element.line: element.character
+        for scene in script.scenes
+        for element in scene.elements
+        if element.kind in (Kind.DIALOGUE, Kind.LYRICS)
+    }
+    wanted = {c.strip().upper() for c in codes}
+    return {
+        shot.code: [speaking[n] for n in shot.lines if n in speaking]
+        for shot in shotlist.shots(context)
+        if not wanted or shot.code in wanted
+    }
 
 
 def _release(context: Context) -> Release:
