@@ -4,9 +4,9 @@ validated when loaded, and selected by the production's policy.
 A pack is one TOML file (see docs/guardrails.md and the built-in ``packs/``): a ``[pack]``
 header (id, version, agreement, kind), the ``[sources]`` its rules cite, and ``[[rules]]``,
 each with an id, a status (F firm, I interpretation, ? unverified, F/I), its sources, the
-events it gates, the requirement it checks (one of ``Requirement``, implemented in
-evaluate.py), a scope that narrows what it applies to, parameters, and a one-line reason
-template. A rule with ``exempt = true`` says the requirement does not apply within its scope;
+events it gates, the requirement it checks (one of ``Requirement``, implemented in the area
+modules: performers, crew, writers, releases), a scope that narrows what it applies to,
+parameters, and a one-line reason template. A rule with ``exempt = true`` says the requirement does not apply within its scope;
 an exemption that covers all of another rule's scope contradicts it, and the packs are refused.
 
 The search path is the studio's folders first (``[policy] pack_dirs``), then the built-in
@@ -43,7 +43,8 @@ class Gate(StrEnum):
 
 
 class Requirement(StrEnum):
-    """What a rule checks; each is implemented in evaluate.py."""
+    """What a rule checks; each is implemented in an area module (performers, crew, writers,
+    releases), which evaluate.py gathers."""
 
     CONSENT = "consent"
     SCAN_NOTICE = "scan-notice"
