@@ -148,11 +148,12 @@ def consult(
 
 @guardrails_app.command("check")
 def guardrails_check(shots: Annotated[list[str] | None, typer.Argument(help="Shots (default: all).")] = None) -> None:
-    """Every violation of the rules, with its rule id and reason; exit 1 if any is open."""
+    """Every violation of the rules: its rule id, the events it gates (generate, approve, cut,
+    export, send-to-writer), the subject and a one-line reason; exit 1 if any is open."""
     with opened() as production:
         outcome = production.guardrails_check(shots or [])
     for violation in outcome.violations:
-        out.print(str(violation), markup=False, highlight=False, soft_wrap=True)
+        out.print(violation.line(), markup=False, highlight=False, soft_wrap=True)
     out.print(f"{len(outcome.open)} open, {len(outcome.overridden)} overridden; {len(outcome.checked)} rules checked")
     if outcome.open:
         raise typer.Exit(1)

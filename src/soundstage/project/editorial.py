@@ -126,7 +126,11 @@ def cut(
     if not entries:
         raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
     # The AI rules of [policy] (docs/guardrails.md): refused unless every violation is overridden.
-    cleared = guardrails.clear_release(context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance])
+    # Scratch dialogue a voice model makes is a use of the voice performer's voice, checked here.
+    spoken = guardrails.speakers(context, [e.shot.code for e in entries])
+    cleared = guardrails.clear_release(
+        context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance], spoken=spoken
+    )
     entries = [e if e.provenance is None else e.with_guardrails(cleared[e.provenance.take]) for e in entries]
     _check_writable(out)
     cut_id = str(uuid.uuid4())
@@ -148,6 +152,12 @@ def cut(
     report.shots, report.frames = len(assembled.shots), assembled.frames
     report.lengthened = [f"{code}: {old} -> {new} frames" for code, old, new in assembled.lengthened]
     report.warnings = list(assembled.warnings)
+    for character in guardrails.voice_modelled(context, [c for names in spoken.values() for c in names]):
+        model = context.settings.bible.characters[character].voice_model
+        report.warnings.append(
+            f"{character}: Soundstage has no voice-model speaker yet, so espeak-ng spoke the lines; they were "
+            f"checked as use of {model}"
+        )
     report.outputs.update(write_editorial(assembled, out, name, size=(settings.width, settings.height)))
     suffix = ".mov" if prores else ".mp4"
     animatic = out / f"{name}{suffix}"

@@ -12,7 +12,7 @@ effect on the very next approval or export.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -48,8 +48,9 @@ from soundstage.guardrails.model import (
 )
 from soundstage.guardrails.rules import Gate, RulePack, load_pack
 from soundstage.guardrails.uses import take_use
-from soundstage.project import drafts
+from soundstage.project import drafts, shotlist
 from soundstage.project.production import Context
+from soundstage.script.model import Kind
 from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
@@ -121,7 +122,15 @@ def _document_now(context: Context, row: ConsentRow) -> str | None:
 def casting(context: Context) -> tuple[Casting, ...]:
     """The bible's characters as cast (voice, likeness, motion performers; human or not)."""
     return tuple(
-        Casting(name, human=entry.human, voice=entry.voice, likeness=entry.likeness, motion=entry.motion)
+        Casting(
+            name,
+            human=entry.human,
+            voice=entry.voice,
+            likeness=entry.likeness,
+            motion=entry.motion,
+            voice_model=entry.voice_model,
+            models=tuple(entry.models),
+        )  # fmt: skip
         for name, entry in context.settings.bible.characters.items()
     )
 
@@ -210,10 +219,11 @@ def use_of(
     context: Context, records: Records, shot: str, scene: str, take: str, recipe: Recipe, made_at: datetime | None
 ) -> TakeUse:
     """What a take uses of people, from its recipe: the characters whose reference sheets
-    condition it (their likeness and motion performers), the names in its prompt, the
-    production's default department. Previs renders the artists' blocking and makes no
-    replica (``ai`` False). Scratch dialogue is espeak-ng, which models no one's voice, so no
-    take uses a voice yet (a voice-model backend will name its voices here)."""
+    condition it (their likeness and motion performers), the bible's character models its
+    backend loads (its model, or a model file its options name: a LoRA), the names in its
+    prompt, the production's default department. Previs renders the artists' blocking and
+    makes no replica (``ai`` False). A take makes no sound: scratch dialogue is the cut's
+    (``dialogue_uses``)."""
     policy = context.settings.policy
     referenced = [
         key.removeprefix(REFERENCE_PREFIX).split(":")[0]
@@ -230,8 +240,54 @@ def use_of(
         prompt=recipe.prompt,
         watched=policy.names,
         references=referenced,
+        loaded=_loaded(recipe),
         ai=recipe.backend != "previs",
     )
+
+
+def _loaded(recipe: Recipe) -> list[str]:
+    """The model names a take's backend loads: its model and every text its options hold
+    (a LoRA file, an adapter's hub id), however deep."""
+    names, pending = [recipe.model], list(recipe.options.values())
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            names.append(value)
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+    return names
+
+
+def voice_modelled(context: Context, characters: Sequence[str]) -> list[str]:
+    """The characters of ``characters`` whose scratch dialogue the bible has a voice model
+    speak (``voice_model``), each once."""
+    bible = context.settings.bible.characters
+    return [c for c in dict.fromkeys(c.upper() for c in characters) if c in bible and bible[c].voice_model]
+
+
+def dialogue_uses(
+    context: Context, records: Records, spoken: Mapping[str, Sequence[str]], scenes: Mapping[str, str]
+) -> list[TakeUse]:
+    """What the cut's scratch dialogue uses of people, shot by shot (``spoken``: shot code ->
+    the characters whose lines it speaks): lines made by a voice model use the voice
+    performer's voice, now (the cut makes them). espeak-ng's lines use nobody."""
+    found = []
+    for code, characters in spoken.items():
+        voiced = voice_modelled(context, characters)
+        if voiced:
+            found.append(
+                take_use(
+                    code,
+                    records,
+                    scene=scenes.get(code, ""),
+                    department=context.settings.policy.default_department,
+                    voiced=voiced,
+                    creative=False,
+                )  # fmt: skip
+            )
+    return found
 
 
 def _scenes(session: Session) -> dict[int, tuple[str, str]]:
@@ -274,15 +330,44 @@ def uses(context: Context, session: Session, records: Records, takes: Sequence[T
 
 
 def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = None) -> Outcome:
-    """Check the takes that stand for ``codes`` (or every shot) against every rule (or those
-    gating ``event``), with the producers' overrides; nothing is written."""
+    """Check the takes that stand for ``codes`` (or every shot), and the scratch dialogue the
+    cut would make for them (``dialogue_uses``), against every rule (or those gating
+    ``event``), with the producers' overrides; nothing is written."""
     with context.reading() as session:
         found = records(context, session)
         takes = standing_takes(session, codes)
-        return evaluate(
-            event, uses(context, session, found, takes), found, context.settings.policy, pack(context), utcnow(),
-            release=_release(context), overrides=overrides(session),
-        )  # fmt: skip
+        used = uses(context, session, found, takes)
+        scenes = dict(_scenes(session).values())
+        written = overrides(session)
+    used += dialogue_uses(context, found, speakers(context, codes), scenes)
+    return evaluate(
+        event, used, found, context.settings.policy, pack(context), utcnow(), release=_release(context),
+        overrides=written,
+    )  # fmt: skip
+
+
+def speakers(context: Context, codes: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Shot code -> the characters whose lines the cut speaks in it, for ``codes`` (or every
+    shot): nothing while ``[cut] scratch_dialogue`` is off, or while no character of the bible
+    has a voice model (then no line is anybody's voice and the script need not be read)."""
+    characters = context.settings.bible.characters.values()
+    if not context.settings.cut.scratch_dialogue or not any(entry.voice_model for entry in characters):
+        return {}
+    script = drafts.latest_script(context)
+    if script is None:
+        return {}
+    speaking = {
+        element.line: element.character
+        for scene in script.scenes
+        for element in scene.elements
+        if element.kind in (Kind.DIALOGUE, Kind.LYRICS)
+    }
+    wanted = {c.strip().upper() for c in codes}
+    return {
+        shot.code: [speaking[n] for n in shot.lines if n in speaking]
+        for shot in shotlist.shots(context)
+        if not wanted or shot.code in wanted
+    }
 
 
 def _release(context: Context) -> Release:
@@ -314,13 +399,20 @@ def clear_generation(context: Context, shot: str, scene: str, recipes: Sequence[
 
 
 def clear_release(
-    context: Context, takes: Sequence[tuple[str, str]], *, what: str = "make the cut"
+    context: Context,
+    takes: Sequence[tuple[str, str]],
+    *,
+    what: str = "make the cut",
+    spoken: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Refuse the cut or an export of ``takes`` ((shot code, take name) pairs) unless every
     violation the cut and export gates find is overridden; each take's guardrail record (for
-    its credentials and the disclosure report), by take name."""
+    its credentials and the disclosure report), by take name. ``spoken`` (shot code -> the
+    characters whose lines the cut speaks) adds the uses of its scratch dialogue
+    (``dialogue_uses``)."""
     with context.reading() as session:
         found = records(context, session)
+        scenes = dict(_scenes(session).values())
         shots = {code: shot_id for shot_id, (code, _) in _scenes(session).items()}
         rows: list[TakeRow] = []
         for code, name in takes:
@@ -328,7 +420,7 @@ def clear_release(
             rows.extend(
                 session.scalars(select(TakeRow).where(TakeRow.shot_id == shots[code], TakeRow.number == number))
             )
-        used = uses(context, session, found, rows)
+        used = uses(context, session, found, rows) + dialogue_uses(context, found, spoken or {}, scenes)
         written = overrides(session)
     policy, rules, now = context.settings.policy, pack(context), utcnow()
     outcomes = [
