@@ -214,3 +214,45 @@ def test_the_matching_of_names_is_loose_on_words_but_not_on_joint_names():
         ["BRASS LANTERN", "COLD BEERS", "EDWARD AND WILL"], ["LANTERN", "BEER", "EDWARD"]
     )
     assert (result.hits, wrong, missed) == (2, ["EDWARD AND WILL"], ["EDWARD"])
+
+
+def test_a_thing_that_makes_the_sound_its_sentence_opens_with_is_a_prop(with_lexicon):
+    sheet = _one(
+        "INT. GARAGE - DAY\n\nA chainsaw SCREAMS in the dark. The kettle whistles. The door SLAMS. "
+        "The crowd ROARS.\n\nNELL\nWho's there?\n"
+    )
+    assert set(sheet.props) == {"CHAINSAW", "KETTLE"}  # a door is the set's, a crowd people
+    assert "CROWD" in sheet.non_speaking
+
+
+def test_things_something_was_done_to_are_props(with_lexicon):
+    sheet = _one(
+        "INT. CELLAR - NIGHT\n\nEvery candle is snuffed out. Coins, keys, and a broken compass are "
+        "scattered across the floor. The porch is painted. The old man is tired.\n\nNELL\nSomeone was here.\n"
+    )
+    assert sheet.props == ("CANDLE", "COINS", "KEYS", "BROKEN COMPASS")
+    assert sheet.set_dressing == ()
+
+
+def test_it_handled_is_the_thing_the_sentence_before_opened_with():
+    sheet = _one("INT. ATTIC - DAY\n\nA wooden box sits under the window. Nell opens it.\n\nNELL\nFound it.\n")
+    assert sheet.props == ("WOODEN BOX",)
+    unhandled = _one("INT. ATTIC - DAY\n\nA wooden box sits under the window. Nell ignores it.\n\nNELL\nNo.\n")
+    assert unhandled.props == ()
+
+
+def test_a_thing_a_character_looks_at_is_a_prop_and_furniture_stays_the_sets(with_lexicon):
+    sheet = _one(
+        "INT. KITCHEN - DAY\n\nNell glances up at the kettle on the stove. Bram stares at the desk. "
+        "Nell tugs at the rope.\n\nNELL\nTea?\n"
+    )
+    assert set(sheet.props) == {"KETTLE", "ROPE"}  # tugs AT: handled, not a place
+    assert set(sheet.set_dressing) == {"STOVE", "DESK"}
+
+
+def test_the_thing_a_capitalised_sound_is_of_is_a_prop(with_lexicon):
+    sheet = _one(
+        "EXT. YARD - DAY\n\nThe THWACK of an axe echoes. The CREAK of a door. The ROAR of the crowd.\n\nNELL\nAgain.\n"
+    )
+    assert sheet.props == ("AXE",)
+    assert {"THWACK", "CREAK", "ROAR"} <= set(sheet.sounds)

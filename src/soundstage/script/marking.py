@@ -45,6 +45,7 @@ from soundstage.script.vocabulary import (
     HANDLING_FORMS,
     HANDLING_PREPOSITIONS,
     HANDLING_VERB_PREPOSITIONS,
+    LOOKING_VERB_PREPOSITIONS,
     MEASURES,
     NOT_ASSETS,
     PERSON_WORDS,
@@ -347,20 +348,35 @@ class _Sentence:
         indirect = prev is not None and (prev.up in _OBJECT_PRONOUNS or prev.up in names.people)
         if indirect and (verb := self.word(i - 1)) is not None and verb.up in HANDLING_FORMS:
             i, prev = i - 1, verb
+        if prev is not None and (verb_at := self._verb_before(i, HANDLING_VERB_PREPOSITIONS)) is not None:
+            # reaches FOR the pole, tugs AT the rope (asked before AT reads as a place)
+            return self.person_before(verb_at, names, marks, self.toks[verb_at])
         if prev is None or prev.up in PLACE_PREPOSITIONS:
             return False
         if prev.up in HANDLING_PREPOSITIONS:
             # covered WITH soot: a material; with a lantern: in someone's hands
             before = self.word(i - 1)
             return (before is None or before.up not in COVERING) and self.person_before(i, names, marks)
-        if prev.up in HANDLING_VERB_PREPOSITIONS:  # reaches FOR the pole
-            i, verb, verbs = i - 1, self.word(i - 1), HANDLING_VERB_PREPOSITIONS[prev.up]
-            if verb is None or verb.up not in verbs:
-                return False
-            prev = verb
-        elif not is_handling_verb(prev.up):
+        if not is_handling_verb(prev.up):
             return False
         return self.person_before(i, names, marks, prev)
+
+    def _verb_before(self, i: int, verbs: dict[str, frozenset[str]]) -> int | None:
+        """Where the verb is that the preposition at ``i`` goes with in ``verbs`` (reaches FOR,
+        looks over AT, with a particle between), or None."""
+        prep, verb_at = self.word(i), i - 1
+        if (particle := self.word(verb_at)) is not None and particle.up in _PARTICLES:
+            verb_at -= 1
+        verb = self.word(verb_at)
+        if prep is None or verb is None or verb.up not in verbs.get(prep.up, ()):
+            return None
+        return verb_at
+
+    def seen(self, start: int, names: Names, marks: Marks) -> bool:
+        """Whether the noun phrase at ``start`` is what a character looks at (she stares AT
+        the clock, he looks over AT a pitcher): a thing the camera is asked to show."""
+        verb_at = self._verb_before(start - 1, LOOKING_VERB_PREPOSITIONS)
+        return verb_at is not None and self.person_before(verb_at, names, marks, self.toks[verb_at])
 
     def placed(self, start: int) -> bool:
         """Whether the noun phrase at ``start`` follows a preposition of place (on the COUNTER)."""
@@ -507,10 +523,15 @@ def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool
         marks.text += text.upper() + "\n"
     marks.spellings.update(map(_UP, toks))
     marks.keys.update(map(_KEY, toks))
+    previous = ""  # the thing the last sentence opened with, which IT can name in the next
     for sentence in _sentences(toks):
         marks.sentences.append(sentence)
         _mark_caps(sentence, text, names, marks, shot_like)
         _mark_lowercase(sentence, names, marks, shot_like, lowercase_things)
+        if not shot_like and lowercase_things:
+            subject = _mark_subject(sentence, names, marks)
+            _mark_pronoun(sentence, subject or previous, names, marks)
+            previous = subject
 
 
 def mark_business(text: str, names: Names, marks: Marks) -> None:
@@ -605,6 +626,8 @@ def _mark_run(
         # sound is seen too.
         if words[:-1] and not any(map(is_sound_word, words[:-1])):
             _add_source(marks, words[:-1])
+        if after is not None and after.up == "OF":
+            _mark_sound_of(sentence, end, names, marks)
         return
     exclaimed = after is not None and after.text == "!"
     if len(words) == 1 and exclaimed and _unknown_word(head) and not _known(head, names):
@@ -645,6 +668,20 @@ def _mark_run(
         # A lone past participle (STUNNED) is stress, not a prop.
         _add_thing(marks, run, sentence.handled(sentence.phrase_start(start), names, marks))
         marks.introduced.add(run)
+
+
+def _mark_sound_of(sentence: _Sentence, of: int, names: Names, marks: Marks) -> None:
+    """The CRACK OF a bat, the CLINK OF glasses: the thing that makes the sound is seen
+    making it, a prop (but the SLAM of a door is the set's, the ROAR of the crowd a crowd)."""
+    phrase = _head_after(sentence, of, names)
+    if phrase is None:
+        return
+    start, head = phrase
+    if head > start and is_sound_word(sentence.toks[head].up):
+        head -= 1  # the THWACK of an axe echoes: the sound's verb read as the head of a compound
+    word = sentence.toks[head].up
+    if _asset_noun(word) and not _classed(word) and word not in names.people:
+        _add_thing(marks, _phrase(sentence, start, head), True)
 
 
 def _add_source(marks: Marks, words: list[str]) -> None:
@@ -912,11 +949,92 @@ def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Ma
         return False
     if sentence.handled(start, names, marks):
         _add_thing(marks, phrase, True)
+    elif sentence.seen(start, names, marks) and not _in(word, FURNITURE):
+        _add_thing(marks, phrase, True)  # looked at: a prop; a desk looked at stays the set's
     elif sentence.placed(start):
         _add_thing(marks, phrase, False)
     else:
         return False
     return True
+
+
+def _mark_subject(sentence: _Sentence, names: Names, marks: Marks) -> str:
+    """The things a sentence (or what follows a colon) opens with as its subject, marked as
+    props where the sentence says they are a thing the action shows: what makes the sound
+    (a lawnmower ROARS, the kettle whistles) or what something was done to (every match is
+    soaked; money, drugs and props are strewn about). Returns the first one's phrase whatever
+    its verb (a box sits on the shelf), for a pronoun in the next sentence, else ""."""
+    toks = sentence.toks
+    openings = [sentence.first] + [k + 1 for k, t in enumerate(toks) if t.text == ":"]
+    first_phrase = ""
+    for opening in openings:
+        phrases, k = _opening_phrases(sentence, opening, names)
+        if not phrases:
+            continue
+        first_phrase = first_phrase or phrases[0]
+        verb, after = sentence.word(k), sentence.word(k + 1)
+        sounding = verb is not None and is_sound_word(verb.up) and is_verb(verb.up, True)
+        done_to = verb is not None and verb.up in _BE and after is not None and _participle(after)
+        if sounding or done_to:
+            for phrase in phrases:
+                _add_thing(marks, phrase, True)
+    return first_phrase
+
+
+def _opening_phrases(sentence: _Sentence, start: int, names: Names) -> tuple[list[str], int]:
+    """The lowercase noun phrases (joined by commas and AND) that start at ``start``, each
+    naming a thing to build, and where the word after them is; none where another kind of
+    word starts there or a phrase names a person, an animal or anything of a class."""
+    toks, phrases, k = sentence.toks, [], start
+    while k < len(toks):
+        if toks[k].up in DETERMINERS:
+            k += 1
+        head = None
+        while k < len(toks) and (token := sentence.word(k)) is not None:
+            known = token.lower or k == sentence.first and not token.caps and lexicon.readings(token.up) != frozenset()
+            if (
+                not known
+                or token.up in _CLOSED
+                or token.up in names.people
+                or head is not None
+                and is_sound_word(token.up)
+            ):
+                break
+            if not _modifier(token.up):
+                break
+            head, k = k, k + 1
+        if head is None:
+            return [], k
+        word = toks[head].up
+        if not _can_be_noun(word) or not _asset_noun(word) or _classed(word) or word in names.people:
+            return [], k
+        phrases.append(" ".join(t.up for t in toks[start : head + 1] if t.up not in DETERMINERS))
+        while k < len(toks) and toks[k].text == ",":
+            k += 1
+        if k < len(toks) and toks[k].up == "AND":
+            k += 1
+        if k == head + 1 or len(phrases) > 5:  # no comma or AND after it: the list has ended
+            break
+        start = k
+    return phrases, k
+
+
+def _participle(token: Token) -> bool:
+    """A past participle after BE (is soaked, are strewn): something done to the subject."""
+    readings = lexicon.readings(token.up)
+    verb = readings is None or "VERB" in readings
+    return token.lower and verb and token.up.endswith(("ED", "EN", "WN"))
+
+
+def _mark_pronoun(sentence: _Sentence, antecedent: str, names: Names, marks: Marks) -> None:
+    """IT handled by a character (who's pushing IT) is the thing the sentence before opened
+    with (a lawnmower ROARS along), a prop."""
+    if not antecedent:
+        return
+    for i, token in enumerate(sentence.toks):
+        if token.up == "IT" and i > 0 and sentence.handled(i, names, marks):
+            _add_thing(marks, antecedent, True)
+            return
 
 
 def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:

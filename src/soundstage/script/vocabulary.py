@@ -289,6 +289,12 @@ HANDLING_VERB_PREPOSITIONS = {
     "IN": inflections(_words("WRAP BUNDLE SWADDLE")),
 }
 
+# Verbs of looking and the preposition that takes what is looked at: a thing a character
+# looks at is one the camera shows (he stares AT the clock).
+LOOKING_VERB_PREPOSITIONS = {
+    "AT": inflections(_words("LOOK STARE GLANCE GAZE PEER SQUINT GAWK GAPE GLARE")),
+}
+
 # Participles of covering: what follows WITH or IN is a material (covered with soot, streaked
 # with salt, filled with smoke), not a thing in someone's hands.
 COVERING = inflections(
@@ -360,7 +366,7 @@ FURNITURE = _words(
     """
     ARMCHAIR BATHTUB BED BENCH BOOKCASE BOOKSHELF BUREAU CABINET CHAIR CHANDELIER CHEST-OF-DRAWERS
     COT COUCH CRIB CUPBOARD CURTAIN DESK DRESSER FIREPLACE HAMMOCK LAMP LAMPPOST MANTEL MIRROR NIGHTSTAND
-    OTTOMAN PEW PIANO RECLINER ROCKER RUG SHELF SHELVES SIGN SINK SOFA STOOL STOVE TABLE TOILET
+    OTTOMAN PEW PIANO RECLINER ROCKER RUG SCREEN SHELF SHELVES SIGN SINK SOFA STOOL STOVE TABLE TELEVISION TOILET TV
     WARDROBE WORKBENCH
     """
 )
