@@ -201,9 +201,9 @@ def test_scores_against_the_hand_labels_of_the_tuning_set():
         for category, score in scores.items():
             totals[category].add(score)
     assert totals["cast"].precision == 1 and totals["cast"].recall == 1
-    # Floors a little under today's figures (props 100% and 79%, background recall 98%, sound
-    # 81% and 85%, set dressing 70% and 68%): a rule change that loses props fails.
-    assert totals["props"].precision >= 0.95 and totals["props"].recall >= 0.75
+    # Floors a little under today's figures (props 96% and 89%, background recall 98%, sound
+    # 81% and 85%, set dressing 71% and 68%): a rule change that loses props fails.
+    assert totals["props"].precision >= 0.93 and totals["props"].recall >= 0.85
     assert totals["background"].recall >= 0.9 and totals["sound"].precision >= 0.75
     assert totals["set_dressing"].precision >= 0.65 and totals["set_dressing"].recall >= 0.6
 
@@ -256,3 +256,18 @@ def test_the_thing_a_capitalised_sound_is_of_is_a_prop(with_lexicon):
     )
     assert sheet.props == ("AXE",)
     assert {"THWACK", "CREAK", "ROAR"} <= set(sheet.sounds)
+
+
+def test_the_object_of_a_capitalised_verb_of_handling_is_the_prop(with_lexicon):
+    sheet = _one(
+        "INT. HALL - NIGHT\n\nBram GRABS THE POKER. Nell PICKS UP THE RECEIVER, then RINGS THE GONG.\n\n"
+        "NELL\nDinner.\n\nBRAM\nComing.\n"
+    )
+    assert set(sheet.props) == {"POKER", "RECEIVER", "GONG"}
+    assert sheet.set_dressing == ()
+    assert "RINGS THE GONG" in sheet.sounds
+
+
+def test_an_apposition_names_the_thing_to_build(with_lexicon):
+    sheet = _one("INT. SHED - DAY\n\nNell hands Bram her creation, a gadget of cogs.\n\nNELL\nLook.\n\nBRAM\nOh.\n")
+    assert sheet.props == ("GADGET OF COGS",)

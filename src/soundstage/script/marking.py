@@ -617,6 +617,13 @@ def _mark_run(
             words = max((words[:n] for n in range(1, len(words) + 1) if " ".join(words[:n]) in names.people), key=len)
         _add_person(marks, words)
         return
+    if len(words) > 1 and is_handling_verb(words[0]) and sentence.person_before(start, names, marks):
+        # He GRABS THE KNIFE, RINGS THE DOORBELL: an action in capitals whose object is the prop
+        obj = [w for w in words[1:] if w not in DETERMINERS and w not in _PARTICLES]
+        if obj and _asset_noun(obj[-1]) and not _classed(obj[-1]) and not _is_person_word(obj[-1]):
+            _add_thing(marks, " ".join(obj), True)
+        if not is_sound_word(words[0]):
+            return
     if _in(head, ATMOSPHERE):  # a GUST (roars): the effect to build, heard or not
         _add(marks.atmosphere, run)
         return
@@ -945,6 +952,9 @@ def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Ma
         phrase, word = _phrase(sentence, of, head), sentence.toks[head].up
     else:
         phrase = _phrase(sentence, start, i)
+    if not _asset_noun(word) and (apposed := _apposition(sentence, i, names)) is not None:
+        # his invention, a machine with wheels: the apposition names the thing to build
+        phrase, word = _phrase(sentence, *apposed), sentence.toks[apposed[1]].up
     if not _asset_noun(word):
         return False
     if sentence.handled(start, names, marks):
@@ -1035,6 +1045,15 @@ def _mark_pronoun(sentence: _Sentence, antecedent: str, names: Names, marks: Mar
         if token.up == "IT" and i > 0 and sentence.handled(i, names, marks):
             _add_thing(marks, antecedent, True)
             return
+
+
+def _apposition(sentence: _Sentence, i: int, names: Names) -> tuple[int, int] | None:
+    """The noun phrase set after the head at ``i`` behind a comma (his invention, A MACHINE
+    with wheels), as its start and head, or None."""
+    comma, determiner = sentence.toks[i + 1 : i + 2], sentence.word(i + 2)
+    if not comma or comma[0].text != "," or determiner is None or determiner.up not in DETERMINERS:
+        return None
+    return _head_after(sentence, i + 1, names)
 
 
 def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:
