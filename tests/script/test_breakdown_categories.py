@@ -228,7 +228,8 @@ def test_a_thing_that_makes_the_sound_its_sentence_opens_with_is_a_prop(with_lex
 def test_things_something_was_done_to_are_props(with_lexicon):
     sheet = _one(
         "INT. CELLAR - NIGHT\n\nEvery candle is snuffed out. Coins, keys, and a broken compass are "
-        "scattered across the floor. The porch is painted. The old man is tired.\n\nNELL\nSomeone was here.\n"
+        "scattered across the floor. The porch is painted. The old man is tired. The firm is called Acme. "
+        "The service is crowded.\n\nNELL\nSomeone was here.\n"
     )
     assert sheet.props == ("CANDLE", "COINS", "KEYS", "BROKEN COMPASS")
     assert sheet.set_dressing == ()
@@ -239,6 +240,8 @@ def test_it_handled_is_the_thing_the_sentence_before_opened_with():
     assert sheet.props == ("WOODEN BOX",)
     unhandled = _one("INT. ATTIC - DAY\n\nA wooden box sits under the window. Nell ignores it.\n\nNELL\nNo.\n")
     assert unhandled.props == ()
+    # no thing opens "Still grinning, ...": IT there names nothing the breakdown can say
+    assert _one("INT. ATTIC - DAY\n\nStill grinning, Nell waves. She grabs it.\n\nNELL\nHa.\n").props == ()
 
 
 def test_a_thing_a_character_looks_at_is_a_prop_and_furniture_stays_the_sets(with_lexicon):
@@ -271,3 +274,5 @@ def test_the_object_of_a_capitalised_verb_of_handling_is_the_prop(with_lexicon):
 def test_an_apposition_names_the_thing_to_build(with_lexicon):
     sheet = _one("INT. SHED - DAY\n\nNell hands Bram her creation, a gadget of cogs.\n\nNELL\nLook.\n\nBRAM\nOh.\n")
     assert sheet.props == ("GADGET OF COGS",)
+    listed = _one("INT. SHED - DAY\n\nThe map is on his knee, a compass in his hand.\n\nNELL\nLook.\n")
+    assert "COMPASS" not in listed.props  # after a body part, a list, not an apposition

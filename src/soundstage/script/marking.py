@@ -38,9 +38,11 @@ from soundstage.script.vocabulary import (
     ABSTRACT_ENDINGS,
     ANIMALS,
     ATMOSPHERE,
+    BODY,
     COVERING,
     CROWD_WORDS,
     DETERMINERS,
+    DONE_TO,
     FURNITURE,
     HANDLING_FORMS,
     HANDLING_PREPOSITIONS,
@@ -61,6 +63,7 @@ from soundstage.script.vocabulary import (
     VFX_NOUNS,
     VFX_SHOTS,
     VOCAL_SOUNDS,
+    WARDROBE,
     inflections,
 )
 
@@ -622,8 +625,8 @@ def _mark_run(
         obj = [w for w in words[1:] if w not in DETERMINERS and w not in _PARTICLES]
         if obj and _asset_noun(obj[-1]) and not _classed(obj[-1]) and not _is_person_word(obj[-1]):
             _add_thing(marks, " ".join(obj), True)
-        if not is_sound_word(words[0]):
-            return
+            if not is_sound_word(words[0]):
+                return
     if _in(head, ATMOSPHERE):  # a GUST (roars): the effect to build, heard or not
         _add(marks.atmosphere, run)
         return
@@ -952,7 +955,8 @@ def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Ma
         phrase, word = _phrase(sentence, of, head), sentence.toks[head].up
     else:
         phrase = _phrase(sentence, start, i)
-    if not _asset_noun(word) and (apposed := _apposition(sentence, i, names)) is not None:
+    owned = _in(word, BODY) or _in(word, WARDROBE)  # on his lap, the pen in his hand: a list
+    if not _asset_noun(word) and not owned and (apposed := _apposition(sentence, i, names)) is not None:
         # his invention, a machine with wheels: the apposition names the thing to build
         phrase, word = _phrase(sentence, *apposed), sentence.toks[apposed[1]].up
     if not _asset_noun(word):
@@ -981,7 +985,8 @@ def _mark_subject(sentence: _Sentence, names: Names, marks: Marks) -> str:
         phrases, k = _opening_phrases(sentence, opening, names)
         if not phrases:
             continue
-        first_phrase = first_phrase or phrases[0]
+        if toks[opening].up in DETERMINERS:  # a box sits there (not "Still fighting, ..."): what IT can be
+            first_phrase = first_phrase or phrases[0]
         verb, after = sentence.word(k), sentence.word(k + 1)
         sounding = verb is not None and is_sound_word(verb.up) and is_verb(verb.up, True)
         done_to = verb is not None and verb.up in _BE and after is not None and _participle(after)
@@ -1000,19 +1005,16 @@ def _opening_phrases(sentence: _Sentence, start: int, names: Names) -> tuple[lis
         if toks[k].up in DETERMINERS:
             k += 1
         head = None
-        while k < len(toks) and (token := sentence.word(k)) is not None:
+        while k < len(toks) and (token := sentence.word(k)) is not None and head is None:
             known = token.lower or k == sentence.first and not token.caps and lexicon.readings(token.up) != frozenset()
-            if (
-                not known
-                or token.up in _CLOSED
-                or token.up in names.people
-                or head is not None
-                and is_sound_word(token.up)
-            ):
+            if not known or token.up in _CLOSED or token.up in names.people or token.up.endswith("'S"):
                 break
-            if not _modifier(token.up):
+            # the door frame | buckles, a compass | are, the kettle | whistles: it ends before its verb
+            after = sentence.word(k + 1)
+            ends = _is_head(sentence, k) or after is not None and (after.up in _BE or is_sound_word(after.up))
+            if not ends and not _modifier(token.up):
                 break
-            head, k = k, k + 1
+            head, k = (k if ends else None), k + 1
         if head is None:
             return [], k
         word = toks[head].up
@@ -1030,10 +1032,10 @@ def _opening_phrases(sentence: _Sentence, start: int, names: Names) -> tuple[lis
 
 
 def _participle(token: Token) -> bool:
-    """A past participle after BE (is soaked, are strewn): something done to the subject."""
-    readings = lexicon.readings(token.up)
-    verb = readings is None or "VERB" in readings
-    return token.lower and verb and token.up.endswith(("ED", "EN", "WN"))
+    """A participle after BE that says what was done to the subject where it lies (is soaked,
+    are strewn, is lifted); not one that says what it is (is called, is crowded)."""
+    up = token.up
+    return token.lower and (up in DONE_TO or up in HANDLING_FORMS and up.endswith(("ED", "EN", "WN")))
 
 
 def _mark_pronoun(sentence: _Sentence, antecedent: str, names: Names, marks: Marks) -> None:
