@@ -623,7 +623,11 @@ def _mark_run(
     if len(words) > 1 and is_handling_verb(words[0]) and sentence.person_before(start, names, marks):
         # He GRABS THE KNIFE, RINGS THE DOORBELL: an action in capitals whose object is the prop
         obj = [w for w in words[1:] if w not in DETERMINERS and w not in _PARTICLES]
-        if obj and _asset_noun(obj[-1]) and not _classed(obj[-1]) and not _is_person_word(obj[-1]):
+        # every word English (a name is no dictionary's: GRABS JENNY is a person), the head a thing
+        english = all(lexicon.readings(w) != frozenset() for w in obj) and not _is_person(
+            obj, sentence, start, end, marks
+        )
+        if obj and english and _asset_noun(obj[-1]) and not _classed(obj[-1]):
             _add_thing(marks, " ".join(obj), True)
             if not is_sound_word(words[0]):
                 return
