@@ -526,15 +526,15 @@ def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool
         marks.text += text.upper() + "\n"
     marks.spellings.update(map(_UP, toks))
     marks.keys.update(map(_KEY, toks))
-    previous = ""  # the thing the last sentence opened with, which IT can name in the next
+    previous: _Sentence | None = None  # what the last sentence opened with, IT can name in the next
     for sentence in _sentences(toks):
         marks.sentences.append(sentence)
         _mark_caps(sentence, text, names, marks, shot_like)
         _mark_lowercase(sentence, names, marks, shot_like, lowercase_things)
         if not shot_like and lowercase_things:
-            subject = _mark_subject(sentence, names, marks)
-            _mark_pronoun(sentence, subject or previous, names, marks)
-            previous = subject
+            _mark_subject(sentence, names, marks)
+            _mark_pronoun(sentence, previous, names, marks)
+            previous = sentence
 
 
 def mark_business(text: str, names: Names, marks: Marks) -> None:
@@ -976,28 +976,31 @@ def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Ma
     return True
 
 
-def _mark_subject(sentence: _Sentence, names: Names, marks: Marks) -> str:
+def _mark_subject(sentence: _Sentence, names: Names, marks: Marks) -> None:
     """The things a sentence (or what follows a colon) opens with as its subject, marked as
     props where the sentence says they are a thing the action shows: what makes the sound
     (a lawnmower ROARS, the kettle whistles) or what something was done to (every match is
-    soaked; money, drugs and props are strewn about). Returns the first one's phrase whatever
-    its verb (a box sits on the shelf), for a pronoun in the next sentence, else ""."""
+    soaked; money, drugs and props are strewn about)."""
     toks = sentence.toks
-    openings = [sentence.first] + [k + 1 for k, t in enumerate(toks) if t.text == ":"]
-    first_phrase = ""
-    for opening in openings:
+    if not any(t.up in _BE or not t.plain and is_sound_word(t.up) for t in toks):
+        return  # most sentences: no such verb, so no phrase to read
+    for opening in [sentence.first] + [k + 1 for k, t in enumerate(toks) if t.text == ":"]:
         phrases, k = _opening_phrases(sentence, opening, names)
-        if not phrases:
-            continue
-        if toks[opening].up in DETERMINERS:  # a box sits there (not "Still fighting, ..."): what IT can be
-            first_phrase = first_phrase or phrases[0]
         verb, after = sentence.word(k), sentence.word(k + 1)
         sounding = verb is not None and is_sound_word(verb.up) and is_verb(verb.up, True)
         done_to = verb is not None and verb.up in _BE and after is not None and _participle(after)
-        if sounding or done_to:
+        if phrases and (sounding or done_to):
             for phrase in phrases:
                 _add_thing(marks, phrase, True)
-    return first_phrase
+
+
+def _antecedent(sentence: _Sentence, names: Names) -> str:
+    """The thing a sentence opens with behind a determiner (a box sits on the shelf), which a
+    later IT can name; "" where it opens otherwise (Still fighting, ...)."""
+    if sentence.first < 0 or sentence.toks[sentence.first].up not in DETERMINERS:
+        return ""
+    phrases, _ = _opening_phrases(sentence, sentence.first, names)
+    return phrases[0] if phrases else ""
 
 
 def _opening_phrases(sentence: _Sentence, start: int, names: Names) -> tuple[list[str], int]:
@@ -1042,14 +1045,14 @@ def _participle(token: Token) -> bool:
     return token.lower and (up in DONE_TO or up in HANDLING_FORMS and up.endswith(("ED", "EN", "WN")))
 
 
-def _mark_pronoun(sentence: _Sentence, antecedent: str, names: Names, marks: Marks) -> None:
-    """IT handled by a character (who's pushing IT) is the thing the sentence before opened
-    with (a lawnmower ROARS along), a prop."""
-    if not antecedent:
-        return
+def _mark_pronoun(sentence: _Sentence, previous: _Sentence | None, names: Names, marks: Marks) -> None:
+    """IT handled by a character (who's pushing IT) is the thing its sentence, or the one
+    before, opened with (a lawnmower ROARS along), a prop."""
     for i, token in enumerate(sentence.toks):
         if token.up == "IT" and i > 0 and sentence.handled(i, names, marks):
-            _add_thing(marks, antecedent, True)
+            antecedent = _antecedent(sentence, names) or (_antecedent(previous, names) if previous else "")
+            if antecedent:
+                _add_thing(marks, antecedent, True)
             return
 
 
