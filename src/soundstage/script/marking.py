@@ -526,7 +526,7 @@ def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool
         marks.text += text.upper() + "\n"
     marks.spellings.update(map(_UP, toks))
     marks.keys.update(map(_KEY, toks))
-    previous: _Sentence | None = None  # what the last sentence opened with, IT can name in the next
+    previous: _Sentence | None = None  # the sentence before, whose opening IT can name
     for sentence in _sentences(toks):
         marks.sentences.append(sentence)
         _mark_caps(sentence, text, names, marks, shot_like)
