@@ -48,6 +48,9 @@ class Draft(Base):
     format: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(512), default="")
     scene_count: Mapped[int] = mapped_column(Integer, default=0)
+    # -- writer (0016_writer) --: the draft holds AI-generated text (import --ai-material, or
+    # script mark); a revision carries its predecessor's mark until someone unmarks it.
+    ai_material: Mapped[bool] = mapped_column(default=False)
 
 
 class SceneRow(Base):
