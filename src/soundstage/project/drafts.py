@@ -52,9 +52,9 @@ class DraftState:
 def import_script(context: Context, path: Path, *, ai_material: bool = False) -> ImportReport:
     """Read a screenplay (a first draft or a revision) into the production. ``ai_material``:
     the draft holds AI-generated text (WGA MBA Art. 72: disclosed to a writer before it is
-    sent, never source material). A revision, or the same file again, carries the mark of
-    the draft it follows until someone unmarks it (``soundstage script mark --no-ai-material``),
-    so re-importing never drops it silently."""
+    sent, never source material). Without it, the same file again keeps that file's mark, and
+    a revision carries the mark of the draft it follows until someone unmarks it (``soundstage
+    script mark --no-ai-material``), so re-importing never drops it silently."""
     script, data = read_script(path, context.settings.max_script_bytes)
     if not script.scenes:
         # Importing it would mark every scene removed; a draft without headings is a mistake.
@@ -70,14 +70,15 @@ def import_script(context: Context, path: Path, *, ai_material: bool = False) ->
 
 
 def _mark_imported(session: Session, report: ImportReport, sha: str, ai_material: bool) -> None:
-    """Mark the draft just recorded as holding AI-generated material when the import says so,
-    or when the draft it follows (or an earlier import of the same file) is marked; audited."""
+    """Mark the draft just recorded as holding AI-generated material when the import says so;
+    else it takes the mark of an earlier import of the same file (marking sets every import
+    of a file alike), or, for a new file, of the draft it follows; audited."""
     draft = session.get(Draft, report.draft)
     assert draft is not None
     earlier = session.scalars(select(Draft).where(Draft.id < draft.id).order_by(Draft.id.desc())).all()
-    carried = next((d for d in earlier[:1] if d.ai_material), None) or next(
-        (d for d in earlier if d.ai_material and d.source_sha256 == sha), None
-    )
+    same = [d for d in earlier if d.source_sha256 == sha]
+    before = (same or earlier)[:1]
+    carried = before[0] if before and before[0].ai_material else None
     if not (ai_material or carried):
         return
     draft.ai_material = report.ai_material = True
