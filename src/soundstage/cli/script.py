@@ -25,7 +25,7 @@ from soundstage.config import DATABASE_PASSWORD_VARIABLE, SETTINGS_FILE, split_p
 from soundstage.errors import ConfigError
 from soundstage.files import write_atomic
 from soundstage.plan.model import Angle, Move, ShotSize
-from soundstage.project import Production, consents
+from soundstage.project import Production, writers
 from soundstage.reports.sheets import write_breakdown
 from soundstage.script.eighths import format_eighths
 from soundstage.script.formats import format_of
@@ -119,7 +119,7 @@ def script_mark(
 ) -> None:
     """Mark a draft as holding AI-generated material, or unmark it with a reason; audited."""
     with opened() as production:
-        changed = consents.mark_draft(production.context, draft, ai_material=ai_material, reason=reason, by=user)
+        changed = writers.mark_draft(production.context, draft, ai_material=ai_material, reason=reason, by=user)
     state = "holds AI-generated material" if ai_material else "marked as holding no AI-generated material"
     out.print(f"draft {', '.join(map(str, changed))}: {state}")
 

@@ -480,28 +480,3 @@ def find_draft(session: Session, draft: str) -> DraftRow:
     if len(found) != 1:
         raise GuardrailError(f"no single draft {draft!r}: give its number, 'latest' or 8+ digits of its sha256")
     return found[0]
-
-
-def mark_draft(context: Context, draft: str, *, ai_material: bool, reason: str = "", by: str = "") -> list[int]:
-    """Mark a draft (its number, "latest", or 8+ digits of its sha256) as holding AI-generated
-    material, or unmark it with a written reason (a guardrail comes off); audited. Every
-    import of the same file takes the mark (the rules know a draft by its sha256); the
-    numbers of the drafts changed."""
-    what = f"script mark {draft}"
-    if not ai_material and not reason.strip():
-        raise GuardrailError(f"{what} --no-ai-material: a written --reason is required")
-    with context.transaction() as session:
-        who = actor(session, by, what="mark a draft")
-        row = find_draft(session, draft)
-        same = list(session.scalars(select(DraftRow).where(DraftRow.source_sha256 == row.source_sha256)))
-        if all(d.ai_material == ai_material for d in same):
-            state = "marked as holding AI-generated material" if ai_material else "not marked"
-            raise GuardrailError(f"{what}: draft {row.id} is already {state}")
-        for d in same:
-            d.ai_material = ai_material
-        changed = sorted(d.id for d in same)
-        detail = {"drafts": changed, "draft_sha256": row.source_sha256, "ai_material": ai_material,
-                  "reason": reason.strip()}  # fmt: skip
-        append_event(session, who.name, who.role, "draft marked" if ai_material else "draft unmarked",
-                     f"draft {row.id}", detail)  # fmt: skip
-    return changed
