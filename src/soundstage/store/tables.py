@@ -467,6 +467,8 @@ class TimeEntryRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     origin: Mapped[str] = mapped_column(String(300), default="")  # "hours.csv:12", "hours add"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # -- writer (0016_writer) --: generative AI work, booked under the person who did it.
+    ai_assisted: Mapped[bool] = mapped_column(default=False)
 
 
 class SpendLineRow(Base):
