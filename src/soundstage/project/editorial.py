@@ -202,6 +202,7 @@ def cut(
         scratch_dialogue=voices is not None,
         made_by=made_by,
         made_by_login=login,
+        ai_text=drafts.ai_text(context),
     )
     html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
     write_disclosure(disclosure, html, pdf)

@@ -32,6 +32,7 @@ from soundstage.guardrails.model import (
     ConsentEvent,
     DepartmentAIAssignment,
     DirectorConsultation,
+    DraftSend,
     Gives,
     Performer,
     Records,
@@ -46,6 +47,7 @@ from soundstage.guardrails.model import (
     UnionNotice,
     WriterDisclosure,
 )
+from soundstage.guardrails.model import Draft as MarkedDraft
 from soundstage.guardrails.rules import Gate, RulePack, load_pack
 from soundstage.guardrails.uses import take_use
 from soundstage.project import drafts, shotlist
@@ -64,6 +66,7 @@ from soundstage.store.tables import (
     TakeRow,
     utcnow,
 )
+from soundstage.store.tables import Draft as DraftRow
 
 
 def project_name(context: Context) -> str:
@@ -191,6 +194,10 @@ def records(context: Context, session: Session) -> Records:
                 as_utc(d.acknowledged_at) if d.acknowledged_at else None,
             )
             for d in session.scalars(select(DisclosureRecordRow).order_by(DisclosureRecordRow.id))
+        ),
+        drafts=tuple(
+            MarkedDraft(d.source_sha256, d.title, d.ai_material)
+            for d in session.scalars(select(DraftRow).order_by(DraftRow.id))
         ),
     )
 
@@ -329,19 +336,22 @@ def uses(context: Context, session: Session, records: Records, takes: Sequence[T
 # -- checks and gates -----------------------------------------------------------------------------
 
 
-def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = None) -> Outcome:
+def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = None, to: str = "") -> Outcome:
     """Check the takes that stand for ``codes`` (or every shot), and the scratch dialogue the
     cut would make for them (``dialogue_uses``), against every rule (or those gating
-    ``event``), with the producers' overrides; nothing is written."""
+    ``event``), with the producers' overrides; ``to``: also every draft as sent to that writer
+    (the send-to-writer rules need the writer). Nothing is written."""
     with context.reading() as session:
         found = records(context, session)
         takes = standing_takes(session, codes)
         used = uses(context, session, found, takes)
         scenes = dict(_scenes(session).values())
         written = overrides(session)
+        sends = [_send(row, to) for row in session.scalars(select(DraftRow).order_by(DraftRow.id))] if to else []
     used += dialogue_uses(context, found, speakers(context, codes), scenes)
     return evaluate(
-        event, used, found, context.settings.policy, pack(context), utcnow(), release=_release(context),
+        event, used, found, context.settings.policy, pack(context), utcnow(), drafts=sends,
+        release=_release(context),
         overrides=written,
     )  # fmt: skip
 
@@ -368,6 +378,36 @@ def speakers(context: Context, codes: Sequence[str] = ()) -> dict[str, list[str]
         for shot in shotlist.shots(context)
         if not wanted or shot.code in wanted
     }
+
+
+def _send(row: DraftRow, writer: str) -> DraftSend:
+    """A draft as sent to ``writer``; its subject in a violation is "draft N"."""
+    return DraftSend(row.source_sha256, f"draft {row.id}", writer.strip(), row.ai_material)
+
+
+def clear_send(context: Context, writer: str) -> None:
+    """Refuse sending the current draft to ``writer`` (GuardrailRefusal: the rule id and its
+    reason) unless every violation the send-to-writer gate finds is overridden. A draft that
+    holds AI-generated material needs the writer named, where a send-to-writer rule binds."""
+    with context.reading() as session:
+        found = records(context, session)
+        row = session.scalars(select(DraftRow).order_by(DraftRow.id.desc()).limit(1)).first()
+        written = overrides(session)
+    rules = pack(context)
+    if row is None:
+        return  # nothing imported: the export says so itself
+    if not writer.strip():
+        if row.ai_material and rules.gating(Gate.SEND_TO_WRITER):
+            raise GuardrailError(
+                f"export script: draft {row.id} holds AI-generated material; name the writer it goes to"
+                " with --to WRITER (the disclosure to them is checked first)"
+            )
+        return
+    outcome = evaluate(
+        Gate.SEND_TO_WRITER, (), found, context.settings.policy, rules, utcnow(), drafts=[_send(row, writer)],
+        overrides=written,
+    )  # fmt: skip
+    outcome.refuse(f"send draft {row.id} to {writer.strip()}")
 
 
 def _release(context: Context) -> Release:
