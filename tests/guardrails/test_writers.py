@@ -76,7 +76,7 @@ def test_an_ai_draft_goes_to_a_writer_only_once_disclosed_and_acknowledged(room:
     )
     assert not out.exists()
     check = cli("-p", room, "guardrails", "check", "--to", WRITER)
-    assert check.code == 1 and "WGA-1 draft 1" in check.out
+    assert check.code == 1 and "WGA-1 [send-to-writer] draft 1" in check.out
 
     assert cli("-p", room, "disclose", "latest", "--writer", WRITER, "--as", "Sol").code == 0
     pending = _export(cli, room, out, "--to", WRITER)
