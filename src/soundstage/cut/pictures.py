@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import opentimelineio as otio
@@ -17,7 +16,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from soundstage.config import rate_label
 from soundstage.cut.timeline import NO_TAKE, Cut, CutShot
-from soundstage.render.previs import read_png
+from soundstage.errors import GenerateError
+from soundstage.generate import clips
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
 # Moves the animatic plays out; every other move holds the still.
@@ -43,38 +43,26 @@ def slate_lines(cut: Cut, date: dt.date) -> list[tuple[str, float]]:
 
 
 def take_picture(shot: CutShot) -> tuple[np.ndarray | None, str]:
-    """The take's image as RGB uint8, or None and why there is none ("" when there is one)."""
+    """The take's image as RGB uint8 (a clip's first frame), or None and why there is none
+    ("" when there is one)."""
     if shot.take is None:
         return None, "no take yet"
     if shot.image is None:
         return None, "media missing"
-    try:
-        image = _first_frame(shot.image) if shot.image.suffix in CLIP_SUFFIXES else read_png(shot.image)
-    except FileNotFoundError:
+    if not shot.image.is_file():
         return None, "media missing"
-    except (OSError, ValueError) as error:  # Pillow's UnidentifiedImageError is an OSError
-        return None, f"unreadable image ({error.__class__.__name__})"
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, np.newaxis], 3, axis=2)
-    return np.ascontiguousarray(image), ""
-
-
-CLIP_SUFFIXES = (".mp4", ".mkv")
-
-
-def _first_frame(path: Path) -> np.ndarray:
-    """A clip take's first frame as RGB. The animatic holds each shot as one picture; a clip
-    take is shown by the frame its checks also read (playing clips in the cut is not done yet)."""
     try:
-        with av.open(str(path)) as container:
-            frame = next(container.decode(video=0))
-    except av.error.FileNotFoundError:
-        raise FileNotFoundError(path) from None
-    except (av.error.FFmpegError, StopIteration) as error:
-        raise ValueError(f"{path.name}: no picture in the clip ({error})") from None
-    return frame.to_ndarray(format="rgb24")
+        image = clips.first_frame(shot.image, shot.image.name)
+    except GenerateError:
+        return None, "unreadable image (not a picture or clip it can decode)"
+    except OSError as error:
+        return None, f"unreadable image ({error.__class__.__name__})"
+    return rgb(image), ""
+
+
+def rgb(image: np.ndarray) -> np.ndarray:
+    """A decoded picture as contiguous RGB uint8 (16-bit grey scaled, grey spread to RGB)."""
+    return np.ascontiguousarray(clips.rgb8(image))
 
 
 def label_text(shot: CutShot) -> str:

@@ -26,7 +26,8 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from pathlib import Path
+from typing import BinaryIO, Literal
 
 import av
 import numpy as np
@@ -96,26 +97,97 @@ def read_clip(data: bytes, what: str) -> Clip:
     the depth pass")."""
     kind = kind_of(data)
     if kind == "png":
-        with Image.open(io.BytesIO(data)) as image:
-            if image.mode.startswith("I"):
-                return Clip([np.asarray(image, dtype=np.uint16)], None)
-            return Clip([np.asarray(image.convert("RGB"))], None)
+        return Clip([_still(data)], None)
     if kind is None:
         raise GenerateError(f"{what} is not a PNG, an MKV or an MP4 file")
+    reader = ClipReader(io.BytesIO(data), what, kind)
+    return Clip(list(reader.frames()), reader.fps)
+
+
+class ClipReader:
+    """One clip (MKV or MP4), opened for its frames in order, one at a time: the one way every
+    room reads a clip's pictures (the cut plays a take from it, the checks sample it), so a
+    long clip never sits whole in memory. ``source`` is a file's path or a binary file object;
+    ``what`` names it in the one-line GenerateError, ``kind`` says what file it is ("mp4")."""
+
+    def __init__(self, source: Path | BinaryIO, what: str, kind: str = "") -> None:
+        self.what, self._kind = what, f"{kind.upper()} " if kind else ""
+        try:
+            self._container = av.open(str(source) if isinstance(source, Path) else source)
+        except FileNotFoundError:
+            raise GenerateError(f"{what}: no such clip file") from None
+        except av.FFmpegError as error:
+            raise GenerateError(f"{what}: cannot decode the {self._kind}clip ({error})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise GenerateError(f"{what} is a {self._kind}file with no video stream")
+        self._stream = self._container.streams.video[0]
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        if not rate:
+            self._container.close()
+            raise GenerateError(f"{what} is a clip with no frame rate")
+        self.fps = Fraction(rate)
+        # What the container says; 0 where it does not know (counting means decoding).
+        self.count = int(self._stream.frames or 0)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Every frame in order (RGB uint8, or 16-bit grey for deep grey clips); the clip is
+        closed when they are all read. GenerateError when it has none or cannot be decoded."""
+        try:
+            count = 0
+            for frame in self._container.decode(self._stream):
+                count += 1
+                yield _pixels(frame)
+            if count == 0:
+                raise GenerateError(f"{self.what} is a clip with no frames")
+        except av.FFmpegError as error:
+            raise GenerateError(f"{self.what}: cannot decode the {self._kind}clip ({error})") from None
+        finally:
+            self._container.close()
+
+    def packets(self) -> int:
+        """The clip's frames counted by its packets (one picture each), without decoding."""
+        return sum(1 for packet in self._container.demux(self._stream) if packet.size)
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> ClipReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def first_frame(path: Path, what: str) -> np.ndarray:
+    """The first picture of a take or pass file: a PNG's pixels, or a clip's first frame."""
     try:
-        with av.open(io.BytesIO(data)) as container:
-            if not container.streams.video:
-                raise GenerateError(f"{what} is a {kind.upper()} file with no video stream")
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate
-            frames = [_pixels(frame) for frame in container.decode(stream)]
-    except av.FFmpegError as error:
-        raise GenerateError(f"{what}: cannot decode the {kind.upper()} clip ({error})") from None
-    if not frames:
-        raise GenerateError(f"{what} is a clip with no frames")
-    if not rate:
-        raise GenerateError(f"{what} is a clip with no frame rate")
-    return Clip(frames, Fraction(rate))
+        with path.open("rb") as file:
+            head = file.read(16)
+    except FileNotFoundError:
+        raise GenerateError(f"{what}: no such file {path}") from None
+    kind = kind_of(head)
+    if kind == "png":
+        return _still(path.read_bytes())
+    with ClipReader(path, what, kind or "") as reader:
+        return next(reader.frames())
+
+
+def clip_length(path: Path, what: str) -> int:
+    """How many frames a clip file holds: what its container says, else its packets counted
+    (no picture decoded)."""
+    with ClipReader(path, what, kind_of(path.read_bytes()[:16]) or "") as reader:
+        if reader.count:
+            return reader.count
+        return reader.packets()
+
+
+def _still(data: bytes) -> np.ndarray:
+    """A PNG's pixels: RGB, or 16-bit grey as it was stored."""
+    with Image.open(io.BytesIO(data)) as image:
+        if image.mode.startswith("I"):
+            return np.asarray(image, dtype=np.uint16)
+        return np.asarray(image.convert("RGB"))
 
 
 def _pixels(frame: av.VideoFrame) -> np.ndarray:
