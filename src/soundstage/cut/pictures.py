@@ -1,10 +1,11 @@
-"""What each frame of the animatic shows: the take fitted to the frame, the slow moves over a
-still, the burn-ins (label and timecode) and the slates (head slate, NO TAKE), drawn with
-Pillow and OpenCV on RGB arrays."""
+"""What each frame of the animatic shows: the take fitted to the frame (a still, or a clip's
+frames one by one), the slow moves over a still, the burn-ins (label and timecode) and the
+slates (head slate, NO TAKE), drawn with Pillow and OpenCV on RGB arrays."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from soundstage.config import rate_label
 from soundstage.cut.timeline import NO_TAKE, Cut, CutShot
-from soundstage.errors import GenerateError
+from soundstage.errors import CutError, GenerateError
 from soundstage.generate import clips
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
@@ -58,6 +59,30 @@ def take_picture(shot: CutShot) -> tuple[np.ndarray | None, str]:
     except OSError as error:
         return None, f"unreadable image ({error.__class__.__name__})"
     return rgb(image), ""
+
+
+def clip_pictures(shot: CutShot) -> Iterator[np.ndarray]:
+    """A clip take's pictures for the shot, ``shot.frames`` of them, frame for frame from the
+    clip's first (RGB uint8): trimmed where the clip is longer than the shot, its last frame
+    held where it is shorter (the cut lengthened the shot for its dialogue). CutError naming
+    the shot when the clip cannot be decoded."""
+    assert shot.image is not None
+    what = f"{shot.code}: take {shot.take}"
+    shown, last = 0, None
+    try:
+        with clips.ClipReader(shot.image, what) as reader:
+            for last in reader.frames():
+                if shown == shot.frames:
+                    break
+                yield rgb(last)
+                shown += 1
+    except GenerateError as error:
+        raise CutError(str(error)) from None
+    if last is None:
+        raise CutError(f"{what}: the clip has no frames")
+    held = rgb(last)
+    for _ in range(shot.frames - shown):
+        yield held
 
 
 def rgb(image: np.ndarray) -> np.ndarray:

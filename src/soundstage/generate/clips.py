@@ -65,6 +65,12 @@ def kind_of(data: bytes) -> Kind | None:
     return None
 
 
+def file_kind(path: Path) -> Kind | None:
+    """What a file is by its first bytes (``kind_of``); FileNotFoundError when it is not there."""
+    with path.open("rb") as file:
+        return kind_of(file.read(16))
+
+
 def suffix_for(data: bytes) -> str:
     """The media store suffix of a take or a pass: ``.png``, ``.mkv`` or ``.mp4``."""
     kind = kind_of(data)
@@ -162,11 +168,9 @@ class ClipReader:
 def first_frame(path: Path, what: str) -> np.ndarray:
     """The first picture of a take or pass file: a PNG's pixels, or a clip's first frame."""
     try:
-        with path.open("rb") as file:
-            head = file.read(16)
+        kind = file_kind(path)
     except FileNotFoundError:
         raise GenerateError(f"{what}: no such file {path}") from None
-    kind = kind_of(head)
     if kind == "png":
         return _still(path.read_bytes())
     with ClipReader(path, what, kind or "") as reader:
@@ -176,7 +180,7 @@ def first_frame(path: Path, what: str) -> np.ndarray:
 def clip_length(path: Path, what: str) -> int:
     """How many frames a clip file holds: what its container says, else its packets counted
     (no picture decoded)."""
-    with ClipReader(path, what, kind_of(path.read_bytes()[:16]) or "") as reader:
+    with ClipReader(path, what, file_kind(path) or "") as reader:
         if reader.count:
             return reader.count
         return reader.packets()
