@@ -15,6 +15,12 @@ Matroska the control passes are kept in (FFV1: RGB, or 16-bit grey for depth).
 Matroska keeps timestamps to the millisecond (its default time base) with the exact rate
 beside them; MP4 keeps them exact, in a time base of the rate itself.
 
+Reading. ``ClipReader`` is the one way any room reads a clip's pictures: frame by frame, in
+order, never the whole clip in memory (the cut plays a take through it, the checks read a
+take's first frame with ``first_frame``, ``read_clip`` and ``compare_clips`` are built on it);
+``clip_length`` counts a clip's frames without decoding them. (``render.video`` reads back the
+previs renderer's own pass files, whose tags it checks.)
+
 ``compare_clips`` tells whether two takes show the same pictures at the same times, frame by
 frame, which is what ``take reproduce`` asks of a clip (container tags, such as the muxer's
 version, may differ without the pictures differing).
@@ -139,11 +145,15 @@ class ClipReader:
     def frames(self) -> Iterator[np.ndarray]:
         """Every frame in order (RGB uint8, or 16-bit grey for deep grey clips); the clip is
         closed when they are all read. GenerateError when it has none or cannot be decoded."""
+        return (pixels for _, pixels in self.timed())
+
+    def timed(self) -> Iterator[tuple[Fraction, np.ndarray]]:
+        """Every frame in order with its presentation time in seconds, as ``frames``."""
         try:
             count = 0
             for frame in self._container.decode(self._stream):
                 count += 1
-                yield _pixels(frame)
+                yield Fraction(frame.pts or 0) * self._stream.time_base, _pixels(frame)
             if count == 0:
                 raise GenerateError(f"{self.what} is a clip with no frames")
         except av.FFmpegError as error:
@@ -327,10 +337,7 @@ def _timed_frames(data: bytes, what: str) -> Iterator[tuple[Fraction, np.ndarray
         return
     if kind is None:
         raise GenerateError(f"{what} is not a PNG, an MKV or an MP4 file")
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        for frame in container.decode(stream):
-            yield Fraction(frame.pts or 0) * stream.time_base, _pixels(frame)
+    yield from ClipReader(io.BytesIO(data), what, kind).timed()
 
 
 def compare_clips(a: bytes, b: bytes) -> tuple[bool, int | None]:
