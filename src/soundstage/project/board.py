@@ -285,7 +285,7 @@ def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int
             TakeRow.number,
             TakeRow.output_sha256,
             TakeRow.checked_at,
-            TAKE_FRAMES.label("frames"),
+            TakeRow.recipe,
             func.row_number()
             .over(partition_by=TakeRow.shot_id, order_by=((TakeRow.approved_by == ""), approved_first))
             .label("rank"),
@@ -294,7 +294,9 @@ def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int
         .subquery()
     )
     rows = session.execute(
-        select(ranked.c.shot_id, ranked.c.number, ranked.c.output_sha256, ranked.c.checked_at, ranked.c.frames)
+        select(ranked.c.shot_id, ranked.c.number, ranked.c.output_sha256, ranked.c.checked_at)
+        # The frames of the current take only, read in SQL (no recipe decoded in Python).
+        .add_columns(func.coalesce(ranked.c.recipe["frames"].as_integer(), 1).label("frames"))
         .add_columns(FindingRow)
         .outerjoin(FindingRow, FindingRow.take_id == ranked.c.id)
         .where(ranked.c.rank == 1)
