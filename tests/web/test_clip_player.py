@@ -125,3 +125,14 @@ def test_a_clip_take_steps_frame_by_frame_and_takes_a_note(
     (note,) = [n for n in notes.json()["notes"] if n["body"] == "the lamp flickers on this frame"]
     assert (note["author"], note["take"], note["frame"]) == (CREW["supervisor"], int(take.split("/")[1]), NOTE_FRAME)
     expect(page.locator(f'#frame-notes .note[data-frame="{NOTE_FRAME}"]')).to_contain_text("frame 5")
+
+    # The shot page: the clip take in the take list as a video; compared as a video beside a
+    # still, and as a still again when B is set to a still take.
+    page.goto(f"{base}/shots/{code}")
+    expect(page.locator(f'#take-list .take[data-take="{take}"] video')).to_have_attribute("data-clip-frames", str(CLIP))
+    expect(page.locator("#compare-clip-b")).to_be_visible()
+    expect(page.locator("#compare-img-b")).to_be_hidden()
+    expect(page.locator("#compare-img-a")).to_be_visible()
+    page.select_option("#compare-b", label=f"{code}/1")
+    expect(page.locator("#compare-img-b")).to_be_visible()
+    expect(page.locator("#compare-clip-b")).to_be_hidden()
