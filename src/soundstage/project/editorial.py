@@ -273,6 +273,9 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
             description=shot.description,
             size=shot.size.value,
             lens_mm=shot.lens_mm,
+            # The take's media id names its segment of the animatic (its signed copy's bytes
+            # differ from cut to cut); for a clip take it is the clip's sha256.
+            picture_sha256=take.output_sha256 if take is not None else "",
         )
         entries.append(_CutEntry(cut_shot, provenance, source, gates[take.id].label if take is not None else ""))
     return entries
