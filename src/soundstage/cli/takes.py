@@ -230,12 +230,14 @@ def check(
     with opened() as production, bars() as progress:
         task = progress.add_task("checks", total=None)
         report = production.check(shots or (), progress=lambda done, total: progress.update(task, completed=done))
-    table = Table("Take", "Check", "Subject", "Score", "Verdict", "Reason")
+    from soundstage.checks.findings import frames_label  # the checks load OpenCV: only here
+
+    table = Table("Take", "Check", "Subject", "Frames", "Score", "Verdict", "Reason")
     for take, findings in report.findings.items():
         for finding in findings:
             verdict = finding.verdict.value
             table.add_row(
-                take, finding.check, finding.subject, f"{finding.score:.2f}",
+                take, finding.check, finding.subject, frames_label(finding.frames), f"{finding.score:.2f}",
                 f"[{VERDICT_STYLE[verdict]}]{verdict}[/]", finding.reason,
             )  # fmt: skip
     out.print(table)

@@ -118,6 +118,16 @@ def read_clip(data: bytes, what: str) -> Clip:
     return Clip(frames, Fraction(rate))
 
 
+def each_frame(data: bytes, what: str) -> Iterator[np.ndarray]:
+    """The pictures of a clip (or the one of a still) one by one, as ``read_clip`` decodes them,
+    without holding them all: the clip checks keep only the frames they sample."""
+    try:
+        for _, pixels in _timed_frames(data, what):
+            yield pixels
+    except av.FFmpegError as error:
+        raise GenerateError(f"{what}: cannot decode the clip ({error})") from None
+
+
 def _pixels(frame: av.VideoFrame) -> np.ndarray:
     """A decoded frame as RGB, or as 16-bit grey when it was stored as deep grey (depth)."""
     if frame.format.name in _GREY16:
