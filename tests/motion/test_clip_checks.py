@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from soundstage.checks import CharacterIntent, FeatureEmbedder, Finding, Verdict, check_take, prepare_intent
@@ -18,8 +19,10 @@ from soundstage.checks.findings import frames_label
 from soundstage.checks.temporal import ClipSample, check_clip, frame_tone, merged, sampled_frames
 from soundstage.config import Checks
 from soundstage.generate import clips
+from soundstage.passwords import hash_password
 from soundstage.project import Production, TakeOptions, blocking
 from soundstage.store.tables import FindingRow, TakeRow
+from soundstage.web.app import create_app
 
 from .test_previs_clips import MOVING
 
@@ -179,3 +182,17 @@ def test_the_production_checks_a_clip_take_in_time(copy_production: Production, 
     with production.context.reading() as session:
         stored_rows = session.scalars(select(FindingRow).where(FindingRow.check == "flicker")).all()
         assert [(r.first_frame, r.last_frame) for r in stored_rows] == [stored.frames]
+    # The board's shot page shows the range beside the finding.
+    production.add_user("Sol", "supervisor", password_hash=hash_password("sol-lantern-light", who="Sol"))
+    token = production.issue_token("Sol")
+    app = create_app(production.root)
+    try:
+        client = TestClient(app, follow_redirects=False, headers={"Authorization": f"Bearer {token}"})
+        shot = client.get(f"/api/shots/{MOVING}").json()
+        (shown,) = [f for f in shot["takes"][0]["findings"] if f["check"] == "flicker"]
+        assert shown["frames"] == list(stored.frames)
+        page = client.get(f"/shots/{MOVING}").text
+        first, last = stored.frames
+        assert f'<td class="frames">{first}-{last}</td>' in page
+    finally:
+        app.state.production.close()

@@ -224,7 +224,8 @@ def check(
     all_: Annotated[bool, typer.Option("--all", help="Every take of every shot.")] = False,
 ) -> None:
     """Run the intent checks again (composition, character, style, continuity, duplicates) and
-    print the findings. Exit 1 when any take fails a check."""
+    print the findings; a clip take on every n-th frame ([checks] clip_every) and over time
+    (flicker, identity, motion), each finding with its frames. Exit 1 when any take fails a check."""
     if not shots and not all_:
         raise ConfigError("soundstage check: name shots (soundstage check 012_0030) or give --all")
     with opened() as production, bars() as progress:
