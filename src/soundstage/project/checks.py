@@ -335,9 +335,8 @@ def _clip_findings(
     kept[len(tones) - 1] = last
     numbers = sampled_frames(len(tones), every)
     if moving:
-        passes = _pass_frames(context, render, numbers)
+        passes, blocked_tones = _pass_frames(context, render, numbers)
         storyboard = passes["storyboard"]
-        blocked_tones = [frame_tone(f) for f in _each(context, render.clips["storyboard"], "storyboard", len(tones))]
     else:
         still_storyboard = _still_passes(context, render)[-1]
         storyboard = {n: still_storyboard for n in numbers}
@@ -371,14 +370,24 @@ def _each(context: Context, sha256: str, name: str, count: int) -> Iterator[np.n
         yield frame[..., 0] if name in ("lineart", "ids") and frame.ndim == 3 else frame
 
 
-def _pass_frames(context: Context, render: RenderRow, numbers: Sequence[int]) -> dict[str, dict[int, np.ndarray]]:
-    """The frames ``numbers`` of each previs pass clip of a render (pass -> frame -> pixels)."""
-    wanted = set(numbers)
-    count = max(numbers) + 1
-    return {
-        name: {n: frame for n, frame in enumerate(_each(context, render.clips[name], name, count)) if n in wanted}
-        for name in _PASSES
-    }
+def _pass_frames(
+    context: Context, render: RenderRow, numbers: Sequence[int]
+) -> tuple[dict[str, dict[int, np.ndarray]], list[np.ndarray]]:
+    """The frames ``numbers`` of each previs pass clip of a render (pass -> frame -> pixels),
+    and the tone of every storyboard frame up to the last of them (the flicker check's), each
+    clip decoded once."""
+    from soundstage.checks.temporal import frame_tone
+
+    wanted, count = set(numbers), max(numbers) + 1
+    passes: dict[str, dict[int, np.ndarray]] = {name: {} for name in _PASSES}
+    tones = []
+    for name in _PASSES:
+        for n, frame in enumerate(_each(context, render.clips[name], name, count)):
+            if name == "storyboard":
+                tones.append(frame_tone(frame))
+            if n in wanted:
+                passes[name][n] = frame
+    return passes, tones
 
 
 def _store_findings(context: Context, results: Sequence[tuple[int, list[Finding], dict[str, Any]]]) -> None:
