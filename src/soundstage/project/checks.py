@@ -1,7 +1,8 @@
 """Intent checks on takes: each take measured against its shot's intent (previs passes, the
 bible's references, approved takes of neighbouring shots, other shots' takes), its findings
 stored, replacing earlier ones. The worker runs them on every new take; ``soundstage check``
-runs them again.
+runs them again. A clip take is checked on a sample of its frames against the previs clip's
+frames of the same numbers, and over time (checks/temporal.py); its findings name their frames.
 
 What the stored findings say of a take as a whole is its ``Standing``: the review gate, the
 board and the disclosure report read that one word. A take whose checks never ran (no
