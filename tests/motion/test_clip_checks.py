@@ -21,6 +21,7 @@ from soundstage.config import Checks
 from soundstage.generate import clips
 from soundstage.passwords import hash_password
 from soundstage.project import Production, TakeOptions, blocking
+from soundstage.project.checks import standings
 from soundstage.store.tables import FindingRow, TakeRow
 from soundstage.web.app import create_app
 
@@ -179,9 +180,15 @@ def test_the_production_checks_a_clip_take_in_time(copy_production: Production, 
     assert len(rows) == 1 and "fail" in rows[0] and re.search(r"│ 1\d-3\d +│", rows[0]), result.out
     (stored,) = [f for f in production.findings(take.name) if f.check == "flicker"]
     assert stored.verdict is Verdict.FAIL and 12 <= stored.frames[0] <= 16 and 32 <= stored.frames[1] <= 36
+    first, last = stored.frames
     with production.context.reading() as session:
         stored_rows = session.scalars(select(FindingRow).where(FindingRow.check == "flicker")).all()
         assert [(r.first_frame, r.last_frame) for r in stored_rows] == [stored.frames]
+    # Approving it needs an override, and the reason names the frames.
+    with production.context.reading() as session:
+        take_id = session.scalars(select(TakeRow.id).where(TakeRow.output_sha256 == sha)).one()
+        said = standings(session, [take_id])[take_id]
+    assert said.needs_override and any(r.startswith(f"flicker on frames {first}-{last}: ") for r in said.reasons)
     # The board's shot page shows the range beside the finding.
     production.add_user("Sol", "supervisor", password_hash=hash_password("sol-lantern-light", who="Sol"))
     token = production.issue_token("Sol")
@@ -192,7 +199,6 @@ def test_the_production_checks_a_clip_take_in_time(copy_production: Production, 
         (shown,) = [f for f in shot["takes"][0]["findings"] if f["check"] == "flicker"]
         assert shown["frames"] == list(stored.frames)
         page = client.get(f"/shots/{MOVING}").text
-        first, last = stored.frames
         assert f'<td class="frames">{first}-{last}</td>' in page
     finally:
         app.state.production.close()

@@ -178,12 +178,17 @@ def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
     """What a take's stored findings say of it, given when its checks last ran (None: never)."""
     # The checks package loads OpenCV and the embedders; the board and review need only these.
     from soundstage.checks import Verdict, needs_override, take_verdict
+    from soundstage.checks.findings import frames_label
 
     found = list(found)
     if checked_at is None:
         return Standing(Verdict.NOT_CHECKED, ("not checked: its checks never ran",))
     verdict = take_verdict(found)
-    reasons = tuple(f"{f.check}{f' ({f.subject})' if f.subject else ''}: {f.reason}" for f in needs_override(found))
+    reasons = tuple(
+        f"{f.check}{f' ({f.subject})' if f.subject else ''}{f' on frames {frames_label(f.frames)}' if f.frames else ''}: "
+        f"{f.reason}"
+        for f in needs_override(found)
+    )
     if verdict is Verdict.NOT_CHECKED and not reasons:
         reasons = ("not checked: no check ran on it",)
     return Standing(verdict, reasons)
