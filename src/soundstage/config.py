@@ -270,6 +270,14 @@ class Checks(_PluginTables):
     style: Limits = Limits(warn=0.17, fail=0.2)
     continuity: Limits = Limits(warn=0.38, fail=0.45)
     duplicates: Limits = Limits(warn=0.9, fail=0.95)
+    # A clip take is checked on every ``clip_every``-th frame and its last (a 5 s clip at 24 fps:
+    # 11 frames), each against the previs clip's frame at the same number, and over time
+    # (checks/temporal.py). Its limits were tuned on synthetic variants of one shot's previs clip
+    # (docs/checks.md).
+    clip_every: int = Field(12, ge=1, le=1000, description="check every n-th frame of a clip take")
+    flicker: Limits = Limits(warn=0.2, fail=0.3)
+    identity: Limits = Limits(warn=0.15, fail=0.25)
+    motion: Limits = Limits(warn=0.3, fail=0.4)
 
     @model_validator(mode="after")
     def _tables_of_checks_run(self) -> Checks:

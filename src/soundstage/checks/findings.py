@@ -17,6 +17,8 @@ from typing import Any
 from soundstage.config import Checks, Limits
 
 CHECKS = ("composition", "character", "style", "continuity", "duplicates")
+# The checks of a clip over time (checks/temporal.py), beside the per-frame ones above.
+TEMPORAL_CHECKS = ("flicker", "identity", "motion")
 
 
 class Verdict(StrEnum):
@@ -36,17 +38,26 @@ COULD_NOT_RUN = "the check could not run"
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One check's word on one take: ``subject`` is a character's name, or "" for the frame."""
+    """One check's word on one take: ``subject`` is a character's name, or "" for the frame.
+    ``frames`` is the first and last frame (from 0, both included) of a clip take that the
+    finding is about; None for a still."""
 
     check: str
     subject: str
     score: float
     verdict: Verdict
     reason: str
+    frames: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (the verdict as its string), as stored."""
-        return asdict(self) | {"verdict": str(self.verdict)}
+        """Plain values (the verdict as its string, frames as a list), as stored; a still's
+        finding has no "frames" key, as before clips were checked in time."""
+        values = asdict(self) | {"verdict": str(self.verdict)}
+        if self.frames is None:
+            del values["frames"]
+        else:
+            values["frames"] = list(self.frames)
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Finding:
@@ -57,12 +68,30 @@ class Finding:
             score=float(values["score"]),
             verdict=Verdict(values["verdict"]),
             reason=str(values["reason"]),
+            frames=frame_range(values.get("frames")),
         )
+
+
+def frame_range(values: Any) -> tuple[int, int] | None:
+    """A stored frame range (a pair of numbers, or None) as a tuple."""
+    if values is None:
+        return None
+    first, last = values
+    return int(first), int(last)
+
+
+def frames_label(frames: tuple[int, int] | None) -> str:
+    """A frame range as the check table and the board show it: "40-72", "12", or "" for None
+    (a still)."""
+    if frames is None:
+        return ""
+    first, last = frames
+    return str(first) if first == last else f"{first}-{last}"
 
 
 def limits_of(settings: Checks, check: str) -> Limits:
     """The warn and fail limits of one check."""
-    if check not in CHECKS:
+    if check not in CHECKS + TEMPORAL_CHECKS:
         raise ValueError(f"no check named {check!r}")
     return getattr(settings, check)
 
@@ -76,16 +105,18 @@ def verdict(score: float, limits: Limits) -> Verdict:
     return Verdict.PASS
 
 
-def finding(settings: Checks, check: str, subject: str, score: float, reason: str) -> Finding:
+def finding(
+    settings: Checks, check: str, subject: str, score: float, reason: str, frames: tuple[int, int] | None = None
+) -> Finding:
     """A finding whose verdict comes from the production's limits for ``check``; ``score`` is
     clipped to 0..1 and rounded to 4 places (it is stored and shown, not computed with)."""
     score = round(min(1.0, max(0.0, float(score))), 4)
-    return Finding(check, subject, score, verdict(score, limits_of(settings, check)), reason)
+    return Finding(check, subject, score, verdict(score, limits_of(settings, check)), reason, frames)
 
 
-def not_checked(check: str, subject: str, reason: str) -> Finding:
+def not_checked(check: str, subject: str, reason: str, frames: tuple[int, int] | None = None) -> Finding:
     """A check that could not look (no reference sheet, no neighbours...), saying why."""
-    return Finding(check, subject, 0.0, Verdict.NOT_CHECKED, reason)
+    return Finding(check, subject, 0.0, Verdict.NOT_CHECKED, reason, frames)
 
 
 def could_not_run(check: str, error: BaseException) -> Finding:

@@ -224,18 +224,21 @@ def check(
     all_: Annotated[bool, typer.Option("--all", help="Every take of every shot.")] = False,
 ) -> None:
     """Run the intent checks again (composition, character, style, continuity, duplicates) and
-    print the findings. Exit 1 when any take fails a check."""
+    print the findings; a clip take on every n-th frame ([checks] clip_every) and over time
+    (flicker, identity, motion), each finding with its frames. Exit 1 when any take fails a check."""
     if not shots and not all_:
         raise ConfigError("soundstage check: name shots (soundstage check 012_0030) or give --all")
     with opened() as production, bars() as progress:
         task = progress.add_task("checks", total=None)
         report = production.check(shots or (), progress=lambda done, total: progress.update(task, completed=done))
-    table = Table("Take", "Check", "Subject", "Score", "Verdict", "Reason")
+    from soundstage.checks.findings import frames_label  # the checks load OpenCV: only here
+
+    table = Table("Take", "Check", "Subject", "Frames", "Score", "Verdict", "Reason")
     for take, findings in report.findings.items():
         for finding in findings:
             verdict = finding.verdict.value
             table.add_row(
-                take, finding.check, finding.subject, f"{finding.score:.2f}",
+                take, finding.check, finding.subject, frames_label(finding.frames), f"{finding.score:.2f}",
                 f"[{VERDICT_STYLE[verdict]}]{verdict}[/]", finding.reason,
             )  # fmt: skip
     out.print(table)

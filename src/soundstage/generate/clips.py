@@ -204,6 +204,13 @@ def _still(data: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+def each_frame(data: bytes, what: str) -> Iterator[np.ndarray]:
+    """The pictures of a clip (or the one of a still) one by one, as ``read_clip`` decodes them,
+    without holding them all: the clip checks keep only the frames they sample. Decoding
+    errors come from ClipReader as one-line GenerateErrors."""
+    return (pixels for _, pixels in _timed_frames(data, what))
+
+
 def _pixels(frame: av.VideoFrame) -> np.ndarray:
     """A decoded frame as RGB, or as 16-bit grey when it was stored as deep grey (depth)."""
     if frame.format.name in _GREY16:

@@ -118,6 +118,8 @@ class FindingView(BaseModel):
     score: float
     verdict: str
     reason: str
+    # The frames of a clip take the finding is about, first and last (from 0); None for a still.
+    frames: tuple[int, int] | None = None
 
 
 class NoteView(BaseModel):
@@ -342,7 +344,14 @@ def shot_view(session: Session, code: str, role: Role, fps: int | Fraction) -> S
                 approved_at=iso(t.approved_at),
                 override_reason=t.override_reason,
                 findings=[
-                    FindingView(check=f.check, subject=f.subject, score=f.score, verdict=f.verdict, reason=f.reason)
+                    FindingView(
+                        check=f.check,
+                        subject=f.subject,
+                        score=f.score,
+                        verdict=f.verdict,
+                        reason=f.reason,
+                        frames=stored_finding(f).frames,
+                    )  # fmt: skip
                     for f in findings.get(t.id, [])
                 ],
                 image=media_url(t.output_sha256, take_frames(t.recipe)),

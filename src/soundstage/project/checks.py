@@ -1,7 +1,8 @@
 """Intent checks on takes: each take measured against its shot's intent (previs passes, the
 bible's references, approved takes of neighbouring shots, other shots' takes), its findings
 stored, replacing earlier ones. The worker runs them on every new take; ``soundstage check``
-runs them again.
+runs them again. A clip take is checked on a sample of its frames against the previs clip's
+frames of the same numbers, and over time (checks/temporal.py); its findings name their frames.
 
 What the stored findings say of a take as a whole is its ``Standing``: the review gate, the
 board and the disclosure report read that one word. A take whose checks never ran (no
@@ -11,7 +12,7 @@ failed one does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -123,11 +124,16 @@ def check(
         if render is None:
             report.not_checked.append(f"{code}: no previs to check against (soundstage previs)")
             continue
-        intent = _intent(context, shot, render, takes[0].shot_id, everything, embedder)
+        make_intent = _intent_maker(context, shot, takes[0].shot_id, everything, embedder)
+        intent = make_intent(*_still_passes(context, render))
         results = []
         for take in takes:
-            image = _take_picture(context, take.output_sha256)
-            findings = run_checks(state.checks, image, intent, context.settings.checks)
+            if context.media.exists(take.output_sha256, MP4):
+                # A clip take is checked frame by frame against the previs clip, and in time.
+                image, findings = _clip_findings(context, take.output_sha256, render, intent, make_intent)
+            else:
+                image = _take_picture(context, take.output_sha256)
+                findings = run_checks(state.checks, image, intent, context.settings.checks)
             made = signature(image)
             state.signatures[take.id] = made
             results.append((take.id, findings, made.to_dict()))
@@ -172,12 +178,17 @@ def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
     """What a take's stored findings say of it, given when its checks last ran (None: never)."""
     # The checks package loads OpenCV and the embedders; the board and review need only these.
     from soundstage.checks import Verdict, needs_override, take_verdict
+    from soundstage.checks.findings import frames_label
 
     found = list(found)
     if checked_at is None:
         return Standing(Verdict.NOT_CHECKED, ("not checked: its checks never ran",))
     verdict = take_verdict(found)
-    reasons = tuple(f"{f.check}{f' ({f.subject})' if f.subject else ''}: {f.reason}" for f in needs_override(found))
+    reasons = tuple(
+        f"{f.check}{f' ({f.subject})' if f.subject else ''}{f' on frames {frames_label(f.frames)}' if f.frames else ''}: "
+        f"{f.reason}"
+        for f in needs_override(found)
+    )
     if verdict is Verdict.NOT_CHECKED and not reasons:
         reasons = ("not checked: no check ran on it",)
     return Standing(verdict, reasons)
@@ -204,7 +215,8 @@ def stored_finding(row: FindingRow) -> Finding:
     """A finding as it was stored."""
     from soundstage.checks import Finding, Verdict  # the checks package loads OpenCV: only when read
 
-    return Finding(row.check, row.subject, row.score, Verdict(row.verdict), row.reason)
+    frames = None if row.first_frame is None or row.last_frame is None else (row.first_frame, row.last_frame)
+    return Finding(row.check, row.subject, row.score, Verdict(row.verdict), row.reason, frames)
 
 
 def _embedder(context: Context) -> Embedder:
@@ -243,14 +255,19 @@ def _take_picture(context: Context, output_sha256: str) -> np.ndarray:
     return clips.first_frame(context.media.path(output_sha256, suffix), f"take {output_sha256[:12]}")
 
 
-def _intent(
-    context: Context, shot: Shot, render: RenderRow, shot_id: int, everything: Sequence[_TakeRef], embedder: Embedder
-) -> ShotIntent:
-    """What a shot's takes are checked against: its previs passes, its characters' reference
-    sheets, the style references, approved takes of its scene's other shots, other shots' takes."""
+# The passes a shot's intent is prepared from: line art, depth, ids, storyboard.
+_PASSES = ("lineart", "depth", "ids", "storyboard")
+IntentMaker = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], "ShotIntent"]
+
+
+def _intent_maker(
+    context: Context, shot: Shot, shot_id: int, everything: Sequence[_TakeRef], embedder: Embedder
+) -> IntentMaker:
+    """What a shot's takes are checked against: its characters' reference sheets, the style
+    references, approved takes of its scene's other shots, other shots' takes, read once; with
+    the previs passes of a frame (line art, depth, ids, storyboard) they make that frame's intent."""
     from soundstage.checks import CharacterIntent, OtherTakes, prepare_intent  # checking only (OpenCV)
     from soundstage.checks.features import LAYOUT_LENGTH
-    from soundstage.render.previs import read_png
 
     state = context.state(ChecksState)
     scene_id = next(ref.scene_id for ref in everything if ref.shot_id == shot_id)
@@ -274,17 +291,105 @@ def _intent(
         [take_name(ref.code, ref.number) for ref in refs],
         np.stack([_layout(state, ref.id) for ref in refs]) if refs else np.zeros((0, LAYOUT_LENGTH), np.float32),
     )
-    return prepare_intent(
-        read_png(context.media.path(render.lineart_sha256, ".png")),
-        read_png(context.media.path(render.depth_sha256, ".png")),
-        read_png(context.media.path(render.ids_sha256, ".png")),
-        characters,
-        pictures(book.style_references),
-        neighbours,
-        others,
-        embedder,
-        storyboard=read_png(context.media.path(render.storyboard_sha256, ".png")),
+    styles = pictures(book.style_references)
+
+    def make(lineart: np.ndarray, depth: np.ndarray, ids: np.ndarray, storyboard: np.ndarray) -> ShotIntent:
+        return prepare_intent(
+            lineart, depth, ids, characters, styles, neighbours, others, embedder, storyboard=storyboard
+        )
+
+    return make
+
+
+def _still_passes(context: Context, render: RenderRow) -> tuple[np.ndarray, ...]:
+    """A render's still passes (its first frame), in ``_PASSES`` order."""
+    from soundstage.render.previs import read_png  # with the renderer: checking only
+
+    return tuple(read_png(context.media.path(getattr(render, f"{name}_sha256"), ".png")) for name in _PASSES)
+
+
+def _clip_findings(
+    context: Context, output_sha256: str, render: RenderRow, still: ShotIntent, make_intent: IntentMaker
+) -> tuple[np.ndarray, list[Finding]]:
+    """A clip take's first frame (its signature's picture) and its findings: the checks of
+    ``[checks] run`` on every ``clip_every``-th frame and the last, each against the intent of
+    the previs clip's frame of that number (the still's, held, for a shot without previs clips),
+    merged into frame ranges, then the checks in time (checks/temporal.py). Frames past the end
+    of the previs clip are not checked."""
+    from soundstage.checks.registry import run_checks
+    from soundstage.checks.temporal import ClipSample, check_clip, frame_tone, sampled_frames
+
+    settings = context.settings.checks
+    state = context.state(ChecksState)
+    every = settings.clip_every
+    moving = bool(render.clips)
+    end = render.frames if moving else None
+    what = f"take {output_sha256[:12]}"
+    tones, kept = [], {}
+    # One pass over the take: every frame's tone, every n-th frame kept, and the last.
+    for number, frame in enumerate(clips.each_frame(context.media.path(output_sha256, MP4).read_bytes(), what)):
+        if end is not None and number >= end:
+            break
+        tones.append(frame_tone(frame))
+        if number % every == 0:
+            kept[number] = frame
+        last = frame
+    kept[len(tones) - 1] = last
+    numbers = sampled_frames(len(tones), every)
+    if moving:
+        passes, blocked_tones = _pass_frames(context, render, numbers)
+        storyboard = passes["storyboard"]
+    else:
+        still_storyboard = _still_passes(context, render)[-1]
+        storyboard = {n: still_storyboard for n in numbers}
+        blocked_tones = [frame_tone(still_storyboard)] * len(tones)
+    samples = [
+        ClipSample(
+            n,
+            kept[n],
+            storyboard[n],
+            make_intent(*(passes[name][n] for name in _PASSES)) if moving else still,
+        )
+        for n in numbers
+    ]
+    found = check_clip(
+        samples,
+        np.array(tones, np.float32),
+        np.array(blocked_tones, np.float32),
+        settings,
+        lambda image, intent: run_checks(state.checks or [], image, intent, settings),
     )
+    return kept[0], found
+
+
+def _each(context: Context, sha256: str, name: str, count: int) -> Iterator[np.ndarray]:
+    """The first ``count`` frames of a previs pass clip, one by one; grey passes (line art, ids)
+    as one channel, as their stills are."""
+    data = context.media.path(sha256, blocking.CLIP_SUFFIX).read_bytes()
+    for number, frame in enumerate(clips.each_frame(data, f"the {name} pass clip")):
+        if number >= count:
+            return
+        yield frame[..., 0] if name in ("lineart", "ids") and frame.ndim == 3 else frame
+
+
+def _pass_frames(
+    context: Context, render: RenderRow, numbers: Sequence[int]
+) -> tuple[dict[str, dict[int, np.ndarray]], list[np.ndarray]]:
+    """The frames ``numbers`` of each previs pass clip of a render (pass -> frame -> pixels),
+    and the tone of every storyboard frame up to the last of them (the flicker check's), each
+    clip decoded once."""
+    from soundstage.checks.temporal import frame_tone
+
+    wanted, count = set(numbers), max(numbers) + 1
+    passes: dict[str, dict[int, np.ndarray]] = {name: {} for name in _PASSES}
+    tones = []
+    for name in _PASSES:
+        for n, frame in enumerate(_each(context, render.clips[name], name, count)):
+            if name == "storyboard":
+                tones.append(frame_tone(frame))
+            if n in wanted:
+                passes[name][n] = frame
+    return passes, tones
 
 
 def _store_findings(context: Context, results: Sequence[tuple[int, list[Finding], dict[str, Any]]]) -> None:
@@ -296,6 +401,7 @@ def _store_findings(context: Context, results: Sequence[tuple[int, list[Finding]
             session.execute(update(TakeRow).where(TakeRow.id == take_id).values(checked_at=now, signature=sig))
             session.add_all(
                 FindingRow(take_id=take_id, check=f.check, subject=f.subject, score=float(f.score),
-                           verdict=f.verdict.value, reason=f.reason)
+                           verdict=f.verdict.value, reason=f.reason,
+                           first_frame=f.frames[0] if f.frames else None, last_frame=f.frames[1] if f.frames else None)
                 for f in found
             )  # fmt: skip

@@ -222,6 +222,9 @@ class FindingRow(Base):
     score: Mapped[float] = mapped_column(Float)
     verdict: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(Text)
+    # The frames of a clip take the finding is about (from 0, both included); None for a still.
+    first_frame: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_frame: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class UserRow(Base):
