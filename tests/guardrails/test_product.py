@@ -528,7 +528,7 @@ def test_altering_a_recorded_performance_needs_her_consent_at_approval(pilot: Pa
     refused = _approve(cli, pilot, f"{code}/3")
     assert refused.code == 2
     assert f"cannot approve {code}/3: SAG-DR-6 {code}: Alteration changes Ada Lind's performance" in refused.err
-    assert "performance is not an excepted purpose" in refused.err
+    assert "performance is not an excepted purpose and no employment-replica consent is recorded" in refused.err
     # Restarted: the recipe in the database still says so.
     check = cli("-p", pilot, "guardrails", "check", code)
     assert check.code == 1 and f"SAG-DR-6 [approve] {code}: Alteration changes Ada Lind's performance" in check.out
