@@ -11,6 +11,7 @@ generated take of a shot they are in carries their performers.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from soundstage.store.tables import (
     Draft,
     EventRow,
     FindingRow,
+    JobRow,
     NoticeRow,
     ShotRow,
     TakeRow,
@@ -478,3 +480,95 @@ def test_scratch_dialogue_by_a_voice_model_is_checked_at_the_cut(pilot: Path, cl
     assert cli("-p", pilot, "consent", "revoke", "C-2", "--reason", "withdrawn", "--as", "Ada").code == 0
     with Production.open(pilot) as production, pytest.raises(GuardrailRefusal, match="revoked"):
         clear_release(production.context, [], spoken=speaking)
+
+
+# -- a take that alters a recorded performance (SAG-DR-6) -------------------------------------
+
+
+def _previs(cli, root: Path, *codes: str) -> None:
+    """Lay out and board the scenes of ``codes`` small, so previs can take them."""
+    with Production.open(root) as production:
+        scenes = dict.fromkeys(s.scene for s in production.shots() if s.code in codes)
+    for scene in scenes:
+        for args in (("layout", "--scene", scene), ("previs", "--scene", scene, "--size", "160x90")):
+            done = cli("-p", root, *args)
+            assert done.code == 0, done.err
+
+
+def _alter(cli, root: Path, code: str, *extra: str):
+    """Take ``code`` (previs, worked at once) altering Ada Lind's filmed performance."""
+    (root / "ada_sc3_t2.mp4").write_bytes(b"Ada Lind, scene 3 take 2, as filmed")
+    return cli(
+        "-p", root, "take", code, "--backend", "previs", "--performance", f"Ada Lind={root / 'ada_sc3_t2.mp4'}",
+        "--by", "Ari", *extra,
+    )  # fmt: skip
+
+
+def _approve(cli, root: Path, take: str):
+    # A previs take is the storyboard, not MAISIE's sheet: the likeness check fails it, by design.
+    return cli("-p", root, "review", "approve", take, "--as", "Sol", "--override", "previs stands in for now")
+
+
+def test_altering_a_recorded_performance_needs_her_consent_at_approval(pilot: Path, cli) -> None:
+    """A take made from Ada Lind's recorded performance, changing what she did, is queued and
+    made (SAG-DR-6 gates approval), then refused approval with the rule, also after a restart,
+    until she consents; the recording is in the media store by hash and in the recipe."""
+    code = pilot_shots[0]
+    _previs(cli, pilot, code)
+    made = _alter(cli, pilot, code)
+    assert made.code == 0, made.err
+    digest = hashlib.sha256((pilot / "ada_sc3_t2.mp4").read_bytes()).hexdigest()
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        take = session.scalars(select(TakeRow).where(TakeRow.number == 3)).one()
+        altered = Recipe.model_validate(take.recipe).performances
+        assert [(p.performer, p.sha256, p.gives, p.purpose) for p in altered] == [
+            ("Ada Lind", digest, "likeness", "performance")
+        ]
+        assert production.media.verify(digest, ".mp4")
+    refused = _approve(cli, pilot, f"{code}/3")
+    assert refused.code == 2
+    assert f"cannot approve {code}/3: SAG-DR-6 {code}: Alteration changes Ada Lind's performance" in refused.err
+    assert "performance is not an excepted purpose and no employment-replica consent is recorded" in refused.err
+    # Restarted: the recipe in the database still says so.
+    check = cli("-p", pilot, "guardrails", "check", code)
+    assert check.code == 1 and f"SAG-DR-6 [approve] {code}: Alteration changes Ada Lind's performance" in check.out
+    assert _consent(cli, pilot).code == 0
+    approved = _approve(cli, pilot, f"{code}/3")
+    assert approved.code == 0, approved.err
+    assert "SAG-DR-6" not in cli("-p", pilot, "guardrails", "check", code).out
+
+
+def test_an_excepted_alteration_needs_no_consent_and_an_override_passes_the_rest(pilot: Path, cli) -> None:
+    """Retiming her performance is an edit the agreement excepts: no consent asked. A change to
+    the performance itself is approved once a producer overrides SAG-DR-6 in writing."""
+    code = pilot_shots[0]
+    _previs(cli, pilot, code)
+    assert _alter(cli, pilot, code, "--alteration", "timing").code == 0
+    retimed = cli("-p", pilot, "guardrails", "check", code)  # take 3, the newest, stands for the shot
+    assert retimed.code == 0 and retimed.out.startswith("0 open"), retimed.out
+    assert _alter(cli, pilot, code).code == 0
+    assert "SAG-DR-6" in _approve(cli, pilot, f"{code}/4").err
+    reason = "the director recut her reaction; Ada approved the cut by email on 6 Jan 2026"
+    overridden = cli("-p", pilot, "guardrails", "override", "SAG-DR-6", code, "--reason", reason, "--as", "Ada")
+    assert overridden.code == 0, overridden.err
+    approved = _approve(cli, pilot, f"{code}/4")
+    assert approved.code == 0, approved.err
+    assert ("Ada", "producer", "guardrail override") in _events(pilot)
+
+
+def test_bad_recorded_performances_are_refused_in_one_line_and_nothing_is_queued(pilot: Path, cli) -> None:
+    code = pilot_shots[0]
+    (pilot / "ada.mp4").write_bytes(b"Ada Lind, as filmed")
+    cases = {
+        "expected PERFORMER=FILE": ("--performance", "Ada Lind"),
+        "no such performer": ("--performance", f"Nobody={pilot / 'ada.mp4'}"),
+        "not found": ("--performance", f"Ada Lind={pilot / 'missing.mp4'}"),
+        "expected one of": ("--performance", f"Ada Lind={pilot / 'ada.mp4'}", "--alteration", "recolour"),
+    }
+    for words, args in cases.items():
+        result = cli("-p", pilot, "take", code, "--backend", "previs", "--no-run", *args)
+        assert result.code == 2, words
+        assert words in result.err and len(result.err.strip().splitlines()) == 1, result.err
+    with Production.open(pilot) as production, session_scope(production.engine) as session:
+        assert session.scalars(select(JobRow)).all() == []
+        assert not production.media.exists(hashlib.sha256(b"Ada Lind, as filmed").hexdigest(), ".mp4")

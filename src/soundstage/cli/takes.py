@@ -61,11 +61,28 @@ def take_queue(
     run: Annotated[
         bool, typer.Option("--run/--no-run", help="Work the queue now (default) or leave it to soundstage work.")
     ] = True,
+    performance: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="PERFORMER=FILE",
+            help="A recorded performance the takes alter (a sound file: the voice; a picture: the likeness); "
+            "repeatable. Approval then needs the performer's consent unless --alteration is an excepted edit.",
+        ),
+    ] = None,
+    alteration: Annotated[
+        str,
+        typer.Option(
+            help="Why the takes change the recorded performance: performance (what the performer did; needs "
+            "consent), or an edit the SAG-AFTRA terms except: cosmetics, wardrobe, noise-reduction, timing, "
+            "continuity, pitch, effects, ratings, dialogue."
+        ),
+    ] = "performance",
 ) -> None:
     """Queue takes of SHOT (run as: soundstage take SHOT [options])."""
     options = TakeOptions(
         backend=backend, seed=seed, prompt=prompt, negative=negative, strength=strength, steps=steps,
         guidance=guidance, count=count, requested_by=by or user(), frames=frames,
+        performances=tuple(_performance(given) for given in performance or []), alteration=alteration.strip(),
     )  # fmt: skip
     with opened() as production:
         jobs = production.queue_takes(shot, options)
@@ -75,6 +92,14 @@ def take_queue(
             _print_takes(production, shot)
             if failed:
                 raise typer.Exit(1)
+
+
+def _performance(given: str) -> tuple[str, Path]:
+    """(performer, recording) from ``--performance "Ada Lind=take3.mp4"``."""
+    performer, equals, file = given.partition("=")
+    if not equals or not performer.strip() or not file.strip():
+        raise ConfigError(f'--performance {given!r}: expected PERFORMER=FILE, e.g. "Ada Lind=takes/sc3_t2.mp4"')
+    return performer.strip(), Path(file.strip())
 
 
 @take_app.command(name="reproduce")

@@ -30,6 +30,23 @@ DEFAULT_FPS = "24"
 _CLIP_DEFAULTS: dict[str, Any] = {"frames": 1, "fps": DEFAULT_FPS}
 
 
+class Performance(BaseModel):
+    """A recorded performance a take conditions on or alters: whose it is, the recording (by
+    sha256 and file suffix in the media store), what of the performer it carries (``voice``, or
+    ``likeness`` on picture) and why the take changes it: ``performance`` for a change to what
+    the performer did, or one of the edits the union agreement excepts (``timing``,
+    ``noise-reduction``, ``continuity``...; guardrails' ``AlterationPurpose`` names them all).
+    Backends do not read it: it says what the take is made from, for the rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    performer: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    suffix: str = ""
+    gives: str = "likeness"
+    purpose: str = "performance"
+
+
 class Recipe(BaseModel):
     """Everything that decides a take's pixels, and who asked for it."""
 
@@ -56,15 +73,19 @@ class Recipe(BaseModel):
     # float cannot say 23.976 exactly and frame-exact timing is the point.
     frames: int = Field(1, ge=1, le=100_000)
     fps: str = Field(DEFAULT_FPS, pattern=r"^[1-9][0-9]{0,5}(/[1-9][0-9]{0,5})?$")
+    performances: tuple[Performance, ...] = ()  # recorded performances it conditions on or alters
 
     @model_serializer(mode="wrap")
     def _stills_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Clip fields at their defaults are left out, so a still's recipe serialises (in the
-        database, in its PNG) and hashes exactly as it did before takes could move."""
+        """Clip fields at their defaults, and no recorded performances, are left out, so a
+        still's recipe serialises (in the database, in its PNG) and hashes exactly as it did
+        before takes could move or alter a recording."""
         data = handler(self)
         for name, default in _CLIP_DEFAULTS.items():
             if data.get(name, None) == default:
                 del data[name]
+        if not data.get("performances", ()):
+            data.pop("performances", None)
         return data
 
     @property

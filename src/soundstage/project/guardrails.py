@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 
 from soundstage import __version__
 from soundstage.errors import GuardrailError
-from soundstage.generate.backend import REFERENCE_PREFIX, Recipe, take_name
+from soundstage.generate.backend import REFERENCE_PREFIX, Performance, Recipe, take_name
 from soundstage.guardrails.evaluate import Outcome, Override, evaluate
 from soundstage.guardrails.model import (
+    Alteration,
+    AlterationPurpose,
     Casting,
     Consent,
     ConsentAction,
@@ -228,9 +230,9 @@ def use_of(
     """What a take uses of people, from its recipe: the characters whose reference sheets
     condition it (their likeness and motion performers), the bible's character models its
     backend loads (its model, or a model file its options name: a LoRA), the names in its
-    prompt, the production's default department. Previs renders the artists' blocking and
-    makes no replica (``ai`` False). A take makes no sound: scratch dialogue is the cut's
-    (``dialogue_uses``)."""
+    prompt, the recorded performances it alters (``alteration``), the production's default
+    department. Previs renders the artists' blocking and makes no replica (``ai`` False). A
+    take makes no sound: scratch dialogue is the cut's (``dialogue_uses``)."""
     policy = context.settings.policy
     referenced = [
         key.removeprefix(REFERENCE_PREFIX).split(":")[0]
@@ -248,8 +250,20 @@ def use_of(
         watched=policy.names,
         references=referenced,
         loaded=_loaded(recipe),
+        alterations=[alteration(performance) for performance in recipe.performances],
         ai=recipe.backend != "previs",
     )
+
+
+def alteration(performance: Performance) -> Alteration:
+    """The change a take makes to a recorded performance. A purpose or part this version does
+    not know counts as a change to the performance itself (never excepted): a recipe edited by
+    hand must not slip past the alteration rule."""
+    purposes, parts = {p.value for p in AlterationPurpose}, {g.value for g in Gives}
+    purpose = performance.purpose if performance.purpose in purposes else AlterationPurpose.PERFORMANCE
+    gives = performance.gives if performance.gives in parts else Gives.LIKENESS
+    note = f"recording {performance.sha256[:12]}"
+    return Alteration(performance.performer, AlterationPurpose(purpose), Gives(gives), note)
 
 
 def _loaded(recipe: Recipe) -> list[str]:

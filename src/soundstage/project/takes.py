@@ -20,18 +20,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from soundstage import logs
-from soundstage.errors import JobError, ShotError
+from soundstage.errors import GuardrailError, JobError, ShotError
 from soundstage.generate import clips, queue
-from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Recipe, parse_take_name
+from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Performance, Recipe, parse_take_name
 from soundstage.generate.executor import Executor, LocalExecutor
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
 from soundstage.generate.worker import Crew, MediaInputs, WorkReport, work_queue
+from soundstage.guardrails.model import AlterationPurpose
 from soundstage.project import bible, blocking, checks, drafts, guardrails, shotlist
 from soundstage.project.production import Context, Progress, console, no_progress, open_production
 from soundstage.store.rows import shot_row, take_row
-from soundstage.store.tables import JobRow, RenderRow, ShotRow, TakeRow
+from soundstage.store.tables import JobRow, PerformerRow, RenderRow, ShotRow, TakeRow
 
 if TYPE_CHECKING:
     from soundstage.generate.worker import WorkReport
@@ -53,6 +54,9 @@ class TakeOptions:
     count: int = 1
     requested_by: str = ""
     frames: int | None = None  # a moving shot's takes: None for all its frames; 1 for a still
+    # Recorded performances the takes alter: (performer, recording file), and why they change them.
+    performances: tuple[tuple[str, Path], ...] = ()
+    alteration: str = AlterationPurpose.PERFORMANCE.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,7 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
     base_seed = (
         options.seed if options.seed is not None else int(hashlib.sha256(shot.code.encode()).hexdigest()[:8], 16)
     )
+    recordings = _recordings(context, options)
     recipes = []
     for i in range(options.count):
         recipe = Recipe(
@@ -116,12 +121,46 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
             height=height,
             conditioning=conditioning,
             requested_by=options.requested_by,
+            performances=tuple(performance for performance, _ in recordings),
             **({"frames": frames, "fps": fps} if frames > 1 else {}),
         )
         recipes.append(backend.prepare(recipe))
     guardrails.clear_generation(context, shot.code, shot.scene, recipes)  # the AI rules of [policy]
+    for performance, path in recordings:
+        context.media.put_file(path, performance.suffix)
     # The recipe names the production's user; the login at this console is recorded beside it.
     return queue.enqueue(context.engine, shot_id, recipes, requested_by_login=console())
+
+
+# A recording of sound alone carries a voice; anything else (a filmed take) a likeness on picture.
+_SOUND = frozenset({".wav", ".flac", ".mp3", ".aif", ".aiff", ".ogg", ".opus", ".m4a"})
+
+
+def _recordings(context: Context, options: TakeOptions) -> list[tuple[Performance, Path]]:
+    """The recorded performances ``options`` asks the takes to alter, each with its file (stored
+    in the media store only once the takes are cleared). Refused in one line for an unknown
+    purpose, a missing file, or a performer the production has not recorded."""
+    if not options.performances:
+        return []
+    purposes = [p.value for p in AlterationPurpose]
+    if options.alteration not in purposes:
+        raise GuardrailError(f"--alteration {options.alteration!r}: expected one of {', '.join(purposes)}")
+    with context.reading() as session:
+        known = set(session.scalars(select(PerformerRow.name)))
+    found = []
+    for performer, path in options.performances:
+        name = performer.strip()
+        if name not in known:
+            raise GuardrailError(f"--performance {name}: no such performer (soundstage performer add records one)")
+        if not path.is_file():
+            raise GuardrailError(f"--performance {name}: recording {path} not found")
+        suffix = path.suffix.lower()[:16]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        gives = "voice" if suffix in _SOUND else "likeness"
+        found.append(
+            (Performance(performer=name, sha256=digest, suffix=suffix, gives=gives, purpose=options.alteration), path)
+        )
+    return found
 
 
 def _take_frames(code: str, clip: blocking.PassClips | None, asked: int | None) -> int:
