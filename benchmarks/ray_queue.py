@@ -1,11 +1,12 @@
 """The take queue on Ray against the local executor: the fixed cost of a run, the cost per
 previs take beyond it, and throughput with 1, 2 and 4 workers, side by side in one run.
 
-Run: .venv/bin/python benchmarks/ray_queue.py [SCRIPT] [--size 320x180] [--farm JOBS --gpus N]
+Run: .venv/bin/python benchmarks/ray_queue.py [SCRIPT] [--size 320x180]
+                                              [--farm JOBS --gpus N [--in-flight M] [--farm-only]]
 Prints markdown table rows for docs/benchmarks.md.
 
-A Ray head is started here on 127.0.0.1 (``ray start --head --block``, 4 CPUs on the 2 cores, so 4 tasks run at once) and stopped at the
-end. The production is made up to previs once and copied for each run, so every run works the
+A Ray head is started here on 127.0.0.1 (``ray start --head --block``, 4 CPUs whatever the
+machine has, so 4 tasks run at once) and stopped at the end. The production is made up to previs once and copied for each run, so every run works the
 same queue: a previs take for every shot (the intent checks run on each batch, as in
 ``soundstage work``), or a single take (the run's fixed cost: worker processes started, the
 production opened in each, for Ray also connecting the driver). Cost per take beyond the fixed
@@ -15,7 +16,9 @@ cost = (time of N takes - time of 1 take) / (N - 1), with 1 worker.
 accounting only) and JOBS queued jobs of the diffusers backend, each task asking for one GPU:
 the dispatch rate of the driver and the queue, with the generation itself left out (each task
 claims its batch and records it, with one fixed output hash, as a real one does after its
-backend), and the driver's statements on the database per job.
+backend), and per job the driver's statements on the database and the whole server's
+transactions and rows read and written (every client's, from ``pg_stat_database``).
+``--in-flight M``: at most M tasks at once (each a Ray worker process), fewer than the GPUs.
 """
 
 from __future__ import annotations
