@@ -1,11 +1,12 @@
 """The take queue on Ray against the local executor: the fixed cost of a run, the cost per
-previs take beyond it, and throughput with 1 and 2 workers, side by side in one run.
+previs take beyond it, and throughput with 1, 2 and 4 workers, side by side in one run.
 
-Run: .venv/bin/python benchmarks/ray_queue.py [SCRIPT] [--size 320x180] [--farm JOBS --gpus N]
+Run: .venv/bin/python benchmarks/ray_queue.py [SCRIPT] [--size 320x180]
+                                              [--farm JOBS --gpus N [--in-flight M] [--farm-only]]
 Prints markdown table rows for docs/benchmarks.md.
 
-A Ray head is started here on 127.0.0.1 (``ray start --head --block``, 2 CPUs) and stopped at the
-end. The production is made up to previs once and copied for each run, so every run works the
+A Ray head is started here on 127.0.0.1 (``ray start --head --block``, 4 CPUs whatever the
+machine has, so 4 tasks run at once) and stopped at the end. The production is made up to previs once and copied for each run, so every run works the
 same queue: a previs take for every shot (the intent checks run on each batch, as in
 ``soundstage work``), or a single take (the run's fixed cost: worker processes started, the
 production opened in each, for Ray also connecting the driver). Cost per take beyond the fixed
@@ -15,7 +16,9 @@ cost = (time of N takes - time of 1 take) / (N - 1), with 1 worker.
 accounting only) and JOBS queued jobs of the diffusers backend, each task asking for one GPU:
 the dispatch rate of the driver and the queue, with the generation itself left out (each task
 claims its batch and records it, with one fixed output hash, as a real one does after its
-backend), and the driver's statements on the database per job.
+backend), and per job the driver's statements on the database and the whole server's
+transactions and rows read and written (every client's, from ``pg_stat_database``).
+``--in-flight M``: at most M tasks at once (each a Ray worker process), fewer than the GPUs.
 """
 
 from __future__ import annotations
@@ -42,11 +45,11 @@ from soundstage.config import Generate, TaskResources
 from soundstage.generate import queue
 from soundstage.generate.backend import Recipe
 from soundstage.generate.executor_ray import RayExecutor
-from soundstage.generate.worker import WorkReport, worker_name
+from soundstage.generate.worker import WorkReport
 from soundstage.make import make, open_or_init
 from soundstage.project import Production, TakeOptions
 from soundstage.project.takes import run_batch
-from soundstage.store.db import make_engine, session_scope
+from soundstage.store.db import session_scope
 from soundstage.store.tables import ShotRow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,19 +118,6 @@ def _run(base: Path, copy: Path, workers: int, ray: str | None, *, single: bool 
     return report.takes, seconds, inside
 
 
-FARM_SHA = "f" * 64  # the output a simulated GPU job names
-_ENGINES: dict[str, Engine] = {}
-
-
-def farm_batch(database_url: str, backend: str) -> WorkReport | None:
-    """A simulated farm task: claim a batch of ``backend`` and record it, no generation."""
-    engine = _ENGINES.get(database_url) or _ENGINES.setdefault(database_url, make_engine(database_url))
-    jobs = queue.claim(engine, worker_name(), 30.0, 4, backend=backend)
-    if not jobs:
-        return None
-    return WorkReport(takes=queue.complete(engine, [(job, FARM_SHA) for job in jobs]))
-
-
 def _enqueue(engine: Engine, shot_ids: list[int], jobs: int) -> None:
     """``jobs`` simulated diffusers jobs, spread over the shots."""
     per_shot, queued = -(-jobs // len(shot_ids)), 0
@@ -138,7 +128,7 @@ def _enqueue(engine: Engine, shot_ids: list[int], jobs: int) -> None:
             queued += n
 
 
-def _farm(root: Path, jobs: int, gpus: int) -> tuple[float, int]:
+def _farm(root: Path, jobs: int, gpus: int, in_flight: int) -> tuple[float, int, dict[str, int]]:
     """Seconds to dispatch ``jobs`` simulated GPU jobs on a head with ``gpus`` fake GPUs, the queue
     on PostgreSQL, and the driver's statements on the database."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -147,13 +137,25 @@ def _farm(root: Path, jobs: int, gpus: int) -> tuple[float, int]:
     server = postgres.start_server()
     url = postgres.create_database(server.url)
     try:
-        return _farm_on(root, url, jobs, gpus)
+        return _farm_on(root, url, jobs, gpus, in_flight)
     finally:
         server.stop()
 
 
-def _farm_on(root: Path, url: str, jobs: int, gpus: int) -> tuple[float, int]:
-    from ray_queue import farm_batch as by_reference  # a module Ray's workers import, not __main__
+def _server_load(engine: Engine) -> dict[str, int]:
+    """The whole server's work on this database so far (every client: driver and tasks), from
+    PostgreSQL's own statistics: transactions committed, rows returned, rows written."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("select pg_stat_clear_snapshot()")
+        row = connection.exec_driver_sql(
+            "select xact_commit, tup_returned + tup_fetched, tup_inserted + tup_updated + tup_deleted"
+            " from pg_stat_database where datname = current_database()"
+        ).one()
+    return {"transactions": int(row[0]), "rows read": int(row[1]), "rows written": int(row[2])}
+
+
+def _farm_on(root: Path, url: str, jobs: int, gpus: int, in_flight: int) -> tuple[float, int, dict[str, int]]:
+    from farm_task import farm_batch as by_reference  # a module Ray's workers import, not __main__
 
     with Production.init(root, database_url=url) as production:
         production.import_script(DEFAULT_SCRIPT)
@@ -176,16 +178,20 @@ def _farm_on(root: Path, url: str, jobs: int, gpus: int) -> tuple[float, int]:
                 Generate(batch=4),
                 {"diffusers": TaskResources(num_cpus=0, num_gpus=1)},
             )
-            _enqueue(production.engine, shot_ids, gpus * 4 * 2)
-            executor.run(production.engine, gpus, lambda done, total: None)
+            _enqueue(production.engine, shot_ids, in_flight * 4 * 2)
+            executor.run(production.engine, in_flight, lambda done, total: None)
             _enqueue(production.engine, shot_ids, jobs)
-            statements[0] = 0
+            time.sleep(1.0)  # PostgreSQL's statistics reach the view about once a second
+            statements[0], before = 0, _server_load(production.engine)
             started = time.perf_counter()
-            report = executor.run(production.engine, gpus, lambda done, total: None)
+            report = executor.run(production.engine, in_flight, lambda done, total: None)
             seconds = time.perf_counter() - started
+            driver = statements[0]
+            time.sleep(1.0)
+            after = _server_load(production.engine)
             ray.shutdown()
     assert report.takes == jobs, (report, jobs)
-    return seconds, statements[0]
+    return seconds, driver, {key: after[key] - before[key] for key in before}
 
 
 def main() -> None:
@@ -194,17 +200,23 @@ def main() -> None:
     parser.add_argument("--size", default="320x180")
     parser.add_argument("--farm", type=int, default=0, help="simulated farm: this many jobs (0: none)")
     parser.add_argument("--gpus", type=int, default=16, help="the simulated farm's fake GPUs")
+    parser.add_argument("--in-flight", type=int, default=0, help="the farm's tasks at once (0: one a GPU)")
     parser.add_argument("--farm-only", action="store_true")
     args = parser.parse_args()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     if args.farm:
         with tempfile.TemporaryDirectory() as tmp:
-            seconds, statements = _farm(Path(tmp) / "farm", args.farm, args.gpus)
-        print(f"# simulated farm: {args.gpus} fake GPUs, {args.farm} jobs of 4 a task; {machine}")
+            in_flight = args.in_flight or args.gpus
+            seconds, statements, load = _farm(Path(tmp) / "farm", args.farm, args.gpus, in_flight)
         print(
-            f"| simulated farm, {args.gpus} fake GPUs: {args.farm} jobs dispatched | {seconds:.1f} s, "
+            f"# simulated farm: {args.gpus} fake GPUs, {in_flight} tasks at once, {args.farm} jobs of 4 a task; {machine}"
+        )
+        print(
+            f"| simulated farm, {args.gpus} fake GPUs, {in_flight} tasks at once: {args.farm} jobs dispatched | {seconds:.1f} s, "
             f"{args.farm / seconds:.0f} jobs/s | driver: {statements} statements, {statements / args.farm:.2f} a job |"
         )
+        server = ", ".join(f"{value / args.farm:.1f} {key}" for key, value in load.items())
+        print(f"| &nbsp;&nbsp;the server, all clients, a job | {server} |")
         if args.farm_only:
             return
     size = tuple(int(n) for n in args.size.split("x"))
@@ -215,11 +227,11 @@ def main() -> None:
         production = open_or_init(base)
         make(args.script, Path(tmp) / "out", production, size=size, until="previs")
         production.close()
-        with ray_head() as address:
+        with ray_head(cpus=4) as address:  # 4 tasks at once, on 2 real cores
             _run(base, Path(tmp) / "warm", 1, address, single=True)  # Ray's first start (files, caches)
             for executor, ray in (("local", None), ("Ray", address)):
                 rows[f"{executor} 1 take"] = _run(base, Path(tmp) / f"{executor}-one", 1, ray, single=True)
-                for workers in (1, 2):
+                for workers in (1, 2, 4):
                     rows[f"{executor} {workers}"] = _run(base, Path(tmp) / f"{executor}-{workers}", workers, ray)
 
     print(f"# {args.script.name}: previs takes at {args.size}, intent checks on; {machine}")
@@ -243,7 +255,7 @@ def main() -> None:
     (takes, seconds, inside), (_one, one_s, one_inside) = rows["Ray 1"], rows["Ray 1 take"]
     dispatch = ((seconds - inside) - (one_s - one_inside)) / (takes - 1) * 1000
     print(f"| &nbsp;&nbsp;Ray's dispatch per take (driver time outside the tasks), 1 worker | | {dispatch:.1f} ms | |")
-    for workers in (1, 2):
+    for workers in (1, 2, 4):
         (n, local_s, _), (_n, ray_s, _) = rows[f"local {workers}"], rows[f"Ray {workers}"]
         print(
             f"| throughput, {workers} worker{'s' if workers > 1 else ''} | {n} in {local_s:.1f} s, "

@@ -1,8 +1,9 @@
 """Takes on a real Ray cluster: a local head started on 127.0.0.1 for this module (``ray start
 --head --block``, stopped after), previs takes made through it recorded exactly once and the same
-bytes as the local executor makes, a Ray worker SIGKILLed mid-job whose job is claimed again
-after its lease and recorded once, and the faults that are one line, exit 2, nothing claimed: an
-unreachable address, a backend asking for more than the cluster has."""
+bytes as the local executor makes, a Ray worker SIGKILLed mid-job (the queue on SQLite and on
+PostgreSQL) and a whole second node killed mid-job, whose job is claimed again after its lease
+and recorded once, and the faults that are one line, exit 2, nothing claimed: an unreachable
+address, a backend asking for more than the cluster has."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,9 @@ from soundstage.project import Production, TakeOptions
 from soundstage.store.db import session_scope
 from soundstage.store.tables import JobRow, ShotRow, TakeRow
 
+from conftest import EXAMPLE, PREVIS_SIZE
+from postgres import create_schema
+
 RAY = Path(sys.executable).parent / "ray"
 SLOW_PLUGIN = Path(__file__).parent / "slow_backend"
 
@@ -40,10 +45,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def ray_head() -> Iterator[str]:
+def ray_head(postgres_url: str) -> Iterator[str]:
     """A Ray head on 127.0.0.1 with 2 CPUs, for this module; its address. ``--block`` keeps the
     command in the foreground, and stopping it stops the processes it started (and only those:
-    ``ray stop`` would stop every Ray on the machine)."""
+    ``ray stop`` would stop every Ray on the machine). Started after the PostgreSQL server, so
+    that its workers inherit the session's PGPASSFILE, as a team's Ray nodes each have their
+    own ~/.pgpass."""
     port = _free_port()
     # Ray's socket paths must fit in 107 bytes: a short folder, not pytest's tmp_path.
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
@@ -159,43 +166,59 @@ def test_previs_takes_on_ray_are_recorded_once_and_match_local_takes(
         assert _media_whole(local) >= 3
 
 
-def test_a_ray_worker_killed_mid_job_leaves_the_job_to_be_claimed_again(
-    copy_production: Production, ray_head: str, slow_plugin: Path
-) -> None:
-    """SIGKILL the Ray worker process holding a job, mid-job: the job is claimed again by another
-    task once its lease runs out and recorded once; every job has one take; the store holds only
-    whole media."""
-    toml = copy_production.root / "soundstage.toml"
-    toml.write_text(toml.read_text().replace("workers = 2", "workers = 2\nlease_s = 1.5\nbatch = 1"))
-    production = _settings(copy_production, "\n[generate.slow]\nseconds = 2.0\n")
-    first, _ = _shots(production)
-    jobs = production.queue_takes(first, TakeOptions(backend="slow", count=3))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def ray_production(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Production]:
+    """A production with rendered shots for the kill tests: the shared example's copy (SQLite),
+    or the example planned, laid out and rendered (scene 3) on PostgreSQL, as a team runs it."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("copy_production")
+        return
+    url = create_schema(request.getfixturevalue("postgres_url"))
+    with Production.init(tmp_path / "team", database_url=url) as production:
+        production.import_script(EXAMPLE)
+        production.plan()
+        production.layout(scene="3")
+        production.previs(size=PREVIS_SIZE, scene="3")
+        yield production
 
+
+def _slow_production(production: Production, extra: str = "") -> Production:
+    """The production reopened with short leases, a job a batch and the ``slow`` backend taking
+    2 s a take, so a job is still running when its worker is killed."""
+    toml = production.root / "soundstage.toml"
+    toml.write_text(toml.read_text().replace("workers = 2", "workers = 2\nlease_s = 1.5\nbatch = 1"))
+    return _settings(production, "\n[generate.slow]\nseconds = 2.0\n" + extra)
+
+
+def _work_in_background(production: Production, address: str) -> tuple[threading.Thread, dict[str, object]]:
+    """``work`` on Ray at ``address`` with 2 workers, in a thread; its outcome (report or error)."""
     outcome: dict[str, object] = {}
 
     def work() -> None:
         try:
-            outcome["report"] = production.work(workers=2, ray=ray_head)
+            outcome["report"] = production.work(workers=2, ray=address)
         except BaseException as error:  # noqa: BLE001 -- shown by the assertion below
             outcome["error"] = error
 
     worker = threading.Thread(target=work)
     worker.start()
-    deadline = time.monotonic() + 60
-    victim: JobRow | None = None
-    while victim is None and time.monotonic() < deadline:
-        running = [row for row in _jobs(production, jobs).values() if row.state == queue.RUNNING]
-        victim = running[0] if running else None
-        time.sleep(0.05)
-    assert victim is not None, "no job started running on Ray"
-    pid = int(victim.worker.rpartition(":")[2])
-    assert pid != os.getpid()
-    assert "ray" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")  # a Ray worker
-    os.kill(pid, signal.SIGKILL)
-    worker.join(120)
-    assert not worker.is_alive()
-    assert "error" not in outcome, outcome.get("error")
+    return worker, outcome
 
+
+def _running_job(production: Production, jobs: list[int], held: Callable[[int], bool] = lambda pid: True) -> JobRow:
+    """The first of ``jobs`` seen running in a process for which ``held(pid)`` is true."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        for row in _jobs(production, jobs).values():
+            if row.state == queue.RUNNING and held(int(row.worker.rpartition(":")[2])):
+                return row
+        time.sleep(0.05)
+    raise AssertionError("no job started running where it was looked for on Ray")
+
+
+def _assert_done_once(production: Production, jobs: list[int], victim: JobRow) -> None:
+    """Every job done with one take, numbered 1..n; the victim's job claimed again by another
+    worker after its lease; only whole media in the store."""
     rows = _jobs(production, jobs)
     assert {row.state for row in rows.values()} == {queue.DONE}
     assert rows[victim.id].attempts == 2  # claimed again after the lease
@@ -205,6 +228,98 @@ def test_a_ray_worker_killed_mid_job_leaves_the_job_to_be_claimed_again(
     assert sorted(t.number for t in takes) == [1, 2, 3]
     assert all(production.media.path(t.output_sha256, ".png").is_file() for t in takes)
     assert _media_whole(production) >= 3
+
+
+def test_a_ray_worker_killed_mid_job_leaves_the_job_to_be_claimed_again(
+    ray_production: Production, ray_head: str, slow_plugin: Path
+) -> None:
+    """SIGKILL the Ray worker process holding a job, mid-job: the job is claimed again by another
+    task once its lease runs out and recorded once; every job has one take; the store holds only
+    whole media. On SQLite and on PostgreSQL (a team's queue)."""
+    production = _slow_production(ray_production)
+    first, _ = _shots(production)
+    jobs = production.queue_takes(first, TakeOptions(backend="slow", count=3))
+
+    worker, outcome = _work_in_background(production, ray_head)
+    victim = _running_job(production, jobs)
+    pid = int(victim.worker.rpartition(":")[2])
+    assert pid != os.getpid()
+    assert "ray" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")  # a Ray worker
+    os.kill(pid, signal.SIGKILL)
+    worker.join(120)
+    assert not worker.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    _assert_done_once(production, jobs, victim)
+    production.close()
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (children, theirs, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:  # gone meanwhile
+            continue
+        children.setdefault(int(fields["PPid"]), []).append(int(fields["Pid"]))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+@contextmanager
+def ray_node(address: str, cpus: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A second Ray node on this machine joined to the head at ``address`` (``ray start
+    --address --block``); its ``ray start`` process, once the head counts the node. Whatever is
+    left of it is stopped at the end."""
+    import ray
+
+    temp = tempfile.mkdtemp(prefix="rayn", dir="/tmp")
+    command = [str(RAY), "start", f"--address={address}", "--node-ip-address=127.0.0.1", f"--num-cpus={cpus}"]
+    command += ["--disable-usage-stats", f"--temp-dir={temp}", "--block"]
+    node = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ray.init(address=address, logging_level="WARNING", configure_logging=False)
+        try:
+            deadline = time.monotonic() + 90
+            while sum(n["Alive"] for n in ray.nodes()) < 2:
+                assert node.poll() is None and time.monotonic() < deadline, "the second Ray node did not join"
+                time.sleep(0.2)
+        finally:
+            ray.shutdown()
+        yield node
+    finally:
+        for pid in _descendants(node.pid):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        node.kill()
+        node.wait(60)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_a_whole_ray_node_killed_mid_job_leaves_the_job_to_be_claimed_again(
+    copy_production: Production, ray_head: str, slow_plugin: Path
+) -> None:
+    """A second node joins the head; each task asks for 2 CPUs, so with 2 workers one runs on
+    each node. Every process of the second node (its raylet, its Ray workers, ``ray start``) is
+    SIGKILLed while a job runs there, as a machine lost at once: the job is claimed again on the
+    head once its lease runs out and recorded once; no partial media."""
+    production = _slow_production(copy_production, "\n[executor.resources.slow]\nnum_cpus = 2\n")
+    first, _ = _shots(production)
+    jobs = production.queue_takes(first, TakeOptions(backend="slow", count=3))
+    with ray_node(ray_head, cpus=2) as node:
+        worker, outcome = _work_in_background(production, ray_head)
+        victim = _running_job(production, jobs, held=lambda pid: pid in _descendants(node.pid))
+        for pid in [*_descendants(node.pid), node.pid]:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        worker.join(180)
+    assert not worker.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    _assert_done_once(production, jobs, victim)
     production.close()
 
 
