@@ -5,8 +5,9 @@ before a take is approved, before the cut and before an export.
 
 The rules themselves are the pure ``soundstage.guardrails`` package: this module reads the
 tables into its records and uses, and writes what people record (each with its audit event,
-naming the actor and their role). Nothing is cached between checks, so a revocation takes
-effect on the very next approval or export.
+naming the actor and their role). No record is cached between checks, so a revocation takes
+effect on the very next approval or export; only the rule packs are kept while the production is
+open, and read again when a pack file changes.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from soundstage.guardrails.model import (
     UnionNotice,
     WriterDisclosure,
 )
-from soundstage.guardrails.rules import Gate, RulePack, load_pack
+from soundstage.guardrails.rules import Gate, RulePack, load_pack, search_path
 from soundstage.guardrails.uses import take_use
 from soundstage.project import drafts
 from soundstage.project.production import Context
@@ -199,8 +200,45 @@ def overrides(session: Session) -> list[Override]:
 
 
 def pack(context: Context) -> RulePack:
-    """The rule packs ``[policy]`` selects (studio folders first, then the built-in ones)."""
-    return load_pack(context.settings.policy, context.root)
+    """The rule packs ``[policy]`` selects (studio folders first, then the built-in ones).
+
+    Parsed once per open production (some 20 ms of TOML for the built-in packs, which every
+    approval would pay) and again when a pack file on the search path is added, removed or
+    changed, so a studio editing its pack does not need to restart the review room."""
+    policy = context.settings.policy
+    files = _pack_files(search_path(policy, context.root))
+    cached = context.state(_Packs)
+    kept = cached.kept
+    if files is None or kept is None or kept[0] != files:
+        rules = load_pack(policy, context.root)  # a missing folder or a bad file raises here, every time
+        if files is not None:
+            cached.kept = (files, rules)
+        return rules
+    return kept[1]
+
+
+PackFiles = tuple[tuple[str, int, int, int], ...]  # (path, inode, size, mtime in ns) of each pack file
+
+
+def _pack_files(folders: Sequence[Path]) -> PackFiles | None:
+    """What the pack files on ``folders`` are now, to tell a changed one; None when a folder is
+    missing (nothing is cached then: load_pack says which)."""
+    found = []
+    for folder in folders:
+        if not folder.is_dir():
+            return None
+        for file in sorted(folder.glob("*.toml")):
+            stat = file.stat()
+            found.append((str(file), stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+class _Packs:
+    """The rule packs, kept while the production is open, with the files they were read from."""
+
+    def __init__(self) -> None:
+        # One attribute, replaced whole, so a thread never sees one pack with another's files.
+        self.kept: tuple[PackFiles, RulePack] | None = None
 
 
 # -- what a take uses ----------------------------------------------------------------------------
@@ -262,12 +300,12 @@ def standing_takes(session: Session, codes: Sequence[str] = ()) -> list[TakeRow]
 def uses(context: Context, session: Session, records: Records, takes: Sequence[TakeRow]) -> list[TakeUse]:
     """The uses of ``takes``."""
     shots = _scenes(session)
-    found = []
-    for take in takes:
-        code, scene = shots[take.shot_id]
-        recipe = Recipe.model_validate(take.recipe)
-        found.append(use_of(context, records, code, scene, take_name(code, take.number), recipe, take.created_at))
-    return found
+    return [_take_use(context, records, *shots[take.shot_id], take) for take in takes]
+
+
+def _take_use(context: Context, records: Records, code: str, scene: str, take: TakeRow) -> TakeUse:
+    recipe = Recipe.model_validate(take.recipe)
+    return use_of(context, records, code, scene, take_name(code, take.number), recipe, take.created_at)
 
 
 # -- checks and gates -----------------------------------------------------------------------------
@@ -294,7 +332,9 @@ def clear_approval(context: Context, session: Session, shot: ShotRow, take: Take
     """Refuse (GuardrailRefusal: the rule id and its reason) the approval of ``take`` unless
     every violation the approve gate finds is overridden; the take's guardrail record."""
     found = records(context, session)
-    use = uses(context, session, found, [take])
+    # The one scene of this shot, not every shot's (``uses`` reads them all: 2,000 rows a call).
+    scene = session.scalars(select(SceneRow.number).where(SceneRow.id == shot.scene_id)).one()
+    use = [_take_use(context, found, shot.code, scene, take)]
     outcome = evaluate(
         Gate.APPROVE, use, found, context.settings.policy, pack(context), utcnow(), overrides=overrides(session)
     )
