@@ -60,7 +60,7 @@ NOTE = {
     "status": "changes requested",
 }
 APPROVE = {"action": "approve", "note": ""}
-SERVER_START_S = 60.0
+SERVER_START_S = 180.0  # several workers on a busy 2-core machine take more than a minute to start
 
 Call = tuple[str, str, dict[str, Any] | None]  # method, path (with query), JSON body
 
