@@ -218,11 +218,17 @@ def test_layout_and_previs_commands(production: Path, cli) -> None:
     result = cli("-p", production, "layout", "--scene", "4")
     assert result.code == 0 and "layouts written" in result.out
     assert len(list((production / "layouts").rglob("*.usda"))) == len(Production.open(production).shots("4"))
-    result = cli("-p", production, "previs", "--scene", "4", "--size", "320x180", "--no-burn-in")
+    result = cli("-p", production, "previs", "--scene", "4", "--size", "320x180")
     assert result.code == 0, result.err
     assert "shots rendered" in result.out and "contact sheet, scene 4" in result.out
     again = cli("-p", production, "previs", "--scene", "4", "--size", "320x180")
     assert "0 shots rendered" in again.out
+
+
+def test_previs_has_no_burn_in_option(production: Path, cli) -> None:
+    # The passes are the picture alone (the animatic draws the one burn-in): no switch pretends otherwise.
+    result = cli("-p", production, "previs", "--no-burn-in")
+    assert result.code == 2 and "No such option" in result.err
 
 
 @pytest.mark.parametrize("size", ["big", "10x10", "1280x", "99999x720"])

@@ -199,6 +199,12 @@ class BibleEntry(_Section):
     likeness: str = ""
     motion: str = ""
     human: bool = True
+    # The voice model of the voice performer (a TTS voice or clone) that the character's scratch
+    # dialogue is made with: the cut counts its lines as a use of that voice (docs/guardrails.md).
+    voice_model: str = ""
+    # Models made from the likeness and motion performers (a LoRA, a fine-tuned checkpoint: file
+    # names or hub ids): a take whose recipe loads one uses those performers.
+    models: list[str] = Field(default_factory=list)
 
 
 class Bible(_Section):
@@ -561,6 +567,8 @@ negative = "text, watermark, logo, extra limbs"
 # references = ["bible/locations/pier.png"]
 # A character's performers (soundstage performer add NAME): voice = "...", likeness = "...",
 # motion = "..."; human = false for a robot or an animal (no union notice for a synthetic one).
+# voice_model = "..." (the voice performer's voice model its scratch dialogue is made with) and
+# models = ["..."] (LoRAs or checkpoints made from its performers) are uses of those performers.
 
 # The production's AI policy (docs/guardrails.md): the rule packs that bind it, checked before a
 # take is approved, before the cut and before an export. Empty lists: no pack, nothing checked.

@@ -77,6 +77,11 @@ class PermissionDenied(ReviewError):
     """The person asking has no role that allows the action (the web answers 403)."""
 
 
+class NoSuchRecord(ReviewError):
+    """An API token, person or client link named by id or name that is not there (the web
+    answers 404)."""
+
+
 class GuardrailError(SoundstageError):
     """A consent, notice, override or rule pack that is wrong: names which (the pack file and
     rule id, the consent, the performer)."""

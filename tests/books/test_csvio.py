@@ -94,7 +94,7 @@ def test_missing_unknown_and_repeated_columns_are_refused_at_the_header(tmp_path
     path = tmp_path / "h.csv"
     path.write_text("\nname,Huors,date,day\nAna Ruiz,8,2026-03-02,2026-03-02\n")  # the header on line 2
     assert refusals(path) == [
-        f"{path}:2: unknown column 'Huors' (known: person, date, hours, role, department, location, scene, shot, task, confirmed, pay, currency)",
+        f"{path}:2: unknown column 'Huors' (known: person, date, hours, role, department, location, scene, shot, task, confirmed, pay, currency, ai assisted)",
         f"{path}:2: column 'day' repeats column 'date'",
         f"{path}:2: missing column 'hours'",
     ]

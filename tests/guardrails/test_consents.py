@@ -250,6 +250,45 @@ def test_what_a_take_uses_of_people(good: Production) -> None:
     assert take_use(shot_covering("HARBOUR PIER"), records, references=["PUDDING"]).performers == ()
 
 
+def test_models_the_bible_ties_to_performers_are_uses_of_them(good: Production) -> None:
+    # JUNO's LoRA is made from Zoë Park's likeness, OSWIN's voice model from Émile Durand's voice.
+    casting = tuple(
+        replace(c, models=("loras/zoe-park-v2.safetensors",))
+        if c.character == "JUNO"
+        else replace(c, voice_model="emile-durand-voice-v1")
+        if c.character == "OSWIN"
+        else c
+        for c in good.records.casting
+    )
+    records = replace(good.records, casting=casting)
+    code = shot_covering("HARBOUR PIER")
+    lora = take_use(code, records, loaded=["sdxl-base", "loras/zoe-park-v2.safetensors/"])
+    assert lora.performers == (PerformerUse("Zoë Park", Gives.LIKENESS, "JUNO", "model loras/zoe-park-v2.safetensors"),)
+    assert lora.outputs == frozenset({Gives.LIKENESS})
+    voice = take_use(code, records, loaded=["emile-durand-voice-v1"])
+    assert voice.performers == (
+        PerformerUse("Émile Durand", Gives.VOICE, "OSWIN", "voice model emile-durand-voice-v1"),
+    )
+    assert Gives.VOICE in voice.outputs
+    # A model the bible does not tie to anyone uses nobody.
+    assert take_use(code, records, loaded=["sdxl-base", "loras/zoe-park-v1.safetensors"]).performers == ()
+    # Scratch dialogue by OSWIN's voice model names the model; the take needs Émile Durand's voice consent.
+    spoken = take_use(code, records, voiced=["OSWIN"])
+    assert spoken.performers == (
+        PerformerUse("Émile Durand", Gives.VOICE, "OSWIN", "voice model emile-durand-voice-v1 (scratch dialogue)"),
+    )
+    # And the LoRA's use is checked like a reference sheet's: no consent, a violation.
+    unconsented = replace(good, records=replace(records, consents=()), uses=(lora,))
+    assert [v.rule_id for v in unconsented.violations(Gate.APPROVE, SAG) if v.performer == "Zoë Park"]
+
+
+def test_a_synthetic_performer_in_a_human_role_needs_a_union_notice_and_a_robot_does_not(good: Production) -> None:
+    # Nova plays MCKEE, a human harbourmaster; Fuse-9 voices FUSE, a robot (human = false).
+    unnoticed = good.with_records(union_notices=())
+    flagged = {(v.performer, v.rule_id) for v in unnoticed.violations(Gate.APPROVE, SAG) if v.rule_id == "SAG-SP-1"}
+    assert flagged == {("Nova", "SAG-SP-1")}
+
+
 def test_a_deceased_performers_consent_given_in_life_is_not_enough(good: Production) -> None:
     in_life = good.with_consent("C-5", signer=Signer.SELF, signed=date(2020, 1, 1))
     reasons = [str(v) for v in in_life.violations(Gate.APPROVE, SAG)]

@@ -34,7 +34,7 @@ from soundstage.guardrails.model import (
     Strike,
 )
 from soundstage.guardrails.names import people_named
-from soundstage.guardrails.rules import BUILT_IN, catalogue
+from soundstage.guardrails.rules import BUILT_IN, Gate, catalogue
 
 from .production import AS_OF, Production, consent, pack_of, production, shot_covering
 
@@ -242,6 +242,11 @@ def test_each_rule_is_broken_and_kept(pack_key: str, rule_id: str, tmp_path: Pat
         for hit in hits:
             assert "\n" not in hit.reason and hit.reason.endswith("."), hit.reason
             assert str(hit).startswith(f"{rule_id} {hit.subject}: ")
-    # The check of every rule (soundstage guardrails check) finds the same.
-    assert any(v.rule_id == rule_id for v in broken.violations(None, pack))
+            assert set(hit.gates) == rule.gates and event in hit.gates
+    # The check of every rule (soundstage guardrails check) finds the same, and lists each with
+    # the events its rule gates.
+    listed = [v.line() for v in broken.violations(None, pack) if v.rule_id == rule_id]
+    assert listed and all(
+        line.startswith(f"{rule_id} [{', '.join(g for g in Gate if g in rule.gates)}] ") for line in listed
+    )
     assert not kept.violations(None, pack)

@@ -136,7 +136,8 @@ def test_approval_is_refused_without_consent_and_nothing_is_written(pilot: Path,
         assert session.scalars(select(ShotRow.status).where(ShotRow.code == code)).one() == "todo"
     check = cli("-p", pilot, "guardrails", "check", code)
     assert check.code == 1
-    assert f"SAG-DR-3 {code}: Replica use of Ada Lind is outside consent" in check.out
+    # Each violation is listed with its rule id, the events the rule gates, the shot and the reason.
+    assert f"SAG-DR-3 [approve, cut, export] {code}: Replica use of Ada Lind is outside consent" in check.out
 
 
 def test_consent_lets_the_approval_through_and_revocation_stops_the_next(pilot: Path, cli) -> None:
@@ -163,7 +164,11 @@ def test_suspension_holds_until_reinstated(pilot: Path, cli) -> None:
     code = pilot_shots[0]
     assert cli("-p", pilot, "consent", "suspend", "C-1", "--reason", "strike", "--as", "Sol").code == 0
     suspended = cli("-p", pilot, "guardrails", "check", code)
-    assert suspended.code == 1 and f"SAG-DR-3 {code}" in suspended.out and "suspended" in suspended.out
+    assert (
+        suspended.code == 1
+        and f"SAG-DR-3 [approve, cut, export] {code}" in suspended.out
+        and "suspended" in suspended.out
+    )
     assert cli("-p", pilot, "consent", "reinstate", "C-1", "--as", "Sol").code == 0
     assert "SAG-DR-3" not in cli("-p", pilot, "guardrails", "check", code).out
 
@@ -308,8 +313,8 @@ def test_scan_notice_and_replica_pay_satisfy_sag_dr_2_and_4(pilot: Path, cli) ->
     code = pilot_shots[0]
     without = cli("-p", pilot, "guardrails", "check", code)
     assert without.code == 1
-    assert f"SAG-DR-2 {code}:" in without.out and "no scan notice recorded" in without.out
-    assert f"SAG-DR-4 {code}: Replica pay for Ada Lind not recorded" in without.out
+    assert f"SAG-DR-2 [generate] {code}:" in without.out and "no scan notice recorded" in without.out
+    assert f"SAG-DR-4 [cut] {code}: Replica pay for Ada Lind not recorded" in without.out
     # Told a day ahead, engaged (as the production recorded her) only just before: too late.
     late = cli(
         "-p", pilot, "notice", "scan", "Ada Lind", "--hours-notice", "24", "--reason", "hero scan", "--as", "Sol"
@@ -362,7 +367,11 @@ def test_a_strike_stops_generation_and_approval_until_it_ends(pilot: Path, cli) 
     assert cli("-p", pilot, "strike", "start", "--as", "Sol").code == 0
     assert cli("-p", pilot, "strike", "start", "--as", "Sol").code == 2  # already on
     on = cli("-p", pilot, "guardrails", "check", code)
-    assert on.code == 1 and f"SAG-PL-1 {code}:" in on.out and "SAG-AFTRA is on strike" in on.out
+    assert (
+        on.code == 1
+        and f"SAG-PL-1 [generate, approve, export] {code}:" in on.out
+        and "SAG-AFTRA is on strike" in on.out
+    )
     refused = cli("-p", pilot, "review", "approve", f"{code}/1", "--as", "Sol")
     assert refused.code == 2 and "SAG-PL-1" in refused.err
     assert cli("-p", pilot, "strike", "end", "--as", "Sol").code == 0
@@ -404,3 +413,68 @@ def test_a_writer_disclosure_is_recorded_against_the_draft(pilot: Path, cli) -> 
         assert (row.draft_sha256, row.writer) == (draft.source_sha256, "Wren Adair")
         assert row.acknowledged_at is not None
     assert ("Sol", "supervisor", "writer disclosure") in _events(pilot)
+
+
+def _cast(root: Path, *lines: str) -> None:
+    """Add ``lines`` to MAISIE's entry in the bible."""
+    settings = root / "soundstage.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace('likeness = "Ada Lind"\n', 'likeness = "Ada Lind"\n' + "".join(lines)), "utf-8")
+
+
+def test_a_lora_the_bible_ties_to_a_performer_is_a_use_of_her(pilot: Path) -> None:
+    """MAISIE's LoRA is made from Ada Lind's likeness: a take whose recipe loads it (its options
+    name the file) needs her consent to be queued, with no reference sheet in sight."""
+    from soundstage.errors import GuardrailRefusal
+    from soundstage.project.guardrails import clear_generation
+
+    _cast(pilot, 'models = ["loras/ada-lind-v2.safetensors"]\n')
+    code = pilot_shots[0]
+    lora = Recipe(
+        shot=code, backend="diffusers", prompt="a girl", options={"loras": [{"file": "loras/ada-lind-v2.safetensors"}]}
+    )
+    other = Recipe(
+        shot=code, backend="diffusers", prompt="a girl", options={"loras": [{"file": "loras/lamps.safetensors"}]}
+    )
+    with Production.open(pilot) as production:
+        with pytest.raises(GuardrailRefusal, match=f"SAG-DR-1 {code}: No signed replica consent for Ada Lind"):
+            clear_generation(production.context, code, "3", [lora])
+        clear_generation(production.context, code, "3", [other])  # nobody's model: nobody used
+
+
+def test_scratch_dialogue_by_a_voice_model_is_checked_at_the_cut(pilot: Path, cli, tmp_path: Path) -> None:
+    """MAISIE's lines are made by a voice model of Ada Lind's voice: the cut is refused until
+    she consents to the voice use (SAG-DR-3), even though her likeness consent is in order."""
+    from soundstage.errors import GuardrailRefusal
+    from soundstage.project.guardrails import clear_release
+
+    _cast(pilot, 'voice = "Ada Lind"\n', 'voice_model = "ada-lind-voice-v1"\n')
+    assert _consent(cli, pilot).code == 0  # her likeness
+    refused = cli("-p", pilot, "cut", "-o", tmp_path / "cut")
+    assert refused.code == 2
+    assert "cannot make the cut: SAG-DR-3" in refused.err
+    assert "Replica use of Ada Lind is outside consent: no voice consent is recorded" in refused.err
+    assert not (tmp_path / "cut" / "cut.mp4").exists()
+    # guardrails check lists it before anyone tries to cut (the shots where MAISIE speaks).
+    check = cli("-p", pilot, "guardrails", "check")
+    assert check.code == 1
+    voiced = [line for line in check.out.splitlines() if "no voice consent is recorded" in line]
+    assert any(line.startswith("SAG-DR-3 [approve, cut, export] ") for line in voiced), check.out
+    speaking = {pilot_shots[0]: ["MAISIE"]}
+    with Production.open(pilot) as production:
+        with pytest.raises(GuardrailRefusal, match="no voice consent is recorded"):
+            clear_release(production.context, [], spoken=speaking)
+        clear_release(production.context, [], spoken={pilot_shots[0]: ["FUSE"]})  # no voice model: espeak-ng only
+    voice = cli(
+        "-p", pilot, "consent", "add", "Ada Lind", "--kind", "voice", "--scope", "MAISIE's scratch dialogue, episode one",
+        "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf", "--as", "Sol",
+    )  # fmt: skip
+    assert voice.code == 0, voice.err
+    assert cli("-p", pilot, "pay", "record", "Ada Lind", "--days", "1", "--pro-rata", "900", "--scale", "1000",
+               "--as", "Sol").code == 0  # fmt: skip
+    with Production.open(pilot) as production:
+        clear_release(production.context, [], spoken=speaking)  # consented and paid: the cut may speak her lines
+        assert not [v for v in production.guardrails_check().open if "voice" in v.reason]
+    assert cli("-p", pilot, "consent", "revoke", "C-2", "--reason", "withdrawn", "--as", "Ada").code == 0
+    with Production.open(pilot) as production, pytest.raises(GuardrailRefusal, match="revoked"):
+        clear_release(production.context, [], spoken=speaking)

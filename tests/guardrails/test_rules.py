@@ -3,6 +3,7 @@ the search path; bad or contradictory packs are refused in one line naming both 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -278,3 +279,40 @@ def test_the_docs_list_every_rule() -> None:
     for _, rules in catalogue([BUILT_IN]).values():
         for rule in rules:
             assert f"| {rule.id} |" in docs, rule.id
+
+
+def test_a_loaded_pack_is_kept_until_a_pack_file_changes(tmp_path: Path) -> None:
+    # Every approval asks for the pack: it is read once, and again only when a file changes.
+    rule = """
+[[rules]]
+id = "HOUSE-9"
+status = "I"
+sources = ["H1"]
+gates = ["approve"]
+requires = "union-notice"
+reason = "{reason}: {{detail}}."
+"""
+    path = _studio(tmp_path / "guardrails", "notices", rule.format(reason="Notify the guild"))
+    policy = Policy(project=PROJECT, agreements=["house@1"], pack_dirs=["guardrails"])
+    first = load_pack(policy, tmp_path)
+    assert load_pack(policy, tmp_path) is first
+    assert load_pack(policy.model_copy(), tmp_path) is first  # an equal policy, read again from soundstage.toml
+    # An edited file is read again, even one whose size and time happen to look alike.
+    stat = path.stat()
+    path.write_text(STUDIO_HEADER.format(id="house") + rule.format(reason="Notify the union"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    edited = load_pack(policy, tmp_path)
+    assert edited is not first and edited.rule("HOUSE-9").reason.startswith("Notify the union")
+    # A pack file added beside it is found; a removed one is missed at once.
+    _studio(tmp_path / "guardrails", "more", rule.replace("HOUSE-9", "HOUSE-10").format(reason="Tell"), "house-more")
+    both = Policy(project=PROJECT, agreements=["house@1", "house-more@1"], pack_dirs=["guardrails"])
+    assert load_pack(both, tmp_path).rule("HOUSE-10")
+    (tmp_path / "guardrails" / "more.toml").unlink()
+    with pytest.raises(GuardrailError, match="no rule pack house-more@1 on the search path"):
+        load_pack(both, tmp_path)
+    # A refusal is not kept: the fixed file loads.
+    path.write_text("not toml [", encoding="utf-8")
+    with pytest.raises(GuardrailError, match="not a TOML rule pack"):
+        load_pack(policy, tmp_path)
+    path.write_text(STUDIO_HEADER.format(id="house") + rule.format(reason="Notify the guild"), encoding="utf-8")
+    assert load_pack(policy, tmp_path).rule("HOUSE-9").reason.startswith("Notify the guild")

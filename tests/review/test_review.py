@@ -6,49 +6,21 @@ from __future__ import annotations
 import getpass
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from soundstage.errors import PermissionDenied, ReviewError
-from soundstage.generate.backend import Recipe
 from soundstage.project import Production
 from soundstage.review.workflow import Action, Role, Status, allowed_actions, next_status
 from soundstage.store.db import session_scope
-from soundstage.store.tables import EventRow, FindingRow, ShotRow, TakeRow, utcnow
-
-from conftest import EXAMPLE
+from soundstage.store.tables import EventRow, FindingRow, ShotRow, TakeRow
 
 
 @pytest.fixture
-def production(tmp_path: Path, database_url: str):
+def production(with_takes) -> Production:
     """The example imported and planned, two takes on its first two shots, and a crew."""
-    root = tmp_path / "pilot"
-    with Production.init(root, database_url=database_url) as production:
-        production.import_script(EXAMPLE)
-        production.plan()
-        codes = [s.code for s in production.shots()[:2]]
-        with session_scope(production.engine) as session:
-            for code in codes:
-                shot = session.scalars(select(ShotRow).where(ShotRow.code == code)).one()
-                for number in (1, 2):
-                    recipe = Recipe(shot=code, backend="previs", seed=number)
-                    sha = production.media.put_bytes(f"{code}/{number}".encode(), ".png")
-                    take = TakeRow(
-                        shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
-                        recipe_sha256=recipe.sha256(), output_sha256=sha, checked_at=utcnow(),
-                    )  # fmt: skip
-                    session.add(take)
-                    session.flush()
-                    session.add(FindingRow(take_id=take.id, check="composition", score=0.1, verdict="pass",
-                                           reason="as blocked"))  # fmt: skip
-        for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist"), ("Rev", "reviewer")):
-            production.add_user(name, role)
-        # On PostgreSQL a decision from the CLI (or a script) needs the person's API token.
-        production.tokens = {name: production.issue_token(name) for name in ("Ada", "Sol", "Ari", "Rev")}  # type: ignore[attr-defined]
-        production.codes = codes  # type: ignore[attr-defined]
-        yield production
+    return with_takes(2)
 
 
 def crew(production: Production, name: str) -> dict[str, str]:

@@ -15,7 +15,6 @@ import pytest
 from cryptography import x509
 from sqlalchemy import delete, select, update
 
-from soundstage.generate.backend import Recipe
 from soundstage.project import Production, TakeOptions, trail
 from soundstage.project.trail import CHECKPOINTS_DIR, write_checkpoint
 from soundstage.provenance.credentials import read_credentials
@@ -23,54 +22,35 @@ from soundstage.review.anchor import Checkpoint, signature_valid
 from soundstage.review.audit import GENESIS, Event, event_hash
 from soundstage.review.workflow import Action
 from soundstage.store.db import session_scope
-from soundstage.store.tables import EventRow, FindingRow, ShotRow, TakeRow, utcnow
-
-from conftest import EXAMPLE
+from soundstage.store.tables import EventRow, ShotRow, TakeRow
 
 
 @pytest.fixture
-def decided(tmp_path: Path, database_url: str):
+def decided(with_takes) -> Production:
     """The example planned, two takes on each of its first three shots, a crew, and a morning of
     decisions: 3 shots submitted, 2 approved, a note, one sent back (4 users + 7 decisions)."""
-    root = tmp_path / "pilot"
-    with Production.init(root, database_url=database_url) as production:
-        codes, who = _submitted(production, 3)
-        production.decide(f"{codes[0]}/2", Action.APPROVE, **who["Sol"])
-        production.note(f"{codes[1]}/1", "the lamp flickers", **who["Rev"], frame=12)
-        production.decide(f"{codes[1]}/1", Action.APPROVE, **who["Sol"])
-        production.decide(codes[2], Action.REQUEST_CHANGES, **who["Ada"])
-        production.codes, production.who = codes, who  # type: ignore[attr-defined]
-        yield production
-
-
-def _submitted(production: Production, shots: int) -> tuple[list[str], dict[str, dict[str, str]]]:
-    """The example planned, two checked takes on each of its first ``shots`` shots, a crew of four,
-    and those shots submitted for review: (shot codes, each person's API token as decide wants it)."""
-    production.import_script(EXAMPLE)
-    production.plan()
-    codes = [s.code for s in production.shots()[:shots]]
-    with session_scope(production.engine) as session:
-        for code in codes:
-            shot = session.scalars(select(ShotRow).where(ShotRow.code == code)).one()
-            for number in (1, 2):
-                recipe = Recipe(shot=code, backend="previs", seed=number)
-                sha = production.media.put_bytes(f"{code}/{number}".encode(), ".png")
-                take = TakeRow(
-                    shot_id=shot.id, number=number, backend="previs", recipe=recipe.model_dump(mode="json"),
-                    recipe_sha256=recipe.sha256(), output_sha256=sha, checked_at=utcnow(),
-                )  # fmt: skip
-                session.add(take)
-                session.flush()
-                # Checked and passing, so that the review gate lets the trail's decisions through.
-                session.add(FindingRow(take_id=take.id, check="composition", score=0.1, verdict="pass",
-                                       reason="as blocked"))  # fmt: skip
-    for name, role in (("Ada", "producer"), ("Sol", "supervisor"), ("Ari", "artist"), ("Rev", "reviewer")):
-        production.add_user(name, role)
+    production = with_takes(3)
+    codes = production.codes  # type: ignore[attr-defined]
     # CLI decisions on PostgreSQL need the person's API token; on SQLite the name stands.
-    who = {name: {"token": production.issue_token(name)} for name in ("Ada", "Sol", "Ari", "Rev")}
+    who = {name: {"token": token} for name, token in production.tokens.items()}  # type: ignore[attr-defined]
     for code in codes:
         production.decide(code, Action.SUBMIT, **who["Ari"])
-    return codes, who
+    production.decide(f"{codes[0]}/2", Action.APPROVE, **who["Sol"])
+    production.note(f"{codes[1]}/1", "the lamp flickers", **who["Rev"], frame=12)
+    production.decide(f"{codes[1]}/1", Action.APPROVE, **who["Sol"])
+    production.decide(codes[2], Action.REQUEST_CHANGES, **who["Ada"])
+    production.codes, production.who = codes, who  # type: ignore[attr-defined]
+    return production
+
+
+def _submitted(with_takes, shots: int) -> tuple[Production, list[str], dict[str, dict[str, str]]]:
+    """The production with takes on its first ``shots`` shots, those shots submitted for review:
+    (production, shot codes, each person's API token as decide wants it)."""
+    production = with_takes(shots)
+    who = {name: {"token": token} for name, token in production.tokens.items()}
+    for code in production.codes:
+        production.decide(code, Action.SUBMIT, **who["Ari"])
+    return production, production.codes, who
 
 
 def _events(production: Production) -> int:
@@ -266,47 +246,41 @@ def _approve_at_once(
     return threads, failures
 
 
-def test_approvals_at_once_keep_the_chain_and_every_checkpoint_anchors_its_head(
-    tmp_path: Path, database_url: str, cli
-) -> None:
-    with Production.init(tmp_path / "pilot", database_url=database_url) as production:
-        codes, who = _submitted(production, 6)
+def test_approvals_at_once_keep_the_chain_and_every_checkpoint_anchors_its_head(with_takes, cli) -> None:
+    production, codes, who = _submitted(with_takes, 6)
+    threads, failures = _approve_at_once(production, codes, who["Sol"])
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    with session_scope(production.engine) as session:
+        heads = {row.id: row.sha256 for row in session.scalars(select(EventRow))}
+    certificate = production.root / production.settings.credentials.certificate
+    public_key = x509.load_pem_x509_certificates(certificate.read_bytes())[0].public_key()
+    written = [Checkpoint.from_json(line) for line in _checkpoint_lines(production)]
+    # Each checkpoint is signed and names a head the trail has at its count; the newest
+    # names the trail's head: no checkpoint line was lost to another thread's rewrite.
+    assert all(signature_valid(c, public_key) and heads[c.events] == c.head_sha256 for c in written)
+    assert max(c.events for c in written) == len(heads) == 4 + 6 + 6
+    assert cli("-p", production.root, "audit", "verify").code == 0
+
+
+def test_approvals_committed_while_a_checkpoint_is_written_share_the_next_one(with_takes, cli) -> None:
+    production, codes, who = _submitted(with_takes, 4)
+    before, events = _checkpoint_lines(production), _events(production)
+    # Another thread is writing the checkpoint file: the approvals commit (the database's lock
+    # is not held for the checkpoint), then wait for the file.
+    with production.context.state(trail._Anchoring).writing:
         threads, failures = _approve_at_once(production, codes, who["Sol"])
-        for thread in threads:
-            thread.join()
-        assert not failures, failures
-        with session_scope(production.engine) as session:
-            heads = {row.id: row.sha256 for row in session.scalars(select(EventRow))}
-        certificate = production.root / production.settings.credentials.certificate
-        public_key = x509.load_pem_x509_certificates(certificate.read_bytes())[0].public_key()
-        written = [Checkpoint.from_json(line) for line in _checkpoint_lines(production)]
-        # Each checkpoint is signed and names a head the trail has at its count; the newest
-        # names the trail's head: no checkpoint line was lost to another thread's rewrite.
-        assert all(signature_valid(c, public_key) and heads[c.events] == c.head_sha256 for c in written)
-        assert max(c.events for c in written) == len(heads) == 4 + 6 + 6
-        assert cli("-p", production.root, "audit", "verify").code == 0
-
-
-def test_approvals_committed_while_a_checkpoint_is_written_share_the_next_one(
-    tmp_path: Path, database_url: str, cli
-) -> None:
-    with Production.init(tmp_path / "pilot", database_url=database_url) as production:
-        codes, who = _submitted(production, 4)
-        before, events = _checkpoint_lines(production), _events(production)
-        # Another thread is writing the checkpoint file: the approvals commit (the database's lock
-        # is not held for the checkpoint), then wait for the file.
-        with production.context.state(trail._Anchoring).writing:
-            threads, failures = _approve_at_once(production, codes, who["Sol"])
-            deadline = time.monotonic() + 60
-            while _events(production) < events + len(codes) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert _events(production) == events + len(codes), failures
-            assert _checkpoint_lines(production) == before
-        for thread in threads:
-            thread.join()
-        assert not failures, failures
-        # The first to get the file checkpoints the newest head, which anchors all four; the
-        # others find their heads covered and write nothing.
-        added = _checkpoint_lines(production)[len(before) :]
-        assert [json.loads(line)["events"] for line in added] == [events + len(codes)]
-        assert cli("-p", production.root, "audit", "verify").code == 0
+        deadline = time.monotonic() + 60
+        while _events(production) < events + len(codes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _events(production) == events + len(codes), failures
+        assert _checkpoint_lines(production) == before
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    # The first to get the file checkpoints the newest head, which anchors all four; the
+    # others find their heads covered and write nothing.
+    added = _checkpoint_lines(production)[len(before) :]
+    assert [json.loads(line)["events"] for line in added] == [events + len(codes)]
+    assert cli("-p", production.root, "audit", "verify").code == 0

@@ -201,9 +201,9 @@ def test_scores_against_the_hand_labels_of_the_tuning_set():
         for category, score in scores.items():
             totals[category].add(score)
     assert totals["cast"].precision == 1 and totals["cast"].recall == 1
-    # Floors a little under today's figures (props 100% and 79%, background recall 98%, sound
-    # 81% and 85%, set dressing 70% and 68%): a rule change that loses props fails.
-    assert totals["props"].precision >= 0.95 and totals["props"].recall >= 0.75
+    # Floors a little under today's figures (props 96% and 89%, background recall 98%, sound
+    # 81% and 85%, set dressing 71% and 68%): a rule change that loses props fails.
+    assert totals["props"].precision >= 0.93 and totals["props"].recall >= 0.85
     assert totals["background"].recall >= 0.9 and totals["sound"].precision >= 0.75
     assert totals["set_dressing"].precision >= 0.65 and totals["set_dressing"].recall >= 0.6
 
@@ -214,3 +214,65 @@ def test_the_matching_of_names_is_loose_on_words_but_not_on_joint_names():
         ["BRASS LANTERN", "COLD BEERS", "EDWARD AND WILL"], ["LANTERN", "BEER", "EDWARD"]
     )
     assert (result.hits, wrong, missed) == (2, ["EDWARD AND WILL"], ["EDWARD"])
+
+
+def test_a_thing_that_makes_the_sound_its_sentence_opens_with_is_a_prop(with_lexicon):
+    sheet = _one(
+        "INT. GARAGE - DAY\n\nA chainsaw SCREAMS in the dark. The kettle whistles. The door SLAMS. "
+        "The crowd ROARS.\n\nNELL\nWho's there?\n"
+    )
+    assert set(sheet.props) == {"CHAINSAW", "KETTLE"}  # a door is the set's, a crowd people
+    assert "CROWD" in sheet.non_speaking
+
+
+def test_things_something_was_done_to_are_props(with_lexicon):
+    sheet = _one(
+        "INT. CELLAR - NIGHT\n\nEvery candle is snuffed out. Coins, keys, and a broken compass are "
+        "scattered across the floor. The porch is painted. The old man is tired. The firm is called Acme. "
+        "The service is crowded.\n\nNELL\nSomeone was here.\n"
+    )
+    assert sheet.props == ("CANDLE", "COINS", "KEYS", "BROKEN COMPASS")
+    assert sheet.set_dressing == ()
+
+
+def test_it_handled_is_the_thing_the_sentence_before_opened_with():
+    sheet = _one("INT. ATTIC - DAY\n\nA wooden box sits under the window. Nell opens it.\n\nNELL\nFound it.\n")
+    assert sheet.props == ("WOODEN BOX",)
+    unhandled = _one("INT. ATTIC - DAY\n\nA wooden box sits under the window. Nell ignores it.\n\nNELL\nNo.\n")
+    assert unhandled.props == ()
+    # no thing opens "Still grinning, ...": IT there names nothing the breakdown can say
+    assert _one("INT. ATTIC - DAY\n\nStill grinning, Nell waves. She grabs it.\n\nNELL\nHa.\n").props == ()
+
+
+def test_a_thing_a_character_looks_at_is_a_prop_and_furniture_stays_the_sets(with_lexicon):
+    sheet = _one(
+        "INT. KITCHEN - DAY\n\nNell glances up at the kettle on the stove. Bram stares at the desk. "
+        "Nell tugs at the rope.\n\nNELL\nTea?\n"
+    )
+    assert set(sheet.props) == {"KETTLE", "ROPE"}  # tugs AT: handled, not a place
+    assert set(sheet.set_dressing) == {"STOVE", "DESK"}
+
+
+def test_the_thing_a_capitalised_sound_is_of_is_a_prop(with_lexicon):
+    sheet = _one(
+        "EXT. YARD - DAY\n\nThe THWACK of an axe echoes. The CREAK of a door. The ROAR of the crowd.\n\nNELL\nAgain.\n"
+    )
+    assert sheet.props == ("AXE",)
+    assert {"THWACK", "CREAK", "ROAR"} <= set(sheet.sounds)
+
+
+def test_the_object_of_a_capitalised_verb_of_handling_is_the_prop(with_lexicon):
+    sheet = _one(
+        "INT. HALL - NIGHT\n\nBram GRABS THE POKER. Nell PICKS UP THE RECEIVER, then RINGS THE GONG.\n\n"
+        "NELL\nDinner.\n\nBRAM\nComing.\n"
+    )
+    assert set(sheet.props) == {"POKER", "RECEIVER", "GONG"}
+    assert sheet.set_dressing == ()
+    assert "RINGS THE GONG" in sheet.sounds
+
+
+def test_an_apposition_names_the_thing_to_build(with_lexicon):
+    sheet = _one("INT. SHED - DAY\n\nNell hands Bram her creation, a gadget of cogs.\n\nNELL\nLook.\n\nBRAM\nOh.\n")
+    assert sheet.props == ("GADGET OF COGS",)
+    listed = _one("INT. SHED - DAY\n\nThe map is on his knee, a compass in his hand.\n\nNELL\nLook.\n")
+    assert "COMPASS" not in listed.props  # after a body part, a list, not an apposition

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -476,13 +475,3 @@ def test_round_trip(path: Path) -> None:
     again = parse_fountain(written)
     assert shape(again) == shape(script)
     assert write_fountain(again) == written
-
-
-def test_big_fish_parses_fast() -> None:
-    text = read_text(SCREENPLAYS / "big_fish.fountain")
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        parse_fountain(text)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.05, f"{best * 1000:.1f} ms"

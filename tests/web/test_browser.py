@@ -247,3 +247,46 @@ def test_a_supervisor_reviews_dailies_in_chromium(live_review_room: tuple[Review
     for x, y in STROKE:
         assert reddish_near(small, x, y), (x, y)
     assert not reddish_near(small, 0.3, 0.85)
+
+
+def test_a_producer_deactivates_a_person_whose_open_session_is_refused_at_once(
+    live_review_room: tuple[ReviewRoom, str], browser: Browser, page: Page
+) -> None:
+    room, base = live_review_room
+    # The artist has the board open in a browser of their own.
+    artist_context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    artist_context.set_default_timeout(TIMEOUT_MS)
+    artist = artist_context.new_page()
+    log_in(artist, base, "artist")
+    expect(artist.locator(".shot-card[data-code]").first).to_be_visible()
+
+    # A supervisor has no People page: deactivating people is a producer's (docs/review.md).
+    log_in(page, base, "supervisor")
+    expect(page.locator('nav a[href="/people"]')).to_have_count(0)
+    assert page.goto(f"{base}/people").status == 403
+    page.click("#logout button[type=submit]")
+    page.wait_for_url(f"{base}/login")
+
+    # The producer deactivates the artist from the People page.
+    log_in(page, base, "producer")
+    page.click('nav a[href="/people"]')
+    page.wait_for_url(f"{base}/people")
+    row = page.locator(f'tr.user[data-name="{CREW["artist"]}"]')
+    expect(row).to_have_attribute("data-active", "true")
+    row.locator("button[type=submit]").click()
+    page.wait_for_url(f"{base}/people")
+    expect(row).to_have_attribute("data-active", "false")
+    expect(row.locator("button")).to_have_count(0)
+
+    # The artist's open session is refused at once: the API answers 401, the page the login form.
+    assert artist.request.get(f"{base}/api/shots").status == 401
+    artist.reload()
+    expect(artist.locator("form#login")).to_be_visible()
+    artist_context.close()
+
+    # The trail names who did it to whom.
+    page.goto(f"{base}/audit")
+    event = page.locator('tr.event[data-action="deactivate user"]')
+    expect(event).to_have_count(1)
+    expect(event).to_contain_text(CREW["producer"])
+    expect(event).to_contain_text(CREW["artist"])

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from .conftest import ROLES, ReviewRoom
+from .conftest import CREW, ROLES, ReviewRoom, password_of
 
 ALL_CREW = frozenset({"producer", "supervisor", "artist", "reviewer"})
 DECIDERS = frozenset({"producer", "supervisor"})
@@ -38,13 +38,14 @@ class Route:
     path: Callable[[ReviewRoom, str], str]
     allowed: frozenset[str]
     json: Callable[[ReviewRoom, str], Any] | None = None
-    form: dict[str, Any] | None = None
+    form: dict[str, Any] | Callable[[ReviewRoom, str], dict[str, Any]] | None = None
 
     def send(self, room: ReviewRoom, role: str | None) -> int:
         client = room.client(role)
         who = role or "client"
         json = self.json(room, who) if self.json else None
-        return client.request(self.method, self.path(room, who), json=json, data=self.form).status_code
+        form = self.form(room, who) if callable(self.form) else self.form
+        return client.request(self.method, self.path(room, who), json=json, data=form).status_code
 
 
 def shot(room: ReviewRoom, role: str) -> str:
@@ -57,6 +58,21 @@ def take(room: ReviewRoom, role: str, number: int = 1) -> str:
 
 def image(room: ReviewRoom, _role: str) -> str:
     return room.client("producer").get(f"/api/shots/{room.codes[0]}").json()["takes"][0]["image"]
+
+
+def spare_token(room: ReviewRoom, role: str) -> str:
+    """The revoke address of a new API token of the person of ``role`` (not the one the test
+    client sends, which later rows still need)."""
+    room.production.issue_token(CREW[role])
+    return f"/tokens/{room.production.tokens()[-1][0]}/revoke"
+
+
+def new_password(_room: ReviewRoom, role: str) -> dict[str, str]:
+    """A new password for the person of ``role``, given their current one."""
+    return {"current": password_of(CREW[role]), "new": "a-new-lantern", "again": "a-new-lantern"}
+
+
+SPARE = "Temp"  # a person the producer's row may deactivate, made by the test
 
 
 def matrix(playlist: int) -> list[Route]:
@@ -92,6 +108,12 @@ def matrix(playlist: int) -> list[Route]:
         Route("GET", "/schedule", lambda r, w: "/schedule", ALL_CREW),
         Route("POST", "/api/schedule/moves", lambda r, w: "/api/schedule/moves", PRODUCER, json=lambda r, w: free_move(r)),
         Route("GET", "/api/schedule/preview", lambda r, w: "/api/schedule/preview?scene={scene}&day={day}".format(**free_move(r)), PRODUCER),
+        Route("GET", "/account", lambda r, w: "/account", ALL_CREW),
+        Route("POST", "/account/password", lambda r, w: "/account/password", ALL_CREW, form=new_password),
+        Route("POST", "/tokens/{token_id}/revoke", spare_token, ALL_CREW),
+        Route("GET", "/people", lambda r, w: "/people", PRODUCER),
+        Route("POST", "/people/{name}/deactivate", lambda r, w: f"/people/{SPARE}/deactivate", PRODUCER),
+        Route("POST", "/links/{share_id}/withdraw", lambda r, w: f"/links/{r.production.links()[0][0]}/withdraw", PRODUCER),
     ]  # fmt: skip
 
 
@@ -126,6 +148,9 @@ def test_every_route_for_every_role(review_room: ReviewRoom) -> None:
     production = review_room.production
     production.add_stage("Stage A", kind="sound-stage", size_sqft=12000, zone="in", day_rate="2500")
     production.solve_schedule(start=date(2027, 1, 4), time_limit=10)
+    # Access the producer's rows end: a person of their own, and a client link.
+    production.add_user(SPARE, "artist")
+    assert review_room.client("producer").post(f"/api/playlists/{playlist}/share", json={}).status_code == 201
     for route in matrix(playlist):
         for role in (None, *ROLES):
             if role in route.allowed:

@@ -65,6 +65,7 @@ HOURS_COLUMNS = (
     Column("confirmed", ("approved",)),
     Column("pay", ("gross", "gross pay", "wages", "amount")),
     Column("currency", ("ccy", "cur")),
+    Column("ai assisted", ("ai", "genai", "ai work")),
 )
 
 SPEND_COLUMNS = (
@@ -174,8 +175,8 @@ def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable
     i_person, i_date, i_hours, i_role, i_department, i_location = (
         ix[c] for c in ("person", "date", "hours", "role", "department", "location")
     )
-    i_scene, i_shot, i_task, i_confirmed, i_pay, i_currency = (
-        ix[c] for c in ("scene", "shot", "task", "confirmed", "pay", "currency")
+    i_scene, i_shot, i_task, i_confirmed, i_pay, i_currency, i_ai = (
+        ix[c] for c in ("scene", "shot", "task", "confirmed", "pay", "currency", "ai assisted")
     )
 
     def entry(row: list[str], line: int, read: _Strict | _Collecting) -> TimeEntry:
@@ -190,6 +191,7 @@ def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable
             read.bad(f"{hours} hours is over 24 in a day")
         location = read.cell(_place, row[i_location], "location")
         confirmed = read.cell(_flag_true, row[i_confirmed], "confirmed")
+        ai_assisted = read.cell(_flag_false, row[i_ai], "ai assisted")
         pay = read.cell(_decimal_or_none, row[i_pay], "pay")
         currency = read.cell(_currency, row[i_currency], "currency")
         if pay is not None and currency is None and not row[i_currency].strip():
@@ -209,6 +211,7 @@ def import_hours(path: Path, *, date_format: str | None = None, ignore: Iterable
             pay=pay,
             currency=currency,
             origin=f"{where}:{line}",
+            ai_assisted=ai_assisted,
         )
 
     entries = _read_rows(table, entry)

@@ -81,6 +81,7 @@ class ActivityKind(StrEnum):
     """Work done in Soundstage that is evidence of work (issue 13: hours from the work)."""
 
     TAKE_REQUESTED = "take-requested"
+    AI_TAKE_REQUESTED = "ai-take-requested"  # a take from a generative backend (not previs)
     REVIEW_DECISION = "review-decision"
     NOTE = "note"
     LAYOUT_EDITED = "layout-edited"
@@ -210,6 +211,9 @@ class TimeEntry:
     pay: Decimal | None = None
     currency: str | None = None
     origin: str = ""  # "hours.csv:12": where a message about this entry should point
+    # Generative AI work (prompting, generating takes), booked under the person who did it:
+    # prompt work stays covered work (TAG 2024, IATSE 2024).
+    ai_assisted: bool = False
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ _KINDS = tuple(ActivityKind)
 _KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
 _KIND_WORDS = {
     ActivityKind.TAKE_REQUESTED: "takes requested",
+    ActivityKind.AI_TAKE_REQUESTED: "AI takes requested",
     ActivityKind.REVIEW_DECISION: "review decisions",
     ActivityKind.NOTE: "notes",
     ActivityKind.LAYOUT_EDITED: "layouts edited",
@@ -136,7 +137,7 @@ def suggest_hours(
     """Draft time entries, one per person and day with activity: the day's padded sessions to the
     quarter hour (at least a quarter hour), not confirmed, source ``activity``. The task says what
     the activity was and the sessions' times; role and department come from ``crew`` (by name)
-    where given. ``pad`` may be at most half of ``gap``, so padded sessions never overlap."""
+    where given. A day with AI takes requested is AI-assisted work, under that person. ``pad`` may be at most half of ``gap``, so padded sessions never overlap."""
     if gap <= timedelta(0) or pad < timedelta(0):
         raise BooksError(f"hours suggest: the gap ({gap}) must be positive and the padding ({pad}) not negative")
     if pad * 2 > gap:
@@ -171,6 +172,7 @@ def suggest_hours(
                 task=f"from activity: {done}; sessions {windows}",
                 confirmed=False,
                 source=EntrySource.ACTIVITY,
+                ai_assisted=bool(group_counts[g][_KIND_INDEX[ActivityKind.AI_TAKE_REQUESTED]]),
             )
         )
     return drafts

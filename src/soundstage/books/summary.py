@@ -6,13 +6,14 @@ The report and the producer's page in the review room show the same tables.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from soundstage.books.facts import ProductionFacts
 from soundstage.books.ledger import Books, WageLine
+from soundstage.books.model import TimeEntry
 
 ZERO = Decimal(0)
 
@@ -124,3 +125,13 @@ def summarize(books: Books, facts: ProductionFacts, currency: str) -> Summary:
         spend_by_account=spend_rows(accounts),
         spend_by_place=spend_rows(places),
     )
+
+
+def ai_assisted_hours(entries: Iterable[TimeEntry]) -> dict[str, Decimal]:
+    """Confirmed AI-assisted hours by the person who did them (drafts count for nothing), in the
+    order people first appear."""
+    found: dict[str, Decimal] = {}
+    for entry in entries:
+        if entry.ai_assisted and entry.confirmed:
+            found[entry.person] = found.get(entry.person, ZERO) + entry.hours
+    return found

@@ -16,6 +16,7 @@ from rich.table import Table
 from soundstage.books import csvio
 from soundstage.books.export import estimate_json, write_lines_csv
 from soundstage.books.model import CrewMember, SpendKind, SpendLine, TimeEntry
+from soundstage.books.summary import ai_assisted_hours
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import BooksError
 from soundstage.project.activity import has_activity
@@ -136,6 +137,9 @@ def hours_add(
     scene: Annotated[str, typer.Option()] = "",
     shot: Annotated[str, typer.Option()] = "",
     task: Annotated[str, typer.Option(help="what it was for")] = "",
+    ai_assisted: Annotated[
+        bool, typer.Option("--ai-assisted", help="generative AI work (prompting, generating takes)")
+    ] = False,
 ) -> None:
     """Book one time entry (confirmed)."""
     entry = TimeEntry(
@@ -148,6 +152,7 @@ def hours_add(
         scene=scene,
         shot=shot,
         task=task,
+        ai_assisted=ai_assisted,
     )
     with opened() as production:
         production.add_hours(entry)
@@ -171,12 +176,17 @@ def hours_list(
     """List the time entries on the books."""
     with opened() as production:
         found = production.hours(drafts_only=drafts, person=person)
-    table = Table("id", "person", "date", "hours", "role", "status", "source", "task")
+    table = Table("id", "person", "date", "hours", "role", "status", "source", "AI", "task")
     for booked in found:
         e = booked.entry
         status = "confirmed" if e.confirmed else "draft"
-        table.add_row(str(booked.id), e.person, e.day.isoformat(), str(e.hours), e.role, status, e.source.value, e.task)
+        ai = "yes" if e.ai_assisted else ""
+        table.add_row(
+            str(booked.id), e.person, e.day.isoformat(), str(e.hours), e.role, status, e.source.value, ai, e.task
+        )
     out.print(table)
+    for name, total in ai_assisted_hours(b.entry for b in found).items():
+        out.print(f"{name}: {total} h of AI-assisted work (confirmed)", markup=False)
 
 
 @hours_app.command("suggest")

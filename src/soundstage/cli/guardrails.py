@@ -147,12 +147,16 @@ def consult(
 
 
 @guardrails_app.command("check")
-def guardrails_check(shots: Annotated[list[str] | None, typer.Argument(help="Shots (default: all).")] = None) -> None:
-    """Every violation of the rules, with its rule id and reason; exit 1 if any is open."""
+def guardrails_check(
+    shots: Annotated[list[str] | None, typer.Argument(help="Shots (default: all).")] = None,
+    to: Annotated[str, typer.Option("--to", help="Also every draft as sent to this writer.")] = "",
+) -> None:
+    """Every violation of the rules: its rule id, the events it gates (generate, approve, cut,
+    export, send-to-writer), the subject and a one-line reason; exit 1 if any is open."""
     with opened() as production:
-        outcome = production.guardrails_check(shots or [])
+        outcome = production.guardrails_check(shots or [], to=to)
     for violation in outcome.violations:
-        out.print(str(violation), markup=False, highlight=False, soft_wrap=True)
+        out.print(violation.line(), markup=False, highlight=False, soft_wrap=True)
     out.print(f"{len(outcome.open)} open, {len(outcome.overridden)} overridden; {len(outcome.checked)} rules checked")
     if outcome.open:
         raise typer.Exit(1)
@@ -161,13 +165,16 @@ def guardrails_check(shots: Annotated[list[str] | None, typer.Argument(help="Sho
 @guardrails_app.command("override")
 def guardrails_override(
     rule: str,
-    subject: Annotated[str, typer.Argument(help="The violation's subject, as check shows it (a shot code).")],
+    subject: Annotated[
+        str, typer.Argument(help="The violation's subject, as check shows it (a shot code, 'draft N').")
+    ],
     reason: Annotated[str, typer.Option(help="The producer's written reason.")],
+    to: Annotated[str, typer.Option("--to", help="For a draft: the writer it goes to.")] = "",
     user: AsOption = "",
 ) -> None:
     """Let a rule's open violations on a subject stand (producer only, audited)."""
     with opened() as production:
-        made = production.guardrails_override(rule, subject, reason=reason, by=user)
+        made = production.guardrails_override(rule, subject, reason=reason, by=user, to=to)
     for o in made:
         out.print(f"{o.rule_id} {o.subject}: overridden by {o.by}: {o.reason}", markup=False, highlight=False)
 

@@ -1,5 +1,5 @@
-"""Commands of the script and the shot list: init, import, export, breakdown, plan, layout,
-previs, shots, shot."""
+"""Commands of the script and the shot list: init, import, export, script mark, breakdown,
+plan, layout, previs, shots, shot."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from soundstage.config import DATABASE_PASSWORD_VARIABLE, SETTINGS_FILE, split_p
 from soundstage.errors import ConfigError
 from soundstage.files import write_atomic
 from soundstage.plan.model import Angle, Move, ShotSize
-from soundstage.project import Production
+from soundstage.project import Production, writers
 from soundstage.reports.sheets import write_breakdown
 from soundstage.script.eighths import format_eighths
 from soundstage.script.formats import format_of
@@ -60,11 +60,19 @@ def init(
 
 
 @app.command(name="import")
-def import_(script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")]) -> None:
+def import_(
+    script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")],
+    ai_material: Annotated[
+        bool, typer.Option("--ai-material", help="The draft holds AI-generated text (disclosed to writers, WGA-1).")
+    ] = False,
+) -> None:
     """Read a screenplay into the production; a revised draft is matched scene by scene."""
     with opened() as production:
-        report = production.import_script(script)
+        report = production.import_script(script, ai_material=ai_material)
     out.print(f"Draft {report.draft}: {report.title or script.name}, {report.scenes} scenes")
+    if report.ai_material:
+        carried = f", as draft {report.ai_carried_from} was" if report.ai_carried_from else ""
+        out.print(f"  holds AI-generated material{carried} (soundstage script mark --no-ai-material unmarks it)")
     if report.draft > 1:
         out.print(
             f"  unchanged {report.unchanged} · changed {len(report.changed)} · added {len(report.added)}"
@@ -78,13 +86,42 @@ def import_(script: Annotated[Path, typer.Argument(help="A .fountain or .fdx scr
 @export_app.command(name="script")
 def export_script(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write; its suffix picks the format.")],
+    to: Annotated[
+        str, typer.Option("--to", help="The writer it goes to (the send-to-writer rules are checked first).")
+    ] = "",
 ) -> None:
-    """Write the current draft as Fountain (.fountain) or Final Draft (.fdx), with scene numbers."""
+    """Write the current draft as Fountain (.fountain) or Final Draft (.fdx), with scene numbers.
+    A draft holding AI-generated material goes to a writer only once its disclosure to them is
+    recorded and acknowledged (soundstage disclose; WGA-1)."""
     fmt = format_of(output)
     with opened() as production:
-        data = production.export_script(fmt)
+        data = production.export_script(fmt, to=to)
     write_atomic(output, data)
     out.print(f"Wrote {output}")
+
+
+script_app = typer.Typer(help="The screenplay's drafts: mark AI-generated material.", no_args_is_help=True)
+app.add_typer(script_app, name="script")
+
+
+@script_app.command(name="mark")
+def script_mark(
+    draft: Annotated[
+        str, typer.Argument(help="The draft: its number, 'latest', or 8+ digits of its sha256.")
+    ] = "latest",
+    ai_material: Annotated[
+        bool, typer.Option("--ai-material/--no-ai-material", help="It holds AI-generated text, or (with --reason) not.")
+    ] = True,
+    reason: Annotated[str, typer.Option(help="Why (required to unmark).")] = "",
+    user: Annotated[
+        str, typer.Option("--as", envvar="SOUNDSTAGE_USER", help="Who marks it (default: $SOUNDSTAGE_USER).")
+    ] = "",
+) -> None:
+    """Mark a draft as holding AI-generated material, or unmark it with a reason; audited."""
+    with opened() as production:
+        changed = writers.mark_draft(production.context, draft, ai_material=ai_material, reason=reason, by=user)
+    state = "holds AI-generated material" if ai_material else "marked as holding no AI-generated material"
+    out.print(f"draft {', '.join(map(str, changed))}: {state}")
 
 
 @app.command()
@@ -151,7 +188,6 @@ def layout(
 @app.command()
 def previs(
     size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "1280x720",
-    burn_in: Annotated[bool, typer.Option("--burn-in/--no-burn-in", help="Shot code and lens on the frame.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Render again even if the layout has not changed.")] = False,
     scene: Annotated[str | None, typer.Option(help="Only this scene number.")] = None,
 ) -> None:
@@ -160,7 +196,7 @@ def previs(
     with opened() as production, bars() as progress:
         task = progress.add_task("previs", total=None)
         report = production.previs(
-            size=dimensions, burn_in=burn_in, force=force, scene=scene,
+            size=dimensions, force=force, scene=scene,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )  # fmt: skip
     moving = f" ({len(report.moving)} moving, as clips)" if report.moving else ""

@@ -1,7 +1,8 @@
 """The animatic: the cut played out as a movie through PyAV, H.264 in .mp4 or ProRes 422 in .mov.
 
-A head slate, then each shot's take held for its duration (a slow push or pan where the shot's
-camera move asks for one), a NO TAKE slate where there is no picture, burn-ins (shot code, size
+A head slate, then each shot's take for its duration: a still held (a slow push or pan where
+the shot's camera move asks for one), a clip take played frame for frame (trimmed where it is
+longer than the shot, its last frame held where shorter), a NO TAKE slate where there is no picture, burn-ins (shot code, size
 and lens, take, status, timecode) and the scratch dialogue mixed into one audio track.
 
 Burn-ins are one layer, drawn once, by the animatic: the takes cut in are the picture alone (a previs
@@ -261,6 +262,9 @@ class _Plan:
             what: dict[str, Any] = {
                 "picture": self._picture_id(shot),
                 "frames": shot.frames,
+                # A clip take is played, not held: its segment is another one than its first
+                # frame's (the picture's sha256 above is the clip's).
+                **({"plays": ["clip", shot.clip_frames]} if shot.plays_clip else {}),
                 "move": shot.move,
                 "no_take": [shot.code, shot.take, shot.description],  # what a NO TAKE slate says
                 # The burn-in: the label, and where the timecode starts (every frame's follows).

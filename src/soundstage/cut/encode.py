@@ -26,7 +26,7 @@ from av.video.frame import PictureType
 from av.video.reformatter import VideoReformatter
 
 from soundstage.cut.dialogue import DialogueMix, mix_true_peak
-from soundstage.cut.pictures import PANS, PUSHES, Art, Burn, label_text, take_picture
+from soundstage.cut.pictures import PANS, PUSHES, Art, Burn, clip_pictures, label_text, take_picture
 from soundstage.cut.segments import SegmentCache
 from soundstage.cut.timeline import CutShot
 
@@ -191,7 +191,7 @@ def _encode_sound(job: SoundJob, path: Path) -> dict[str, Any]:
 
 
 def _write_shot(encoder: _VideoEncoder, art: Art, shot: CutShot, start: int, fps: Fraction, burn_in: bool) -> str:
-    """Send one shot's frames: its still held or moved, or a NO TAKE slate; returns why there
+    """Send one shot's frames: its clip played, its still held or moved, or a NO TAKE slate; returns why there
     is no picture ("" when there is one). ``start`` is the shot's first frame on the movie's
     timecode track, in frames from 00:00:00:00."""
     source, reason = take_picture(shot)
@@ -206,6 +206,16 @@ def _write_shot(encoder: _VideoEncoder, art: Art, shot: CutShot, start: int, fps
         rate = float(fps)
         return art.timecode(otio.opentime.to_timecode(otio.opentime.RationalTime(start + frame, rate), rate))
 
+    if reason == "" and shot.plays_clip:
+        # A clip take moves by itself (the camera's move is in it): its frames, fitted one by
+        # one, with the burn-ins drawn over each.
+        for frame, still in enumerate(clip_pictures(shot)):
+            playing = art.fit(still)
+            if burn_in:
+                label.apply(playing)
+                timecode(frame).apply(playing)
+            encoder.send(encoder.convert(playing), key=frame == 0)
+        return reason
     if move in PUSHES or move in PANS:
         for frame in range(shot.frames):
             moving = art.moved(picture, move, frame / max(1, shot.frames - 1))

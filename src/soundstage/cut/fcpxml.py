@@ -9,8 +9,9 @@ no place for them, and drops the sequence's start timecode. Its reader is what t
 this file back with.
 
 The shape is what Final Cut Pro itself exports for stills and connected sound (FCPXML 1.8):
-one ``<clip>`` per shot on the primary storyline (the spine) holding the take's still as a
-``<video>``, its scratch-dialogue lines as connected ``<asset-clip>``s in the lane below, its
+one ``<clip>`` per shot on the primary storyline (the spine) holding the take's still (or its
+clip, from the clip's first frame; a clip shorter than the shot is followed by a ``<clip>`` of
+its last frame held by a ``<timeMap>``) as a ``<video>``, its scratch-dialogue lines as connected ``<asset-clip>``s in the lane below, its
 description as the clip's ``<note>`` and the review notes as to-do markers; a shot without a
 picture is a ``<gap>``. The sequence starts at the cut's program start, so its timecode is the
 EDL's and the animatic's.
@@ -90,8 +91,22 @@ def _shot(
     if description:
         etree.SubElement(element, "note").text = description
     if still:
-        asset = assets.still(reference.target_url, clip.name, length)
-        etree.SubElement(element, "video", ref=asset, offset="0s", duration=_seconds(length, frame), start="0s")
+        # The take: a still lasts as long as it is used; a clip take (its available range) is
+        # played from its source in, and a hold (FreezeFrame) stays on that frame by a time map.
+        available = reference.available_range
+        held = any(isinstance(effect, otio.schema.FreezeFrame) for effect in clip.effects)
+        source = _frames(clip.source_range.start_time, rate)
+        if available is not None and clip.metadata.get("soundstage", {}).get("clip_frames"):
+            asset = assets.clip(reference.target_url, clip.name, _frames(available.duration, rate))
+        else:
+            asset = assets.still(reference.target_url, clip.name, length)
+        etree.SubElement(element, "video", ref=asset, offset="0s", duration=_seconds(length, frame),
+                         start=_seconds(source, frame))  # fmt: skip
+        if held:
+            timemap = etree.SubElement(element, "timeMap")
+            for at in (0, length):
+                etree.SubElement(timemap, "timept", time=_seconds(at, frame), value=_seconds(source, frame),
+                                 interp="linear")  # fmt: skip
     for line_start, line_length, line in lines:
         if first <= line_start < first + length:
             # A connected clip's offset is on its parent's own timeline, which starts at 0s.
@@ -117,6 +132,10 @@ class _Assets:
     def still(self, url: str, name: str, frames: int) -> str:
         """The asset of a still image shown for ``frames`` (a still lasts as long as it is used).
         It names no format: the editing system reads the picture's own size from the file."""
+        return self._asset(url, name, frames, hasVideo="1")
+
+    def clip(self, url: str, name: str, frames: int) -> str:
+        """The asset of a clip take of ``frames`` (its own length, whatever the cut plays of it)."""
         return self._asset(url, name, frames, hasVideo="1")
 
     def sound(self, url: str, name: str, frames: int) -> str:

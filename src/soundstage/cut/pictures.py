@@ -1,15 +1,15 @@
-"""What each frame of the animatic shows: the take fitted to the frame, the slow moves over a
-still, the burn-ins (label and timecode) and the slates (head slate, NO TAKE), drawn with
-Pillow and OpenCV on RGB arrays."""
+"""What each frame of the animatic shows: the take fitted to the frame (a still, or a clip's
+frames one by one), the slow moves over a still, the burn-ins (label and timecode) and the
+slates (head slate, NO TAKE), drawn with Pillow and OpenCV on RGB arrays."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import opentimelineio as otio
@@ -17,7 +17,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from soundstage.config import rate_label
 from soundstage.cut.timeline import NO_TAKE, Cut, CutShot
-from soundstage.render.previs import read_png
+from soundstage.errors import CutError, GenerateError
+from soundstage.generate import clips
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
 # Moves the animatic plays out; every other move holds the still.
@@ -43,38 +44,50 @@ def slate_lines(cut: Cut, date: dt.date) -> list[tuple[str, float]]:
 
 
 def take_picture(shot: CutShot) -> tuple[np.ndarray | None, str]:
-    """The take's image as RGB uint8, or None and why there is none ("" when there is one)."""
+    """The take's image as RGB uint8 (a clip's first frame), or None and why there is none
+    ("" when there is one)."""
     if shot.take is None:
         return None, "no take yet"
     if shot.image is None:
         return None, "media missing"
-    try:
-        image = _first_frame(shot.image) if shot.image.suffix in CLIP_SUFFIXES else read_png(shot.image)
-    except FileNotFoundError:
+    if not shot.image.is_file():
         return None, "media missing"
-    except (OSError, ValueError) as error:  # Pillow's UnidentifiedImageError is an OSError
-        return None, f"unreadable image ({error.__class__.__name__})"
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, np.newaxis], 3, axis=2)
-    return np.ascontiguousarray(image), ""
-
-
-CLIP_SUFFIXES = (".mp4", ".mkv")
-
-
-def _first_frame(path: Path) -> np.ndarray:
-    """A clip take's first frame as RGB. The animatic holds each shot as one picture; a clip
-    take is shown by the frame its checks also read (playing clips in the cut is not done yet)."""
     try:
-        with av.open(str(path)) as container:
-            frame = next(container.decode(video=0))
-    except av.error.FileNotFoundError:
-        raise FileNotFoundError(path) from None
-    except (av.error.FFmpegError, StopIteration) as error:
-        raise ValueError(f"{path.name}: no picture in the clip ({error})") from None
-    return frame.to_ndarray(format="rgb24")
+        image = clips.first_frame(shot.image, shot.image.name)
+    except GenerateError:
+        return None, "unreadable image (not a picture or clip it can decode)"
+    except OSError as error:
+        return None, f"unreadable image ({error.__class__.__name__})"
+    return rgb(image), ""
+
+
+def clip_pictures(shot: CutShot) -> Iterator[np.ndarray]:
+    """A clip take's pictures for the shot, ``shot.frames`` of them, frame for frame from the
+    clip's first (RGB uint8): trimmed where the clip is longer than the shot, its last frame
+    held where it is shorter (the cut lengthened the shot for its dialogue). CutError naming
+    the shot when the clip cannot be decoded."""
+    assert shot.image is not None
+    what = f"{shot.code}: take {shot.take}"
+    shown, last = 0, None
+    try:
+        with clips.ClipReader(shot.image, what) as reader:
+            for last in reader.frames():
+                if shown == shot.frames:
+                    break
+                yield rgb(last)
+                shown += 1
+    except GenerateError as error:
+        raise CutError(str(error)) from None
+    if last is None:
+        raise CutError(f"{what}: the clip has no frames")
+    held = rgb(last)
+    for _ in range(shot.frames - shown):
+        yield held
+
+
+def rgb(image: np.ndarray) -> np.ndarray:
+    """A decoded picture as contiguous RGB uint8 (16-bit grey scaled, grey spread to RGB)."""
+    return np.ascontiguousarray(clips.rgb8(image))
 
 
 def label_text(shot: CutShot) -> str:

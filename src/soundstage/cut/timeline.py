@@ -31,8 +31,9 @@ import opentimelineio as otio
 from soundstage.config import frame_rate
 from soundstage.cut.dialogue import ScratchVoices, SpokenLine
 from soundstage.cut.fcpxml import fcpxml_text
-from soundstage.errors import CutError
+from soundstage.errors import CutError, GenerateError
 from soundstage.files import write_atomic
+from soundstage.generate import clips
 from soundstage.provenance.clock import iso, now, utc
 from soundstage.script.model import Kind, Script
 
@@ -93,6 +94,14 @@ class CutShot:
     # of the animatic; "" to hash ``image``'s bytes instead. A take signed for the cut differs
     # in bytes from cut to cut (its manifest), not in picture, so the caller passes this.
     picture_sha256: str = ""
+    # A take that moves: the frames of its clip (0 for a still), found by ``assemble``. The cut
+    # plays them over the shot, trimmed where the shot is shorter, its last frame held where longer.
+    clip_frames: int = 0
+
+    @property
+    def plays_clip(self) -> bool:
+        """Whether the shot plays a clip take rather than holding a still."""
+        return self.clip_frames > 0 and self.image is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +243,12 @@ def _checked_picture(shot: CutShot, warnings: list[str]) -> CutShot:
     if shot.image is None or not shot.image.is_file():
         warnings.append(f"{shot.code}: take {number} media missing; {NO_TAKE} slate")
         return replace(shot, image=None)
-    return shot
+    if clips.file_kind(shot.image) in ("mp4", "mkv"):
+        try:
+            return replace(shot, clip_frames=clips.clip_length(shot.image, f"{shot.code}: take {number}"))
+        except GenerateError:
+            return replace(shot, clip_frames=0)  # the animatic slates it as unreadable, and says so
+    return replace(shot, clip_frames=0)
 
 
 def _checked_notes(shot: CutShot, warnings: list[str]) -> CutShot:
@@ -266,7 +280,7 @@ def to_otio(cut: Cut, *, relative_to: Path | None = None) -> otio.schema.Timelin
     )
     video = otio.schema.Track(name=VIDEO_TRACK, kind=otio.schema.TrackKind.Video)
     for shot in cut.shots:
-        video.append(_shot_clip(shot, rate, relative_to))
+        video.extend(_shot_items(shot, rate, relative_to))
     audio = otio.schema.Track(name=DIALOGUE_TRACK, kind=otio.schema.TrackKind.Audio)
     position = 0
     for line in sorted(cut.dialogue, key=lambda clip: clip.start):
@@ -314,10 +328,44 @@ def resolve_media_url(url: str, folder: Path) -> Path:
     return folder / Path(unquote(parsed.path))
 
 
+def _shot_items(shot: CutShot, rate: float, relative_to: Path | None) -> list[otio.schema.Clip]:
+    """A shot on the video track: one clip, and for a clip take shorter than the shot a second
+    one after it, its last frame held (``hold_clip``)."""
+    clip = _shot_clip(shot, rate, relative_to)
+    if not shot.plays_clip or shot.clip_frames >= shot.frames:
+        return [clip]
+    return [clip, hold_clip(clip, shot, rate)]
+
+
+def hold_clip(clip: otio.schema.Clip, shot: CutShot, rate: float) -> otio.schema.Clip:
+    """The rest of a shot whose clip take ends before it: the clip's last frame, frozen (OTIO's
+    FreezeFrame effect, which the EDL writes as an M2 line at speed 0), as the animatic holds it.
+    The shot's notes past the clip's end sit on it, at their frame of the shot."""
+    last, rest = shot.clip_frames - 1, shot.frames - shot.clip_frames
+    hold = otio.schema.Clip(
+        name=f"{shot.code} hold",
+        media_reference=clip.media_reference.clone(),
+        source_range=_range(last, rest, rate),
+        metadata={"soundstage": {**clip.metadata["soundstage"], "hold": True}, "cmx_3600": clip.metadata["cmx_3600"]},
+    )
+    hold.effects.append(otio.schema.FreezeFrame())
+    for marker in list(clip.markers):
+        frame = round(marker.marked_range.start_time.value)
+        if frame >= shot.clip_frames:
+            clip.markers.remove(marker)
+            marker.marked_range = _range(last + frame - shot.clip_frames, 0, rate)
+            hold.markers.append(marker)
+    return hold
+
+
 def _shot_clip(shot: CutShot, rate: float, relative_to: Path | None) -> otio.schema.Clip:
-    """One shot's clip: the take's still, or a generator standing in for the missing picture."""
+    """One shot's clip: the take's still or clip, or a generator standing in for the missing
+    picture. A clip take's reference is the clip with its own frames available; the shot plays
+    its first frames (all of them when the shot is longer, and ``hold_clip`` holds the last)."""
     available = _range(0, shot.frames, rate)
     if shot.image is not None:
+        if shot.plays_clip:
+            available = _range(0, shot.clip_frames, rate)
         reference: otio.core.MediaReference = otio.schema.ExternalReference(
             target_url=media_url(shot.image, relative_to), available_range=available
         )
@@ -337,11 +385,12 @@ def _shot_clip(shot: CutShot, rate: float, relative_to: Path | None) -> otio.sch
     clip = otio.schema.Clip(
         name=shot.code,
         media_reference=reference,
-        source_range=available,
+        source_range=_range(0, min(shot.frames, shot.clip_frames) if shot.plays_clip else shot.frames, rate),
         metadata={
             "soundstage": {
                 "shot": shot.code, "scene": shot.scene, "take": shot.take, "status": shot.status,
                 "move": shot.move, "description": shot.description,
+                **({"clip_frames": shot.clip_frames} if shot.plays_clip else {}),
             },
             "cmx_3600": {"reel": reel},
         },

@@ -15,6 +15,12 @@ Matroska the control passes are kept in (FFV1: RGB, or 16-bit grey for depth).
 Matroska keeps timestamps to the millisecond (its default time base) with the exact rate
 beside them; MP4 keeps them exact, in a time base of the rate itself.
 
+Reading. ``ClipReader`` is the one way any room reads a clip's pictures: frame by frame, in
+order, never the whole clip in memory (the cut plays a take through it, the checks read a
+take's first frame with ``first_frame``, ``read_clip`` and ``compare_clips`` are built on it);
+``clip_length`` counts a clip's frames without decoding them. (``render.video`` reads back the
+previs renderer's own pass files, whose tags it checks.)
+
 ``compare_clips`` tells whether two takes show the same pictures at the same times, frame by
 frame, which is what ``take reproduce`` asks of a clip (container tags, such as the muxer's
 version, may differ without the pictures differing).
@@ -26,7 +32,8 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from pathlib import Path
+from typing import BinaryIO, Literal
 
 import av
 import numpy as np
@@ -64,6 +71,12 @@ def kind_of(data: bytes) -> Kind | None:
     return None
 
 
+def file_kind(path: Path) -> Kind | None:
+    """What a file is by its first bytes (``kind_of``); FileNotFoundError when it is not there."""
+    with path.open("rb") as file:
+        return kind_of(file.read(16))
+
+
 def suffix_for(data: bytes) -> str:
     """The media store suffix of a take or a pass: ``.png``, ``.mkv`` or ``.mp4``."""
     kind = kind_of(data)
@@ -96,26 +109,99 @@ def read_clip(data: bytes, what: str) -> Clip:
     the depth pass")."""
     kind = kind_of(data)
     if kind == "png":
-        with Image.open(io.BytesIO(data)) as image:
-            if image.mode.startswith("I"):
-                return Clip([np.asarray(image, dtype=np.uint16)], None)
-            return Clip([np.asarray(image.convert("RGB"))], None)
+        return Clip([_still(data)], None)
     if kind is None:
         raise GenerateError(f"{what} is not a PNG, an MKV or an MP4 file")
+    reader = ClipReader(io.BytesIO(data), what, kind)
+    return Clip(list(reader.frames()), reader.fps)
+
+
+class ClipReader:
+    """One clip (MKV or MP4), opened for its frames in order, one at a time: the one way every
+    room reads a clip's pictures (the cut plays a take from it, the checks sample it), so a
+    long clip never sits whole in memory. ``source`` is a file's path or a binary file object;
+    ``what`` names it in the one-line GenerateError, ``kind`` says what file it is ("mp4")."""
+
+    def __init__(self, source: Path | BinaryIO, what: str, kind: str = "") -> None:
+        self.what, self._kind = what, f"{kind.upper()} " if kind else ""
+        try:
+            self._container = av.open(str(source) if isinstance(source, Path) else source)
+        except FileNotFoundError:
+            raise GenerateError(f"{what}: no such clip file") from None
+        except av.FFmpegError as error:
+            raise GenerateError(f"{what}: cannot decode the {self._kind}clip ({error})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise GenerateError(f"{what} is a {self._kind}file with no video stream")
+        self._stream = self._container.streams.video[0]
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        if not rate:
+            self._container.close()
+            raise GenerateError(f"{what} is a clip with no frame rate")
+        self.fps = Fraction(rate)
+        # What the container says; 0 where it does not know (counting means decoding).
+        self.count = int(self._stream.frames or 0)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Every frame in order (RGB uint8, or 16-bit grey for deep grey clips); the clip is
+        closed when they are all read. GenerateError when it has none or cannot be decoded."""
+        return (pixels for _, pixels in self.timed())
+
+    def timed(self) -> Iterator[tuple[Fraction, np.ndarray]]:
+        """Every frame in order with its presentation time in seconds, as ``frames``."""
+        try:
+            count = 0
+            for frame in self._container.decode(self._stream):
+                count += 1
+                yield Fraction(frame.pts or 0) * self._stream.time_base, _pixels(frame)
+            if count == 0:
+                raise GenerateError(f"{self.what} is a clip with no frames")
+        except av.FFmpegError as error:
+            raise GenerateError(f"{self.what}: cannot decode the {self._kind}clip ({error})") from None
+        finally:
+            self._container.close()
+
+    def packets(self) -> int:
+        """The clip's frames counted by its packets (one picture each), without decoding."""
+        return sum(1 for packet in self._container.demux(self._stream) if packet.size)
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> ClipReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def first_frame(path: Path, what: str) -> np.ndarray:
+    """The first picture of a take or pass file: a PNG's pixels, or a clip's first frame."""
     try:
-        with av.open(io.BytesIO(data)) as container:
-            if not container.streams.video:
-                raise GenerateError(f"{what} is a {kind.upper()} file with no video stream")
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate
-            frames = [_pixels(frame) for frame in container.decode(stream)]
-    except av.FFmpegError as error:
-        raise GenerateError(f"{what}: cannot decode the {kind.upper()} clip ({error})") from None
-    if not frames:
-        raise GenerateError(f"{what} is a clip with no frames")
-    if not rate:
-        raise GenerateError(f"{what} is a clip with no frame rate")
-    return Clip(frames, Fraction(rate))
+        kind = file_kind(path)
+    except FileNotFoundError:
+        raise GenerateError(f"{what}: no such file {path}") from None
+    if kind == "png":
+        return _still(path.read_bytes())
+    with ClipReader(path, what, kind or "") as reader:
+        return next(reader.frames())
+
+
+def clip_length(path: Path, what: str) -> int:
+    """How many frames a clip file holds: what its container says, else its packets counted
+    (no picture decoded)."""
+    with ClipReader(path, what, file_kind(path) or "") as reader:
+        if reader.count:
+            return reader.count
+        return reader.packets()
+
+
+def _still(data: bytes) -> np.ndarray:
+    """A PNG's pixels: RGB, or 16-bit grey as it was stored."""
+    with Image.open(io.BytesIO(data)) as image:
+        if image.mode.startswith("I"):
+            return np.asarray(image, dtype=np.uint16)
+        return np.asarray(image.convert("RGB"))
 
 
 def _pixels(frame: av.VideoFrame) -> np.ndarray:
@@ -251,10 +337,7 @@ def _timed_frames(data: bytes, what: str) -> Iterator[tuple[Fraction, np.ndarray
         return
     if kind is None:
         raise GenerateError(f"{what} is not a PNG, an MKV or an MP4 file")
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        for frame in container.decode(stream):
-            yield Fraction(frame.pts or 0) * stream.time_base, _pixels(frame)
+    yield from ClipReader(io.BytesIO(data), what, kind).timed()
 
 
 def compare_clips(a: bytes, b: bytes) -> tuple[bool, int | None]:

@@ -4,5 +4,7 @@ gate generating, approving, cutting, exporting and sending a draft to a writer.
 
 Pure: no database, web or CLI. ``model`` holds the records and uses, ``names`` finds people's
 names in prompts, ``uses`` works out what a take uses of people, ``rules`` loads and selects
-the packs, ``evaluate`` checks uses against them, ``report`` writes the compliance report.
+the packs, ``evaluate`` checks uses against them (the rules of each area in ``performers``, ``crew``,
+``writers`` and ``releases``; ``consents`` says whether a consent holds, ``items`` what a rule
+applies to, ``outcome`` what a check finds), ``report`` writes the compliance report.
 """

@@ -127,13 +127,20 @@ class Performer:
 class Casting:
     """Who plays a character of the bible: the performer lending each of voice, likeness and
     motion ("" where nobody does), and whether the character is human (a synthetic performer
-    in a human role needs a union notice; non-human characters are excluded)."""
+    in a human role needs a union notice; non-human characters are excluded).
+
+    ``voice_model`` names the voice model (a TTS voice, a clone) of the voice performer that
+    speaks the character's scratch dialogue ("": none). ``models`` name the models made from
+    the likeness (and motion) performers (a LoRA, a fine-tuned checkpoint): a take whose
+    backend loads one uses those performers."""
 
     character: str
     human: bool = True
     voice: str = ""
     likeness: str = ""
     motion: str = ""
+    voice_model: str = ""
+    models: tuple[str, ...] = ()
 
     def performer_for(self, gives: Gives) -> str:
         """The performer who lends ``gives`` to this character, or ""."""

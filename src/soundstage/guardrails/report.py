@@ -193,6 +193,15 @@ def compliance_report(
             )
             for a in records.assignments
         ),
+        *(
+            NoticeRow(
+                "AI-generated material",
+                f"{d.title or 'screenplay'}, draft {d.sha256[:12]}",
+                "",
+                "AI-generated text: disclosed to each writer it is sent to; never source material (WGA-1, WGA-3)",
+            )
+            for d in {d.sha256: d for d in records.drafts if d.ai_material}.values()
+        ),
     ]
     return ComplianceReport(
         title=title,

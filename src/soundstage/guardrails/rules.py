@@ -4,9 +4,9 @@ validated when loaded, and selected by the production's policy.
 A pack is one TOML file (see docs/guardrails.md and the built-in ``packs/``): a ``[pack]``
 header (id, version, agreement, kind), the ``[sources]`` its rules cite, and ``[[rules]]``,
 each with an id, a status (F firm, I interpretation, ? unverified, F/I), its sources, the
-events it gates, the requirement it checks (one of ``Requirement``, implemented in
-evaluate.py), a scope that narrows what it applies to, parameters, and a one-line reason
-template. A rule with ``exempt = true`` says the requirement does not apply within its scope;
+events it gates, the requirement it checks (one of ``Requirement``, implemented in the area
+modules: performers, crew, writers, releases), a scope that narrows what it applies to,
+parameters, and a one-line reason template. A rule with ``exempt = true`` says the requirement does not apply within its scope;
 an exemption that covers all of another rule's scope contradicts it, and the packs are refused.
 
 The search path is the studio's folders first (``[policy] pack_dirs``), then the built-in
@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,7 +43,8 @@ class Gate(StrEnum):
 
 
 class Requirement(StrEnum):
-    """What a rule checks; each is implemented in evaluate.py."""
+    """What a rule checks; each is implemented in an area module (performers, crew, writers,
+    releases), which evaluate.py gathers."""
 
     CONSENT = "consent"
     SCAN_NOTICE = "scan-notice"
@@ -529,5 +530,39 @@ def _refuse_contradictions(rules: Sequence[Rule]) -> None:
 
 
 def load_pack(policy: Policy, root: Path | None = None) -> RulePack:
-    """The rules ``policy`` selects, from its pack folders under ``root`` and the built-in packs."""
-    return select(catalogue(search_path(policy, root)), policy)
+    """The rules ``policy`` selects, from its pack folders under ``root`` and the built-in packs.
+
+    Every approval and every queued take asks for the pack, so a pack read is kept for as long
+    as the pack files are the same: the key is the selection and each folder's files with
+    their modification time and size, so an edited, added or removed pack file is read again
+    on the next call. A refusal (a bad pack, a missing folder) is not kept."""
+    folders = search_path(policy, root)
+    return _load_pack(tuple(policy.agreements), tuple(policy.laws), _stamps(folders))
+
+
+# One folder's stamp: its path and its pack files (path, mtime in ns, size); None when the
+# folder is missing (catalogue refuses it).
+_Stamp = tuple[Path, tuple[tuple[Path, int, int], ...] | None]
+
+
+def _stamps(folders: Sequence[Path]) -> tuple[_Stamp, ...]:
+    stamps: list[_Stamp] = []
+    for folder in folders:
+        if not folder.is_dir():
+            stamps.append((folder, None))
+            continue
+        files = []
+        for file in sorted(folder.glob("*.toml")):
+            try:
+                stat = file.stat()
+            except OSError:
+                continue  # gone since the glob: read (and refused) as catalogue finds it
+            files.append((file, stat.st_mtime_ns, stat.st_size))
+        stamps.append((folder, tuple(files)))
+    return tuple(stamps)
+
+
+@lru_cache(maxsize=32)
+def _load_pack(agreements: tuple[str, ...], laws: tuple[str, ...], stamps: tuple[_Stamp, ...]) -> RulePack:
+    policy = Policy(agreements=list(agreements), laws=list(laws))
+    return select(catalogue([folder for folder, _ in stamps]), policy)

@@ -44,10 +44,14 @@ def activities(context: Context) -> list[Activity]:
                 continue  # adding users, sharing playlists: administration, not work on the film
             found.append(Activity(actor, at, kind, subject.partition("/")[0]))
         requester = JobRow.recipe["requested_by"].as_string()
-        jobs = select(requester, JobRow.created_at, ShotRow.code).join(ShotRow, ShotRow.id == JobRow.shot_id)
-        for person, at, code in session.execute(jobs):
+        jobs = select(requester, JobRow.created_at, ShotRow.code, JobRow.backend).join(
+            ShotRow, ShotRow.id == JobRow.shot_id
+        )
+        for person, at, code, made_by in session.execute(jobs):
             if person:
-                found.append(Activity(person, at, ActivityKind.TAKE_REQUESTED, code))
+                # A generative backend's take is AI-assisted work; previs renders the blocking.
+                kind = ActivityKind.TAKE_REQUESTED if made_by == "previs" else ActivityKind.AI_TAKE_REQUESTED
+                found.append(Activity(person, at, kind, code))
     return found
 
 

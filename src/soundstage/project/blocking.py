@@ -158,7 +158,6 @@ def previs(
     context: Context,
     *,
     size: tuple[int, int] = (1280, 720),
-    burn_in: bool = True,
     force: bool = False,
     scene: str | None = None,
     progress: Progress = no_progress,
@@ -168,8 +167,8 @@ def previs(
     its layout); a static shot's are one frame. A shot whose layout did not change since its
     last render at this size is not rendered again unless ``force``. A shot that fails to
     render is reported and the others go on; its passes never reach the media store half
-    written. The passes carry no burn-in whatever ``burn_in`` says (kept so old callers work):
-    the animatic draws the shot's code, size and lens once, over the take."""
+    written. The passes carry no burn-in: the animatic draws the shot's code, size and lens
+    once, over the take."""
     from soundstage.render.clips import ClipRenderer  # GL, usd-core: here only
     from soundstage.render.previs import PASSES, contact_sheet, to_png
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from soundstage.checks import Verdict
 from soundstage.generate.backend import take_name
+from soundstage.generate.clips import take_suffix
 from soundstage.project.checks import Standing, standing, stored_finding
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role, Status, allowed_actions
@@ -44,9 +45,24 @@ def iso(at: datetime | None) -> str | None:
     return as_utc(at).isoformat() if at is not None else None
 
 
-def media_url(sha256: str) -> str:
-    """Where the review room serves a PNG of the media store."""
-    return f"/media/{sha256}.png"
+def media_url(sha256: str, frames: int = 1) -> str:
+    """Where the review room serves a take or pass of the media store: a PNG, or the MP4 of a
+    take of ``frames`` > 1 (a clip)."""
+    return f"/media/{sha256}{take_suffix(frames)}"
+
+
+def take_frames(recipe: dict[str, Any]) -> int:
+    """A take's frames as its stored recipe says (1: a still)."""
+    return int(recipe.get("frames") or 1)
+
+
+def clip_frames(frames: int) -> int:
+    """What a view says of a take's length: its frames for a clip, 0 for a still."""
+    return frames if frames > 1 else 0
+
+
+# The frames of a take, read in SQL from its recipe (the board decodes no JSON in Python).
+TAKE_FRAMES = func.coalesce(TakeRow.recipe["frames"].as_integer(), 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +100,7 @@ class ShotCard(BaseModel):
     image: str | None
     # The current take's checks never ran or one raised: its own verdict, never a pass.
     not_checked: bool = False
+    clip_frames: int = 0  # the current take is a clip of this many frames (0: a still)
 
 
 class Board(BaseModel):
@@ -130,6 +147,7 @@ class TakeView(BaseModel):
     findings: list[FindingView]
     image: str
     checks: str = ""  # the take's checks in one word: pass, warn, fail or not checked
+    clip_frames: int = 0  # a clip take's frames (its image is then an MP4); 0 for a still
 
 
 class ShotView(BaseModel):
@@ -205,8 +223,9 @@ def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int 
                 notes=r.notes,
                 current_take=take_name(r.code, take[0]) if take else None,
                 flagged=bool(take and take[1].verdict is Verdict.FAIL),
-                image=media_url(take[2]) if take else None,
+                image=media_url(take[2], take[3]) if take else None,
                 not_checked=bool(take and take[1].verdict is Verdict.NOT_CHECKED),
+                clip_frames=clip_frames(take[3]) if take else 0,
             )
         )
     return Board(total=total, shots=shots)
@@ -250,8 +269,8 @@ def frames_of(row: Any) -> int:
     return int(shot_summary(row.planned, row.edits)["frames"])
 
 
-def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int, Standing, str]]:
-    """Per shot: (number, its checks' standing, output) of its approved take, else of its newest.
+def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int, Standing, str, int]]:
+    """Per shot: (number, its checks' standing, output, frames) of its approved take, else of its newest.
 
     One query reads only those takes with their findings: each shot's takes ranked (the approved
     first, then the newest), the first kept.
@@ -266,6 +285,7 @@ def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int
             TakeRow.number,
             TakeRow.output_sha256,
             TakeRow.checked_at,
+            TakeRow.recipe,
             func.row_number()
             .over(partition_by=TakeRow.shot_id, order_by=((TakeRow.approved_by == ""), approved_first))
             .label("rank"),
@@ -275,17 +295,19 @@ def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int
     )
     rows = session.execute(
         select(ranked.c.shot_id, ranked.c.number, ranked.c.output_sha256, ranked.c.checked_at)
+        # The frames of the current take only, read in SQL (no recipe decoded in Python).
+        .add_columns(func.coalesce(ranked.c.recipe["frames"].as_integer(), 1).label("frames"))
         .add_columns(FindingRow)
         .outerjoin(FindingRow, FindingRow.take_id == ranked.c.id)
         .where(ranked.c.rank == 1)
         .order_by(ranked.c.shot_id, FindingRow.id)
     )
-    current: dict[int, tuple[int, Standing, str]] = {}
+    current: dict[int, tuple[int, Standing, str, int]] = {}
     for shot_id, group in groupby(rows, key=lambda r: r.shot_id):
         found = list(group)
         first = found[0]
         said = standing(first.checked_at, [stored_finding(r.FindingRow) for r in found if r.FindingRow is not None])
-        current[shot_id] = (first.number, said, first.output_sha256)
+        current[shot_id] = (first.number, said, first.output_sha256, int(first.frames or 1))
     return current
 
 
@@ -323,7 +345,8 @@ def shot_view(session: Session, code: str, role: Role, fps: int | Fraction) -> S
                     FindingView(check=f.check, subject=f.subject, score=f.score, verdict=f.verdict, reason=f.reason)
                     for f in findings.get(t.id, [])
                 ],
-                image=media_url(t.output_sha256),
+                image=media_url(t.output_sha256, take_frames(t.recipe)),
+                clip_frames=clip_frames(take_frames(t.recipe)),
                 checks=standing(t.checked_at, map(stored_finding, findings.get(t.id, []))).label,
             )
             for t in takes

@@ -37,6 +37,7 @@ _ENTRY_FIELDS = (
     "pay",
     "currency",
     "origin",
+    "ai_assisted",
 )
 _SPEND_FIELDS = (
     "vendor",
@@ -115,6 +116,7 @@ def entries(session: Session, *where: Any) -> list[tuple[int, TimeEntry]]:
         pay,
         currency,
         origin,
+        ai_assisted,
     ) in rows.all():
         entry = TimeEntry(
             person,
@@ -131,6 +133,7 @@ def entries(session: Session, *where: Any) -> list[tuple[int, TimeEntry]]:
             Decimal(pay) if pay is not None else None,
             currency,
             origin or f"time entry {id_}",
+            bool(ai_assisted),
         )
         found.append((id_, entry))
     return found
@@ -153,6 +156,7 @@ def _entry_row(entry: TimeEntry) -> tuple[Any, ...]:
         str(entry.pay) if entry.pay is not None else None,
         entry.currency,
         entry.origin,
+        entry.ai_assisted,
     )
 
 

@@ -239,12 +239,8 @@ def _signature(context: Context, stored: dict[str, Any] | list[Any], output_sha2
 def _take_picture(context: Context, output_sha256: str) -> np.ndarray:
     """What the checks read of a take: a still's PNG, or a clip's first frame (an ``.mp4``
     take), which is the frame the render's still passes show."""
-    from soundstage.render.previs import read_png  # with the renderer: checking only
-
-    if context.media.exists(output_sha256, MP4):
-        data = context.media.path(output_sha256, MP4).read_bytes()
-        return clips.read_clip(data, f"take {output_sha256[:12]}").frames[0]
-    return read_png(context.media.path(output_sha256, ".png"))
+    suffix = MP4 if context.media.exists(output_sha256, MP4) else ".png"
+    return clips.first_frame(context.media.path(output_sha256, suffix), f"take {output_sha256[:12]}")
 
 
 def _intent(

@@ -259,13 +259,14 @@ def add_consultation(
     return consultation
 
 
-def override(context: Context, rule_id: str, subject: str, *, reason: str, by: str) -> list[Override]:
+def override(context: Context, rule_id: str, subject: str, *, reason: str, by: str, to: str = "") -> list[Override]:
     """A producer lets the open violations of ``rule_id`` on ``subject`` stand, with a written
     reason: each recorded and audited. Refused for anyone but a producer, without a reason,
-    for an unknown rule, or when the rule has no open violation there."""
+    for an unknown rule, or when the rule has no open violation there. ``to``: the writer a
+    draft goes to, for a send-to-writer rule (its subject is "draft N")."""
     rule_id, subject = rule_id.strip().upper(), subject.strip().upper()
     pack(context).rule(rule_id)  # an unknown rule id: one line naming the packs
-    outcome = check(context)
+    outcome = check(context, to=to)
     matching = [v for v in outcome.open if v.rule_id == rule_id and v.subject.upper() == subject]
     with context.transaction() as session:
         decider = person(session, by) if by else None

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from soundstage.errors import ReviewError, ShotError
 from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.passwords import hash_password, new_token, token_digest
-from soundstage.project import checks, review
-from soundstage.project.board import iso, media_url
+from soundstage.project import board, checks, review
+from soundstage.project.board import clip_frames, iso, media_url
 from soundstage.project.people import Person
 from soundstage.project.production import Context
 from soundstage.project.trail import append_event
@@ -54,6 +54,7 @@ class PlaylistTake(BaseModel):
     image: str
     frames: int
     approved_by: str
+    clip_frames: int = 0  # a clip take's frames (its image is then an MP4); 0 for a still
 
 
 class Playlist(BaseModel):
@@ -112,6 +113,7 @@ def playlist(session: Session, playlist_id: int) -> Playlist | None:
             TakeRow.number,
             TakeRow.output_sha256,
             TakeRow.approved_by,
+            board.TAKE_FRAMES.label("take_frames"),
         )  # fmt: skip
         .join(TakeRow, TakeRow.shot_id == ShotRow.id)
         .join(PlaylistTakeRow, PlaylistTakeRow.take_id == TakeRow.id)
@@ -126,9 +128,10 @@ def playlist(session: Session, playlist_id: int) -> Playlist | None:
                 shot=t.code,
                 number=t.number,
                 status=t.status,
-                image=media_url(t.output_sha256),
+                image=media_url(t.output_sha256, t.take_frames),
                 frames=t.frames,
                 approved_by=t.approved_by,
+                clip_frames=clip_frames(t.take_frames),
             )
             for t in takes
         ],

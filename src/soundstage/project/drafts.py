@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from soundstage.errors import ProductionError, ScriptError
-from soundstage.project.production import Context
+from soundstage.project.people import CONSOLE
+from soundstage.project.production import Context, console
+from soundstage.project.trail import append_event
 from soundstage.reports.sheets import SceneSheet
 from soundstage.script.breakdown import break_down
 from soundstage.script.formats import Format, parse_script, read_script, write_script
@@ -35,6 +37,8 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    ai_material: bool = False  # the draft holds AI-generated text
+    ai_carried_from: int | None = None  # the earlier draft whose mark it carries (not --ai-material)
 
 
 @dataclass(slots=True)
@@ -45,8 +49,12 @@ class DraftState:
     sheets: list[SceneSheet] | None = None
 
 
-def import_script(context: Context, path: Path) -> ImportReport:
-    """Read a screenplay (a first draft or a revision) into the production."""
+def import_script(context: Context, path: Path, *, ai_material: bool = False) -> ImportReport:
+    """Read a screenplay (a first draft or a revision) into the production. ``ai_material``:
+    the draft holds AI-generated text (WGA MBA Art. 72: disclosed to a writer before it is
+    sent, never source material). Without it, the same file again keeps that file's mark, and
+    a revision carries the mark of the draft it follows until someone unmarks it (``soundstage
+    script mark --no-ai-material``), so re-importing never drops it silently."""
     script, data = read_script(path, context.settings.max_script_bytes)
     if not script.scenes:
         # Importing it would mark every scene removed; a draft without headings is a mistake.
@@ -55,9 +63,28 @@ def import_script(context: Context, path: Path) -> ImportReport:
     sha = context.media.put_bytes(data, path.suffix.lower())
     with context.transaction() as session:
         report = _record_draft(session, script, previous, path.name, sha)
+        _mark_imported(session, report, sha, ai_material)
     state = context.state(DraftState)
     state.script, state.sheets = script, None
     return report
+
+
+def _mark_imported(session: Session, report: ImportReport, sha: str, ai_material: bool) -> None:
+    """Mark the draft just recorded as holding AI-generated material when the import says so;
+    else it takes the mark of an earlier import of the same file (marking sets every import
+    of a file alike), or, for a new file, of the draft it follows; audited."""
+    draft = session.get(Draft, report.draft)
+    assert draft is not None
+    earlier = session.scalars(select(Draft).where(Draft.id < draft.id).order_by(Draft.id.desc())).all()
+    same = [d for d in earlier if d.source_sha256 == sha]
+    before = (same or earlier)[:1]
+    carried = before[0] if before and before[0].ai_material else None
+    if not (ai_material or carried):
+        return
+    draft.ai_material = report.ai_material = True
+    report.ai_carried_from = None if ai_material or carried is None else carried.id
+    detail = {"draft": draft.id, "draft_sha256": sha, "ai_material": True, "carried_from": report.ai_carried_from}
+    append_event(session, console(), CONSOLE, "draft marked", f"draft {draft.id}", detail)
 
 
 def _record_draft(session: Session, script: Script, previous: Script | None, name: str, sha: str) -> ImportReport:
@@ -148,6 +175,16 @@ def latest_script(context: Context) -> Script | None:
 def title(context: Context) -> str:
     """The production's title: ``title`` in soundstage.toml, else the script's title page."""
     return context.settings.title or script(context).title
+
+
+def ai_text(context: Context) -> tuple[str, ...]:
+    """The current draft as the disclosure lists its AI-generated material ("draft 3, sha256
+    5af28615e096"); empty when it holds none."""
+    with context.reading() as session:
+        draft = session.scalars(select(Draft).order_by(Draft.id.desc()).limit(1)).first()
+        if draft is None or not draft.ai_material:
+            return ()
+        return (f"draft {draft.id}, sha256 {draft.source_sha256[:12]}",)
 
 
 def scene_numbers(context: Context) -> list[str]:

@@ -126,7 +126,11 @@ def cut(
     if not entries:
         raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
     # The AI rules of [policy] (docs/guardrails.md): refused unless every violation is overridden.
-    cleared = guardrails.clear_release(context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance])
+    # Scratch dialogue a voice model makes is a use of the voice performer's voice, checked here.
+    spoken = guardrails.speakers(context, [e.shot.code for e in entries])
+    cleared = guardrails.clear_release(
+        context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance], spoken=spoken
+    )
     entries = [e if e.provenance is None else e.with_guardrails(cleared[e.provenance.take]) for e in entries]
     _check_writable(out)
     cut_id = str(uuid.uuid4())
@@ -148,6 +152,12 @@ def cut(
     report.shots, report.frames = len(assembled.shots), assembled.frames
     report.lengthened = [f"{code}: {old} -> {new} frames" for code, old, new in assembled.lengthened]
     report.warnings = list(assembled.warnings)
+    for character in guardrails.voice_modelled(context, [c for names in spoken.values() for c in names]):
+        model = context.settings.bible.characters[character].voice_model
+        report.warnings.append(
+            f"{character}: Soundstage has no voice-model speaker yet, so espeak-ng spoke the lines; they were "
+            f"checked as use of {model}"
+        )
     report.outputs.update(write_editorial(assembled, out, name, size=(settings.width, settings.height)))
     suffix = ".mov" if prores else ".mp4"
     animatic = out / f"{name}{suffix}"
@@ -192,6 +202,7 @@ def cut(
         scratch_dialogue=voices is not None,
         made_by=made_by,
         made_by_login=login,
+        ai_text=drafts.ai_text(context),
     )
     html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
     write_disclosure(disclosure, html, pdf)
@@ -262,6 +273,9 @@ def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
             description=shot.description,
             size=shot.size.value,
             lens_mm=shot.lens_mm,
+            # The take's media id names its segment of the animatic (its signed copy's bytes
+            # differ from cut to cut); for a clip take it is the clip's sha256.
+            picture_sha256=take.output_sha256 if take is not None else "",
         )
         entries.append(_CutEntry(cut_shot, provenance, source, gates[take.id].label if take is not None else ""))
     return entries

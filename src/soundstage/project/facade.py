@@ -125,9 +125,9 @@ class Production:
 
     # -- the script (drafts) ---------------------------------------------------------------
 
-    def import_script(self, path: Path) -> ImportReport:
+    def import_script(self, path: Path, *, ai_material: bool = False) -> ImportReport:
         """Read a screenplay (a first draft or a revision) into the production."""
-        return drafts.import_script(self.context, path)
+        return drafts.import_script(self.context, path, ai_material=ai_material)
 
     def script(self) -> Script:
         """The current draft, parsed (once per open production)."""
@@ -141,8 +141,9 @@ class Production:
         """Production scene numbers of the current draft, in script order."""
         return drafts.scene_numbers(self.context)
 
-    def export_script(self, fmt: Format) -> bytes:
+    def export_script(self, fmt: Format, *, to: str = "") -> bytes:
         """The current draft as a Fountain or FDX file, with the production's scene numbers."""
+        guardrail_service.clear_send(self.context, to)  # to a writer: the send-to-writer rules first
         return drafts.export_script(self.context, fmt)
 
     def breakdown(self) -> list[SceneSheet]:
@@ -191,13 +192,12 @@ class Production:
         self,
         *,
         size: tuple[int, int] = (1280, 720),
-        burn_in: bool = True,
         force: bool = False,
         scene: str | None = None,
         progress: Progress = no_progress,
     ) -> PrevisReport:
         """Render every laid-out shot's previs passes, check the framing, make contact sheets."""
-        return blocking.previs(self.context, size=size, burn_in=burn_in, force=force, scene=scene, progress=progress)
+        return blocking.previs(self.context, size=size, force=force, scene=scene, progress=progress)
 
     def storyboard(self, code: str) -> Path | None:
         """The newest storyboard frame of a shot in the media store, if it was rendered."""
@@ -548,13 +548,15 @@ class Production:
         """Log a consultation with the director on generative AI."""
         return consents.add_consultation(self.context, director, summary, **fields)  # type: ignore[arg-type]
 
-    def guardrails_check(self, codes: Sequence[str] = ()) -> Outcome:
-        """Every rule over the takes that stand for ``codes`` (or every shot)."""
-        return guardrail_service.check(self.context, codes)
+    def guardrails_check(self, codes: Sequence[str] = (), *, to: str = "") -> Outcome:
+        """Every rule over the takes that stand for ``codes`` (or every shot); ``to``: and
+        every draft as sent to that writer."""
+        return guardrail_service.check(self.context, codes, to=to)
 
-    def guardrails_override(self, rule_id: str, subject: str, *, reason: str, by: str) -> list[Override]:
-        """A producer's written override of a rule's open violations on a subject."""
-        return consents.override(self.context, rule_id, subject, reason=reason, by=by)
+    def guardrails_override(self, rule_id: str, subject: str, *, reason: str, by: str, to: str = "") -> list[Override]:
+        """A producer's written override of a rule's open violations on a subject (``to``: a
+        draft's, as sent to that writer)."""
+        return consents.override(self.context, rule_id, subject, reason=reason, by=by, to=to)
 
     def guardrails_report(self, folder: Path) -> tuple[Path, Path]:
         """Write the compliance report (HTML and PDF) into ``folder``."""

@@ -5,15 +5,14 @@ before a take is approved, before the cut and before an export.
 
 The rules themselves are the pure ``soundstage.guardrails`` package: this module reads the
 tables into its records and uses, and writes what people record (each with its audit event,
-naming the actor and their role). No record is cached between checks, so a revocation takes
-effect on the very next approval or export; only the rule packs are kept while the production is
-open, and read again when a pack file changes.
+naming the actor and their role). Nothing is cached between checks, so a revocation takes
+effect on the very next approval or export.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +32,7 @@ from soundstage.guardrails.model import (
     ConsentEvent,
     DepartmentAIAssignment,
     DirectorConsultation,
+    DraftSend,
     Gives,
     Performer,
     Records,
@@ -47,10 +47,12 @@ from soundstage.guardrails.model import (
     UnionNotice,
     WriterDisclosure,
 )
-from soundstage.guardrails.rules import Gate, RulePack, load_pack, search_path
+from soundstage.guardrails.model import Draft as MarkedDraft
+from soundstage.guardrails.rules import Gate, RulePack, load_pack
 from soundstage.guardrails.uses import take_use
-from soundstage.project import drafts
+from soundstage.project import drafts, shotlist
 from soundstage.project.production import Context
+from soundstage.script.model import Kind
 from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
@@ -64,6 +66,7 @@ from soundstage.store.tables import (
     TakeRow,
     utcnow,
 )
+from soundstage.store.tables import Draft as DraftRow
 
 
 def project_name(context: Context) -> str:
@@ -122,7 +125,15 @@ def _document_now(context: Context, row: ConsentRow) -> str | None:
 def casting(context: Context) -> tuple[Casting, ...]:
     """The bible's characters as cast (voice, likeness, motion performers; human or not)."""
     return tuple(
-        Casting(name, human=entry.human, voice=entry.voice, likeness=entry.likeness, motion=entry.motion)
+        Casting(
+            name,
+            human=entry.human,
+            voice=entry.voice,
+            likeness=entry.likeness,
+            motion=entry.motion,
+            voice_model=entry.voice_model,
+            models=tuple(entry.models),
+        )  # fmt: skip
         for name, entry in context.settings.bible.characters.items()
     )
 
@@ -184,6 +195,10 @@ def records(context: Context, session: Session) -> Records:
             )
             for d in session.scalars(select(DisclosureRecordRow).order_by(DisclosureRecordRow.id))
         ),
+        drafts=tuple(
+            MarkedDraft(d.source_sha256, d.title, d.ai_material)
+            for d in session.scalars(select(DraftRow).order_by(DraftRow.id))
+        ),
     )
 
 
@@ -200,45 +215,8 @@ def overrides(session: Session) -> list[Override]:
 
 
 def pack(context: Context) -> RulePack:
-    """The rule packs ``[policy]`` selects (studio folders first, then the built-in ones).
-
-    Parsed once per open production (some 20 ms of TOML for the built-in packs, which every
-    approval would pay) and again when a pack file on the search path is added, removed or
-    changed, so a studio editing its pack does not need to restart the review room."""
-    policy = context.settings.policy
-    files = _pack_files(search_path(policy, context.root))
-    cached = context.state(_Packs)
-    kept = cached.kept
-    if files is None or kept is None or kept[0] != files:
-        rules = load_pack(policy, context.root)  # a missing folder or a bad file raises here, every time
-        if files is not None:
-            cached.kept = (files, rules)
-        return rules
-    return kept[1]
-
-
-PackFiles = tuple[tuple[str, int, int, int], ...]  # (path, inode, size, mtime in ns) of each pack file
-
-
-def _pack_files(folders: Sequence[Path]) -> PackFiles | None:
-    """What the pack files on ``folders`` are now, to tell a changed one; None when a folder is
-    missing (nothing is cached then: load_pack says which)."""
-    found = []
-    for folder in folders:
-        if not folder.is_dir():
-            return None
-        for file in sorted(folder.glob("*.toml")):
-            stat = file.stat()
-            found.append((str(file), stat.st_ino, stat.st_size, stat.st_mtime_ns))
-    return tuple(found)
-
-
-class _Packs:
-    """The rule packs, kept while the production is open, with the files they were read from."""
-
-    def __init__(self) -> None:
-        # One attribute, replaced whole, so a thread never sees one pack with another's files.
-        self.kept: tuple[PackFiles, RulePack] | None = None
+    """The rule packs ``[policy]`` selects (studio folders first, then the built-in ones)."""
+    return load_pack(context.settings.policy, context.root)
 
 
 # -- what a take uses ----------------------------------------------------------------------------
@@ -248,10 +226,11 @@ def use_of(
     context: Context, records: Records, shot: str, scene: str, take: str, recipe: Recipe, made_at: datetime | None
 ) -> TakeUse:
     """What a take uses of people, from its recipe: the characters whose reference sheets
-    condition it (their likeness and motion performers), the names in its prompt, the
-    production's default department. Previs renders the artists' blocking and makes no
-    replica (``ai`` False). Scratch dialogue is espeak-ng, which models no one's voice, so no
-    take uses a voice yet (a voice-model backend will name its voices here)."""
+    condition it (their likeness and motion performers), the bible's character models its
+    backend loads (its model, or a model file its options name: a LoRA), the names in its
+    prompt, the production's default department. Previs renders the artists' blocking and
+    makes no replica (``ai`` False). A take makes no sound: scratch dialogue is the cut's
+    (``dialogue_uses``)."""
     policy = context.settings.policy
     referenced = [
         key.removeprefix(REFERENCE_PREFIX).split(":")[0]
@@ -268,8 +247,54 @@ def use_of(
         prompt=recipe.prompt,
         watched=policy.names,
         references=referenced,
+        loaded=_loaded(recipe),
         ai=recipe.backend != "previs",
     )
+
+
+def _loaded(recipe: Recipe) -> list[str]:
+    """The model names a take's backend loads: its model and every text its options hold
+    (a LoRA file, an adapter's hub id), however deep."""
+    names, pending = [recipe.model], list(recipe.options.values())
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            names.append(value)
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+    return names
+
+
+def voice_modelled(context: Context, characters: Sequence[str]) -> list[str]:
+    """The characters of ``characters`` whose scratch dialogue the bible has a voice model
+    speak (``voice_model``), each once."""
+    bible = context.settings.bible.characters
+    return [c for c in dict.fromkeys(c.upper() for c in characters) if c in bible and bible[c].voice_model]
+
+
+def dialogue_uses(
+    context: Context, records: Records, spoken: Mapping[str, Sequence[str]], scenes: Mapping[str, str]
+) -> list[TakeUse]:
+    """What the cut's scratch dialogue uses of people, shot by shot (``spoken``: shot code ->
+    the characters whose lines it speaks): lines made by a voice model use the voice
+    performer's voice, now (the cut makes them). espeak-ng's lines use nobody."""
+    found = []
+    for code, characters in spoken.items():
+        voiced = voice_modelled(context, characters)
+        if voiced:
+            found.append(
+                take_use(
+                    code,
+                    records,
+                    scene=scenes.get(code, ""),
+                    department=context.settings.policy.default_department,
+                    voiced=voiced,
+                    creative=False,
+                )  # fmt: skip
+            )
+    return found
 
 
 def _scenes(session: Session) -> dict[int, tuple[str, str]]:
@@ -304,23 +329,84 @@ def uses(context: Context, session: Session, records: Records, takes: Sequence[T
 
 
 def _take_use(context: Context, records: Records, code: str, scene: str, take: TakeRow) -> TakeUse:
-    recipe = Recipe.model_validate(take.recipe)
-    return use_of(context, records, code, scene, take_name(code, take.number), recipe, take.created_at)
+    return use_of(context, records, code, scene, take_name(code, take.number), Recipe(**take.recipe), take.created_at)
 
 
 # -- checks and gates -----------------------------------------------------------------------------
 
 
-def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = None) -> Outcome:
-    """Check the takes that stand for ``codes`` (or every shot) against every rule (or those
-    gating ``event``), with the producers' overrides; nothing is written."""
+def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = None, to: str = "") -> Outcome:
+    """Check the takes that stand for ``codes`` (or every shot), and the scratch dialogue the
+    cut would make for them (``dialogue_uses``), against every rule (or those gating
+    ``event``), with the producers' overrides; ``to``: also every draft as sent to that writer
+    (the send-to-writer rules need the writer). Nothing is written."""
     with context.reading() as session:
         found = records(context, session)
         takes = standing_takes(session, codes)
-        return evaluate(
-            event, uses(context, session, found, takes), found, context.settings.policy, pack(context), utcnow(),
-            release=_release(context), overrides=overrides(session),
-        )  # fmt: skip
+        used = uses(context, session, found, takes)
+        scenes = dict(_scenes(session).values())
+        written = overrides(session)
+        sends = [_send(row, to) for row in session.scalars(select(DraftRow).order_by(DraftRow.id))] if to else []
+    used += dialogue_uses(context, found, speakers(context, codes), scenes)
+    return evaluate(
+        event, used, found, context.settings.policy, pack(context), utcnow(), drafts=sends,
+        release=_release(context),
+        overrides=written,
+    )  # fmt: skip
+
+
+def speakers(context: Context, codes: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Shot code -> the characters whose lines the cut speaks in it, for ``codes`` (or every
+    shot): nothing while ``[cut] scratch_dialogue`` is off, or while no character of the bible
+    has a voice model (then no line is anybody's voice and the script need not be read)."""
+    characters = context.settings.bible.characters.values()
+    if not context.settings.cut.scratch_dialogue or not any(entry.voice_model for entry in characters):
+        return {}
+    script = drafts.latest_script(context)
+    if script is None:
+        return {}
+    speaking = {
+        element.line: element.character
+        for scene in script.scenes
+        for element in scene.elements
+        if element.kind in (Kind.DIALOGUE, Kind.LYRICS)
+    }
+    wanted = {c.strip().upper() for c in codes}
+    return {
+        shot.code: [speaking[n] for n in shot.lines if n in speaking]
+        for shot in shotlist.shots(context)
+        if not wanted or shot.code in wanted
+    }
+
+
+def _send(row: DraftRow, writer: str) -> DraftSend:
+    """A draft as sent to ``writer``; its subject in a violation is "draft N"."""
+    return DraftSend(row.source_sha256, f"draft {row.id}", writer.strip(), row.ai_material)
+
+
+def clear_send(context: Context, writer: str) -> None:
+    """Refuse sending the current draft to ``writer`` (GuardrailRefusal: the rule id and its
+    reason) unless every violation the send-to-writer gate finds is overridden. A draft that
+    holds AI-generated material needs the writer named, where a send-to-writer rule binds."""
+    with context.reading() as session:
+        found = records(context, session)
+        row = session.scalars(select(DraftRow).order_by(DraftRow.id.desc()).limit(1)).first()
+        written = overrides(session)
+    rules = pack(context)
+    if row is None:
+        return  # nothing imported: the export says so itself
+    if not writer.strip():
+        if row.ai_material and rules.gating(Gate.SEND_TO_WRITER):
+            raise GuardrailError(
+                f"export script: draft {row.id} holds AI-generated material; name the writer it goes to"
+                " with --to WRITER (the disclosure to them is checked first)"
+            )
+        return
+    outcome = evaluate(
+        Gate.SEND_TO_WRITER, (), found, context.settings.policy, rules, utcnow(), drafts=[_send(row, writer)],
+        overrides=written,
+    )  # fmt: skip
+    outcome.refuse(f"send draft {row.id} to {writer.strip()}")
 
 
 def _release(context: Context) -> Release:
@@ -332,8 +418,7 @@ def clear_approval(context: Context, session: Session, shot: ShotRow, take: Take
     """Refuse (GuardrailRefusal: the rule id and its reason) the approval of ``take`` unless
     every violation the approve gate finds is overridden; the take's guardrail record."""
     found = records(context, session)
-    # The one scene of this shot, not every shot's (``uses`` reads them all: 2,000 rows a call).
-    scene = session.scalars(select(SceneRow.number).where(SceneRow.id == shot.scene_id)).one()
+    scene = session.scalars(select(SceneRow.number).where(SceneRow.id == shot.scene_id)).one()  # not every shot's
     use = [_take_use(context, found, shot.code, scene, take)]
     outcome = evaluate(
         Gate.APPROVE, use, found, context.settings.policy, pack(context), utcnow(), overrides=overrides(session)
@@ -354,13 +439,20 @@ def clear_generation(context: Context, shot: str, scene: str, recipes: Sequence[
 
 
 def clear_release(
-    context: Context, takes: Sequence[tuple[str, str]], *, what: str = "make the cut"
+    context: Context,
+    takes: Sequence[tuple[str, str]],
+    *,
+    what: str = "make the cut",
+    spoken: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Refuse the cut or an export of ``takes`` ((shot code, take name) pairs) unless every
     violation the cut and export gates find is overridden; each take's guardrail record (for
-    its credentials and the disclosure report), by take name."""
+    its credentials and the disclosure report), by take name. ``spoken`` (shot code -> the
+    characters whose lines the cut speaks) adds the uses of its scratch dialogue
+    (``dialogue_uses``)."""
     with context.reading() as session:
         found = records(context, session)
+        scenes = dict(_scenes(session).values())
         shots = {code: shot_id for shot_id, (code, _) in _scenes(session).items()}
         rows: list[TakeRow] = []
         for code, name in takes:
@@ -368,7 +460,7 @@ def clear_release(
             rows.extend(
                 session.scalars(select(TakeRow).where(TakeRow.shot_id == shots[code], TakeRow.number == number))
             )
-        used = uses(context, session, found, rows)
+        used = uses(context, session, found, rows) + dialogue_uses(context, found, spoken or {}, scenes)
         written = overrides(session)
     policy, rules, now = context.settings.policy, pack(context), utcnow()
     outcomes = [

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from soundstage.errors import ReviewError
+from soundstage.errors import NoSuchRecord, ReviewError
 from soundstage.passwords import hash_password, new_token, token_digest, verify_password
 from soundstage.project.production import Context
 from soundstage.project.trail import append_event
@@ -137,17 +137,25 @@ def set_password(
     keep_session_id: int | None = None,
 ) -> None:
     """Set a person's review-room password (argon2, audited); every other session they had open
-    ends (``keep_session_id``: the one they set it from, if they did it themselves)."""
+    ends (``keep_session_id``: the one they set it from, if they did it themselves). A producer
+    sets anyone's; anyone their own."""
+    # Hashed before the first statement: the transaction (SQLite's write lock) begins with it.
+    _store_password(session, name, hash_password(password, who=name), actor, keep_session_id)
+
+
+def _store_password(
+    session: Session, name: str, password_hash: str, actor: Person | str, keep_session_id: int | None
+) -> None:
     row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
     if row is None:
-        raise ReviewError(f"no user {name!r} in this production (soundstage user add {name} --role ROLE)")
-    actor_name, actor_role = _actor(actor, Action.SET_PASSWORD)
-    row.password_hash = hash_password(password, who=name)
+        raise NoSuchRecord(f"no user {name!r} in this production (soundstage user add {name} --role ROLE)")
+    actor_name, actor_role = _actor(actor, Action.SET_PASSWORD, own=name)
+    row.password_hash = password_hash
     ended = delete(WebSessionRow).where(WebSessionRow.user_id == row.id)
     if keep_session_id is not None:
         ended = ended.where(WebSessionRow.id != keep_session_id)
     session.execute(ended)
-    append_event(session, actor_name, actor_role, Action.SET_PASSWORD, name, {})
+    append_event(session, actor_name, actor_role, Action.SET_PASSWORD, name, _how(actor))
 
 
 def issue_token(session: Session, name: str) -> str:
@@ -159,28 +167,32 @@ def issue_token(session: Session, name: str) -> str:
     return token
 
 
-def tokens(session: Session) -> list[tuple[int, str, datetime]]:
-    """(id, person, made at) of every API token, oldest first: the ids ``revoke_token`` takes."""
-    rows = session.execute(
+def tokens(session: Session, of: str | None = None) -> list[tuple[int, str, datetime]]:
+    """(id, person, made at) of every API token (``of``: one person's), oldest first: the ids
+    ``revoke_token`` takes."""
+    query = (
         select(ApiTokenRow.id, UserRow.name, ApiTokenRow.created_at)
         .join(UserRow, UserRow.id == ApiTokenRow.user_id)
         .order_by(ApiTokenRow.id)
     )
-    return [(token_id, name, made) for token_id, name, made in rows]
+    if of is not None:
+        query = query.where(UserRow.name == of)
+    return [(token_id, name, made) for token_id, name, made in session.execute(query)]
 
 
 def revoke_token(session: Session, actor: Person | str, token_id: int) -> str:
-    """Revoke an API token at once (audited); the name of the person it acted as."""
-    actor_name, actor_role = _actor(actor, Action.REVOKE_TOKEN)
+    """Revoke an API token at once (audited); the name of the person it acted as. A producer
+    revokes anyone's; anyone their own."""
     row = session.execute(
         select(ApiTokenRow.id, UserRow.name)
         .join(UserRow, UserRow.id == ApiTokenRow.user_id)
         .where(ApiTokenRow.id == token_id)
     ).first()
     if row is None:
-        raise ReviewError(f"no API token {token_id} (soundstage token list shows them)")
+        raise NoSuchRecord(f"no API token {token_id} (soundstage token list shows them)")
+    actor_name, actor_role = _actor(actor, Action.REVOKE_TOKEN, own=row.name)
     session.execute(delete(ApiTokenRow).where(ApiTokenRow.id == token_id))
-    append_event(session, actor_name, actor_role, Action.REVOKE_TOKEN, row.name, {"token": token_id})
+    append_event(session, actor_name, actor_role, Action.REVOKE_TOKEN, row.name, {"token": token_id} | _how(actor))
     return row.name
 
 
@@ -189,12 +201,14 @@ def deactivate_user(session: Session, actor: Person | str, name: str) -> None:
     nothing they held comes back); their name stays in the trail."""
     actor_name, actor_role = _actor(actor, Action.DEACTIVATE_USER)
     row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
-    if row is None or not row.active:
-        raise ReviewError(f"no active user {name!r} in this production")
+    if row is None:
+        raise NoSuchRecord(f"no user {name!r} in this production (soundstage user list shows them)")
+    if not row.active:
+        raise ReviewError(f"no active user {name!r} in this production: {name} was deactivated already")
     row.active = False
     session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
     ended = session.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id)).rowcount
-    append_event(session, actor_name, actor_role, Action.DEACTIVATE_USER, name, {"tokens": ended})
+    append_event(session, actor_name, actor_role, Action.DEACTIVATE_USER, name, {"tokens": ended} | _how(actor))
 
 
 def links(session: Session) -> list[tuple[int, int, datetime, bool]]:
@@ -210,20 +224,33 @@ def withdraw_link(session: Session, actor: Person | str, share_id: int) -> None:
     actor_name, actor_role = _actor(actor, Action.WITHDRAW_LINK)
     share = session.get(ShareRow, share_id)
     if share is None:
-        raise ReviewError(f"no client link {share_id} (soundstage link list shows them)")
+        raise NoSuchRecord(f"no client link {share_id} (soundstage link list shows them)")
     if as_utc(share.expires_at) > utcnow():
         share.expires_at = utcnow()
     session.execute(delete(WebSessionRow).where(WebSessionRow.share_id == share_id))
     append_event(
-        session, actor_name, actor_role, Action.WITHDRAW_LINK, f"playlist {share.playlist_id}", {"share": share_id}
+        session,
+        actor_name,
+        actor_role,
+        Action.WITHDRAW_LINK,
+        f"playlist {share.playlist_id}",
+        {"share": share_id} | _how(actor),
     )
 
 
-def _actor(actor: Person | str, action: Action) -> tuple[str, str]:
+def _actor(actor: Person | str, action: Action, *, own: str | None = None) -> tuple[str, str]:
+    """The actor's name and role for the event, once their role allows ``action``; ``own``: the
+    person the action is about, when anyone may do it to themselves (end their own access)."""
     if isinstance(actor, str):
         return actor, CONSOLE
-    authorise(actor.name, actor.role, action)
+    if actor.name != own:
+        authorise(actor.name, actor.role, action)
     return actor.name, actor.role.value
+
+
+def _how(actor: Person | str) -> dict[str, object]:
+    """How the act reached us (web session, API token), for the event's detail, when known."""
+    return actor.via.as_detail() if isinstance(actor, Person) and actor.via is not None else {}
 
 
 # -- logins and sessions ----------------------------------------------------------------------
@@ -322,6 +349,32 @@ def prune(session: Session) -> None:
     now = utcnow()
     session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
     session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= now - THROTTLE_WINDOW))
+
+
+def change_password(
+    context: Context, who: Person, session_id: int | None, current: str, new: str, address: str
+) -> bool:
+    """A person changes their own password, giving the current one; False when that is wrong.
+    Every other session of theirs ends, ``session_id`` (the one they are using) stays; audited.
+
+    Throttled like ``log_in`` and under the same name (someone holding a stolen session must not
+    guess their way to the password), and like it both hashes run with no transaction open.
+    """
+    with context.reading() as session:
+        if throttled(session, who.name, address):
+            raise Throttled(who.name)
+        stored = session.scalar(select(UserRow.password_hash).where(UserRow.name == who.name, UserRow.active.is_(True)))
+    if stored is None or not verify_password(stored, current):
+        with context.transaction() as session:
+            session.add(LoginFailureRow(name=who.name, address=address[:64]))
+        return False
+    password_hash = hash_password(new, who=who.name)
+    with context.transaction() as session:
+        # A new password set between the check and now wins: this one was checked against the old.
+        if session.scalar(select(UserRow.password_hash).where(UserRow.name == who.name)) != stored:
+            return False
+        _store_password(session, who.name, password_hash, who, session_id)
+    return True
 
 
 def end_session(session: Session, session_id: int) -> None:

@@ -29,6 +29,10 @@ _TEMPLATES = Environment(
 )
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 NO_TAKE = "NO TAKE"
+AI_TEXT_NOTE = (
+    "AI-generated text is not literary material: it is listed here, never as source material in the credits"
+    " (WGA MBA 2023, Art. 72)."
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class Disclosure:
     scratch_dialogue: bool = False  # the animatic's voices are espeak-ng scratch dialogue
     made_by: str = ""
     made_by_login: str = ""
+    # The screenplay text generated with AI ("draft 3, sha256 ..."): listed as AI-generated
+    # material, never as source material (WGA MBA 2023 Art. 72: AI text is not literary material).
+    ai_text: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "created_at", utc(self.created_at))
@@ -272,6 +279,8 @@ class Disclosure:
                 f" A named member of the crew has approved {_percent(self.approved_share)} of the running time; "
                 "the rest is work in progress."
             )
+        if self.ai_text:
+            text += " Parts of the screenplay were generated with AI."
         if self.scratch_dialogue:
             text += " The voices are scratch dialogue from espeak-ng, rule-based speech synthesis that stands in for actors."
         return text + " The files carry content credentials (C2PA) that say, shot by shot, how each picture was made."
@@ -286,7 +295,9 @@ def _percent(share: float) -> str:
 
 def render_html(disclosure: Disclosure) -> str:
     """The disclosure as one self-contained HTML page."""
-    return _TEMPLATES.get_template("disclosure.html").render(d=disclosure, Origin=Origin, percent=_percent)
+    return _TEMPLATES.get_template("disclosure.html").render(
+        d=disclosure, Origin=Origin, percent=_percent, ai_text_note=AI_TEXT_NOTE
+    )
 
 
 # PDF columns: heading, width in mm (A4 landscape, 277 mm between the margins).
@@ -353,6 +364,11 @@ def render_pdf(disclosure: Disclosure) -> bytes:
     lines.append(f"Approved: {_percent(d.approved_share)}; not approved: {_percent(d.not_approved_share)}")
     for line in lines:
         pdf.paragraph(line)
+    if d.ai_text:
+        pdf.heading("AI-generated material")
+        pdf.paragraph(AI_TEXT_NOTE)
+        for line in d.ai_text:
+            pdf.paragraph(f"Screenplay {line}: AI-generated text")
     pdf.heading("Latent disclosure (in every signed file's content credentials)")
     with pdf.table(col_widths=(50, 110, 72, 45), text_align="LEFT", line_height=4.5) as table:
         table.row(["Field", "Value", "Carried in", "Provision"])

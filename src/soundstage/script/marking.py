@@ -38,13 +38,16 @@ from soundstage.script.vocabulary import (
     ABSTRACT_ENDINGS,
     ANIMALS,
     ATMOSPHERE,
+    BODY,
     COVERING,
     CROWD_WORDS,
     DETERMINERS,
+    DONE_TO,
     FURNITURE,
     HANDLING_FORMS,
     HANDLING_PREPOSITIONS,
     HANDLING_VERB_PREPOSITIONS,
+    LOOKING_VERB_PREPOSITIONS,
     MEASURES,
     NOT_ASSETS,
     PERSON_WORDS,
@@ -60,6 +63,7 @@ from soundstage.script.vocabulary import (
     VFX_NOUNS,
     VFX_SHOTS,
     VOCAL_SOUNDS,
+    WARDROBE,
     inflections,
 )
 
@@ -347,20 +351,35 @@ class _Sentence:
         indirect = prev is not None and (prev.up in _OBJECT_PRONOUNS or prev.up in names.people)
         if indirect and (verb := self.word(i - 1)) is not None and verb.up in HANDLING_FORMS:
             i, prev = i - 1, verb
+        if prev is not None and (verb_at := self._verb_before(i, HANDLING_VERB_PREPOSITIONS)) is not None:
+            # reaches FOR the pole, tugs AT the rope (asked before AT reads as a place)
+            return self.person_before(verb_at, names, marks, self.toks[verb_at])
         if prev is None or prev.up in PLACE_PREPOSITIONS:
             return False
         if prev.up in HANDLING_PREPOSITIONS:
             # covered WITH soot: a material; with a lantern: in someone's hands
             before = self.word(i - 1)
             return (before is None or before.up not in COVERING) and self.person_before(i, names, marks)
-        if prev.up in HANDLING_VERB_PREPOSITIONS:  # reaches FOR the pole
-            i, verb, verbs = i - 1, self.word(i - 1), HANDLING_VERB_PREPOSITIONS[prev.up]
-            if verb is None or verb.up not in verbs:
-                return False
-            prev = verb
-        elif not is_handling_verb(prev.up):
+        if not is_handling_verb(prev.up):
             return False
         return self.person_before(i, names, marks, prev)
+
+    def _verb_before(self, i: int, verbs: dict[str, frozenset[str]]) -> int | None:
+        """Where the verb is that the preposition at ``i`` goes with in ``verbs`` (reaches FOR,
+        looks over AT, with a particle between), or None."""
+        prep, verb_at = self.word(i), i - 1
+        if (particle := self.word(verb_at)) is not None and particle.up in _PARTICLES:
+            verb_at -= 1
+        verb = self.word(verb_at)
+        if prep is None or verb is None or verb.up not in verbs.get(prep.up, ()):
+            return None
+        return verb_at
+
+    def seen(self, start: int, names: Names, marks: Marks) -> bool:
+        """Whether the noun phrase at ``start`` is what a character looks at (she stares AT
+        the clock, he looks over AT a pitcher): a thing the camera is asked to show."""
+        verb_at = self._verb_before(start - 1, LOOKING_VERB_PREPOSITIONS)
+        return verb_at is not None and self.person_before(verb_at, names, marks, self.toks[verb_at])
 
     def placed(self, start: int) -> bool:
         """Whether the noun phrase at ``start`` follows a preposition of place (on the COUNTER)."""
@@ -507,10 +526,15 @@ def mark_action(text: str, names: Names, marks: Marks, *, lowercase_things: bool
         marks.text += text.upper() + "\n"
     marks.spellings.update(map(_UP, toks))
     marks.keys.update(map(_KEY, toks))
+    previous: _Sentence | None = None  # the sentence before, whose opening IT can name
     for sentence in _sentences(toks):
         marks.sentences.append(sentence)
         _mark_caps(sentence, text, names, marks, shot_like)
         _mark_lowercase(sentence, names, marks, shot_like, lowercase_things)
+        if not shot_like and lowercase_things:
+            _mark_subject(sentence, names, marks)
+            _mark_pronoun(sentence, previous, names, marks)
+            previous = sentence
 
 
 def mark_business(text: str, names: Names, marks: Marks) -> None:
@@ -596,6 +620,17 @@ def _mark_run(
             words = max((words[:n] for n in range(1, len(words) + 1) if " ".join(words[:n]) in names.people), key=len)
         _add_person(marks, words)
         return
+    if len(words) > 1 and is_handling_verb(words[0]) and sentence.person_before(start, names, marks):
+        # He GRABS THE KNIFE, RINGS THE DOORBELL: an action in capitals whose object is the prop
+        obj = [w for w in words[1:] if w not in DETERMINERS and w not in _PARTICLES]
+        # every word English (a name is no dictionary's: GRABS JENNY is a person), the head a thing
+        english = all(lexicon.readings(w) != frozenset() for w in obj) and not _is_person(
+            obj, sentence, start, end, marks
+        )
+        if obj and english and _asset_noun(obj[-1]) and not _classed(obj[-1]):
+            _add_thing(marks, " ".join(obj), True)
+            if not is_sound_word(words[0]):
+                return
     if _in(head, ATMOSPHERE):  # a GUST (roars): the effect to build, heard or not
         _add(marks.atmosphere, run)
         return
@@ -605,6 +640,8 @@ def _mark_run(
         # sound is seen too.
         if words[:-1] and not any(map(is_sound_word, words[:-1])):
             _add_source(marks, words[:-1])
+        if after is not None and after.up == "OF":
+            _mark_sound_of(sentence, end, names, marks)
         return
     exclaimed = after is not None and after.text == "!"
     if len(words) == 1 and exclaimed and _unknown_word(head) and not _known(head, names):
@@ -645,6 +682,20 @@ def _mark_run(
         # A lone past participle (STUNNED) is stress, not a prop.
         _add_thing(marks, run, sentence.handled(sentence.phrase_start(start), names, marks))
         marks.introduced.add(run)
+
+
+def _mark_sound_of(sentence: _Sentence, of: int, names: Names, marks: Marks) -> None:
+    """The CRACK OF a bat, the CLINK OF glasses: the thing that makes the sound is seen
+    making it, a prop (but the SLAM of a door is the set's, the ROAR of the crowd a crowd)."""
+    phrase = _head_after(sentence, of, names)
+    if phrase is None:
+        return
+    start, head = phrase
+    if head > start and is_sound_word(sentence.toks[head].up):
+        head -= 1  # the THWACK of an axe echoes: the sound's verb read as the head of a compound
+    word = sentence.toks[head].up
+    if _asset_noun(word) and not _classed(word) and word not in names.people:
+        _add_thing(marks, _phrase(sentence, start, head), True)
 
 
 def _add_source(marks: Marks, words: list[str]) -> None:
@@ -908,15 +959,110 @@ def _mark_thing(sentence: _Sentence, i: int, start: int, names: Names, marks: Ma
         phrase, word = _phrase(sentence, of, head), sentence.toks[head].up
     else:
         phrase = _phrase(sentence, start, i)
+    owned = _in(word, BODY) or _in(word, WARDROBE)  # on his lap, the pen in his hand: a list
+    if not _asset_noun(word) and not owned and (apposed := _apposition(sentence, i, names)) is not None:
+        # his invention, a machine with wheels: the apposition names the thing to build
+        phrase, word = _phrase(sentence, *apposed), sentence.toks[apposed[1]].up
     if not _asset_noun(word):
         return False
     if sentence.handled(start, names, marks):
         _add_thing(marks, phrase, True)
+    elif sentence.seen(start, names, marks) and not _in(word, FURNITURE):
+        _add_thing(marks, phrase, True)  # looked at: a prop; a desk looked at stays the set's
     elif sentence.placed(start):
         _add_thing(marks, phrase, False)
     else:
         return False
     return True
+
+
+def _mark_subject(sentence: _Sentence, names: Names, marks: Marks) -> None:
+    """The things a sentence (or what follows a colon) opens with as its subject, marked as
+    props where the sentence says they are a thing the action shows: what makes the sound
+    (a lawnmower ROARS, the kettle whistles) or what something was done to (every match is
+    soaked; money, drugs and props are strewn about)."""
+    toks = sentence.toks
+    if not any(t.up in _BE or not t.plain and is_sound_word(t.up) for t in toks):
+        return  # most sentences: no such verb, so no phrase to read
+    for opening in [sentence.first] + [k + 1 for k, t in enumerate(toks) if t.text == ":"]:
+        phrases, k = _opening_phrases(sentence, opening, names)
+        verb, after = sentence.word(k), sentence.word(k + 1)
+        sounding = verb is not None and is_sound_word(verb.up) and is_verb(verb.up, True)
+        done_to = verb is not None and verb.up in _BE and after is not None and _participle(after)
+        if phrases and (sounding or done_to):
+            for phrase in phrases:
+                _add_thing(marks, phrase, True)
+
+
+def _antecedent(sentence: _Sentence, names: Names) -> str:
+    """The thing a sentence opens with behind a determiner (a box sits on the shelf), which a
+    later IT can name; "" where it opens otherwise (Still fighting, ...)."""
+    if sentence.first < 0 or sentence.toks[sentence.first].up not in DETERMINERS:
+        return ""
+    phrases, _ = _opening_phrases(sentence, sentence.first, names)
+    return phrases[0] if phrases else ""
+
+
+def _opening_phrases(sentence: _Sentence, start: int, names: Names) -> tuple[list[str], int]:
+    """The lowercase noun phrases (joined by commas and AND) that start at ``start``, each
+    naming a thing to build, and where the word after them is; none where another kind of
+    word starts there or a phrase names a person, an animal or anything of a class."""
+    toks, phrases, k = sentence.toks, [], start
+    while k < len(toks):
+        if toks[k].up in DETERMINERS:
+            k += 1
+        head = None
+        while k < len(toks) and (token := sentence.word(k)) is not None and head is None:
+            known = token.lower or k == sentence.first and not token.caps and lexicon.readings(token.up) != frozenset()
+            if not known or token.up in _CLOSED or token.up in names.people or token.up.endswith("'S"):
+                break
+            # the door frame | buckles, a compass | are, the kettle | whistles: it ends before its verb
+            after = sentence.word(k + 1)
+            ends = _is_head(sentence, k) or after is not None and (after.up in _BE or is_sound_word(after.up))
+            if not ends and not _modifier(token.up):
+                break
+            head, k = (k if ends else None), k + 1
+        if head is None:
+            return [], k
+        word = toks[head].up
+        if not _can_be_noun(word) or not _asset_noun(word) or _classed(word) or word in names.people:
+            return [], k
+        phrases.append(" ".join(t.up for t in toks[start : head + 1] if t.up not in DETERMINERS))
+        while k < len(toks) and toks[k].text == ",":
+            k += 1
+        if k < len(toks) and toks[k].up == "AND":
+            k += 1
+        if k == head + 1 or len(phrases) > 5:  # no comma or AND after it: the list has ended
+            break
+        start = k
+    return phrases, k
+
+
+def _participle(token: Token) -> bool:
+    """A participle after BE that says what was done to the subject where it lies (is soaked,
+    are strewn, is lifted); not one that says what it is (is called, is crowded)."""
+    up = token.up
+    return token.lower and (up in DONE_TO or up in HANDLING_FORMS and up.endswith(("ED", "EN", "WN")))
+
+
+def _mark_pronoun(sentence: _Sentence, previous: _Sentence | None, names: Names, marks: Marks) -> None:
+    """IT handled by a character (who's pushing IT) is the thing its sentence, or the one
+    before, opened with (a lawnmower ROARS along), a prop."""
+    for i, token in enumerate(sentence.toks):
+        if token.up == "IT" and i > 0 and sentence.handled(i, names, marks):
+            antecedent = _antecedent(sentence, names) or (_antecedent(previous, names) if previous else "")
+            if antecedent:
+                _add_thing(marks, antecedent, True)
+            return
+
+
+def _apposition(sentence: _Sentence, i: int, names: Names) -> tuple[int, int] | None:
+    """The noun phrase set after the head at ``i`` behind a comma (his invention, A MACHINE
+    with wheels), as its start and head, or None."""
+    comma, determiner = sentence.toks[i + 1 : i + 2], sentence.word(i + 2)
+    if not comma or comma[0].text != "," or determiner is None or determiner.up not in DETERMINERS:
+        return None
+    return _head_after(sentence, i + 1, names)
 
 
 def _names_animal(sentence: _Sentence, i: int, names: Names) -> bool:

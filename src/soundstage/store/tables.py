@@ -48,6 +48,9 @@ class Draft(Base):
     format: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(512), default="")
     scene_count: Mapped[int] = mapped_column(Integer, default=0)
+    # -- writer (0016_writer) --: the draft holds AI-generated text (import --ai-material, or
+    # script mark); a revision carries its predecessor's mark until someone unmarks it.
+    ai_material: Mapped[bool] = mapped_column(default=False)
 
 
 class SceneRow(Base):
@@ -464,6 +467,8 @@ class TimeEntryRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     origin: Mapped[str] = mapped_column(String(300), default="")  # "hours.csv:12", "hours add"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # -- writer (0016_writer) --: generative AI work, booked under the person who did it.
+    ai_assisted: Mapped[bool] = mapped_column(default=False)
 
 
 class SpendLineRow(Base):

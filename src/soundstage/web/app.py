@@ -19,12 +19,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soundstage import __version__
-from soundstage.errors import GuardrailRefusal, PermissionDenied, ReviewError, ShotError, SoundstageError
+from soundstage.errors import (
+    GuardrailRefusal,
+    NoSuchRecord,
+    PermissionDenied,
+    ReviewError,
+    ShotError,
+    SoundstageError,
+)
 from soundstage.project import people
 from soundstage.project.production import open_production
 from soundstage.web.auth import authenticate, login_page
 from soundstage.web.render import HERE, render
-from soundstage.web.routes import api, media, pages, playlists, share
+from soundstage.web.routes import access, api, media, pages, playlists, share
 from soundstage.web.routes import books as book_pages
 from soundstage.web.routes import schedule as stripboard_routes
 
@@ -70,6 +77,7 @@ def create_app(production_root: Path) -> FastAPI:
         app.include_router(module.router)
     app.include_router(stripboard_routes.router)
     app.include_router(stripboard_routes.api_router)
+    app.include_router(access.router)
     app.add_exception_handler(SoundstageError, _soundstage_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -88,6 +96,8 @@ def status_of(error: SoundstageError) -> int:
         return 403
     if isinstance(error, ShotError):
         return 404
+    if isinstance(error, NoSuchRecord):
+        return 404  # no such API token, person or client link
     if isinstance(error, ReviewError | GuardrailRefusal):
         return 409  # GuardrailRefusal: the AI rules refuse the approval (docs/guardrails.md)
     return 400

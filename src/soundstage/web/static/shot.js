@@ -9,8 +9,18 @@ const code = $("shot").dataset.code;
 const view = $("compare-view");
 if (view) {
   const wipe = () => { $("compare-img-b").parentElement.style.clipPath = view.classList.contains("wipe") ? `inset(0 0 0 ${$("wipe").value}%)` : ""; };
-  $("compare-a").addEventListener("change", (e) => { $("compare-img-a").src = e.target.value; });
-  $("compare-b").addEventListener("change", (e) => { $("compare-img-b").src = e.target.value; });
+  // Show the chosen take on one side: a still in its <img>, a clip take in its <video>.
+  const choose = (side) => {
+    const option = $(`compare-${side}`).selectedOptions[0];
+    const clip = option.dataset.clip === "true";
+    const image = $(`compare-img-${side}`), video = $(`compare-clip-${side}`);
+    image.hidden = clip;
+    video.hidden = !clip;
+    if (clip) video.src = option.value;
+    else image.src = option.value;
+  };
+  $("compare-a").addEventListener("change", () => choose("a"));
+  $("compare-b").addEventListener("change", () => choose("b"));
   $("wipe").addEventListener("input", wipe);
   document.querySelectorAll("[data-mode]").forEach((button) =>
     button.addEventListener("click", () => {
