@@ -60,7 +60,7 @@ NOTE = {
     "status": "changes requested",
 }
 APPROVE = {"action": "approve", "note": ""}
-SERVER_START_S = 60.0
+SERVER_START_S = 180.0  # several workers on a busy 2-core machine take more than a minute to start
 
 Call = tuple[str, str, dict[str, Any] | None]  # method, path (with query), JSON body
 
@@ -175,8 +175,9 @@ def phases(
 class Served:
     """``soundstage serve`` of a production in a subprocess on a free loopback port."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, workers: int = 1) -> None:
         self.root = root
+        self.workers = workers
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root.parent / f"{root.name}-serve.log"
@@ -185,7 +186,7 @@ class Served:
     def __enter__(self) -> Served:
         command = [
             sys.executable, "-m", "soundstage", "--production", str(self.root),
-            "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
         ]  # fmt: skip
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -228,9 +229,14 @@ def board_calls(data: ReviewData, count: int) -> list[Call]:
     ]
 
 
-def soundstage_load(data: ReviewData, base_url: str, counts: Counts, clients: int, whole: int) -> list[Phases]:
-    """Every operation on one served production; ``whole`` is the size of the unfiltered board
-    page (as many shots as the peer lists)."""
+OPERATIONS = ("board", "shot", "note", "approval", "whole")  # soundstage_load's, in its order
+
+
+def soundstage_load(
+    data: ReviewData, base_url: str, counts: Counts, clients: int, whole: int, operations: Sequence[str] = OPERATIONS
+) -> list[Phases]:
+    """Every operation (or those named in ``operations``) on one served production; ``whole`` is
+    the size of the unfiltered board page (as many shots as the peer lists)."""
     rng = random.Random(7)
     reviewers = [data.tokens[n] for n in data.reviewers]
     supervisors = [data.tokens[n] for n in data.supervisors]
@@ -245,22 +251,23 @@ def soundstage_load(data: ReviewData, base_url: str, counts: Counts, clients: in
         return taken
 
     each = (counts.alone, counts.at_once, counts.paced)
-    return [
-        phases(base_url, "board (GET /api/shots, filtered, 200 cards)", lambda n: board_calls(data, n),
-               reviewers, each, clients),
-        phases(base_url, "shot page (GET /api/shots/{code})",
-               lambda n: [("GET", f"/api/shots/{rng.choice(data.shots)}", None) for _ in range(n)],
-               reviewers, each, clients),
-        phases(base_url, "note with a status change (POST /api/shots/{code}/notes)",
-               lambda n: [("POST", f"/api/shots/{c}/notes", NOTE) for c in to_decide(n)],
-               supervisors, each, clients),
-        phases(base_url, "approval (POST /api/shots/{code}/decisions)",
-               lambda n: [("POST", f"/api/shots/{c}/decisions", APPROVE) for c in to_decide(n)],
-               supervisors, each, clients),
-        phases(base_url, f"{whole:,} shots with their takes (GET /api/shots?limit={whole})",
-               lambda n: [("GET", f"/api/shots?limit={whole}", None)] * n,
-               reviewers, counts.whole_board, clients),
-    ]  # fmt: skip
+    loads = {
+        "board": lambda: phases(base_url, "board (GET /api/shots, filtered, 200 cards)",
+                                lambda n: board_calls(data, n), reviewers, each, clients),
+        "shot": lambda: phases(base_url, "shot page (GET /api/shots/{code})",
+                               lambda n: [("GET", f"/api/shots/{rng.choice(data.shots)}", None) for _ in range(n)],
+                               reviewers, each, clients),
+        "note": lambda: phases(base_url, "note with a status change (POST /api/shots/{code}/notes)",
+                               lambda n: [("POST", f"/api/shots/{c}/notes", NOTE) for c in to_decide(n)],
+                               supervisors, each, clients),
+        "approval": lambda: phases(base_url, "approval (POST /api/shots/{code}/decisions)",
+                                   lambda n: [("POST", f"/api/shots/{c}/decisions", APPROVE) for c in to_decide(n)],
+                                   supervisors, each, clients),
+        "whole": lambda: phases(base_url, f"{whole:,} shots with their takes (GET /api/shots?limit={whole})",
+                                lambda n: [("GET", f"/api/shots?limit={whole}", None)] * n,
+                                reviewers, counts.whole_board, clients),
+    }  # fmt: skip
+    return [loads[name]() for name in OPERATIONS if name in operations]
 
 
 def playlist_approvals(data: ReviewData, base_url: str, sizes: Sequence[int]) -> list[tuple[int, float]]:
@@ -358,7 +365,16 @@ def main() -> int:
     parser.add_argument("--shots", type=int, default=0, help="shots in the load production (default 2,000; 400 quick)")
     parser.add_argument("--postgres-only", action="store_true", help="leave out the SQLite production")
     parser.add_argument("--load-only", action="store_true", help="only the load tables (no bulk-linearity runs)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (soundstage serve --workers)")
+    parser.add_argument(
+        "--operations",
+        default=",".join(OPERATIONS),
+        help=f"which load operations, comma-separated (default all: {','.join(OPERATIONS)})",
+    )
     args = parser.parse_args()
+    if not args.no_zou and args.operations != ",".join(OPERATIONS):
+        print("--operations leaves out what zou is compared with: add --no-zou", file=sys.stderr)
+        return 2
     if not args.no_zou and (why := zou_peer.missing(args.zou_venv)):
         print(f"{why}\n{zou_peer.INSTALL_HINT}", file=sys.stderr)
         return 2
@@ -388,8 +404,9 @@ def run(folder: Path, postgres: str, args: argparse.Namespace) -> str:
     playlists: dict[str, list[tuple[int, float]]] = {}
     for name, url in databases.items():
         data = build(folder / f"load-{name}", shots=shots, database_url=url(), reviewers=CLIENTS)
-        with Served(data.root) as served:
-            loads[name] = soundstage_load(data, served.url, counts, args.clients, zou_shots)
+        with Served(data.root, args.workers) as served:
+            operations = [o.strip() for o in args.operations.split(",")]
+            loads[name] = soundstage_load(data, served.url, counts, args.clients, zou_shots, operations)
         # A production of its own: the load above decided on most of the shots waiting for review.
         print(f"{name}: load measured", file=sys.stderr)
         if args.load_only:
@@ -420,7 +437,8 @@ def report(
     busy = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     n = args.clients
     lines = [
-        f"# review room: {shots:,} shots, {shots * 5:,} takes; {machine}; load average at the end {busy}",
+        f"# review room: {shots:,} shots, {shots * 5:,} takes; {machine}; {args.workers} server process(es);"
+        f" load average at the end {busy}",
         "",
         f"p50 / p99: one client alone; {n} clients at once (each sends its next request when answered);"
         f" {n} reviewers at their pace (a random pause of {THINK_S:g} s on average between requests)."

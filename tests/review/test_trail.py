@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from cryptography import x509
 from sqlalchemy import delete, select, update
 
-from soundstage.project import Production, TakeOptions
+from soundstage.project import Production, TakeOptions, trail
 from soundstage.project.trail import CHECKPOINTS_DIR, write_checkpoint
 from soundstage.provenance.credentials import read_credentials
 from soundstage.review.anchor import Checkpoint, signature_valid
@@ -39,6 +41,16 @@ def decided(with_takes) -> Production:
     production.decide(codes[2], Action.REQUEST_CHANGES, **who["Ada"])
     production.codes, production.who = codes, who  # type: ignore[attr-defined]
     return production
+
+
+def _submitted(with_takes, shots: int) -> tuple[Production, list[str], dict[str, dict[str, str]]]:
+    """The production with takes on its first ``shots`` shots, those shots submitted for review:
+    (production, shot codes, each person's API token as decide wants it)."""
+    production = with_takes(shots)
+    who = {name: {"token": token} for name, token in production.tokens.items()}
+    for code in production.codes:
+        production.decide(code, Action.SUBMIT, **who["Ari"])
+    return production, production.codes, who
 
 
 def _events(production: Production) -> int:
@@ -213,3 +225,62 @@ def test_an_older_days_checkpoint_still_anchors_when_newer_files_are_lost(decide
     with session_scope(decided.engine) as session:
         session.execute(delete(EventRow).where(EventRow.id > count - 2))
     assert any(f"the trail has {count - 2}" in line for line in _broken(cli, decided.root))
+
+
+def _approve_at_once(
+    production: Production, codes: list[str], token: dict[str, str]
+) -> tuple[list[threading.Thread], list[BaseException]]:
+    """Approve take 2 of each shot, each from a thread of its own, all at once; what they raised."""
+    barrier, failures = threading.Barrier(len(codes)), []
+
+    def approve(code: str) -> None:
+        barrier.wait()
+        try:
+            production.decide(f"{code}/2", Action.APPROVE, **token)
+        except BaseException as failure:  # noqa: BLE001 - reported by the test, not swallowed
+            failures.append(failure)
+
+    threads = [threading.Thread(target=approve, args=(code,)) for code in codes]
+    for thread in threads:
+        thread.start()
+    return threads, failures
+
+
+def test_approvals_at_once_keep_the_chain_and_every_checkpoint_anchors_its_head(with_takes, cli) -> None:
+    production, codes, who = _submitted(with_takes, 6)
+    threads, failures = _approve_at_once(production, codes, who["Sol"])
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    with session_scope(production.engine) as session:
+        heads = {row.id: row.sha256 for row in session.scalars(select(EventRow))}
+    certificate = production.root / production.settings.credentials.certificate
+    public_key = x509.load_pem_x509_certificates(certificate.read_bytes())[0].public_key()
+    written = [Checkpoint.from_json(line) for line in _checkpoint_lines(production)]
+    # Each checkpoint is signed and names a head the trail has at its count; the newest
+    # names the trail's head: no checkpoint line was lost to another thread's rewrite.
+    assert all(signature_valid(c, public_key) and heads[c.events] == c.head_sha256 for c in written)
+    assert max(c.events for c in written) == len(heads) == 4 + 6 + 6
+    assert cli("-p", production.root, "audit", "verify").code == 0
+
+
+def test_approvals_committed_while_a_checkpoint_is_written_share_the_next_one(with_takes, cli) -> None:
+    production, codes, who = _submitted(with_takes, 4)
+    before, events = _checkpoint_lines(production), _events(production)
+    # Another thread is writing the checkpoint file: the approvals commit (the database's lock
+    # is not held for the checkpoint), then wait for the file.
+    with production.context.state(trail._Anchoring).writing:
+        threads, failures = _approve_at_once(production, codes, who["Sol"])
+        deadline = time.monotonic() + 60
+        while _events(production) < events + len(codes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _events(production) == events + len(codes), failures
+        assert _checkpoint_lines(production) == before
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    # The first to get the file checkpoints the newest head, which anchors all four; the
+    # others find their heads covered and write nothing.
+    added = _checkpoint_lines(production)[len(before) :]
+    assert [json.loads(line)["events"] for line in added] == [events + len(codes)]
+    assert cli("-p", production.root, "audit", "verify").code == 0

@@ -36,10 +36,11 @@ from soundstage.guardrails.model import (
     UnionNotice,
     WriterDisclosure,
 )
-from soundstage.project.guardrails import as_utc, check, consent_of, pack, project_name, records
+from soundstage.project.guardrails import check, consent_of, pack, project_name, records
 from soundstage.project.people import person
 from soundstage.project.production import Context, console
 from soundstage.project.trail import append_event
+from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role
 from soundstage.store.tables import (
     ConsentEventRow,

@@ -19,7 +19,7 @@ from soundstage.errors import CutError, ShotError
 from soundstage.files import write_atomic
 from soundstage.generate import clips
 from soundstage.generate.backend import Recipe, take_name
-from soundstage.project import checks, drafts, guardrails, shotlist, trail
+from soundstage.project import checks, drafts, guardrails, shotlist, take_uses, trail
 from soundstage.project.production import Context, Progress, console, no_progress
 from soundstage.store.tables import NoteRow, ShotRow, TakeRow
 
@@ -127,7 +127,7 @@ def cut(
         raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
     # The AI rules of [policy] (docs/guardrails.md): refused unless every violation is overridden.
     # Scratch dialogue a voice model makes is a use of the voice performer's voice, checked here.
-    spoken = guardrails.speakers(context, [e.shot.code for e in entries])
+    spoken = take_uses.speakers(context, [e.shot.code for e in entries])
     cleared = guardrails.clear_release(
         context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance], spoken=spoken
     )
@@ -152,7 +152,7 @@ def cut(
     report.shots, report.frames = len(assembled.shots), assembled.frames
     report.lengthened = [f"{code}: {old} -> {new} frames" for code, old, new in assembled.lengthened]
     report.warnings = list(assembled.warnings)
-    for character in guardrails.voice_modelled(context, [c for names in spoken.values() for c in names]):
+    for character in take_uses.voice_modelled(context, [c for names in spoken.values() for c in names]):
         model = context.settings.bible.characters[character].voice_model
         report.warnings.append(
             f"{character}: Soundstage has no voice-model speaker yet, so espeak-ng spoke the lines; they were "

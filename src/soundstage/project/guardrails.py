@@ -1,19 +1,20 @@
 """The guardrails in the production: performers, consents (their documents in the media store
-by hash) and the other records the AI terms ask for, stored and audited; what a take uses of
-people, worked out from its recipe; and the gates that check the rule packs of ``[policy]``
-before a take is approved, before the cut and before an export.
+by hash) and the other records the AI terms ask for, stored and audited; and the gates that
+check the rule packs of ``[policy]`` before a take is approved, before the cut and before an
+export, over what the takes use of people (project/take_uses.py).
 
 The rules themselves are the pure ``soundstage.guardrails`` package: this module reads the
 tables into its records and uses, and writes what people record (each with its audit event,
-naming the actor and their role). Nothing is cached between checks, so a revocation takes
-effect on the very next approval or export.
+naming the actor and their role). Records are read anew for every check (only the parsed rule
+packs are kept, until a pack file changes), so a revocation takes effect on the very next
+approval or export.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,9 @@ from sqlalchemy.orm import Session
 
 from soundstage import __version__
 from soundstage.errors import GuardrailError
-from soundstage.generate.backend import REFERENCE_PREFIX, Performance, Recipe, take_name
+from soundstage.generate.backend import Recipe, take_name
 from soundstage.guardrails.evaluate import Outcome, Override, evaluate
 from soundstage.guardrails.model import (
-    Alteration,
-    AlterationPurpose,
     Casting,
     Consent,
     ConsentAction,
@@ -45,16 +44,23 @@ from soundstage.guardrails.model import (
     ScanNotice,
     Signer,
     Strike,
-    TakeUse,
     UnionNotice,
     WriterDisclosure,
 )
 from soundstage.guardrails.model import Draft as MarkedDraft
 from soundstage.guardrails.rules import Gate, RulePack, load_pack
-from soundstage.guardrails.uses import take_use
-from soundstage.project import drafts, shotlist
+from soundstage.project import drafts
 from soundstage.project.production import Context
-from soundstage.script.model import Kind
+from soundstage.project.take_uses import (
+    dialogue_uses,
+    shot_scenes,
+    speakers,
+    standing_takes,
+    standing_use,
+    use_of,
+    uses,
+)
+from soundstage.review.audit import as_utc
 from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
@@ -109,11 +115,6 @@ def consent_of(row: ConsentRow, events: Sequence[ConsentEventRow]) -> Consent:
         pay_terms=row.pay_terms,
         events=tuple(ConsentEvent(ConsentAction(e.action), as_utc(e.at), e.by, e.reason) for e in events),
     )
-
-
-def as_utc(at: datetime) -> datetime:
-    """``at`` in UTC: SQLite hands back naive datetimes for what was stored in UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _document_now(context: Context, row: ConsentRow) -> str | None:
@@ -221,132 +222,6 @@ def pack(context: Context) -> RulePack:
     return load_pack(context.settings.policy, context.root)
 
 
-# -- what a take uses ----------------------------------------------------------------------------
-
-
-def use_of(
-    context: Context, records: Records, shot: str, scene: str, take: str, recipe: Recipe, made_at: datetime | None
-) -> TakeUse:
-    """What a take uses of people, from its recipe: the characters whose reference sheets
-    condition it (their likeness and motion performers), the bible's character models its
-    backend loads (its model, or a model file its options name: a LoRA), the names in its
-    prompt, the recorded performances it alters (``alteration``), the production's default
-    department. Previs renders the artists' blocking and makes no replica (``ai`` False). A
-    take makes no sound: scratch dialogue is the cut's (``dialogue_uses``)."""
-    policy = context.settings.policy
-    referenced = [
-        key.removeprefix(REFERENCE_PREFIX).split(":")[0]
-        for key in recipe.conditioning
-        if key.startswith(REFERENCE_PREFIX)
-    ]
-    return take_use(
-        shot,
-        records,
-        take=take,
-        scene=scene,
-        department=policy.default_department,
-        made_at=as_utc(made_at) if made_at else None,
-        prompt=recipe.prompt,
-        watched=policy.names,
-        references=referenced,
-        loaded=_loaded(recipe),
-        alterations=[alteration(performance) for performance in recipe.performances],
-        ai=recipe.backend != "previs",
-    )
-
-
-def alteration(performance: Performance) -> Alteration:
-    """The change a take makes to a recorded performance. A purpose or part this version does
-    not know counts as a change to the performance itself (never excepted): a recipe edited by
-    hand must not slip past the alteration rule."""
-    purposes, parts = {p.value for p in AlterationPurpose}, {g.value for g in Gives}
-    purpose = performance.purpose if performance.purpose in purposes else AlterationPurpose.PERFORMANCE
-    gives = performance.gives if performance.gives in parts else Gives.LIKENESS
-    note = f"recording {performance.sha256[:12]}"
-    return Alteration(performance.performer, AlterationPurpose(purpose), Gives(gives), note)
-
-
-def _loaded(recipe: Recipe) -> list[str]:
-    """The model names a take's backend loads: its model and every text its options hold
-    (a LoRA file, an adapter's hub id), however deep."""
-    names, pending = [recipe.model], list(recipe.options.values())
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            names.append(value)
-        elif isinstance(value, list | tuple):
-            pending.extend(value)
-        elif isinstance(value, dict):
-            pending.extend(value.values())
-    return names
-
-
-def voice_modelled(context: Context, characters: Sequence[str]) -> list[str]:
-    """The characters of ``characters`` whose scratch dialogue the bible has a voice model
-    speak (``voice_model``), each once."""
-    bible = context.settings.bible.characters
-    return [c for c in dict.fromkeys(c.upper() for c in characters) if c in bible and bible[c].voice_model]
-
-
-def dialogue_uses(
-    context: Context, records: Records, spoken: Mapping[str, Sequence[str]], scenes: Mapping[str, str]
-) -> list[TakeUse]:
-    """What the cut's scratch dialogue uses of people, shot by shot (``spoken``: shot code ->
-    the characters whose lines it speaks): lines made by a voice model use the voice
-    performer's voice, now (the cut makes them). espeak-ng's lines use nobody."""
-    found = []
-    for code, characters in spoken.items():
-        voiced = voice_modelled(context, characters)
-        if voiced:
-            found.append(
-                take_use(
-                    code,
-                    records,
-                    scene=scenes.get(code, ""),
-                    department=context.settings.policy.default_department,
-                    voiced=voiced,
-                    creative=False,
-                )  # fmt: skip
-            )
-    return found
-
-
-def _scenes(session: Session) -> dict[int, tuple[str, str]]:
-    """shot id -> (code, scene number)."""
-    rows = session.execute(select(ShotRow.id, ShotRow.code, SceneRow.number).join(SceneRow))
-    return {shot_id: (code, number) for shot_id, code, number in rows}
-
-
-def standing_takes(session: Session, codes: Sequence[str] = ()) -> list[TakeRow]:
-    """The take that stands for each shot (``codes``, or every shot): its approved take, else
-    its newest, as the cut takes them."""
-    wanted = {c.strip().upper() for c in codes}
-    shots = _scenes(session)
-    unknown = sorted(wanted - {code for code, _ in shots.values()})
-    if unknown:
-        raise GuardrailError(f"no shot {', '.join(unknown)} in this production")
-    standing: dict[int, TakeRow] = {}
-    for take in session.scalars(select(TakeRow).order_by(TakeRow.number)):
-        code = shots.get(take.shot_id, ("", ""))[0]
-        if wanted and code not in wanted:
-            continue
-        current = standing.get(take.shot_id)
-        if current is None or not current.approved_by or take.approved_by:
-            standing[take.shot_id] = take
-    return list(standing.values())
-
-
-def uses(context: Context, session: Session, records: Records, takes: Sequence[TakeRow]) -> list[TakeUse]:
-    """The uses of ``takes``."""
-    shots = _scenes(session)
-    found = []
-    for take in takes:
-        code, scene = shots[take.shot_id]
-        recipe = Recipe.model_validate(take.recipe)
-        found.append(use_of(context, records, code, scene, take_name(code, take.number), recipe, take.created_at))
-    return found
-
-
 # -- checks and gates -----------------------------------------------------------------------------
 
 
@@ -359,7 +234,7 @@ def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = N
         found = records(context, session)
         takes = standing_takes(session, codes)
         used = uses(context, session, found, takes)
-        scenes = dict(_scenes(session).values())
+        scenes = dict(shot_scenes(session).values())
         written = overrides(session)
         sends = [_send(row, to) for row in session.scalars(select(DraftRow).order_by(DraftRow.id))] if to else []
     used += dialogue_uses(context, found, speakers(context, codes), scenes)
@@ -368,30 +243,6 @@ def check(context: Context, codes: Sequence[str] = (), *, event: Gate | None = N
         release=_release(context),
         overrides=written,
     )  # fmt: skip
-
-
-def speakers(context: Context, codes: Sequence[str] = ()) -> dict[str, list[str]]:
-    """Shot code -> the characters whose lines the cut speaks in it, for ``codes`` (or every
-    shot): nothing while ``[cut] scratch_dialogue`` is off, or while no character of the bible
-    has a voice model (then no line is anybody's voice and the script need not be read)."""
-    characters = context.settings.bible.characters.values()
-    if not context.settings.cut.scratch_dialogue or not any(entry.voice_model for entry in characters):
-        return {}
-    script = drafts.latest_script(context)
-    if script is None:
-        return {}
-    speaking = {
-        element.line: element.character
-        for scene in script.scenes
-        for element in scene.elements
-        if element.kind in (Kind.DIALOGUE, Kind.LYRICS)
-    }
-    wanted = {c.strip().upper() for c in codes}
-    return {
-        shot.code: [speaking[n] for n in shot.lines if n in speaking]
-        for shot in shotlist.shots(context)
-        if not wanted or shot.code in wanted
-    }
 
 
 def _send(row: DraftRow, writer: str) -> DraftSend:
@@ -433,7 +284,8 @@ def clear_approval(context: Context, session: Session, shot: ShotRow, take: Take
     """Refuse (GuardrailRefusal: the rule id and its reason) the approval of ``take`` unless
     every violation the approve gate finds is overridden; the take's guardrail record."""
     found = records(context, session)
-    use = uses(context, session, found, [take])
+    scene = session.scalars(select(SceneRow.number).where(SceneRow.id == shot.scene_id)).one()  # not every shot's
+    use = [standing_use(context, found, shot.code, scene, take)]
     outcome = evaluate(
         Gate.APPROVE, use, found, context.settings.policy, pack(context), utcnow(), overrides=overrides(session)
     )
@@ -466,8 +318,8 @@ def clear_release(
     (``dialogue_uses``)."""
     with context.reading() as session:
         found = records(context, session)
-        scenes = dict(_scenes(session).values())
-        shots = {code: shot_id for shot_id, (code, _) in _scenes(session).items()}
+        scenes = dict(shot_scenes(session).values())
+        shots = {code: shot_id for shot_id, (code, _) in shot_scenes(session).items()}
         rows: list[TakeRow] = []
         for code, name in takes:
             number = int(name.rsplit("/", 1)[1])

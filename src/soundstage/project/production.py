@@ -14,6 +14,7 @@ from __future__ import annotations
 import getpass
 import shutil
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from fractions import Fraction
@@ -63,13 +64,18 @@ class Context:
         self.engine = engine
         self.media = media_store(root / MEDIA_DIR, settings.media)
         self._states: dict[type, object] = {}
+        # The review room calls services from many threads at once: each kind is made once.
+        self._states_lock = threading.Lock()
 
     def state(self, kind: type[State]) -> State:
         """What one service keeps while the production is open (its caches), made on first use
         with ``kind()``. Each service owns its kind, so no service reaches into another's."""
         found = self._states.get(kind)
         if found is None:
-            found = self._states[kind] = kind()
+            with self._states_lock:
+                found = self._states.get(kind)
+                if found is None:
+                    found = self._states[kind] = kind()
         return found  # type: ignore[return-value]
 
     def transaction(self) -> AbstractContextManager[Session]:

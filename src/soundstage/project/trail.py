@@ -11,6 +11,7 @@ credentials carry), and replays the decisions against the shot statuses and appr
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,17 +125,28 @@ _HEAD = "soundstage.audit_head"
 def _checkpoint_after_commit(session: Session) -> None:
     """Write the checkpoint of a committed transaction that appended events.
 
-    After the commit, not before, so a checkpoint never names a head that was rolled back. The
-    decision stands when the checkpoint cannot be written (a missing key, a full disk): that is
-    logged, and the next decision's checkpoint covers this one."""
+    After the commit, not before, so a checkpoint never names a head that was rolled back (and
+    outside the database's write lock, which the commit released: the signing and the two fsyncs
+    hold up no other writer). Concurrent commits of one process share a write: a thread that
+    waited for the checkpoint file finds the newest head committed meanwhile and checkpoints
+    that one, which anchors every event before it; a thread whose head such a checkpoint
+    already covers writes nothing. Either way the head is anchored when the request returns.
+    The decision stands when the checkpoint cannot be written (a missing key, a full disk): that
+    is logged, and the next decision's checkpoint covers this one."""
     head = session.info.pop(_HEAD, None)
     context = session.info.get(SESSION_CONTEXT)
     if head is None or not isinstance(context, Context):
         return
-    try:
-        write_checkpoint(context, *head)
-    except (OSError, ValueError, TypeError, ReviewError) as failure:
-        log.warning("%s: the audit checkpoint of event %d was not written: %s", context.root, head[0], failure)
+    anchoring = context.state(_Anchoring)
+    anchoring.committed(head)
+    with anchoring.writing:
+        newest = anchoring.take()
+        if newest is None:
+            return  # written while this thread waited, by one that took this head or a newer one
+        try:
+            _write_checkpoint(context, *newest)
+        except (OSError, ValueError, TypeError, ReviewError) as failure:
+            log.warning("%s: the audit checkpoint of event %d was not written: %s", context.root, newest[0], failure)
 
 
 @orm_event.listens_for(Session, "after_rollback")
@@ -145,10 +157,17 @@ def _forget_head(session: Session) -> None:
 def write_checkpoint(context: Context, events: int, head_sha256: str, *, at: datetime | None = None) -> Path:
     """Sign a checkpoint of the trail's head (``events`` events, the newest hashing to
     ``head_sha256``) with the production's signing key and add it to today's file, atomically."""
+    with context.state(_Anchoring).writing:
+        return _write_checkpoint(context, events, head_sha256, at=at)
+
+
+def _write_checkpoint(context: Context, events: int, head_sha256: str, *, at: datetime | None = None) -> Path:
+    """``write_checkpoint`` for a caller holding the checkpoint file's lock."""
     checkpoint = sign_checkpoint(events, head_sha256, at or utcnow(), _signing_key(context))
     path = context.root / CHECKPOINTS_DIR / f"{checkpoint.at:%Y-%m-%d}.jsonl"
-    # Rewritten whole through the atomic writer: a reader never sees half a line. Two processes
-    # checkpointing in the same instant may keep only the later line, which anchors both.
+    # Rewritten whole through the atomic writer: a reader never sees half a line. The threads of
+    # one process take turns (_Anchoring.writing); two processes checkpointing in the same
+    # instant may keep only one line, and the next decision's checkpoint anchors both.
     before = path.read_bytes() if path.exists() else b""
     write_atomic(path, before + checkpoint.to_json().encode() + b"\n", what="audit checkpoint", error=ReviewError)
     return path
@@ -285,3 +304,26 @@ class _Keys:
 
     def __init__(self) -> None:
         self.private: PrivateKeyTypes | None = None
+
+
+class _Anchoring:
+    """The checkpoint file's writers in this process: the newest head committed and not yet
+    checkpointed, and the lock that lets one thread at a time read and rewrite the file."""
+
+    def __init__(self) -> None:
+        self.writing = threading.Lock()
+        self._guard = threading.Lock()
+        self._waiting: tuple[int, str] | None = None
+
+    def committed(self, head: tuple[int, str]) -> None:
+        """A transaction committed ``head`` (event count, sha256): the chain is serialised, so
+        the head with more events extends the other, and its checkpoint anchors both."""
+        with self._guard:
+            if self._waiting is None or head[0] > self._waiting[0]:
+                self._waiting = head
+
+    def take(self) -> tuple[int, str] | None:
+        """The head to checkpoint now (the newest committed), or None when one was written since."""
+        with self._guard:
+            head, self._waiting = self._waiting, None
+            return head

@@ -8,6 +8,7 @@ the schema to the newest revision with :func:`upgrade`, and does its work inside
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,10 +37,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # after a Soundstage upgrade): the second waits, then finds the schema at head.
 _MIGRATION_LOCK_KEY = 0x50_756E_6453_7461  # arbitrary, constant across releases
 
+_BUSY_TIMEOUT_MS = 10_000
+# connection.info key: the connection's transaction holds its engine's writer lock.
+_HOLDS_WRITER_LOCK = "soundstage_writer_lock"
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",  # readers do not block the writer (web app + CLI at once)
     "PRAGMA foreign_keys=ON",  # SQLite ignores foreign keys unless asked, per connection
-    "PRAGMA busy_timeout=10000",  # wait up to 10 s for another command's transaction
+    f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",  # wait up to 10 s for another command's transaction
     "PRAGMA synchronous=NORMAL",  # durable at each checkpoint; safe with WAL, much faster
 )
 
@@ -79,6 +83,13 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(url)
+    # The writers of this process queue here before BEGIN IMMEDIATE. SQLite's busy handler polls
+    # with growing sleeps (up to 100 ms each), so with the review room's many threads a writer
+    # could wait far longer than the writes ahead of it, and a newcomer could pass one that
+    # slept; the lock wakes the next writer as soon as the last one ends. Other processes (the
+    # CLI, more server workers) still meet at SQLite's own lock. A lock that somehow stays held
+    # costs a writer its busy timeout, then it goes on to SQLite's lock as before.
+    writers = threading.Lock()
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -98,7 +109,23 @@ def _sqlite_engine(url: URL) -> Engine:
         # its lock after the other committed. Commands are short, so queuing is cheap.
         # Reads (read_scope) begin deferred: in WAL mode they never wait for a writer.
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            connection.exec_driver_sql("BEGIN")
+            return
+        connection.info[_HOLDS_WRITER_LOCK] = writers.acquire(timeout=_BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end(connection)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(connection: Connection) -> None:
+        # Just before the driver's COMMIT or ROLLBACK: the next writer's BEGIN IMMEDIATE may
+        # find SQLite's lock held a moment longer, and its busy handler waits out that moment.
+        if connection.info.pop(_HOLDS_WRITER_LOCK, False):
+            writers.release()
 
     return engine
 
