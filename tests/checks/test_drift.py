@@ -157,6 +157,22 @@ def test_a_posterised_take_fails_the_style_check_not_only_warns(intent_of: Inten
     assert style.reason.startswith("the palette and tone differ from the style references")
 
 
+def test_posterised_takes_score_clear_of_every_clean_take(intent_of: IntentOf, example_shots) -> None:
+    # The style limits sit above the clean takes: a posterised take must land well past all of
+    # them, or a limit tuned to pass every clean take only warns on it (issue 11).
+    codes = [shot_of(example_shots, {"MAISIE", "OSWIN"}) if c == "two-shot" else c for c in SHOTS]
+    clean, drifted = [], []
+    for code in codes:
+        storyboard, intent = example_shots[code].storyboard, intent_of(code)
+        clean += [
+            of(check_take(t, intent, DEFAULTS), "style").score
+            for t in (storyboard, noisy(storyboard), jpeg(storyboard))
+        ]
+        drifted.append(of(check_take(posterised(storyboard), intent, DEFAULTS), "style").score)
+
+    assert min(drifted) >= max(clean) + 0.1, (clean, drifted)
+
+
 def test_a_posterised_take_at_1280x720_fails_the_style_check(intent_of_720: IntentOf, example_shots_720) -> None:
     code = "003_0010"  # the wide shot: the most grey set, the least colour
 
