@@ -118,4 +118,3 @@ def test_a_take_whose_check_raises_is_not_checked_by_soundstage_check(
     )
     with pytest.raises(ReviewError, match="override reason"):
         checked.decide(f"{code}/1", Action.APPROVE, by="Sol")
-    assert "not checked: style" in cli("-p", checked.root, "takes", code).out
