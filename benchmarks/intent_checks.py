@@ -435,7 +435,7 @@ def score(shots: list[Shot], prepared: dict[str, ShotIntent], size: str) -> list
     for index, shot in enumerate(shots):
         for kind, strength, eligible, image in cases(index, shots, layouts):
             case = Case(shot.screenplay, size, shot.code, shot.half, kind, strength, eligible)
-            for found in check_take(image, prepared[shot.code], limits, unchecked_as_pass=False):
+            for found in check_take(image, prepared[shot.code], limits):
                 if found.verdict is not Verdict.NOT_CHECKED:
                     case.scores[found.check] = max(found.score, case.scores.get(found.check, 0.0))
             results.append(case)

@@ -103,3 +103,10 @@ def duotone(image: np.ndarray) -> np.ndarray:
     """Lightness mapped from deep violet to amber: another palette."""
     luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None] / 255
     return (np.array([45, 20, 90]) + luma * np.array([210, 176, 20])).astype(np.uint8)
+
+
+def posterised(image: np.ndarray, levels: int = 2) -> np.ndarray:
+    """Each channel rounded to ``levels`` levels (2: every pixel black, white or a pure primary
+    or secondary colour)."""
+    step = 255 / (levels - 1)
+    return (np.round(image / step) * step).astype(np.uint8)

@@ -36,7 +36,7 @@ def test_the_previs_takes_of_the_wide_shots_pass_every_check(
 def _passes_its_own_blocking(take, intent, size: str) -> None:
     assert take.shape[:2] == tuple(int(n) for n in reversed(size.split("x")))
 
-    findings = check_take(take, intent, Checks(), unchecked_as_pass=False)
+    findings = check_take(take, intent, Checks())
 
     judged = [f for f in findings if f.verdict is not Verdict.NOT_CHECKED]
     assert {f.check for f in judged} >= {"composition", "style", "continuity", "duplicates"}

@@ -93,3 +93,28 @@ def test_takes_are_made_when_the_checks_cannot_run(copy_production: Production, 
     monkeypatch.delenv("SOUNDSTAGE_CHECKS__EMBEDDER")
     with Production.open(copy_production.root) as fixed:
         assert fixed.check([code]).findings[f"{code}/1"]
+
+
+def test_a_take_whose_check_raises_is_not_checked_by_soundstage_check(
+    checked: Production, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from soundstage.checks import drift
+
+    def broken(take, intent, limits):
+        raise RuntimeError("the lens table is missing")
+
+    code = checked.shots(scene="3")[0].code
+    monkeypatch.setitem(drift.BUILT_IN_CHECKS, "style", broken)
+
+    result = cli("-p", checked.root, "check", code)
+
+    # Not checked is not a pass: the same exit code as a failing take, and said as such.
+    assert result.code == 1, result.out + result.err
+    assert "1 take(s) checked, 0 failed, 1 not checked (a check could not run)" in result.out
+    style = next(f for f in checked.findings(f"{code}/1") if f.check == "style")
+    assert (style.verdict.value, style.reason) == (
+        "skipped",
+        "the check could not run (RuntimeError: the lens table is missing); not checked",
+    )
+    with pytest.raises(ReviewError, match="override reason"):
+        checked.decide(f"{code}/1", Action.APPROVE, by="Sol")

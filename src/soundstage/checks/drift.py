@@ -11,14 +11,14 @@ other take. The production's limits turn scores into verdicts.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import cv2
 import numpy as np
 
 from soundstage.checks import features
-from soundstage.checks.findings import Finding, Verdict, could_not_run, finding, not_checked
+from soundstage.checks.findings import Finding, could_not_run, finding, not_checked
 from soundstage.checks.intent import SEARCH_X, SEARCH_Y, CharacterTarget, ShotIntent
 from soundstage.config import Checks
 
@@ -76,20 +76,15 @@ def check_take(
     limits: Checks,
     *,
     checks: Mapping[str, Check] | None = None,
-    unchecked_as_pass: bool = True,
 ) -> list[Finding]:
     """Every check's findings on one take (uint8 RGB, any size of the passes' aspect): by
     default the built-in checks, in order: the composition of the frame and of each character,
     each character's appearance, the style, continuity with the neighbouring shots and
     duplicates of other shots' takes; ``checks`` (name -> check) runs others.
 
-    With ``unchecked_as_pass=False`` a check with nothing to compare gives a
-    ``Verdict.NOT_CHECKED`` finding saying why, and a check that raises gives one naming the
-    error (``findings.could_not_run``) while the others run on. The default, True, keeps what
-    callers had before that verdict existed: a not-checked finding comes back as a pass with
-    the same reason, and a check that raises stops ``check_take`` (the caller then knows the
-    take's checks did not run). It stays the default until the CLI, the review board and the
-    approval gate know the new verdict.
+    A check with nothing to compare gives a ``Verdict.NOT_CHECKED`` finding saying why, and a
+    check that raises gives one naming the error (``findings.could_not_run``) while the others
+    run on: a take is never passed by a check that did not look at it.
     """
     take = MeasuredTake(image, intent)
     found: list[Finding] = []
@@ -98,11 +93,7 @@ def check_take(
             found += check(take, intent, limits)
         except Exception as error:
             # A check that cannot run must not stop the others, and must not pass the take.
-            if unchecked_as_pass:
-                raise
             found.append(could_not_run(name, error))
-    if unchecked_as_pass:
-        found = [replace(f, verdict=Verdict.PASS) if f.verdict is Verdict.NOT_CHECKED else f for f in found]
     return found
 
 

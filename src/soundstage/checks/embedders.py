@@ -1,6 +1,6 @@
 """Embedders: how the character and style checks turn a picture into a vector to compare.
 
-The default, ``FeatureEmbedder``, needs no model weights: colour, tone and texture
+The default, ``FeatureEmbedder``, needs no model weights: colour, tone, texture and clipping
 histograms (``features.appearance``). A production that has a CLIP or DINOv2 model on disk sets
 ``[checks] embedder = "clip"`` or ``"dino"`` and ``weights`` to its folder; that embedder
 (``soundstage.checks.models``) needs torch and transformers, the ``diffusers`` extra, and is
@@ -30,7 +30,7 @@ class Embedder(Protocol):
     (a character's region); any size.
 
     An embedder may also have ``blocks``: slices of its vector that measure different things
-    (the feature embedder's colour, lightness, chroma and texture), which the style check then
+    (the feature embedder's colour, lightness, chroma, texture and clipping), which the style check then
     matches each against its nearest reference.
     """
 
@@ -43,7 +43,7 @@ class Embedder(Protocol):
 
 
 class FeatureEmbedder:
-    """Colour (hue, with greys apart), lightness, chroma and texture histograms; no weights.
+    """Colour (hue, with greys apart), lightness, chroma, texture and clipping histograms; no weights.
     The cosine of two embeddings is the weighted mean of the histograms' Bhattacharyya
     coefficients (see ``features.appearance``)."""
 

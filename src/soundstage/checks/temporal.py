@@ -82,14 +82,12 @@ def check_clip(
     previs_tones: np.ndarray,
     limits: Checks,
     per_frame: FrameChecks,
-    *,
-    unchecked_as_pass: bool = True,
 ) -> list[Finding]:
     """Every finding on a clip take: the per-frame checks on each sample, merged into frame
     ranges, then identity, motion and flicker (``take_tones`` and ``previs_tones``:
     ``frame_tone`` of every frame of the take and of the previs storyboard, the same count).
-    ``unchecked_as_pass`` as for ``check_take``: by default a check in time with nothing to
-    compare (a character never in frame) comes back as a pass with its reason."""
+    A check in time with nothing to compare (a character never in frame) comes back not
+    checked with its reason, as ``check_take``'s do."""
     if not samples:
         return []
     per_sample = [per_frame(s.take, s.intent) for s in samples]
@@ -98,13 +96,7 @@ def check_clip(
     numbers = [s.number for s in samples]
     for row, found in zip(per_sample, identity(measured, blocked, samples, limits), strict=True):
         row += found
-    found = merged(numbers, per_sample) + motion(measured, samples, limits) + flicker(take_tones, previs_tones, limits)
-    if unchecked_as_pass:
-        found = [
-            replace(f, verdict=Verdict.PASS) if f.verdict is Verdict.NOT_CHECKED and not crashed(f) else f
-            for f in found
-        ]
-    return found
+    return merged(numbers, per_sample) + motion(measured, samples, limits) + flicker(take_tones, previs_tones, limits)
 
 
 def merged(numbers: Sequence[int], per_sample: Sequence[Sequence[Finding]]) -> list[Finding]:

@@ -215,15 +215,19 @@ def _work(production: Production, workers: int | None, *, ray: str | None = None
 
 
 def _checks_summary(production: Production, take: str) -> str:
-    """A take's findings in a few words: "pass", "warn: style", "fail: composition, character"."""
+    """A take's findings in a few words: "pass", "warn: style", "fail: composition, character",
+    "not checked: style" (a check raised), "not checked" (none ran)."""
+    from soundstage.checks.findings import Verdict, crashed, take_verdict  # production.findings loaded OpenCV already
+
     findings = production.findings(take)
-    if not findings:
-        return "not checked"
-    for verdict in ("fail", "warn"):
-        names = sorted({f.check for f in findings if f.verdict.value == verdict})
-        if names:
-            return f"[{VERDICT_STYLE[verdict]}]{verdict}[/]: {', '.join(names)}"
-    return "[green]pass[/]"
+    verdict = take_verdict(findings)
+    if verdict is Verdict.PASS:
+        return f"[{VERDICT_STYLE[verdict.value]}]pass[/]"
+    names = sorted(
+        {f.check for f in findings if f.verdict is verdict and (verdict is not Verdict.NOT_CHECKED or crashed(f))}
+    )
+    word = f"[{VERDICT_STYLE[verdict.value]}]{_verdict_word(verdict.value)}[/]"
+    return f"{word}: {', '.join(names)}" if names else word
 
 
 def _print_takes(production: Production, shot: str) -> None:
@@ -240,7 +244,13 @@ def _print_takes(production: Production, shot: str) -> None:
 
 # -- intent checks -------------------------------------------------------------------------------
 
-VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+# By stored verdict value; "skipped" is Verdict.NOT_CHECKED, shown as "not checked".
+VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}
+
+
+def _verdict_word(value: str) -> str:
+    """A stored verdict value as people read it: "skipped" is "not checked"."""
+    return "not checked" if value == "skipped" else value
 
 
 @app.command()
@@ -250,13 +260,15 @@ def check(
 ) -> None:
     """Run the intent checks again (composition, character, style, continuity, duplicates) and
     print the findings; a clip take on every n-th frame ([checks] clip_every) and over time
-    (flicker, identity, motion), each finding with its frames. Exit 1 when any take fails a check."""
+    (flicker, identity, motion), each finding with its frames. Exit 1 when any take fails a
+    check or is not checked (a check raised)."""
     if not shots and not all_:
         raise ConfigError("soundstage check: name shots (soundstage check 012_0030) or give --all")
     with opened() as production, bars() as progress:
         task = progress.add_task("checks", total=None)
         report = production.check(shots or (), progress=lambda done, total: progress.update(task, completed=done))
-    from soundstage.checks.findings import frames_label  # the checks load OpenCV: only here
+    from soundstage.checks import Verdict, take_verdict  # OpenCV: the checks loaded it already
+    from soundstage.checks.findings import frames_label
 
     table = Table("Take", "Check", "Subject", "Frames", "Score", "Verdict", "Reason")
     for take, findings in report.findings.items():
@@ -264,12 +276,17 @@ def check(
             verdict = finding.verdict.value
             table.add_row(
                 take, finding.check, finding.subject, frames_label(finding.frames), f"{finding.score:.2f}",
-                f"[{VERDICT_STYLE[verdict]}]{verdict}[/]", finding.reason,
+                f"[{VERDICT_STYLE[verdict]}]{_verdict_word(verdict)}[/]", finding.reason,
             )  # fmt: skip
     out.print(table)
     for line in report.not_checked:
         err.print(f"not checked: {line}", markup=False, highlight=False)
-    failed = sum(any(f.verdict.value == "fail" for f in fs) for fs in report.findings.values())
-    out.print(f"{len(report.findings)} take(s) checked, {failed} failed")
-    if failed:
+    verdicts = [take_verdict(fs) for fs in report.findings.values()]
+    failed, unchecked = verdicts.count(Verdict.FAIL), verdicts.count(Verdict.NOT_CHECKED)
+    out.print(
+        f"{len(report.findings)} take(s) checked, {failed} failed"
+        + (f", {unchecked} not checked (a check could not run)" if unchecked else "")
+    )
+    # Not checked is not a pass: a script gating on the exit code must not wave such a take through.
+    if failed or unchecked:
         raise typer.Exit(1)
