@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from soundstage.checks import CHECKS, Verdict, check_take
+from soundstage.checks.findings import TEMPORAL_CHECKS
 from soundstage.config import Checks
 from soundstage.project import Production
 
@@ -64,4 +65,4 @@ def test_every_previs_take_the_demo_makes_at_1280x720_passes(rendered_example_72
     ]
     assert flagged == []
     assert all({f.check for f in findings} >= {"composition", "duplicates"} for findings in report.findings.values())
-    assert set(CHECKS) >= {f.check for findings in report.findings.values() for f in findings}
+    assert set(CHECKS) | set(TEMPORAL_CHECKS) >= {f.check for findings in report.findings.values() for f in findings}
