@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from soundstage.errors import JobError, StoreError
 from soundstage.generate import queue
@@ -278,3 +278,39 @@ def test_a_permanent_failure_fails_at_once_with_each_jobs_own_message(copy_produ
     for error, prompt in zip(errors, prompts[1:]):
         assert error.endswith(f"of soundstage_controlnet.json (prompt {prompt})"), error
     assert errors[0] != errors[1]
+
+
+def test_a_claim_reads_open_jobs_through_their_index_not_every_finished_one(planned: Production) -> None:
+    """With thousands of finished jobs, each statement of a claim finds its jobs by their state
+    (the index of open jobs): a farm's claims must not slow down as the table of done jobs grows."""
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    finished = [
+        {"shot_id": shot_id, "backend": "previs", "recipe": {}, "state": "done", "worker": "w", "attempts": 1}
+        for _ in range(5000)
+    ]
+    with engine.begin() as connection:
+        connection.execute(JobRow.__table__.insert(), finished)
+    queue.enqueue(engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(3)])
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    statements: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("UPDATE JOBS"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        claimed = queue.claim(engine, "w1", lease_s=60, limit=2)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(claimed) == 2
+    assert len(statements) == 2  # the dead-letter sweep and the claim itself
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+            # Found by state (the index of open jobs, or of states), never by walking the table.
+            assert "ix_jobs_open" in plan or "ix_jobs_state" in plan, plan
+            assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan

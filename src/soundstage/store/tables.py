@@ -282,6 +282,19 @@ class EventRow(Base):
 # The media route asks "is this a take's output?" for every image it serves.
 Index("ix_takes_output_sha256", TakeRow.output_sha256)
 
+# -- queue (0018_claim) --: every claim looks for the oldest open job. Without this index it
+# walks the primary key through every finished job first (on PostgreSQL, 23 ms at 100,000 done
+# jobs, against 0.03 ms with it), so a farm's claims slow down as the table grows. The claim's
+# WHERE names the same states (generate/queue.py ``_claimable``): SQLite uses a partial index
+# only for a query that repeats its condition.
+OPEN_JOB_STATES = ("queued", "running")
+Index(
+    "ix_jobs_open",
+    JobRow.id,
+    postgresql_where=JobRow.state.in_(OPEN_JOB_STATES),
+    sqlite_where=JobRow.state.in_(OPEN_JOB_STATES),
+)
+
 
 class PlaylistRow(Base):
     """A dailies playlist: takes to review, in order."""
