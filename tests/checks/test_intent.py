@@ -17,6 +17,7 @@ from soundstage.checks import (
     check_take,
     prepare_intent,
     signature,
+    take_verdict,
 )
 from soundstage.config import Checks
 
@@ -105,7 +106,9 @@ def test_a_character_too_small_to_judge_or_out_of_frame_is_said_so(example_shots
     assert of(findings, "composition", "JUNO").reason == "JUNO is too small in the blocking to place; not checked"
     assert of(findings, "character", "FUSE").reason == "FUSE is not in frame in the blocking; not checked"
     assert of(findings, "composition", "FUSE").reason == "FUSE is not in frame in the blocking; not checked"
-    assert {f.verdict for f in findings if f.subject} == {Verdict.PASS}
+    # Its own verdict, not a pass; and having nothing to compare leaves the take checked.
+    assert {f.verdict for f in findings if f.subject} == {Verdict.NOT_CHECKED}
+    assert take_verdict(findings) is Verdict.PASS
 
 
 def test_passes_of_different_sizes_are_refused(example_shots) -> None:
