@@ -57,25 +57,30 @@ def _assignment(department: str, ctx: Evaluation) -> DepartmentAIAssignment | No
     return max(found, key=lambda a: a.assigned_at) if found else None
 
 
-def _check_displacement(rule: Rule, item: Item, ctx: Evaluation) -> str:
+def _assigned(item: Item, ctx: Evaluation) -> tuple[DepartmentAIAssignment | None, str]:
+    """The latest AI assignment of the item's department, or why there is none to judge."""
     department, _ = item.payload
     if not department:
-        return "the take names no department and [policy] default_department is empty"
+        return None, "the take names no department and [policy] default_department is empty"
     assignment = _assignment(department, ctx)
     if assignment is None:
-        return "no generative work is assigned to the department"
+        return None, "no generative work is assigned to the department"
+    return assignment, ""
+
+
+def _check_displacement(rule: Rule, item: Item, ctx: Evaluation) -> str:
+    assignment, why = _assigned(item, ctx)
+    if assignment is None:
+        return why
     if not assignment.no_displacement:
         return "the assignment does not confirm that the prompt work displaces no covered role"
     return ""
 
 
 def _check_crew_notice(rule: Rule, item: Item, ctx: Evaluation) -> str:
-    department, _ = item.payload
-    if not department:
-        return "the take names no department and [policy] default_department is empty"
-    assignment = _assignment(department, ctx)
+    assignment, why = _assigned(item, ctx)
     if assignment is None:
-        return "no generative work is assigned to the department"
+        return why
     missing = []
     if assignment.notice_at is None or assignment.notice_at > ctx.as_of:
         missing.append("no notice to the crew")
