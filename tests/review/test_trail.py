@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import threading
 import time
 from datetime import timedelta
@@ -284,3 +285,25 @@ def test_approvals_committed_while_a_checkpoint_is_written_share_the_next_one(wi
     added = _checkpoint_lines(production)[len(before) :]
     assert [json.loads(line)["events"] for line in added] == [events + len(codes)]
     assert cli("-p", production.root, "audit", "verify").code == 0
+
+
+def test_the_head_is_synced_to_disk_before_its_checkpoint(with_takes, monkeypatch) -> None:
+    # A power cut cannot be staged here; what can be seen is the order of the fsyncs. On SQLite
+    # (synchronous=NORMAL) the commit sits unsynced in the WAL file, so the WAL must be synced
+    # before the checkpoint naming its head is; PostgreSQL's commit is durable by itself.
+    production, codes, who = _submitted(with_takes, 1)
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    production.decide(codes[0], Action.APPROVE, **who["Sol"])
+    checkpoint = next(i for i, path in enumerate(synced) if CHECKPOINTS_DIR.as_posix() in path)
+    wal = [i for i, path in enumerate(synced) if path.endswith("soundstage.db-wal")]
+    if production.engine.dialect.name == "sqlite":
+        assert wal and wal[0] < checkpoint, synced
+    else:
+        assert not wal

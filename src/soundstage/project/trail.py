@@ -41,6 +41,7 @@ from soundstage.review.anchor import (
 from soundstage.review.audit import GENESIS, ChainReport, Event, event_hash
 from soundstage.review.audit import verify as verify_chain
 from soundstage.review.workflow import Action
+from soundstage.store.db import make_durable
 from soundstage.store.tables import EventRow, ShotRow, TakeRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def write_checkpoint(context: Context, events: int, head_sha256: str, *, at: dat
 
 def _write_checkpoint(context: Context, events: int, head_sha256: str, *, at: datetime | None = None) -> Path:
     """``write_checkpoint`` for a caller holding the checkpoint file's lock."""
+    make_durable(context.engine)  # the head this names must outlive a power cut, as the file will
     checkpoint = sign_checkpoint(events, head_sha256, at or utcnow(), _signing_key(context))
     path = context.root / CHECKPOINTS_DIR / f"{checkpoint.at:%Y-%m-%d}.jsonl"
     # Rewritten whole through the atomic writer: a reader never sees half a line. The threads of
