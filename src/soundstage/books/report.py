@@ -1,6 +1,6 @@
-"""The books report for people: hours by department, role, union and residence; spend, local and
-not; each incentive program's estimate with its qualified-spend breakdown, caps, uplifts and
-stacking; the what-if designs beside them; charts where people look rather than read. Written as
+"""The books report for people: hours by department, role, union and residence; each person's
+confirmed AI-assisted hours; spend, local and not; each incentive program's estimate with its
+qualified-spend breakdown, caps, uplifts and stacking; the what-if designs beside them; charts where people look rather than read. Written as
 one self-contained HTML page (Jinja2, charts inline as SVG) and as a PDF (fpdf2, charts as PNG),
 each atomically.
 
@@ -37,6 +37,10 @@ _TEMPLATES = Environment(
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 CENT = Decimal("0.01")
 HTML_NAME, PDF_NAME = "books.html", "books.pdf"
+AI_HOURS_NOTE = (
+    "Generative AI work (prompting, generating takes), confirmed, under the person who did it: prompt work"
+    " stays covered work (TAG 2024, IATSE 2024). Suggested drafts count for nothing until confirmed."
+)
 
 
 def money(amount: Decimal, currency: str = "") -> str:
@@ -118,7 +122,9 @@ def build_report(
 
 def render_html(report: BooksReport) -> str:
     """The report as one self-contained HTML page."""
-    return _TEMPLATES.get_template("books.html").render(r=report, money=money, hours=hours, percent=percent)
+    return _TEMPLATES.get_template("books.html").render(
+        r=report, money=money, hours=hours, percent=percent, ai_note=AI_HOURS_NOTE
+    )
 
 
 class _Pdf(FPDF):
@@ -183,7 +189,13 @@ def render_pdf(report: BooksReport) -> bytes:
     if r.include_pay:
         line += f" Wages: {money(s.wages, r.currency)}."
     line += f" Hours suggested from activity and not confirmed (not counted): {hours(s.draft_hours)}."
+    line += f" Confirmed AI-assisted hours: {hours(s.ai_hours_total)}."
     pdf.paragraph(line)
+    if s.ai_hours:
+        pdf.heading("AI-assisted work", 10)
+        pdf.paragraph(AI_HOURS_NOTE)
+        rows = [[person, hours(value)] for person, value in s.ai_hours]
+        pdf.grid(["Person", "AI-assisted hours"], [*rows, ["All", hours(s.ai_hours_total)]], (120, 45))
     header = ["", "People", "Hours", *([f"Wages ({r.currency})"] if r.include_pay else [])]
     widths = (90, 25, 30, 45)[: len(header)]
     for name, rows in (

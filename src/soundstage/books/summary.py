@@ -1,5 +1,6 @@
 """The books in tables people read: confirmed hours (and, for producers, wages) by department,
-role, union and residence; hours week by week per department; spend by account, local and not.
+role, union and residence; hours week by week per department; spend by account, local and not;
+each person's confirmed AI-assisted hours.
 The report and the producer's page in the review room show the same tables.
 """
 
@@ -57,6 +58,14 @@ class Summary:
     non_local_spend: Decimal
     spend_by_account: tuple[SpendRow, ...]
     spend_by_place: tuple[SpendRow, ...]
+    # Confirmed AI-assisted hours by the person who did them (``ai_assisted_hours``, the figures
+    # ``hours list`` prints), in the order people first appear; empty when none were booked.
+    ai_hours: tuple[tuple[str, Decimal], ...] = ()
+
+    @property
+    def ai_hours_total(self) -> Decimal:
+        """Confirmed AI-assisted hours of everyone together."""
+        return sum((h for _, h in self.ai_hours), ZERO)
 
 
 def summarize(books: Books, facts: ProductionFacts, currency: str) -> Summary:
@@ -124,6 +133,7 @@ def summarize(books: Books, facts: ProductionFacts, currency: str) -> Summary:
         non_local_spend=non_local,
         spend_by_account=spend_rows(accounts),
         spend_by_place=spend_rows(places),
+        ai_hours=tuple(ai_assisted_hours(books.hours).items()),
     )
 
 

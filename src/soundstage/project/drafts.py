@@ -18,6 +18,7 @@ from soundstage.errors import ProductionError, ScriptError
 from soundstage.project.people import CONSOLE
 from soundstage.project.production import Context, console
 from soundstage.project.trail import append_event
+from soundstage.provenance.screenplay import AiText
 from soundstage.reports.sheets import SceneSheet
 from soundstage.script.breakdown import break_down
 from soundstage.script.formats import Format, parse_script, read_script, write_script
@@ -177,14 +178,14 @@ def title(context: Context) -> str:
     return context.settings.title or script(context).title
 
 
-def ai_text(context: Context) -> tuple[str, ...]:
-    """The current draft as the disclosure lists its AI-generated material ("draft 3, sha256
-    5af28615e096"); empty when it holds none."""
+def ai_text(context: Context) -> tuple[AiText, ...]:
+    """The current draft (the one a cut is made from) when it holds AI-generated text, as the
+    disclosure report and the animatic's credentials name it; empty when it holds none."""
     with context.reading() as session:
         draft = session.scalars(select(Draft).order_by(Draft.id.desc()).limit(1)).first()
         if draft is None or not draft.ai_material:
             return ()
-        return (f"draft {draft.id}, sha256 {draft.source_sha256[:12]}",)
+        return (AiText(draft.id, draft.source_sha256),)
 
 
 def scene_numbers(context: Context) -> list[str]:

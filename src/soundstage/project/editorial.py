@@ -123,6 +123,7 @@ def cut(
     settings = context.settings.cut
     entries = _cut_entries(context, scenes)
     audit_head = trail.head(context)  # the trail as the cut saw the approvals, carried by its credentials
+    ai_text = drafts.ai_text(context)  # read once: the animatic's credentials and the disclosure say the same
     if not entries:
         raise CutError(f"{context.root}: nothing to cut (no planned shots{' in those scenes' if scenes else ''})")
     # The AI rules of [policy] (docs/guardrails.md): refused unless every violation is overridden.
@@ -184,6 +185,7 @@ def cut(
             made_by=made_by,
             made_by_login=login,
             signed_at=assembled.made_at,
+            ai_text=ai_text,
         )
     finally:
         unsigned.unlink(missing_ok=True)
@@ -202,7 +204,7 @@ def cut(
         scratch_dialogue=voices is not None,
         made_by=made_by,
         made_by_login=login,
-        ai_text=drafts.ai_text(context),
+        ai_text=ai_text,
     )
     html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
     write_disclosure(disclosure, html, pdf)

@@ -45,6 +45,7 @@ from soundstage.errors import CredentialsError
 from soundstage.files import write_atomic
 from soundstage.generate.backend import Recipe
 from soundstage.provenance.clock import iso, utc
+from soundstage.provenance.screenplay import AiText
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 TAKE_LABEL = "org.soundstage.take"
@@ -610,6 +611,7 @@ def sign_animatic(
     made_by_login: str = "",
     signed_at: datetime | None = None,
     audit_head: tuple[int, str] | None = None,
+    ai_text: Sequence[AiText] = (),
 ) -> datetime:
     """Sign the animatic ``source`` (MP4 or MOV, by ``destination``'s suffix) into
     ``destination``, atomically. The manifest's ``c2pa.created`` action names the animatic a
@@ -622,7 +624,9 @@ def sign_animatic(
     cut it, with ``made_by_login`` beside it. ``signed_at``: the cut's one clock reading
     (``Cut.made_at``; now when not given). ``audit_head``: (event count, head sha256) of the audit
     trail when the cut was made, written as ``audit`` so every exported animatic anchors the
-    trail (``soundstage audit verify --cut``). Returns the time written."""
+    trail (``soundstage audit verify --cut``). ``ai_text``: the screenplay draft the cut was made
+    from when it holds AI-generated text, written as ``ai_text`` (absent when none: an unmarked
+    draft is not a claim that it holds none). Returns the time written."""
     mime = _VIDEO_TYPES.get(destination.suffix.lower())
     if mime is None:
         raise CredentialsError(
@@ -663,6 +667,8 @@ def sign_animatic(
         assertion["made_by"] = _person(made_by, made_by_login)
     if audit_head is not None:
         assertion["audit"] = {"events": audit_head[0], "head": audit_head[1]}
+    if ai_text:
+        assertion["ai_text"] = [text.as_json() for text in ai_text]
     manifest = {
         "claim_generator_info": _claim_generator(),
         "title": title,
@@ -877,6 +883,18 @@ def _take_line(data: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _ai_text(data: dict[str, Any]) -> list[str]:
+    """The drafts a cut's ``ai_text`` names, as the disclosure report lists them; an entry some
+    other signer wrote in another shape is named as unreadable rather than refused."""
+    labels = []
+    for text in data.get("ai_text") or []:
+        try:
+            labels.append(AiText(int(text["draft"]), str(text["sha256"])).label)
+        except (KeyError, TypeError, ValueError):
+            labels.append("draft (unreadable entry)")
+    return labels
+
+
 def _approval_text(data: dict[str, Any] | None) -> str:
     approval = (data or {}).get("approval")
     return Approval.from_json(approval).describe() if approval else "not approved"
@@ -923,6 +941,7 @@ def describe(report: CredentialReport) -> list[str]:
             f"cut {data.get('cut_id', '?')} by {data.get('provider') or '(provider not named)'}{who}, "
             f"{data.get('created_at', '')}"
         )
+        lines += [f"made from the screenplay {label}: it holds AI-generated text" for label in _ai_text(data)]
     if report.ingredients:
         lines.append(f"made from {len(report.ingredients)} takes:")
         for ingredient in report.ingredients:

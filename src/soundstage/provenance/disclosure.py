@@ -20,6 +20,7 @@ from soundstage.errors import CutError
 from soundstage.files import write_atomic
 from soundstage.provenance.clock import iso, utc
 from soundstage.provenance.credentials import Approval, Origin, TakeProvenance
+from soundstage.provenance.screenplay import AiText
 
 _TEMPLATES = Environment(
     loader=PackageLoader("soundstage.provenance", "templates"),
@@ -136,9 +137,10 @@ class Disclosure:
     scratch_dialogue: bool = False  # the animatic's voices are espeak-ng scratch dialogue
     made_by: str = ""
     made_by_login: str = ""
-    # The screenplay text generated with AI ("draft 3, sha256 ..."): listed as AI-generated
-    # material, never as source material (WGA MBA 2023 Art. 72: AI text is not literary material).
-    ai_text: tuple[str, ...] = ()
+    # The draft of the screenplay the cut was made from, when it holds AI-generated text: listed
+    # as AI-generated material, never as source material (WGA MBA 2023 Art. 72: AI text is not
+    # literary material). The animatic's org.soundstage.cut carries the same (``ai_text``).
+    ai_text: tuple[AiText, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "created_at", utc(self.created_at))
@@ -367,8 +369,8 @@ def render_pdf(disclosure: Disclosure) -> bytes:
     if d.ai_text:
         pdf.heading("AI-generated material")
         pdf.paragraph(AI_TEXT_NOTE)
-        for line in d.ai_text:
-            pdf.paragraph(f"Screenplay {line}: AI-generated text")
+        for text in d.ai_text:
+            pdf.paragraph(f"Screenplay {text.label}: AI-generated text")
     pdf.heading("Latent disclosure (in every signed file's content credentials)")
     with pdf.table(col_widths=(50, 110, 72, 45), text_align="LEFT", line_height=4.5) as table:
         table.row(["Field", "Value", "Carried in", "Provision"])
