@@ -279,7 +279,7 @@ def take_of(shot: Shot, records: Records, **facts: object) -> TakeUse:
 def production(root: Path) -> Production:
     """The production that keeps every rule, with its media store under ``root``."""
     media = MediaStore(root / "media")
-    draft = Draft(hashlib.sha256(EXAMPLE.read_bytes()).hexdigest(), "The Lantern Keepers, draft 3", ai_material=True)
+    draft = Draft(3, hashlib.sha256(EXAMPLE.read_bytes()).hexdigest(), "The Lantern Keepers, draft 3", ai_material=True)
     records = Records(
         performers=PERFORMERS,
         casting=CASTING,

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from soundstage.errors import GuardrailError
 from soundstage.guardrails.model import ConsentAction, ConsentEvent
 from soundstage.guardrails.report import compliance_report, render_html, write_report
+from soundstage.provenance.screenplay import AiText
 
 from .production import ALL_LAWS, ALL_PACKS, AS_OF, PRODUCER, Production, later, pack_of, production, shot_covering
 
@@ -57,6 +58,7 @@ def test_the_report_holds_consents_uses_violations_overrides_and_notices(tmp_pat
     page = unescape(written.read_text("utf-8"))
     text = " ".join(" ".join(page_.extract_text() for page_ in PdfReader(pdf).pages).split())
     c1 = next(c for c in p.records.consents if c.id == "C-1")
+    (draft,) = p.records.drafts
     for document in (page, text):
         for value in (
             "AI compliance report: The Lantern Keepers, episode one",
@@ -69,6 +71,8 @@ def test_the_report_holds_consents_uses_violations_overrides_and_notices(tmp_pat
             "scan notice", "72 h notice", "union notice", "a robot's machine voice",
             "director consultation", "Rae Okafor", "writer disclosure", "department AI assignment",
             "sag-aftra-tv-theatrical@2023", "PROV-1", "F/I",
+            # the marked draft, by the label the disclosure report and the cut's credentials use
+            "AI-generated material", f"Screenplay {AiText(3, draft.sha256).label}",
         ):  # fmt: skip
             assert value in document, value
     assert not list(written.parent.glob(".*.tmp"))

@@ -1,12 +1,15 @@
-"""The producer's books page: the example ledger's summary and incentive estimates for the
-producer, refused to everyone else, in the API client and in headless Chromium."""
+"""The producer's books page: the example ledger's summary (with each person's confirmed
+AI-assisted hours) and incentive estimates for the producer, refused to everyone else, in the API
+client and in headless Chromium."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect, sync_playwright
 
+from soundstage.books.model import TimeEntry
 from soundstage.project import Production
 from soundstage.project.incentives import Incentives
 from soundstage.web.app import create_app
@@ -57,6 +61,40 @@ def test_only_producers_see_the_books(books_room) -> None:
     ofttc = expected.estimate.program("on-ofttc")
     assert f'data-program="on-ofttc" data-eligible="true" data-net="{ofttc.net}"' in page.text
     assert "Wages (CAD)" in page.text
+    # The example ledger books no AI-assisted work: the page says none, with no table.
+    assert "Confirmed AI-assisted hours: <strong>0.00</strong>." in page.text
+    assert 'id="ai-hours"' not in page.text
+
+
+def test_the_books_page_shows_the_confirmed_ai_assisted_hours_of_the_summary(books_room) -> None:
+    room, app, _ = books_room
+    with Production.open(room.root) as production:
+        for person, day, hours, ai in (
+            ("June Okafor", date(2026, 5, 11), "3", True),
+            ("June Okafor", date(2026, 5, 12), "1.75", True),
+            ("June Okafor", date(2026, 5, 13), "8", False),
+            ("Tomas Reyes", date(2026, 5, 11), "2.5", True),
+        ):
+            production.add_hours(TimeEntry(person, day, Decimal(hours), ai_assisted=ai))
+        # A draft suggested from activity counts for nothing until confirmed, AI or not.
+        production.add_hours(
+            TimeEntry("Tomas Reyes", date(2026, 5, 12), Decimal("4"), ai_assisted=True, confirmed=False)
+        )
+        summary = production.books_summary()
+    expected = {"June Okafor": Decimal("4.75"), "Tomas Reyes": Decimal("2.5")}
+    assert dict(summary.ai_hours) == expected
+
+    producer = TestClient(app, follow_redirects=False)
+    producer.headers["Authorization"] = f"Bearer {room.tokens['producer']}"
+    page = producer.get("/books", params={"as_of": AS_OF.isoformat()})
+    assert page.status_code == 200, page.text
+    rows = re.findall(r'<tr data-person="([^"]+)" data-hours="([^"]+)"><td>\1</td><td>([\d,.]+)</td></tr>', page.text)
+    # One row per person, in the summary's order, each figure as the books report writes it.
+    assert [(person, Decimal(raw)) for person, raw, _ in rows] == list(summary.ai_hours)
+    assert {person: Decimal(shown) for person, _, shown in rows} == expected
+    assert "<tfoot><tr><th>All</th><th>7.25</th></tr></tfoot>" in page.text
+    assert "Confirmed AI-assisted hours: <strong>7.25</strong>." in page.text
+    assert "prompt work stays covered work" in page.text
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -86,6 +124,7 @@ def test_the_books_page_in_chromium(books_room) -> None:
                         row = page.locator(f'tr.program[data-program="{p.id}"]')
                         expect(row).to_have_attribute("data-eligible", "true" if p.eligible else "false")
                     expect(page.locator("#totals")).to_contain_text("confirmed crew hours")
+                    expect(page.locator("#ai-hours-total")).to_have_text("Confirmed AI-assisted hours: 0.00.")
                 else:
                     expect(books_link).to_have_count(0)
                     answer = page.goto(f"{base}/books")

@@ -313,8 +313,10 @@ class Strike:
 
 @dataclass(frozen=True)
 class Draft:
-    """A screenplay draft by sha256, and whether it holds AI-generated material."""
+    """A screenplay draft: its number in the production, its sha256 (the rules know a draft by
+    that hash), and whether it holds AI-generated material."""
 
+    number: int
     sha256: str
     title: str
     ai_material: bool = False

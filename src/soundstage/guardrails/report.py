@@ -20,6 +20,7 @@ from soundstage.files import write_atomic
 from soundstage.guardrails.evaluate import Outcome, Violation
 from soundstage.guardrails.model import Policy, Records, TakeUse
 from soundstage.guardrails.rules import Rule, RulePack
+from soundstage.provenance.screenplay import AiText
 
 _TEMPLATES = Environment(
     loader=PackageLoader("soundstage.guardrails", "templates"),
@@ -196,10 +197,13 @@ def compliance_report(
         *(
             NoticeRow(
                 "AI-generated material",
-                f"{d.title or 'screenplay'}, draft {d.sha256[:12]}",
+                # Named as the disclosure report and the cut's credentials name it (one label).
+                f"Screenplay {AiText(d.number, d.sha256).label}",
                 "",
                 "AI-generated text: disclosed to each writer it is sent to; never source material (WGA-1, WGA-3)",
             )
+            # One row per text: a draft imported again with the same file is the same text, named
+            # by its latest number (records list drafts in order), as a cut from it names it.
             for d in {d.sha256: d for d in records.drafts if d.ai_material}.values()
         ),
     ]

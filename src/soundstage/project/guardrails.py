@@ -199,7 +199,7 @@ def records(context: Context, session: Session) -> Records:
             for d in session.scalars(select(DisclosureRecordRow).order_by(DisclosureRecordRow.id))
         ),
         drafts=tuple(
-            MarkedDraft(d.source_sha256, d.title, d.ai_material)
+            MarkedDraft(d.id, d.source_sha256, d.title, d.ai_material)
             for d in session.scalars(select(DraftRow).order_by(DraftRow.id))
         ),
     )

@@ -1,5 +1,6 @@
 """The producer's page of the review room: the production's books summed (hours by department,
-role, union and residence; local and other spend) and each incentive program's estimate.
+role, union and residence; each person's confirmed AI-assisted hours; local and other spend) and
+each incentive program's estimate.
 
 Rates and pay are the producer's business: the page is for producers only (others get 403), as
 ``soundstage books report --no-pay`` is the crew's version.
@@ -28,9 +29,9 @@ async def books_page(
     as_of: Annotated[date | None, Query(description="the rules in effect on this day; default today")] = None,
 ) -> HTMLResponse:
     """The books summary and the incentive estimates, as of ``as_of``."""
-    # The report's formatting, imported here: it brings matplotlib and fpdf2, which the rest of
-    # the review room does not need at start.
-    from soundstage.books.report import money, percent
+    # The report's formatting and its note on AI-assisted work, imported here: it brings
+    # matplotlib and fpdf2, which the rest of the review room does not need at start.
+    from soundstage.books.report import AI_HOURS_NOTE, hours, money, percent
 
     context = production_of(request)
     # The estimate reads the whole ledger: off the event loop, as the other long reads are.
@@ -41,6 +42,8 @@ async def books_page(
         "estimate": found.estimate,
         "skipped": found.skipped,
         "money": money,
+        "hours": hours,
         "percent": percent,
+        "ai_note": AI_HOURS_NOTE,
     }
     return render(request, "books.html", page)
