@@ -25,23 +25,24 @@ CLIP = 12  # frames of the clip take
 WIDTH, HEIGHT = 128, 72
 STEP = 8  # the block moves this many pixels a frame
 NOTE_FRAME = 5
+BLUE = (40, 90, 160)  # the clip's background (another colour makes another clip)
 
 
-def clip_frames() -> list[np.ndarray]:
+def clip_frames(background: tuple[int, int, int] = BLUE) -> list[np.ndarray]:
     """Frames that say which they are: a white block ``STEP * n`` pixels from the left on frame n."""
     frames = []
     for number in range(CLIP):
         frame = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-        frame[:] = (40, 90, 160)
+        frame[:] = background
         frame[20:52, STEP * number : STEP * number + 16] = 255
         frames.append(frame)
     return frames
 
 
-def add_clip_take(room: ReviewRoom, code: str) -> str:
+def add_clip_take(room: ReviewRoom, code: str, background: tuple[int, int, int] = BLUE) -> str:
     """A clip take (an MP4 of CLIP frames at 24 fps) as the shot's newest take; its name."""
     production = room.production
-    data = clips.write_take(clip_frames(), Fraction(24))
+    data = clips.write_take(clip_frames(background), Fraction(24))
     sha = production.media.put_bytes(data, ".mp4")
     with session_scope(production.engine) as session:
         shot = session.scalars(select(ShotRow).where(ShotRow.code == code)).one()
