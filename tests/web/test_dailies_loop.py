@@ -7,37 +7,19 @@ B (compare) follows A's frame whether both are clips or one is a still."""
 
 from __future__ import annotations
 
-from time import monotonic
-
 import httpx
 from playwright.sync_api import Page, expect
 
 from .conftest import ReviewRoom
 
 # The browser test's Chromium and page fixtures, shared (pytest finds fixtures by name here).
-from .test_browser import TIMEOUT_MS, browser, log_in, page, pixels  # noqa: F401
-from .test_clip_player import BLUE, CLIP, STEP, WIDTH, add_clip_take, block_fraction
+from .test_browser import browser, log_in, page  # noqa: F401
+from .test_clip_player import BLUE, CLIP, Colour, add_clip_take, picture_shows
 
 IN, OUT = 3, 8  # the marks, inside the CLIP frames
-Colour = tuple[int, int, int]
-GREEN, ORANGE = (40, 160, 90), (160, 90, 40)  # backgrounds of two more clips (BLUE is the first)
-
-
-def picture_shows(page: Page, selector: str, frame: int, background: Colour | None = None) -> None:  # noqa: F811
-    """Assert that a <video> shows a frame of a clip (of that background colour, if given). The
-    player says a frame is shown once the compositor reports it presented; a screenshot can
-    still catch the picture before, so the pixels are read again (as Playwright's expect
-    retries) until they show it or time runs out."""
-    deadline = monotonic() + TIMEOUT_MS / 1000
-    while True:
-        image = pixels(page.locator(selector).screenshot())
-        seen = round(block_fraction(image) * WIDTH / STEP)
-        corner = tuple(int(c) for c in image[2, 2])
-        right = background is None or max(abs(a - b) for a, b in zip(corner, background, strict=True)) < 24
-        if (seen == frame and right) or monotonic() > deadline:
-            break
-        page.wait_for_timeout(50)
-    assert seen == frame and right, (selector, seen, frame, corner, background)
+# Backgrounds of two more clips (BLUE is the first).
+GREEN: Colour = (40, 160, 90)
+ORANGE: Colour = (160, 90, 40)
 
 
 def record_shown(page: Page) -> None:  # noqa: F811

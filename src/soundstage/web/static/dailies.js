@@ -63,7 +63,8 @@ class Picture {
   // Seek a clip to frame n (a still has every frame already), held on its last frame when it is
   // shorter (a B take beside a longer A); resolves with the frame shown, once it is on screen:
   // "seeked" says the frame is decoded, the compositor's report (presented) that it is painted.
-  // That wait is 30 animation frames at most, so a video that paints nothing cannot hang it.
+  // That wait is 30 animation frames at most, so a video that paints nothing cannot hang it, and
+  // ends as soon as a newer seek takes the video to another frame.
   async seek(frame) {
     if (!this.clip) return frame;
     const shown = Math.min(frame, this.frames - 1);
@@ -79,7 +80,8 @@ class Picture {
       seeked = landed();
       await seeked;
     }
-    for (let i = 0; i < 30 && this.presented !== shown && this.video.getClientRects().length; i++) {
+    const waiting = () => this.presented !== shown && this.video.getClientRects().length && Math.floor(this.video.currentTime * fps) === shown;
+    for (let i = 0; i < 30 && waiting(); i++) {
       await new Promise((resolve) => requestAnimationFrame(resolve));
     }
     return shown;
