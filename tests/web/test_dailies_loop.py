@@ -104,6 +104,10 @@ def test_in_out_marks_loop_playback_and_ab_on_clips(
     box, span = page.locator("#timeline").bounding_box(), page.locator("#timeline-range").bounding_box()
     assert abs((span["x"] - box["x"]) / box["width"] - IN / CLIP) < 0.01, (span, box)
     assert abs(span["width"] / box["width"] - (OUT - IN + 1) / CLIP) < 0.01, (span, box)
+    # A click on the timeline goes to the frame under it.
+    page.locator("#timeline").click(position={"x": box["width"] * (OUT + 1.5) / CLIP, "y": box["height"] / 2})
+    expect(player).to_have_attribute("data-shown", str(OUT + 1))
+    go_to(page, OUT)
 
     # Loop on (\): L from the out mark wraps round to in and on; every frame shown is inside.
     page.keyboard.press("Backslash")
