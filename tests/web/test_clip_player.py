@@ -5,6 +5,7 @@ pixels), plays it with L and back with J, and a note goes on an integer frame of
 from __future__ import annotations
 
 from fractions import Fraction
+from time import monotonic
 
 import httpx
 import numpy as np
@@ -19,29 +20,31 @@ from soundstage.store.tables import ShotRow, TakeRow, utcnow
 from .conftest import CREW, ReviewRoom
 
 # The browser test's Chromium and page fixtures, shared (pytest finds fixtures by name here).
-from .test_browser import browser, log_in, page, pixels  # noqa: F401
+from .test_browser import TIMEOUT_MS, browser, log_in, page, pixels  # noqa: F401
 
 CLIP = 12  # frames of the clip take
 WIDTH, HEIGHT = 128, 72
 STEP = 8  # the block moves this many pixels a frame
 NOTE_FRAME = 5
+Colour = tuple[int, int, int]
+BLUE: Colour = (40, 90, 160)  # the clip's background (another colour makes another clip)
 
 
-def clip_frames() -> list[np.ndarray]:
+def clip_frames(background: Colour = BLUE) -> list[np.ndarray]:
     """Frames that say which they are: a white block ``STEP * n`` pixels from the left on frame n."""
     frames = []
     for number in range(CLIP):
         frame = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-        frame[:] = (40, 90, 160)
+        frame[:] = background
         frame[20:52, STEP * number : STEP * number + 16] = 255
         frames.append(frame)
     return frames
 
 
-def add_clip_take(room: ReviewRoom, code: str) -> str:
+def add_clip_take(room: ReviewRoom, code: str, background: Colour = BLUE) -> str:
     """A clip take (an MP4 of CLIP frames at 24 fps) as the shot's newest take; its name."""
     production = room.production
-    data = clips.write_take(clip_frames(), Fraction(24))
+    data = clips.write_take(clip_frames(background), Fraction(24))
     sha = production.media.put_bytes(data, ".mp4")
     with session_scope(production.engine) as session:
         shot = session.scalars(select(ShotRow).where(ShotRow.code == code)).one()
@@ -54,17 +57,29 @@ def add_clip_take(room: ReviewRoom, code: str) -> str:
     return f"{code}/{number}"
 
 
-def block_fraction(image: np.ndarray) -> float:
-    """Where the white block's left edge is in a screenshot of the clip, as a fraction of its width."""
+def block_frame(image: np.ndarray) -> int | None:
+    """The frame a screenshot of the clip shows, by where its white block's left edge is (None:
+    no block in the picture)."""
     row = image[round(image.shape[0] * 36 / HEIGHT)]
     white = np.flatnonzero(row.min(axis=1) > 220)
-    assert white.size, "no block in the picture"
-    return white[0] / image.shape[1]
+    return round(white[0] / image.shape[1] * WIDTH / STEP) if white.size else None
 
 
-def shown_frame(page: Page) -> int:  # noqa: F811
-    """The frame of the clip the player's <video> shows, read from its pixels."""
-    return round(block_fraction(pixels(page.locator("#clip").screenshot())) * WIDTH / STEP)
+def picture_shows(page: Page, selector: str, frame: int, background: Colour | None = None) -> None:  # noqa: F811
+    """Assert that a <video> shows frame ``frame`` of a clip (of that background colour, if given),
+    read from its pixels. The player says a frame is shown once the browser reports it painted;
+    a screenshot can still catch the picture before that, so the pixels are read again (as
+    Playwright's expect retries) until they show it or the time runs out."""
+    deadline = monotonic() + TIMEOUT_MS / 1000
+    while True:
+        image = pixels(page.locator(selector).screenshot())
+        seen = block_frame(image)
+        corner = tuple(int(c) for c in image[2, 2])
+        right = background is None or max(abs(a - b) for a, b in zip(corner, background, strict=True)) < 24
+        if (seen == frame and right) or monotonic() > deadline:
+            break
+        page.wait_for_timeout(50)
+    assert seen == frame and right, (selector, seen, frame, corner, background)
 
 
 def test_a_clip_take_steps_frame_by_frame_and_takes_a_note(
@@ -95,27 +110,27 @@ def test_a_clip_take_steps_frame_by_frame_and_takes_a_note(
     expect(page.locator("#frame")).to_be_hidden()
     expect(page.locator("#frame-count")).to_have_text(str(CLIP))
     expect(player).to_have_attribute("data-shown", "0")
-    assert shown_frame(page) == 0
+    picture_shows(page, "#clip", 0)
 
     # Step on frame by frame: each step shows the next frame of the clip, exactly.
     player.focus()
     for number in range(1, CLIP):
         page.keyboard.press("ArrowRight")
         expect(player).to_have_attribute("data-shown", str(number))
-        assert shown_frame(page) == number, number
+        picture_shows(page, "#clip", number)
     page.keyboard.press("ArrowRight")  # the last frame is as far as it goes
     expect(player).to_have_attribute("data-frame", str(CLIP - 1))
     # J plays backwards to the first frame, L forwards to the last.
     page.keyboard.press("j")
     expect(player).to_have_attribute("data-shown", "0")
-    assert shown_frame(page) == 0
+    picture_shows(page, "#clip", 0)
     page.keyboard.press("l")
     expect(player).to_have_attribute("data-shown", str(CLIP - 1))
-    assert shown_frame(page) == CLIP - 1
+    picture_shows(page, "#clip", CLIP - 1)
     for _ in range(CLIP - 1 - NOTE_FRAME):
         page.keyboard.press("ArrowLeft")
     expect(player).to_have_attribute("data-shown", str(NOTE_FRAME))
-    assert shown_frame(page) == NOTE_FRAME
+    picture_shows(page, "#clip", NOTE_FRAME)
 
     # A note here is on frame NOTE_FRAME of the clip take.
     page.fill("#note-body", "the lamp flickers on this frame")

@@ -1,13 +1,20 @@
 // The dailies player: steps a playlist's takes frame by frame (integer frames from 0, never
 // float seconds), keys for review (↑/↓ takes, ←/→ frames, J/K/L play backwards / stop / play,
-// space play, A approve, R request changes, B flip A/B, S side by side, W wipe), drawing on the
-// frame, and notes saved through the JSON API with the current take and frame.
+// space play, A approve, R request changes, B flip A/B, S side by side, W wipe, I / O mark in /
+// out, Alt+I / Alt+O / Alt+X clear them, \ loop), drawing on the frame, and notes saved through
+// the JSON API with the current take and frame.
+//
+// In/out marks (integer frames, like every frame here) confine playback, as in RV: J/L and space
+// play inside [in, out] (the whole take without marks), entering it at its start from outside;
+// at its end playback stops, or with loop on wraps round (out -> in forwards, in -> out
+// backwards). Frame steps go anywhere, so a mark can be moved. Marks are kept per take for the
+// page (back on a take its marks are as left; a reload clears them); loop is the player's.
 //
 // A still take is an <img> held for the shot's frames; a clip take (an MP4, served with Range)
 // is a <video> that is never left to run on its own clock: every frame shown is a seek to the
 // middle of that frame's time, (n + 0.5) / fps, so the picture is always frame n of the clip,
 // the one a note on frame n names. #player's data-frame is the frame asked for, data-shown the
-// frame the picture shows (set once the seek has landed).
+// frame the picture shows (set once the seek has landed), data-shown-b the B side's.
 
 import { api } from "./api.js";
 import { Annotator } from "./annotate.js";
@@ -25,6 +32,9 @@ class Picture {
     this.image = image;
     this.video = video;
     this.clip = false;
+    this.frames = 0; // a clip's frames
+    this.presented = null;
+    this.watch();
   }
 
   get element() {
@@ -34,6 +44,7 @@ class Picture {
   // Show a take ({image, clip_frames}); resolves once a clip can be seeked.
   async show(take) {
     this.clip = Boolean(take?.clip_frames);
+    this.frames = take?.clip_frames || 0;
     this.image.hidden = this.clip;
     this.video.hidden = !this.clip;
     if (!take) return;
@@ -43,20 +54,48 @@ class Picture {
     }
     if (this.video.getAttribute("src") !== take.image) {
       const ready = new Promise((resolve) => this.video.addEventListener("loadeddata", resolve, { once: true }));
+      this.presented = null;
       this.video.src = take.image;
       await ready;
     }
   }
 
-  // Seek a clip to frame n (a still has every frame already); resolves when it is there.
+  // Seek a clip to frame n (a still has every frame already), held on its last frame when it is
+  // shorter (a B take beside a longer A); resolves with the frame shown, once it is on screen:
+  // "seeked" says the frame is decoded, the compositor's report (presented) that it is painted.
+  // That wait is 30 animation frames at most, so a video that paints nothing cannot hang it, and
+  // ends as soon as a newer seek takes the video to another frame.
   async seek(frame) {
-    if (!this.clip) return;
-    const time = (frame + 0.5) / fps;
-    if (this.video.currentTime === time && !this.video.seeking) return;
-    await new Promise((resolve) => {
-      this.video.addEventListener("seeked", resolve, { once: true });
-      this.video.currentTime = time;
-    });
+    if (!this.clip) return frame;
+    const shown = Math.min(frame, this.frames - 1);
+    // currentTime reads back rounded (to microseconds in Chromium): compare frames, not times.
+    if (Math.floor(this.video.currentTime * fps) === shown && !this.video.seeking && this.presented === shown) return shown;
+    const landed = () => new Promise((resolve) => this.video.addEventListener("seeked", resolve, { once: true }));
+    let seeked = landed();
+    this.video.currentTime = (shown + 0.5) / fps;
+    await seeked;
+    // A "seeked" queued by an earlier seek (to the frame before, when steps come fast) can be the
+    // one heard: wait on until the video is at this frame, or a newer seek has taken it elsewhere.
+    while (this.video.seeking && Math.floor(this.video.currentTime * fps) === shown) {
+      seeked = landed();
+      await seeked;
+    }
+    const waiting = () => this.presented !== shown && this.video.getClientRects().length && Math.floor(this.video.currentTime * fps) === shown;
+    for (let i = 0; i < 30 && waiting(); i++) {
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+    }
+    return shown;
+  }
+
+  // Keep `presented`, the frame of the clip the compositor last put on screen (its mediaTime is
+  // the frame's start, n / fps), up to date; a video frame callback fires once per frame painted.
+  watch() {
+    if (!this.video.requestVideoFrameCallback) return;
+    const seen = (now, meta) => {
+      this.presented = Math.round(meta.mediaTime * fps);
+      this.video.requestVideoFrameCallback(seen);
+    };
+    this.video.requestVideoFrameCallback(seen);
   }
 }
 
@@ -64,7 +103,9 @@ const pictureA = new Picture($("frame"), $("clip"));
 const pictureB = new Picture($("frame-b"), $("clip-b"));
 const image = pictureA.image; // the still's <img>: the annotator fits to it once it loads
 
-const state = { index: 0, frame: 0, frames: 1, shot: null, timer: null, compare: "single", flipped: false, shownAt: 0 };
+const state = { index: 0, frame: 0, frames: 1, shot: null, timer: null, compare: "single", flipped: false, loop: false, showing: 0, updating: 0 };
+// In/out marks by take name, {in, out}: a frame or null each; for this page only.
+const marks = new Map();
 
 function say(text, error = false) {
   $("message").textContent = text;
@@ -84,23 +125,34 @@ async function show(index) {
   if (!takes.length) return;
   stop();
   delete player.dataset.shown;
+  delete player.dataset.shownB;
+  // A newer show (↑/↓ pressed again before this take loaded) wins: this one stops at its next wait.
+  const ticket = ++state.showing;
   state.index = (index + takes.length) % takes.length;
   const take = currentTake();
-  const shot = await loadShot(take.shot);
+  const shot = await api("GET", `/api/shots/${encodeURIComponent(take.shot)}`);
+  if (ticket !== state.showing) return;
+  state.shot = shot;
   state.frame = 0;
   // A clip's notes sit on the clip's own frames; a still is held for the shot's.
   state.frames = Math.max(1, take.clip_frames || shot.frames || take.frames || 1);
   state.flipped = false;
   player.dataset.clip = take.clip_frames ? "true" : "false";
   await pictureA.show(take);
+  if (ticket !== state.showing) return;
   document.querySelectorAll(".playlist-take").forEach((li) => li.classList.toggle("current", li.dataset.take === take.name));
   const others = shot.takes.filter((t) => t.number !== take.number);
-  $("compare-take").replaceChildren(...others.map((t) => new Option(t.name, t.image)));
+  // B is the newest other take, and the select says so; options by take number (two takes may
+  // share one image).
+  $("compare-take").replaceChildren(...others.map((t) => new Option(t.name, String(t.number))));
   state.others = others;
+  if (others.length) $("compare-take").value = String(others[others.length - 1].number);
   await pictureB.show(others.length ? others[others.length - 1] : take);
+  if (ticket !== state.showing) return;
   $("take-name").textContent = take.name;
   $("frame-count").textContent = state.frames;
   annotator.clear();
+  showMarks();
   status(shot.status);
   listNotes();
   update();
@@ -121,13 +173,65 @@ function notesHere() {
 async function update() {
   const take = currentTake();
   const frame = state.frame;
+  const ticket = ++state.updating;
   Object.assign(player.dataset, { shot: take.shot, take: take.name, frame: String(frame) });
   $("frame-number").textContent = frame;
+  $("timeline-head").style.left = `${(100 * frame) / state.frames}%`;
   annotator.show(notesHere().flatMap((n) => n.shapes));
   requestAnimationFrame(() => annotator.fit(pictureA.element));
-  await Promise.all([pictureA.seek(frame), pictureB.seek(frame)]);
-  // Only the newest request says what is shown: an earlier seek may land after a later one began.
-  if (state.frame === frame) player.dataset.shown = String(frame);
+  const [shownA, shownB] = await Promise.all([pictureA.seek(frame), pictureB.seek(frame)]);
+  // Only the newest request says what is shown: an earlier seek may land after a later one began
+  // (even one for this same frame, asked for again since).
+  if (state.updating === ticket) Object.assign(player.dataset, { shown: String(shownA), shownB: String(shownB) });
+}
+
+function marksOf() {
+  const name = currentTake().name;
+  if (!marks.has(name)) marks.set(name, { in: null, out: null });
+  return marks.get(name);
+}
+
+// The frames playback stays in: [in, out], the take's first and last frame where unmarked.
+function range() {
+  const m = marksOf();
+  return [m.in ?? 0, m.out ?? state.frames - 1];
+}
+
+// I / O mark the current frame; a mark that would put in after out clears the other one, as
+// Avid and Premiere do.
+function mark(which) {
+  const m = marksOf();
+  m[which] = state.frame;
+  if (m.in !== null && m.out !== null && m.in > m.out) m[which === "in" ? "out" : "in"] = null;
+  showMarks();
+}
+
+function clearMarks(...which) {
+  const m = marksOf();
+  for (const w of which) m[w] = null;
+  showMarks();
+}
+
+function showMarks() {
+  const m = marksOf();
+  for (const w of ["in", "out"]) {
+    $(`mark-${w}`).textContent = m[w] ?? "–";
+    if (m[w] === null) delete player.dataset[w];
+    else player.dataset[w] = String(m[w]);
+  }
+  const [lo, hi] = range();
+  const marked = m.in !== null || m.out !== null;
+  const span = $("timeline-range");
+  span.hidden = !marked;
+  span.style.left = `${(100 * lo) / state.frames}%`;
+  span.style.width = `${(100 * (hi - lo + 1)) / state.frames}%`;
+  $("timeline-head").style.width = `${100 / state.frames}%`;
+}
+
+function toggleLoop() {
+  state.loop = !state.loop;
+  player.dataset.loop = String(state.loop);
+  $("loop").setAttribute("aria-pressed", String(state.loop));
 }
 
 function listNotes() {
@@ -137,37 +241,54 @@ function listNotes() {
     li.className = "note";
     li.dataset.frame = n.frame ?? "";
     li.textContent = `${n.author} (${n.role})${n.frame !== null ? ` · frame ${n.frame}` : ""}: ${n.body}${n.shapes.length ? " ✎" : ""}`;
-    if (n.frame !== null) li.addEventListener("click", () => step(n.frame - state.frame));
+    if (n.frame !== null) li.addEventListener("click", () => go(n.frame));
     return li;
   });
   $("frame-notes").replaceChildren(...items);
 }
 
-function step(by) {
-  state.frame = Math.min(state.frames - 1, Math.max(0, state.frame + by));
+function go(frame) {
+  state.frame = Math.min(state.frames - 1, Math.max(0, Math.round(frame)));
   return update();
+}
+
+function step(by) {
+  return go(state.frame + by);
 }
 
 function stop() {
   clearInterval(state.timer);
   state.timer = null;
   state.direction = 0;
+  delete player.dataset.playing;
   $("play").textContent = "▶";
 }
 
-// Play forwards (1) or backwards (-1) a frame at a time at the production's rate; a frame is
-// skipped, never shown late, when a clip's seek is still under way (a slow machine drops frames).
+// The frame playing shows after the current one, or null where it stops: inside [in, out],
+// entered at its start (in forwards, out backwards) from outside it; at its end, round to its
+// start when looping.
+function nextFrame(direction) {
+  const [lo, hi] = range();
+  const [start, end] = direction > 0 ? [lo, hi] : [hi, lo];
+  if (state.frame < lo || state.frame > hi) return start;
+  if (state.frame === end) return state.loop ? start : null;
+  return state.frame + direction;
+}
+
+// Play forwards (1) or backwards (-1) a frame at a time at the production's rate; a tick is
+// skipped, never shown late, when a clip's seek is still under way (a slow machine plays slower).
 function run(direction) {
   stop();
   state.direction = direction;
+  player.dataset.playing = direction > 0 ? "forwards" : "backwards";
   if (direction > 0) $("play").textContent = "❚❚";
   let busy = false;
   state.timer = setInterval(async () => {
-    const end = direction > 0 ? state.frame >= state.frames - 1 : state.frame <= 0;
-    if (end) return stop();
     if (busy) return;
+    const next = nextFrame(direction);
+    if (next === null) return stop();
     busy = true;
-    await step(direction);
+    await go(next);
     busy = false;
   }, 1000 / fps);
 }
@@ -230,13 +351,13 @@ function compare(mode) {
 }
 
 function compareTake() {
-  return (state.others ?? []).find((t) => t.image === $("compare-take").value);
+  return (state.others ?? []).find((t) => String(t.number) === $("compare-take").value);
 }
 
 async function flip() {
   state.flipped = !state.flipped;
   await pictureA.show(state.flipped ? compareTake() ?? currentTake() : currentTake());
-  await pictureA.seek(state.frame);
+  update();
   player.dataset.showing = state.flipped ? "b" : "a";
   say(state.flipped ? `showing B: ${$("compare-take").selectedOptions[0]?.text ?? "(no other take)"}` : `showing A: ${currentTake().name}`);
 }
@@ -256,12 +377,15 @@ const keys = {
   ArrowLeft: () => step(-1), ",": () => step(-1), ArrowRight: () => step(1), ".": () => step(1),
   " ": play, a: approve, r: () => saveNote("changes requested"),
   b: flip, s: () => compare("side"), w: () => compare("wipe"), Escape: () => annotator.clear(),
+  i: () => mark("in"), o: () => mark("out"), "\\": toggleLoop,
 };
+// Premiere's clearing keys; by the key's place (event.code), as Alt+letter types a symbol on a Mac.
+const altKeys = { KeyI: () => clearMarks("in"), KeyO: () => clearMarks("out"), KeyX: () => clearMarks("in", "out") };
 
 document.addEventListener("keydown", (event) => {
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName);
-  if ((typing && event.key !== "Escape") || event.ctrlKey || event.metaKey || event.altKey) return;
-  const action = keys[event.key] ?? keys[event.key.toLowerCase()];
+  if ((typing && event.key !== "Escape") || event.ctrlKey || event.metaKey) return;
+  const action = event.altKey ? altKeys[event.code] : keys[event.key] ?? keys[event.key.toLowerCase()];
   if (action) {
     event.preventDefault();
     if (typing) event.target.blur();
@@ -280,11 +404,16 @@ $("clear-drawing").addEventListener("click", () => annotator.clear());
 $("colour").addEventListener("input", (e) => { annotator.colour = e.target.value; });
 $("compare-take").addEventListener("change", async () => {
   await pictureB.show(compareTake());
-  await pictureB.seek(state.frame);
-  if (state.flipped) {
-    await pictureA.show(compareTake());
-    await pictureA.seek(state.frame);
-  }
+  if (state.flipped) await pictureA.show(compareTake());
+  update();
+});
+$("set-in").addEventListener("click", () => mark("in"));
+$("set-out").addEventListener("click", () => mark("out"));
+$("clear-marks").addEventListener("click", () => clearMarks("in", "out"));
+$("loop").addEventListener("click", toggleLoop);
+$("timeline").addEventListener("click", (event) => {
+  const box = event.currentTarget.getBoundingClientRect();
+  go(Math.floor(((event.clientX - box.left) / box.width) * state.frames));
 });
 $("wipe").addEventListener("input", wipe);
 document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => selectTool(b.dataset.tool)));
