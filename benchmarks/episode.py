@@ -56,7 +56,16 @@ class Command:
 
     stdout: str
     seconds: float
-    peak_tree_mb: float  # the largest sampled sum of the resident sets of the child and its descendants
+    # (seconds since the start, MB): the sum of the resident sets of the child and its descendants
+    memory: list[tuple[float, float]]
+
+    @property
+    def peak_tree_mb(self) -> float:
+        return max((mb for _, mb in self.memory), default=0.0)
+
+    def peak_between(self, start: float, end: float) -> float:
+        """The largest sampled tree resident set from ``start`` to ``end`` seconds."""
+        return max((mb for t, mb in self.memory if start <= t <= end), default=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +92,8 @@ class Animatic:
     still_change: dict[str, float]  # the same for still shots: the burn-ins alone
 
 
-def _tree_peak(pid: int, stop: threading.Event, peak: list[float]) -> None:
-    """The largest sum of resident sets of ``pid`` and its descendants, sampled every 0.2 s."""
+def _sample_tree(pid: int, started: float, stop: threading.Event, memory: list[tuple[float, float]]) -> None:
+    """The sum of resident sets of ``pid`` and its descendants, sampled every 0.2 s."""
     with contextlib.suppress(psutil.Error):
         root = psutil.Process(pid)
         while not stop.wait(0.2):
@@ -92,7 +101,7 @@ def _tree_peak(pid: int, stop: threading.Event, peak: list[float]) -> None:
             for process in (root, *root.children(recursive=True)):
                 with contextlib.suppress(psutil.Error):  # a worker that has just left
                     total += process.memory_info().rss
-            peak[0] = max(peak[0], total / 2**20)
+            memory.append((time.perf_counter() - started, total / 2**20))
 
 
 def _run(args: list[str], cwd: Path) -> Command:
@@ -102,8 +111,9 @@ def _run(args: list[str], cwd: Path) -> Command:
     env = {**os.environ, "COLUMNS": "400", "SOUNDSTAGE_USER": "episode-benchmark"}
     started = time.perf_counter()
     child = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak, stop = [0.0], threading.Event()
-    watcher = threading.Thread(target=_tree_peak, args=(child.pid, stop, peak), daemon=True)
+    memory: list[tuple[float, float]] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=_sample_tree, args=(child.pid, started, stop, memory), daemon=True)
     watcher.start()
     stdout, _ = child.communicate()
     seconds = time.perf_counter() - started
@@ -111,7 +121,7 @@ def _run(args: list[str], cwd: Path) -> Command:
     watcher.join()
     if child.returncode not in (0, 1):  # check exits 1 when a take fails a check: still a result
         sys.exit(f"{' '.join(args)} exited {child.returncode}:\n{stdout[-3000:]}")
-    return Command(stdout, seconds, peak[0])
+    return Command(stdout, seconds, memory)
 
 
 def _stages(stdout: str) -> list[tuple[str, str, float]]:
@@ -208,7 +218,7 @@ def main() -> None:
             loads.append(os.getloadavg())
             print(
                 f"| &nbsp;&nbsp;&nbsp;&nbsp;of the takes stage, the intent checks (`soundstage check --all` alone, "
-                f"after make) | {checked.seconds:.1f} s |",
+                f"after make, one process) | {checked.seconds:.1f} s | {checked.peak_tree_mb:.0f} MB |",
                 flush=True,
             )
         _print_animatic(_animatic(out / "cut", args.stills))
@@ -226,20 +236,30 @@ def _print_make(args: argparse.Namespace, made: Command, largest_mb: float) -> N
         f"{_gl_renderer()}"
     )
     print(f"# {args.script.name} at {args.size}; {machine}")
-    print("| figure | value |")
-    print("| --- | --- |")
+    print("| figure | value | peak resident, process tree |")
+    print("| --- | --- | --- |")
     total = sum(seconds for _, _, seconds in stages)
-    print(f"| `soundstage make`, screenplay to signed animatic (wall time of the command) | {made.seconds:.1f} s |")
-    grouped: dict[str, tuple[list[str], float]] = {}
+    print(
+        f"| `soundstage make`, screenplay to signed animatic (wall time of the command) | {made.seconds:.1f} s | "
+        f"{made.peak_tree_mb:.0f} MB |"
+    )
+    # Each stage's window, counted back from the command's end (the stages run last, then make
+    # prints and exits; the interpreter's start and imports come before them).
+    end = made.seconds
+    windows = {}
+    for name, _, seconds in reversed(stages):
+        windows[name] = (end - seconds, end)
+        end -= seconds
+    grouped: dict[str, tuple[list[str], float, float]] = {}
     for name, summary, seconds in stages:
         label = GROUPS.get(name, name)
-        summaries, so_far = grouped.get(label, ([], 0.0))
-        grouped[label] = ([*summaries, summary], so_far + seconds)
-    for label, (summaries, seconds) in grouped.items():
-        print(f"| &nbsp;&nbsp;{label}: {'; '.join(summaries)} | {seconds:.1f} s ({seconds / total:.0%}) |")
-    print(f"| peak resident memory, the largest one process (make or a take worker) | {largest_mb:.0f} MB |")
+        summaries, so_far, peak = grouped.get(label, ([], 0.0, 0.0))
+        grouped[label] = ([*summaries, summary], so_far + seconds, max(peak, made.peak_between(*windows[name])))
+    for label, (summaries, seconds, peak) in grouped.items():
+        memory = f"{peak:.0f} MB" if peak else "(between two samples)"
+        print(f"| &nbsp;&nbsp;{label}: {'; '.join(summaries)} | {seconds:.1f} s ({seconds / total:.0%}) | {memory} |")
     print(
-        f"| peak resident memory, the whole process tree at once (sampled every 0.2 s) | {made.peak_tree_mb:.0f} MB |"
+        f"| peak resident memory, the largest one process (make or a take worker; getrusage) | | {largest_mb:.0f} MB |"
     )
     print(end="", flush=True)
 
@@ -247,14 +267,14 @@ def _print_make(args: argparse.Namespace, made: Command, largest_mb: float) -> N
 def _print_animatic(a: Animatic) -> None:
     """The rows of the animatic's facts, and whether its clip shots move."""
     print(
-        f"| animatic: shots / of them playing a clip take ({a.held} held on its last frame) | {a.shots} / {a.clip_shots} |"
+        f"| animatic: shots / of them playing a clip take ({a.held} held on its last frame) | {a.shots} / {a.clip_shots} | |"
     )
     print(
         f"| animatic: frames (timeline + head slate) / duration | {a.movie_frames:,} ({a.timeline_frames:,} + "
-        f"{a.movie_frames - a.timeline_frames}) / {a.movie_seconds:.1f} s ({a.movie_seconds / 60:.1f} min) |"
+        f"{a.movie_frames - a.timeline_frames}) / {a.movie_seconds:.1f} s ({a.movie_seconds / 60:.1f} min) | |"
     )
     if not a.clip_change or not a.still_change:
-        print("| moving previs in the animatic | NOT SHOWN: no shot plays a clip take (or no still to compare) |")
+        print("| moving previs in the animatic | NOT SHOWN: no shot plays a clip take (or no still to compare) | |")
         return
     burn_in = max(a.still_change.values())
     moved = [code for code, change in a.clip_change.items() if change > 2 * burn_in]
@@ -262,9 +282,9 @@ def _print_animatic(a: Animatic) -> None:
     print(
         f"| moving previs in the animatic: change from a shot's third frame to its clip's last, clip shots "
         f"median / min / max vs the largest of {len(a.still_change)} still shots (burn-ins only), of 255 | "
-        f"{statistics.median(changes):.2f} / {changes[0]:.2f} / {changes[-1]:.2f} vs {burn_in:.2f} |"
+        f"{statistics.median(changes):.2f} / {changes[0]:.2f} / {changes[-1]:.2f} vs {burn_in:.2f} | |"
     )
-    print(f"| clip shots that change more than twice the burn-ins | {len(moved)} of {len(a.clip_change)} |")
+    print(f"| clip shots that change more than twice the burn-ins | {len(moved)} of {len(a.clip_change)} | |")
     print()
     for code, change in a.clip_change.items():
         print(f"# {code}: {change:.2f}{'' if code in moved else ' (hardly moves)'}")
