@@ -2,7 +2,7 @@
 
 What the animatic holds is printed too.
 
-Run: .venv/bin/python benchmarks/episode.py [SCRIPT] [--size 1280x720] [--no-checks-apart]
+Run: .venv/bin/python benchmarks/episode.py [SCRIPT] [--size 1280x720] [--no-checks-apart] [--keep DIR]
 Prints markdown table rows for docs/benchmarks.md.
 
 1. ``soundstage make SCRIPT -o OUT`` in a child process on a fresh production (the CLI's own
