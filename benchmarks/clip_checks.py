@@ -71,13 +71,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, Production.init(Path(folder) / "pilot") as production:
         production.import_script(EXAMPLE)
         production.plan()
+        start = time.perf_counter()
         for scene in args.scenes.split(","):
             production.layout(scene=scene)
             production.previs(size=(width, height), scene=scene)
         moving = [s for s in production.shots() if production.pass_clips(s.code)]
+        print(f"set-up: layout and previs of scenes {args.scenes} in {time.perf_counter() - start:.1f} s", flush=True)
+        start = time.perf_counter()
         for shot in moving:
             production.queue_takes(shot.code, TakeOptions(frames=shot.frames))
         production.work(workers=1)
+        print(f"set-up: {len(moving)} clip takes made and checked in {time.perf_counter() - start:.1f} s", flush=True)
         times: list[float] = []
         caught: Counter[str] = Counter()
         side: Counter[str] = Counter()
@@ -123,7 +127,12 @@ def main() -> None:
                     caught[kind] += 1
                 for check in sorted(flagged - {expected}):
                     side[f"{kind}: {check}"] += 1
-                print(f"{shot.code} (blocked move {moved:.1f} px) {kind}: flagged {sorted(flagged) or 'nothing'}")
+                # Printed as each check ends, so a run stopped by its limit still gives its times.
+                print(
+                    f"{shot.code} (blocked move {moved:.1f} px) {kind}: flagged {sorted(flagged) or 'nothing'}, "
+                    f"checked in {times[-1]:.2f} s",
+                    flush=True,
+                )
     shots = len(moving)
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
