@@ -3,7 +3,12 @@ parallel against plain PyAV, a re-cut after one take changed, and peak memory ag
 length of the cut.
 
 Run: .venv/bin/python benchmarks/recut.py [SCRIPT] [--shots N] [--workers N] [--peer-share 0.1]
+        [--keep DIR [--take N]]
 Prints markdown table rows for docs/benchmarks.md.
+
+With ``--keep DIR`` the production, the cut and its segment cache stay in DIR; run again with
+the same DIR, only the re-cuts are measured, from that warm cache (the changed take is named
+``<shot>/N`` by ``--take``, so each such run changes a take the cache has not seen).
 
 1. ``make`` up to previs on a fresh production (storyboards at 128x72 stand in for takes, as
    in benchmarks/animatic.py), a CutShot per shot, ``assemble`` with scratch dialogue.
@@ -128,66 +133,80 @@ def main() -> None:
     parser.add_argument("--peer-share", type=float, default=0.1, help="share of the shots the peer encodes")
     parser.add_argument("--size", default="1280x720", help="animatic frame size")
     parser.add_argument("--previs", default="128x72", help="previs take size (the set-up, not measured)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the work here; again: re-cuts only")
+    parser.add_argument("--take", type=int, default=2, help="the changed take's number (with --keep)")
     args = parser.parse_args()
     from soundstage.make import make, open_or_init  # see benchmarks/animatic.py: not in the children
 
     size = tuple(int(n) for n in args.size.split("x"))
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if args.keep is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        else:
+            root = args.keep.resolve()
+            root.mkdir(parents=True, exist_ok=True)
+        again = (root / "cut" / "cut.mp4").exists()
         production = open_or_init(root / "production")
         started = time.perf_counter()
-        make(args.script, root / "out", production, size=tuple(int(n) for n in args.previs.split("x")), until="previs")
+        if not again:
+            previs = tuple(int(n) for n in args.previs.split("x"))
+            make(args.script, root / "out", production, size=previs, until="previs")
         setup = time.perf_counter() - started
         shots = _cut_shots(production, args.shots)
         title, fps = production.title(), production.settings.fps
         production.close()
         cut = assemble(title, shots, fps, root / "voices")
         cache, out = root / "segments", root / "cut" / "cut.mp4"
+        machine = (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, PyAV {av.__version__}"
+        )
+        print(f"# {args.script.name}: {len(cut.shots)} shots, {float(cut.frames / fps / 60):.1f} min; {machine}")
+        print(f"# set-up (make up to previs, storyboards at {args.previs}): {setup:.1f} s; workers: {args.workers}")
+        print("| figure | value | target |")
+        print("| --- | --- | --- |", flush=True)
 
-        first = _child(cut, out, cache, size, args.workers, False)
-        share = _first(cut, max(1, round(len(cut.shots) * args.peer_share)))
-        peer = _child(share, root / "share" / "cut.mp4", root / "share-segments", size, args.workers, True)
+        if not again:
+            first = _child(cut, out, cache, size, args.workers, False)
+            print(
+                f"| first cut, every shot into an empty segment cache, {args.workers} workers: "
+                f"{first.segments} picture + {first.sound_segments} sound segments, {first.frames:,} frames | "
+                f"{first.seconds:.1f} s, {first.frames / first.seconds:.0f} frames/s | |"
+            )
+            print(
+                f"| peak resident memory of a segment encoder (first cut, largest sample) | "
+                f"{first.worker_peak_rss_mb:.0f} MB | |"
+            )
+            print(f"| peak resident memory of the first cut's own process | {first.peak_rss_mb:.0f} MB | |", flush=True)
+            share = _first(cut, max(1, round(len(cut.shots) * args.peer_share)))
+            peer = _child(share, root / "share" / "cut.mp4", root / "share-segments", size, args.workers, True)
+            ours, raw = peer.frames / peer.seconds, peer.frames / (peer.raw_seconds or 1)
+            print(
+                f"| first cut against plain PyAV on the same frames, first {peer.shots} shots ({peer.frames:,} frames): "
+                f"{ours:.0f} vs {raw:.0f} frames/s | {ours / raw:.2f}x | faster than 0.68x |",
+                flush=True,
+            )
 
         # One take changed in the middle: another shot's picture in its place, same duration.
         middle = next(i for i in range(len(cut.shots) // 2, len(cut.shots)) if cut.shots[i].image)
         other = next(s.image for s in cut.shots[middle + 1 :] if s.image and s.image != cut.shots[middle].image)
         changed = Cut(cut.title, cut.fps, list(cut.shots), list(cut.dialogue), made_at=cut.made_at)
-        changed.shots[middle] = replace(cut.shots[middle], take=f"{cut.shots[middle].code}/2", image=other)
+        changed.shots[middle] = replace(cut.shots[middle], take=f"{cut.shots[middle].code}/{args.take}", image=other)
         recut = _child(changed, out, cache, size, args.workers, False)
         unchanged = _child(changed, out, cache, size, args.workers, False)
         segment_mb = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) / 1e6
         movie_mb = out.stat().st_size / 1e6
-
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, PyAV {av.__version__}"
-    minutes = first.frames / fps / 60
-    print(f"# {args.script.name}: {first.shots} shots, {first.frames:,} frames, {minutes:.1f} min; {machine}")
-    print(f"# set-up (make up to previs, storyboards at {args.previs}): {setup:.1f} s; workers: {args.workers}")
-    print("| figure | value | target |")
-    print("| --- | --- | --- |")
-    print(
-        f"| first cut, every shot into an empty segment cache, {args.workers} workers: "
-        f"{first.segments} picture + {first.sound_segments} sound segments | {first.seconds:.1f} s, "
-        f"{first.frames / first.seconds:.0f} frames/s | |"
-    )
-    ours, raw = peer.frames / peer.seconds, peer.frames / (peer.raw_seconds or 1)
-    print(
-        f"| first cut against plain PyAV on the same frames, first {peer.shots} shots ({peer.frames:,} frames): "
-        f"{ours:.0f} vs {raw:.0f} frames/s | {ours / raw:.2f}x | faster than 0.68x |"
-    )
-    print(
-        f"| re-cut after one take changed: segments encoded (picture / sound) | "
-        f"{recut.encoded} of {recut.segments} / {recut.sound_encoded} of {recut.sound_segments} | 1 / 0 |"
-    )
-    print(f"| re-cut after one take changed: wall time | {recut.seconds:.1f} s | under 10 s |")
-    print(f"| re-cut with nothing changed (the join alone) | {unchanged.seconds:.1f} s | |")
-    quarters = " / ".join(f"{mb:.0f}" for mb in (unchanged.rss_before_mb, *unchanged.rss_quarters_mb))
-    print(f"| resident memory of the re-cut before it and at 1/4, 1/2, 3/4, all of the frames | {quarters} MB | flat |")
-    print(f"| &nbsp;&nbsp;its peak | {unchanged.peak_rss_mb:.0f} MB | |")
-    print(
-        f"| peak resident memory of a segment encoder (first cut, largest sample) | {first.worker_peak_rss_mb:.0f} MB | |"
-    )
-    print(f"| peak resident memory of the first cut's own process | {first.peak_rss_mb:.0f} MB | |")
-    print(f"| segment cache / the animatic | {segment_mb:.0f} / {movie_mb:.0f} MB | |")
+        print(
+            f"| re-cut after one take changed: segments encoded (picture / sound) | "
+            f"{recut.encoded} of {recut.segments} / {recut.sound_encoded} of {recut.sound_segments} | 1 / 0 |"
+        )
+        print(f"| re-cut after one take changed: wall time | {recut.seconds:.1f} s | under 10 s |")
+        print(f"| re-cut with nothing changed (the join alone) | {unchanged.seconds:.1f} s | |")
+        quarters = " / ".join(f"{mb:.0f}" for mb in (unchanged.rss_before_mb, *unchanged.rss_quarters_mb))
+        print(
+            f"| resident memory of the re-cut before it and at 1/4, 1/2, 3/4, all of the frames | {quarters} MB | flat |"
+        )
+        print(f"| &nbsp;&nbsp;its peak | {unchanged.peak_rss_mb:.0f} MB | |")
+        print(f"| segment cache / the animatic | {segment_mb:.0f} / {movie_mb:.0f} MB | |")
 
 
 if __name__ == "__main__":
