@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from soundstage.errors import PermissionDenied, ReviewError
@@ -60,16 +60,18 @@ def decide(
     producer overrode it).
     """
     authorise(actor.name, actor.role, action)
-    shot = shot_row(session, shot_code)
+    approving = action is Action.APPROVE
+    # An approval's guardrails need the shot's scene: read with the shot, not in a query of its own.
+    shot = shot_row(session, shot_code, with_scene=approving and context is not None)
     current = Status(shot.status)
-    if action is Action.APPROVE and current in (Status.APPROVED, Status.FINAL):
+    if approving and current in (Status.APPROVED, Status.FINAL):
         raise ReviewError(_already_approved(session, shot, current))
     target = next_status(shot.code, current, action)
-    take = take_row(session, shot, take_number) if action is Action.APPROVE else None
-    if take is not None:
+    take = None
+    if approving:
         # The gate: a take that failed a check, or that was not checked (its checks never ran
-        # or one raised), is approved only with a reason.
-        gate = checks.standings(session, [take.id])[take.id]
+        # or one raised), is approved only with a reason. The take and its findings: one query.
+        take, gate = checks.take_with_standing(session, shot, take_number)
         override_reason = override_reason.strip()
         if gate.needs_override and not override_reason:
             said = "was not checked" if gate.label == "not checked" else f"failed {len(gate.reasons)} check(s)"
@@ -85,10 +87,8 @@ def decide(
     if changed != 1:
         # Someone else's transaction changed the status after we read it (PostgreSQL, READ COMMITTED).
         raise ReviewError(f"shot {shot.code} was changed by someone else just now; reload and try again")
-    if action is Action.APPROVE and take is not None:
-        _clear_approvals(session, shot.id)
-        take.approved_by, take.approved_role, take.approved_at = actor.name, actor.role.value, utcnow()
-        take.override_reason = override_reason
+    if take is not None:
+        _approve_only(session, shot.id, take.id, actor, override_reason)
     elif target is Status.CHANGES_REQUESTED:
         _clear_approvals(session, shot.id)
     detail: dict[str, Any] = {"from": current.value, "to": target.value, **_provenance(actor)}
@@ -247,6 +247,23 @@ def _clear_approvals(session: Session, shot_id: int) -> None:
         update(TakeRow)
         .where(TakeRow.shot_id == shot_id, TakeRow.approved_by != "")
         .values(approved_by="", approved_role="", approved_at=None, override_reason="")
+    )
+
+
+def _approve_only(session: Session, shot_id: int, take_id: int, actor: Person, override_reason: str) -> None:
+    """Approve take ``take_id`` and clear any other approval of the shot's takes, in one UPDATE
+    (``_clear_approvals`` and then the take's own would be two). The takes loaded in the session
+    see the new values (the ORM evaluates the UPDATE on them), so nothing is flushed again."""
+    chosen = TakeRow.id == take_id
+    session.execute(
+        update(TakeRow)
+        .where(TakeRow.shot_id == shot_id, or_(TakeRow.approved_by != "", chosen))
+        .values(
+            approved_by=case((chosen, actor.name), else_=""),
+            approved_role=case((chosen, actor.role.value), else_=""),
+            approved_at=case((chosen, literal(utcnow(), TakeRow.approved_at.type)), else_=None),
+            override_reason=case((chosen, override_reason), else_=""),
+        )
     )
 
 
