@@ -60,9 +60,23 @@ def decide(
     producer overrode it).
     """
     authorise(actor.name, actor.role, action)
-    approving = action is Action.APPROVE
     # An approval's guardrails need the shot's scene: read with the shot, not in a query of its own.
-    shot = shot_row(session, shot_code, with_scene=approving and context is not None)
+    shot = shot_row(session, shot_code, with_scene=action is Action.APPROVE and context is not None)
+    return _decide(session, actor, shot, action, take_number, note, override_reason, context)
+
+
+def _decide(
+    session: Session,
+    actor: Person,
+    shot: ShotRow,
+    action: Action,
+    take_number: int | None,
+    note: str,
+    override_reason: str,
+    context: Context | None,
+) -> Decision:
+    """``decide`` on the shot row the caller read (and authorised ``action`` for)."""
+    approving = action is Action.APPROVE
     current = Status(shot.status)
     if approving and current in (Status.APPROVED, Status.FINAL):
         raise ReviewError(_already_approved(session, shot, current))
@@ -126,12 +140,29 @@ def add_note(
     shapes: Sequence[dict[str, Any]] = (),
 ) -> NoteRow:
     """A note on a shot (optionally on a take and an integer frame, with drawn shapes), audited."""
+    _may_note(actor, shot_code, body, shapes, frame)
+    return _add_note(session, actor, shot_row(session, shot_code), take_number, frame, body, shapes)
+
+
+def _may_note(actor: Person, shot_code: str, body: str, shapes: Sequence[dict[str, Any]], frame: int | None) -> None:
+    """Refuse a note this person may not write, or one with nothing in it or before frame 0."""
     authorise(actor.name, actor.role, Action.NOTE)
     if not body.strip() and not shapes:
         raise ReviewError(f"shot {shot_code}: a note needs words or a drawing")
     if frame is not None and frame < 0:
         raise ReviewError(f"shot {shot_code}: frame {frame} is before the first frame (0)")
-    shot = shot_row(session, shot_code)
+
+
+def _add_note(
+    session: Session,
+    actor: Person,
+    shot: ShotRow,
+    take_number: int | None,
+    frame: int | None,
+    body: str,
+    shapes: Sequence[dict[str, Any]],
+) -> NoteRow:
+    """``add_note`` on the shot row the caller read, once ``_may_note`` let it."""
     take = take_row(session, shot, take_number) if take_number is not None else None
     row = NoteRow(
         shot_id=shot.id,
@@ -189,20 +220,15 @@ def note_with_status(
 ) -> tuple[int, str]:
     """A note (with its drawing) and an optional status change in one transaction; (note id, the
     shot's status after)."""
-    shot = shot_row(session, code)
+    # The shot is read once for the note and the decision (an approval's guardrails need its scene).
+    shot = shot_row(session, code, with_scene=status is Status.APPROVED and context is not None)
     action = action_towards(person, shot.code, Status(shot.status), status) if status else None
-    row = add_note(session, person, shot.code, take_number=take_number, frame=frame, body=body, shapes=shapes)
+    _may_note(person, shot.code, body, shapes, frame)
+    row = _add_note(session, person, shot, take_number, frame, body, shapes)
     after = shot.status
     if action is not None:
-        decision = decide(
-            session,
-            person,
-            shot.code,
-            action,
-            take_number=take_number,
-            override_reason=override_reason,
-            context=context,
-        )
+        authorise(person.name, person.role, action)
+        decision = _decide(session, person, shot, action, take_number, "", override_reason, context)
         after = decision.status.value
     return row.id, after
 
