@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from soundstage.errors import PermissionDenied, ReviewError
 from soundstage.generate.backend import take_name
@@ -102,7 +103,7 @@ def _decide(
         # Someone else's transaction changed the status after we read it (PostgreSQL, READ COMMITTED).
         raise ReviewError(f"shot {shot.code} was changed by someone else just now; reload and try again")
     if take is not None:
-        _approve_only(session, shot.id, take.id, actor, override_reason)
+        _approve_only(session, shot.id, take, actor, override_reason)
     elif target is Status.CHANGES_REQUESTED:
         _clear_approvals(session, shot.id)
     detail: dict[str, Any] = {"from": current.value, "to": target.value, **_provenance(actor)}
@@ -276,21 +277,31 @@ def _clear_approvals(session: Session, shot_id: int) -> None:
     )
 
 
-def _approve_only(session: Session, shot_id: int, take_id: int, actor: Person, override_reason: str) -> None:
-    """Approve take ``take_id`` and clear any other approval of the shot's takes, in one UPDATE
-    (``_clear_approvals`` and then the take's own would be two). The takes loaded in the session
-    see the new values (the ORM evaluates the UPDATE on them), so nothing is flushed again."""
-    chosen = TakeRow.id == take_id
+def _approve_only(session: Session, shot_id: int, take: TakeRow, actor: Person, override_reason: str) -> None:
+    """Approve ``take`` and clear any other approval of the shot's takes, in one UPDATE
+    (``_clear_approvals`` and then the take's own flush would be two). ``take`` holds the values
+    written, as if they had been flushed; other takes of the shot loaded in the session are
+    expired by the UPDATE, so they read what it wrote."""
+    chosen = TakeRow.id == take.id
+    approval = {
+        "approved_by": actor.name,
+        "approved_role": actor.role.value,
+        "approved_at": utcnow(),
+        "override_reason": override_reason,
+    }
+    cleared = {"approved_by": "", "approved_role": "", "approved_at": None, "override_reason": ""}
     session.execute(
         update(TakeRow)
         .where(TakeRow.shot_id == shot_id, or_(TakeRow.approved_by != "", chosen))
         .values(
-            approved_by=case((chosen, actor.name), else_=""),
-            approved_role=case((chosen, actor.role.value), else_=""),
-            approved_at=case((chosen, literal(utcnow(), TakeRow.approved_at.type)), else_=None),
-            override_reason=case((chosen, override_reason), else_=""),
-        )
+            {
+                name: case((chosen, literal(value, getattr(TakeRow, name).type)), else_=cleared[name])
+                for name, value in approval.items()
+            }
+        )  # fmt: skip
     )
+    for name, value in approval.items():
+        set_committed_value(take, name, value)
 
 
 def _already_approved(session: Session, shot: ShotRow, status: Status) -> str:
