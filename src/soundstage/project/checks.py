@@ -28,7 +28,7 @@ from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.plan.model import Shot
 from soundstage.project import bible, blocking, shotlist
 from soundstage.project.production import Context, Progress, no_progress
-from soundstage.store.rows import shot_row, take_row
+from soundstage.store.rows import no_take, shot_row, take_row, take_select
 from soundstage.store.tables import FindingRow, RenderRow, ShotRow, TakeRow, utcnow
 
 MP4 = clips.SUFFIXES["mp4"]  # a take that moves
@@ -209,6 +209,23 @@ def standings(session: Session, take_ids: Iterable[int]) -> dict[int, Standing]:
         take_id: standing(group[0][1], [stored_finding(row) for _, _, row in group if row is not None])
         for take_id, group in ((k, list(g)) for k, g in groupby(rows, key=lambda r: r[0]))
     }
+
+
+def take_with_standing(session: Session, shot: ShotRow, number: int | None) -> tuple[TakeRow, Standing]:
+    """Take ``number`` of ``shot`` (its newest when None, as ``take_row``) and its standing, read
+    together in one query (an approval's gate: one round trip, not two)."""
+    # Not correlated with the outer query over takes: the subquery picks one take id on its own.
+    chosen = take_select(shot, number).with_only_columns(TakeRow.id).correlate(None).scalar_subquery()
+    rows = session.execute(
+        select(TakeRow, FindingRow)
+        .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
+        .where(TakeRow.id == chosen)
+        .order_by(FindingRow.id)
+    ).all()
+    if not rows:
+        raise no_take(shot, number)
+    take = rows[0][0]
+    return take, standing(take.checked_at, [stored_finding(found) for _, found in rows if found is not None])
 
 
 def stored_finding(row: FindingRow) -> Finding:

@@ -69,7 +69,6 @@ from soundstage.store.tables import (
     NoticeRow,
     OverrideRow,
     PerformerRow,
-    SceneRow,
     ShotRow,
     TakeRow,
     utcnow,
@@ -141,16 +140,41 @@ def casting(context: Context) -> tuple[Casting, ...]:
     )
 
 
-def records(context: Context, session: Session) -> Records:
+# The tables the rules read (records and overrides). Most productions record few of them (none
+# until the AI terms are in use), so a check first asks which hold any row, in one query, and
+# reads only those: each empty table would otherwise cost a round trip of its own on PostgreSQL.
+_RECORD_TABLES: tuple[type[Any], ...] = (
+    ConsentRow, ConsentEventRow, NoticeRow, PerformerRow, ConsultationRow, DisclosureRecordRow, DraftRow, OverrideRow,
+)  # fmt: skip
+
+
+def holding(session: Session) -> frozenset[str]:
+    """The names of the record tables (``_RECORD_TABLES``) that hold any row now, in one query."""
+    found = session.execute(
+        select(*(select(table.id).exists().label(table.__tablename__) for table in _RECORD_TABLES))
+    ).one()
+    return frozenset(name for name, held in found._mapping.items() if held)
+
+
+def _rows(session: Session, table: type[Any], held: frozenset[str] | None) -> list[Any]:
+    """Every row of ``table`` in id order; none without a query when ``held`` says it is empty."""
+    if held is not None and table.__tablename__ not in held:
+        return []
+    return list(session.scalars(select(table).order_by(table.id)))
+
+
+def records(context: Context, session: Session, held: frozenset[str] | None = None) -> Records:
     """Everything the production has recorded that the rules read, with each consent's
-    document hashed from the media store now."""
-    consent_rows = list(session.scalars(select(ConsentRow).order_by(ConsentRow.id)))
+    document hashed from the media store now. ``held``: the tables ``holding`` found rows in
+    (asked now when None); the others are not read."""
+    held = holding(session) if held is None else held
+    consent_rows: list[ConsentRow] = _rows(session, ConsentRow, held)
     events: dict[int, list[ConsentEventRow]] = {}
-    for event in session.scalars(select(ConsentEventRow).order_by(ConsentEventRow.id)):
+    for event in _rows(session, ConsentEventRow, held):
         events.setdefault(event.consent_id, []).append(event)
-    notices = list(session.scalars(select(NoticeRow).order_by(NoticeRow.id)))
+    notices: list[NoticeRow] = _rows(session, NoticeRow, held)
     return Records(
-        performers=tuple(_performer(r) for r in session.scalars(select(PerformerRow).order_by(PerformerRow.id))),
+        performers=tuple(_performer(r) for r in _rows(session, PerformerRow, held)),
         casting=casting(context),
         consents=tuple(consent_of(r, events.get(r.id, [])) for r in consent_rows),
         documents={r.consent_id: _document_now(context, r) for r in consent_rows},
@@ -166,7 +190,7 @@ def records(context: Context, session: Session) -> Records:
         ),
         consultations=tuple(
             DirectorConsultation(c.director, as_utc(c.at), c.summary, tuple(c.shots))
-            for c in session.scalars(select(ConsultationRow).order_by(ConsultationRow.id))
+            for c in _rows(session, ConsultationRow, held)
         ),
         assignments=tuple(
             DepartmentAIAssignment(**{k: _time(v) if k.endswith("_at") else v for k, v in n.record.items()})
@@ -196,11 +220,10 @@ def records(context: Context, session: Session) -> Records:
                 as_utc(d.disclosed_at),
                 as_utc(d.acknowledged_at) if d.acknowledged_at else None,
             )
-            for d in session.scalars(select(DisclosureRecordRow).order_by(DisclosureRecordRow.id))
+            for d in _rows(session, DisclosureRecordRow, held)
         ),
         drafts=tuple(
-            MarkedDraft(d.id, d.source_sha256, d.title, d.ai_material)
-            for d in session.scalars(select(DraftRow).order_by(DraftRow.id))
+            MarkedDraft(d.id, d.source_sha256, d.title, d.ai_material) for d in _rows(session, DraftRow, held)
         ),
     )
 
@@ -209,11 +232,11 @@ def _time(value: Any) -> Any:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def overrides(session: Session) -> list[Override]:
-    """Every override producers have written."""
+def overrides(session: Session, held: frozenset[str] | None = None) -> list[Override]:
+    """Every override producers have written (``held``: as ``records``; None reads the table)."""
     return [
         Override(o.rule_id, o.subject, o.violation, o.by, o.reason, as_utc(o.at), o.role, o.performer)
-        for o in session.scalars(select(OverrideRow).order_by(OverrideRow.id))
+        for o in _rows(session, OverrideRow, held)
     ]
 
 
@@ -282,12 +305,16 @@ def _release(context: Context) -> Release:
 
 def clear_approval(context: Context, session: Session, shot: ShotRow, take: TakeRow) -> dict[str, Any]:
     """Refuse (GuardrailRefusal: the rule id and its reason) the approval of ``take`` unless
-    every violation the approve gate finds is overridden; the take's guardrail record."""
-    found = records(context, session)
-    scene = session.scalars(select(SceneRow.number).where(SceneRow.id == shot.scene_id)).one()  # not every shot's
-    use = [standing_use(context, found, shot.code, scene, take)]
+    every violation the approve gate finds is overridden; the take's guardrail record.
+
+    The records are read now, in the approval's transaction (a revocation counts at once): one
+    query for which record tables hold rows, then one for each that does. The shot's scene is
+    its own (not every shot's), loaded with the shot when the caller asked for it."""
+    held = holding(session)
+    found = records(context, session, held)
+    use = [standing_use(context, found, shot.code, shot.scene.number, take)]
     outcome = evaluate(
-        Gate.APPROVE, use, found, context.settings.policy, pack(context), utcnow(), overrides=overrides(session)
+        Gate.APPROVE, use, found, context.settings.policy, pack(context), utcnow(), overrides=overrides(session, held)
     )
     outcome.refuse(f"approve {take_name(shot.code, take.number)}")
     return outcome.shot(shot.code).assertion()

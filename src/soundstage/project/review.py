@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from soundstage.errors import PermissionDenied, ReviewError
 from soundstage.generate.backend import take_name
@@ -60,16 +61,32 @@ def decide(
     producer overrode it).
     """
     authorise(actor.name, actor.role, action)
-    shot = shot_row(session, shot_code)
+    # An approval's guardrails need the shot's scene: read with the shot, not in a query of its own.
+    shot = shot_row(session, shot_code, with_scene=action is Action.APPROVE and context is not None)
+    return _decide(session, actor, shot, action, take_number, note, override_reason, context)
+
+
+def _decide(
+    session: Session,
+    actor: Person,
+    shot: ShotRow,
+    action: Action,
+    take_number: int | None,
+    note: str,
+    override_reason: str,
+    context: Context | None,
+) -> Decision:
+    """``decide`` on the shot row the caller read (and authorised ``action`` for)."""
+    approving = action is Action.APPROVE
     current = Status(shot.status)
-    if action is Action.APPROVE and current in (Status.APPROVED, Status.FINAL):
+    if approving and current in (Status.APPROVED, Status.FINAL):
         raise ReviewError(_already_approved(session, shot, current))
     target = next_status(shot.code, current, action)
-    take = take_row(session, shot, take_number) if action is Action.APPROVE else None
-    if take is not None:
+    take = None
+    if approving:
         # The gate: a take that failed a check, or that was not checked (its checks never ran
-        # or one raised), is approved only with a reason.
-        gate = checks.standings(session, [take.id])[take.id]
+        # or one raised), is approved only with a reason. The take and its findings: one query.
+        take, gate = checks.take_with_standing(session, shot, take_number)
         override_reason = override_reason.strip()
         if gate.needs_override and not override_reason:
             said = "was not checked" if gate.label == "not checked" else f"failed {len(gate.reasons)} check(s)"
@@ -85,10 +102,8 @@ def decide(
     if changed != 1:
         # Someone else's transaction changed the status after we read it (PostgreSQL, READ COMMITTED).
         raise ReviewError(f"shot {shot.code} was changed by someone else just now; reload and try again")
-    if action is Action.APPROVE and take is not None:
-        _clear_approvals(session, shot.id)
-        take.approved_by, take.approved_role, take.approved_at = actor.name, actor.role.value, utcnow()
-        take.override_reason = override_reason
+    if take is not None:
+        _approve_only(session, shot.id, take, actor, override_reason)
     elif target is Status.CHANGES_REQUESTED:
         _clear_approvals(session, shot.id)
     detail: dict[str, Any] = {"from": current.value, "to": target.value, **_provenance(actor)}
@@ -126,12 +141,29 @@ def add_note(
     shapes: Sequence[dict[str, Any]] = (),
 ) -> NoteRow:
     """A note on a shot (optionally on a take and an integer frame, with drawn shapes), audited."""
+    _may_note(actor, shot_code, body, shapes, frame)
+    return _add_note(session, actor, shot_row(session, shot_code), take_number, frame, body, shapes)
+
+
+def _may_note(actor: Person, shot_code: str, body: str, shapes: Sequence[dict[str, Any]], frame: int | None) -> None:
+    """Refuse a note this person may not write, or one with nothing in it or before frame 0."""
     authorise(actor.name, actor.role, Action.NOTE)
     if not body.strip() and not shapes:
         raise ReviewError(f"shot {shot_code}: a note needs words or a drawing")
     if frame is not None and frame < 0:
         raise ReviewError(f"shot {shot_code}: frame {frame} is before the first frame (0)")
-    shot = shot_row(session, shot_code)
+
+
+def _add_note(
+    session: Session,
+    actor: Person,
+    shot: ShotRow,
+    take_number: int | None,
+    frame: int | None,
+    body: str,
+    shapes: Sequence[dict[str, Any]],
+) -> NoteRow:
+    """``add_note`` on the shot row the caller read, once ``_may_note`` let it."""
     take = take_row(session, shot, take_number) if take_number is not None else None
     row = NoteRow(
         shot_id=shot.id,
@@ -189,20 +221,15 @@ def note_with_status(
 ) -> tuple[int, str]:
     """A note (with its drawing) and an optional status change in one transaction; (note id, the
     shot's status after)."""
-    shot = shot_row(session, code)
+    # The shot is read once for the note and the decision (an approval's guardrails need its scene).
+    shot = shot_row(session, code, with_scene=status is Status.APPROVED and context is not None)
     action = action_towards(person, shot.code, Status(shot.status), status) if status else None
-    row = add_note(session, person, shot.code, take_number=take_number, frame=frame, body=body, shapes=shapes)
+    _may_note(person, shot.code, body, shapes, frame)
+    row = _add_note(session, person, shot, take_number, frame, body, shapes)
     after = shot.status
     if action is not None:
-        decision = decide(
-            session,
-            person,
-            shot.code,
-            action,
-            take_number=take_number,
-            override_reason=override_reason,
-            context=context,
-        )
+        authorise(person.name, person.role, action)
+        decision = _decide(session, person, shot, action, take_number, "", override_reason, context)
         after = decision.status.value
     return row.id, after
 
@@ -248,6 +275,33 @@ def _clear_approvals(session: Session, shot_id: int) -> None:
         .where(TakeRow.shot_id == shot_id, TakeRow.approved_by != "")
         .values(approved_by="", approved_role="", approved_at=None, override_reason="")
     )
+
+
+def _approve_only(session: Session, shot_id: int, take: TakeRow, actor: Person, override_reason: str) -> None:
+    """Approve ``take`` and clear any other approval of the shot's takes, in one UPDATE
+    (``_clear_approvals`` and then the take's own flush would be two). ``take`` holds the values
+    written, as if they had been flushed; other takes of the shot loaded in the session are
+    expired by the UPDATE, so they read what it wrote."""
+    chosen = TakeRow.id == take.id
+    approval = {
+        "approved_by": actor.name,
+        "approved_role": actor.role.value,
+        "approved_at": utcnow(),
+        "override_reason": override_reason,
+    }
+    cleared = {"approved_by": "", "approved_role": "", "approved_at": None, "override_reason": ""}
+    session.execute(
+        update(TakeRow)
+        .where(TakeRow.shot_id == shot_id, or_(TakeRow.approved_by != "", chosen))
+        .values(
+            {
+                name: case((chosen, literal(value, getattr(TakeRow, name).type)), else_=cleared[name])
+                for name, value in approval.items()
+            }
+        )  # fmt: skip
+    )
+    for name, value in approval.items():
+        set_committed_value(take, name, value)
 
 
 def _already_approved(session: Session, shot: ShotRow, status: Status) -> str:

@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from sqlalchemy import event as orm_event
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from soundstage.errors import CredentialsError, ReviewError
 from soundstage.files import write_atomic
@@ -58,9 +58,11 @@ def append_event(
     Writers are serialised (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: a transaction
     advisory lock), and prev_sha256 is unique besides, so the chain cannot fork.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))
-    last = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).first()
+    last = _tail(session)
+    if last is None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))
+        last = session.execute(select(EventRow.id, EventRow.sha256).order_by(EventRow.id.desc()).limit(1)).first()
     event = Event(
         id=(last.id + 1) if last else 1,
         # Microseconds are what both databases keep; the hash must see the stored value.
@@ -87,7 +89,32 @@ def append_event(
     session.flush()
     # The newest head of this transaction, checkpointed once the commit is durable (below).
     session.info[_HEAD] = (event.id, row.sha256)
+    session.info[_TAIL] = _Tail(session.get_transaction(), event.id, row.sha256)
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """The chain's last event as this transaction appended it (the transaction holds the chain's
+    lock until it ends, so no other writer can have appended after it)."""
+
+    transaction: SessionTransaction | None
+    id: int
+    sha256: str
+
+
+# session.info key: the _Tail of the transaction that last appended in this session.
+_TAIL = "soundstage.audit_tail"
+
+
+def _tail(session: Session) -> _Tail | None:
+    """The chain's last event when this very transaction appended it (a note and its status
+    change are two events of one transaction): no second lock or read of what it just wrote.
+    None otherwise: a new transaction, or inside a savepoint (which could roll the event back)."""
+    tail = session.info.get(_TAIL)
+    if tail is None or session.in_nested_transaction() or tail.transaction is not session.get_transaction():
+        return None
+    return tail
 
 
 def events(session: Session, *, after: int = 0, limit: int | None = None) -> list[Event]:
@@ -153,6 +180,15 @@ def _checkpoint_after_commit(session: Session) -> None:
 @orm_event.listens_for(Session, "after_rollback")
 def _forget_head(session: Session) -> None:
     session.info.pop(_HEAD, None)
+    session.info.pop(_TAIL, None)
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_tail(session: Session, transaction: SessionTransaction) -> None:
+    # When the transaction ends, or a savepoint in it (released or rolled back), the next append
+    # reads the chain's head again under the lock. A flush's own inner transaction is neither.
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(_TAIL, None)
 
 
 def write_checkpoint(context: Context, events: int, head_sha256: str, *, at: datetime | None = None) -> Path:
