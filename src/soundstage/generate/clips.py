@@ -53,6 +53,7 @@ _EBML = b"\x1a\x45\xdf\xa3"  # Matroska (and WebM) files open with an EBML heade
 # lossless for 8-bit pictures. The thread count is pinned too: x264's output depends on it.
 TAKE_CODEC = "libx264"
 TAKE_OPTIONS = {"qp": "12", "preset": "medium", "threads": "4"}
+_GREY_PASSES = ("lineart", "ids")  # render.video.CODECS: the previs passes stored as 8-bit grey
 _GREY16 = ("gray16le", "gray16be", "gray12le", "gray12be", "gray10le", "gray10be")
 _BT709 = 1  # the H.273 code of BT.709 primaries, transfer and matrix
 # Without it the Matroska muxer writes a random segment id (and both muxers their version), so
@@ -139,6 +140,10 @@ class ClipReader:
             self._container.close()
             raise GenerateError(f"{what} is a clip with no frame rate")
         self.fps = Fraction(rate)
+        # A previs pass file says which pass it is (render.video): its grey ones are read as
+        # stored, not through the decoder's video-range conversion.
+        tags = {key.upper(): value for key, value in self._container.metadata.items()}
+        self._grey = tags.get("SOUNDSTAGE_PASS") in _GREY_PASSES
         # What the container says; 0 where it does not know (counting means decoding).
         self.count = int(self._stream.frames or 0)
 
@@ -153,7 +158,7 @@ class ClipReader:
             count = 0
             for frame in self._container.decode(self._stream):
                 count += 1
-                yield Fraction(frame.pts or 0) * self._stream.time_base, _pixels(frame)
+                yield Fraction(frame.pts or 0) * self._stream.time_base, _pixels(frame, self._grey)
             if count == 0:
                 raise GenerateError(f"{self.what} is a clip with no frames")
         except av.FFmpegError as error:
@@ -211,11 +216,25 @@ def each_frame(data: bytes, what: str) -> Iterator[np.ndarray]:
     return (pixels for _, pixels in _timed_frames(data, what))
 
 
-def _pixels(frame: av.VideoFrame) -> np.ndarray:
-    """A decoded frame as RGB, or as 16-bit grey when it was stored as deep grey (depth)."""
+def _pixels(frame: av.VideoFrame, grey: bool = False) -> np.ndarray:
+    """A decoded frame as RGB, or as 16-bit grey when it was stored as deep grey (depth);
+    ``grey``: an 8-bit grey picture (a line-art or id pass), spread over RGB as stored."""
     if frame.format.name in _GREY16:
         return frame.to_ndarray(format="gray16le")
+    if grey:
+        return rgb8(_luma(frame))
     return frame.to_ndarray(format="rgb24")
+
+
+def _luma(frame: av.VideoFrame) -> np.ndarray:
+    """An 8-bit grey frame's values as stored. H.264's decoder gives a grey picture back as
+    4:2:0 with flat chroma; its luma plane is the grey, bit for bit (a conversion to grey or
+    RGB would rescale it from video range). render.video reads its pass files the same way."""
+    if frame.format.name == "gray":
+        return frame.to_ndarray(format="gray")
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+    return rows[:, : frame.width].copy()
 
 
 def rgb8(frame: np.ndarray) -> np.ndarray:

@@ -2,15 +2,16 @@
 shot (animated where the shot moves: ``layout.action``), and the previs passes rendered from
 each layout into the media store, with framing checks and a contact sheet per scene.
 
-A moving shot's passes are also stored as clips, one lossless Matroska file per pass (FFV1,
-``generate.clips.write_clip(lossless=True)``: what the video backends read), every frame of
-the layout at the production's rate. Its render row keeps the clips, their frame count and
+A moving shot's passes are also stored as clips, one lossless Matroska file per pass
+(``render.video.ClipWriter``: what the video backends and the checks read), every frame of
+the layout at the production's rate, encoded as the frames are drawn. Its render row keeps the clips, their frame count and
 rate beside the first frame's passes as PNGs, which is what a still take, the checks and the
 boards read."""
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -34,8 +35,9 @@ CLIP_SUFFIX = clips.SUFFIXES["mkv"]  # a moving shot's pass in the media store
 if TYPE_CHECKING:
     import numpy as np
 
-    from soundstage.render.clips import ClipRenderer
+    from soundstage.render.clips import ClipRenderer, ShotClip
     from soundstage.render.previs import Passes
+    from soundstage.render.video import ClipFiles
 
 
 @dataclass(slots=True)
@@ -219,11 +221,14 @@ def _previs_shot(
         layout = ShotClip(path)
         # Stored passes are the picture alone: burn-ins are one layer, drawn once by the
         # animatic (cut/animatic.py), so a take made from these carries none into the cut.
-        rendered = list(run.renderer.frames(layout, width=run.size[0], height=run.size[1], burn_in=None))
+        with tempfile.TemporaryDirectory(prefix="soundstage-previs-") as folder:
+            first, last, count, clip_files = _render_frames(run, layout, shot.code, Path(folder))
+            clip_shas = None
+            if clip_files is not None:
+                clip_shas = {n: context.media.put_file(p, CLIP_SUFFIX) for n, p in clip_files.paths.items()}
     except SoundstageError as error:
         run.report.failed.append(str(error))
         return None
-    first, last = rendered[0], rendered[-1]
     # The framing is checked where the blocking lands: a camera move ends on the planned
     # frame and an entrance on the character's mark (for a still, the one frame).
     expected = {name: run.ids[name] for name in shot.subjects if name in run.ids}
@@ -231,9 +236,7 @@ def _previs_shot(
     run.report.framing += [f"{shot.code}: {issue}" for issue in issues]
     pngs = run.encoder.map(to_png, [getattr(first, name) for name in PASSES])
     stored = {name: context.media.put_bytes(png, ".png") for name, png in zip(PASSES, pngs, strict=True)}
-    clip_shas: dict[str, str] | None = None
-    if not layout.timing.static:
-        clip_shas = _store_clips(context, run, rendered, layout.timing.rate)
+    if clip_shas is not None:
         run.report.moving.append(shot.code)
     with context.transaction() as session:
         row = session.scalars(select(RenderRow).where(RenderRow.shot_id == shot_id)).first()
@@ -243,20 +246,32 @@ def _previs_shot(
         row.layout_sha256, row.width, row.height, row.issues = digest, *run.size, issues
         row.storyboard_sha256, row.depth_sha256 = stored["storyboard"], stored["depth"]
         row.lineart_sha256, row.ids_sha256 = stored["lineart"], stored["ids"]
-        row.frames, row.fps, row.clips = len(rendered), _rate_text(layout.timing.rate), clip_shas
+        row.frames, row.fps, row.clips = count, _rate_text(layout.timing.rate), clip_shas
         row.rendered_at = utcnow()
     run.report.rendered.append(shot.code)
     return first.storyboard
 
 
-def _store_clips(context: Context, run: _PrevisRun, rendered: list[Passes], rate: Fraction) -> dict[str, str]:
-    """Each pass of a moving shot as one lossless clip in the media store (``.mkv``); their shas."""
-    from soundstage.render.previs import PASSES  # with the renderer: previs only
+def _render_frames(
+    run: _PrevisRun, layout: ShotClip, code: str, folder: Path
+) -> tuple[Passes, Passes, int, ClipFiles | None]:
+    """Render every frame of ``layout``: (first frame's passes, last frame's, frame count, and
+    for a moving shot its clips, written into ``folder``). The frames stream into the clip
+    encoders as they are drawn (a thread per pass, a short queue), so memory holds a few
+    frames, not the shot: at 1280x720 a frame's four passes are 6.5 MB."""
+    from soundstage.render.video import ClipWriter  # with the renderer: previs only
 
-    encoded = run.encoder.map(
-        lambda name: clips.write_clip([getattr(p, name) for p in rendered], rate, lossless=True), PASSES
-    )
-    return {name: context.media.put_bytes(data, CLIP_SUFFIX) for name, data in zip(PASSES, encoded, strict=True)}
+    frames = run.renderer.frames(layout, width=run.size[0], height=run.size[1], burn_in=None)
+    if layout.timing.static:
+        (only,) = list(frames)
+        return only, only, 1, None
+    seen: list[Passes] = []  # the first frame and the newest
+    with ClipWriter(folder, code, run.size, layout.timing.rate, layout.timing.frames) as writer:
+        for passes in frames:
+            seen[1:] = [passes]
+            writer.add(passes)
+        files = writer.close()  # a RenderError unless every frame was written
+    return seen[0], seen[-1], files.frames, files
 
 
 def _rate_text(rate: Fraction) -> str:

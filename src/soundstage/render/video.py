@@ -180,7 +180,9 @@ class _PassEncoder:
     def __init__(self, path: Path, name: str, size: tuple[int, int], rate: Fraction, frames: int) -> None:
         spec = CODECS[name]
         self.spec, self.count = spec, 0
-        self.container = av.open(str(path), mode="w", format="matroska")
+        # bitexact: no muxing date or random segment id, so the same frames give the same bytes
+        # (a forced re-render stores nothing new in the media store).
+        self.container = av.open(str(path), mode="w", format="matroska", options={"fflags": "+bitexact"})
         self.container.metadata.update(
             {"SOUNDSTAGE_PASS": name, "SOUNDSTAGE_RATE": _rate_text(rate), "SOUNDSTAGE_FRAMES": str(frames)}
         )
