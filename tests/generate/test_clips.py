@@ -85,6 +85,14 @@ def test_passes_that_do_not_fit_the_take_are_one_line() -> None:
         clips.pass_frames(clip, 9, NTSC, "shot 3A: the storyboard pass")
     with pytest.raises(GenerateError, match=r"^x runs at 24000/1001 fps, the take at 24$"):
         clips.pass_frames(clip, 4, Fraction(24), "x")
+    # Streamed from the file's bytes (the previs backend's way): the same frames, the same refusals.
+    data = clips.write_clip(_moving(6), NTSC, lossless=True)
+    streamed = list(clips.stream_pass(data, 4, NTSC, "x"))
+    assert all(np.array_equal(a, b) for a, b in zip(streamed, clips.pass_frames(clip, 4, NTSC, "x"), strict=True))
+    with pytest.raises(GenerateError, match=r"^x runs at 24000/1001 fps, the take at 24$"):
+        clips.stream_pass(data, 4, Fraction(24), "x")
+    with pytest.raises(GenerateError, match=r"^x has 6 frames, fewer than the take's 9$"):
+        list(clips.stream_pass(data, 9, NTSC, "x"))
     for bad, pattern in [
         (b"GIF89a", r"^x is not a PNG, an MKV or an MP4 file$"),
         (b"\x1a\x45\xdf\xa3broken", r"^x: cannot decode the MKV clip"),

@@ -29,7 +29,8 @@ version, may differ without the pictures differing).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -261,6 +262,35 @@ def pass_frames(clip: Clip, frames: int, fps: Fraction, what: str) -> list[np.nd
     return clip.frames[:frames]
 
 
+def stream_pass(data: bytes, frames: int, fps: Fraction, what: str) -> Iterator[np.ndarray]:
+    """``pass_frames`` of a pass file's bytes without decoding it whole: its first ``frames``
+    pictures one by one (a still held throughout), refused in the same words. A long clip take
+    made from a pass holds a frame at a time, not the shot."""
+    kind = kind_of(data)
+    if kind == "png":
+        return itertools.repeat(_still(data), frames)
+    if kind is None:
+        raise GenerateError(f"{what} is not a PNG, an MKV or an MP4 file")
+    reader = ClipReader(io.BytesIO(data), what, kind)
+    if reader.fps != fps:
+        reader.close()
+        raise GenerateError(f"{what} runs at {_rate(reader.fps)} fps, the take at {_rate(fps)}")
+    return _first_frames(reader, frames, what)
+
+
+def _first_frames(reader: ClipReader, frames: int, what: str) -> Iterator[np.ndarray]:
+    pictures = reader.frames()
+    count = 0
+    try:
+        for pixels in itertools.islice(pictures, frames):
+            count += 1
+            yield pixels
+    finally:
+        pictures.close()  # closes the clip when the take needs fewer frames than it holds
+    if count < frames:
+        raise GenerateError(f"{what} has {count} frames, fewer than the take's {frames}")
+
+
 def _rate(fps: Fraction | None) -> str:
     return str(fps) if fps is not None else "none"
 
@@ -274,15 +304,16 @@ def write_take(frames: Sequence[np.ndarray], fps: Fraction) -> bytes:
     return write_clip(frames, fps)
 
 
-def write_clip(frames: Sequence[np.ndarray], fps: Fraction, *, lossless: bool = False) -> bytes:
+def write_clip(frames: Iterable[np.ndarray], fps: Fraction, *, lossless: bool = False) -> bytes:
     """Frames as a clip at exactly ``fps``: an MP4 (H.264, near-lossless), or with ``lossless``
-    a Matroska file (FFV1; 16-bit grey frames stay 16-bit). Deterministic for the same frames."""
-    if not frames:
+    a Matroska file (FFV1; 16-bit grey frames stay 16-bit). Deterministic for the same frames.
+    The frames are encoded as they come: an iterator of them is never held whole."""
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
         raise GenerateError("a clip needs at least one frame")
-    height, width = frames[0].shape[:2]
-    if any(frame.shape[:2] != (height, width) for frame in frames):
-        raise GenerateError("the frames of a clip must all have one size")
-    deep = frames[0].dtype == np.uint16
+    height, width = first.shape[:2]
+    deep = first.dtype == np.uint16
     if not lossless and (width % 2 or height % 2):
         # 4:2:0 halves the colour planes, so H.264 needs even sizes.
         raise GenerateError(f"a {width}x{height} clip cannot be H.264 4:2:0; its width and height must be even")
@@ -301,7 +332,9 @@ def write_clip(frames: Sequence[np.ndarray], fps: Fraction, *, lossless: bool = 
             context.color_range = ColorRange.MPEG.value
         stream.width, stream.height = width, height
         stream.time_base = 1 / fps
-        for number, pixels in enumerate(frames):
+        for number, pixels in enumerate(itertools.chain([first], frames)):
+            if pixels.shape[:2] != (height, width):
+                raise GenerateError("the frames of a clip must all have one size")
             frame = _frame(pixels, lossless)
             frame.pts, frame.time_base = number, 1 / fps
             container.mux(stream.encode(frame))

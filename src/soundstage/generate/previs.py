@@ -37,11 +37,12 @@ class PrevisBackend:
         outputs = []
         for done, recipe in enumerate(recipes, start=1):
             what = f"shot {recipe.shot}: the storyboard"
-            board = clips.read_clip(inputs.read(recipe.conditioning[STORYBOARD]), what)
-            frames = (
-                clips.pass_frames(board, recipe.frames, recipe.frame_rate, what) if recipe.moves else board.frames[:1]
-            )
-            outputs.append(clips.write_take([_fit(frame, recipe) for frame in frames], recipe.frame_rate))
+            data = inputs.read(recipe.conditioning[STORYBOARD])
+            if recipe.moves:  # streamed: a long shot's frames are never all in memory
+                frames = clips.stream_pass(data, recipe.frames, recipe.frame_rate, what)
+                outputs.append(clips.write_clip((_fit(frame, recipe) for frame in frames), recipe.frame_rate))
+            else:
+                outputs.append(clips.write_take([_fit(next(clips.each_frame(data, what)), recipe)], recipe.frame_rate))
             progress(done / len(recipes))
         return outputs
 
