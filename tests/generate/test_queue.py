@@ -314,3 +314,46 @@ def test_a_claim_reads_open_jobs_through_their_index_not_every_finished_one(plan
             # Found by state (the index of open jobs, or of states), never by walking the table.
             assert "ix_jobs_open" in plan or "ix_jobs_state" in plan, plan
             assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
+
+
+def test_a_deep_queue_costs_a_claim_and_a_capped_count_no_more_than_a_shallow_one(planned: Production) -> None:
+    """With thousands of jobs done and thousands queued, the claim's sweep of spent jobs finds them
+    by their attempts (not by reading every open job), and a count of claimable jobs capped at N
+    (what the Ray driver asks every round) is of the oldest N, read through the index of open
+    jobs: a farm's claims and rounds must not slow down as its queue deepens."""
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    recipe = Recipe(shot=code, backend="previs").model_dump(mode="json")
+    done = {"shot_id": shot_id, "backend": "previs", "recipe": recipe, "state": "done", "worker": "w", "attempts": 1}
+    queued = [{"shot_id": shot_id, "backend": "previs", "recipe": recipe} for _ in range(5000)]
+    queued += [{"shot_id": shot_id, "backend": "comfyui", "recipe": recipe} for _ in range(3)]
+    with engine.begin() as connection:
+        connection.execute(JobRow.__table__.insert(), [done] * 5000)
+        connection.execute(JobRow.__table__.insert(), queued)
+        connection.exec_driver_sql("ANALYZE")
+    assert queue.claimable(engine, 60) == {"previs": 5000, "comfyui": 3}
+    assert queue.claimable(engine, 60, up_to=8) == {"previs": 8}
+    statements: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
+        assert queue.claimable(engine, 60, up_to=8) == {"previs": 8}
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    (sweep,) = [s for s in statements if s[0].lstrip().upper().startswith("UPDATE JOBS SET STATE") and "CASE" in s[0]]
+    (count,) = [s for s in statements if s[0].lstrip().upper().startswith("SELECT")]
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        plans = [
+            " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+            for statement, parameters in (sweep, count)
+        ]
+    assert "ix_jobs_open_attempts" in plans[0], plans[0]
+    assert "ix_jobs_open" in plans[1], plans[1]
+    for plan in plans:
+        assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
+        assert "ix_jobs_state" not in plan, plan  # a bitmap of every queued job's row
