@@ -351,3 +351,37 @@ def test_a_capped_count_of_claimable_jobs_reads_the_oldest_through_the_open_jobs
     assert "ix_jobs_open" in plan, plan
     assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
     assert "ix_jobs_state" not in plan, plan  # a bitmap of every open job's row
+
+
+def test_a_claim_after_refreshed_statistics_walks_to_the_oldest_open_job(planned: Production) -> None:
+    """Thousands of jobs queued before the planner has statistics of them (a farm's queue, just
+    queued; autovacuum's analyze comes a minute later): once the Ray driver has refreshed them, a
+    claim finds its oldest job by walking the index of open jobs, not through a bitmap of every
+    open job."""
+    if planned.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics; SQLite has none unless asked")
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    recipe = Recipe(shot=code, backend="previs").model_dump(mode="json")
+    done = {"shot_id": shot_id, "backend": "previs", "recipe": recipe, "state": "done", "worker": "w", "attempts": 1}
+    queued = {"shot_id": shot_id, "backend": "previs", "recipe": recipe}
+    with engine.begin() as connection:
+        connection.execute(JobRow.__table__.insert(), [done] * 200)
+        connection.execute(JobRow.__table__.insert(), [queued] * 5000)
+    queue.refresh_statistics(engine)
+    statements: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("UPDATE JOBS"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    _sweep, (statement, parameters) = statements  # the sweep reads every open job (not changed here)
+    with engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    assert "ix_jobs_open" in plan, plan
+    assert "ix_jobs_state" not in plan and "Seq Scan on jobs" not in plan, plan

@@ -94,6 +94,7 @@ class RayExecutor:
                 ray.shutdown()
 
     def _dispatch(self, ray: Any, engine: Engine, workers: int, progress: QueueProgress) -> WorkReport:
+        queue.refresh_statistics(engine)  # a farm's queue is often queued just before its run
         tally = Tally(engine)
         remote = ray.remote(_run_task)
         task_ref = ray.put(self.task)  # pickled once, not with every task

@@ -163,6 +163,18 @@ def claimable(engine: Engine, lease_s: float, *, up_to: int | None = None) -> di
     return {backend: int(n) for backend, n in rows}
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """On PostgreSQL, bring the planner's statistics of the jobs table up to date (ANALYZE; a
+    warning, not an error, for a role that does not own the table). A queue that has just grown
+    by thousands of jobs is planned from the statistics of before (autovacuum's analyze comes a
+    minute or more later): estimating no open jobs, PostgreSQL finds a claim's oldest job through
+    a bitmap of every open job, sorted, instead of walking the index of open jobs to the first."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE jobs")
+
+
 def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:
     """Tell the queue these jobs are still being worked on."""
     with session_scope(engine) as session:
