@@ -128,7 +128,7 @@ def _enqueue(engine: Engine, shot_ids: list[int], jobs: int) -> None:
             queued += n
 
 
-def _farm(root: Path, jobs: int, gpus: int, in_flight: int) -> tuple[float, int, dict[str, int]]:
+def _farm(root: Path, jobs: int, gpus: int, in_flight: int) -> tuple[float, int, dict[str, int], dict[str, int]]:
     """Seconds to dispatch ``jobs`` simulated GPU jobs on a head with ``gpus`` fake GPUs, the queue
     on PostgreSQL, and the driver's statements on the database."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -154,7 +154,21 @@ def _server_load(engine: Engine) -> dict[str, int]:
     return {"transactions": int(row[0]), "rows read": int(row[1]), "rows written": int(row[2])}
 
 
-def _farm_on(root: Path, url: str, jobs: int, gpus: int, in_flight: int) -> tuple[float, int, dict[str, int]]:
+def _reads_by_relation(engine: Engine) -> dict[str, int]:
+    """Where the server's rows read so far went: the rows each table's sequential scans read and
+    the entries each index's scans read (PostgreSQL's own statistics, every client's)."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("select pg_stat_clear_snapshot()")
+        rows = connection.exec_driver_sql(
+            "select 'seq scan of ' || relname, seq_tup_read from pg_stat_user_tables"
+            " union all select indexrelname, idx_tup_read from pg_stat_user_indexes"
+        ).all()
+    return {str(name): int(n or 0) for name, n in rows}
+
+
+def _farm_on(
+    root: Path, url: str, jobs: int, gpus: int, in_flight: int
+) -> tuple[float, int, dict[str, int], dict[str, int]]:
     from farm_task import farm_batch as by_reference  # a module Ray's workers import, not __main__
 
     with Production.init(root, database_url=url) as production:
@@ -183,15 +197,18 @@ def _farm_on(root: Path, url: str, jobs: int, gpus: int, in_flight: int) -> tupl
             _enqueue(production.engine, shot_ids, jobs)
             time.sleep(1.0)  # PostgreSQL's statistics reach the view about once a second
             statements[0], before = 0, _server_load(production.engine)
+            where_before = _reads_by_relation(production.engine)
             started = time.perf_counter()
             report = executor.run(production.engine, in_flight, lambda done, total: None)
             seconds = time.perf_counter() - started
             driver = statements[0]
             time.sleep(1.0)
             after = _server_load(production.engine)
+            where_after = _reads_by_relation(production.engine)
             ray.shutdown()
     assert report.takes == jobs, (report, jobs)
-    return seconds, driver, {key: after[key] - before[key] for key in before}
+    where = {key: where_after[key] - where_before.get(key, 0) for key in where_after}
+    return seconds, driver, {key: after[key] - before[key] for key in before}, where
 
 
 def main() -> None:
@@ -207,7 +224,7 @@ def main() -> None:
     if args.farm:
         with tempfile.TemporaryDirectory() as tmp:
             in_flight = args.in_flight or args.gpus
-            seconds, statements, load = _farm(Path(tmp) / "farm", args.farm, args.gpus, in_flight)
+            seconds, statements, load, where = _farm(Path(tmp) / "farm", args.farm, args.gpus, in_flight)
         print(
             f"# simulated farm: {args.gpus} fake GPUs, {in_flight} tasks at once, {args.farm} jobs of 4 a task; {machine}"
         )
@@ -217,6 +234,8 @@ def main() -> None:
         )
         server = ", ".join(f"{value / args.farm:.1f} {key}" for key, value in load.items())
         print(f"| &nbsp;&nbsp;the server, all clients, a job | {server} |")
+        heaviest = sorted(where.items(), key=lambda item: -item[1])[:6]
+        print("# rows read a job, by where: " + ", ".join(f"{name} {n / args.farm:.1f}" for name, n in heaviest))
         if args.farm_only:
             return
     size = tuple(int(n) for n in args.size.split("x"))

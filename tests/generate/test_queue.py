@@ -314,3 +314,75 @@ def test_a_claim_reads_open_jobs_through_their_index_not_every_finished_one(plan
             # Found by state (the index of open jobs, or of states), never by walking the table.
             assert "ix_jobs_open" in plan or "ix_jobs_state" in plan, plan
             assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
+
+
+def test_a_capped_count_of_claimable_jobs_reads_the_oldest_through_the_open_jobs_index(planned: Production) -> None:
+    """With thousands of jobs done and thousands queued, a count of claimable jobs capped at N
+    (what the Ray driver asks every round) is of the oldest N, read through the index of open
+    jobs: a farm's rounds must not slow down as its queue deepens or its finished jobs pile up."""
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    recipe = Recipe(shot=code, backend="previs").model_dump(mode="json")
+    done = {"shot_id": shot_id, "backend": "previs", "recipe": recipe, "state": "done", "worker": "w", "attempts": 1}
+    queued = [{"shot_id": shot_id, "backend": "previs", "recipe": recipe} for _ in range(5000)]
+    queued += [{"shot_id": shot_id, "backend": "comfyui", "recipe": recipe} for _ in range(3)]
+    with engine.begin() as connection:
+        connection.execute(JobRow.__table__.insert(), [done] * 5000)
+        connection.execute(JobRow.__table__.insert(), queued)
+        connection.exec_driver_sql("ANALYZE")
+    assert queue.claimable(engine, 60) == {"previs": 5000, "comfyui": 3}
+    statements: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert queue.claimable(engine, 60, up_to=8) == {"previs": 8}
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
+    assert queue.claimable(engine, 60, up_to=8) == {"previs": 8}  # the claimed ones left the count
+    ((statement, parameters),) = statements
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+    assert "ix_jobs_open" in plan, plan
+    assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
+    assert "ix_jobs_state" not in plan, plan  # a bitmap of every open job's row
+
+
+# PostgreSQL's planner statistics only (SQLite has none unless asked): on PostgreSQL alone.
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_claim_after_refreshed_statistics_walks_to_the_oldest_open_job(planned: Production) -> None:
+    """Thousands of jobs queued before the planner has statistics of them (a farm's queue, just
+    queued; autovacuum's analyze comes a minute later): once the Ray driver has refreshed them, a
+    claim finds its oldest job by walking the index of open jobs, not through a bitmap of every
+    open job."""
+    assert planned.engine.dialect.name == "postgresql"
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    recipe = Recipe(shot=code, backend="previs").model_dump(mode="json")
+    done = {"shot_id": shot_id, "backend": "previs", "recipe": recipe, "state": "done", "worker": "w", "attempts": 1}
+    queued = {"shot_id": shot_id, "backend": "previs", "recipe": recipe}
+    with engine.begin() as connection:
+        connection.execute(JobRow.__table__.insert(), [done] * 200)
+        connection.execute(JobRow.__table__.insert(), [queued] * 5000)
+    queue.refresh_statistics(engine)
+    statements: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("UPDATE JOBS"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    _sweep, (statement, parameters) = statements  # the sweep reads every open job (not changed here)
+    with engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    assert "ix_jobs_open" in plan, plan
+    assert "ix_jobs_state" not in plan and "Seq Scan on jobs" not in plan, plan

@@ -76,6 +76,13 @@ class Tally:
         """Tell ``progress`` how many of the jobs are finished."""
         progress(_finished(queue.counts(self.engine)) - _finished(self.start), self.total)
 
+    def reported(self, progress: QueueProgress, made: WorkReport) -> None:
+        """Tell ``progress`` how many of the jobs are finished as the workers' own reports have
+        it (``made``, summed): no count of the queue, which reads every job the table holds, for
+        a driver that reports after every round of finished tasks. A job that nobody reports (its
+        claim found it spent and marked it dead) is counted by ``report`` at the end."""
+        progress(min(made.takes + made.failed, self.total), self.total)
+
     def report(self, progress: QueueProgress) -> WorkReport:
         """The takes made and jobs given up since the start."""
         end = queue.counts(self.engine)

@@ -94,14 +94,21 @@ class RayExecutor:
                 ray.shutdown()
 
     def _dispatch(self, ray: Any, engine: Engine, workers: int, progress: QueueProgress) -> WorkReport:
+        queue.refresh_statistics(engine)  # a farm's queue is often queued just before its run
         tally = Tally(engine)
         remote = ray.remote(_run_task)
         task_ref = ray.put(self.task)  # pickled once, not with every task
         capacity = ray.cluster_resources()
         in_flight: dict[Any, str] = {}
         asks: dict[str, dict[str, Any]] = {}
+        made = WorkReport()  # what the finished tasks reported, for the progress shown meanwhile
+        # The oldest workers x batch claimable jobs are enough to fill every free slot, so the
+        # count looks no further: a deeper queue changes no decision but which backend's tasks
+        # start first (the oldest jobs', as the claims take them), and a count of all of it
+        # would read every open job each round.
+        window = workers * self.settings.batch
         while True:
-            claimable = queue.claimable(engine, self.settings.lease_s)
+            claimable = queue.claimable(engine, self.settings.lease_s, up_to=window)
             busy = Counter(in_flight.values())
             for backend, waiting in sorted(claimable.items()):
                 if backend not in asks:
@@ -123,8 +130,8 @@ class RayExecutor:
                 ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
             for ref in ready:
                 backend = in_flight.pop(ref)
-                self._settle(ray, ref, backend)
-            tally.progress(progress)
+                made.add(self._settle(ray, ref, backend) or WorkReport())
+            tally.reported(progress, made)
 
     def _ask(self, backend: str, capacity: Mapping[str, float]) -> dict[str, Any]:
         """The options of ``backend``'s tasks; a ClusterError when the whole cluster has less
@@ -138,11 +145,12 @@ class RayExecutor:
                 )
         return options
 
-    def _settle(self, ray: Any, ref: Any, backend: str) -> None:
-        """A finished task: nothing to do when it worked; a task lost with its worker is logged
-        (its jobs come back when their lease runs out); a production's error stops the run."""
+    def _settle(self, ray: Any, ref: Any, backend: str) -> WorkReport | None:
+        """A finished task: its report when it worked (None: it found nothing to claim); a task
+        lost with its worker is logged (its jobs come back when their lease runs out), None; a
+        production's error stops the run."""
         try:
-            ray.get(ref)
+            return ray.get(ref)
         except SoundstageError as error:
             # Ray raises the task's own error class (mixed with RayTaskError): a node that cannot
             # open the production or the media store fails every task the same way.
@@ -162,6 +170,7 @@ class RayExecutor:
                 backend,
                 type(error).__name__,
             )
+        return None
 
 
 def _connect(address: str) -> tuple[Any, bool]:

@@ -148,15 +148,31 @@ def _claimable(now: datetime, lease_s: float) -> ColumnElement[bool]:
     return jobs.c.state.in_(opened) & due
 
 
-def claimable(engine: Engine, lease_s: float) -> dict[str, int]:
+def claimable(engine: Engine, lease_s: float, *, up_to: int | None = None) -> dict[str, int]:
     """How many jobs a claim could take now, by backend (those due to go dead included: the
-    claim that finds them marks them)."""
+    claim that finds them marks them). ``up_to``: counted among the oldest ``up_to`` of them
+    only, which the index of open jobs finds without reading the rest, so the count costs the
+    same however deep the queue (a count of all of them reads every open job)."""
     jobs = JobRow.__table__
+    due = select(jobs.c.backend).where(_claimable(utcnow(), lease_s))
+    if up_to is not None:
+        due = due.order_by(jobs.c.id).limit(up_to)
+    window = due.subquery()
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(jobs.c.backend, func.count()).where(_claimable(utcnow(), lease_s)).group_by(jobs.c.backend)
-        ).all()
+        rows = connection.execute(select(window.c.backend, func.count()).group_by(window.c.backend)).all()
     return {backend: int(n) for backend, n in rows}
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """On PostgreSQL, bring the planner's statistics of the jobs table up to date (ANALYZE; a
+    warning, not an error, for a role that does not own the table). A queue that has just grown
+    by thousands of jobs is planned from the statistics of before (autovacuum's analyze comes a
+    minute or more later): estimating no open jobs, PostgreSQL finds a claim's oldest job through
+    a bitmap of every open job, sorted, instead of walking the index of open jobs to the first."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE jobs")
 
 
 def heartbeat(engine: Engine, job_ids: list[int], worker: str) -> None:
