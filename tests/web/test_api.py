@@ -37,7 +37,21 @@ def test_board_lists_every_shot_in_four_queries(review_room: ReviewRoom) -> None
     # COUNT of its own), then the page's current takes; whatever the number of shots.
     queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(queries) == 4, queries
-    assert "count(*)" in queries[2].lower() and "row_number()" in queries[3].lower()
+    assert "count(*)" in queries[2].lower() and "join findings" in queries[3].lower()
+
+
+def test_board_current_take_is_the_approved_one_else_the_newest(review_room: ReviewRoom) -> None:
+    code = review_room.codes[0]
+    client = review_room.client("supervisor")
+
+    def card() -> dict[str, object]:
+        return next(s for s in client.get("/api/shots", params={"limit": 500}).json()["shots"] if s["code"] == code)
+
+    assert card()["current_take"] == f"{code}/2"
+    answer = client.post(f"/api/shots/{code}/decisions", json={"action": "approve", "take": 1})
+    assert answer.status_code == 200
+    # Take 1 is approved: it is the shot's current take though take 2 is newer, with its standing.
+    assert (card()["current_take"], card()["flagged"], card()["not_checked"]) == (f"{code}/1", False, False)
 
 
 def test_board_filters_and_pages(review_room: ReviewRoom) -> None:

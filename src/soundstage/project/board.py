@@ -17,13 +17,13 @@ from itertools import groupby
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from soundstage.checks import Verdict
 from soundstage.generate.backend import take_name
 from soundstage.generate.clips import take_suffix
-from soundstage.project.checks import Standing, standing, stored_finding
+from soundstage.project.checks import FINDING_COLUMNS, Standing, standing, stored_finding
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role, Status, allowed_actions
 from soundstage.store.rows import shot_row
@@ -274,41 +274,36 @@ def frames_of(row: Any) -> int:
 def _current_takes(session: Session, shot_ids: list[int]) -> dict[int, tuple[int, Standing, str, int]]:
     """Per shot: (number, its checks' standing, output, frames) of its approved take, else of its newest.
 
-    One query reads only those takes with their findings: each shot's takes ranked (the approved
-    first, then the newest), the first kept.
+    One query reads only those takes with their findings: each shot's current take number
+    picked by a GROUP BY (its lowest approved number, else its highest number), joined back to
+    its take by (shot, number), which is unique.
     """
     if not shot_ids:
         return {}
-    approved_first = case((TakeRow.approved_by != "", TakeRow.number), else_=-TakeRow.number)
-    ranked = (
-        select(
-            TakeRow.id,
-            TakeRow.shot_id,
-            TakeRow.number,
-            TakeRow.output_sha256,
-            TakeRow.checked_at,
-            TakeRow.recipe,
-            func.row_number()
-            .over(partition_by=TakeRow.shot_id, order_by=((TakeRow.approved_by == ""), approved_first))
-            .label("rank"),
-        )
+    # A GROUP BY, not a window ranking every take: the ranking sorted every take of the page's
+    # shots with its recipe and output carried along (about half the query's time on SQLite).
+    approved = func.min(case((TakeRow.approved_by != "", TakeRow.number)))
+    chosen = (
+        select(TakeRow.shot_id, func.coalesce(approved, func.max(TakeRow.number)).label("number"))
         .where(TakeRow.shot_id.in_(shot_ids))
+        .group_by(TakeRow.shot_id)
         .subquery()
     )
     rows = session.execute(
-        select(ranked.c.shot_id, ranked.c.number, ranked.c.output_sha256, ranked.c.checked_at)
-        # The frames of the current take only, read in SQL (no recipe decoded in Python).
-        .add_columns(func.coalesce(ranked.c.recipe["frames"].as_integer(), 1).label("frames"))
-        .add_columns(FindingRow)
-        .outerjoin(FindingRow, FindingRow.take_id == ranked.c.id)
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.shot_id, FindingRow.id)
+        select(TakeRow.shot_id, TakeRow.number, TakeRow.output_sha256, TakeRow.checked_at, TAKE_FRAMES.label("frames"))
+        # The findings' columns as plain values, not ``FindingRow`` objects: building ORM objects
+        # for every current take's findings was most of this function's Python time.
+        .add_columns(FindingRow.id.label("finding_id"), *FINDING_COLUMNS)
+        .select_from(chosen)
+        .join(TakeRow, and_(TakeRow.shot_id == chosen.c.shot_id, TakeRow.number == chosen.c.number))
+        .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
+        .order_by(TakeRow.shot_id, FindingRow.id)
     )
     current: dict[int, tuple[int, Standing, str, int]] = {}
     for shot_id, group in groupby(rows, key=lambda r: r.shot_id):
         found = list(group)
         first = found[0]
-        said = standing(first.checked_at, [stored_finding(r.FindingRow) for r in found if r.FindingRow is not None])
+        said = standing(first.checked_at, [stored_finding(r) for r in found if r.finding_id is not None])
         current[shot_id] = (first.number, said, first.output_sha256, int(first.frames or 1))
     return current
 

@@ -19,7 +19,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from soundstage.config import BibleEntry
@@ -164,7 +164,9 @@ class Standing:
     @property
     def label(self) -> str:
         """The verdict as people read it: "pass", "warn", "fail" or "not checked"."""
-        from soundstage.checks import Verdict  # the checks package loads OpenCV: only when asked
+        # The checks package loads OpenCV: only when asked. From the module, not the package: a
+        # package's ``from ... import`` runs Python-level import machinery on every call.
+        from soundstage.checks.findings import Verdict
 
         return "not checked" if self.verdict is Verdict.NOT_CHECKED else self.verdict.value
 
@@ -177,8 +179,8 @@ class Standing:
 def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
     """What a take's stored findings say of it, given when its checks last ran (None: never)."""
     # The checks package loads OpenCV and the embedders; the board and review need only these.
-    from soundstage.checks import Verdict, needs_override, take_verdict
-    from soundstage.checks.findings import frames_label
+    # One import from the module (not the package): the board calls this once a shot.
+    from soundstage.checks.findings import Verdict, frames_label, needs_override, take_verdict
 
     found = list(found)
     if checked_at is None:
@@ -228,9 +230,24 @@ def take_with_standing(session: Session, shot: ShotRow, number: int | None) -> t
     return take, standing(take.checked_at, [stored_finding(found) for _, found in rows if found is not None])
 
 
-def stored_finding(row: FindingRow) -> Finding:
-    """A finding as it was stored."""
-    from soundstage.checks import Finding, Verdict  # the checks package loads OpenCV: only when read
+# What a stored finding is read from, as plain columns: what the board selects instead of whole
+# ``FindingRow`` objects (building ORM objects was most of its current takes' time).
+FINDING_COLUMNS = (
+    FindingRow.check,
+    FindingRow.subject,
+    FindingRow.score,
+    FindingRow.verdict,
+    FindingRow.reason,
+    FindingRow.first_frame,
+    FindingRow.last_frame,
+)
+
+
+def stored_finding(row: FindingRow | Row[Any]) -> Finding:
+    """A finding as it was stored, from its ``FindingRow`` or a row of ``FINDING_COLUMNS``."""
+    # The checks package loads OpenCV: only when read. From the module, not the package: a
+    # package's ``from ... import`` runs Python-level import machinery on every call.
+    from soundstage.checks.findings import Finding, Verdict
 
     frames = None if row.first_frame is None or row.last_frame is None else (row.first_frame, row.last_frame)
     return Finding(row.check, row.subject, row.score, Verdict(row.verdict), row.reason, frames)
