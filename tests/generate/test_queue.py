@@ -8,10 +8,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 
 from soundstage.errors import JobError, StoreError
 from soundstage.generate import queue
@@ -294,26 +296,15 @@ def test_a_claim_reads_open_jobs_through_their_index_not_every_finished_one(plan
     queue.enqueue(engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(3)])
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
-    statements: list[tuple[str, object]] = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith("UPDATE JOBS"):
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with _statements(engine, "UPDATE JOBS") as statements:
         claimed = queue.claim(engine, "w1", lease_s=60, limit=2)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     assert len(claimed) == 2
     assert len(statements) == 2  # the dead-letter sweep and the claim itself
-    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
-    with engine.connect() as connection:
-        for statement, parameters in statements:
-            plan = " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
-            # Found by state (the index of open jobs, or of states), never by walking the table.
-            assert "ix_jobs_open" in plan or "ix_jobs_state" in plan, plan
-            assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
+    for statement, parameters in statements:
+        plan = _plan(engine, statement, parameters)
+        # Found by state (the index of open jobs, or of states), never by walking the table.
+        assert "ix_jobs_open" in plan or "ix_jobs_state" in plan, plan
+        assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
 
 
 def test_a_capped_count_of_claimable_jobs_reads_the_oldest_through_the_open_jobs_index(planned: Production) -> None:
@@ -331,23 +322,12 @@ def test_a_capped_count_of_claimable_jobs_reads_the_oldest_through_the_open_jobs
         connection.execute(JobRow.__table__.insert(), queued)
         connection.exec_driver_sql("ANALYZE")
     assert queue.claimable(engine, 60) == {"previs": 5000, "comfyui": 3}
-    statements: list[tuple[str, object]] = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with _statements(engine, "SELECT") as statements:
         assert queue.claimable(engine, 60, up_to=8) == {"previs": 8}
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
     assert queue.claimable(engine, 60, up_to=8) == {"previs": 8}  # the claimed ones left the count
     ((statement, parameters),) = statements
-    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
-    with engine.connect() as connection:
-        plan = " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+    plan = _plan(engine, statement, parameters)
     assert "ix_jobs_open" in plan, plan
     assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
     assert "ix_jobs_state" not in plan, plan  # a bitmap of every open job's row
@@ -370,19 +350,33 @@ def test_a_claim_after_refreshed_statistics_walks_to_the_oldest_open_job(planned
         connection.execute(JobRow.__table__.insert(), [done] * 200)
         connection.execute(JobRow.__table__.insert(), [queued] * 5000)
     queue.refresh_statistics(engine)
+    with _statements(engine, "UPDATE JOBS") as statements:
+        assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
+    _sweep, (statement, parameters) = statements  # the sweep reads every open job (not changed here)
+    plan = _plan(engine, statement, parameters)
+    assert "ix_jobs_open" in plan, plan
+    assert "ix_jobs_state" not in plan and "Seq Scan on jobs" not in plan, plan
+
+
+@contextmanager
+def _statements(engine: Engine, prefix: str) -> Iterator[list[tuple[str, object]]]:
+    """The statements starting with ``prefix`` that ``engine`` sends inside the block, with
+    their parameters, to ask the planner about them afterwards."""
     statements: list[tuple[str, object]] = []
 
     def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith("UPDATE JOBS"):
+        if statement.lstrip().upper().startswith(prefix):
             statements.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
+        yield statements
     finally:
         event.remove(engine, "before_cursor_execute", keep)
-    _sweep, (statement, parameters) = statements  # the sweep reads every open job (not changed here)
+
+
+def _plan(engine: Engine, statement: str, parameters: object) -> str:
+    """The database's query plan of a statement, as one line."""
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as connection:
-        plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
-    assert "ix_jobs_open" in plan, plan
-    assert "ix_jobs_state" not in plan and "Seq Scan on jobs" not in plan, plan
+        return " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
