@@ -1,5 +1,6 @@
 """The review room in a real browser: Debian's Chromium driven by Playwright against the app served
-by uvicorn on a loopback port, on SQLite and on PostgreSQL.
+by uvicorn on a loopback port (and, for the review, by `soundstage serve --workers 2`), on SQLite and
+on PostgreSQL.
 
 One review as a supervisor does it: log in, read the board, open the dailies, draw on a frame and
 save the drawing as a note, request changes, approve with the A key, and find the decision in the
@@ -19,7 +20,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from .conftest import CREW, ReviewRoom, password_of
+from .conftest import CREW, ReviewRoom, password_of, serve_production
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,6 +58,21 @@ def page(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(params=["in process", "serve --workers 2"])
+def served_review_room(request: pytest.FixtureRequest, review_room: ReviewRoom) -> Iterator[tuple[ReviewRoom, str]]:
+    """The review room served by uvicorn in this process, or by `soundstage serve --workers 2`:
+    two worker processes behind one port, so a review's requests land on either of them."""
+    if request.param == "in process":
+        yield request.getfixturevalue("live_review_room")
+        return
+    server, base = serve_production(review_room.root, workers=2)
+    try:
+        yield review_room, base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def pixels(shot: bytes) -> np.ndarray:
@@ -141,8 +157,8 @@ def shot_json(room: ReviewRoom, base: str, code: str) -> dict:
     return answer.json()
 
 
-def test_a_supervisor_reviews_dailies_in_chromium(live_review_room: tuple[ReviewRoom, str], page: Page) -> None:
-    room, base = live_review_room
+def test_a_supervisor_reviews_dailies_in_chromium(served_review_room: tuple[ReviewRoom, str], page: Page) -> None:
+    room, base = served_review_room
     code, take, playlist = prepare(room, base)
 
     # Log in and read the board: every shot a card, the submitted one in the pending-review colour.

@@ -328,7 +328,7 @@ def serve(
 
     import uvicorn
 
-    from soundstage.web.app import ROOT_VARIABLE, create_app
+    from soundstage.web.app import FORM_KEY_VARIABLE, ROOT_VARIABLE, create_app
 
     root = (State.production_dir or Path.cwd()).resolve()
     review_room = create_app(root)  # opened here first, so a bad production fails before any worker starts
@@ -349,4 +349,7 @@ def serve(
     # This process only supervises them: it lets go of the production first.
     review_room.state.production.close()
     os.environ[ROOT_VARIABLE] = str(root)
+    # One login-form key for all the workers (a form from one is posted to any); a key already in
+    # the environment is kept, so hosts behind one load balancer can share theirs.
+    os.environ.setdefault(FORM_KEY_VARIABLE, review_room.state.login_form_key.hex())
     uvicorn.run("soundstage.web.app:from_environment", factory=True, workers=workers, **options)

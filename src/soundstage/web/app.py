@@ -8,6 +8,8 @@ lands where it should after logging in).
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soundstage import __version__
 from soundstage.errors import (
+    ConfigError,
     GuardrailRefusal,
     NoSuchRecord,
     PermissionDenied,
@@ -54,6 +57,7 @@ SECURITY_HEADERS = {
 
 def create_app(production_root: Path) -> FastAPI:
     """The review room for the production at ``production_root`` (opened once, one engine)."""
+    form_key = login_form_key()  # before the production opens: a bad key leaves nothing open
     production = open_production(production_root)
     with production.transaction() as session:
         people.prune(session)  # expired sessions and old login failures, at every start
@@ -70,6 +74,7 @@ def create_app(production_root: Path) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.production = production
+    app.state.login_form_key = form_key
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -219,10 +224,27 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 # The production root handed to each worker process of ``soundstage serve --workers N``: uvicorn
 # starts its workers from an import string, so the app is made by a factory in each process.
 ROOT_VARIABLE = "SOUNDSTAGE_SERVE_ROOT"
+# The key that signs the login forms' CSRF tokens, shared by every process serving the production
+# (hex): a form one worker rendered is posted to whichever worker accepts the connection.
+FORM_KEY_VARIABLE = "SOUNDSTAGE_SERVE_FORM_KEY"
+
+
+def login_form_key() -> bytes:
+    """The login forms' signing key: SOUNDSTAGE_SERVE_FORM_KEY when set (``serve --workers``
+    sets it for its workers; hosts behind one load balancer set the same), else a random one for
+    this process alone (a restart then only means reloading an open login form)."""
+    shared = os.environ.get(FORM_KEY_VARIABLE)
+    if shared is None:
+        return secrets.token_bytes(32)
+    try:
+        key = bytes.fromhex(shared)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise ConfigError(f"{FORM_KEY_VARIABLE}: not a key of at least 32 hex digits")
+    return key
 
 
 def from_environment() -> FastAPI:
     """The review room of the production named by SOUNDSTAGE_SERVE_ROOT (uvicorn's factory)."""
-    import os
-
     return create_app(Path(os.environ[ROOT_VARIABLE]))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -168,16 +167,9 @@ def client_address(request: Request) -> str:
 # -- the login forms' CSRF token -----------------------------------------------------------------
 
 
-def _form_key(request: Request) -> bytes:
-    # One random key per running app: a restart only means reloading an open login form.
-    state = request.app.state
-    if not hasattr(state, "login_form_key"):
-        state.login_form_key = secrets.token_bytes(32)
-    return state.login_form_key
-
-
 def _login_token(request: Request, presession: str) -> str:
-    return hmac.new(_form_key(request), presession.encode(), hashlib.sha256).hexdigest()
+    # The key is the app's (web.app.login_form_key): one for every process serving the production.
+    return hmac.new(request.app.state.login_form_key, presession.encode(), hashlib.sha256).hexdigest()
 
 
 def login_page(request: Request, template: str, context: dict[str, object], status_code: int = 200) -> HTMLResponse:
