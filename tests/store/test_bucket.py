@@ -13,16 +13,18 @@ from soundstage.errors import StoreError
 from soundstage.store.bucket import BucketMediaStore
 from soundstage.store.media import MediaStore
 
-from .conftest import S3Service
+from .conftest import AuthedS3Service, Keys, S3Service
 
-KINDS = ["folder", "bucket"]
+KINDS = ["folder", "bucket", "bucket checking IAM"]
 
 
 @pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> MediaStore:
     if request.param == "folder":
         return MediaStore(tmp_path / "media")
-    return request.getfixturevalue("bucket_store")
+    if request.param == "bucket":
+        return request.getfixturevalue("bucket_store")
+    return request.getfixturevalue("authed_bucket_store")  # the same contract, signed and checked
 
 
 def _fresh(store: MediaStore, tmp_path: Path) -> MediaStore:
@@ -122,3 +124,90 @@ def test_an_unreachable_service_is_one_line_within_seconds(tmp_path: Path) -> No
 def test_a_url_that_is_not_s3_is_refused(tmp_path: Path, url: str) -> None:
     with pytest.raises(StoreError, match="not an s3://bucket/prefix address"):
         BucketMediaStore(tmp_path / "media", url)
+
+
+WRONG = {
+    "unknown access key": (
+        lambda keys: Keys("AKIAUNKNOWNUNKNOWN00", keys.secret_access_key),
+        "credentials refused: the access key in AWS_ACCESS_KEY_ID is not known to the service",
+    ),
+    "wrong secret": (
+        lambda keys: Keys(keys.access_key_id, "not-the-secret"),
+        "credentials refused: AWS_SECRET_ACCESS_KEY does not match the access key",
+    ),
+}
+
+
+@pytest.mark.parametrize("wrong", WRONG)
+def test_wrong_credentials_are_one_line(
+    s3_authed: AuthedS3Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wrong: str
+) -> None:
+    make, said = WRONG[wrong]
+    bucket = s3_authed.bucket()
+    make(s3_authed.writer).use(monkeypatch)
+    store = BucketMediaStore(tmp_path / "media", f"s3://{bucket}/pilot", endpoint=s3_authed.endpoint, allow_http=True)
+    with pytest.raises(StoreError) as raised:
+        store.check()
+    assert str(raised.value) == f"media bucket s3://{bucket}/pilot cannot be read: {said}"
+    with pytest.raises(StoreError, match=rf"^media bucket s3://{bucket}/pilot cannot be read: {said}$"):
+        store.put_bytes(b"a take")  # it asks first whether the bytes are there
+    source = tmp_path / "take.png"
+    source.write_bytes(b"a take")
+    with pytest.raises(StoreError, match=rf"^media bucket s3://{bucket}/pilot cannot be written: {said}$"):
+        store.put_file(source, ".png")
+    assert s3_authed.keys(bucket) == []
+    assert [p for p in store.root.rglob("*") if p.is_file()] == []
+
+
+def test_read_only_credentials_read_but_every_write_is_one_line_and_leaves_nothing(
+    s3_authed: AuthedS3Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = s3_authed.bucket()
+    url = f"s3://{bucket}/pilot"
+    s3_authed.writer.use(monkeypatch)
+    written = BucketMediaStore(tmp_path / "written", url, endpoint=s3_authed.endpoint, allow_http=True)
+    sha256 = written.put_bytes(b"the approved take", ".png")
+    before = s3_authed.keys(bucket)
+
+    s3_authed.reader.use(monkeypatch)
+    store = BucketMediaStore(tmp_path / "media", url, endpoint=s3_authed.endpoint, allow_http=True)
+    store.check()  # reading is allowed: opening a production works
+    assert store.exists(sha256, ".png") and store.path(sha256, ".png").read_bytes() == b"the approved take"
+    refused = f"^media bucket {url} cannot be written: access denied: the credentials in AWS_ACCESS_KEY_ID may not write to it$"
+    with pytest.raises(StoreError, match=refused):
+        store.check_writable()
+    data = b"a new take"
+    for _ in range(2):  # the second put is refused too: the first left no copy that counts as sent
+        with pytest.raises(StoreError, match=refused):
+            store.put_bytes(data, ".png")
+        assert not store.exists(hashlib.sha256(data).hexdigest(), ".png")
+    source = tmp_path / "take.png"
+    source.write_bytes(data)
+    with pytest.raises(StoreError, match=refused):
+        store.put_file(source, ".png")
+    assert s3_authed.keys(bucket) == before
+    assert [p.name for p in store.root.rglob("*") if p.is_file()] == [f"{sha256}.png"]  # the fetched one only
+
+
+def test_the_write_probe_passes_for_a_writer_and_leaves_only_the_empty_object(
+    s3_authed: AuthedS3Service, authed_bucket_store: BucketMediaStore
+) -> None:
+    authed_bucket_store.check_writable()
+    authed_bucket_store.check_writable()  # the empty object is there now: told apart from a refusal
+    empty = hashlib.sha256(b"").hexdigest()
+    bucket = authed_bucket_store.url.removeprefix("s3://").split("/", 1)[0]
+    assert s3_authed.keys(bucket) == [f"pilot/{empty[:2]}/{empty[2:4]}/{empty}"]
+    assert authed_bucket_store.verify(empty)
+
+
+def test_credentials_that_may_not_read_are_one_line(
+    s3_authed: AuthedS3Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = s3_authed.bucket()
+    s3_authed.stranger.use(monkeypatch)
+    store = BucketMediaStore(tmp_path / "media", f"s3://{bucket}/pilot", endpoint=s3_authed.endpoint, allow_http=True)
+    said = "access denied: the credentials in AWS_ACCESS_KEY_ID may not read it"
+    with pytest.raises(StoreError, match=rf"^media bucket s3://{bucket}/pilot cannot be read: {said}$"):
+        store.check()
+    with pytest.raises(StoreError, match=rf"^media bucket s3://{bucket}/pilot cannot be read: {said}$"):
+        store.exists(hashlib.sha256(b"a take").hexdigest())  # a refused HEAD says no more; the listing does

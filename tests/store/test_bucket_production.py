@@ -1,6 +1,7 @@
 """A production whose media live in a bucket: previs, takes and the intent checks read and write
 through it, another machine with an empty cache reads the same takes, and a bucket that cannot
-be used stops `soundstage init` in one line with nothing left behind."""
+be used (missing, refused credentials, read-only credentials) stops `soundstage init` or the
+command in one line with nothing left behind."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from soundstage.project import Production
 from soundstage.store.bucket import BucketMediaStore
 
-from .conftest import S3Service
+from .conftest import AuthedS3Service, Keys, S3Service
 from conftest import EXAMPLE
 
 
@@ -106,3 +109,87 @@ def test_a_killed_writer_leaves_no_object_in_the_bucket(s3_service: S3Service, t
     assert not store.exists(sha256)
     assert store.sweep_temp() == 1
     assert store.put_bytes(data) == sha256 and store.verify(sha256)
+
+
+def _media_settings(monkeypatch: pytest.MonkeyPatch, url: str, endpoint: str) -> None:
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__URL", url)
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ENDPOINT", endpoint)
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ALLOW_HTTP", "true")
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _empty_object() -> str:
+    empty = hashlib.sha256(b"").hexdigest()
+    return f"pilot/{empty[:2]}/{empty[2:4]}/{empty}"
+
+
+REFUSED = {
+    "unknown access key": (
+        lambda keys: Keys("AKIAUNKNOWNUNKNOWN00", keys.secret_access_key),
+        "the access key in AWS_ACCESS_KEY_ID is not known to the service",
+    ),
+    "wrong secret": (
+        lambda keys: Keys(keys.access_key_id, "not-the-secret"),
+        "AWS_SECRET_ACCESS_KEY does not match the access key",
+    ),
+}
+
+
+@pytest.mark.parametrize("wrong", REFUSED)
+def test_init_and_open_with_refused_credentials_are_one_line_and_change_nothing(
+    s3_authed: AuthedS3Service, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, wrong: str
+) -> None:
+    make, said = REFUSED[wrong]
+    bucket = s3_authed.bucket()
+    url = f"s3://{bucket}/pilot"
+    _media_settings(monkeypatch, url, s3_authed.endpoint)
+    line = f"error: media bucket {url} cannot be read: credentials refused: {said}"
+
+    make(s3_authed.writer).use(monkeypatch)
+    result = cli("init", tmp_path / "refused")
+    assert (result.code, result.err.strip()) == (2, line)
+    assert not (tmp_path / "refused").exists() and s3_authed.keys(bucket) == []
+
+    root = tmp_path / "pilot"
+    s3_authed.writer.use(monkeypatch)
+    assert cli("init", root).code == 0
+    before, keys = _files(root), s3_authed.keys(bucket)
+    make(s3_authed.writer).use(monkeypatch)
+    for command in (("import", EXAMPLE), ("shots",)):
+        result = cli("-p", root, *command)
+        assert (result.code, result.err.strip()) == (2, line)
+    assert _files(root) == before and s3_authed.keys(bucket) == keys
+
+
+def test_read_only_credentials_stop_init_and_each_write_in_one_line(
+    s3_authed: AuthedS3Service, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = s3_authed.bucket()
+    url = f"s3://{bucket}/pilot"
+    _media_settings(monkeypatch, url, s3_authed.endpoint)
+    line = f"error: media bucket {url} cannot be written: access denied: the credentials in AWS_ACCESS_KEY_ID may not write to it"
+
+    s3_authed.reader.use(monkeypatch)
+    result = cli("init", tmp_path / "read-only")
+    assert (result.code, result.err.strip()) == (2, line)
+    assert not (tmp_path / "read-only").exists() and s3_authed.keys(bucket) == []
+
+    # A production made by a writer, later opened with credentials that may only read: opening
+    # works, the first put is refused in one line, and no draft row names a missing object.
+    root = tmp_path / "pilot"
+    s3_authed.writer.use(monkeypatch)
+    assert cli("init", root).code == 0
+    assert s3_authed.keys(bucket) == [_empty_object()]  # what init's write probe leaves
+    s3_authed.reader.use(monkeypatch)
+    result = cli("-p", root, "import", EXAMPLE)
+    assert (result.code, result.err.strip()) == (2, line)
+    assert s3_authed.keys(bucket) == [_empty_object()]
+
+    s3_authed.writer.use(monkeypatch)
+    result = cli("-p", root, "import", EXAMPLE)
+    assert result.code == 0 and result.out.startswith("Draft 1:")  # the refused import left no draft
+    sha = hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    assert f"pilot/{sha[:2]}/{sha[2:4]}/{sha}.fountain" in s3_authed.keys(bucket)  # sent, not skipped

@@ -130,7 +130,17 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
         # signer); studios can point [credentials] at their own certificate instead.
         passphrase = load_settings(root).signing_passphrase()
         make_project_identity(credentials, provider_of(title), passphrase=passphrase)
-        return open_production(root, database_password=password)
+        context = open_production(root, database_password=password)
+        try:
+            # Only init probes writing: read-only credentials are a fair way to open a
+            # production (a review machine, an auditor), a probe on every open would cost each
+            # command and worker a request, and rights can change after any probe, so a put
+            # that is refused is one line of its own anyway. A new production must take media.
+            context.media.check_writable()
+        except BaseException:
+            context.close()
+            raise
+        return context
     except BaseException:
         # Leave the folder as it was: remove exactly what this call made.
         for name in (SETTINGS_FILE, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
@@ -149,10 +159,10 @@ def open_production(root: Path, *, database_password: str = "") -> Context:
     if database_password and not settings.database_password.get_secret_value():
         settings = settings.model_copy(update={"database_password": SecretStr(database_password)})
     engine = make_engine(settings.database_address() or sqlite_url(root / DATABASE_FILE))
-    upgrade(engine)
     context = Context(root, settings, engine)
     try:
         context.media.check()  # an unreachable bucket is one line now, not a failure mid-way
+        upgrade(engine)  # after the check: a production that cannot be used is not migrated
     except BaseException:
         context.close()
         raise

@@ -14,7 +14,8 @@ never needs invalidating.
 The client is obstore (Rust's object_store, which the Arrow and Delta projects use): it speaks
 S3's conditional writes, streams large objects and retries transient faults. Credentials come
 from the environment as for any AWS client (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_SESSION_TOKEN), never from soundstage.toml.
+AWS_SESSION_TOKEN), never from soundstage.toml. Refused credentials, a bucket they may not read
+or write, and an unreachable service are each one StoreError line naming the bucket.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from soundstage.errors import StoreError
 from soundstage.store.media import MediaStore, object_name
@@ -63,15 +64,26 @@ class BucketMediaStore(MediaStore):
                 **where,
             )
         except Exception as error:  # obstore's configuration errors (a bad endpoint) are plain
-            raise StoreError(f"media url {url}: {_first_line(error)}") from None
+            raise StoreError(f"media url {url}: {_said(error, writing=False)}") from None
 
     def check(self) -> None:
         """Raise StoreError, in one line, when the bucket cannot be reached or listed (wrong
         address, no such bucket, wrong credentials)."""
         import obstore
 
-        with self._calling("cannot be read"):
+        with self._calling():
             next(iter(obstore.list(self._bucket, chunk_size=1)), None)
+
+    def check_writable(self) -> None:
+        """Raise StoreError, in one line, when the credentials may not write to the bucket.
+
+        The probe is one put-if-absent of the empty object under its own content address (what
+        ``put_bytes(b"")`` writes). S3 authorises a request before it evaluates the condition,
+        so a refused write (403) is told apart from an object already there (412). What it may
+        leave is a valid object of the store, never a stray key, and it needs no delete: a
+        write-once policy (no s3:DeleteObject, apt for objects that are never overwritten)
+        passes. ``soundstage init`` probes; opening does not (see init_production)."""
+        self._put(object_name(_EMPTY_SHA256), b"")
 
     def path(self, sha256: str, suffix: str = "") -> Path:
         """The object as a local file, fetched from the bucket (and hash-checked) on first use."""
@@ -84,17 +96,21 @@ class BucketMediaStore(MediaStore):
         """Whether the object is in the bucket (a local copy counts: it came from there or was
         sent there)."""
         import obstore
-        from obstore.exceptions import NotFoundError
+        from obstore.exceptions import NotFoundError, PermissionDeniedError
 
         name = object_name(sha256, suffix)
         if (self.root / name).is_file():
             return True
         try:
-            with self._calling("cannot be read"):
+            with self._calling():
                 obstore.head(self._bucket, name)
         except StoreError as error:
             if isinstance(error.__cause__, (NotFoundError, FileNotFoundError)):
                 return False
+            if isinstance(error.__cause__, PermissionDeniedError):
+                # A refused HEAD has no body, so no reason: a listing says which (wrong key,
+                # wrong secret, no permission), for one more request on a path that fails anyway.
+                self.check()
             raise
         return True
 
@@ -112,17 +128,26 @@ class BucketMediaStore(MediaStore):
     def _write(self, chunks: Iterable[bytes], suffix: str) -> str:
         # Into the local folder first (hashing as it goes), then one conditional PUT of it.
         sha256 = super()._write(chunks, suffix)
-        self._send(sha256, suffix)
+        local = self.root / object_name(sha256, suffix)
+        try:
+            with local.open("rb") as file:
+                self._put(object_name(sha256, suffix), file)
+        except StoreError:
+            # The cache counts as the bucket in exists(), so a copy the bucket refused must not
+            # stay: a later put of the same bytes would skip the send, and a row would name an
+            # object the bucket lacks. (A copy fetched earlier is fetched again when needed.)
+            local.unlink(missing_ok=True)
+            raise
         return sha256
 
-    def _send(self, sha256: str, suffix: str) -> None:
+    def _put(self, name: str, source: BinaryIO | bytes) -> None:
+        """One conditional PUT: written whole, or told the same bytes are there already."""
         import obstore
         from obstore.exceptions import AlreadyExistsError
 
-        name = object_name(sha256, suffix)
         try:
-            with self._calling("cannot be written"), (self.root / name).open("rb") as file:
-                obstore.put(self._bucket, name, file, mode="create")
+            with self._calling(writing=True):
+                obstore.put(self._bucket, name, source, mode="create")
         except StoreError as error:
             if not isinstance(error.__cause__, AlreadyExistsError):  # else: the same bytes are there
                 raise
@@ -137,17 +162,18 @@ class BucketMediaStore(MediaStore):
         import obstore
 
         name = object_name(sha256, suffix)
-        with self._calling("cannot be read", missing=name):
+        with self._calling(missing=name):
             result = obstore.get(self._bucket, name)
             for chunk in result.stream(min_chunk_size=_CHUNK):
                 yield bytes(chunk)
 
     @contextmanager
-    def _calling(self, what: str, missing: str = "") -> Iterator[None]:
+    def _calling(self, *, writing: bool = False, missing: str = "") -> Iterator[None]:
         """obstore's errors as one StoreError line naming the bucket (the original kept as the
         cause, so callers can tell a missing object from a fault)."""
         from obstore.exceptions import BaseError, NotFoundError
 
+        what = "cannot be written" if writing else "cannot be read"
         try:
             yield
         except (NotFoundError, FileNotFoundError) as error:  # obstore raises either for a missing key
@@ -155,24 +181,36 @@ class BucketMediaStore(MediaStore):
                 raise StoreError(f"media object missing: {self.url}/{missing}") from error
             raise StoreError(f"media bucket {self.url} {what}: not found") from error
         except BaseError as error:
-            raise StoreError(f"media bucket {self.url} {what}: {_first_line(error)}") from error
+            raise StoreError(f"media bucket {self.url} {what}: {_said(error, writing)}") from error
 
 
-# S3's error codes (in the body object_store quotes) as the user would say them.
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+# What S3 said (its error code, in the body object_store quotes), as the user would say it.
+# Credentials come from the environment, so the message names the variable to look at.
+_REFUSED = "credentials refused: "
 _S3_CODES = {
     "NoSuchBucket": "no such bucket",
-    "AccessDenied": "access denied (the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY lack permission)",
-    "InvalidAccessKeyId": "wrong credentials (AWS_ACCESS_KEY_ID is not known to the service)",
-    "SignatureDoesNotMatch": "wrong credentials (AWS_SECRET_ACCESS_KEY does not match)",
+    "InvalidAccessKeyId": _REFUSED + "the access key in AWS_ACCESS_KEY_ID is not known to the service",
+    "SignatureDoesNotMatch": _REFUSED + "AWS_SECRET_ACCESS_KEY does not match the access key",
+    "InvalidToken": _REFUSED + "the session token in AWS_SESSION_TOKEN is not valid",
+    "ExpiredToken": _REFUSED + "the session token in AWS_SESSION_TOKEN has expired",
     "error sending request": "the service cannot be reached",
 }
 
 
-def _first_line(error: BaseException) -> str:
+def _said(error: BaseException, writing: bool) -> str:
     """The useful part of an object_store error: what S3 said, else its first line without the
     debug dump that follows."""
+    from obstore.exceptions import PermissionDeniedError
+
     text = str(error).strip()
     for code, said in _S3_CODES.items():
         if code in text:
             return said
+    may_not = "may not write to it" if writing else "may not read it"
+    if "AccessDenied" in text:
+        return f"access denied: the credentials in AWS_ACCESS_KEY_ID {may_not}"
+    if isinstance(error, PermissionDeniedError):  # a 403 without a body (HEAD): either cause
+        return f"access denied: the credentials in AWS_ACCESS_KEY_ID are refused or {may_not}"
     return (text.splitlines()[0] if text else type(error).__name__)[:300]

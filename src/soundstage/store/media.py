@@ -50,6 +50,11 @@ class MediaStore:
         first write)."""
         return None
 
+    def check_writable(self) -> None:
+        """Raise StoreError when objects cannot be written to the store (a folder's faults show
+        when it is made)."""
+        return None
+
     def open(self, sha256: str, suffix: str = "") -> BinaryIO:
         """The object, opened for reading; StoreError when it is missing."""
         path = self.path(sha256, suffix)
