@@ -21,7 +21,7 @@ or write, and an unreachable service are each one StoreError line naming the buc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -125,20 +125,11 @@ class BucketMediaStore(MediaStore):
             return False
         return digest.hexdigest() == sha256
 
-    def _write(self, chunks: Iterable[bytes], suffix: str) -> str:
-        # Into the local folder first (hashing as it goes), then one conditional PUT of it.
-        sha256 = super()._write(chunks, suffix)
-        local = self.root / object_name(sha256, suffix)
-        try:
-            with local.open("rb") as file:
-                self._put(object_name(sha256, suffix), file)
-        except StoreError:
-            # The cache counts as the bucket in exists(), so a copy the bucket refused must not
-            # stay: a later put of the same bytes would skip the send, and a row would name an
-            # object the bucket lacks. (A copy fetched earlier is fetched again when needed.)
-            local.unlink(missing_ok=True)
-            raise
-        return sha256
+    def _send(self, name: str, source: BinaryIO) -> None:
+        # Called by the folder's write before the local copy lands: a refused send leaves no
+        # local copy (exists() counts one as the bucket's), so a later put of the same bytes
+        # sends them again instead of naming an object the bucket lacks.
+        self._put(name, source)
 
     def _put(self, name: str, source: BinaryIO | bytes) -> None:
         """One conditional PUT: written whole, or told the same bytes are there already."""
@@ -153,7 +144,7 @@ class BucketMediaStore(MediaStore):
                 raise
 
     def _fetch(self, sha256: str, suffix: str) -> None:
-        got = MediaStore._write(self, self._stream(sha256, suffix), suffix)  # the folder's write: no re-send
+        got = self._write(self._stream(sha256, suffix), suffix, send=False)  # from the bucket: no re-send
         if got != sha256:
             (self.root / object_name(got, suffix)).unlink(missing_ok=True)
             raise StoreError(f"media object {self.url}/{object_name(sha256, suffix)} does not match its hash; not used")

@@ -88,14 +88,18 @@ class MediaStore:
         with source:
             return self._write(iter(lambda: source.read(_CHUNK), b""), suffix)
 
-    def _write(self, chunks: Iterable[bytes], suffix: str) -> str:
+    def _write(self, chunks: Iterable[bytes], suffix: str, *, send: bool = True) -> str:
         _check_suffix(suffix)  # before any byte is written
         try:
-            return self._write_checked(chunks, suffix)
+            return self._write_checked(chunks, suffix, send)
         except OSError as exc:
             raise StoreError(f"storing media in {self.root} failed: {exc.strerror or exc}") from exc
 
-    def _write_checked(self, chunks: Iterable[bytes], suffix: str) -> str:
+    def _send(self, name: str, source: BinaryIO) -> None:
+        """Where a new object goes besides this folder, before it lands here (``source`` read
+        from its start): nowhere for the folder store; a bucket store sends it to its bucket."""
+
+    def _write_checked(self, chunks: Iterable[bytes], suffix: str, send: bool) -> str:
         # The hash of a stream is known only at its end, so the bytes land in a temporary file
         # at the top of the store and are renamed into their shard folder at the end.
         with self._incoming() as out:
@@ -106,6 +110,12 @@ class MediaStore:
             sha256 = digest.hexdigest()
             final = self.root / object_name(sha256, suffix)
             if not final.exists():  # else: the same bytes are there already; the temporary goes
+                if send:
+                    # Sent before it lands here: a local object is then always one the bucket
+                    # has, even when the writer is killed between the two steps.
+                    out.file.flush()
+                    out.file.seek(0)
+                    self._send(object_name(sha256, suffix), out.file)
                 # Two writers of the same bytes may both get here; the second rename replaces
                 # identical bytes, which no reader can tell apart.
                 out.commit(final)
