@@ -2,11 +2,12 @@
 "s3://bucket/prefix"``.
 
 The objects and their names are those of the folder store (``<prefix>/ab/cd/<sha256><suffix>``),
-so a production can move between the two by copying. Writing: the bytes are first stored in
-the production's local ``media/`` folder (which hashes them), then sent with one conditional
-PUT (``If-None-Match: *``): S3 makes an object visible whole or not at all, and a second writer
-of the same bytes is told they are there already, so nothing is overwritten and a killed
-writer leaves no object. Reading: ``path`` fetches the object once into the local folder, which
+so a production can move between the two by copying. Writing: the bytes are first written to
+a temporary file in the production's local ``media/`` folder (which hashes them), then sent with
+one conditional PUT (``If-None-Match: *``), and only then renamed into the folder: S3 makes an
+object visible whole or not at all, and a second writer of the same bytes is told they are
+there already, so nothing is overwritten, a killed writer leaves no object, and a local copy is
+always one the bucket has. Reading: ``path`` fetches the object once into the local folder, which
 is then a read-through cache; every fetch is hashed on arrival, and an object whose bytes do
 not match its name is refused, never used. Content-addressed objects never change, so the cache
 never needs invalidating.
