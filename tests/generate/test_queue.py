@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -303,7 +304,7 @@ def test_a_claim_reads_open_jobs_through_their_index_not_every_finished_one(plan
     for statement, parameters in statements:
         plan = _plan(engine, statement, parameters)
         # Found by state (the index of open jobs, or of states), never by walking the table.
-        assert "ix_jobs_open" in plan or "ix_jobs_state" in plan, plan
+        assert "ix_jobs_open" in plan, plan
         assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
 
 
@@ -330,7 +331,7 @@ def test_a_capped_count_of_claimable_jobs_reads_the_oldest_through_the_open_jobs
     plan = _plan(engine, statement, parameters)
     assert "ix_jobs_open" in plan, plan
     assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
-    assert "ix_jobs_state" not in plan, plan  # a bitmap of every open job's row
+    assert "Bitmap" not in plan, plan  # a bitmap of every open job's entry
 
 
 # PostgreSQL's planner statistics only (SQLite has none unless asked): on PostgreSQL alone.
@@ -352,10 +353,94 @@ def test_a_claim_after_refreshed_statistics_walks_to_the_oldest_open_job(planned
     queue.refresh_statistics(engine)
     with _statements(engine, "UPDATE JOBS") as statements:
         assert len(queue.claim(engine, "w1", lease_s=60, limit=4)) == 4
-    _sweep, (statement, parameters) = statements  # the sweep reads every open job (not changed here)
+    _sweep, (statement, parameters) = statements
     plan = _plan(engine, statement, parameters)
     assert "ix_jobs_open" in plan, plan
-    assert "ix_jobs_state" not in plan and "Seq Scan on jobs" not in plan, plan
+    assert "Seq Scan on jobs" not in plan, plan
+
+
+def _spend(engine: Engine, job_ids: list[int], **values: object) -> None:
+    """Give jobs the attempts (and state) they would have had from earlier claims."""
+    with engine.begin() as connection:
+        connection.execute(JobRow.__table__.update().where(JobRow.id.in_(job_ids)).values(**values))
+
+
+def test_spent_queued_jobs_are_swept_when_they_reach_the_front_and_never_claimed(planned: Production) -> None:
+    """Jobs requeued under a larger max_attempts (4 attempts queued, a claim allowing 3) go dead
+    once the jobs ahead of them are taken, are never claimed, and a run of them at the end of
+    the queue is swept by one claim, which comes back empty only when nothing is left."""
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    ids = queue.enqueue(engine, shot_id, [Recipe(shot=code, backend="previs", seed=i) for i in range(9)])
+    spent = [ids[0], ids[4], *ids[6:]]
+    _spend(engine, spent, attempts=4)
+    first = queue.claim(engine, "a", lease_s=60, limit=2, max_attempts=3)
+    assert [job.id for job in first] == ids[1:3]
+    assert _jobs(planned)[ids[0]].state == queue.DEAD  # at the front: swept by the first claim
+    assert _jobs(planned)[ids[4]].state == queue.QUEUED  # further back: not yet
+    second = queue.claim(engine, "a", lease_s=60, limit=2, max_attempts=3)
+    assert [job.id for job in second] == [ids[3], ids[5]]
+    assert queue.claim(engine, "a", lease_s=60, limit=2, max_attempts=3) == []
+    rows = _jobs(planned)
+    assert {i for i, row in rows.items() if row.state == queue.DEAD} == set(spent)
+    assert all(rows[i].attempts == 4 for i in spent)  # never claimed again
+    assert queue.claimable(engine, 60) == {}
+
+
+def test_a_spent_job_whose_worker_died_goes_dead_wherever_it_is_in_the_queue(planned: Production) -> None:
+    """A job claimed max_attempts times whose lease ran out, behind thousands of queued jobs,
+    goes dead at the next claim, found through the index of running jobs' heartbeats."""
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    recipe = Recipe(shot=code, backend="previs").model_dump(mode="json")
+    with engine.begin() as connection:
+        connection.execute(
+            JobRow.__table__.insert(), [{"shot_id": shot_id, "backend": "previs", "recipe": recipe}] * 3000
+        )
+    (lost,) = queue.enqueue(engine, shot_id, [Recipe(shot=code, backend="previs")])
+    _spend(
+        engine, [lost], state=queue.RUNNING, worker="killed", attempts=3, heartbeat_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    claimed = queue.claim(engine, "a", lease_s=60, limit=1, max_attempts=3)
+    assert len(claimed) == 1 and claimed[0].id < lost  # the oldest queued job, not the lost one
+    row = _jobs(planned)[lost]
+    assert (row.state, row.worker, row.attempts) == (queue.DEAD, "killed", 3)
+    assert row.error.startswith("claimed 3 times and never finished")
+
+
+def test_a_claims_statements_read_the_front_of_the_queue_not_all_of_it(planned: Production) -> None:
+    """With thousands of jobs queued and thousands done, each statement of a claim reads through
+    the index meant for it: the sweep of spent jobs through the running jobs' heartbeats and the
+    oldest open jobs, the batch through its shot's open jobs (here the first shot has two, fewer
+    than the batch, and thousands of another shot's follow); on PostgreSQL the rows its scans of
+    the jobs table look at stay a handful (before 0019_lease the sweep read every open job)."""
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    with session_scope(engine) as session:
+        other = session.scalars(select(ShotRow.id).where(ShotRow.id != shot_id)).first()
+    recipe = Recipe(shot=code, backend="previs").model_dump(mode="json")
+    done = {"shot_id": other, "backend": "previs", "recipe": recipe, "state": "done", "worker": "w", "attempts": 1}
+    queued = {"shot_id": other, "backend": "previs", "recipe": recipe}
+    with engine.begin() as connection:
+        connection.execute(JobRow.__table__.insert(), [done] * 3000)
+        connection.execute(JobRow.__table__.insert(), [{**queued, "shot_id": shot_id}] * 2)
+        connection.execute(JobRow.__table__.insert(), [queued] * 3000)
+    queue.refresh_statistics(engine)
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    with _statements(engine, "UPDATE JOBS") as statements:
+        assert {job.shot_id for job in queue.claim(engine, "w1", lease_s=60, limit=4, backend="previs")} == {shot_id}
+    (sweep, sweep_parameters), (batch, batch_parameters) = statements
+    sweep_plan, batch_plan = _plan(engine, sweep, sweep_parameters), _plan(engine, batch, batch_parameters)
+    assert "ix_jobs_lease" in sweep_plan and "ix_jobs_open" in sweep_plan, sweep_plan
+    assert "ix_jobs_shot " in batch_plan or "ix_jobs_shot (" in batch_plan, batch_plan
+    for plan in (sweep_plan, batch_plan):
+        assert "SCAN jobs'" not in plan and "Seq Scan on jobs" not in plan, plan
+        assert "Bitmap" not in plan, plan  # a bitmap reads every matching entry, dead ones too
+    if engine.dialect.name == "postgresql":
+        for statement, parameters in statements:
+            assert _rows_looked_at(engine, statement, parameters) < 50, statement
 
 
 @contextmanager
@@ -373,6 +458,23 @@ def _statements(engine: Engine, prefix: str) -> Iterator[list[tuple[str, object]
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+
+
+def _rows_looked_at(engine: Engine, statement: str, parameters: object) -> int:
+    """On PostgreSQL, the rows that a statement's scans of the jobs table returned or filtered
+    out, as EXPLAIN ANALYZE counts them (the statement runs, and is rolled back)."""
+    with engine.connect() as connection:
+        (plan,) = connection.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar_one()
+        connection.rollback()
+
+    def looked(node: dict) -> int:
+        own = 0
+        if node.get("Relation Name") == "jobs":
+            loops = node.get("Actual Loops", 1)
+            own = round((node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * loops)
+        return own + sum(looked(child) for child in node.get("Plans", []))
+
+    return looked(plan["Plan"])
 
 
 def _plan(engine: Engine, statement: str, parameters: object) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, literal, or_, select, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -89,46 +89,75 @@ def claim(
     the lease. Those among them already claimed ``max_attempts`` times go dead instead.
     ``backend``: only jobs of that backend (a Ray task asks for the resources of one).
 
-    Two UPDATE ... RETURNING statements in one transaction: it runs for every take.
+    Two UPDATE ... RETURNING statements in one transaction: it runs for every take. Their
+    reads do not grow with the queue: each is a walk of an index to the jobs it wants.
     """
     now = utcnow()
     jobs = JobRow.__table__
     claimable = _claimable(now, lease_s)
-    if backend is not None:
-        claimable = claimable & (jobs.c.backend == backend)
-    spent = select(jobs.c.id).where(claimable, jobs.c.attempts >= max_attempts).with_for_update(skip_locked=True)
-    gave_up = f"claimed {max_attempts} times and never finished: its worker stopped (killed, or out of memory?)"
-    first = (
-        select(jobs.c.shot_id, jobs.c.backend)
-        .where(claimable, jobs.c.attempts < max_attempts)
-        .order_by(jobs.c.id)
-        .limit(1)
-        .subquery()
+    of_backend = jobs.c.backend == backend if backend is not None else true()
+    fresh = claimable & of_backend & (jobs.c.attempts < max_attempts)
+    first = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend).where(fresh).order_by(jobs.c.id).limit(1).subquery()
+    # The sweep of spent jobs reads only where they can be, never every open job (which made
+    # the rows a claim reads grow with the queue: docs/benchmarks.md, 2026-12-04): running jobs
+    # whose lease ran out, through the index of running jobs' heartbeats (``ix_jobs_lease``);
+    # and, among the oldest ``limit`` claimable jobs (a walk of ``ix_jobs_open``, as to the
+    # claim's first job), the spent ones, which a queue holds only when a job was requeued
+    # under a larger max_attempts. Each claim takes the oldest job it could take or sweeps those
+    # ahead of it, so a spent job further back reaches the front and is swept in turn.
+    spent = jobs.c.attempts >= max_attempts
+    cutoff = now - timedelta(seconds=lease_s)
+    lapsed = select(jobs.c.id).where(_running(), jobs.c.heartbeat_at < cutoff, of_backend, spent)
+    oldest = select(jobs.c.id).where(claimable, of_backend).order_by(jobs.c.id).limit(limit)
+    # The conditions once more on the locked rows themselves: PostgreSQL checks them again on a
+    # row that a concurrent claim changed meanwhile, so a job already swept is not swept twice.
+    front = select(jobs.c.id).where(jobs.c.id.in_(oldest.scalar_subquery()), claimable, of_backend, spent)
+    sweep = union_all(
+        *(select(part.c.id) for part in (q.with_for_update(skip_locked=True).subquery() for q in (lapsed, front)))
     )
+    gave_up = f"claimed {max_attempts} times and never finished: its worker stopped (killed, or out of memory?)"
+    # The batch: the oldest fresh jobs of the first one's shot (and backend), a range of
+    # ix_jobs_shot from that job on. Given "shot = the first's", PostgreSQL may walk ix_jobs_open
+    # instead and filter by shot, which for a shot with fewer open jobs than ``limit`` reads on to
+    # the queue's end; as a range of (shot, id), in that index's order, it walks the shot's range.
+    # SQLite reads a range of row values as a range of the shot alone (every job the shot ever
+    # had), and walks the index within the shot from an equality.
+    shot, start = select(first.c.shot_id).scalar_subquery(), select(first.c.id).scalar_subquery()
+    if engine.dialect.name == "postgresql":
+        in_shot = (tuple_(jobs.c.shot_id, jobs.c.id) >= tuple_(shot, start)) & (jobs.c.shot_id <= shot)
+    else:
+        in_shot = (jobs.c.shot_id == shot) & (jobs.c.id >= start)
     chosen = (
         select(jobs.c.id)
-        .where(claimable, jobs.c.attempts < max_attempts)
-        .where(jobs.c.shot_id == select(first.c.shot_id).scalar_subquery())
-        .where(jobs.c.backend == select(first.c.backend).scalar_subquery())
-        .order_by(jobs.c.id)
+        .where(fresh, in_shot)
+        .order_by(jobs.c.shot_id, jobs.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    with engine.begin() as connection:
-        dead = connection.execute(
-            update(jobs)
-            .where(jobs.c.id.in_(spent.scalar_subquery()))
-            .values(state=DEAD, error=case((jobs.c.state == RUNNING, literal(gave_up)), else_=jobs.c.error))
-            .returning(jobs.c.id, jobs.c.worker)
-        ).all()
-        rows = connection.execute(
-            update(jobs)
-            .where(jobs.c.id.in_(chosen.scalar_subquery()))
-            .values(state=RUNNING, worker=worker, heartbeat_at=now, retry_at=None, attempts=jobs.c.attempts + 1)
-            .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe, jobs.c.attempts)
-        ).all()
-    for id_, last_worker in dead:
-        log.warning("job %s is dead: claimed %s times (last by %s) and never finished", id_, max_attempts, last_worker)
+    if backend is None:
+        chosen = chosen.where(jobs.c.backend == select(first.c.backend).scalar_subquery())
+    while True:
+        with engine.begin() as connection:
+            dead = connection.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(sweep))
+                .values(state=DEAD, error=case((jobs.c.state == RUNNING, literal(gave_up)), else_=jobs.c.error))
+                .returning(jobs.c.id, jobs.c.worker)
+            ).all()
+            rows = connection.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(chosen.scalar_subquery()))
+                .values(state=RUNNING, worker=worker, heartbeat_at=now, retry_at=None, attempts=jobs.c.attempts + 1)
+                .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe, jobs.c.attempts)
+            ).all()
+        for id_, last_worker in dead:
+            log.warning(
+                "job %s is dead: claimed %s times (last by %s) and never finished", id_, max_attempts, last_worker
+            )
+        # Nothing taken, but spent jobs swept at the front: more may wait behind them, and a
+        # worker stops at an empty claim, so look again rather than leave them queued.
+        if rows or not dead:
+            break
     return sorted(
         (Job(id_, shot_id, Recipe.model_validate(recipe), worker, attempts) for id_, shot_id, recipe, attempts in rows),
         key=lambda j: j.id,
@@ -141,11 +170,26 @@ def _claimable(now: datetime, lease_s: float) -> ColumnElement[bool]:
     the index of open jobs (store/tables.py ``ix_jobs_open``), not through every finished job."""
     jobs = JobRow.__table__
     lapsed = (jobs.c.state == RUNNING) & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
-    due = or_((jobs.c.state == QUEUED) & (jobs.c.retry_at.is_(None) | (jobs.c.retry_at <= now)), lapsed)
-    # Written into the SQL, not bound: a planner proves that a query meets a partial index's
-    # condition only from literal values.
+    return _open() & or_((jobs.c.state == QUEUED) & _due(now), lapsed)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """A queued job's retry time has come (or it has none)."""
+    jobs = JobRow.__table__
+    return jobs.c.retry_at.is_(None) | (jobs.c.retry_at <= now)
+
+
+# Written into the SQL, not bound: a planner proves that a query meets a partial index's
+# condition only from literal values.
+def _open() -> ColumnElement[bool]:
+    """Open jobs, in words the partial index of open jobs (``ix_jobs_open``) answers to."""
     opened = bindparam("open_states", OPEN_JOB_STATES, expanding=True, literal_execute=True)
-    return jobs.c.state.in_(opened) & due
+    return JobRow.__table__.c.state.in_(opened)
+
+
+def _running() -> ColumnElement[bool]:
+    """Running jobs, in words the partial index of their heartbeats (``ix_jobs_lease``) answers to."""
+    return JobRow.__table__.c.state == bindparam("running_state", RUNNING, literal_execute=True)
 
 
 def claimable(engine: Engine, lease_s: float, *, up_to: int | None = None) -> dict[str, int]:
@@ -313,7 +357,7 @@ def requeue(engine: Engine, job: Job, error: str, *, max_attempts: int = MAX_ATT
 def next_retry(engine: Engine) -> datetime | None:
     """When the earliest job waiting out a transient failure may be claimed; None if none waits."""
     with session_scope(engine) as session:
-        at = session.scalar(select(func.min(JobRow.retry_at)).where(JobRow.state == QUEUED))
+        at = session.scalar(select(func.min(JobRow.retry_at)).where(_open(), JobRow.state == QUEUED))
     # SQLite hands back a MIN() of stored UTC times without their zone.
     return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
@@ -355,7 +399,7 @@ def retry(engine: Engine, job_ids: Sequence[int] | None = None, *, by: str = "")
 def cancel(engine: Engine, job_ids: list[int] | None = None) -> int:
     """Cancel queued and running jobs (all of them when ``job_ids`` is None); how many."""
     with session_scope(engine) as session:
-        query = update(JobRow).where(JobRow.state.in_((QUEUED, RUNNING))).values(state=CANCELLED)
+        query = update(JobRow).where(_open()).values(state=CANCELLED)
         if job_ids is not None:
             query = query.where(JobRow.id.in_(job_ids))
         return session.execute(query).rowcount

@@ -162,10 +162,14 @@ class JobRow(Base):
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"), index=True)
+    # Indexed with the job's id since 0019_lease (ix_jobs_shot, below).
+    shot_id: Mapped[int] = mapped_column(ForeignKey("shots.id", ondelete="CASCADE"))
     backend: Mapped[str] = mapped_column(String(32))
     recipe: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    # Not indexed since 0019_lease: the queue reads open jobs through ix_jobs_open and
+    # running ones through ix_jobs_lease (below), and an index of every state cost a write for
+    # each state change.
+    state: Mapped[str] = mapped_column(String(16), default="queued")
     worker: Mapped[str] = mapped_column(String(128), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -294,6 +298,21 @@ Index(
     postgresql_where=JobRow.state.in_(OPEN_JOB_STATES),
     sqlite_where=JobRow.state.in_(OPEN_JOB_STATES),
 )
+
+# -- queue (0019_lease) --: every claim sweeps the spent jobs (claimed max_attempts times) that
+# it would otherwise take again; those running are found among the running jobs whose lease ran
+# out, through this index, not by reading every open job (generate/queue.py ``claim``).
+Index(
+    "ix_jobs_lease",
+    JobRow.heartbeat_at,
+    postgresql_where=JobRow.state == "running",
+    sqlite_where=JobRow.state == "running",
+)
+# -- queue (0019_lease) --: a claim batches jobs of its first job's shot, the oldest first, as a
+# range of this index from that job on (it replaces the index of shot_id alone); a walk of
+# ix_jobs_open filtered by shot would read on to the end of the queue for a shot that has fewer
+# open jobs than the batch, and the index of shot_id alone reads every job the shot ever had.
+Index("ix_jobs_shot", JobRow.shot_id, JobRow.id)
 
 
 class PlaylistRow(Base):
