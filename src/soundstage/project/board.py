@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from soundstage.checks import Verdict
 from soundstage.generate.backend import take_name
 from soundstage.generate.clips import take_suffix
-from soundstage.project.checks import FINDING_COLUMNS, standing, stored_finding, verdict_of
+from soundstage.project.checks import standing, stored_finding, verdict_of
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role, Status, allowed_actions
 from soundstage.store.rows import shot_row
@@ -226,14 +226,16 @@ def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int 
         page.c.id, page.c.code, page.c.number, page.c.status, page.c.assignee, page.c.subjects, page.c.frames,
         page.c.takes, page.c.notes, total,
         TakeRow.number, TakeRow.output_sha256, TakeRow.checked_at, TAKE_FRAMES,
-        FindingRow.id.label("finding_id"), *FINDING_COLUMNS,
+        # What a take's verdict reads of its findings (the board shows no reasons).
+        FindingRow.verdict, FindingRow.reason,
     )  # fmt: skip
     rows = session.execute(
         select(*columns)
         .select_from(page)
         .outerjoin(TakeRow, TakeRow.id == page.c.current)
         .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
-        .order_by(page.c.scene_position, page.c.position, page.c.id, FindingRow.id)
+        # A shot's rows together; its findings in any order (its verdict is its worst).
+        .order_by(page.c.scene_position, page.c.position, page.c.id)
     ).all()
     shots = []
     # Rows by position, not by name: a thousand cards' attribute lookups are measurable.
@@ -245,7 +247,7 @@ def board(session: Session, filters: BoardFilter = BoardFilter(), *, limit: int 
         if number is None:  # no take yet
             current, verdict, image, length = None, None, None, 0
         else:
-            said = [stored_finding(r) for r in found if r.finding_id is not None]
+            said = [r for r in found if r.verdict is not None]  # None: no finding (an outer join)
             current, verdict = take_name(code, number), verdict_of(checked_at, said)
             length = int(found[0][13] or 1)
             image = media_url(output, length)

@@ -35,6 +35,7 @@ MP4 = clips.SUFFIXES["mp4"]  # a take that moves
 
 if TYPE_CHECKING:
     from soundstage.checks import Embedder, Finding, ShotIntent, TakeSignature, Verdict
+    from soundstage.checks.findings import Judged
     from soundstage.checks.registry import Check
 
 
@@ -196,9 +197,10 @@ def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
     return Standing(verdict, reasons)
 
 
-def verdict_of(checked_at: datetime | None, found: Iterable[Finding]) -> Verdict:
-    """A take's ``standing`` verdict alone, without the reasons: what the board shows of each
-    current take (building a thousand cards' reasons was wasted work)."""
+def verdict_of(checked_at: datetime | None, found: Iterable[Judged]) -> Verdict:
+    """A take's ``standing`` verdict alone, without the reasons, from its findings or their
+    stored rows (``FINDING_COLUMNS``): what the board shows of each current take (a thousand
+    cards' reasons and ``Finding`` objects were wasted work)."""
     from soundstage.checks.findings import Verdict, take_verdict
 
     return Verdict.NOT_CHECKED if checked_at is None else take_verdict(found)
