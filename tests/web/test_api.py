@@ -17,7 +17,7 @@ PEN = {"tool": "pen", "points": [[0.1, 0.2], [0.15, 0.25], [0.2, 0.3]], "colour"
 BOX = {"tool": "box", "points": [[0.3, 0.3], [0.6, 0.7]]}
 
 
-def test_board_lists_every_shot_in_four_queries(review_room: ReviewRoom) -> None:
+def test_board_lists_every_shot_in_two_queries(review_room: ReviewRoom) -> None:
     client = review_room.client("reviewer")
     statements: list[str] = []
     engine = review_room.app.state.production.engine
@@ -33,11 +33,11 @@ def test_board_lists_every_shot_in_four_queries(review_room: ReviewRoom) -> None
     assert (first["takes"], first["current_take"], first["flagged"]) == (2, f"{first['code']}/2", False)
     assert flagged["flagged"] is True and flagged["status"] == "todo"
     assert first["frames"] > 0 and set(first) >= {"scene", "assignee", "subjects", "notes"}
-    # The token lookup, then the board: the page's shots with their counts, how many match (a
-    # COUNT of its own), then the page's current takes; whatever the number of shots.
+    # The token lookup, then the board in one statement whatever the number of shots: the
+    # page's shots with their counts, how many match, their current takes with their findings.
     queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(queries) == 4, queries
-    assert "count(*)" in queries[2].lower() and "join findings" in queries[3].lower()
+    assert len(queries) == 2, queries
+    assert "count(*)" in queries[1].lower() and "join findings" in queries[1].lower()
 
 
 def test_board_current_take_is_the_approved_one_else_the_newest(review_room: ReviewRoom) -> None:

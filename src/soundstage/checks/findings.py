@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from soundstage.config import Checks, Limits
 
@@ -125,22 +125,34 @@ def could_not_run(check: str, error: BaseException) -> Finding:
     return not_checked(check, "", f"{COULD_NOT_RUN} ({type(error).__name__}: {message}); not checked")
 
 
-def crashed(found: Finding) -> bool:
+class Judged(Protocol):
+    """What a take's verdict reads of a finding: a ``Finding``, or a stored finding's row
+    (its verdict then the stored word, which equals the ``Verdict``)."""
+
+    @property
+    def verdict(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+def crashed(found: Judged) -> bool:
     """Whether ``found`` is the finding of a check that raised (``could_not_run``)."""
-    return found.verdict is Verdict.NOT_CHECKED and found.reason.startswith(COULD_NOT_RUN)
+    return found.verdict == Verdict.NOT_CHECKED and found.reason.startswith(COULD_NOT_RUN)
 
 
-def take_verdict(findings: Iterable[Finding]) -> Verdict:
+def take_verdict(findings: Iterable[Judged]) -> Verdict:
     """One word for a take: not checked when its checks never ran (no findings) or one of
     them raised; else its worst verdict (fail, warn, pass). A check that had nothing to
     compare (no reference sheet, no style references) is shown on its own, not here: in a
     production without a bible every take would be "not checked" and the word would say
-    nothing."""
+    nothing. Compared by value (``==``), so stored rows are read as they come: the board
+    builds no ``Finding`` for each of a thousand current takes."""
     findings = list(findings)
     if not findings or any(crashed(f) for f in findings):
         return Verdict.NOT_CHECKED
     for worst in (Verdict.FAIL, Verdict.WARN):
-        if any(f.verdict is worst for f in findings):
+        if any(f.verdict == worst for f in findings):
             return worst
     return Verdict.PASS
 

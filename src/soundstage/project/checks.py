@@ -35,6 +35,7 @@ MP4 = clips.SUFFIXES["mp4"]  # a take that moves
 
 if TYPE_CHECKING:
     from soundstage.checks import Embedder, Finding, ShotIntent, TakeSignature, Verdict
+    from soundstage.checks.findings import Judged
     from soundstage.checks.registry import Check
 
 
@@ -179,13 +180,13 @@ class Standing:
 def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
     """What a take's stored findings say of it, given when its checks last ran (None: never)."""
     # The checks package loads OpenCV and the embedders; the board and review need only these.
-    # One import from the module (not the package): the board calls this once a shot.
-    from soundstage.checks.findings import Verdict, frames_label, needs_override, take_verdict
+    # One import from the module (not the package): a playlist's approval calls this once a take.
+    from soundstage.checks.findings import Verdict, frames_label, needs_override
 
     found = list(found)
+    verdict = verdict_of(checked_at, found)
     if checked_at is None:
-        return Standing(Verdict.NOT_CHECKED, ("not checked: its checks never ran",))
-    verdict = take_verdict(found)
+        return Standing(verdict, ("not checked: its checks never ran",))
     reasons = tuple(
         f"{f.check}{f' ({f.subject})' if f.subject else ''}{f' on frames {frames_label(f.frames)}' if f.frames else ''}: "
         f"{f.reason}"
@@ -196,20 +197,30 @@ def standing(checked_at: datetime | None, found: Iterable[Finding]) -> Standing:
     return Standing(verdict, reasons)
 
 
+def verdict_of(checked_at: datetime | None, found: Iterable[Judged]) -> Verdict:
+    """A take's ``standing`` verdict alone, without the reasons, from its findings or their
+    stored rows (``FINDING_COLUMNS``): what the board shows of each current take (a thousand
+    cards' reasons and ``Finding`` objects were wasted work)."""
+    from soundstage.checks.findings import Verdict, take_verdict
+
+    return Verdict.NOT_CHECKED if checked_at is None else take_verdict(found)
+
+
 def standings(session: Session, take_ids: Iterable[int]) -> dict[int, Standing]:
     """The standing of each of these takes (take id -> standing), in one query."""
     ids = sorted(set(take_ids))
     if not ids:
         return {}
     rows = session.execute(
-        select(TakeRow.id, TakeRow.checked_at, FindingRow)
+        # The findings' columns, not ``FindingRow`` objects (as the board reads them).
+        select(TakeRow.id, TakeRow.checked_at, FindingRow.id.label("finding_id"), *FINDING_COLUMNS)
         .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
         .where(TakeRow.id.in_(ids))
         .order_by(TakeRow.id, FindingRow.id)
     ).all()
     return {
-        take_id: standing(group[0][1], [stored_finding(row) for _, _, row in group if row is not None])
-        for take_id, group in ((k, list(g)) for k, g in groupby(rows, key=lambda r: r[0]))
+        take_id: standing(group[0].checked_at, [stored_finding(r) for r in group if r.finding_id is not None])
+        for take_id, group in ((k, list(g)) for k, g in groupby(rows, key=lambda r: r.id))
     }
 
 
@@ -219,7 +230,7 @@ def take_with_standing(session: Session, shot: ShotRow, number: int | None) -> t
     # Not correlated with the outer query over takes: the subquery picks one take id on its own.
     chosen = take_select(shot, number).with_only_columns(TakeRow.id).correlate(None).scalar_subquery()
     rows = session.execute(
-        select(TakeRow, FindingRow)
+        select(TakeRow, FindingRow.id.label("finding_id"), *FINDING_COLUMNS)
         .outerjoin(FindingRow, FindingRow.take_id == TakeRow.id)
         .where(TakeRow.id == chosen)
         .order_by(FindingRow.id)
@@ -227,11 +238,12 @@ def take_with_standing(session: Session, shot: ShotRow, number: int | None) -> t
     if not rows:
         raise no_take(shot, number)
     take = rows[0][0]
-    return take, standing(take.checked_at, [stored_finding(found) for _, found in rows if found is not None])
+    return take, standing(take.checked_at, [stored_finding(r) for r in rows if r.finding_id is not None])
 
 
-# What a stored finding is read from, as plain columns: what the board selects instead of whole
-# ``FindingRow`` objects (building ORM objects was most of its current takes' time).
+# What a stored finding is read from, as plain columns: what the board and the gates select
+# instead of whole ``FindingRow`` objects (building ORM objects was most of the board's current
+# takes' time).
 FINDING_COLUMNS = (
     FindingRow.check,
     FindingRow.subject,

@@ -102,10 +102,22 @@ def make_engine(url: str) -> Engine:
             )
         try:
             # Pre-ping: a long-running web app outlives server restarts and idle timeouts.
-            return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+            engine = create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
         except ImportError:
             raise ConfigError("PostgreSQL needs the psycopg driver: pip install 'soundstage[postgres]'") from None
+        event.listen(engine, "connect", _no_jit)
+        return engine
     raise ConfigError(f"database URL {parsed}: only sqlite:// and postgresql:// are supported")
+
+
+def _no_jit(dbapi_connection: Any, _record: Any) -> None:
+    # PostgreSQL compiles a statement whose estimated cost passes jit_above_cost, at every
+    # execution. Soundstage's statements are short: before a new table's statistics are
+    # gathered, the 1,000-shot board's estimate passed it and compiling took 70 ms of a
+    # 110 ms answer (docs/benchmarks.md). Committed, so it outlasts the first transaction.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()
 
 
 def _sqlite_engine(url: URL) -> Engine:
