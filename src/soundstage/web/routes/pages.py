@@ -52,7 +52,8 @@ def login_form(request: Request, next: str = "/board") -> HTMLResponse:
 @router.post("/login")
 def login(
     request: Request,
-    name: Annotated[str, Form(max_length=128)],
+    # No NUL in the name: it is looked up and throttled by, and PostgreSQL's text cannot hold one.
+    name: Annotated[str, Form(max_length=128, pattern=r"^[^\x00]*$")],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=2000)] = "/board",
     csrf: Annotated[str, Form(max_length=128)] = "",
