@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from .conftest import ReviewRoom, form_login, password_of
+from .conftest import ReviewRoom, csrf_of, form_login, password_of
 
 
 def test_a_login_name_with_a_nul_is_refused_not_a_server_error(review_room: ReviewRoom) -> None:
@@ -19,3 +19,25 @@ def test_a_login_name_with_a_nul_is_refused_not_a_server_error(review_room: Revi
         assert answer.status_code == 422 and "name" in answer.text, (name, answer.status_code)
     assert review_room.fingerprint() == before
     assert form_login(stranger, {"name": "Ada", "password": password_of("Ada")}).status_code == 303
+
+
+def test_a_guests_comment_names_in_the_trail_the_link_it_came_through(review_room: ReviewRoom) -> None:
+    # A guest names themselves: two guests of two links may both say they are "Ada", the
+    # producer. What the trail can vouch for is the link each comment came through.
+    room = review_room
+    producer = room.client("producer")
+    take = f"{room.codes[0]}/1"
+    playlist = producer.post("/api/playlists", json={"name": "Client", "takes": [take]}).json()["id"]
+    urls = [
+        producer.post(f"/api/playlists/{playlist}/share", json={"can_comment": True}).json()["url"] for _ in range(2)
+    ]
+    for url in urls:
+        guest = room.client()
+        csrf = csrf_of(guest.get(url).text)
+        answer = guest.post(f"{url}/comments", data={"take": take, "body": "warmer", "name": "Ada", "csrf": csrf})
+        assert answer.status_code == 303, answer.text
+    links = [link_id for link_id, *_ in room.production.links()]
+    notes = [e for e in producer.get("/api/audit").json()["events"] if e["action"] == "note"]
+    assert [(e["actor"], e["role"], e["detail"]["via"], e["detail"]["link"]) for e in notes] == [
+        ("Ada (guest)", "client", "client link", link) for link in links
+    ]

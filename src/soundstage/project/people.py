@@ -43,19 +43,23 @@ THROTTLE_NAME_FAILURES = 20
 @dataclass(frozen=True, slots=True)
 class Via:
     """How a decision reached the production, as its audit event records it: ``how`` is "web
-    session", "api token" or "cli"; a CLI decision names the operating-system user and host, and
-    whether the person's API token vouched for the name (``token``)."""
+    session", "api token", "cli" or "client link"; a CLI decision names the operating-system user
+    and host, and whether the person's API token vouched for the name (``token``); a guest's
+    comment names the client link it came through (``link``), since a guest names themselves."""
 
     how: str
     os_user: str = ""
     host: str = ""
     token: bool = False
+    link: int | None = None
 
     def as_detail(self) -> dict[str, object]:
         """The event detail's entries for this provenance."""
         detail: dict[str, object] = {"via": self.how}
         if self.how == "cli":
             detail |= {"os_user": self.os_user, "host": self.host, "token": self.token}
+        if self.link is not None:
+            detail["link"] = self.link
         return detail
 
 
