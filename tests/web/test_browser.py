@@ -290,3 +290,22 @@ def test_a_producer_deactivates_a_person_whose_open_session_is_refused_at_once(
     expect(event).to_have_count(1)
     expect(event).to_contain_text(CREW["producer"])
     expect(event).to_contain_text(CREW["artist"])
+
+
+def test_logging_out_leaves_no_page_of_the_room_in_the_browser(
+    live_review_room: tuple[ReviewRoom, str], page: Page
+) -> None:
+    # A shared machine: what one person saw must not be readable by the next after logging out,
+    # neither from HTMX's history in sessionStorage nor by going Back.
+    _room, base = live_review_room
+    log_in(page, base, "reviewer")
+    page.select_option("#filters select[name=status]", index=1)  # HTMX swaps the cards, pushes the URL
+    page.wait_for_url(f"{base}/board?*")
+    history = "sessionStorage.getItem('htmx-history-cache')"
+    assert "shot-card" in (page.evaluate(history) or "")
+    page.click("#logout button[type=submit]")
+    page.wait_for_url(f"{base}/login")
+    assert page.evaluate(history) is None
+    page.go_back()
+    expect(page.locator("form#login")).to_be_visible()
+    expect(page.locator(".shot-card")).to_have_count(0)

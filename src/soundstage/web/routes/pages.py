@@ -87,6 +87,11 @@ async def logout(request: Request) -> Response:
         await run_in_threadpool(_end_session, request, principal.session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    # The pages seen stay in the browser after the session ends: its cache (the Back button) and
+    # the board's filtered pages that HTMX keeps in sessionStorage for its history. On a shared
+    # machine the next person must not read them; cookies are left to delete_cookie, since
+    # "cookies" here would clear every site of the domain.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
