@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from soundstage.web.auth import SESSION_COOKIE
+
 from .conftest import ReviewRoom, csrf_of, form_login, password_of
 
 
@@ -41,3 +43,19 @@ def test_a_guests_comment_names_in_the_trail_the_link_it_came_through(review_roo
     assert [(e["actor"], e["role"], e["detail"]["via"], e["detail"]["link"]) for e in notes] == [
         ("Ada (guest)", "client", "client link", link) for link in links
     ]
+
+
+def test_logging_in_again_ends_the_session_the_browser_had(review_room: ReviewRoom) -> None:
+    # Someone logs in over another person's open session on a shared browser: the session before
+    # must end on the server, not live on for whoever copied its cookie.
+    browser, _csrf = review_room.login("reviewer")
+    before = browser.cookies[SESSION_COOKIE]
+    assert form_login(browser, {"name": "Ada", "password": password_of("Ada")}).status_code == 303
+    assert browser.cookies[SESSION_COOKIE] != before
+    assert browser.get("/api/audit").status_code == 200  # Ada's session, a producer's
+    replay = review_room.client()
+    replay.cookies[SESSION_COOKIE] = before
+    assert replay.get("/api/shots").status_code == 401
+    # A wrong password ends nothing: the session stays.
+    assert form_login(browser, {"name": "Ada", "password": "not-her-password"}).status_code == 401
+    assert browser.get("/api/audit").status_code == 200

@@ -299,8 +299,10 @@ def start_session(session: Session, *, user_id: int | None = None, share_id: int
     return token, csrf
 
 
-def log_in(context: Context, name: str, password: str, address: str) -> str | None:
+def log_in(context: Context, name: str, password: str, address: str, replacing: str = "") -> str | None:
     """Check a name and password; the new session's cookie value, or None when they are wrong.
+    ``replacing``: the session cookie the browser brought, ended when the login succeeds (a
+    browser holds one session: the one before must not stay live behind the new one).
 
     Raises Throttled after THROTTLE_FAILURES failures for the name and address within
     THROTTLE_WINDOW, before the password is even looked at. The hash is read in a short read,
@@ -330,6 +332,8 @@ def log_in(context: Context, name: str, password: str, address: str) -> str | No
                     delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address)
                 )
                 prune(session)
+                if replacing:
+                    session.execute(delete(WebSessionRow).where(WebSessionRow.token_sha256 == token_digest(replacing)))
                 return start_session(session, user_id=user.id)[0]
         session.add(LoginFailureRow(name=key, address=address[:64]))
         return None

@@ -63,7 +63,8 @@ def login(
     check_login_csrf(request, csrf)
     context = {"next": safe_next(next), "name": name}
     try:
-        token = people.log_in(production_of(request), name, password, client_address(request))
+        previous = request.cookies.get(SESSION_COOKIE, "")
+        token = people.log_in(production_of(request), name, password, client_address(request), replacing=previous)
     except Throttled:
         message = "too many failed logins for this name: wait five minutes"
         return login_page(request, "login.html", context | {"message": message}, 429)
