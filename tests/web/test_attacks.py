@@ -4,6 +4,8 @@ logging in and out leave behind in the browser and on the server."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi.testclient import TestClient
 
 from soundstage.web.auth import SESSION_COOKIE
@@ -59,3 +61,24 @@ def test_logging_in_again_ends_the_session_the_browser_had(review_room: ReviewRo
     # A wrong password ends nothing: the session stays.
     assert form_login(browser, {"name": "Ada", "password": "not-her-password"}).status_code == 401
     assert browser.get("/api/audit").status_code == 200
+
+
+def test_a_strip_moved_in_the_room_is_in_the_trail_as_the_producers(review_room: ReviewRoom) -> None:
+    # Dragging a strip re-plans the shoot (stages, the cast's days, their pay): a producer's
+    # decision, so it is audited as theirs, like an approval; a refused move leaves no event.
+    production = review_room.production
+    production.add_stage("Stage A", kind="sound-stage", size_sqft=12000, zone="in", day_rate="2500")
+    production.solve_schedule(start=date(2027, 1, 4), time_limit=10)
+    schedule = production.schedule()
+    scene, day = schedule.days[0].scenes[0], schedule.days[-1].index + 2  # the day after the last: free
+    producer = review_room.client("producer")
+    before = producer.get("/api/audit").json()["events"]
+    assert producer.post("/api/schedule/moves", json={"scene": "99", "day": 1}).status_code in (400, 404, 409)
+    assert producer.get("/api/audit").json()["events"] == before
+    assert producer.post("/api/schedule/moves", json={"scene": scene, "day": day}).status_code == 200
+    event = producer.get("/api/audit").json()["events"][-1]
+    assert (event["actor"], event["role"], event["action"], event["subject"]) == (
+        "Ada", "producer", "strip move", f"scene {scene}"
+    )  # fmt: skip
+    assert event["detail"]["day"] == day and event["detail"]["via"] == "api token"
+    assert producer.get("/api/audit/verify").json()["intact"]
