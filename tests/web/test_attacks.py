@@ -82,3 +82,29 @@ def test_a_strip_moved_in_the_room_is_in_the_trail_as_the_producers(review_room:
     )  # fmt: skip
     assert event["detail"]["day"] == day and event["detail"]["via"] == "api token"
     assert producer.get("/api/audit/verify").json()["intact"]
+
+
+def test_a_string_or_a_boolean_where_a_number_is_asked_for_is_422(review_room: ReviewRoom) -> None:
+    # true was take 1 and "2" take 2: a client's mistake approved a take nobody named.
+    room = review_room
+    code = room.codes[0]
+    supervisor, producer = room.client("supervisor"), room.client("producer")
+    playlist = producer.post("/api/playlists", json={"name": "d", "takes": [f"{code}/1"]}).json()["id"]
+    before = room.fingerprint()
+    for path, body in (
+        (f"/api/shots/{code}/decisions", {"action": "approve", "take": True}),
+        (f"/api/shots/{code}/decisions", {"action": "approve", "take": "2"}),
+        (f"/api/shots/{code}/decisions", {"action": "approve", "take": 2.0}),
+        (f"/api/shots/{code}/notes", {"body": "x", "take": True}),
+        (f"/api/shots/{code}/notes", {"body": "x", "frame": "12"}),
+        (f"/api/shots/{code}/notes", {"body": "x", "frame": False}),
+    ):
+        answer = supervisor.post(path, json=body)
+        assert answer.status_code == 422 and "valid integer" in answer.json()["detail"], (body, answer.text)
+    for body in ({"expires_in_hours": "24"}, {"expires_in_hours": True}, {"can_comment": "yes"}, {"can_comment": 1}):
+        answer = producer.post(f"/api/playlists/{playlist}/share", json=body)
+        assert answer.status_code == 422, (body, answer.text)
+    assert producer.post("/api/schedule/moves", json={"scene": "1", "day": "2"}).status_code == 422
+    assert room.fingerprint() == before
+    approved = supervisor.post(f"/api/shots/{code}/decisions", json={"action": "approve", "take": 1})
+    assert approved.status_code == 200 and approved.json()["take"] == f"{code}/1"
