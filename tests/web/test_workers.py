@@ -3,9 +3,14 @@ one of them holds in the others (sessions live in the database)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from soundstage.web.app import from_environment, worker_environment
 
 from .conftest import CREW, ReviewRoom, form_login, password_of, serve_production
 
@@ -47,3 +52,33 @@ def test_serve_with_two_workers_serves_the_board_and_keeps_a_login_across_them(r
     assert [b.status_code for b in boards] == [200] * 12
     assert all(code in boards[0].text for code in review_room.codes[:3])
     assert refused.status_code in (303, 401)
+
+
+def test_a_login_form_from_one_worker_is_accepted_by_another(
+    review_room: ReviewRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each worker process makes its own app: with a key of its own for the login forms' CSRF
+    # tokens, a form served by one worker was refused (403) by the other its POST reached.
+    def start_serve() -> None:  # what `soundstage serve --workers N` sets before its workers start
+        for variable, value in worker_environment(review_room.root).items():
+            monkeypatch.setenv(variable, value)
+
+    start_serve()
+    first, second = from_environment(), from_environment()
+    # Another start of `serve` makes another key: a form of before is refused, as on a restart.
+    start_serve()
+    restarted = from_environment()
+    try:
+        served_by = TestClient(first, follow_redirects=False)
+        match = re.search(r'name="csrf" value="([^"]*)"', served_by.get("/login").text)
+        assert match
+        name = CREW["reviewer"]
+        form = {"name": name, "password": password_of(name), "csrf": match.group(1)}
+        elsewhere = TestClient(restarted, follow_redirects=False, cookies=served_by.cookies)
+        assert elsewhere.post("/login", data=form).status_code == 403
+        posted_to = TestClient(second, follow_redirects=False, cookies=served_by.cookies)
+        assert posted_to.post("/login", data=form).status_code == 303
+        assert posted_to.get("/board").status_code == 200
+    finally:
+        for app in (first, second, restarted):
+            app.state.production.close()

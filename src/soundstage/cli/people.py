@@ -328,7 +328,7 @@ def serve(
 
     import uvicorn
 
-    from soundstage.web.app import ROOT_VARIABLE, create_app
+    from soundstage.web.app import create_app, worker_environment
 
     root = (State.production_dir or Path.cwd()).resolve()
     review_room = create_app(root)  # opened here first, so a bad production fails before any worker starts
@@ -348,5 +348,5 @@ def serve(
     # Several processes: uvicorn starts each from an import string, the factory reading the root.
     # This process only supervises them: it lets go of the production first.
     review_room.state.production.close()
-    os.environ[ROOT_VARIABLE] = str(root)
+    os.environ.update(worker_environment(root))
     uvicorn.run("soundstage.web.app:from_environment", factory=True, workers=workers, **options)

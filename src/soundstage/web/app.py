@@ -221,8 +221,24 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 ROOT_VARIABLE = "SOUNDSTAGE_SERVE_ROOT"
 
 
+# The key the login forms' CSRF tokens are signed with (web/auth.py), one for all the workers: a
+# form one worker served must be accepted by whichever worker its POST reaches.
+FORM_KEY_VARIABLE = "SOUNDSTAGE_SERVE_FORM_KEY"
+
+
+def worker_environment(root: Path) -> dict[str, str]:
+    """What ``soundstage serve --workers N`` hands each worker: the production root, and a fresh
+    login-form key (new at every start, like a single process's)."""
+    import secrets
+
+    return {ROOT_VARIABLE: str(root), FORM_KEY_VARIABLE: secrets.token_hex(32)}
+
+
 def from_environment() -> FastAPI:
     """The review room of the production named by SOUNDSTAGE_SERVE_ROOT (uvicorn's factory)."""
     import os
 
-    return create_app(Path(os.environ[ROOT_VARIABLE]))
+    app = create_app(Path(os.environ[ROOT_VARIABLE]))
+    if key := os.environ.get(FORM_KEY_VARIABLE):
+        app.state.login_form_key = bytes.fromhex(key)
+    return app

@@ -169,7 +169,8 @@ def client_address(request: Request) -> str:
 
 
 def _form_key(request: Request) -> bytes:
-    # One random key per running app: a restart only means reloading an open login form.
+    # One random key per running app (per `serve`, shared by its workers: web/app.py's
+    # worker_environment): a restart only means reloading an open login form.
     state = request.app.state
     if not hasattr(state, "login_form_key"):
         state.login_form_key = secrets.token_bytes(32)
