@@ -4,13 +4,16 @@ logging in and out leave behind in the browser and on the server."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from soundstage.store.db import sqlite_url
 from soundstage.web.auth import SESSION_COOKIE
 
-from .conftest import ReviewRoom, csrf_of, form_login, password_of
+from .conftest import ReviewRoom, csrf_of, form_login, make_review_room, password_of
 
 
 def test_a_login_name_with_a_nul_is_refused_not_a_server_error(review_room: ReviewRoom) -> None:
@@ -108,3 +111,31 @@ def test_a_string_or_a_boolean_where_a_number_is_asked_for_is_422(review_room: R
     assert room.fingerprint() == before
     approved = supervisor.post(f"/api/shots/{code}/decisions", json={"action": "approve", "take": 1})
     assert approved.status_code == 200 and approved.json()["take"] == f"{code}/1"
+
+
+def test_a_guest_loading_images_never_needs_the_write_lock(tmp_path: Path) -> None:
+    # SQLite has one writer, whom every decision waits for. A guest's page loads each of its
+    # images through /media: each took the write lock for a read, so anyone with a link could
+    # hold up the crew's approvals; while someone wrote, the guest's page and images waited and failed.
+    database = tmp_path / "soundstage.db"
+    room = make_review_room(tmp_path / "pilot", sqlite_url(database))
+    try:
+        take = f"{room.codes[0]}/1"
+        producer = room.client("producer")
+        playlist = producer.post("/api/playlists", json={"name": "Client", "takes": [take]}).json()["id"]
+        url = producer.post(f"/api/playlists/{playlist}/share", json={"can_comment": True}).json()["url"]
+        image = producer.get(f"/api/playlists/{playlist}").json()["takes"][0]["image"]
+        guest = TestClient(room.app, raise_server_exceptions=False, follow_redirects=False)
+        csrf = csrf_of(guest.get(url).text)
+        writer = sqlite3.connect(database, timeout=0)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # a decision being written, holding the lock
+            assert guest.get(image).status_code == 200
+            page = guest.get(url)  # the guest's session is open already: the page only reads
+            assert page.status_code == 200 and csrf_of(page.text) == csrf
+        finally:
+            writer.rollback()
+            writer.close()
+    finally:
+        room.app.state.production.close()
+        room.production.close()

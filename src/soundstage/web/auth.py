@@ -156,7 +156,9 @@ def guest_share(request: Request) -> int | None:
     cookie = request.cookies.get(SHARE_COOKIE)
     if not cookie:
         return None
-    with production_of(request).transaction() as session:
+    # A read: every image a guest's page loads comes here, and no guest may hold the write lock
+    # (SQLite has one writer) that the crew's decisions wait for.
+    with production_of(request).reading() as session:
         return people.guest_share(session, cookie)
 
 
