@@ -139,3 +139,37 @@ def test_a_guest_loading_images_never_needs_the_write_lock(tmp_path: Path) -> No
     finally:
         room.app.state.production.close()
         room.production.close()
+
+
+PAYLOAD = '</script><img src=x onerror="alert(1)">'
+NAME = '<b onmouseover="alert(2)">Mal'  # a person's name holds no slash
+
+
+def test_words_anyone_typed_are_shown_as_words_on_every_page(review_room: ReviewRoom) -> None:
+    # A note, a playlist's name, a guest's name and comment, a person's name: each on the pages
+    # that show it, never as markup (and never closing the dailies page's JSON script block).
+    room = review_room
+    code = room.codes[0]
+    take = f"{code}/1"
+    producer = room.client("producer")
+    assert (
+        room.client("reviewer").post(f"/api/shots/{code}/notes", json={"body": PAYLOAD, "frame": 1}).status_code == 201
+    )
+    playlist = producer.post("/api/playlists", json={"name": PAYLOAD, "takes": [take]}).json()["id"]
+    url = producer.post(f"/api/playlists/{playlist}/share", json={"can_comment": True}).json()["url"]
+    guest = room.client()
+    csrf = csrf_of(guest.get(url).text)
+    comment = {"take": take, "body": PAYLOAD, "name": PAYLOAD[:60], "csrf": csrf}
+    assert guest.post(f"{url}/comments", data=comment).status_code == 303
+    room.production.add_user(NAME, "artist")
+    pages = {
+        path: producer.get(path).text
+        for path in ("/board", f"/shots/{code}", "/dailies", f"/dailies/{playlist}", "/audit", "/people")
+    }
+    pages[url] = guest.get(url).text
+    for path, html in pages.items():
+        assert "<img src=x" not in html and "</script><" not in html and "<b onmouseover" not in html, path
+    for path in (f"/shots/{code}", "/audit", url):
+        assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in pages[path], path
+    assert "&lt;b onmouseover=&#34;alert(2)&#34;&gt;Mal" in pages["/people"]
+    assert "&lt;/script&gt;" in pages["/dailies"] and "\\u003c/script\\u003e" in pages[f"/dailies/{playlist}"]
