@@ -309,3 +309,18 @@ def test_logging_out_leaves_no_page_of_the_room_in_the_browser(
     page.go_back()
     expect(page.locator("form#login")).to_be_visible()
     expect(page.locator(".shot-card")).to_have_count(0)
+
+
+def test_back_to_a_filtered_board_shows_the_whole_page(live_review_room: tuple[ReviewRoom, str], page: Page) -> None:
+    # HTMX asks /board?status=... for the cards alone; the browser's cache must not hand those
+    # back as the page when Back returns there from a shot.
+    _room, base = live_review_room
+    log_in(page, base, "reviewer")
+    page.select_option("#filters select[name=status]", index=1)
+    page.wait_for_url(f"{base}/board?*")
+    page.locator(".shot-card").first.click()
+    page.wait_for_url(f"{base}/shots/*")
+    page.go_back()
+    page.wait_for_url(f"{base}/board?*")
+    expect(page.locator("form#filters")).to_be_visible()
+    expect(page.locator("header.top")).to_be_visible()

@@ -110,7 +110,11 @@ def board_page(request: Request, _who: Crew, filters: Filters, offset: Offset = 
         options = board.board_options(session)
     context = {"board": shots, "filters": filters.as_form(), "options": options, "offset": offset, "page": PAGE}
     template = "_cards.html" if request.headers.get("hx-request") == "true" else "board.html"
-    return render(request, template, context)
+    page = render(request, template, context)
+    # One address, two answers (the page, or HTMX's cards alone): a cache must tell them apart,
+    # or Back to a filtered board shows the bare cards.
+    page.headers["Vary"] = "HX-Request"
+    return page
 
 
 @router.post("/board/playlist")
