@@ -324,3 +324,24 @@ def test_back_to_a_filtered_board_shows_the_whole_page(live_review_room: tuple[R
     page.wait_for_url(f"{base}/board?*")
     expect(page.locator("form#filters")).to_be_visible()
     expect(page.locator("header.top")).to_be_visible()
+
+
+def test_the_pages_need_no_inline_style_or_script(live_review_room: tuple[ReviewRoom, str], page: Page) -> None:
+    # The CSP allows no inline style (nor script): a page or htmx that needed one would be refused
+    # by the browser, which says so on the console.
+    room, base = live_review_room
+    code = room.codes[0]
+    made = room.client("producer").post("/api/playlists", json={"name": "d", "takes": [f"{code}/1", f"{code}/2"]})
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    answer = page.goto(f"{base}/login")
+    assert answer is not None and "unsafe-inline" not in answer.headers["content-security-policy"]
+    log_in(page, base, "supervisor")
+    page.select_option("#filters select[name=status]", index=1)  # htmx swaps the cards
+    page.wait_for_url(f"{base}/board?*")
+    for path in (f"/shots/{code}", "/audit", "/account", f"/dailies/{made.json()['id']}"):
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+    page.keyboard.press("ArrowRight")  # the player draws its timeline through the DOM's style
+    expect(page.locator("#frame-number")).to_have_text("1")
+    assert refused == []
