@@ -173,3 +173,26 @@ def test_words_anyone_typed_are_shown_as_words_on_every_page(review_room: Review
         assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in pages[path], path
     assert "&lt;b onmouseover=&#34;alert(2)&#34;&gt;Mal" in pages["/people"]
     assert "&lt;/script&gt;" in pages["/dailies"] and "\\u003c/script\\u003e" in pages[f"/dailies/{playlist}"]
+
+
+def test_a_bearer_decision_names_the_token_that_made_it(review_room: ReviewRoom) -> None:
+    # A person may hold several API tokens (a script, a laptop): when one leaks, the trail must
+    # say which one made which decisions, so that one is revoked and the others stay.
+    room = review_room
+    code = room.codes[0]
+    spare = room.production.issue_token("Sol")
+    ids = [t for t, person, _ in room.production.tokens() if person == "Sol"]
+    assert len(ids) == 2
+    as_first, as_spare = room.client("supervisor"), TestClient(room.app, headers={"Authorization": f"Bearer {spare}"})
+    assert as_first.post(f"/api/shots/{code}/notes", json={"body": "first"}).status_code == 201
+    assert as_spare.post(f"/api/shots/{code}/decisions", json={"action": "approve", "take": 1}).status_code == 200
+    browser, csrf = room.login("supervisor")
+    assert (
+        browser.post(
+            f"/api/shots/{code}/notes", json={"body": "in the room"}, headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 201
+    )
+    _, trail = room.production.audit()
+    made = [(e.action, e.detail.get("via"), e.detail.get("api_token")) for e in trail[-3:]]
+    assert made == [("note", "api token", ids[0]), ("approve", "api token", ids[1]), ("note", "web session", None)]

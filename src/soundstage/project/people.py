@@ -45,13 +45,15 @@ class Via:
     """How a decision reached the production, as its audit event records it: ``how`` is "web
     session", "api token", "cli" or "client link"; a CLI decision names the operating-system user
     and host, and whether the person's API token vouched for the name (``token``); a guest's
-    comment names the client link it came through (``link``), since a guest names themselves."""
+    comment names the client link it came through (``link``), since a guest names themselves; a
+    bearer request names the API token that made it (``api_token``: the one to revoke if leaked)."""
 
     how: str
     os_user: str = ""
     host: str = ""
     token: bool = False
     link: int | None = None
+    api_token: int | None = None
 
     def as_detail(self) -> dict[str, object]:
         """The event detail's entries for this provenance."""
@@ -60,6 +62,8 @@ class Via:
             detail |= {"os_user": self.os_user, "host": self.host, "token": self.token}
         if self.link is not None:
             detail["link"] = self.link
+        if self.api_token is not None:
+            detail["api_token"] = self.api_token
         return detail
 
 
@@ -74,12 +78,14 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    """Who a session cookie or an API token belongs to; ``csrf`` is "" for bearer tokens."""
+    """Who a session cookie or an API token belongs to; ``csrf`` is "" for bearer tokens, and
+    ``token_id`` the API token's id."""
 
     name: str
     role: Role
     csrf: str = ""
     session_id: int | None = None
+    token_id: int | None = None
 
 
 class Throttled(Exception):
@@ -263,11 +269,11 @@ def _how(actor: Person | str) -> dict[str, object]:
 def bearer(session: Session, token: str) -> Login | None:
     """The active person an API token belongs to, or None."""
     row = session.execute(
-        select(UserRow.name, UserRow.role)
+        select(UserRow.name, UserRow.role, ApiTokenRow.id)
         .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
         .where(ApiTokenRow.token_sha256 == token_digest(token), UserRow.active.is_(True))
     ).first()
-    return Login(row.name, Role(row.role)) if row is not None else None
+    return Login(row.name, Role(row.role), token_id=row.id) if row is not None else None
 
 
 def session_login(session: Session, cookie: str) -> Login | None:
