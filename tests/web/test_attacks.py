@@ -196,3 +196,28 @@ def test_a_bearer_decision_names_the_token_that_made_it(review_room: ReviewRoom)
     _, trail = room.production.audit()
     made = [(e.action, e.detail.get("via"), e.detail.get("api_token")) for e in trail[-3:]]
     assert made == [("note", "api token", ids[0]), ("approve", "api token", ids[1]), ("note", "web session", None)]
+
+
+def test_media_ranges_and_names_that_try_to_leave_the_store(review_room: ReviewRoom) -> None:
+    # A clip is served with Range (the player seeks): a good range is its bytes, a bad one a 4xx,
+    # never a 500 nor bytes of anything but the object; names reach nothing outside the store.
+    room = review_room
+    api = room.client("producer")
+    image = api.get(f"/api/shots/{room.codes[0]}").json()["takes"][0]["image"]
+    whole = api.get(image).content
+    part = api.get(image, headers={"Range": "bytes=1-4"})
+    assert part.status_code == 206 and part.content == whole[1:5]
+    assert part.headers["content-range"] == f"bytes 1-4/{len(whole)}"
+    beyond = api.get(image, headers={"Range": f"bytes={len(whole)}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(whole)}"
+    for bad in ("bytes=5-1", "bytes=abc", "items=0-1", "bytes=-", "bytes=" + "9" * 40 + "-"):
+        answer = api.get(image, headers={"Range": bad})
+        assert 400 <= answer.status_code < 500 or answer.content == whole, (bad, answer.status_code)
+    sha = image.removeprefix("/media/").removesuffix(".png")
+    for path in (
+        f"/media/{sha}.png/../../soundstage.toml", f"/media/..%2f..%2f{sha}.png", "/media/%2e%2e%2fsoundstage.db",
+        f"/media/{sha.upper()}.png", f"/media/{sha}.PNG", f"/media/{sha}.png%00", f"/media/{sha}.toml",
+        "/static/..%2f..%2fweb%2fapp.py", "/static/%2e%2e/app.py", "/static//etc/passwd",
+    ):  # fmt: skip
+        answer = api.get(path)
+        assert answer.status_code == 404, (path, answer.status_code)
