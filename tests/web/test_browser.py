@@ -345,3 +345,30 @@ def test_the_pages_need_no_inline_style_or_script(live_review_room: tuple[Review
     page.keyboard.press("ArrowRight")  # the player draws its timeline through the DOM's style
     expect(page.locator("#frame-number")).to_have_text("1")
     assert refused == []
+
+
+def test_a_page_on_another_port_of_the_same_host_changes_nothing(
+    live_review_room: tuple[ReviewRoom, str], page: Page
+) -> None:
+    # Another port of the same host is the same site: SameSite=Lax sends the session cookie with
+    # its forms and fetches. Only the CSRF token stops them, and a page elsewhere cannot read it.
+    room, base = live_review_room
+    code = room.codes[0]
+    log_in(page, base, "supervisor")
+    evil = "http://127.0.0.1:1"  # nothing listens there: Playwright answers for it
+    html = f"""<!doctype html><body>
+      <form id="playlist" method="post" action="{base}/board/playlist">
+        <input name="name" value="forged"><input name="take" value="{code}/1"></form>
+      <script>
+        fetch("{base}/api/shots/{code}/decisions", {{method: "POST", mode: "no-cors", credentials: "include",
+          headers: {{"Content-Type": "text/plain"}}, body: JSON.stringify({{action: "approve", take: 1}})}})
+          .finally(() => document.getElementById("playlist").submit());
+      </script></body>"""
+    page.route(f"{evil}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    before = room.fingerprint()
+    with page.expect_response(f"{base}/board/playlist") as posted:
+        page.goto(f"{evil}/cat-pictures")
+    assert posted.value.status == 403
+    assert room.fingerprint() == before
+    page.goto(f"{base}/board")  # still logged in
+    expect(page.locator(".shot-card").first).to_be_visible()
