@@ -369,6 +369,7 @@ def test_a_page_on_another_port_of_the_same_host_changes_nothing(
     with page.expect_response(f"{base}/board/playlist") as posted:
         page.goto(f"{evil}/cat-pictures")
     assert posted.value.status == 403
+    page.wait_for_url(f"{base}/board/playlist")  # the refusal shown, its navigation done
     assert room.fingerprint() == before
     page.goto(f"{base}/board")  # still logged in
     expect(page.locator(".shot-card").first).to_be_visible()
