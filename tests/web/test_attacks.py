@@ -9,8 +9,11 @@ from datetime import date
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
-from soundstage.store.db import sqlite_url
+from soundstage.project.people import GUEST_SESSIONS
+from soundstage.store.db import session_scope, sqlite_url
+from soundstage.store.tables import WebSessionRow
 from soundstage.web.auth import SESSION_COOKIE
 
 from .conftest import ReviewRoom, csrf_of, form_login, make_review_room, password_of
@@ -221,3 +224,29 @@ def test_media_ranges_and_names_that_try_to_leave_the_store(review_room: ReviewR
     ):  # fmt: skip
         answer = api.get(path)
         assert answer.status_code == 404, (path, answer.status_code)
+
+
+def test_a_script_opening_a_link_over_and_over_keeps_a_bounded_number_of_sessions(review_room: ReviewRoom) -> None:
+    # Each opening of a link without its cookie starts a guest session (a row): a script that
+    # never keeps the cookie made one per request, without end, until they expired in 12 hours.
+    room = review_room
+    producer = room.client("producer")
+    playlist = producer.post("/api/playlists", json={"name": "Client", "takes": [f"{room.codes[0]}/1"]}).json()["id"]
+    url = producer.post(f"/api/playlists/{playlist}/share", json={"can_comment": True}).json()["url"]
+    kept = room.client()
+    csrf = csrf_of(kept.get(url).text)  # the real guest, first
+    for _ in range(GUEST_SESSIONS + 20):
+        assert room.client().get(url).status_code == 200
+    with session_scope(room.production.engine) as session:
+        live = session.scalar(select(func.count()).where(WebSessionRow.share_id.is_not(None)))
+    assert live == GUEST_SESSIONS
+    # The newest guests keep theirs; the oldest opens the link again and carries on.
+    newest = room.client()
+    newest_csrf = csrf_of(newest.get(url).text)
+    assert csrf_of(newest.get(url).text) == newest_csrf
+    assert (
+        kept.post(f"{url}/comments", data={"take": f"{room.codes[0]}/1", "body": "x", "csrf": csrf}).status_code == 401
+    )
+    again = csrf_of(kept.get(url).text)
+    comment = {"take": f"{room.codes[0]}/1", "body": "warmer", "csrf": again}
+    assert kept.post(f"{url}/comments", data=comment).status_code == 303

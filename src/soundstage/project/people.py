@@ -32,6 +32,10 @@ from soundstage.store.tables import (
 # has the files and the database already, so no role could stop them; the trail still names them.
 CONSOLE = "console"
 SESSION_LIFETIME = timedelta(hours=12)
+# Live guest sessions a client link keeps: its guests are a handful of people, but a script that
+# never keeps its cookie opens a session with every request; past this the link's oldest end
+# (a guest whose session ended opens the link again).
+GUEST_SESSIONS = 200
 THROTTLE_FAILURES = 5  # failed logins per name and address ...
 THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
 # Failed logins per name from any address within THROTTLE_WINDOW: someone guessing one person's
@@ -302,6 +306,17 @@ def start_session(session: Session, *, user_id: int | None = None, share_id: int
             expires_at=utcnow() + SESSION_LIFETIME,
         )
     )
+    if share_id is not None:
+        session.flush()
+        newest = (
+            select(WebSessionRow.id)
+            .where(WebSessionRow.share_id == share_id)
+            .order_by(WebSessionRow.id.desc())
+            .limit(GUEST_SESSIONS)
+        )
+        session.execute(
+            delete(WebSessionRow).where(WebSessionRow.share_id == share_id, WebSessionRow.id.not_in(newest))
+        )
     return token, csrf
 
 
