@@ -306,3 +306,86 @@ def test_a_producer_deactivates_a_person_whose_open_session_is_refused_at_once(
     expect(event).to_have_count(1)
     expect(event).to_contain_text(CREW["producer"])
     expect(event).to_contain_text(CREW["artist"])
+
+
+def test_logging_out_leaves_no_page_of_the_room_in_the_browser(
+    live_review_room: tuple[ReviewRoom, str], page: Page
+) -> None:
+    # A shared machine: what one person saw must not be readable by the next after logging out,
+    # neither from HTMX's history in sessionStorage nor by going Back.
+    _room, base = live_review_room
+    log_in(page, base, "reviewer")
+    page.select_option("#filters select[name=status]", index=1)  # HTMX swaps the cards, pushes the URL
+    page.wait_for_url(f"{base}/board?*")
+    history = "sessionStorage.getItem('htmx-history-cache')"
+    assert "shot-card" in (page.evaluate(history) or "")
+    page.click("#logout button[type=submit]")
+    page.wait_for_url(f"{base}/login")
+    assert page.evaluate(history) is None
+    page.go_back()
+    expect(page.locator("form#login")).to_be_visible()
+    expect(page.locator(".shot-card")).to_have_count(0)
+
+
+def test_back_to_a_filtered_board_shows_the_whole_page(live_review_room: tuple[ReviewRoom, str], page: Page) -> None:
+    # HTMX asks /board?status=... for the cards alone; the browser's cache must not hand those
+    # back as the page when Back returns there from a shot.
+    _room, base = live_review_room
+    log_in(page, base, "reviewer")
+    page.select_option("#filters select[name=status]", index=1)
+    page.wait_for_url(f"{base}/board?*")
+    page.locator(".shot-card").first.click()
+    page.wait_for_url(f"{base}/shots/*")
+    page.go_back()
+    page.wait_for_url(f"{base}/board?*")
+    expect(page.locator("form#filters")).to_be_visible()
+    expect(page.locator("header.top")).to_be_visible()
+
+
+def test_the_pages_need_no_inline_style_or_script(live_review_room: tuple[ReviewRoom, str], page: Page) -> None:
+    # The CSP allows no inline style (nor script): a page or htmx that needed one would be refused
+    # by the browser, which says so on the console.
+    room, base = live_review_room
+    code = room.codes[0]
+    made = room.client("producer").post("/api/playlists", json={"name": "d", "takes": [f"{code}/1", f"{code}/2"]})
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    answer = page.goto(f"{base}/login")
+    assert answer is not None and "unsafe-inline" not in answer.headers["content-security-policy"]
+    log_in(page, base, "supervisor")
+    page.select_option("#filters select[name=status]", index=1)  # htmx swaps the cards
+    page.wait_for_url(f"{base}/board?*")
+    for path in (f"/shots/{code}", "/audit", "/account", f"/dailies/{made.json()['id']}"):
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+    page.keyboard.press("ArrowRight")  # the player draws its timeline through the DOM's style
+    expect(page.locator("#frame-number")).to_have_text("1")
+    assert refused == []
+
+
+def test_a_page_on_another_port_of_the_same_host_changes_nothing(
+    live_review_room: tuple[ReviewRoom, str], page: Page
+) -> None:
+    # Another port of the same host is the same site: SameSite=Lax sends the session cookie with
+    # its forms and fetches. Only the CSRF token stops them, and a page elsewhere cannot read it.
+    room, base = live_review_room
+    code = room.codes[0]
+    log_in(page, base, "supervisor")
+    evil = "http://127.0.0.1:1"  # nothing listens there: Playwright answers for it
+    html = f"""<!doctype html><body>
+      <form id="playlist" method="post" action="{base}/board/playlist">
+        <input name="name" value="forged"><input name="take" value="{code}/1"></form>
+      <script>
+        fetch("{base}/api/shots/{code}/decisions", {{method: "POST", mode: "no-cors", credentials: "include",
+          headers: {{"Content-Type": "text/plain"}}, body: JSON.stringify({{action: "approve", take: 1}})}})
+          .finally(() => document.getElementById("playlist").submit());
+      </script></body>"""
+    page.route(f"{evil}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    before = room.fingerprint()
+    with page.expect_response(f"{base}/board/playlist") as posted:
+        page.goto(f"{evil}/cat-pictures")
+    assert posted.value.status == 403
+    page.wait_for_url(f"{base}/board/playlist")  # the refusal shown, its navigation done
+    assert room.fingerprint() == before
+    page.goto(f"{base}/board")  # still logged in
+    expect(page.locator(".shot-card").first).to_be_visible()

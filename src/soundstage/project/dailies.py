@@ -17,7 +17,7 @@ from soundstage.generate.backend import parse_take_name, take_name
 from soundstage.passwords import hash_password, new_token, token_digest
 from soundstage.project import board, checks, review
 from soundstage.project.board import clip_frames, iso, media_url
-from soundstage.project.people import Person
+from soundstage.project.people import Person, Via
 from soundstage.project.production import Context
 from soundstage.project.trail import append_event
 from soundstage.review.audit import as_utc
@@ -288,7 +288,8 @@ def guest_comment(session: Session, link: ClientLink, guest: str, take: str, bod
     )
     if in_playlist is None:
         return False
-    author = Person(f"{' '.join(guest.split()) or 'guest'} (guest)", Role.CLIENT)
+    # The name is the guest's own word; the link it came through is what the trail can vouch for.
+    author = Person(f"{' '.join(guest.split()) or 'guest'} (guest)", Role.CLIENT, Via("client link", link=link.id))
     note = review.add_note(session, author, code, take_number=number, body=body)
     session.add(GuestNoteRow(note_id=note.id, share_id=link.id))
     return True

@@ -32,6 +32,10 @@ from soundstage.store.tables import (
 # has the files and the database already, so no role could stop them; the trail still names them.
 CONSOLE = "console"
 SESSION_LIFETIME = timedelta(hours=12)
+# Live guest sessions a client link keeps: its guests are a handful of people, but a script that
+# never keeps its cookie opens a session with every request; past this the link's oldest end
+# (a guest whose session ended opens the link again).
+GUEST_SESSIONS = 200
 THROTTLE_FAILURES = 5  # failed logins per name and address ...
 THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
 # Failed logins per name from any address within THROTTLE_WINDOW: someone guessing one person's
@@ -43,19 +47,27 @@ THROTTLE_NAME_FAILURES = 20
 @dataclass(frozen=True, slots=True)
 class Via:
     """How a decision reached the production, as its audit event records it: ``how`` is "web
-    session", "api token" or "cli"; a CLI decision names the operating-system user and host, and
-    whether the person's API token vouched for the name (``token``)."""
+    session", "api token", "cli" or "client link"; a CLI decision names the operating-system user
+    and host, and whether the person's API token vouched for the name (``token``); a guest's
+    comment names the client link it came through (``link``), since a guest names themselves; a
+    bearer request names the API token that made it (``api_token``: the one to revoke if leaked)."""
 
     how: str
     os_user: str = ""
     host: str = ""
     token: bool = False
+    link: int | None = None
+    api_token: int | None = None
 
     def as_detail(self) -> dict[str, object]:
         """The event detail's entries for this provenance."""
         detail: dict[str, object] = {"via": self.how}
         if self.how == "cli":
             detail |= {"os_user": self.os_user, "host": self.host, "token": self.token}
+        if self.link is not None:
+            detail["link"] = self.link
+        if self.api_token is not None:
+            detail["api_token"] = self.api_token
         return detail
 
 
@@ -70,12 +82,14 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    """Who a session cookie or an API token belongs to; ``csrf`` is "" for bearer tokens."""
+    """Who a session cookie or an API token belongs to; ``csrf`` is "" for bearer tokens, and
+    ``token_id`` the API token's id."""
 
     name: str
     role: Role
     csrf: str = ""
     session_id: int | None = None
+    token_id: int | None = None
 
 
 class Throttled(Exception):
@@ -259,11 +273,11 @@ def _how(actor: Person | str) -> dict[str, object]:
 def bearer(session: Session, token: str) -> Login | None:
     """The active person an API token belongs to, or None."""
     row = session.execute(
-        select(UserRow.name, UserRow.role)
+        select(UserRow.name, UserRow.role, ApiTokenRow.id)
         .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
         .where(ApiTokenRow.token_sha256 == token_digest(token), UserRow.active.is_(True))
     ).first()
-    return Login(row.name, Role(row.role)) if row is not None else None
+    return Login(row.name, Role(row.role), token_id=row.id) if row is not None else None
 
 
 def session_login(session: Session, cookie: str) -> Login | None:
@@ -292,11 +306,24 @@ def start_session(session: Session, *, user_id: int | None = None, share_id: int
             expires_at=utcnow() + SESSION_LIFETIME,
         )
     )
+    if share_id is not None:
+        session.flush()
+        newest = (
+            select(WebSessionRow.id)
+            .where(WebSessionRow.share_id == share_id)
+            .order_by(WebSessionRow.id.desc())
+            .limit(GUEST_SESSIONS)
+        )
+        session.execute(
+            delete(WebSessionRow).where(WebSessionRow.share_id == share_id, WebSessionRow.id.not_in(newest))
+        )
     return token, csrf
 
 
-def log_in(context: Context, name: str, password: str, address: str) -> str | None:
+def log_in(context: Context, name: str, password: str, address: str, replacing: str = "") -> str | None:
     """Check a name and password; the new session's cookie value, or None when they are wrong.
+    ``replacing``: the session cookie the browser brought, ended when the login succeeds (a
+    browser holds one session: the one before must not stay live behind the new one).
 
     Raises Throttled after THROTTLE_FAILURES failures for the name and address within
     THROTTLE_WINDOW, before the password is even looked at. The hash is read in a short read,
@@ -326,6 +353,8 @@ def log_in(context: Context, name: str, password: str, address: str) -> str | No
                     delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address)
                 )
                 prune(session)
+                if replacing:
+                    session.execute(delete(WebSessionRow).where(WebSessionRow.token_sha256 == token_digest(replacing)))
                 return start_session(session, user_id=user.id)[0]
         session.add(LoginFailureRow(name=key, address=address[:64]))
         return None

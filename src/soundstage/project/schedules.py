@@ -25,7 +25,9 @@ from soundstage.books.model import CrewMember, RateUnit
 from soundstage.errors import ScheduleError, StripConflict
 from soundstage.files import write_atomic
 from soundstage.project import books, drafts, schedule_pins, stage_bookings
-from soundstage.project.production import Context
+from soundstage.project.people import CONSOLE, Person
+from soundstage.project.production import Context, console
+from soundstage.project.trail import append_event
 from soundstage.schedules import rent
 from soundstage.schedules.evaluation import build_schedule, move_scene
 from soundstage.schedules.model import (
@@ -227,9 +229,18 @@ def _draft_id(session: Session) -> int | None:
     return session.scalar(select(func.max(Draft.id)))
 
 
-def _store(context: Context, schedule_problem: ScheduleProblem, schedule: Schedule) -> None:
+# An event for the trail: actor, role, action, subject, detail (trail.append_event's arguments).
+_Event = tuple[str, str, str, str, dict[str, Any]]
+
+
+def _store(
+    context: Context, schedule_problem: ScheduleProblem, schedule: Schedule, event: _Event | None = None
+) -> None:
+    """Store ``schedule`` as the current one, with ``event`` (a person's move) in the trail."""
     days = [{"index": d.index, "scenes": list(d.scenes), "stage_of": dict(d.stage_of)} for d in schedule.days]
     with context.transaction() as session:
+        if event is not None:
+            append_event(session, *event)
         session.add(
             ScheduleRow(
                 days=days,
@@ -400,13 +411,19 @@ def try_move(context: Context, scene: str, day: int) -> Moved:
     return Moved(schedule_problem, moved, evaluation.conflicts)
 
 
-def move(context: Context, scene: str, day: int) -> Schedule:
+def move(context: Context, scene: str, day: int, *, by: Person | None = None) -> Schedule:
     """Move ``scene`` to shoot day ``day`` (1-based) by hand. A move that breaks a rule is
-    refused with the first conflict as its one line, and nothing is stored."""
+    refused with the first conflict as its one line, and nothing is stored. The move is a
+    person's decision, so it is audited ("strip move"): ``by`` the person in the review room,
+    else this console."""
     moved = try_move(context, scene, day)
     if moved.conflicts:
         raise StripConflict(f"scene {scene} cannot move to day {day}: {moved.conflicts[0]}")
-    _store(context, moved.problem, moved.schedule)
+    actor, role = (by.name, by.role.value) if by is not None else (console(), CONSOLE)
+    detail: dict[str, Any] = {"day": day, "cost": str(moved.schedule.cost.total)}
+    if by is not None and by.via is not None:
+        detail |= by.via.as_detail()
+    _store(context, moved.problem, moved.schedule, (actor, role, "strip move", f"scene {scene}", detail))
     return moved.schedule
 
 

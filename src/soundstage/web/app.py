@@ -40,12 +40,12 @@ from soundstage.web.routes import schedule as stripboard_routes
 
 MAX_BODY = 1 << 20  # 1 MiB: a note with a drawing is a few kB; nothing the room takes is larger
 # Every answer's security headers. The room's scripts are its own files (no inline script, no
-# eval), so scripts are limited to the room itself; styles allow inline because htmx injects
-# its indicator style; drawings and the dailies player use data: and blob: URLs. No page may be
+# eval), so scripts are limited to the room itself; styles too (htmx's inline indicator style
+# is off, base.html); drawings and the dailies player use data: and blob: URLs. No page may be
 # framed by another site (clickjacking of an approval).
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
         "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
         "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     ),

@@ -50,18 +50,23 @@ PRODUCERS = frozenset({Role.PRODUCER})
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated person: their name and current role; ``csrf`` is "" for bearer tokens."""
+    """An authenticated person: their name and current role; ``csrf`` is "" for bearer tokens,
+    ``token_id`` the bearer token's id."""
 
     name: str
     role: Role
     csrf: str = ""
     session_id: int | None = None
+    token_id: int | None = None
 
     @property
     def person(self) -> Person:
         """The person as the review services record decisions."""
-        # A session has a CSRF token, a bearer token none: that is how the decision came.
-        return Person(self.name, self.role, Via("web session" if self.csrf else "api token"))
+        # A session has a CSRF token, a bearer token none: that is how the decision came; a
+        # bearer decision names its token, the one to revoke should it have leaked.
+        if self.csrf:
+            return Person(self.name, self.role, Via("web session"))
+        return Person(self.name, self.role, Via("api token", api_token=self.token_id))
 
 
 def production_of(request: Request) -> Context:
@@ -90,7 +95,9 @@ def authenticate(request: Request) -> Principal | None:
     elif cookie := request.cookies.get(SESSION_COOKIE):
         with production.reading() as session:
             login = people.session_login(session, cookie)
-    principal = Principal(login.name, login.role, login.csrf, login.session_id) if login is not None else None
+    principal = None
+    if login is not None:
+        principal = Principal(login.name, login.role, login.csrf, login.session_id, login.token_id)
     request.state.principal = principal
     return principal
 
@@ -155,7 +162,9 @@ def guest_share(request: Request) -> int | None:
     cookie = request.cookies.get(SHARE_COOKIE)
     if not cookie:
         return None
-    with production_of(request).transaction() as session:
+    # A read: every image a guest's page loads comes here, and no guest may hold the write lock
+    # (SQLite has one writer) that the crew's decisions wait for.
+    with production_of(request).reading() as session:
         return people.guest_share(session, cookie)
 
 

@@ -2,8 +2,8 @@
 the answers of the routes whose shape is the web's own (the views of shots and playlists are the
 project's: soundstage.project.board and .dailies).
 
-Every integer is bounded to what both databases store (PostgreSQL's INTEGER is 32-bit), every
-string is bounded and free of NUL (which PostgreSQL's text cannot hold), and drawings have a
+Every integer is bounded to what both databases store (PostgreSQL's INTEGER is 32-bit) and
+strict (no string or boolean stands for one), every string is bounded and free of NUL (which PostgreSQL's text cannot hold), and drawings have a
 fixed vector shape, so bad input is a 422 with a clear message, never a server error.
 """
 
@@ -33,8 +33,10 @@ def bounded_text(max_length: int) -> object:
 Body = bounded_text(10_000)
 Reason = bounded_text(2_000)
 ShapeText = bounded_text(500)
-Number = Annotated[int, Field(ge=1, le=MAX_INT)]
-Frame = Annotated[int, Field(ge=0, le=MAX_INT)]
+# Integers and booleans are strict: "2" or true where a take number is asked for is a client's
+# mistake (true would be take 1), answered 422 rather than guessed at.
+Number = Annotated[int, Field(ge=1, le=MAX_INT, strict=True)]
+Frame = Annotated[int, Field(ge=0, le=MAX_INT, strict=True)]
 Coordinate = Annotated[float, Field(ge=-1.0, le=2.0, allow_inf_nan=False)]  # a little outside the frame is fine
 
 
@@ -111,8 +113,8 @@ class ShareIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: Annotated[str, Field(min_length=8, max_length=256), AfterValidator(_no_nul)] | None = None
-    expires_in_hours: int = Field(default=72, ge=1, le=24 * 365)
-    can_comment: bool = False
+    expires_in_hours: int = Field(default=72, ge=1, le=24 * 365, strict=True)
+    can_comment: bool = Field(default=False, strict=True)
 
 
 # -- what the API answers (besides the views of soundstage.project.board and .dailies) ------------
@@ -218,7 +220,7 @@ class MoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scene: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.\-]+$")
-    day: int = Field(ge=1, le=10_000)
+    day: int = Field(ge=1, le=10_000, strict=True)
 
 
 class MoveOut(BaseModel):

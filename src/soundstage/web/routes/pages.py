@@ -52,7 +52,8 @@ def login_form(request: Request, next: str = "/board") -> HTMLResponse:
 @router.post("/login")
 def login(
     request: Request,
-    name: Annotated[str, Form(max_length=128)],
+    # No NUL in the name: it is looked up and throttled by, and PostgreSQL's text cannot hold one.
+    name: Annotated[str, Form(max_length=128, pattern=r"^[^\x00]*$")],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=2000)] = "/board",
     csrf: Annotated[str, Form(max_length=128)] = "",
@@ -62,7 +63,8 @@ def login(
     check_login_csrf(request, csrf)
     context = {"next": safe_next(next), "name": name}
     try:
-        token = people.log_in(production_of(request), name, password, client_address(request))
+        previous = request.cookies.get(SESSION_COOKIE, "")
+        token = people.log_in(production_of(request), name, password, client_address(request), replacing=previous)
     except Throttled:
         message = "too many failed logins for this name: wait five minutes"
         return login_page(request, "login.html", context | {"message": message}, 429)
@@ -86,6 +88,11 @@ async def logout(request: Request) -> Response:
         await run_in_threadpool(_end_session, request, principal.session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    # The pages seen stay in the browser after the session ends: its cache (the Back button) and
+    # the board's filtered pages that HTMX keeps in sessionStorage for its history. On a shared
+    # machine the next person must not read them; cookies are left to delete_cookie, since
+    # "cookies" here would clear every site of the domain.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
@@ -103,7 +110,11 @@ def board_page(request: Request, _who: Crew, filters: Filters, offset: Offset = 
         options = board.board_options(session)
     context = {"board": shots, "filters": filters.as_form(), "options": options, "offset": offset, "page": PAGE}
     template = "_cards.html" if request.headers.get("hx-request") == "true" else "board.html"
-    return render(request, template, context)
+    page = render(request, template, context)
+    # One address, two answers (the page, or HTMX's cards alone): a cache must tell them apart,
+    # or Back to a filtered board shows the bare cards.
+    page.headers["Vary"] = "HX-Request"
+    return page
 
 
 @router.post("/board/playlist")

@@ -33,11 +33,11 @@ def schedule_page(request: Request, who: Crew) -> HTMLResponse:
 
 
 @api_router.post("/moves")
-def move_strip(request: Request, _who: Producer, body: MoveIn) -> MoveOut:
-    """Move a scene's strip to another shoot day (producer); 409 with the conflict when the
-    move breaks a rule of the schedule, and nothing is stored."""
+def move_strip(request: Request, who: Producer, body: MoveIn) -> MoveOut:
+    """Move a scene's strip to another shoot day (producer, audited as theirs); 409 with the
+    conflict when the move breaks a rule of the schedule, and nothing is stored."""
     try:
-        moved = schedules.move(production_of(request), body.scene, body.day)
+        moved = schedules.move(production_of(request), body.scene, body.day, by=who.person)
     except StripConflict as refused:
         raise HTTPException(409, str(refused)) from None
     day = moved.day_of(body.scene)

@@ -44,15 +44,20 @@ def live_link(session: Session, token: str) -> ClientLink:
 def shared_playlist(request: Request, token: str) -> Response:
     """The guest's view of the playlist (or the password form, 401)."""
     cookie = None
-    with production_of(request).transaction() as session:
+    production = production_of(request)
+    # Reads, but for a new guest session: no guest holds the write lock (SQLite has one writer)
+    # that the crew's decisions wait for by opening the page.
+    with production.reading() as session:
         link = live_link(session, token)
         csrf = people.guest_session(session, request.cookies.get(SHARE_COOKIE), link.id)
-        if csrf is None and link.password_hash:
-            return login_page(request, "share_login.html", {"token": token, "message": ""}, 401)
-        if csrf is None:
-            # A link without a password opens a guest session at once: comments need its CSRF
-            # token and the playlist's images its cookie.
+    if csrf is None and link.password_hash:
+        return login_page(request, "share_login.html", {"token": token, "message": ""}, 401)
+    if csrf is None:
+        # A link without a password opens a guest session at once: comments need its CSRF
+        # token and the playlist's images its cookie.
+        with production.transaction() as session:
             cookie, csrf = people.start_session(session, share_id=link.id)
+    with production.reading() as session:
         playlist = dailies.playlist(session, link.playlist_id)
         comments = dailies.client_comments(session, link.playlist_id, share_id=link.id)
     context = {
@@ -104,7 +109,7 @@ def share_comment(
 ) -> Response:
     """A guest's comment on a take of the playlist, if the link allows comments."""
     production = production_of(request)
-    with production.transaction() as session:
+    with production.reading() as session:  # the write below is the comment's own
         link = live_link(session, token)
         expected = people.guest_session(session, request.cookies.get(SHARE_COOKIE), link.id)
     if expected is None:
