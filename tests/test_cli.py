@@ -76,6 +76,21 @@ def test_unreachable_database_is_one_line(tmp_path: Path, cli) -> None:
     assert not (tmp_path / "p").exists()  # nothing left behind
 
 
+def test_init_names_the_next_command_so_it_can_be_copied(tmp_path: Path, cli) -> None:
+    root = tmp_path / "the pilot ü"
+    result = cli("init", root)
+    assert result.code == 0
+    assert f"Next: soundstage -p '{root}' import SCRIPT" in result.out
+
+
+def test_init_where_no_folder_can_be_made_is_one_line(tmp_path: Path, cli) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder\n")
+    result = cli("init", tmp_path / "notes.txt" / "pilot")
+    _one_line_error(result)
+    assert "notes.txt/pilot: cannot make the production" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def test_commands_outside_a_production_are_one_line(tmp_path: Path, cli) -> None:
     result = cli("-p", tmp_path, "plan")
     _one_line_error(result)

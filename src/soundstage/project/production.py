@@ -16,7 +16,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
@@ -131,12 +131,15 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
         passphrase = load_settings(root).signing_passphrase()
         make_project_identity(credentials, provider_of(title), passphrase=passphrase)
         return open_production(root, database_password=password)
-    except BaseException:
+    except BaseException as error:
         # Leave the folder as it was: remove exactly what this call made.
         for name in (SETTINGS_FILE, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
-            (root / name).unlink(missing_ok=True)
+            with suppress(FileNotFoundError, NotADirectoryError):  # never made: nothing to remove
+                (root / name).unlink()
         for folder in reversed(made):
             shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError):  # a read-only disk, a missing parent the user cannot make
+            raise ProductionError(f"{root}: cannot make the production: {error.strerror or error}") from None
         raise
 
 
