@@ -4,6 +4,7 @@ plan, layout, previs, shots, shot."""
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +52,11 @@ def init(
     """Make a production folder: soundstage.toml, the database and the media store."""
     with Production.init(directory, database_url=database_url, title=title, fps=fps) as production:
         where = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[production.engine.dialect.name]
-        out.print(f"Made production {directory} ({where}). Next: soundstage -p {directory} import SCRIPT")
+        # Quoted and unwrapped, so the next command can be copied as it stands (a folder with a space).
+        out.print(
+            f"Made production {directory} ({where}). Next: soundstage -p {shlex.quote(str(directory))} import SCRIPT",
+            soft_wrap=True,
+        )
     if split_password(database_url)[1] and DATABASE_PASSWORD_VARIABLE not in os.environ:
         out.print(
             f"The database password is not kept in {SETTINGS_FILE}: set {DATABASE_PASSWORD_VARIABLE}"
