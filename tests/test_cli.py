@@ -272,6 +272,7 @@ def test_previs_without_egl_names_the_debian_packages(production: Path, tmp_path
         (("take", "reproduce", "003_0030"), "SHOT/NUMBER"),
         (("take", "reproduce", "003_0030/4"), "no take 4"),
         (("take", "cancel"), "--all"),
+        (("take", "cancel", "99999"), "there is no job 99999"),
         (("takes", "nonsense"), "no shot"),
     ],
 )
