@@ -98,7 +98,10 @@ CREW_COLUMNS = (
 )
 
 _SEPARATORS = re.compile(r"[\s_\-./]+")
-_NUMBER = re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?")
+# At most fifteen whole digits (under a quadrillion): more is a typo, and sums of such amounts
+# would pass the 28 digits Decimal keeps, which the report's rounding refuses.
+_NUMBER = re.compile(r"-?(\d{1,15}|\d{1,3}(,\d{3}){0,4})(\.\d+)?")
+_DIGITS = re.compile(r"-?[\d,]+(\.\d+)?")
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "x"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", ""})
 _UNITS = {"h": RateUnit.HOUR, "hr": RateUnit.HOUR, "hour": RateUnit.HOUR, "hourly": RateUnit.HOUR}
@@ -381,6 +384,16 @@ def parse_union(text: str) -> tuple[Union, int | None]:
         raise BooksError(f"union: {bad}") from None
 
 
+def parse_number(text: str, *, what: str) -> Decimal:
+    """A number a person typed (an amount, hours), by the rule a ledger's cells follow: digits
+    with an optional sign, thousands commas and decimals; no exponents, NaN or Infinity, at most
+    fifteen whole digits. A BooksError naming ``what`` otherwise."""
+    try:
+        return _decimal(text)
+    except _Bad as bad:
+        raise BooksError(f"{what}: {bad}") from None
+
+
 def parse_rate(text: str, *, effective: date, currency: str) -> Rate:
     """``42.50/h`` or ``480/day`` as a Rate from ``effective`` in ``currency``; a BooksError
     saying what is wrong otherwise."""
@@ -438,6 +451,8 @@ def _decimal(text: str) -> Decimal:
     text = text.strip()
     # A pattern, not Decimal alone: Decimal also takes "NaN", "1e6" and "Infinity".
     if not _NUMBER.fullmatch(text):
+        if _DIGITS.fullmatch(text) and sum(c.isdigit() for c in text.partition(".")[0]) > 15:
+            raise _Bad(f"number too large {text!r} (at most 15 whole digits)")
         raise _Bad(f"bad number {text!r}" if text else "empty")
     try:
         return Decimal(text.replace(",", "") if "," in text else text)
