@@ -345,8 +345,11 @@ def test_bad_records_are_refused_and_nothing_is_written(pilot: Path, cli) -> Non
     cases = [
         ("notice", "scan", "Nobody", "--hours-notice", "72"),
         ("notice", "scan", "Ada Lind", "--hours-notice", "-1"),
+        ("notice", "scan", "Ada Lind", "--hours-notice", "nan"),  # was a ValueError traceback
+        ("notice", "scan", "Ada Lind", "--hours-notice", "1e300"),  # past the calendar: the same
         ("pay", "record", "Ada Lind", "--days", "0", "--pro-rata", "1", "--scale", "1"),
         ("pay", "record", "Ada Lind", "--days", "2", "--pro-rata", "lots", "--scale", "1"),
+        ("pay", "record", "Ada Lind", "--days", "2", "--pro-rata", "1e9999", "--scale", "1"),  # was recorded
         ("strike", "end"),
         ("disclose", "99", "--writer", "Wren"),
         ("notice", "scan", "Ada Lind", "--hours-notice", "72", "--as", "Ari"),  # an artist may not record

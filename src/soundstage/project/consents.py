@@ -302,6 +302,9 @@ def _known_performer(session: Session, name: str, what: str) -> PerformerRow:
     return found
 
 
+MAX_NOTICE_HOURS = 24 * 366 * 10
+
+
 def add_scan_notice(
     context: Context,
     performer: str,
@@ -316,8 +319,12 @@ def add_scan_notice(
     ``hours_notice`` hours later, with its business reason, audited. The engagement is
     ``engaged_at``, else when the production recorded the performer (the nearest record of
     their engagement it holds)."""
-    if hours_notice < 0:
-        raise GuardrailError(f"scan notice for {performer}: --hours-notice must not be negative")
+    # NaN compares false with everything, so the range is written to fail it too; ten years of
+    # notice is far past any the terms ask for, and keeps the scan's date inside the calendar.
+    if not 0 <= hours_notice <= MAX_NOTICE_HOURS:
+        raise GuardrailError(
+            f"scan notice for {performer}: --hours-notice must be 0 to {MAX_NOTICE_HOURS:,} hours, not {hours_notice}"
+        )
     notice_at = notice_at or utcnow()
     with context.transaction() as session:
         who = actor(session, by, what="record a scan notice")
