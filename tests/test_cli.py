@@ -176,6 +176,8 @@ def test_shot_edit_survives_replan(production: Path, cli) -> None:
         ("shot", "edit", "003_0030", "--lens", "-5"),
         ("shot", "edit", "003_0030", "--lens", "wide"),
         ("shot", "edit", "003_0030", "--duration", "0"),
+        ("shot", "edit", "003_0030", "--duration", "nan"),  # was a ValueError traceback
+        ("shot", "edit", "003_0030", "--duration", "1e300"),  # was an OverflowError in the database
         ("shot", "edit", "003_0030"),
         ("shots", "--scene", "77"),
         ("shot", "show", "nonsense"),

@@ -25,7 +25,7 @@ from soundstage.cli.app import (
 from soundstage.config import DATABASE_PASSWORD_VARIABLE, SETTINGS_FILE, split_password
 from soundstage.errors import ConfigError
 from soundstage.files import write_atomic
-from soundstage.plan.model import Angle, Move, ShotSize
+from soundstage.plan.model import MAX_SHOT_FRAMES, Angle, Move, ShotSize
 from soundstage.project import Production, writers
 from soundstage.reports.sheets import write_breakdown
 from soundstage.script.eighths import format_eighths
@@ -267,8 +267,10 @@ def shot_edit(
         edits["description"] = description
     with opened() as production:
         if duration is not None:
-            if duration <= 0:
-                raise ConfigError(f"--duration {duration}: must be more than 0 seconds")
+            longest = float(MAX_SHOT_FRAMES / production.settings.fps)
+            # Written so that NaN fails it too (NaN compares false with everything).
+            if not 0 < duration <= longest:
+                raise ConfigError(f"--duration {duration}: must be more than 0 and at most {int(longest):,} seconds")
             edits["frames"] = max(1, round(duration * production.settings.fps))
         if not edits:
             raise ConfigError(f"shot edit {code}: nothing to change; give at least one option (see --help)")

@@ -64,6 +64,9 @@ class Purpose(StrEnum):
 
 SHOT_CODE = re.compile(r"^\d{3,4}[A-Z]*_\d{4}$")
 # Fields an artist may change on a shot (``soundstage shot edit``).
+# The longest a shot may run: over eleven hours at 24 fps, far past any shot, and inside the
+# database's integers whatever a hand edit types.
+MAX_SHOT_FRAMES = 1_000_000
 EDITABLE = ("size", "angle", "lens_mm", "move", "subjects", "frames", "description")
 
 
@@ -82,7 +85,7 @@ class Shot(BaseModel):
     subjects: tuple[str, ...] = ()
     # Source lines (1-based) of the script elements the shot covers.
     lines: tuple[int, ...] = ()
-    frames: int = Field(gt=0)
+    frames: int = Field(gt=0, le=MAX_SHOT_FRAMES)
     purpose: Purpose
     description: str = ""
 
