@@ -275,6 +275,8 @@ def test_previs_without_egl_names_the_debian_packages(production: Path, tmp_path
         (("take", "reproduce", "003_0030/4"), "no take 4"),
         (("take", "cancel"), "--all"),
         (("take", "cancel", "99999"), "there is no job 99999"),
+        (("take", "cancel", "99999999999999999999"), "2147483647"),  # was an OverflowError in SQLite
+        (("take", "003_0030", "--seed", "99999999999999999999"), "largest seed"),  # was a ValidationError
         (("takes", "nonsense"), "no shot"),
     ],
 )

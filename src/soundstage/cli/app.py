@@ -137,3 +137,8 @@ def frame_size(text: str) -> tuple[int, int]:
 def user() -> str:
     """Who is at the keyboard: $SOUNDSTAGE_USER, else the login name."""
     return os.environ.get("SOUNDSTAGE_USER") or getpass.getuser()
+
+
+# Ids, take numbers and frame numbers are 32-bit integers in the database (PostgreSQL): a larger
+# number typed is refused as an option value, not sent to the database to overflow there.
+MAX_ID = 2**31 - 1

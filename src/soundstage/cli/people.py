@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from soundstage.cli.app import (
+    MAX_ID,
     State,
     app,
     audit_app,
@@ -27,7 +28,6 @@ from soundstage.review.workflow import Action
 
 # -- people, review and the audit trail --------------------------------------------------------
 
-MAX_ID = 2**31 - 1  # ids and take numbers are 32-bit integers in the database (PostgreSQL)
 ROLES_HELP = "producer | supervisor | artist | reviewer | client"
 
 
@@ -142,7 +142,7 @@ def review_note(
     target: Annotated[str, typer.Argument(help="SHOT or SHOT/NUMBER.")],
     body: Annotated[str, typer.Argument(help="The note.")],
     user: AsOption = "",
-    frame: Annotated[int | None, typer.Option(min=0, help="The frame it is about (0-based).")] = None,
+    frame: Annotated[int | None, typer.Option(min=0, max=MAX_ID, help="The frame it is about (0-based).")] = None,
     token: TokenOption = "",
 ) -> None:
     """Leave a note on a shot or a take."""
