@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session
 
 from soundstage.errors import ConfigError, StoreError
@@ -240,7 +240,7 @@ def _revision(connection: Connection) -> str | None:
 def _connect(engine: Engine) -> Connection:
     try:
         return engine.connect()
-    except OperationalError as exc:
+    except DatabaseError as exc:  # unreachable (OperationalError) or a file that is no database
         # The driver's message can span several lines (psycopg adds hints); keep the first.
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise StoreError(f"cannot open database {_where(engine)}: {reason}") from exc
