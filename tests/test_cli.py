@@ -91,6 +91,25 @@ def test_init_where_no_folder_can_be_made_is_one_line(tmp_path: Path, cli) -> No
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
+def test_init_over_a_file_that_is_no_database_keeps_it_and_is_one_line(tmp_path: Path, cli) -> None:
+    """init removes only what it made: a soundstage.db already in the folder stays as it was."""
+    root = tmp_path / "pilot"
+    root.mkdir()
+    (root / "soundstage.db").write_text("my notes\n")
+    result = cli("init", root)
+    _one_line_error(result)
+    assert "soundstage.db: file is not a database" in result.err
+    assert sorted(p.name for p in root.iterdir()) == ["soundstage.db"]
+    assert (root / "soundstage.db").read_text() == "my notes\n"
+
+
+def test_a_production_whose_database_is_overwritten_is_one_line(production: Path, cli) -> None:
+    (production / "soundstage.db").write_bytes(bytes(range(256)) * 16)
+    result = cli("-p", production, "shots")
+    _one_line_error(result)
+    assert "cannot open database" in result.err and "file is not a database" in result.err
+
+
 def test_commands_outside_a_production_are_one_line(tmp_path: Path, cli) -> None:
     result = cli("-p", tmp_path, "plan")
     _one_line_error(result)
