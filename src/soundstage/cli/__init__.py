@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as done:
         return done.exit_code
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
+        # Ctrl-C: Click turns it into Abort once a command runs; before that (while the command
+        # line is parsed) it arrives as itself. Either way the open transaction was rolled back.
         err.print("aborted", markup=False)
         return 130
     return result if isinstance(result, int) else 0
