@@ -18,7 +18,6 @@ from soundstage.cli.app import (
     out,
     user,
 )
-from soundstage.errors import SoundstageError
 from soundstage.make import MakeResult, Stage, open_or_init, stages_until
 from soundstage.make import make as run_make
 from soundstage.project import Progress as StageProgress
@@ -92,12 +91,16 @@ def make(
     dimensions = frame_size(size)
     stages_until(until)  # a bad --until fails before anything is made
     production_dir = State.production_dir or output / "production"
-    fresh = not production_dir.exists()
+    fresh, fresh_output = not production_dir.exists(), not output.exists()
     try:
         result = _make(script, output, production_dir, dimensions, until)
-    except SoundstageError:
-        if fresh:  # a production made by this failed run is removed, not left half made
+    except BaseException:  # a user mistake, a failed stage, or Ctrl-C
+        # What this failed run made is removed, not left half made: the production, and the
+        # output folder with the sheets it had written so far.
+        if fresh:
             shutil.rmtree(production_dir, ignore_errors=True)
+        if fresh_output:
+            shutil.rmtree(output, ignore_errors=True)
         raise
     for stage in result.stages:
         out.print(f"{stage.name:>10}  {stage.summary}  [dim]({stage.seconds:.2f} s)[/dim]")
