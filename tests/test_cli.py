@@ -130,6 +130,15 @@ def test_import_breakdown_plan_and_shots(production: Path, cli, tmp_path: Path) 
     assert result.code == 0 and "003_0010" in result.out and "004_0010" not in result.out
 
 
+def test_breakdown_into_a_folder_it_cannot_write_prints_only_the_error(production: Path, cli, tmp_path: Path) -> None:
+    assert cli("-p", production, "import", EXAMPLE).code == 0
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder\n")
+    result = cli("-p", production, "breakdown", "-o", blocker)
+    _one_line_error(result)  # nothing on stdout: the breakdown table is not printed first
+    assert "notes.txt" in result.err
+
+
 @pytest.mark.parametrize(
     ("content", "expect"),
     [

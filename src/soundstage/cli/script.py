@@ -138,6 +138,9 @@ def breakdown(
     """Print the scene breakdown and write breakdown sheets (CSV and HTML)."""
     with opened() as production:
         sheets = production.breakdown()
+        # The sheets first: a folder they cannot go to is the one line printed, not a whole
+        # breakdown followed by an error.
+        paths = write_breakdown(sheets, production.title(), output or production.root / "sheets")
         # The set in one column (INT TALLOW LAMP SHOP - CONTINUOUS) leaves room for the lists;
         # names fold rather than being cut short, so none is lost on a narrow terminal.
         table = Table("Sc.", title="Breakdown", box=box.SIMPLE_HEAD)
@@ -154,7 +157,6 @@ def breakdown(
                 ", ".join(b.sounds),
             )  # fmt: skip
         out.print(table)
-        paths = write_breakdown(sheets, production.title(), output or production.root / "sheets")
     out.print("Wrote " + ", ".join(str(p) for p in paths))
 
 
