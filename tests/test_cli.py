@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -383,3 +384,17 @@ def test_init_at_an_ntsc_rate_writes_the_fraction_and_plans_at_it(tmp_path: Path
     result = cli("init", tmp_path / "bad", "--fps", "fast")
     _one_line_error(result)
     assert "fps" in result.err and not (tmp_path / "bad").exists()
+
+
+def test_serve_on_a_port_in_use_or_no_address_is_one_line(production: Path, cli) -> None:
+    """uvicorn printed the start line, then its own ERROR line, and exited 3."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("-p", production, "serve", "--port", port)
+        _one_line_error(result)
+        assert f"cannot listen on 127.0.0.1:{port}" in result.err
+    result = cli("-p", production, "serve", "--host", "999.1.1.1", "--port", port)
+    _one_line_error(result)
+    assert "cannot listen on 999.1.1.1" in result.err
