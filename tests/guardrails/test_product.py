@@ -187,6 +187,10 @@ def test_bad_consents_are_refused_in_one_line_and_nothing_is_stored(pilot: Path,
                           "--document", pilot / "consent_ada.pdf"),
         "synthetic performer": ("consent", "add", "Fuse-9", "--kind", "voice", "--scope", "x",
                                 "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf"),
+        # A mistyped scene made a consent that covers nothing, and it was stored.
+        "no scene 99 in the current draft": ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "x",
+                                             "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf",
+                                             "--scene", "99"),
     }  # fmt: skip
     for words, args in cases.items():
         result = cli("-p", pilot, *args)
@@ -351,6 +355,7 @@ def test_bad_records_are_refused_and_nothing_is_written(pilot: Path, cli) -> Non
         ("pay", "record", "Ada Lind", "--days", "2", "--pro-rata", "lots", "--scale", "1"),
         ("pay", "record", "Ada Lind", "--days", "2", "--pro-rata", "1e9999", "--scale", "1"),  # was recorded
         ("strike", "end"),
+        ("strike", "start", " "),  # a strike by nobody was recorded
         ("disclose", "99", "--writer", "Wren"),
         ("notice", "scan", "Ada Lind", "--hours-notice", "72", "--as", "Ari"),  # an artist may not record
     ]

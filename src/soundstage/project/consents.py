@@ -36,6 +36,7 @@ from soundstage.guardrails.model import (
     UnionNotice,
     WriterDisclosure,
 )
+from soundstage.project import drafts
 from soundstage.project.guardrails import check, consent_of, pack, project_name, records
 from soundstage.project.people import person
 from soundstage.project.production import Context, console
@@ -149,6 +150,13 @@ def add_consent(
     except ValueError as error:
         raise GuardrailError(f"consent for {performer}: {error}") from None
     project = project.strip() or project_name(context)  # before the transaction: it reads the title
+    limited_to = tuple(s.strip().upper() for s in scenes)
+    # A mistyped scene would make a consent that covers nothing, silently: named here instead.
+    unknown = sorted(set(limited_to) - set(drafts.scene_numbers(context))) if limited_to else []
+    if unknown:
+        raise GuardrailError(
+            f"consent for {performer}: no scene {unknown[0]} in the current draft (soundstage breakdown lists them)"
+        )
     with context.transaction() as session:
         who = actor(session, by, what="record a consent")
         number = (session.scalar(select(func.count()).select_from(ConsentRow)) or 0) + 1
@@ -156,7 +164,7 @@ def add_consent(
             id=f"C-{number}", performer=performer.strip(), kind=values[0], project=project,
             scope=scope.strip(), signed=signed, document_sha256=digest, expires=expires, signer=values[1],
             real_time=real_time, name_in_prompt=name_in_prompt, representation=values[2],
-            replaces_in_person=replaces_in_person, scenes=tuple(s.strip().upper() for s in scenes), pay_terms=pay_terms,
+            replaces_in_person=replaces_in_person, scenes=limited_to, pay_terms=pay_terms,
         )  # fmt: skip
         validate_consent(consent, records(context, session), utcnow().date())
         suffix = document.suffix.lower()[:16]
@@ -374,6 +382,8 @@ def strike(context: Context, union: str, action: str, *, at: datetime | None = N
     generation, approval and export of its performers' replicas. A performer's own
     suspension of a consent during a strike stays ``consent suspend`` (SAG-ST-1)."""
     union = union.strip().upper()
+    if not union:
+        raise GuardrailError(f"strike {action}: name the union (e.g. SAG-AFTRA)")
     if action not in ("start", "end"):
         raise GuardrailError(f"strike {union}: unknown action {action!r} (start or end)")
     at = at or utcnow()
