@@ -187,6 +187,11 @@ def test_bad_consents_are_refused_in_one_line_and_nothing_is_stored(pilot: Path,
                           "--document", pilot / "consent_ada.pdf"),
         "synthetic performer": ("consent", "add", "Fuse-9", "--kind", "voice", "--scope", "x",
                                 "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf"),
+        # An unknown value was "'nope' is not a valid ReplicaKind": the choices are named now.
+        "--kind 'nope': not one of employment-replica, independent-replica": (
+            "consent", "add", "Ada Lind", "--kind", "nope", "--scope", "x", "--signed", "2026-01-05",
+            "--document", pilot / "consent_ada.pdf"),
+        "--gives 'teleport': not one of voice, likeness, motion": ("performer", "add", "Bo Wu", "--gives", "teleport"),
         # A mistyped scene made a consent that covers nothing, and it was stored.
         "no scene 99 in the current draft": ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "x",
                                              "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf",

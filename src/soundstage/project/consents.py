@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -84,6 +85,18 @@ def actor(session: Session, by: str, *, what: str) -> Actor:
 # -- recording -----------------------------------------------------------------------------------
 
 
+_E = TypeVar("_E", bound=Enum)
+
+
+def _choice(kind: type[_E], text: str, what: str) -> _E:
+    """``kind(text)``, or one line naming the value and the ones there are (not "is not a valid
+    ReplicaKind")."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise GuardrailError(f"{what} {text!r}: not one of {', '.join(str(m.value) for m in kind)}") from None
+
+
 def add_performer(
     context: Context,
     name: str,
@@ -99,12 +112,13 @@ def add_performer(
     name = name.strip()
     if not name:
         raise GuardrailError("performer add: a performer needs a name")
+    what = f"performer {name}"
+    lends = frozenset(_choice(Gives, g, f"{what}: --gives") for g in gives)
+    made_as = _choice(ReplicaKind, replica, f"{what}: --replica")
     try:
-        performer = Performer(
-            name, synthetic, frozenset(Gives(g) for g in gives), deceased, ReplicaKind(replica), tuple(aliases)
-        )
+        performer = Performer(name, synthetic, lends, deceased, made_as, tuple(aliases))
     except ValueError as error:
-        raise GuardrailError(f"performer {name}: {error}") from None
+        raise GuardrailError(f"{what}: {error}") from None
     with context.transaction() as session:
         who = actor(session, by, what="add a performer")
         if session.scalars(select(PerformerRow).where(PerformerRow.name == name)).first() is not None:
@@ -145,10 +159,12 @@ def add_consent(
     if not document.is_file():
         raise GuardrailError(f"consent for {performer}: document {document} not found")
     digest = hashlib.sha256(document.read_bytes()).hexdigest()
-    try:
-        values = (ReplicaKind(kind), Signer(signer), Representation(representation))
-    except ValueError as error:
-        raise GuardrailError(f"consent for {performer}: {error}") from None
+    what = f"consent for {performer}"
+    values = (
+        _choice(ReplicaKind, kind, f"{what}: --kind"),
+        _choice(Signer, signer, f"{what}: signer"),
+        _choice(Representation, representation, f"{what}: --representation"),
+    )
     project = project.strip() or project_name(context)  # before the transaction: it reads the title
     limited_to = tuple(s.strip().upper() for s in scenes)
     # A mistyped scene would make a consent that covers nothing, silently: named here instead.
