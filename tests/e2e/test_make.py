@@ -14,6 +14,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from soundstage.make import STAGES
 from soundstage.project import Production
 from soundstage.provenance.credentials import read_credentials
 from soundstage.store.db import session_scope
@@ -178,3 +179,8 @@ def test_a_make_that_fails_half_way_removes_the_sheets_it_wrote(tmp_path: Path) 
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "libegl1" in result.stderr
     assert not out.exists()
+
+
+def test_make_help_names_the_stages_until_takes(cli) -> None:
+    shown = " ".join(cli("make", "--help").out.split())
+    assert f"The last stage to run: {', '.join(s.name for s in STAGES)} (default: all)." in shown

@@ -18,7 +18,7 @@ from soundstage.cli.app import (
     out,
     user,
 )
-from soundstage.make import MakeResult, Stage, open_or_init, stages_until
+from soundstage.make import STAGES, MakeResult, Stage, open_or_init, stages_until
 from soundstage.make import make as run_make
 from soundstage.project import Progress as StageProgress
 from soundstage.project import editorial
@@ -82,7 +82,10 @@ def make(
     script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for sheets and reports.")],
     size: Annotated[str, typer.Option(help="Previs frame size WIDTHxHEIGHT.")] = "1280x720",
-    until: Annotated[str | None, typer.Option(help="The last stage to run (default: all).")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help=f"The last stage to run: {', '.join(s.name for s in STAGES)} (default: all)."),
+    ] = None,
 ) -> None:
     """Run every stage from import to the newest on SCRIPT, writing sheets and reports into OUTPUT.
 
