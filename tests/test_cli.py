@@ -267,6 +267,9 @@ def test_layout_and_previs_commands(production: Path, cli) -> None:
     result = cli("-p", production, "previs", "--scene", "4", "--size", "320x180")
     assert result.code == 0, result.err
     assert "shots rendered" in result.out and "contact sheet, scene 4" in result.out
+    # The path on one line, as a script reads it (it was broken at 80 columns into a pipe).
+    (sheet,) = [line for line in result.out.splitlines() if "contact sheet, scene 4" in line]
+    assert Path(sheet.split(": ", 1)[1]).is_file()
     again = cli("-p", production, "previs", "--scene", "4", "--size", "320x180")
     assert "0 shots rendered" in again.out
 

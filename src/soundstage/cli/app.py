@@ -64,6 +64,9 @@ app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
+# Lines are not broken at 80 columns when stdout is a pipe or a file: a path split across two
+# lines cannot be copied or read by a script. Tables still fit the width.
+out.soft_wrap = True
 
 ProductionOption = Annotated[
     Path | None,
