@@ -219,6 +219,10 @@ def test_the_commands_book_and_estimate_and_refuse_with_exit_2(books_root: Path,
     assert ofttc.qualified_labour == Decimal("340.00")
     unknown = cli(*at, "incentives", "--program", "xx-1")
     assert unknown.code == 2 and "xx-1" in unknown.err
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder\n")
+    report = cli(*at, "books", "report", "-o", blocker)  # was a FileExistsError traceback
+    assert report.code == 2 and "notes.txt is a file, not a folder" in report.err
     past_ids = cli(*at, "hours", "confirm", "--id", "99999999999999999999")  # was an OverflowError in SQLite
     assert past_ids.code == 2 and "2147483647" in past_ids.err and len(past_ids.err.strip().splitlines()) == 1
 
