@@ -318,8 +318,9 @@ class Credentials(_Section):
 class Cut(_Section):
     """The animatic and editorial exports (soundstage cut)."""
 
-    width: int = Field(1280, ge=16, le=8192)
-    height: int = Field(720, ge=16, le=8192)
+    # Even: H.264 and ProRes take no odd sizes (the encoder's refusal named a temporary file).
+    width: int = Field(1280, ge=16, le=8192, multiple_of=2)
+    height: int = Field(720, ge=16, le=8192, multiple_of=2)
     head_slate_s: float = Field(3.0, ge=0, le=60, description="the slate before the first shot")
     scratch_dialogue: bool = Field(True, description="speak each line with espeak-ng")
     burn_in: bool = True
