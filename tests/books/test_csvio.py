@@ -239,3 +239,13 @@ def test_the_example_ledger_imports_whole() -> None:
     assert len(crew) >= 8 and len(hours) > 100 and len(spend) >= 10
     names = {member.name for member in crew}
     assert {entry.person for entry in hours} <= names
+
+
+def test_a_cell_with_control_characters_is_refused(tmp_path: Path) -> None:
+    """An escape sequence in a name reached the terminal of whoever ran crew list."""
+    path = write(
+        tmp_path,
+        "crew.csv",
+        "name,department,role\nAna Ruiz,story,Artist\nEv\x1b]0;pwned\x07il,story,Artist\n",
+    )
+    assert refusals(path, import_crew) == [f"{path}:3: a cell holds control characters (an escape sequence?)"]

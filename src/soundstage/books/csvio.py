@@ -14,6 +14,7 @@ The stdlib ``csv`` module and ``Decimal`` do the work: 150,000 rows in about a s
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -102,6 +103,7 @@ _SEPARATORS = re.compile(r"[\s_\-./]+")
 # would pass the 28 digits Decimal keeps, which the report's rounding refuses.
 _NUMBER = re.compile(r"-?(\d{1,15}|\d{1,3}(,\d{3}){0,4})(\.\d+)?")
 _DIGITS = re.compile(r"-?[\d,]+(\.\d+)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line ends
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "x"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", ""})
 _UNITS = {"h": RateUnit.HOUR, "hr": RateUnit.HOUR, "hour": RateUnit.HOUR, "hourly": RateUnit.HOUR}
@@ -557,16 +559,18 @@ class _Table:
         self.path, self._rows, self._lines, self.index = path, rows, line_numbers, index
         self.refusals: list[tuple[str, int | None, str]] = []
         self.width = 0
+        self.control = False  # the file holds control characters somewhere
 
     @classmethod
     def read(cls, path: Path, columns: tuple[Column, ...], ignore: Iterable[str]) -> _Table:
         try:
             with open(path, newline="", encoding="utf-8-sig") as file:
-                reader = csv.reader(file)
-                records, numbers = [], []
-                for record in reader:
-                    records.append(record)
-                    numbers.append(reader.line_num)
+                text = file.read()
+            reader = csv.reader(io.StringIO(text, newline=""))
+            records, numbers = [], []
+            for record in reader:
+                records.append(record)
+                numbers.append(reader.line_num)
         except (OSError, UnicodeDecodeError, csv.Error) as failure:
             raise BooksError(f"{path}: cannot read the CSV file: {failure}") from None
         where = str(path)
@@ -598,6 +602,8 @@ class _Table:
             index.setdefault(column.name, len(header))
         table = cls(path, records[first + 1 :], numbers[first + 1 :], index)
         table.width = len(header)
+        # One search of the whole file; rows are searched only when it finds something.
+        table.control = _CONTROL.search(text) is not None
         return table
 
     @property
@@ -615,6 +621,10 @@ class _Table:
                 continue  # a blank line, or a row of empty cells
             if len(row) != width:
                 self.refuse(line, f"{len(row)} fields where the header has {width}")
+                continue
+            if self.control and _CONTROL.search("".join(row)):
+                # A name with an escape sequence would reach the terminal of whoever lists it.
+                self.refuse(line, "a cell holds control characters (an escape sequence?)")
                 continue
             row.append("")
             yield line, row
