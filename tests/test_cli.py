@@ -401,3 +401,14 @@ def test_serve_on_a_port_in_use_or_no_address_is_one_line(production: Path, cli)
     result = cli("-p", production, "serve", "--host", "999.1.1.1", "--port", port)
     _one_line_error(result)
     assert "cannot listen on 999.1.1.1" in result.err
+
+
+def test_an_argument_with_control_characters_is_refused_before_anything_runs(production: Path, cli) -> None:
+    """A stage or performer "name" with an escape sequence was stored and printed raw to the
+    terminal of whoever listed it later."""
+    stage = ("stage", "add", "Stage\x1b]0;pwned\x07", "--kind", "mocap", "--size-sqft", "100", "--zone", "in")
+    result = cli("-p", production, *stage, "--day-rate", "5")
+    _one_line_error(result)
+    assert "argument 5" in result.err and "holds control characters" in result.err and "\x1b" not in result.err
+    with sqlite3.connect(production / "soundstage.db") as db:
+        assert db.execute("select count(*) from stages").fetchone() == (0,)
