@@ -80,6 +80,7 @@ class DateRange:
 
 
 MAX_STAGE_SQFT = 10_000_000
+MAX_TIME_LIMIT_S = 86_400.0  # a day of solving
 
 
 def money(value: Decimal | int | str, what: str) -> Decimal:
@@ -249,6 +250,11 @@ class ScheduleSettings:
     def __post_init__(self) -> None:
         if self.eighths_per_day <= 0:
             raise ScheduleError("eighths per day must be positive")
+        # Written so that NaN fails it too: CP-SAT took NaN as no limit, and -1 as "none found".
+        if not 0 < self.time_limit <= MAX_TIME_LIMIT_S:
+            raise ScheduleError(
+                f"time limit must be more than 0 and at most {MAX_TIME_LIMIT_S:g} seconds, not {self.time_limit}"
+            )
         object.__setattr__(self, "company_move_cost", money(self.company_move_cost, "company move cost"))
         object.__setattr__(self, "crew_day_rate", money(self.crew_day_rate, "crew day rate"))
 
