@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -76,6 +77,40 @@ def test_unreachable_database_is_one_line(tmp_path: Path, cli) -> None:
     assert not (tmp_path / "p").exists()  # nothing left behind
 
 
+def test_init_names_the_next_command_so_it_can_be_copied(tmp_path: Path, cli) -> None:
+    root = tmp_path / "the pilot ü"
+    result = cli("init", root)
+    assert result.code == 0
+    assert f"Next: soundstage -p '{root}' import SCRIPT" in result.out
+
+
+def test_init_where_no_folder_can_be_made_is_one_line(tmp_path: Path, cli) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder\n")
+    result = cli("init", tmp_path / "notes.txt" / "pilot")
+    _one_line_error(result)
+    assert "notes.txt/pilot: cannot make the production" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_init_over_a_file_that_is_no_database_keeps_it_and_is_one_line(tmp_path: Path, cli) -> None:
+    """init removes only what it made: a soundstage.db already in the folder stays as it was."""
+    root = tmp_path / "pilot"
+    root.mkdir()
+    (root / "soundstage.db").write_text("my notes\n")
+    result = cli("init", root)
+    _one_line_error(result)
+    assert "soundstage.db: file is not a database" in result.err
+    assert sorted(p.name for p in root.iterdir()) == ["soundstage.db"]
+    assert (root / "soundstage.db").read_text() == "my notes\n"
+
+
+def test_a_production_whose_database_is_overwritten_is_one_line(production: Path, cli) -> None:
+    (production / "soundstage.db").write_bytes(bytes(range(256)) * 16)
+    result = cli("-p", production, "shots")
+    _one_line_error(result)
+    assert "cannot open database" in result.err and "file is not a database" in result.err
+
+
 def test_commands_outside_a_production_are_one_line(tmp_path: Path, cli) -> None:
     result = cli("-p", tmp_path, "plan")
     _one_line_error(result)
@@ -94,6 +129,15 @@ def test_import_breakdown_plan_and_shots(production: Path, cli, tmp_path: Path) 
     assert result.code == 0 and "shots in 14 scenes" in result.out
     result = cli("-p", production, "shots", "--scene", "3")
     assert result.code == 0 and "003_0010" in result.out and "004_0010" not in result.out
+
+
+def test_breakdown_into_a_folder_it_cannot_write_prints_only_the_error(production: Path, cli, tmp_path: Path) -> None:
+    assert cli("-p", production, "import", EXAMPLE).code == 0
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder\n")
+    result = cli("-p", production, "breakdown", "-o", blocker)
+    _one_line_error(result)  # nothing on stdout: the breakdown table is not printed first
+    assert "notes.txt" in result.err
 
 
 @pytest.mark.parametrize(
@@ -161,6 +205,8 @@ def test_shot_edit_survives_replan(production: Path, cli) -> None:
         ("shot", "edit", "003_0030", "--lens", "-5"),
         ("shot", "edit", "003_0030", "--lens", "wide"),
         ("shot", "edit", "003_0030", "--duration", "0"),
+        ("shot", "edit", "003_0030", "--duration", "nan"),  # was a ValueError traceback
+        ("shot", "edit", "003_0030", "--duration", "1e300"),  # was an OverflowError in the database
         ("shot", "edit", "003_0030"),
         ("shots", "--scene", "77"),
         ("shot", "show", "nonsense"),
@@ -221,6 +267,9 @@ def test_layout_and_previs_commands(production: Path, cli) -> None:
     result = cli("-p", production, "previs", "--scene", "4", "--size", "320x180")
     assert result.code == 0, result.err
     assert "shots rendered" in result.out and "contact sheet, scene 4" in result.out
+    # The path on one line, as a script reads it (it was broken at 80 columns into a pipe).
+    (sheet,) = [line for line in result.out.splitlines() if "contact sheet, scene 4" in line]
+    assert Path(sheet.split(": ", 1)[1]).is_file()
     again = cli("-p", production, "previs", "--scene", "4", "--size", "320x180")
     assert "0 shots rendered" in again.out
 
@@ -257,6 +306,9 @@ def test_previs_without_egl_names_the_debian_packages(production: Path, tmp_path
         (("take", "reproduce", "003_0030"), "SHOT/NUMBER"),
         (("take", "reproduce", "003_0030/4"), "no take 4"),
         (("take", "cancel"), "--all"),
+        (("take", "cancel", "99999"), "there is no job 99999"),
+        (("take", "cancel", "99999999999999999999"), "2147483647"),  # was an OverflowError in SQLite
+        (("take", "003_0030", "--seed", "99999999999999999999"), "largest seed"),  # was a ValidationError
         (("takes", "nonsense"), "no shot"),
     ],
 )
@@ -335,3 +387,28 @@ def test_init_at_an_ntsc_rate_writes_the_fraction_and_plans_at_it(tmp_path: Path
     result = cli("init", tmp_path / "bad", "--fps", "fast")
     _one_line_error(result)
     assert "fps" in result.err and not (tmp_path / "bad").exists()
+
+
+def test_serve_on_a_port_in_use_or_no_address_is_one_line(production: Path, cli) -> None:
+    """uvicorn printed the start line, then its own ERROR line, and exited 3."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("-p", production, "serve", "--port", port)
+        _one_line_error(result)
+        assert f"cannot listen on 127.0.0.1:{port}" in result.err
+    result = cli("-p", production, "serve", "--host", "999.1.1.1", "--port", port)
+    _one_line_error(result)
+    assert "cannot listen on 999.1.1.1" in result.err
+
+
+def test_an_argument_with_control_characters_is_refused_before_anything_runs(production: Path, cli) -> None:
+    """A stage or performer "name" with an escape sequence was stored and printed raw to the
+    terminal of whoever listed it later."""
+    stage = ("stage", "add", "Stage\x1b]0;pwned\x07", "--kind", "mocap", "--size-sqft", "100", "--zone", "in")
+    result = cli("-p", production, *stage, "--day-rate", "5")
+    _one_line_error(result)
+    assert "argument 5" in result.err and "holds control characters" in result.err and "\x1b" not in result.err
+    with sqlite3.connect(production / "soundstage.db") as db:
+        assert db.execute("select count(*) from stages").fetchone() == (0,)

@@ -69,6 +69,26 @@ def test_bad_files_are_one_line_naming_the_key(tmp_path: Path, extra: str, messa
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("setting", "changed", "message"),
+    [
+        # Both loaded, then failed at plan as a pydantic ValidationError traceback on the shots.
+        ("min_shot_s = 1.0", "min_shot_s = 1e300", "plan.timing.min_shot_s: Input should be less than or equal to 600"),
+        ('"CU" = 85', '"CU" = 0', "plan.lenses.CU: Input should be greater than 4"),
+        # The encoder refused it at cut, naming its temporary file instead of the setting.
+        ("width = 1280", "width = 1281", "cut.width: Input should be a multiple of 2"),
+    ],
+)
+def test_settings_that_would_plan_impossible_shots_are_refused_at_load(
+    tmp_path: Path, setting: str, changed: str, message: str
+) -> None:
+    text = default_toml()
+    assert setting in text
+    (tmp_path / SETTINGS_FILE).write_text(text.replace(setting, changed, 1))
+    with pytest.raises(ConfigError, match=message):
+        load_settings(tmp_path)
+
+
 def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="soundstage init"):
         load_settings(tmp_path)

@@ -51,8 +51,11 @@ def test_write_atomic_sets_the_mode_and_fails_in_one_line(tmp_path: Path) -> Non
     write_atomic(key, b"secret", mode=0o600)
     assert key.stat().st_mode & 0o777 == 0o600
     (tmp_path / "blocked").write_text("a file, not a folder")
-    with pytest.raises(CutError, match=r"blocked/take.png: cannot write the take: "):
+    with pytest.raises(CutError, match=r"blocked/take.png: cannot write the take: .*blocked is a file, not a folder$"):
         write_atomic(tmp_path / "blocked" / "take.png", b"png", what="take", error=CutError)
+    # Deeper: the file in the way is named, not "File exists" or "Not a directory".
+    with pytest.raises(CutError, match=r"cannot write the take: .*blocked is a file, not a folder$"):
+        write_atomic(tmp_path / "blocked" / "a" / "take.png", b"png", what="take", error=CutError)
 
 
 def test_a_held_file_is_not_swept_and_a_dead_writers_is(tmp_path: Path) -> None:

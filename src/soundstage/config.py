@@ -30,7 +30,7 @@ from sqlalchemy.exc import ArgumentError
 
 from soundstage.errors import ConfigError
 from soundstage.guardrails.model import Policy
-from soundstage.plan.model import Angle, Move, ShotSize
+from soundstage.plan.model import Angle, LensMm, Move, ShotSize
 
 SETTINGS_FILE = "soundstage.toml"
 # Secrets are read from the environment only, never from soundstage.toml (a folder people share).
@@ -128,17 +128,22 @@ class _PluginTables(_Section):
         return dict(value) if isinstance(value, dict) else {}
 
 
+# The most seconds one timing rule may give a shot: ten minutes. More is a typo, and made the
+# plan's shots longer than a shot may be (a traceback at plan, not a line naming the setting).
+MAX_RULE_S = 600.0
+
+
 class Timing(_Section):
     """How long the plan holds a shot, estimated from the script."""
 
     words_per_second: float = Field(2.5, gt=0, description="dialogue speaking rate (2.5 is about 150 words a minute)")
     lyrics_words_per_second: float = Field(1.5, gt=0, description="sung lines are slower than speech")
     action_words_per_second: float = Field(3.0, gt=0, description="screen time of action as read")
-    parenthetical_pause_s: float = Field(0.5, ge=0, description="a pause for each parenthetical")
-    beat_pause_s: float = Field(1.0, ge=0, description="a (beat) or (pause), or 'a beat' in action")
-    establishing_s: float = Field(3.0, gt=0, description="least time on an establishing shot")
-    insert_s: float = Field(1.5, gt=0, description="time on an insert")
-    min_shot_s: float = Field(1.0, gt=0, description="no shot is planned shorter")
+    parenthetical_pause_s: float = Field(0.5, ge=0, le=MAX_RULE_S, description="a pause for each parenthetical")
+    beat_pause_s: float = Field(1.0, ge=0, le=MAX_RULE_S, description="a (beat) or (pause), or 'a beat' in action")
+    establishing_s: float = Field(3.0, gt=0, le=MAX_RULE_S, description="least time on an establishing shot")
+    insert_s: float = Field(1.5, gt=0, le=MAX_RULE_S, description="time on an insert")
+    min_shot_s: float = Field(1.0, gt=0, le=MAX_RULE_S, description="no shot is planned shorter")
 
 
 class Coverage(_Section):
@@ -175,7 +180,7 @@ class Plan(_Section):
 
     timing: Timing = Timing()
     coverage: Coverage = Coverage()
-    lenses: dict[ShotSize, float] = Field(default_factory=_default_lenses)
+    lenses: dict[ShotSize, LensMm] = Field(default_factory=_default_lenses)  # the shot's own bounds
 
     @field_validator("lenses", mode="before")
     @classmethod
@@ -313,8 +318,9 @@ class Credentials(_Section):
 class Cut(_Section):
     """The animatic and editorial exports (soundstage cut)."""
 
-    width: int = Field(1280, ge=16, le=8192)
-    height: int = Field(720, ge=16, le=8192)
+    # Even: H.264 and ProRes take no odd sizes (the encoder's refusal named a temporary file).
+    width: int = Field(1280, ge=16, le=8192, multiple_of=2)
+    height: int = Field(720, ge=16, le=8192, multiple_of=2)
     head_slate_s: float = Field(3.0, ge=0, le=60, description="the slate before the first shot")
     scratch_dialogue: bool = Field(True, description="speak each line with espeak-ng")
     burn_in: bool = True

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+MAX_MESSAGE = 1000  # characters of an error's one line
+
 
 class SoundstageError(Exception):
     """A failure the user can act on; its message is one line that says what and where."""
 
     def __init__(self, message: str) -> None:
-        # One line, always: a message with a newline would break the CLI's contract.
-        super().__init__(" ".join(message.split()))
+        # One line, always: a message with a newline would break the CLI's contract. Of a
+        # reasonable length too: a message quoting what was typed (a 100 KB "name") is cut short.
+        line = " ".join(message.split())
+        super().__init__(line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…")
 
 
 class ScriptError(SoundstageError):

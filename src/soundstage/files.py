@@ -121,7 +121,19 @@ def write_atomic(
         with atomic_stream(path, mode=mode) as file:
             file.write(data)
     except OSError as failure:
-        raise error(f"{path}: cannot write the {what}: {failure.strerror or failure}") from None
+        raise error(f"{path}: cannot write the {what}: {_reason(path, failure)}") from None
+
+
+def _reason(path: Path, failure: OSError) -> str:
+    # A file where a folder of the path should be reads "File exists" or "Not a directory":
+    # name the file instead.
+    if isinstance(failure, FileExistsError | NotADirectoryError):
+        above = path.parent
+        while not above.exists() and above != above.parent:
+            above = above.parent
+        if above.is_file():
+            return f"{above} is a file, not a folder"
+    return failure.strerror or str(failure)
 
 
 def fsync_folder(folder: Path) -> None:

@@ -151,6 +151,22 @@ Stage,3200,100,CAD,2026-02-30,maybe,middle,lunch
     ]
 
 
+def test_an_amount_past_fifteen_whole_digits_is_refused_as_too_large(tmp_path: Path) -> None:
+    """Sums of such amounts pass the 28 digits Decimal keeps, and the report then cannot round."""
+    path = write(
+        tmp_path,
+        "spend.csv",
+        """
+vendor,account,amount,currency,date
+Stage,3200,"999,999,999,999,999.99",CAD,2026-03-01
+Stage,3200,99999999999999999999999,CAD,2026-03-01
+""",
+    )
+    assert refusals(path, import_spend) == [
+        f"{path}:3: amount: number too large '99999999999999999999999' (at most 15 whole digits)"
+    ]
+
+
 def test_spend_accounts_from_the_production_chart(tmp_path: Path) -> None:
     chart = load_chart({"accounts": {"100": {"name": "Everything", "category": "production"}}})
     path = write(
@@ -223,3 +239,13 @@ def test_the_example_ledger_imports_whole() -> None:
     assert len(crew) >= 8 and len(hours) > 100 and len(spend) >= 10
     names = {member.name for member in crew}
     assert {entry.person for entry in hours} <= names
+
+
+def test_a_cell_with_control_characters_is_refused(tmp_path: Path) -> None:
+    """An escape sequence in a name reached the terminal of whoever ran crew list."""
+    path = write(
+        tmp_path,
+        "crew.csv",
+        "name,department,role\nAna Ruiz,story,Artist\nEv\x1b]0;pwned\x07il,story,Artist\n",
+    )
+    assert refusals(path, import_crew) == [f"{path}:3: a cell holds control characters (an escape sequence?)"]

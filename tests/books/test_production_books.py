@@ -5,6 +5,7 @@ nothing stored), hours suggested from the activity the review room records, and 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tomllib
 from datetime import date, timedelta
 from decimal import Decimal
@@ -218,6 +219,30 @@ def test_the_commands_book_and_estimate_and_refuse_with_exit_2(books_root: Path,
     assert ofttc.qualified_labour == Decimal("340.00")
     unknown = cli(*at, "incentives", "--program", "xx-1")
     assert unknown.code == 2 and "xx-1" in unknown.err
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder\n")
+    report = cli(*at, "books", "report", "-o", blocker)  # was a FileExistsError traceback
+    assert report.code == 2 and "notes.txt is a file, not a folder" in report.err
+    past_ids = cli(*at, "hours", "confirm", "--id", "99999999999999999999")  # was an OverflowError in SQLite
+    assert past_ids.code == 2 and "2147483647" in past_ids.err and len(past_ids.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason"),
+    [("1e99999", "bad number '1e99999'"), ("9999999999999999", "number too large"), ("NaN", "bad number")],
+)
+def test_an_amount_the_ledger_would_refuse_is_refused_on_the_command_line_too(
+    books_root: Path, cli, amount: str, reason: str
+) -> None:
+    """``spend add`` takes amounts by the rule ``spend import`` does: 1e99999 was booked and then
+    the report failed on it with a traceback."""
+    at = ("--production", books_root)
+    refused = cli(*at, "spend", "add", "V", "--account", "3300", "--amount", amount, "--date", "2026-03-02")
+    assert refused.code == 2 and refused.err.startswith("error: --amount: ") and reason in refused.err
+    assert len(refused.err.strip().splitlines()) == 1, refused.err
+    with sqlite3.connect(books_root / "soundstage.db") as db:
+        assert db.execute("select count(*) from spend_lines").fetchone() == (0,)
+    assert cli(*at, "books", "report", "-o", books_root.parent / "report").code == 0
 
 
 def test_a_rate_needs_its_effective_date_and_a_raise_is_a_second_rate(books: Production) -> None:

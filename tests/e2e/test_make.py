@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import opentimelineio as otio
@@ -11,6 +14,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from soundstage.make import STAGES
 from soundstage.project import Production
 from soundstage.provenance.credentials import read_credentials
 from soundstage.store.db import session_scope
@@ -161,3 +165,22 @@ def test_until_stops_after_the_named_stage(tmp_path: Path, cli) -> None:
     bad = cli("make", EXAMPLE, "-o", tmp_path / "other", "--until", "grade")
     assert bad.code == 2 and "not a stage" in bad.err
     assert not (tmp_path / "other").exists()
+
+
+def test_a_make_that_fails_half_way_removes_the_sheets_it_wrote(tmp_path: Path) -> None:
+    """Breakdown and plan have written their sheets when previs fails (here: no EGL); the output
+    folder this run made goes with the production, so no half-written results are left."""
+    exe = Path(sys.executable).with_name("soundstage")
+    env = {**os.environ, "__EGL_VENDOR_LIBRARY_FILENAMES": "/nonexistent.json"}
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [exe, "make", EXAMPLE, "-o", out, "--size", "64x36"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "libegl1" in result.stderr
+    assert not out.exists()
+
+
+def test_make_help_names_the_stages_until_takes(cli) -> None:
+    shown = " ".join(cli("make", "--help").out.split())
+    assert f"The last stage to run: {', '.join(s.name for s in STAGES)} (default: all)." in shown

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from soundstage.errors import GenerateError, ShotError
+from soundstage.errors import GenerateError, JobError, ShotError
 from soundstage.generate import queue
 from soundstage.generate.backend import DEPTH, LINEART, STORYBOARD, Recipe
 from soundstage.generate.metadata import read_recipe
@@ -97,6 +97,19 @@ def test_cancelled_jobs_make_no_takes(production: Production) -> None:
     production.work(workers=1)
     states = [t.state for t in production.takes(code)]
     assert states.count("done") == 1 and states.count("cancelled") == 1
+
+
+def test_cancelling_a_job_that_is_done_or_unknown_is_refused_and_cancels_nothing(production: Production) -> None:
+    code = _maisie_shot(production)
+    done = production.queue_takes(code, TakeOptions())
+    production.work(workers=1)
+    waiting = production.queue_takes(code, TakeOptions())
+    with pytest.raises(JobError, match=f"job {done[0]} is done; only queued or running"):
+        production.cancel([*waiting, *done])
+    with pytest.raises(JobError, match="there is no job 99999"):
+        production.cancel([*waiting, 99999])
+    assert queue.counts(production.engine) == {"done": 1, "queued": 1}
+    assert production.cancel(waiting) == 1
 
 
 def test_claims_never_hand_one_job_to_two_workers(production: Production) -> None:

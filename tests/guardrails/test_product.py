@@ -187,6 +187,15 @@ def test_bad_consents_are_refused_in_one_line_and_nothing_is_stored(pilot: Path,
                           "--document", pilot / "consent_ada.pdf"),
         "synthetic performer": ("consent", "add", "Fuse-9", "--kind", "voice", "--scope", "x",
                                 "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf"),
+        # An unknown value was "'nope' is not a valid ReplicaKind": the choices are named now.
+        "--kind 'nope': not one of employment-replica, independent-replica": (
+            "consent", "add", "Ada Lind", "--kind", "nope", "--scope", "x", "--signed", "2026-01-05",
+            "--document", pilot / "consent_ada.pdf"),
+        "--gives 'teleport': not one of voice, likeness, motion": ("performer", "add", "Bo Wu", "--gives", "teleport"),
+        # A mistyped scene made a consent that covers nothing, and it was stored.
+        "no scene 99 in the current draft": ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "x",
+                                             "--signed", "2026-01-05", "--document", pilot / "consent_ada.pdf",
+                                             "--scene", "99"),
     }  # fmt: skip
     for words, args in cases.items():
         result = cli("-p", pilot, *args)
@@ -345,9 +354,13 @@ def test_bad_records_are_refused_and_nothing_is_written(pilot: Path, cli) -> Non
     cases = [
         ("notice", "scan", "Nobody", "--hours-notice", "72"),
         ("notice", "scan", "Ada Lind", "--hours-notice", "-1"),
+        ("notice", "scan", "Ada Lind", "--hours-notice", "nan"),  # was a ValueError traceback
+        ("notice", "scan", "Ada Lind", "--hours-notice", "1e300"),  # past the calendar: the same
         ("pay", "record", "Ada Lind", "--days", "0", "--pro-rata", "1", "--scale", "1"),
         ("pay", "record", "Ada Lind", "--days", "2", "--pro-rata", "lots", "--scale", "1"),
+        ("pay", "record", "Ada Lind", "--days", "2", "--pro-rata", "1e9999", "--scale", "1"),  # was recorded
         ("strike", "end"),
+        ("strike", "start", " "),  # a strike by nobody was recorded
         ("disclose", "99", "--writer", "Wren"),
         ("notice", "scan", "Ada Lind", "--hours-notice", "72", "--as", "Ari"),  # an artist may not record
     ]

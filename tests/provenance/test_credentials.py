@@ -143,6 +143,11 @@ def test_file_without_credentials_and_unreadable_files(tmp_path: Path) -> None:
     garbage.write_bytes(b"not an image at all")
     with pytest.raises(CredentialsError, match="garbage.png: cannot read content credentials"):
         read_credentials(garbage)
+    # Trust anchors that are no certificates (verify --trust notes.txt) were a C2paError traceback.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a certificate\n")
+    with pytest.raises(CredentialsError, match=r"notes.txt: not CA certificates \(PEM\) to trust"):
+        read_credentials(plain, trust_anchors=notes)
 
 
 def _takes(folder: Path, signer: Signer, origins: list[tuple[str, bool]]) -> list:

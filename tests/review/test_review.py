@@ -150,6 +150,12 @@ def test_cli_review_commands(production: Production, cli, monkeypatch: pytest.Mo
     assert cli("-p", root, "user", "add", "Cleo", "--role", "client").code == 0
     assert cli("-p", root, "user", "add", "Cleo", "--role", "client").code == 2
     assert cli("-p", root, "user", "add", "Bo", "--role", "director").code == 2
+    # A name is printed to other people's terminals: an escape sequence in it is refused, and a
+    # huge one is quoted in the error cut short (the message stays one readable line).
+    escaped = cli("-p", root, "user", "add", "Eve\x1b]0;pwned\x07", "--role", "artist")
+    assert escaped.code == 2 and "control characters" in escaped.err and "\x1b" not in escaped.err
+    huge = cli("-p", root, "user", "add", "x" * 100_000, "--role", "artist")
+    assert huge.code == 2 and huge.err.count("\n") == 1 and len(huge.err) < 1100
     listed = cli("-p", root, "user", "list").out
     assert "Cleo" in listed and "client" in listed
     log = cli("-p", root, "audit", "log").out

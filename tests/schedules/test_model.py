@@ -14,6 +14,7 @@ from soundstage.schedules.model import (
     STUDIO,
     Calendar,
     DateRange,
+    ScheduleSettings,
     StageKind,
     cast_from_scenes,
     money,
@@ -83,6 +84,13 @@ def test_dates_and_money_are_checked() -> None:
         money("10.005", "day rate")
     with pytest.raises(ScheduleError, match="must be a non-negative amount"):
         money("-1", "day rate")
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), -1.0, 0.0, 1e300])
+def test_a_time_limit_outside_a_day_is_refused(seconds: float) -> None:
+    """CP-SAT took NaN as no limit at all, and -1 ended as "no schedule found in -1 s"."""
+    with pytest.raises(ScheduleError, match="time limit must be more than 0 and at most 86400 seconds"):
+        ScheduleSettings(time_limit=seconds)
 
 
 def test_schedules_know_no_database_web_or_cli() -> None:

@@ -90,6 +90,11 @@ def test_move_refused_with_its_reason_then_allowed_and_export(production: Path, 
     assert cli(*p, "schedule", "move", scene, free_day).code == 0
     with Production.open(production) as opened:
         assert opened.schedule().day_of(scene).index == free_day - 1
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder\n")
+    refused = cli(*p, "schedule", "export", "-o", blocker)  # was a FileExistsError traceback
+    _one_line_error(refused)
+    assert "cannot write the schedule export" in refused.err and "notes.txt is a file, not a folder" in refused.err
     folder = tmp_path / "out"
     assert cli(*p, "schedule", "export", "-o", folder).code == 0
     assert sorted(f.name for f in folder.iterdir()) == [

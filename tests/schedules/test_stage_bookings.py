@@ -131,3 +131,21 @@ def test_rent_lines_count_standing_days_between_uses() -> None:
         (day(2), Decimal("300.00"), True),
     ]
     assert schedule.cost.stages["Stage A"] == Decimal("900.00")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("--day-rate", "abc", ("stage Stage B: day rate", "'abc'")),
+        ("--day-rate", "1e999999", ("stage Stage B: day rate", "too large")),
+        ("--size-sqft", "99999999999999999999", ("stage Stage B: size", "10,000,000")),
+    ],
+)
+def test_a_stage_with_a_bad_rate_or_size_is_one_line_and_not_added(
+    production: Path, cli, field: str, value: str, words: tuple[str, ...]
+) -> None:
+    fields = {"--day-rate": "2500", "--size-sqft": "12000", field: value}
+    stage = ("stage", "add", "Stage B", "--kind", "mocap", "--zone", "in", *(x for kv in fields.items() for x in kv))
+    _one_line_error(cli("--production", production, *stage), *words)
+    with sqlite3.connect(production / "soundstage.db") as db:
+        assert [name for (name,) in db.execute("select name from stages")] == ["Stage A"]

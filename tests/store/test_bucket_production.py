@@ -76,6 +76,19 @@ def test_init_with_a_bucket_that_cannot_be_used_is_one_line_and_leaves_nothing(
     assert not root.exists()
 
 
+def test_a_plain_http_endpoint_without_allow_http_is_named_in_one_line(tmp_path: Path, cli, monkeypatch) -> None:
+    """The client failed every request with "HTTP error: builder error"; the setting is named now."""
+    root = tmp_path / "pilot"
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__URL", "s3://studio-media/pilot")
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ENDPOINT", "http://127.0.0.1:9")
+    result = cli("init", root)
+    assert result.code == 2
+    assert result.err.strip() == (
+        "error: media endpoint http://127.0.0.1:9: plain http; set allow_http = true in [media] to use it"
+    )
+    assert not root.exists()
+
+
 # Sends what arrives on a named pipe to the bucket; the test feeds part of it, then kills it.
 _WRITER = (
     "import sys; from pathlib import Path; from soundstage.store.bucket import BucketMediaStore; "

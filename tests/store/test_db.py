@@ -131,6 +131,25 @@ def test_sqlite_second_command_waits_for_the_first(tmp_path: Path) -> None:
     second.dispose()
 
 
+def test_ctrl_c_in_a_statement_rolls_back_and_lets_the_interrupt_through(tmp_path: Path) -> None:
+    """Ctrl-C inside a statement makes SQLAlchemy invalidate the connection (it does so for any
+    BaseException there); the rollback that follows released the writer lock through the
+    connection's info, which an invalid connection refuses, and a PendingRollbackError traceback
+    replaced the Ctrl-C. Now the interrupt comes through and nothing of the transaction stays."""
+    engine = make_engine(sqlite_url(tmp_path / "soundstage.db"))
+    upgrade(engine)
+    with pytest.raises(KeyboardInterrupt), session_scope(engine) as session:
+        session.add(_draft("interrupted.fountain"))
+        session.flush()
+        session.connection().invalidate()  # as SQLAlchemy does when the statement is interrupted
+        raise KeyboardInterrupt
+    with session_scope(engine) as session:
+        session.add(_draft("next.fountain"))
+    with session_scope(engine) as session:
+        assert session.scalars(select(Draft.source_name)).all() == ["next.fountain"]
+    engine.dispose()
+
+
 @pytest.mark.parametrize(
     "url", ["mysql://user:hunter2@db.example/soundstage", "mongodb://db.example", "postgresql//user:hunter2@db.example"]
 )

@@ -14,6 +14,7 @@ The stdlib ``csv`` module and ``Decimal`` do the work: 150,000 rows in about a s
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -98,7 +99,11 @@ CREW_COLUMNS = (
 )
 
 _SEPARATORS = re.compile(r"[\s_\-./]+")
-_NUMBER = re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?")
+# At most fifteen whole digits (under a quadrillion): more is a typo, and sums of such amounts
+# would pass the 28 digits Decimal keeps, which the report's rounding refuses.
+_NUMBER = re.compile(r"-?(\d{1,15}|\d{1,3}(,\d{3}){0,4})(\.\d+)?")
+_DIGITS = re.compile(r"-?[\d,]+(\.\d+)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line ends
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "x"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", ""})
 _UNITS = {"h": RateUnit.HOUR, "hr": RateUnit.HOUR, "hour": RateUnit.HOUR, "hourly": RateUnit.HOUR}
@@ -381,6 +386,16 @@ def parse_union(text: str) -> tuple[Union, int | None]:
         raise BooksError(f"union: {bad}") from None
 
 
+def parse_number(text: str, *, what: str) -> Decimal:
+    """A number a person typed (an amount, hours), by the rule a ledger's cells follow: digits
+    with an optional sign, thousands commas and decimals; no exponents, NaN or Infinity, at most
+    fifteen whole digits. A BooksError naming ``what`` otherwise."""
+    try:
+        return _decimal(text)
+    except _Bad as bad:
+        raise BooksError(f"{what}: {bad}") from None
+
+
 def parse_rate(text: str, *, effective: date, currency: str) -> Rate:
     """``42.50/h`` or ``480/day`` as a Rate from ``effective`` in ``currency``; a BooksError
     saying what is wrong otherwise."""
@@ -438,6 +453,8 @@ def _decimal(text: str) -> Decimal:
     text = text.strip()
     # A pattern, not Decimal alone: Decimal also takes "NaN", "1e6" and "Infinity".
     if not _NUMBER.fullmatch(text):
+        if _DIGITS.fullmatch(text) and sum(c.isdigit() for c in text.partition(".")[0]) > 15:
+            raise _Bad(f"number too large {text!r} (at most 15 whole digits)")
         raise _Bad(f"bad number {text!r}" if text else "empty")
     try:
         return Decimal(text.replace(",", "") if "," in text else text)
@@ -542,16 +559,18 @@ class _Table:
         self.path, self._rows, self._lines, self.index = path, rows, line_numbers, index
         self.refusals: list[tuple[str, int | None, str]] = []
         self.width = 0
+        self.control = False  # the file holds control characters somewhere
 
     @classmethod
     def read(cls, path: Path, columns: tuple[Column, ...], ignore: Iterable[str]) -> _Table:
         try:
             with open(path, newline="", encoding="utf-8-sig") as file:
-                reader = csv.reader(file)
-                records, numbers = [], []
-                for record in reader:
-                    records.append(record)
-                    numbers.append(reader.line_num)
+                text = file.read()
+            reader = csv.reader(io.StringIO(text, newline=""))
+            records, numbers = [], []
+            for record in reader:
+                records.append(record)
+                numbers.append(reader.line_num)
         except (OSError, UnicodeDecodeError, csv.Error) as failure:
             raise BooksError(f"{path}: cannot read the CSV file: {failure}") from None
         where = str(path)
@@ -583,6 +602,8 @@ class _Table:
             index.setdefault(column.name, len(header))
         table = cls(path, records[first + 1 :], numbers[first + 1 :], index)
         table.width = len(header)
+        # One search of the whole file; rows are searched only when it finds something.
+        table.control = _CONTROL.search(text) is not None
         return table
 
     @property
@@ -600,6 +621,10 @@ class _Table:
                 continue  # a blank line, or a row of empty cells
             if len(row) != width:
                 self.refuse(line, f"{len(row)} fields where the header has {width}")
+                continue
+            if self.control and _CONTROL.search("".join(row)):
+                # A name with an escape sequence would reach the terminal of whoever lists it.
+                self.refuse(line, "a cell holds control characters (an escape sequence?)")
                 continue
             row.append("")
             yield line, row

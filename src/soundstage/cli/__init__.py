@@ -8,6 +8,7 @@ they share.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
@@ -17,9 +18,10 @@ from soundstage.cli import editorial, people, script, takes
 from soundstage.cli import guardrails as guardrail_commands
 from soundstage.cli import schedules as schedule_commands
 from soundstage.cli.app import app, err, out
-from soundstage.errors import SoundstageError
+from soundstage.errors import ConfigError, SoundstageError
 
 __all__ = ["app", "main"]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line ends
 _COMMANDS = (
     script,
     takes,
@@ -33,7 +35,13 @@ _COMMANDS = (
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning user mistakes into one line and exit code 2."""
+    # An argument with an escape sequence (a stage or performer "name") would be stored and
+    # printed to other people's terminals later; no argument needs one. Tabs and line ends may
+    # stay (a note of several lines).
     try:
+        for position, argument in enumerate(sys.argv[1:] if argv is None else argv, start=1):
+            if _CONTROL.search(argument):
+                raise ConfigError(f"argument {position} ({argument[:40]!r}) holds control characters")
         result = app(args=argv, standalone_mode=False)
     except SoundstageError as error:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
@@ -50,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as done:
         return done.exit_code
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
+        # Ctrl-C: Click turns it into Abort once a command runs; before that (while the command
+        # line is parsed) it arrives as itself. Either way the open transaction was rolled back.
         err.print("aborted", markup=False)
         return 130
     return result if isinstance(result, int) else 0

@@ -64,6 +64,9 @@ app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
+# Lines are not broken at 80 columns when stdout is a pipe or a file: a path split across two
+# lines cannot be copied or read by a script. Tables still fit the width.
+out.soft_wrap = True
 
 ProductionOption = Annotated[
     Path | None,
@@ -137,3 +140,8 @@ def frame_size(text: str) -> tuple[int, int]:
 def user() -> str:
     """Who is at the keyboard: $SOUNDSTAGE_USER, else the login name."""
     return os.environ.get("SOUNDSTAGE_USER") or getpass.getuser()
+
+
+# Ids, take numbers and frame numbers are 32-bit integers in the database (PostgreSQL): a larger
+# number typed is refused as an option value, not sent to the database to overflow there.
+MAX_ID = 2**31 - 1

@@ -17,7 +17,7 @@ from soundstage.books import csvio
 from soundstage.books.export import estimate_json, write_lines_csv
 from soundstage.books.model import CrewMember, SpendKind, SpendLine, TimeEntry
 from soundstage.books.summary import ai_assisted_hours
-from soundstage.cli.app import app, opened, out
+from soundstage.cli.app import MAX_ID, app, opened, out
 from soundstage.errors import BooksError
 from soundstage.project.activity import has_activity
 from soundstage.project.books import parse_amount, parse_member_rate
@@ -204,7 +204,9 @@ def hours_suggest() -> None:
 
 @hours_app.command("confirm")
 def hours_confirm(
-    ids: Annotated[list[int] | None, typer.Option("--id", help="a draft's id (hours list --drafts)")] = None,
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", min=1, max=MAX_ID, help="a draft's id (hours list --drafts)")
+    ] = None,
     person: Annotated[str, typer.Option()] = "",
     first: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")] = "",
     last: Annotated[str, typer.Option("--to", help="YYYY-MM-DD")] = "",

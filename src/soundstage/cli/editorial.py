@@ -18,8 +18,7 @@ from soundstage.cli.app import (
     out,
     user,
 )
-from soundstage.errors import SoundstageError
-from soundstage.make import MakeResult, Stage, open_or_init, stages_until
+from soundstage.make import STAGES, MakeResult, Stage, open_or_init, stages_until
 from soundstage.make import make as run_make
 from soundstage.project import Progress as StageProgress
 from soundstage.project import editorial
@@ -83,7 +82,10 @@ def make(
     script: Annotated[Path, typer.Argument(help="A .fountain or .fdx screenplay.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for sheets and reports.")],
     size: Annotated[str, typer.Option(help="Previs frame size WIDTHxHEIGHT.")] = "1280x720",
-    until: Annotated[str | None, typer.Option(help="The last stage to run (default: all).")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help=f"The last stage to run: {', '.join(s.name for s in STAGES)} (default: all)."),
+    ] = None,
 ) -> None:
     """Run every stage from import to the newest on SCRIPT, writing sheets and reports into OUTPUT.
 
@@ -92,12 +94,16 @@ def make(
     dimensions = frame_size(size)
     stages_until(until)  # a bad --until fails before anything is made
     production_dir = State.production_dir or output / "production"
-    fresh = not production_dir.exists()
+    fresh, fresh_output = not production_dir.exists(), not output.exists()
     try:
         result = _make(script, output, production_dir, dimensions, until)
-    except SoundstageError:
-        if fresh:  # a production made by this failed run is removed, not left half made
+    except BaseException:  # a user mistake, a failed stage, or Ctrl-C
+        # What this failed run made is removed, not left half made: the production, and the
+        # output folder with the sheets it had written so far.
+        if fresh:
             shutil.rmtree(production_dir, ignore_errors=True)
+        if fresh_output:
+            shutil.rmtree(output, ignore_errors=True)
         raise
     for stage in result.stages:
         out.print(f"{stage.name:>10}  {stage.summary}  [dim]({stage.seconds:.2f} s)[/dim]")

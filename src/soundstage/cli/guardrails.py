@@ -6,7 +6,7 @@ audited event naming who made it (``--as``, or $SOUNDSTAGE_USER; empty: the cons
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +15,7 @@ import typer
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import GuardrailError
 from soundstage.project import consents
+from soundstage.project.books import parse_amount
 
 performer_app = typer.Typer(help="The production's performers, real and synthetic.", no_args_is_help=True)
 consent_app = typer.Typer(help="Performers' signed consents: add, revoke, suspend, reinstate.", no_args_is_help=True)
@@ -198,13 +199,8 @@ app.add_typer(ai_app, name="ai")
 
 
 def _amount(value: str, option: str) -> Decimal:
-    try:
-        amount = Decimal(value.replace(",", "").removeprefix("$"))
-    except InvalidOperation:
-        raise GuardrailError(f"{option}: not an amount: {value!r}") from None
-    if not amount.is_finite():
-        raise GuardrailError(f"{option}: not an amount: {value!r}")
-    return amount
+    # The books' rule for a typed amount (no 1e9999, NaN, at most 15 whole digits), with a "$".
+    return parse_amount(value.strip().removeprefix("$"), option)
 
 
 @notice_app.command("scan")

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from soundstage.cli.app import (
+    MAX_ID,
     State,
     app,
     audit_app,
@@ -27,7 +28,6 @@ from soundstage.review.workflow import Action
 
 # -- people, review and the audit trail --------------------------------------------------------
 
-MAX_ID = 2**31 - 1  # ids and take numbers are 32-bit integers in the database (PostgreSQL)
 ROLES_HELP = "producer | supervisor | artist | reviewer | client"
 
 
@@ -142,7 +142,7 @@ def review_note(
     target: Annotated[str, typer.Argument(help="SHOT or SHOT/NUMBER.")],
     body: Annotated[str, typer.Argument(help="The note.")],
     user: AsOption = "",
-    frame: Annotated[int | None, typer.Option(min=0, help="The frame it is about (0-based).")] = None,
+    frame: Annotated[int | None, typer.Option(min=0, max=MAX_ID, help="The frame it is about (0-based).")] = None,
     token: TokenOption = "",
 ) -> None:
     """Leave a note on a shot or a take."""
@@ -315,6 +315,21 @@ def link_withdraw(
     out.print(f"client link {share_id} withdrawn")
 
 
+def _check_listen(host: str, port: int) -> None:
+    """ConfigError unless a socket can listen on HOST:PORT now (uvicorn binds the same a moment
+    later; it would otherwise print its own error after the start line and exit 3)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as failure:
+        reason = failure.strerror or str(failure)
+        raise ConfigError(f"serve: cannot listen on {host}:{port}: {reason}") from None
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -331,6 +346,7 @@ def serve(
     from soundstage.web.app import FORM_KEY_VARIABLE, ROOT_VARIABLE, create_app
 
     root = (State.production_dir or Path.cwd()).resolve()
+    _check_listen(host, port)  # a port in use or a host that is no address: one line, before uvicorn's
     review_room = create_app(root)  # opened here first, so a bad production fails before any worker starts
     # uvicorn believes X-Forwarded-For from 127.0.0.1 by default; here only named proxies are.
     proxies = review_room.state.production.settings.serve.trusted_proxies

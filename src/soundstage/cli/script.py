@@ -4,6 +4,7 @@ plan, layout, previs, shots, shot."""
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from soundstage.cli.app import (
 from soundstage.config import DATABASE_PASSWORD_VARIABLE, SETTINGS_FILE, split_password
 from soundstage.errors import ConfigError
 from soundstage.files import write_atomic
-from soundstage.plan.model import Angle, Move, ShotSize
+from soundstage.plan.model import MAX_SHOT_FRAMES, Angle, Move, ShotSize
 from soundstage.project import Production, writers
 from soundstage.reports.sheets import write_breakdown
 from soundstage.script.eighths import format_eighths
@@ -51,7 +52,11 @@ def init(
     """Make a production folder: soundstage.toml, the database and the media store."""
     with Production.init(directory, database_url=database_url, title=title, fps=fps) as production:
         where = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[production.engine.dialect.name]
-        out.print(f"Made production {directory} ({where}). Next: soundstage -p {directory} import SCRIPT")
+        # Quoted and unwrapped, so the next command can be copied as it stands (a folder with a space).
+        out.print(
+            f"Made production {directory} ({where}). Next: soundstage -p {shlex.quote(str(directory))} import SCRIPT",
+            soft_wrap=True,
+        )
     if split_password(database_url)[1] and DATABASE_PASSWORD_VARIABLE not in os.environ:
         out.print(
             f"The database password is not kept in {SETTINGS_FILE}: set {DATABASE_PASSWORD_VARIABLE}"
@@ -133,6 +138,9 @@ def breakdown(
     """Print the scene breakdown and write breakdown sheets (CSV and HTML)."""
     with opened() as production:
         sheets = production.breakdown()
+        # The sheets first: a folder they cannot go to is the one line printed, not a whole
+        # breakdown followed by an error.
+        paths = write_breakdown(sheets, production.title(), output or production.root / "sheets")
         # The set in one column (INT TALLOW LAMP SHOP - CONTINUOUS) leaves room for the lists;
         # names fold rather than being cut short, so none is lost on a narrow terminal.
         table = Table("Sc.", title="Breakdown", box=box.SIMPLE_HEAD)
@@ -149,7 +157,6 @@ def breakdown(
                 ", ".join(b.sounds),
             )  # fmt: skip
         out.print(table)
-        paths = write_breakdown(sheets, production.title(), output or production.root / "sheets")
     out.print("Wrote " + ", ".join(str(p) for p in paths))
 
 
@@ -262,8 +269,10 @@ def shot_edit(
         edits["description"] = description
     with opened() as production:
         if duration is not None:
-            if duration <= 0:
-                raise ConfigError(f"--duration {duration}: must be more than 0 seconds")
+            longest = float(MAX_SHOT_FRAMES / production.settings.fps)
+            # Written so that NaN fails it too (NaN compares false with everything).
+            if not 0 < duration <= longest:
+                raise ConfigError(f"--duration {duration}: must be more than 0 and at most {int(longest):,} seconds")
             edits["frames"] = max(1, round(duration * production.settings.fps))
         if not edits:
             raise ConfigError(f"shot edit {code}: nothing to change; give at least one option (see --help)")

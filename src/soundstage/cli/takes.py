@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from soundstage.cli.app import (
+    MAX_ID,
     State,
     app,
     bars,
@@ -128,7 +129,9 @@ def take_reproduce(take: Annotated[str, typer.Argument(help="SHOT/NUMBER, e.g. 0
 
 @take_app.command(name="cancel")
 def take_cancel(
-    jobs: Annotated[list[int] | None, typer.Argument(help="Job ids (soundstage takes SHOT shows them).")] = None,
+    jobs: Annotated[
+        list[int] | None, typer.Argument(min=1, max=MAX_ID, help="Job ids (soundstage takes SHOT shows them).")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Cancel every queued and running job.")] = False,
 ) -> None:
     """Cancel queued or running jobs; a running one finishes its image but records no take."""
@@ -159,7 +162,9 @@ def take_jobs(
 
 @take_app.command(name="retry")
 def take_retry(
-    jobs: Annotated[list[int] | None, typer.Argument(help="Job ids (soundstage take jobs shows them).")] = None,
+    jobs: Annotated[
+        list[int] | None, typer.Argument(min=1, max=MAX_ID, help="Job ids (soundstage take jobs shows them).")
+    ] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Every failed and dead job.")] = False,
     by: Annotated[str, typer.Option(help="Who re-queues them (default: $SOUNDSTAGE_USER or your login).")] = "",
 ) -> None:

@@ -47,6 +47,10 @@ class Performance(BaseModel):
     purpose: str = "performance"
 
 
+# Seeds are below 2**63: a signed 64-bit integer, as databases and generators hold them.
+SEED_LIMIT = 2**63
+
+
 class Recipe(BaseModel):
     """Everything that decides a take's pixels, and who asked for it."""
 
@@ -59,7 +63,7 @@ class Recipe(BaseModel):
     weights_sha256: str = ""  # of the model's weight files (or the workflow file), "" for previs
     prompt: str = ""  # as composed: bible style + shot + action + characters, artist's words winning
     negative_prompt: str = ""
-    seed: int = Field(0, ge=0, lt=2**63)
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     steps: int = Field(0, ge=0, le=1000)
     guidance: float = Field(0.0, ge=0, le=50)
     # img2img from the previs frame: 0 keeps the storyboard, 1 ignores it; None is text-to-image.

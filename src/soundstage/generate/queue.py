@@ -397,11 +397,22 @@ def retry(engine: Engine, job_ids: Sequence[int] | None = None, *, by: str = "")
 
 
 def cancel(engine: Engine, job_ids: list[int] | None = None) -> int:
-    """Cancel queued and running jobs (all of them when ``job_ids`` is None); how many."""
+    """Cancel queued and running jobs (all of them when ``job_ids`` is None); how many. As with
+    ``retry``, an unknown id, or a job that is not queued or running, is a JobError and nothing is
+    cancelled: a mistyped id is said, not reported as "0 cancelled"."""
     with session_scope(engine) as session:
         query = update(JobRow).where(_open()).values(state=CANCELLED)
         if job_ids is not None:
-            query = query.where(JobRow.id.in_(job_ids))
+            wanted = sorted(set(job_ids))
+            states = dict(session.execute(select(JobRow.id, JobRow.state).where(JobRow.id.in_(wanted))).all())
+            for job_id in wanted:
+                if job_id not in states:
+                    raise JobError(f"take cancel: there is no job {job_id}")
+                if states[job_id] not in (QUEUED, RUNNING):
+                    raise JobError(
+                        f"take cancel: job {job_id} is {states[job_id]}; only queued or running jobs are cancelled"
+                    )
+            query = query.where(JobRow.id.in_(wanted))
         return session.execute(query).rowcount
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from fractions import Fraction
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,6 +65,12 @@ class Purpose(StrEnum):
 
 SHOT_CODE = re.compile(r"^\d{3,4}[A-Z]*_\d{4}$")
 # Fields an artist may change on a shot (``soundstage shot edit``).
+# A focal length in mm: wider than a fisheye is a typo, longer than 1200 mm too.
+LensMm = Annotated[float, Field(gt=4, le=1200)]
+
+# The longest a shot may run: over eleven hours at 24 fps, far past any shot, and inside the
+# database's integers whatever a hand edit types.
+MAX_SHOT_FRAMES = 1_000_000
 EDITABLE = ("size", "angle", "lens_mm", "move", "subjects", "frames", "description")
 
 
@@ -77,12 +84,12 @@ class Shot(BaseModel):
     scene: str  # the production's scene number
     size: ShotSize
     angle: Angle = Angle.EYE
-    lens_mm: float = Field(gt=4, le=1200)
+    lens_mm: LensMm
     move: Move = Move.STATIC
     subjects: tuple[str, ...] = ()
     # Source lines (1-based) of the script elements the shot covers.
     lines: tuple[int, ...] = ()
-    frames: int = Field(gt=0)
+    frames: int = Field(gt=0, le=MAX_SHOT_FRAMES)
     purpose: Purpose
     description: str = ""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -285,11 +285,7 @@ def import_spend(
 
 
 def parse_amount(text: str, what: str) -> Decimal:
-    """A money amount typed on the command line, exact; one line naming ``what`` otherwise."""
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise BooksError(f"{what}: {text!r} is not an amount") from None
-    if not value.is_finite():
-        raise BooksError(f"{what}: {text!r} is not an amount")
-    return value
+    """A money amount typed on the command line, exact; one line naming ``what`` otherwise. The
+    same rule as a ledger's cells, so what ``spend add`` takes ``spend import`` takes too (and an
+    amount like 1e99999 never reaches the report)."""
+    return csvio.parse_number(text, what=what)

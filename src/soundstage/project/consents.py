@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from soundstage.guardrails.model import (
     UnionNotice,
     WriterDisclosure,
 )
+from soundstage.project import drafts
 from soundstage.project.guardrails import check, consent_of, pack, project_name, records
 from soundstage.project.people import person
 from soundstage.project.production import Context, console
@@ -83,6 +85,18 @@ def actor(session: Session, by: str, *, what: str) -> Actor:
 # -- recording -----------------------------------------------------------------------------------
 
 
+_E = TypeVar("_E", bound=Enum)
+
+
+def _choice(kind: type[_E], text: str, what: str) -> _E:
+    """``kind(text)``, or one line naming the value and the ones there are (not "is not a valid
+    ReplicaKind")."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise GuardrailError(f"{what} {text!r}: not one of {', '.join(str(m.value) for m in kind)}") from None
+
+
 def add_performer(
     context: Context,
     name: str,
@@ -98,12 +112,13 @@ def add_performer(
     name = name.strip()
     if not name:
         raise GuardrailError("performer add: a performer needs a name")
+    what = f"performer {name}"
+    lends = frozenset(_choice(Gives, g, f"{what}: --gives") for g in gives)
+    made_as = _choice(ReplicaKind, replica, f"{what}: --replica")
     try:
-        performer = Performer(
-            name, synthetic, frozenset(Gives(g) for g in gives), deceased, ReplicaKind(replica), tuple(aliases)
-        )
+        performer = Performer(name, synthetic, lends, deceased, made_as, tuple(aliases))
     except ValueError as error:
-        raise GuardrailError(f"performer {name}: {error}") from None
+        raise GuardrailError(f"{what}: {error}") from None
     with context.transaction() as session:
         who = actor(session, by, what="add a performer")
         if session.scalars(select(PerformerRow).where(PerformerRow.name == name)).first() is not None:
@@ -144,11 +159,20 @@ def add_consent(
     if not document.is_file():
         raise GuardrailError(f"consent for {performer}: document {document} not found")
     digest = hashlib.sha256(document.read_bytes()).hexdigest()
-    try:
-        values = (ReplicaKind(kind), Signer(signer), Representation(representation))
-    except ValueError as error:
-        raise GuardrailError(f"consent for {performer}: {error}") from None
+    what = f"consent for {performer}"
+    values = (
+        _choice(ReplicaKind, kind, f"{what}: --kind"),
+        _choice(Signer, signer, f"{what}: signer"),
+        _choice(Representation, representation, f"{what}: --representation"),
+    )
     project = project.strip() or project_name(context)  # before the transaction: it reads the title
+    limited_to = tuple(s.strip().upper() for s in scenes)
+    # A mistyped scene would make a consent that covers nothing, silently: named here instead.
+    unknown = sorted(set(limited_to) - set(drafts.scene_numbers(context))) if limited_to else []
+    if unknown:
+        raise GuardrailError(
+            f"consent for {performer}: no scene {unknown[0]} in the current draft (soundstage breakdown lists them)"
+        )
     with context.transaction() as session:
         who = actor(session, by, what="record a consent")
         number = (session.scalar(select(func.count()).select_from(ConsentRow)) or 0) + 1
@@ -156,7 +180,7 @@ def add_consent(
             id=f"C-{number}", performer=performer.strip(), kind=values[0], project=project,
             scope=scope.strip(), signed=signed, document_sha256=digest, expires=expires, signer=values[1],
             real_time=real_time, name_in_prompt=name_in_prompt, representation=values[2],
-            replaces_in_person=replaces_in_person, scenes=tuple(s.strip().upper() for s in scenes), pay_terms=pay_terms,
+            replaces_in_person=replaces_in_person, scenes=limited_to, pay_terms=pay_terms,
         )  # fmt: skip
         validate_consent(consent, records(context, session), utcnow().date())
         suffix = document.suffix.lower()[:16]
@@ -302,6 +326,9 @@ def _known_performer(session: Session, name: str, what: str) -> PerformerRow:
     return found
 
 
+MAX_NOTICE_HOURS = 24 * 366 * 10
+
+
 def add_scan_notice(
     context: Context,
     performer: str,
@@ -316,8 +343,12 @@ def add_scan_notice(
     ``hours_notice`` hours later, with its business reason, audited. The engagement is
     ``engaged_at``, else when the production recorded the performer (the nearest record of
     their engagement it holds)."""
-    if hours_notice < 0:
-        raise GuardrailError(f"scan notice for {performer}: --hours-notice must not be negative")
+    # NaN compares false with everything, so the range is written to fail it too; ten years of
+    # notice is far past any the terms ask for, and keeps the scan's date inside the calendar.
+    if not 0 <= hours_notice <= MAX_NOTICE_HOURS:
+        raise GuardrailError(
+            f"scan notice for {performer}: --hours-notice must be 0 to {MAX_NOTICE_HOURS:,} hours, not {hours_notice}"
+        )
     notice_at = notice_at or utcnow()
     with context.transaction() as session:
         who = actor(session, by, what="record a scan notice")
@@ -367,6 +398,8 @@ def strike(context: Context, union: str, action: str, *, at: datetime | None = N
     generation, approval and export of its performers' replicas. A performer's own
     suspension of a consent during a strike stays ``consent suspend`` (SAG-ST-1)."""
     union = union.strip().upper()
+    if not union:
+        raise GuardrailError(f"strike {action}: name the union (e.g. SAG-AFTRA)")
     if action not in ("start", "end"):
         raise GuardrailError(f"strike {union}: unknown action {action!r} (start or end)")
     at = at or utcnow()

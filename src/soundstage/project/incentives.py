@@ -96,7 +96,7 @@ def write_report(
 
     found = incentives(context, as_of=as_of, what_if=what_if)
     facts = books_settings(context).production_facts()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # No mkdir here: write_atomic makes the folder, and a folder it cannot make is its one line.
     return write_books_report(
         out_dir,
         found.books,

@@ -7,6 +7,7 @@ Only hashes are stored (soundstage.passwords): argon2 for passwords, sha256 for 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -111,8 +112,10 @@ def add_user(session: Session, actor: Person | str, name: str, role: str, passwo
     """Add a person with a role; ``actor`` is a producer, or a console name for the CLI at the
     production."""
     name = name.strip()
-    if not name or len(name) > 128 or any(c in name for c in "/\n\r\t"):
-        raise ReviewError(f"user name {name!r}: 1-128 characters, no slashes or line breaks")
+    # No control characters either: a name is printed to other people's terminals (user list,
+    # audit log), where an escape sequence in it would retitle or recolour them.
+    if not name or len(name) > 128 or "/" in name or any(unicodedata.category(c) == "Cc" for c in name):
+        raise ReviewError(f"user name {name!r}: 1-128 characters, no slashes, line breaks or control characters")
     parsed = parse_role(role)
     actor_name, actor_role = _actor(actor, Action.ADD_USER)
     if session.scalars(select(UserRow.id).where(UserRow.name == name)).first() is not None:

@@ -16,7 +16,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
@@ -121,11 +121,22 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
     if root.exists() and not root.is_dir():
         raise ProductionError(f"{root}: exists and is not a folder")
     credentials = root / Path(Credentials().certificate).parent
-    made = [p for p in (root, root / MEDIA_DIR, root / LAYOUTS_DIR, credentials) if not p.exists()]
+    files = (SETTINGS_FILE, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm")
+    ours = [name for name in files if not (root / name).exists()]
+    made: list[Path] = []  # folders this call made; a folder made meanwhile by another init is not
     try:
-        for folder in made:
-            folder.mkdir(parents=True)
-        (root / SETTINGS_FILE).write_text(default_toml(title, database_url, rate), encoding="utf-8")
+        for folder in (root, root / MEDIA_DIR, root / LAYOUTS_DIR, credentials):
+            with suppress(FileExistsError):
+                folder.mkdir(parents=True)
+                made.append(folder)
+        try:
+            # Created exclusively: of two inits of one folder at once, one makes the production
+            # and the other is refused, and its clean-up below removes nothing of the first's.
+            with (root / SETTINGS_FILE).open("x", encoding="utf-8") as settings:
+                settings.write(default_toml(title, database_url, rate))
+        except FileExistsError:
+            ours, made = [], []  # another init's production now: its files and folders are kept
+            raise ProductionError(f"{root}: already a production ({SETTINGS_FILE} exists)") from None
         # The signing identity of the production's content credentials (a project CA and a
         # signer); studios can point [credentials] at their own certificate instead.
         passphrase = load_settings(root).signing_passphrase()
@@ -141,12 +152,15 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
             context.close()
             raise
         return context
-    except BaseException:
+    except BaseException as error:
         # Leave the folder as it was: remove exactly what this call made.
-        for name in (SETTINGS_FILE, DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
-            (root / name).unlink(missing_ok=True)
+        for name in ours:
+            with suppress(FileNotFoundError, NotADirectoryError):  # never made: nothing to remove
+                (root / name).unlink()
         for folder in reversed(made):
             shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError):  # a read-only disk, a missing parent the user cannot make
+            raise ProductionError(f"{root}: cannot make the production: {error.strerror or error}") from None
         raise
 
 

@@ -447,10 +447,11 @@ def export(context: Context, folder: Path) -> list[Path]:
         "day_out_of_days.csv": dood.render_csv(dood.day_out_of_days(schedule_problem, schedule)).encode(),
         "schedule.ics": ical.bookings_calendar(schedule, production=title),
     }
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in files.items():
-        write_atomic(folder / name, data)
+        # write_atomic makes the folder; one it cannot make (a file there, a read-only disk) is
+        # its one line, where a mkdir here was an OSError traceback.
+        write_atomic(folder / name, data, what="schedule export", error=ScheduleError)
         written.append(folder / name)
     return written
 

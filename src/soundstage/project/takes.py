@@ -20,9 +20,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from soundstage import logs
-from soundstage.errors import GuardrailError, JobError, ShotError
+from soundstage.errors import GenerateError, GuardrailError, JobError, ShotError
 from soundstage.generate import clips, queue
-from soundstage.generate.backend import DEPTH, IDS, LINEART, STORYBOARD, Performance, Recipe, parse_take_name
+from soundstage.generate.backend import (
+    DEPTH,
+    IDS,
+    LINEART,
+    SEED_LIMIT,
+    STORYBOARD,
+    Performance,
+    Recipe,
+    parse_take_name,
+)
 from soundstage.generate.executor import Executor, LocalExecutor
 from soundstage.generate.metadata import embed_recipe
 from soundstage.generate.prompt import compose_negative, compose_prompt
@@ -105,6 +114,10 @@ def queue_takes(context: Context, code: str, options: TakeOptions) -> list[int]:
     base_seed = (
         options.seed if options.seed is not None else int(hashlib.sha256(shot.code.encode()).hexdigest()[:8], 16)
     )
+    if base_seed + options.count > SEED_LIMIT:
+        raise GenerateError(
+            f"shot {shot.code}: --seed {base_seed} with --count {options.count} passes the largest seed, {SEED_LIMIT - 1}"
+        )
     recordings = _recordings(context, options)
     recipes = []
     for i in range(options.count):

@@ -812,7 +812,10 @@ def _read_context(trust_anchors: Path | None) -> c2pa.Context:
     if trust_anchors is not None:
         # user_anchors adds to c2pa's own trust list instead of replacing it.
         settings["trust"] = {"user_anchors": _read(trust_anchors, "trust anchors").decode("ascii", "replace")}
-    return c2pa.Context.from_dict(settings)
+    try:
+        return c2pa.Context.from_dict(settings)
+    except c2pa.C2paError as failure:  # trust anchors that are no PEM certificates
+        raise CredentialsError(f"{trust_anchors}: not CA certificates (PEM) to trust: {failure}") from None
 
 
 def read_credentials(path: Path, *, trust_anchors: Path | None = None) -> CredentialReport:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
 from soundstage.errors import ScheduleError
@@ -79,14 +79,25 @@ class DateRange:
         raise ScheduleError(f"not a date range: {text!r}; expected FROM..TO as YYYY-MM-DD..YYYY-MM-DD")
 
 
+MAX_STAGE_SQFT = 10_000_000
+MAX_TIME_LIMIT_S = 86_400.0  # a day of solving
+
+
 def money(value: Decimal | int | str, what: str) -> Decimal:
     """An amount in whole cents; ScheduleError for negatives and fractions of a cent."""
-    amount = Decimal(value)
+    try:
+        amount = Decimal(str(value).strip()) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise ScheduleError(f"{what} must be an amount such as 1250.00, not {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise ScheduleError(f"{what} must be a non-negative amount, not {value}")
-    if amount.quantize(CENT, rounding=ROUND_HALF_UP) != amount:
+    try:
+        rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds: no rent is that large
+        raise ScheduleError(f"{what} {value} is too large an amount") from None
+    if rounded != amount:
         raise ScheduleError(f"{what} {value} has fractions of a cent")
-    return amount.quantize(CENT)
+    return rounded
 
 
 def cents(amount: Decimal) -> int:
@@ -125,8 +136,12 @@ class Stage:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ScheduleError("a stage needs a name")
-        if self.size_sqft <= 0:
-            raise ScheduleError(f"stage {self.name}: size must be a positive number of square feet")
+        # The upper bound keeps a typo (or an attack) out of the database's 64-bit integers; the
+        # largest stages in use are under 100,000 sq ft.
+        if not 0 < self.size_sqft <= MAX_STAGE_SQFT:
+            raise ScheduleError(
+                f"stage {self.name}: size must be a positive number of square feet up to {MAX_STAGE_SQFT:,}"
+            )
         object.__setattr__(self, "day_rate", money(self.day_rate, f"stage {self.name}: day rate"))
 
     def blocked_on(self, day: date, production: str = "") -> bool:
@@ -235,6 +250,11 @@ class ScheduleSettings:
     def __post_init__(self) -> None:
         if self.eighths_per_day <= 0:
             raise ScheduleError("eighths per day must be positive")
+        # Written so that NaN fails it too: CP-SAT took NaN as no limit, and -1 as "none found".
+        if not 0 < self.time_limit <= MAX_TIME_LIMIT_S:
+            raise ScheduleError(
+                f"time limit must be more than 0 and at most {MAX_TIME_LIMIT_S:g} seconds, not {self.time_limit}"
+            )
         object.__setattr__(self, "company_move_cost", money(self.company_move_cost, "company move cost"))
         object.__setattr__(self, "crew_day_rate", money(self.crew_day_rate, "crew day rate"))
 

@@ -52,6 +52,9 @@ class BucketMediaStore(MediaStore):
             raise StoreError(f"media url {url}: a bucket needs the s3 extra: pip install 'soundstage[s3]'") from None
         if not url.startswith("s3://") or len(url) <= len("s3://"):
             raise StoreError(f"media url {url!r}: not an s3://bucket/prefix address")
+        if endpoint.lower().startswith("http://") and not allow_http:
+            # Said here: the client would only fail each request with "HTTP error: builder error".
+            raise StoreError(f"media endpoint {endpoint}: plain http; set allow_http = true in [media] to use it")
         self.url = url.rstrip("/")
         self.endpoint, self.region, self.allow_http = endpoint, region, allow_http
         where: dict[str, Any] = {"endpoint": endpoint} if endpoint else {}

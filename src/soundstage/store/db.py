@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session
 
 from soundstage.errors import ConfigError, StoreError
@@ -39,8 +39,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x50_756E_6453_7461  # arbitrary, constant across releases
 
 _BUSY_TIMEOUT_MS = 10_000
-# connection.info key: the connection's transaction holds its engine's writer lock.
-_HOLDS_WRITER_LOCK = "soundstage_writer_lock"
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",  # readers do not block the writer (web app + CLI at once)
     "PRAGMA foreign_keys=ON",  # SQLite ignores foreign keys unless asked, per connection
@@ -129,6 +127,10 @@ def _sqlite_engine(url: URL) -> Engine:
     # CLI, more server workers) still meet at SQLite's own lock. A lock that somehow stays held
     # costs a writer its busy timeout, then it goes on to SQLite's lock as before.
     writers = threading.Lock()
+    # The connections holding it, kept here rather than in ``connection.info``: a statement
+    # interrupted by Ctrl-C invalidates its connection, whose info then cannot be read, and the
+    # rollback that follows must still release the lock (and not fail in place of the Ctrl-C).
+    holders: weakref.WeakSet[Connection] = weakref.WeakSet()
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -151,7 +153,8 @@ def _sqlite_engine(url: URL) -> Engine:
         if read_only:
             connection.exec_driver_sql("BEGIN")
             return
-        connection.info[_HOLDS_WRITER_LOCK] = writers.acquire(timeout=_BUSY_TIMEOUT_MS / 1000)
+        if writers.acquire(timeout=_BUSY_TIMEOUT_MS / 1000):
+            holders.add(connection)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -163,7 +166,8 @@ def _sqlite_engine(url: URL) -> Engine:
     def _end(connection: Connection) -> None:
         # Just before the driver's COMMIT or ROLLBACK: the next writer's BEGIN IMMEDIATE may
         # find SQLite's lock held a moment longer, and its busy handler waits out that moment.
-        if connection.info.pop(_HOLDS_WRITER_LOCK, False):
+        if connection in holders:
+            holders.discard(connection)
             writers.release()
 
     return engine
@@ -252,7 +256,7 @@ def _revision(connection: Connection) -> str | None:
 def _connect(engine: Engine) -> Connection:
     try:
         return engine.connect()
-    except OperationalError as exc:
+    except DatabaseError as exc:  # unreachable (OperationalError) or a file that is no database
         # The driver's message can span several lines (psycopg adds hints); keep the first.
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise StoreError(f"cannot open database {_where(engine)}: {reason}") from exc
