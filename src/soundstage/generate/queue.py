@@ -97,45 +97,18 @@ def claim(
     claimable = _claimable(now, lease_s)
     of_backend = jobs.c.backend == backend if backend is not None else true()
     fresh = claimable & of_backend & (jobs.c.attempts < max_attempts)
-    cutoff = now - timedelta(seconds=lease_s)
-    # The walks from the queue's front read the index of queued jobs only (``ix_jobs_queued``),
-    # and lapsed running jobs apart through ``ix_jobs_lease``. A claim's running version goes
-    # into ix_jobs_open at the queue's front, on the very leaf pages the walks read: a page
-    # changed since a scan read it is one where PostgreSQL will not mark the dead entries it
-    # passed, so under concurrent claims they stayed, and every walk passed more of them until
-    # a vacuum (docs/benchmarks.md, "the claim's reads after the sweep change"). Nothing writes
-    # to ix_jobs_queued's front (a claim only leaves a dead entry there), so the first walk past
-    # a dead entry marks it and later ones skip it.
-    queued_due = _queued() & _due(now) & of_backend
-    lapsed_any = _running() & (jobs.c.heartbeat_at < cutoff) & of_backend
-    # On PostgreSQL the first job is the oldest of the oldest fresh queued job and the fresh
-    # lapsed ones (a handful, as a rule). SQLite has no dead entries to pass (its writers take
-    # turns and an update replaces the entry), and it reads that union as a merge in id order,
-    # scanning the table for the lapsed side, so it walks ix_jobs_open to the oldest as before.
-    candidate = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend)
-    if engine.dialect.name == "postgresql":
-        fresh_ones = union_all(
-            candidate.where(queued_due, jobs.c.attempts < max_attempts)
-            .order_by(jobs.c.id)
-            .limit(1)
-            .subquery()
-            .select(),
-            candidate.where(lapsed_any, jobs.c.attempts < max_attempts),
-        ).subquery()
-        first = select(fresh_ones).order_by(fresh_ones.c.id).limit(1).subquery()
-    else:
-        first = candidate.where(fresh).order_by(jobs.c.id).limit(1).subquery()
+    first = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend).where(fresh).order_by(jobs.c.id).limit(1).subquery()
     # The sweep of spent jobs reads only where they can be, never every open job (which made
     # the rows a claim reads grow with the queue: docs/benchmarks.md, 2026-12-04): running jobs
     # whose lease ran out, through the index of running jobs' heartbeats (``ix_jobs_lease``);
-    # and, among the oldest ``limit`` queued jobs (a walk of ``ix_jobs_queued``, as to the
+    # and, among the oldest ``limit`` claimable jobs (a walk of ``ix_jobs_open``, as to the
     # claim's first job), the spent ones, which a queue holds only when a job was requeued
     # under a larger max_attempts. Each claim takes the oldest job it could take or sweeps those
     # ahead of it, so a spent job further back reaches the front and is swept in turn.
     spent = jobs.c.attempts >= max_attempts
-    lapsed = select(jobs.c.id).where(lapsed_any, spent)
-    # Spent running jobs are all in ``lapsed``: the front's need be only queued ones.
-    oldest = select(jobs.c.id).where(queued_due).order_by(jobs.c.id).limit(limit)
+    cutoff = now - timedelta(seconds=lease_s)
+    lapsed = select(jobs.c.id).where(_running(), jobs.c.heartbeat_at < cutoff, of_backend, spent)
+    oldest = select(jobs.c.id).where(claimable, of_backend).order_by(jobs.c.id).limit(limit)
     # The conditions once more on the locked rows themselves: PostgreSQL checks them again on a
     # row that a concurrent claim changed meanwhile, so a job already swept is not swept twice.
     front = select(jobs.c.id).where(jobs.c.id.in_(oldest.scalar_subquery()), claimable, of_backend, spent)
@@ -212,11 +185,6 @@ def _open() -> ColumnElement[bool]:
     """Open jobs, in words the partial index of open jobs (``ix_jobs_open``) answers to."""
     opened = bindparam("open_states", OPEN_JOB_STATES, expanding=True, literal_execute=True)
     return JobRow.__table__.c.state.in_(opened)
-
-
-def _queued() -> ColumnElement[bool]:
-    """Queued jobs, in words the partial index of queued jobs (``ix_jobs_queued``) answers to."""
-    return JobRow.__table__.c.state == bindparam("queued_state", QUEUED, literal_execute=True)
 
 
 def _running() -> ColumnElement[bool]:

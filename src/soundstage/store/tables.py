@@ -313,16 +313,6 @@ Index(
 # ix_jobs_open filtered by shot would read on to the end of the queue for a shot that has fewer
 # open jobs than the batch, and the index of shot_id alone reads every job the shot ever had.
 Index("ix_jobs_shot", JobRow.shot_id, JobRow.id)
-# -- queue (0020_queued) --: the claim's walks from the queue's front read queued jobs only
-# (generate/queue.py ``claim``): a claim writes its running version into ix_jobs_open at that
-# front, and PostgreSQL does not mark dead the entries a scan passed on a page changed since,
-# so under concurrent claims the walks of ix_jobs_open passed ever more of them until a vacuum.
-Index(
-    "ix_jobs_queued",
-    JobRow.id,
-    postgresql_where=JobRow.state == "queued",
-    sqlite_where=JobRow.state == "queued",
-)
 
 
 class PlaylistRow(Base):
