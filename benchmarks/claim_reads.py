@@ -26,11 +26,11 @@ import threading
 import time
 from pathlib import Path
 
+from ray_queue import enqueue_farm, reads_by_relation, server_load  # the farm's queue and counters
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from soundstage.generate import queue
-from soundstage.generate.backend import Recipe
 from soundstage.project import Production
 from soundstage.store.db import session_scope
 from soundstage.store.tables import ShotRow
@@ -38,36 +38,6 @@ from soundstage.store.tables import ShotRow
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "lantern_keepers.fountain"
 OUTPUT = "f" * 64  # the output a simulated job names, as benchmarks/farm_task.py
-
-
-def _enqueue(engine: Engine, shot_ids: list[int], jobs: int) -> None:
-    """``jobs`` diffusers jobs, in runs of one shot, as the farm benchmark queues them."""
-    per_shot, queued = -(-jobs // len(shot_ids)), 0
-    for shot_id in shot_ids:
-        n = min(per_shot, jobs - queued)
-        if n > 0:
-            queue.enqueue(engine, shot_id, [Recipe(shot="farm", backend="diffusers")] * n)
-            queued += n
-
-
-def _server(engine: Engine) -> tuple[int, int]:
-    """Transactions committed and rows read so far on this database (every client)."""
-    with engine.connect() as connection:
-        connection.exec_driver_sql("select pg_stat_clear_snapshot()")
-        row = connection.exec_driver_sql(
-            "select xact_commit, tup_returned + tup_fetched from pg_stat_database where datname = current_database()"
-        ).one()
-    return int(row[0]), int(row[1])
-
-
-def _by_relation(engine: Engine) -> dict[str, int]:
-    with engine.connect() as connection:
-        connection.exec_driver_sql("select pg_stat_clear_snapshot()")
-        rows = connection.exec_driver_sql(
-            "select 'seq scan of ' || relname, seq_tup_read from pg_stat_user_tables"
-            " union all select indexrelname, idx_tup_read from pg_stat_user_indexes"
-        ).all()
-    return {str(name): int(n or 0) for name, n in rows}
 
 
 def _work(engine: Engine, jobs: int, threads: int) -> int:
@@ -125,22 +95,22 @@ def _depth(server_url: str, root: Path, depth: int, jobs: int, threads: int, sho
         engine = production.engine
         with session_scope(engine) as session:
             shot_ids = list(session.scalars(select(ShotRow.id)))
-        _enqueue(engine, shot_ids, depth)
+        enqueue_farm(engine, shot_ids, depth)
         queue.refresh_statistics(engine)
         time.sleep(1.5)  # PostgreSQL's statistics reach the views about once a second
-        (xacts, read), where = _server(engine), _by_relation(engine)
+        before, where = server_load(engine), reads_by_relation(engine)
         claims = _work(engine, jobs, threads)
         engine.dispose()  # a backend's last counts are flushed when it ends
         time.sleep(1.5)
-        (xacts_after, read_after), where_after = _server(engine), _by_relation(engine)
+        after, where_after = server_load(engine), reads_by_relation(engine)
         plans = _plans(engine) if show_plans else []
     heaviest = sorted(((where_after[k] - where.get(k, 0), k) for k in where_after), reverse=True)[:6]
     breakdown = ", ".join(f"`{k}` {n / jobs:,.1f}" for n, k in heaviest)
     for plan in plans:
         print(plan, file=sys.stderr)
     return (
-        f"| {depth:,} | {jobs:,} ({claims:,} claims, {threads} threads) | {(read_after - read) / jobs:,.1f} "
-        f"| {(xacts_after - xacts) / jobs:.2f} | {breakdown} |"
+        f"| {depth:,} | {jobs:,} ({claims:,} claims, {threads} threads) | {(after['rows read'] - before['rows read']) / jobs:,.1f} "
+        f"| {(after['transactions'] - before['transactions']) / jobs:.2f} | {breakdown} |"
     )
 
 

@@ -118,8 +118,8 @@ def _run(base: Path, copy: Path, workers: int, ray: str | None, *, single: bool 
     return report.takes, seconds, inside
 
 
-def _enqueue(engine: Engine, shot_ids: list[int], jobs: int) -> None:
-    """``jobs`` simulated diffusers jobs, spread over the shots."""
+def enqueue_farm(engine: Engine, shot_ids: list[int], jobs: int) -> None:
+    """``jobs`` simulated diffusers jobs, spread over the shots (also claim_reads.py's queue)."""
     per_shot, queued = -(-jobs // len(shot_ids)), 0
     for shot_id in shot_ids:
         n = min(per_shot, jobs - queued)
@@ -142,7 +142,7 @@ def _farm(root: Path, jobs: int, gpus: int, in_flight: int) -> tuple[float, int,
         server.stop()
 
 
-def _server_load(engine: Engine) -> dict[str, int]:
+def server_load(engine: Engine) -> dict[str, int]:
     """The whole server's work on this database so far (every client: driver and tasks), from
     PostgreSQL's own statistics: transactions committed, rows returned, rows written."""
     with engine.connect() as connection:
@@ -154,7 +154,7 @@ def _server_load(engine: Engine) -> dict[str, int]:
     return {"transactions": int(row[0]), "rows read": int(row[1]), "rows written": int(row[2])}
 
 
-def _reads_by_relation(engine: Engine) -> dict[str, int]:
+def reads_by_relation(engine: Engine) -> dict[str, int]:
     """Where the server's rows read so far went: the rows each table's sequential scans read and
     the entries each index's scans read (PostgreSQL's own statistics, every client's)."""
     with engine.connect() as connection:
@@ -192,19 +192,19 @@ def _farm_on(
                 Generate(batch=4),
                 {"diffusers": TaskResources(num_cpus=0, num_gpus=1)},
             )
-            _enqueue(production.engine, shot_ids, in_flight * 4 * 2)
+            enqueue_farm(production.engine, shot_ids, in_flight * 4 * 2)
             executor.run(production.engine, in_flight, lambda done, total: None)
-            _enqueue(production.engine, shot_ids, jobs)
+            enqueue_farm(production.engine, shot_ids, jobs)
             time.sleep(1.0)  # PostgreSQL's statistics reach the view about once a second
-            statements[0], before = 0, _server_load(production.engine)
-            where_before = _reads_by_relation(production.engine)
+            statements[0], before = 0, server_load(production.engine)
+            where_before = reads_by_relation(production.engine)
             started = time.perf_counter()
             report = executor.run(production.engine, in_flight, lambda done, total: None)
             seconds = time.perf_counter() - started
             driver = statements[0]
             time.sleep(1.0)
-            after = _server_load(production.engine)
-            where_after = _reads_by_relation(production.engine)
+            after = server_load(production.engine)
+            where_after = reads_by_relation(production.engine)
             ray.shutdown()
     assert report.takes == jobs, (report, jobs)
     where = {key: where_after[key] - where_before.get(key, 0) for key in where_after}
