@@ -95,7 +95,13 @@ class AuthedS3Service(S3Service):
 
 
 # Reads, never writes: what a review machine or an auditor is given.
-_READ_ONLY = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:HeadObject"], "Resource": "*"}
+# s3:ListBucket is AWS's name for a listing; moto 5.2.6 checks a ListObjectsV2 request as
+# "s3:ListObjectsV2" instead (5.2.5 as s3:ListBucket), so the reader is given both.
+_READ_ONLY = {
+    "Effect": "Allow",
+    "Action": ["s3:GetObject", "s3:ListBucket", "s3:ListObjectsV2", "s3:HeadObject"],
+    "Resource": "*",
+}
 _EVERYTHING = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 _NO_S3 = {"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}
 

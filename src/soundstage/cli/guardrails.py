@@ -14,7 +14,7 @@ import typer
 
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import GuardrailError
-from soundstage.project import consents
+from soundstage.project import consents, writers
 from soundstage.project.books import parse_amount
 
 performer_app = typer.Typer(help="The production's performers, real and synthetic.", no_args_is_help=True)
@@ -284,8 +284,6 @@ def disclose(
 ) -> None:
     """Record the disclosure to a writer that a draft holds AI-generated material (WGA-1)."""
     with opened() as production:
-        made = consents.disclose(
-            production.context, draft, writer=writer, acknowledged=acknowledged, note=note, by=user
-        )
+        made = writers.disclose(production.context, draft, writer=writer, acknowledged=acknowledged, note=note, by=user)
     state = "acknowledged" if made.acknowledged_at else "not yet acknowledged"
     out.print(f"disclosed to {made.writer}: draft {made.draft_sha256[:12]} ({state})")

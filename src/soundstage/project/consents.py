@@ -35,7 +35,6 @@ from soundstage.guardrails.model import (
     Signer,
     Strike,
     UnionNotice,
-    WriterDisclosure,
 )
 from soundstage.project import drafts
 from soundstage.project.guardrails import check, consent_of, pack, project_name, records
@@ -48,13 +47,11 @@ from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
     ConsultationRow,
-    DisclosureRecordRow,
     NoticeRow,
     OverrideRow,
     PerformerRow,
     utcnow,
 )
-from soundstage.store.tables import Draft as DraftRow
 
 # Who may record consents, notices and consultations: the people who run the production.
 # (An override is a producer's alone: guardrails.evaluate.Override refuses anyone else.)
@@ -463,54 +460,3 @@ def assign_ai(
         session.add(NoticeRow(kind="assignment", record=record, recorded_by=who.name))
         append_event(session, who.name, who.role, "ai assign", department, record)
     return assignment
-
-
-def disclose(
-    context: Context,
-    draft: str,
-    *,
-    writer: str,
-    acknowledged: bool = False,
-    note: str = "",
-    by: str = "",
-) -> WriterDisclosure:
-    """Record the disclosure to ``writer`` that a draft (its number, "latest", or a prefix of
-    its sha256) holds AI-generated material, and whether the writer acknowledged it; audited."""
-    if not writer.strip():
-        raise GuardrailError(f"disclose {draft}: --writer is required")
-    now = utcnow()
-    with context.transaction() as session:
-        who = actor(session, by, what="record a disclosure")
-        row = find_draft(session, draft)
-        disclosure = WriterDisclosure(
-            row.source_sha256, writer.strip(), now, now if acknowledged else None, note.strip()
-        )
-        session.add(
-            DisclosureRecordRow(draft_sha256=row.source_sha256, writer=disclosure.writer, disclosed_at=now,
-                                acknowledged_at=disclosure.acknowledged_at, note=disclosure.note, recorded_by=who.name)
-        )  # fmt: skip
-        detail = {
-            "draft": row.id,
-            "draft_sha256": row.source_sha256,
-            "acknowledged": acknowledged,
-            "note": disclosure.note,
-        }
-        append_event(session, who.name, who.role, "writer disclosure", disclosure.writer, detail)
-    return disclosure
-
-
-def find_draft(session: Session, draft: str) -> DraftRow:
-    """The draft named by its number, "latest", or a prefix (8 or more hex digits) of its sha256."""
-    wanted = draft.strip().lower()
-    rows = list(session.scalars(select(DraftRow).order_by(DraftRow.id)))
-    if wanted == "latest" and rows:
-        return rows[-1]
-    if wanted.isdigit():
-        found = [r for r in rows if r.id == int(wanted)]
-    elif len(wanted) >= 8:
-        found = [r for r in rows if r.source_sha256.startswith(wanted)]
-    else:
-        found = []
-    if len(found) != 1:
-        raise GuardrailError(f"no single draft {draft!r}: give its number, 'latest' or 8+ digits of its sha256")
-    return found[0]
