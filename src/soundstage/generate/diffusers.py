@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import diffusers
 import torch
@@ -49,6 +49,7 @@ from soundstage.generate.backend import (
 
 Control = Literal["depth", "lineart", "union"]
 DType = Literal["float32", "float16", "bfloat16"]
+RecordedT = TypeVar("RecordedT", bound=BaseModel)  # a backend's recorded recipe options
 
 
 class ControlNetSettings(BaseModel):
@@ -357,14 +358,46 @@ def unload() -> None:
         torch.cuda.empty_cache()
 
 
-def _auto_dtype(family: _Family, device: str) -> DType:
+def auto_dtype(cuda_dtype: DType, device: str) -> DType:
     """float32 on the CPU (half precision there is slow and imprecise); the family's half
-    precision on CUDA, float16 where the GPU has no bfloat16 (before Ampere)."""
+    precision (``cuda_dtype``) on CUDA, float16 where the GPU has no bfloat16 (before Ampere)."""
     if device == "cpu":
         return "float32"
-    if family.cuda_dtype == "bfloat16" and not torch.cuda.is_bf16_supported():
+    if cuda_dtype == "bfloat16" and not torch.cuda.is_bf16_supported():
         return "float16"
-    return family.cuda_dtype
+    return cuda_dtype
+
+
+def torch_device(device: str, section: str) -> str:
+    """The torch device a ``device`` setting names ("auto", "cpu" or "cuda"); "cuda" on a torch
+    that sees no CUDA GPU is refused naming the settings ``section``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise GenerateError(
+            f"[{section}] device is cuda, but torch {torch.__version__} sees no CUDA GPU; "
+            'set device = "cpu" or install a CUDA build of torch'
+        )
+    return device
+
+
+def ip_adapter_folders(adapter: IPAdapterSettings, hub_cache: str | None) -> tuple[Path, Path]:
+    """The IP-Adapter's folder and its image encoder's: inside the adapter's folder where it
+    ships there (h94/IP-Adapter), else a model of its own."""
+    folder = locate(adapter.model, hub_cache)
+    inside = folder / adapter.image_encoder
+    return folder, inside if inside.is_dir() else locate(adapter.image_encoder, hub_cache)
+
+
+def recorded_options(model: type[RecordedT], recipe: Recipe, options: dict[str, Any]) -> RecordedT:
+    """A recipe's options as the backend's ``model``; the first invalid one is one line naming
+    the shot and the option."""
+    try:
+        return model.model_validate(options)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise GenerateError(f"shot {recipe.shot}: recipe option {where}: {first['msg']}") from None
 
 
 def _set_attention(pipe: Any, sdpa: bool) -> None:
@@ -426,12 +459,12 @@ class DiffusersBackend:
             "controlnets": [c.model_dump() for c in settings.controlnets],
             "controlnet_scale": settings.controlnet_scale,
             "ip_adapter": settings.ip_adapter.model_dump() if settings.ip_adapter else None,
-            "dtype": settings.dtype if settings.dtype != "auto" else _auto_dtype(family, device),
+            "dtype": settings.dtype if settings.dtype != "auto" else auto_dtype(family.cuda_dtype, device),
         }
-        options = self._options(recipe, {**defaults, **recipe.options, "weights": {}})
+        options = recorded_options(_Recorded, recipe, {**defaults, **recipe.options, "weights": {}})
         weights = {c.model: weights_sha256(locate(c.model, settings.hub_cache)) for c in options.controlnets}
         if options.ip_adapter:
-            adapter_folder, encoder = self._ip_adapter_folders(options.ip_adapter)
+            adapter_folder, encoder = ip_adapter_folders(options.ip_adapter, self.settings.hub_cache)
             adapter_file = adapter_folder / options.ip_adapter.subfolder / options.ip_adapter.weight_name
             weights["ip_adapter"] = weights_sha256(adapter_file)
             weights["image_encoder"] = weights_sha256(encoder)
@@ -481,7 +514,7 @@ class DiffusersBackend:
         return self._loaded(recipe)[0].pipe(recipe.strength is not None)
 
     def _loaded(self, recipe: Recipe) -> tuple[_Loaded, _Recorded]:
-        options = self._options(recipe, recipe.options)
+        options = recorded_options(_Recorded, recipe, recipe.options)
         rig = self._rig(recipe, options)
         return _load(rig, _family(rig.model)), options
 
@@ -577,25 +610,12 @@ class DiffusersBackend:
         pipe.set_ip_adapter_scale(adapter.scale if sheets else 0.0)
         return {"ip_adapter_image": [sheets or [Image.new("RGB", (64, 64))]]}
 
-    def _options(self, recipe: Recipe, options: dict[str, Any]) -> _Recorded:
-        try:
-            return _Recorded.model_validate(options)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise GenerateError(f"shot {recipe.shot}: recipe option {where}: {first['msg']}") from None
-
-    def _ip_adapter_folders(self, adapter: IPAdapterSettings) -> tuple[Path, Path]:
-        folder = locate(adapter.model, self.settings.hub_cache)
-        inside = folder / adapter.image_encoder
-        return folder, inside if inside.is_dir() else locate(adapter.image_encoder, self.settings.hub_cache)
-
     def _rig(self, recipe: Recipe, options: _Recorded) -> _Rig:
         settings, adapter = self.settings, options.ip_adapter
         return _Rig(
             model=locate(recipe.model, settings.hub_cache),
             controlnets=tuple((locate(c.model, settings.hub_cache), c.control) for c in options.controlnets),
-            ip_adapter=(*self._ip_adapter_folders(adapter), adapter.subfolder, adapter.weight_name)
+            ip_adapter=(*ip_adapter_folders(adapter, settings.hub_cache), adapter.subfolder, adapter.weight_name)
             if adapter
             else None,
             device=self._device(),
@@ -606,12 +626,4 @@ class DiffusersBackend:
         )
 
     def _device(self) -> str:
-        device = self.settings.device
-        if device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        if device == "cuda" and not torch.cuda.is_available():
-            raise GenerateError(
-                f"[generate.diffusers] device is cuda, but torch {torch.__version__} sees no CUDA GPU; "
-                'set device = "cpu" or install a CUDA build of torch'
-            )
-        return device
+        return torch_device(self.settings.device, "generate.diffusers")

@@ -41,7 +41,7 @@ import diffusers
 import numpy as np
 import torch
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from transformers import CLIPVisionModelWithProjection
 
 from soundstage import __version__
@@ -52,9 +52,13 @@ from soundstage.generate.diffusers import (
     ControlNetSettings,
     DType,
     IPAdapterSettings,
+    auto_dtype,
+    ip_adapter_folders,
     locate,
     pipeline_class,
+    recorded_options,
     refuse_changed_weights,
+    torch_device,
     weights_sha256,
 )
 
@@ -384,7 +388,7 @@ class DiffusersVideoBackend:
         family = _family(folder, adapter_id)
         defaults: dict[str, Any] = {
             "family": family.name,
-            "dtype": settings.dtype if settings.dtype != "auto" else _auto_dtype(family, self._device()),
+            "dtype": settings.dtype if settings.dtype != "auto" else auto_dtype(family.cuda_dtype, self._device()),
             "control_scale": settings.control_scale,
             "vae_tiling": settings.vae_tiling,
         }
@@ -397,7 +401,9 @@ class DiffusersVideoBackend:
                 "ip_adapter": settings.ip_adapter.model_dump() if settings.ip_adapter else None,
                 "context_stride": settings.context_stride,
             }
-        options = self._options(recipe, {**defaults, **recipe.options, "family": family.name, "weights": {}})
+        options = recorded_options(
+            _Recorded, recipe, {**defaults, **recipe.options, "family": family.name, "weights": {}}
+        )
         self._check_fit(recipe, family, options)
         adapter = locate(options.motion_adapter, settings.hub_cache) if options.motion_adapter else None
         grid = _grid(folder, family, adapter)
@@ -415,7 +421,7 @@ class DiffusersVideoBackend:
         if adapter is not None and options.motion_adapter is not None:
             weights[options.motion_adapter] = weights_sha256(adapter)
         if options.ip_adapter:
-            adapter_folder, encoder = self._ip_adapter_folders(options.ip_adapter)
+            adapter_folder, encoder = ip_adapter_folders(options.ip_adapter, self.settings.hub_cache)
             weights["ip_adapter"] = weights_sha256(
                 adapter_folder / options.ip_adapter.subfolder / options.ip_adapter.weight_name
             )
@@ -457,7 +463,7 @@ class DiffusersVideoBackend:
         return self._loaded(recipe)[0].pipe(recipe.strength is not None)
 
     def _loaded(self, recipe: Recipe) -> tuple[_Loaded, _Recorded]:
-        options = self._options(recipe, recipe.options)
+        options = recorded_options(_Recorded, recipe, recipe.options)
         return _load(self._rig(recipe, options)), options
 
     def _clip(self, recipe: Recipe, inputs: Inputs, report: BackendProgress) -> list[np.ndarray]:
@@ -549,19 +555,6 @@ class DiffusersVideoBackend:
                 f"{where}: no {' or '.join(missing)} pass, which {family.name} reads; run soundstage previs first"
             )
 
-    def _options(self, recipe: Recipe, options: dict[str, Any]) -> _Recorded:
-        try:
-            return _Recorded.model_validate(options)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise GenerateError(f"shot {recipe.shot}: recipe option {where}: {first['msg']}") from None
-
-    def _ip_adapter_folders(self, adapter: IPAdapterSettings) -> tuple[Path, Path]:
-        folder = locate(adapter.model, self.settings.hub_cache)
-        inside = folder / adapter.image_encoder
-        return folder, inside if inside.is_dir() else locate(adapter.image_encoder, self.settings.hub_cache)
-
     def _rig(self, recipe: Recipe, options: _Recorded) -> _Rig:
         settings, adapter = self.settings, options.ip_adapter
         return _Rig(
@@ -569,7 +562,7 @@ class DiffusersVideoBackend:
             model=locate(recipe.model, settings.hub_cache),
             motion_adapter=locate(options.motion_adapter, settings.hub_cache) if options.motion_adapter else None,
             controlnets=tuple(locate(c.model, settings.hub_cache) for c in options.controlnets),
-            ip_adapter=(*self._ip_adapter_folders(adapter), adapter.subfolder, adapter.weight_name)
+            ip_adapter=(*ip_adapter_folders(adapter, settings.hub_cache), adapter.subfolder, adapter.weight_name)
             if adapter
             else None,
             device=self._device(),
@@ -583,22 +576,4 @@ class DiffusersVideoBackend:
         )
 
     def _device(self) -> str:
-        device = self.settings.device
-        if device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        if device == "cuda" and not torch.cuda.is_available():
-            raise GenerateError(
-                f"[generate.diffusers_video] device is cuda, but torch {torch.__version__} sees no CUDA GPU; "
-                'set device = "cpu" or install a CUDA build of torch'
-            )
-        return device
-
-
-def _auto_dtype(family: _Family, device: str) -> DType:
-    """float32 on the CPU; the family's half precision on CUDA, float16 where the GPU has no
-    bfloat16 (before Ampere)."""
-    if device == "cpu":
-        return "float32"
-    if family.cuda_dtype == "bfloat16" and not torch.cuda.is_bf16_supported():
-        return "float16"
-    return family.cuda_dtype
+        return torch_device(self.settings.device, "generate.diffusers_video")
