@@ -16,7 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from pathlib import Path
 
-from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from soundstage.books.charts import Chart, benefit_bars, weekly_hours
@@ -27,6 +26,7 @@ from soundstage.books.summary import HoursRow, Summary, summarize
 from soundstage.books.whatif import FTE_HOURS, Comparison, WhatIf, compare
 from soundstage.errors import BooksError
 from soundstage.files import write_atomic
+from soundstage.reports.pdf import ReportPdf
 
 _TEMPLATES = Environment(
     loader=PackageLoader("soundstage.books", "templates"),
@@ -34,7 +34,6 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 CENT = Decimal("0.01")
 HTML_NAME, PDF_NAME = "books.html", "books.pdf"
 AI_HOURS_NOTE = (
@@ -127,28 +126,8 @@ def render_html(report: BooksReport) -> str:
     )
 
 
-class _Pdf(FPDF):
-    def __init__(self, report: BooksReport) -> None:
-        super().__init__(orientation="portrait", format="A4")
-        self.report = report
-        if (_DEJAVU / "DejaVuSans.ttf").exists() and (_DEJAVU / "DejaVuSans-Bold.ttf").exists():
-            self.add_font("DejaVu", "", _DEJAVU / "DejaVuSans.ttf")
-            self.add_font("DejaVu", "B", _DEJAVU / "DejaVuSans-Bold.ttf")
-            self.font_name, self.unicode_font = "DejaVu", True
-        else:
-            self.font_name, self.unicode_font = "Helvetica", False
-        self.set_creation_date(report.created_at)
-        self.set_title(f"Books: {report.title}")
-        self.set_auto_page_break(auto=True, margin=12)
-
-    def text_of(self, value: str) -> str:
-        """Text the font can draw: the core fonts hold Latin-1 only."""
-        return value if self.unicode_font else value.encode("latin-1", "replace").decode("latin-1")
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font(self.font_name, "", 7)
-        self.cell(0, 5, self.text_of(f"{self.report.title}: the books, page {self.page_no()}"))
+class _Pdf(ReportPdf):
+    """The books' portrait page: headings of several sizes, right-aligned figures."""
 
     def heading(self, text: str, size: int = 12) -> None:
         self.ln(2)
@@ -177,7 +156,7 @@ def _hours_rows(rows: Sequence[HoursRow], include_pay: bool) -> list[list[str]]:
 def render_pdf(report: BooksReport) -> bytes:
     """The report as a PDF (fpdf2)."""
     r, s = report, report.summary
-    pdf = _Pdf(r)
+    pdf = _Pdf(f"Books: {r.title}", footer=f"{r.title}: the books", orientation="portrait", made_at=r.created_at)
     pdf.add_page()
     pdf.heading(f"The books: {r.title}", 16)
     pdf.paragraph(

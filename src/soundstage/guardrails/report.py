@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from soundstage.errors import GuardrailError
@@ -21,6 +20,7 @@ from soundstage.guardrails.evaluate import Outcome, Violation
 from soundstage.guardrails.model import Policy, Records, TakeUse
 from soundstage.guardrails.rules import Rule, RulePack
 from soundstage.provenance.screenplay import AiText
+from soundstage.reports.pdf import ReportPdf
 
 _TEMPLATES = Environment(
     loader=PackageLoader("soundstage.guardrails", "templates"),
@@ -28,7 +28,6 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 HTML_NAME, PDF_NAME = "compliance.html", "compliance.pdf"
 
 
@@ -227,39 +226,8 @@ def render_html(report: ComplianceReport) -> str:
     return _TEMPLATES.get_template("compliance.html").render(r=report)
 
 
-class _Pdf(FPDF):
-    """A4 landscape with DejaVu where the system has it (the core fonts hold Latin-1 only),
-    set up as the disclosure report's PDF is."""
-
-    def __init__(self, report: ComplianceReport) -> None:
-        super().__init__(orientation="landscape", format="A4")
-        self.report = report
-        if (_DEJAVU / "DejaVuSans.ttf").exists() and (_DEJAVU / "DejaVuSans-Bold.ttf").exists():
-            self.add_font("DejaVu", "", _DEJAVU / "DejaVuSans.ttf")
-            self.add_font("DejaVu", "B", _DEJAVU / "DejaVuSans-Bold.ttf")
-            self.font_name, self.unicode_font = "DejaVu", True
-        else:
-            self.font_name, self.unicode_font = "Helvetica", False
-        self.set_creation_date(report.made_at)
-        self.set_title(f"Compliance report: {report.title}")
-        self.set_auto_page_break(auto=True, margin=12)
-
-    def text_of(self, value: str) -> str:
-        return value if self.unicode_font else value.encode("latin-1", "replace").decode("latin-1")
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font(self.font_name, "", 7)
-        self.cell(0, 5, self.text_of(f"{self.report.title}, compliance report, page {self.page_no()}"))
-
-    def heading(self, text: str) -> None:
-        self.ln(2)
-        self.set_font(self.font_name, "B", 11)
-        self.cell(0, 7, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
-        self.set_font(self.font_name, "", 8)
-
-    def paragraph(self, text: str) -> None:
-        self.multi_cell(0, 5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
+class _Pdf(ReportPdf):
+    """The compliance report's page: tables print "None." when empty."""
 
     def grid(self, widths: tuple[int, ...], header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         if not rows:
@@ -274,7 +242,7 @@ class _Pdf(FPDF):
 def render_pdf(report: ComplianceReport) -> bytes:
     """The report as a PDF (fpdf2); widths are in mm of the 277 mm between the margins."""
     r = report
-    pdf = _Pdf(r)
+    pdf = _Pdf(f"Compliance report: {r.title}", footer=f"{r.title}, compliance report", made_at=r.made_at)
     pdf.add_page()
     pdf.set_font(pdf.font_name, "B", 16)
     pdf.cell(0, 10, pdf.text_of(f"AI compliance report: {r.title}"), new_x="LMARGIN", new_y="NEXT")

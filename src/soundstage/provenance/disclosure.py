@@ -12,7 +12,6 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
-from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from soundstage.config import rate_label, timecode_text
@@ -21,6 +20,7 @@ from soundstage.files import write_atomic
 from soundstage.provenance.clock import iso, utc
 from soundstage.provenance.credentials import Approval, Origin, TakeProvenance
 from soundstage.provenance.screenplay import AiText
+from soundstage.reports.pdf import ReportPdf
 
 _TEMPLATES = Environment(
     loader=PackageLoader("soundstage.provenance", "templates"),
@@ -28,7 +28,6 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 NO_TAKE = "NO TAKE"
 AI_TEXT_NOTE = (
     "AI-generated text is not literary material: it is listed here, never as source material in the credits"
@@ -309,43 +308,10 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-class _Pdf(FPDF):
-    def __init__(self, disclosure: Disclosure) -> None:
-        super().__init__(orientation="landscape", format="A4")
-        self.disclosure = disclosure
-        if (_DEJAVU / "DejaVuSans.ttf").exists() and (_DEJAVU / "DejaVuSans-Bold.ttf").exists():
-            self.add_font("DejaVu", "", _DEJAVU / "DejaVuSans.ttf")
-            self.add_font("DejaVu", "B", _DEJAVU / "DejaVuSans-Bold.ttf")
-            self.font_name, self.unicode_font = "DejaVu", True
-        else:
-            self.font_name, self.unicode_font = "Helvetica", False
-        self.set_creation_date(disclosure.created_at)
-        self.set_title(f"Disclosure: {disclosure.title}")
-        self.set_auto_page_break(auto=True, margin=12)
-
-    def text_of(self, value: str) -> str:
-        """Text the font can draw: the core fonts hold Latin-1 only."""
-        return value if self.unicode_font else value.encode("latin-1", "replace").decode("latin-1")
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font(self.font_name, "", 7)
-        self.cell(0, 5, self.text_of(f"{self.disclosure.title}, cut {self.disclosure.cut_id}, page {self.page_no()}"))
-
-    def heading(self, text: str) -> None:
-        self.ln(2)
-        self.set_font(self.font_name, "B", 11)
-        self.cell(0, 7, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
-        self.set_font(self.font_name, "", 9)
-
-    def paragraph(self, text: str) -> None:
-        self.multi_cell(0, 5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
-
-
 def render_pdf(disclosure: Disclosure) -> bytes:
     """The disclosure as a PDF (fpdf2)."""
     d = disclosure
-    pdf = _Pdf(d)
+    pdf = ReportPdf(f"Disclosure: {d.title}", footer=f"{d.title}, cut {d.cut_id}", made_at=d.created_at, body_size=9)
     pdf.add_page()
     pdf.set_font(pdf.font_name, "B", 16)
     pdf.cell(0, 10, pdf.text_of(f"AI disclosure: {d.title}"), new_x="LMARGIN", new_y="NEXT")

@@ -17,8 +17,8 @@ from datetime import date, timedelta
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from soundstage.reports.pdf import ReportPdf
 from soundstage.schedules.model import Schedule, ScheduleProblem
-from soundstage.schedules.pdf import ReportPdf
 
 _TEMPLATES = Environment(
     loader=PackageLoader("soundstage.schedules", "templates"),

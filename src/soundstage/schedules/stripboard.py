@@ -16,8 +16,8 @@ from datetime import date
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from soundstage.reports.pdf import ReportPdf
 from soundstage.schedules.model import SceneWork, Schedule, ScheduleProblem
-from soundstage.schedules.pdf import ReportPdf
 from soundstage.script.eighths import format_eighths
 
 _TEMPLATES = Environment(
