@@ -400,6 +400,48 @@ def recorded_options(model: type[RecordedT], recipe: Recipe, options: dict[str, 
         raise GenerateError(f"shot {recipe.shot}: recipe option {where}: {first['msg']}") from None
 
 
+def conditioning_weights(
+    controlnets: Sequence[ControlNetSettings], ip_adapter: IPAdapterSettings | None, hub_cache: str | None
+) -> dict[str, str]:
+    """The sha256 of every ControlNet's weights (by model id) and the IP-Adapter's and its image
+    encoder's, which a take records beside the model's own."""
+    weights = {c.model: weights_sha256(locate(c.model, hub_cache)) for c in controlnets}
+    if ip_adapter:
+        adapter_folder, encoder = ip_adapter_folders(ip_adapter, hub_cache)
+        weights["ip_adapter"] = weights_sha256(adapter_folder / ip_adapter.subfolder / ip_adapter.weight_name)
+        weights["image_encoder"] = weights_sha256(encoder)
+    return weights
+
+
+def pinned_recipe(
+    recipe: Recipe,
+    backend_version: str,
+    model: str,
+    folder: Path,
+    weights: dict[str, str],
+    options: BaseModel,
+    steps: int,
+    guidance: float,
+) -> Recipe:
+    """``recipe`` with everything that makes its take pinned: the backend's version, the model
+    and the sha256 of its weights and of ``weights``, steps and guidance (the recipe's own, else
+    the settings' or the family's), and its validated ``options``. Weights changed since the
+    recipe was first pinned are refused."""
+    sha = weights_sha256(folder)
+    refuse_changed_weights(recipe, model, sha, weights)
+    return Recipe.model_validate(
+        {
+            **recipe.model_dump(),
+            "backend_version": backend_version,
+            "model": model,
+            "weights_sha256": sha,
+            "steps": recipe.steps or steps,
+            "guidance": recipe.guidance or guidance,
+            "options": {**options.model_dump(mode="json"), "weights": weights},
+        }
+    )
+
+
 def _set_attention(pipe: Any, sdpa: bool) -> None:
     """Fused scaled-dot-product attention, or the same attention in plain math operations.
 
@@ -462,25 +504,10 @@ class DiffusersBackend:
             "dtype": settings.dtype if settings.dtype != "auto" else auto_dtype(family.cuda_dtype, device),
         }
         options = recorded_options(_Recorded, recipe, {**defaults, **recipe.options, "weights": {}})
-        weights = {c.model: weights_sha256(locate(c.model, settings.hub_cache)) for c in options.controlnets}
-        if options.ip_adapter:
-            adapter_folder, encoder = ip_adapter_folders(options.ip_adapter, self.settings.hub_cache)
-            adapter_file = adapter_folder / options.ip_adapter.subfolder / options.ip_adapter.weight_name
-            weights["ip_adapter"] = weights_sha256(adapter_file)
-            weights["image_encoder"] = weights_sha256(encoder)
-        sha = weights_sha256(folder)
-        refuse_changed_weights(recipe, model, sha, weights)
-        return Recipe.model_validate(
-            {
-                **recipe.model_dump(),
-                "backend_version": self.version,
-                "model": model,
-                "weights_sha256": sha,
-                "steps": recipe.steps or settings.steps or family.steps,
-                "guidance": recipe.guidance
-                or (settings.guidance if settings.guidance is not None else family.guidance),
-                "options": {**options.model_dump(mode="json"), "weights": weights},
-            }
+        weights = conditioning_weights(options.controlnets, options.ip_adapter, settings.hub_cache)
+        guidance = settings.guidance if settings.guidance is not None else family.guidance
+        return pinned_recipe(
+            recipe, self.version, model, folder, weights, options, settings.steps or family.steps, guidance
         )
 
     def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]:

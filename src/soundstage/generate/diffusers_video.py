@@ -53,11 +53,12 @@ from soundstage.generate.diffusers import (
     DType,
     IPAdapterSettings,
     auto_dtype,
+    conditioning_weights,
     ip_adapter_folders,
     locate,
+    pinned_recipe,
     pipeline_class,
     recorded_options,
-    refuse_changed_weights,
     torch_device,
     weights_sha256,
 )
@@ -417,28 +418,12 @@ class DiffusersVideoBackend:
         refusal = grid.refusal(recipe, family.name)
         if refusal:
             raise GenerateError(refusal)
-        weights = {c.model: weights_sha256(locate(c.model, settings.hub_cache)) for c in options.controlnets}
+        weights = conditioning_weights(options.controlnets, options.ip_adapter, settings.hub_cache)
         if adapter is not None and options.motion_adapter is not None:
             weights[options.motion_adapter] = weights_sha256(adapter)
-        if options.ip_adapter:
-            adapter_folder, encoder = ip_adapter_folders(options.ip_adapter, self.settings.hub_cache)
-            weights["ip_adapter"] = weights_sha256(
-                adapter_folder / options.ip_adapter.subfolder / options.ip_adapter.weight_name
-            )
-            weights["image_encoder"] = weights_sha256(encoder)
-        sha = weights_sha256(folder)
-        refuse_changed_weights(recipe, model, sha, weights)
-        return Recipe.model_validate(
-            {
-                **recipe.model_dump(),
-                "backend_version": self.version,
-                "model": model,
-                "weights_sha256": sha,
-                "steps": recipe.steps or settings.steps or family.steps,
-                "guidance": recipe.guidance
-                or (settings.guidance if settings.guidance is not None else family.guidance),
-                "options": {**options.model_dump(mode="json"), "weights": weights},
-            }
+        guidance = settings.guidance if settings.guidance is not None else family.guidance
+        return pinned_recipe(
+            recipe, self.version, model, folder, weights, options, settings.steps or family.steps, guidance
         )
 
     def generate(self, recipes: Sequence[Recipe], inputs: Inputs, progress: BackendProgress) -> list[bytes]:
