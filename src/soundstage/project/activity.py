@@ -29,8 +29,9 @@ def activities(context: Context) -> list[Activity]:
     """What people did in Soundstage, each with its person and time: takes they requested (the
     job's queue time), review decisions and notes (the audit trail).
 
-    Not yet here: layouts edited by hand (the layout file's change carries no person) and consents
-    (the guardrails are not yet in the database)."""
+    Not here: layouts edited by hand (the layout file's change carries no person), and the
+    guardrails' records (consents, notices, overrides): they are audited events, but like adding
+    users they are administration, not work on the film."""
     found: list[Activity] = []
     with context.reading() as session:
         for actor, at, action, subject in session.execute(
