@@ -5,6 +5,7 @@ the production's signer; and reading a file's content credentials back."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -213,6 +214,10 @@ def _write_cut(
             burn_in=settings.burn_in,
             head_slate_s=settings.head_slate_s,
             progress=progress,
+            # The production's segment cache (docs/cut.md, "Re-cuts"): a re-cut encodes only the
+            # shots that changed, and what a stopped cut encoded is kept for the next one.
+            segment_cache=context.root / "cache" / "segments",
+            workers=os.cpu_count() or 1,
         )
         sign_animatic(
             unsigned,
