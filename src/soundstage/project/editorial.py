@@ -233,6 +233,10 @@ def _write_cut(
             signed_at=assembled.made_at,
             ai_text=ai_text,
         )
+    except CutError as error:
+        # The movie is made under a hidden name and signed into its own: the user's is the latter.
+        error.args = (str(error).replace(str(unsigned), str(animatic)),)
+        raise
     finally:
         unsigned.unlink(missing_ok=True)
     report.outputs["animatic"] = animatic
