@@ -139,6 +139,12 @@ def test_folders_a_cut_cannot_replace_are_refused_before_any_work(tmp_path: Path
     monkeypatch.chdir(target / "takes")
     with pytest.raises(CutError, match="is the current folder"):
         CutFolder(target).__enter__()
+    monkeypatch.chdir(target)
+    for here in (Path("."), Path("..") / "cut"):
+        with pytest.raises(CutError, match="is the current folder"):
+            CutFolder(here).__enter__()
+        recover(here)  # nothing to tidy, and no name to trip on
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut", "file", "home"]
 
 
 def test_a_linked_output_stays_a_link_to_the_new_cut(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import opentimelineio as otio
@@ -43,17 +43,19 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
 
 
-def _building(out: Path) -> Path | None:
-    """The hidden folder a running cut is writing beside ``out``, once there is one."""
-    return next(out.parent.glob(f".{out.name}.cut-tmp-*"), None)
+def _building(out: Path, left: Collection[Path] = ()) -> Path | None:
+    """The hidden folder a running cut is writing beside ``out``, once there is one (not one
+    of those in ``left``, what earlier killed cuts left)."""
+    return next((p for p in out.parent.glob(f".{out.name}.cut-tmp-*") if p not in left), None)
 
 
 def _kill_when(command: list[str], ready: Callable[[Path], bool], out: Path) -> None:
     """Run a cut and SIGKILL it (no clean-up of any kind runs) once ``ready(its folder)``."""
+    left = set(out.parent.glob(f".{out.name}.cut-tmp-*"))
     process = subprocess.Popen(command, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         while process.poll() is None:
-            folder = _building(out)
+            folder = _building(out, left)
             if folder is not None and ready(folder):
                 process.send_signal(signal.SIGKILL)
                 break

@@ -146,8 +146,11 @@ class CutFolder:
         target = self.target
         if not target.is_dir():
             return
-        here = Path.cwd().resolve()
-        if here == target.resolve() or here.is_relative_to(target.resolve()):
+        try:
+            here = Path.cwd().resolve()
+        except OSError:  # the current folder was deleted: it is not this one
+            here = None
+        if here is not None and here.is_relative_to(target.resolve()):
             raise CutError(f"{self.shown}: is the current folder; a cut replaces its folder whole: run it from outside")
         entries = [e.name for e in target.iterdir()]
         visible = [e for e in entries if not e.startswith(".")]
@@ -217,7 +220,9 @@ class CutFolder:
 
 
 def _real(target: Path) -> Path:
-    """The folder a cut replaces: a link's own target (the link stays a link to the new cut)."""
+    """The folder a cut replaces, absolute (``-o .`` has a name to put a sibling beside), and
+    a link's own target (the link stays a link to the new cut)."""
+    target = Path(os.path.abspath(target))
     return target.resolve() if target.is_symlink() else target
 
 
