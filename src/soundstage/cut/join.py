@@ -130,7 +130,8 @@ class Joiner:
                     self.container.mux(packets)
                     packets = []
             self.container.mux(packets)
-        samples = round(played * stream.time_base * stream.sample_rate)
+            # Read while the segment is open: PyAV 18 refuses a closed container's stream.
+            samples = round(played * stream.time_base * stream.sample_rate)
         self.samples += samples
         self._audio_segments += 1
         return samples

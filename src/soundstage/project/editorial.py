@@ -5,6 +5,7 @@ the production's signer; and reading a file's content credentials back."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from soundstage.cut.timeline import CutShot
     from soundstage.provenance.credentials import CredentialReport, Signer, TakeProvenance
     from soundstage.provenance.disclosure import DisclosureRow
+    from soundstage.provenance.screenplay import AiText
 
 
 @dataclass(slots=True)
@@ -113,14 +115,13 @@ def cut(
     beside it. The animatic's signed time and the report's time are the cut's one clock reading.
     """
     # The animatic (PyAV, OpenCV), OTIO, c2pa and fpdf load only when something is cut.
-    from soundstage.cut.animatic import write_animatic
-    from soundstage.cut.timeline import assemble, write_editorial
-    from soundstage.provenance.credentials import media_type, sign_animatic, sign_take
-    from soundstage.provenance.disclosure import Disclosure, write_disclosure
+    from soundstage.cut.swap import CutFolder, is_cut_entry, recover
 
+    # First, before anything can fail: a cut killed mid-swap put back, a killed cut's half-built
+    # folder removed (cut/swap.py), so even a refused cut leaves the folder as its last cut did.
+    recover(out)
     signing = signer(context)
     named, login = provider(context), console()
-    settings = context.settings.cut
     entries = _cut_entries(context, scenes)
     audit_head = trail.head(context)  # the trail as the cut saw the approvals, carried by its credentials
     ai_text = drafts.ai_text(context)  # read once: the animatic's credentials and the disclosure say the same
@@ -133,9 +134,50 @@ def cut(
         context, [(e.shot.code, e.provenance.take) for e in entries if e.provenance], spoken=spoken
     )
     entries = [e if e.provenance is None else e.with_guardrails(cleared[e.provenance.take]) for e in entries]
-    _check_writable(out)
-    cut_id = str(uuid.uuid4())
-    report = CutReport(cut_id=cut_id, out=out)
+    root = context.root.resolve()
+    if root == out.resolve() or root.is_relative_to(out.resolve()):
+        raise CutError(f"{out}: holds the production; a cut replaces its folder whole: name a folder of its own")
+    report = CutReport(cut_id=str(uuid.uuid4()), out=out)
+    # The whole cut is written into a hidden folder beside ``out`` and swapped into place at the
+    # end, so a failure or a kill at any point leaves the previous cut as it was (cut/swap.py).
+    # The cut writes nothing to the database: the swap is its one commit.
+    with CutFolder(out, owned=lambda entry: is_cut_entry(entry, name)) as staged:
+        _write_cut(
+            context, staged.folder, report, entries, spoken, signing,
+            name=name, prores=prores, made_by=made_by, login=login, provider=named,
+            audit_head=audit_head, ai_text=ai_text, progress=progress,
+        )  # fmt: skip
+        staged.commit()
+    report.outputs = {key: out / path.relative_to(staged.folder) for key, path in report.outputs.items()}
+    return report
+
+
+def _write_cut(
+    context: Context,
+    out: Path,
+    report: CutReport,
+    entries: list[_CutEntry],
+    spoken: dict[str, list[str]],
+    signing: Signer,
+    *,
+    name: str,
+    prores: bool,
+    made_by: str,
+    login: str,
+    provider: str,
+    audit_head: tuple[int, str] | None,
+    ai_text: Sequence[AiText],
+    progress: Progress,
+) -> None:
+    """Write the cut of ``entries`` into the folder ``out`` (the hidden one ``cut`` swaps into
+    place), filling in ``report``."""
+    from soundstage.cut.animatic import write_animatic
+    from soundstage.cut.timeline import assemble, write_editorial
+    from soundstage.provenance.credentials import media_type, sign_animatic, sign_take
+    from soundstage.provenance.disclosure import Disclosure, write_disclosure
+
+    settings = context.settings.cut
+    cut_id = report.cut_id
     signed: list[tuple[Path, TakeProvenance]] = []
     shots: list[CutShot] = []
     for entry in entries:
@@ -172,6 +214,10 @@ def cut(
             burn_in=settings.burn_in,
             head_slate_s=settings.head_slate_s,
             progress=progress,
+            # The production's segment cache (docs/cut.md, "Re-cuts"): a re-cut encodes only the
+            # shots that changed, and what a stopped cut encoded is kept for the next one.
+            segment_cache=context.root / "cache" / "segments",
+            workers=os.cpu_count() or 1,
         )
         sign_animatic(
             unsigned,
@@ -181,12 +227,16 @@ def cut(
             takes=signed,
             signer=signing,
             audit_head=audit_head,
-            provider=named,
+            provider=provider,
             made_by=made_by,
             made_by_login=login,
             signed_at=assembled.made_at,
             ai_text=ai_text,
         )
+    except CutError as error:
+        # The movie is made under a hidden name and signed into its own: the user's is the latter.
+        error.args = (str(error).replace(str(unsigned), str(animatic)),)
+        raise
     finally:
         unsigned.unlink(missing_ok=True)
     report.outputs["animatic"] = animatic
@@ -200,7 +250,7 @@ def cut(
         generator=f"Soundstage {__version__}",
         fps=context.settings.fps,
         rows=tuple(e.row(frames[e.shot.code]) for e in entries),
-        provider=named,
+        provider=provider,
         scratch_dialogue=voices is not None,
         made_by=made_by,
         made_by_login=login,
@@ -209,7 +259,6 @@ def cut(
     html, pdf = out / f"{name}_disclosure.html", out / f"{name}_disclosure.pdf"
     write_disclosure(disclosure, html, pdf)
     report.outputs["disclosure"], report.outputs["disclosure_pdf"] = html, pdf
-    return report
 
 
 def _cut_entries(context: Context, scenes: Sequence[str]) -> list[_CutEntry]:
@@ -298,14 +347,3 @@ def verify(file: Path, production_root: Path | None = None, trust: Path | None =
         candidate = production_root / "credentials" / "ca.pem"
         trust = candidate if candidate.exists() else None
     return read_credentials(file, trust_anchors=trust)
-
-
-def _check_writable(folder: Path) -> None:
-    """Fail before any work when ``folder`` cannot be made or written."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".soundstage-probe-{uuid.uuid4().hex}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as failure:
-        raise CutError(f"{folder}: cannot write the cut there: {failure.strerror or failure}") from None
