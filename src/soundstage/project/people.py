@@ -428,32 +428,30 @@ def throttle(session: Session, key: str, address: str, besides: int | None = Non
     anywhere, here = session.execute(select(func.count(), func.count().filter(by_address)).where(by_name, recent)).one()
     from_address = session.scalar(select(func.count()).where(by_address, recent))
     held = [
-        (limit, where)
-        for count, limit, where in (
-            (here, THROTTLE_FAILURES, by_name & by_address),
-            (anywhere, THROTTLE_NAME_FAILURES, by_name),
-            (from_address, THROTTLE_ADDRESS_FAILURES, by_address),
+        (limit, where, is_address)
+        for count, limit, where, is_address in (
+            (here, THROTTLE_FAILURES, by_name & by_address, False),
+            (anywhere, THROTTLE_NAME_FAILURES, by_name, False),
+            (from_address, THROTTLE_ADDRESS_FAILURES, by_address, True),
         )
         if count >= limit
     ]
     if not held:
         return None
-    # Held until the limit-th newest failure of each exceeded count leaves the window.
-    until = max(
-        session.scalar(
+    # Held until the limit-th newest failure of each exceeded count leaves the window (gone
+    # already if a login just pruned it: then a second's wait).
+    until = utcnow() - THROTTLE_WINDOW
+    for limit, where, _ in held:
+        at = session.scalar(
             select(LoginFailureRow.at)
             .where(where, recent)
             .order_by(LoginFailureRow.at.desc())
             .offset(limit - 1)
             .limit(1)
         )
-        or utcnow()
-        for limit, where in held
-    )
-    wait = (as_utc(until) + THROTTLE_WINDOW - utcnow()).total_seconds()
-    return Throttled(
-        key, max(1, math.ceil(wait)), by_address=all(limit == THROTTLE_ADDRESS_FAILURES for limit, _ in held)
-    )
+        until = max(until, as_utc(at)) if at is not None else until
+    wait = (until + THROTTLE_WINDOW - utcnow()).total_seconds()
+    return Throttled(key, max(1, math.ceil(wait)), by_address=all(is_address for _, _, is_address in held))
 
 
 def prune(session: Session) -> None:
