@@ -193,7 +193,7 @@ class Served:
         deadline = time.monotonic() + SERVER_START_S
         while True:
             try:
-                if httpx.get(f"{self.url}/openapi.json").status_code == 200:
+                if httpx.get(f"{self.url}/login").status_code == 200:  # /openapi.json is off by default
                     return self
             except httpx.HTTPError:
                 pass

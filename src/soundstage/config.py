@@ -6,6 +6,7 @@ Environment variables use the prefix ``SOUNDSTAGE_`` and ``__`` between levels, 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from decimal import Decimal, InvalidOperation
@@ -345,6 +346,22 @@ class Serve(_Section):
     secure_cookies: bool = Field(
         False, description="mark the review room's cookies Secure (browsers send them over HTTPS only): behind TLS"
     )
+    api_schema: bool = Field(
+        False,
+        description="serve the JSON API's OpenAPI schema at /openapi.json (off: 404, the room's map kept to itself)",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        # Addresses or networks only: uvicorn reads "*" as "trust every peer", and then takes the
+        # leftmost X-Forwarded-For entry, the one any client writes itself (a throttle dodged).
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network (a proxy's, e.g. 10.0.0.5)") from None
+        return proxies
 
 
 class TaskResources(_Section):

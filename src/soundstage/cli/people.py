@@ -357,6 +357,7 @@ def serve(
         "log_level": "warning",
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
+        "server_header": False,  # no "server: uvicorn" on every answer: nothing to fingerprint by
     }
     if workers == 1:
         uvicorn.run(review_room, **options)

@@ -7,11 +7,12 @@ Only hashes are stored (soundstage.passwords): argon2 for passwords, sha256 for 
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from soundstage.errors import NoSuchRecord, ReviewError
@@ -43,6 +44,10 @@ THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
 # password from many addresses (a botnet, or forged forwarded headers) is stopped too, at the
 # price that the person waits five minutes after such an attack.
 THROTTLE_NAME_FAILURES = 20
+# Failed logins from one address within THROTTLE_WINDOW, whatever the names or links tried: one
+# machine spraying a common password over every name (or guessing client links' passwords) is
+# stopped. High enough that an office behind one NAT address, its people mistyping, is not.
+THROTTLE_ADDRESS_FAILURES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +99,13 @@ class Login:
 
 
 class Throttled(Exception):
-    """Too many failed logins for one name (or client link) from one address."""
+    """Too many failed logins for one name (or client link), or from one address:
+    ``retry_after`` is the seconds until a login would be looked at again, ``by_address``
+    whether the address (rather than the name) is what is held."""
+
+    def __init__(self, key: str, retry_after: int, by_address: bool = False) -> None:
+        super().__init__(key)
+        self.key, self.retry_after, self.by_address = key, retry_after, by_address
 
 
 # -- users and roles ----------------------------------------------------------------------------
@@ -328,51 +339,119 @@ def log_in(context: Context, name: str, password: str, address: str, replacing: 
     ``replacing``: the session cookie the browser brought, ended when the login succeeds (a
     browser holds one session: the one before must not stay live behind the new one).
 
-    Raises Throttled after THROTTLE_FAILURES failures for the name and address within
-    THROTTLE_WINDOW, before the password is even looked at. The hash is read in a short read,
-    verified with no transaction open (argon2 takes tens of milliseconds by design, and SQLite
-    has one writer: a login must never hold up a decision), and the outcome written in a
-    short write of its own.
+    Raises Throttled (before the password is even looked at) after THROTTLE_FAILURES failures
+    for the name and address, THROTTLE_NAME_FAILURES for the name or THROTTLE_ADDRESS_FAILURES
+    from the address, within THROTTLE_WINDOW. The hash is read in a short read, verified with
+    no transaction open (argon2 takes tens of milliseconds by design, and SQLite has one
+    writer: a login must never hold up a decision), and the outcome written in a short write
+    of its own.
     """
     key = name.strip()[:128]
+    attempt = begin_attempt(context, key, address)
     with context.reading() as session:
-        if throttled(session, key, address):
-            raise Throttled(key)
         user = session.execute(
             select(UserRow.id, UserRow.password_hash).where(UserRow.name == key, UserRow.active.is_(True))
         ).first()
     right = verify_password(user.password_hash if user is not None else "", password)
+    if not (right and user is not None):
+        return None  # the attempt's row stays: it is the failure the throttle counts
     with context.transaction() as session:
-        if right and user is not None:
-            # Still active with the same password? A deactivation or a new password between the
-            # read and now must win over a login checked against the old hash.
-            current = session.scalar(
-                select(UserRow.id).where(
-                    UserRow.id == user.id, UserRow.active.is_(True), UserRow.password_hash == user.password_hash
+        # Still active with the same password? A deactivation or a new password between the
+        # read and now must win over a login checked against the old hash.
+        current = session.scalar(
+            select(UserRow.id).where(
+                UserRow.id == user.id, UserRow.active.is_(True), UserRow.password_hash == user.password_hash
+            )
+        )
+        if current is None:
+            return None
+        session.execute(
+            delete(LoginFailureRow).where(
+                or_(
+                    LoginFailureRow.id == attempt,
+                    (LoginFailureRow.name == key) & (LoginFailureRow.address == address[:64]),
                 )
             )
-            if current is not None:
-                session.execute(
-                    delete(LoginFailureRow).where(LoginFailureRow.name == key, LoginFailureRow.address == address)
-                )
-                prune(session)
-                if replacing:
-                    session.execute(delete(WebSessionRow).where(WebSessionRow.token_sha256 == token_digest(replacing)))
-                return start_session(session, user_id=user.id)[0]
-        session.add(LoginFailureRow(name=key, address=address[:64]))
-        return None
-
-
-def throttled(session: Session, key: str, address: str) -> bool:
-    """Whether ``key`` (a name, or a client link) failed too often just now: from ``address``
-    (THROTTLE_FAILURES) or from anywhere (THROTTLE_NAME_FAILURES)."""
-    since: datetime = utcnow() - THROTTLE_WINDOW
-    anywhere, here = session.execute(
-        select(func.count(), func.count().filter(LoginFailureRow.address == address[:64])).where(
-            LoginFailureRow.name == key, LoginFailureRow.at > since
         )
-    ).one()
-    return here >= THROTTLE_FAILURES or anywhere >= THROTTLE_NAME_FAILURES
+        prune(session)
+        if replacing:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.token_sha256 == token_digest(replacing)))
+        return start_session(session, user_id=user.id)[0]
+
+
+def begin_attempt(context: Context, key: str, address: str) -> int:
+    """Record a login attempt for ``key`` (a name, or a client link) from ``address`` as a
+    failure before its password is checked, then count; the attempt's row id (the caller
+    deletes it when the password is right). Throttled, its row gone again, when the name or
+    the address failed too often just now.
+
+    Recorded first and counted after its own commit, so of many attempts sent at once each
+    sees every one committed before it: no more than the limit get their password checked
+    (counting first and recording after, a burst of parallel guesses all passed the count).
+    """
+    address = address[:64]
+    with context.transaction() as session:
+        # Failures the throttle no longer looks at go as new ones come: the table holds one
+        # window's worth whatever an attacker sends, not only between successful logins.
+        session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= utcnow() - THROTTLE_WINDOW))
+        row = LoginFailureRow(name=key, address=address)
+        session.add(row)
+        session.flush()
+        attempt = row.id
+    with context.reading() as session:
+        held = throttle(session, key, address, besides=attempt)
+    if held is not None:
+        with context.transaction() as session:
+            # A refused attempt is no failure: retrying while held must not prolong the hold.
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.id == attempt))
+        raise held
+    return attempt
+
+
+def _forget_attempt(session: Session, attempt: int) -> None:
+    session.execute(delete(LoginFailureRow).where(LoginFailureRow.id == attempt))
+
+
+def throttle(session: Session, key: str, address: str, besides: int | None = None) -> Throttled | None:
+    """Throttled (not raised) if ``key`` (a name, or a client link) failed too often just now
+    from ``address`` (THROTTLE_FAILURES) or from anywhere (THROTTLE_NAME_FAILURES), or
+    ``address`` did whatever the names (THROTTLE_ADDRESS_FAILURES); None when a login may go
+    ahead. ``besides``: an attempt's own row, not counted."""
+    address = address[:64]
+    since: datetime = utcnow() - THROTTLE_WINDOW
+    recent = LoginFailureRow.at > since
+    if besides is not None:
+        recent = recent & (LoginFailureRow.id != besides)
+    by_name = LoginFailureRow.name == key
+    by_address = LoginFailureRow.address == address
+    # Two counts, each through an index of its own (name; address and time).
+    anywhere, here = session.execute(select(func.count(), func.count().filter(by_address)).where(by_name, recent)).one()
+    from_address = session.scalar(select(func.count()).where(by_address, recent))
+    held = [
+        (limit, where, is_address)
+        for count, limit, where, is_address in (
+            (here, THROTTLE_FAILURES, by_name & by_address, False),
+            (anywhere, THROTTLE_NAME_FAILURES, by_name, False),
+            (from_address, THROTTLE_ADDRESS_FAILURES, by_address, True),
+        )
+        if count >= limit
+    ]
+    if not held:
+        return None
+    # Held until the limit-th newest failure of each exceeded count leaves the window (gone
+    # already if a login just pruned it: then a second's wait).
+    until = utcnow() - THROTTLE_WINDOW
+    for limit, where, _ in held:
+        at = session.scalar(
+            select(LoginFailureRow.at)
+            .where(where, recent)
+            .order_by(LoginFailureRow.at.desc())
+            .offset(limit - 1)
+            .limit(1)
+        )
+        until = max(until, as_utc(at)) if at is not None else until
+    wait = (until + THROTTLE_WINDOW - utcnow()).total_seconds()
+    return Throttled(key, max(1, math.ceil(wait)), by_address=all(is_address for _, _, is_address in held))
 
 
 def prune(session: Session) -> None:
@@ -392,16 +471,14 @@ def change_password(
     Throttled like ``log_in`` and under the same name (someone holding a stolen session must not
     guess their way to the password), and like it both hashes run with no transaction open.
     """
+    attempt = begin_attempt(context, who.name, address)
     with context.reading() as session:
-        if throttled(session, who.name, address):
-            raise Throttled(who.name)
         stored = session.scalar(select(UserRow.password_hash).where(UserRow.name == who.name, UserRow.active.is_(True)))
     if stored is None or not verify_password(stored, current):
-        with context.transaction() as session:
-            session.add(LoginFailureRow(name=who.name, address=address[:64]))
-        return False
+        return False  # the attempt's row stays: a failure, counted like a wrong login
     password_hash = hash_password(new, who=who.name)
     with context.transaction() as session:
+        _forget_attempt(session, attempt)  # the current password was right: no failure
         # A new password set between the check and now wins: this one was checked against the old.
         if session.scalar(select(UserRow.password_hash).where(UserRow.name == who.name)) != stored:
             return False
@@ -419,14 +496,11 @@ def link_log_in(context: Context, share_id: int, password_hash: str, password: s
     Raises Throttled like ``log_in`` (the link is throttled like a login name), and like it
     verifies the hash with no transaction open."""
     key = f"share:{share_id}"
-    with context.reading() as session:
-        if throttled(session, key, address):
-            raise Throttled(key)
-    right = verify_password(password_hash, password)
+    attempt = begin_attempt(context, key, address)
+    if not verify_password(password_hash, password):
+        return None  # the attempt's row stays: it is the failure the throttle counts
     with context.transaction() as session:
-        if not right:
-            session.add(LoginFailureRow(name=key, address=address[:64]))
-            return None
+        _forget_attempt(session, attempt)
         prune(session)
         return start_session(session, share_id=share_id)[0]
 

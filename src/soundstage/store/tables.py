@@ -382,8 +382,9 @@ class ApiTokenRow(Base):
 
 
 class LoginFailureRow(Base):
-    """A failed login (a name or a client link's password, and the address it came from): the
-    throttle counts these, in the database so every server process sees them."""
+    """A failed login (a name or a client link's password, and the address it came from), or
+    one whose password is being checked: the throttle counts these, in the database so every
+    server process, and the same one after a restart, sees them."""
 
     __tablename__ = "login_failures"
 
@@ -392,6 +393,12 @@ class LoginFailureRow(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
+# -- login throttle (0020_login_throttle) --: every login counts the failures from its address
+# (whatever the names tried) in the last window, and every attempt forgets the failures older
+# than the window: two ranges of these, not walks of the whole table.
+Index("ix_login_failures_address_at", LoginFailureRow.address, LoginFailureRow.at)
+Index("ix_login_failures_at", LoginFailureRow.at)
 
 # -- schedules --
 

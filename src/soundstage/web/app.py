@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,6 +53,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+# Behind TLS (``[serve] secure_cookies``): browsers that have seen the room once never try it
+# over plain HTTP again, where a network attacker could answer in its place. The domain's other
+# sites are left alone (no includeSubDomains).
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
 
 
 def create_app(production_root: Path) -> FastAPI:
@@ -72,11 +76,18 @@ def create_app(production_root: Path) -> FastAPI:
         version=__version__,
         description="Shots, takes, notes, approvals, playlists, client links and the audit trail.",
         lifespan=lifespan,
+        # The schema is a map of every route for whoever asks, logged in or not: served only when
+        # ``[serve] api_schema`` says so (app.openapi() still builds it in process). FastAPI's
+        # /docs and /redoc never: they load Swagger UI and ReDoc from a CDN, scripts from another
+        # site running with the room's cookies (and the CSP forbids them anyway).
+        openapi_url="/openapi.json" if production.settings.serve.api_schema else None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.production = production
     app.state.login_form_key = form_key
     app.add_middleware(BodyLimit, limit=MAX_BODY)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=production.settings.serve.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (api, playlists, media, pages, share, book_pages):
         app.include_router(module.router)
@@ -145,23 +156,40 @@ async def _validation_error(request: Request, error: Exception) -> Response:
 
 
 class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every HTTP answer (pages, API, media, errors, static files)."""
+    """Adds SECURITY_HEADERS (and HSTS when ``hsts``) to every HTTP answer (pages, API, media,
+    errors, static files), and answers a route's unexpected exception itself: a one-line 500
+    that names no code, SQL or path, with the same headers (Starlette's own 500 is sent from
+    outside this middleware, without them). The exception is raised on, for the server's log.
+    """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
-        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        pairs = [*SECURITY_HEADERS.items(), *([HSTS] if hsts else [])]
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in pairs]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def sending(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", []), *self.headers]
             await send(message)
 
-        await self.app(scope, receive, sending)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise
+            detail = "internal error: the server's log has the details"
+            json = wants_json(Request(scope))
+            answer = JSONResponse({"detail": detail}, 500) if json else PlainTextResponse(detail, 500)
+            await answer(scope, receive, sending)
+            raise
 
 
 class BodyLimit:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
@@ -23,6 +24,7 @@ from soundstage.passwords import new_token
 from soundstage.project import people
 from soundstage.project.people import (
     SESSION_LIFETIME,
+    THROTTLE_ADDRESS_FAILURES,
     THROTTLE_FAILURES,
     THROTTLE_NAME_FAILURES,
     THROTTLE_WINDOW,
@@ -34,7 +36,9 @@ from soundstage.project.production import Context
 from soundstage.review.workflow import Role
 from soundstage.web.render import render
 
-__all__ = ["THROTTLE_FAILURES", "THROTTLE_NAME_FAILURES", "THROTTLE_WINDOW", "Throttled"]
+__all__ = ["THROTTLE_ADDRESS_FAILURES", "THROTTLE_FAILURES", "THROTTLE_NAME_FAILURES", "THROTTLE_WINDOW", "Throttled"]
+
+PageT = TypeVar("PageT", bound=Response)
 
 SESSION_COOKIE = "soundstage_session"
 SHARE_COOKIE = "soundstage_share"
@@ -145,7 +149,8 @@ Producer = Annotated[Principal, Depends(_role_in(PRODUCERS, "do that: it needs a
 
 def set_cookie(response: Response, name: str, token: str, *, request: Request | None = None) -> None:
     """Set a session cookie: HttpOnly (scripts cannot read it), SameSite=Lax (no cross-site POSTs),
-    and Secure when ``[serve] secure_cookies`` says the room is behind TLS."""
+    and Secure when ``[serve] secure_cookies`` says the room is behind TLS or the request came
+    over HTTPS (a browser that reached the room by HTTPS must never send it over plain HTTP)."""
     response.set_cookie(
         name,
         token,
@@ -153,7 +158,8 @@ def set_cookie(response: Response, name: str, token: str, *, request: Request | 
         httponly=True,
         samesite="lax",
         path="/",
-        secure=request is not None and production_of(request).settings.serve.secure_cookies,
+        secure=request is not None
+        and (production_of(request).settings.serve.secure_cookies or request.url.scheme == "https"),
     )
 
 
@@ -169,8 +175,36 @@ def guest_share(request: Request) -> int | None:
 
 
 def client_address(request: Request) -> str:
-    """The address a request came from (for the login throttle)."""
-    return request.client.host if request.client else "unknown"
+    """The address a request came from, as the login throttle counts it: the connection's own
+    (uvicorn rewrites it from X-Forwarded-For only for the proxies ``[serve] trusted_proxies``
+    names), an IPv6 address by its /64 network (one subscriber is handed a whole /64 and picks
+    addresses in it at will: counted one by one, each would be a fresh throttle), an IPv4
+    address mapped into IPv6 as the IPv4 address."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64]  # not an address (a test client, a Unix socket): as it is
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def throttled_answer(page: PageT, held: Throttled) -> PageT:
+    """A login refused by the throttle: ``page`` (already 429) with Retry-After, the seconds
+    until a login is looked at again."""
+    page.headers["Retry-After"] = str(held.retry_after)
+    return page
+
+
+def throttle_message(held: Throttled, what: str = "logins for this name") -> str:
+    """The one line a throttled login form shows: what is held, and for how long."""
+    minutes = -(-held.retry_after // 60)
+    wait = f"{held.retry_after} seconds" if held.retry_after < 60 else f"{minutes} minute{'s' if minutes > 1 else ''}"
+    held_for = "failed logins from your address" if held.by_address else f"failed {what}"
+    return f"too many {held_for}: wait {wait} and try again"
 
 
 # -- the login forms' CSRF token -----------------------------------------------------------------

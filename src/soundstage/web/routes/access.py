@@ -16,7 +16,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from soundstage.passwords import MAX_PASSWORD, MIN_PASSWORD
 from soundstage.project import people
-from soundstage.web.auth import Crew, Principal, Producer, Throttled, client_address, production_of
+from soundstage.web.auth import (
+    Crew,
+    Principal,
+    Producer,
+    Throttled,
+    client_address,
+    production_of,
+    throttle_message,
+    throttled_answer,
+)
 from soundstage.web.render import render
 from soundstage.web.schemas import MAX_INT
 
@@ -52,8 +61,9 @@ def change_password(request: Request, who: Crew, current: Password, new: NewPass
     production = production_of(request)
     try:
         changed = people.change_password(production, who.person, who.session_id, current, new, client_address(request))
-    except Throttled:
-        return _account_page(request, who, "too many wrong passwords for this name: wait five minutes", 429)
+    except Throttled as held:
+        page = _account_page(request, who, throttle_message(held, "tries of the current password"), 429)
+        return throttled_answer(page, held)
     if not changed:
         return _account_page(request, who, "the current password is wrong", 403)
     return _account_page(request, who, "password changed: your other sessions have ended")

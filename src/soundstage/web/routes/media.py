@@ -2,8 +2,7 @@
 passes, a client link's guest only the takes of that playlist. The name must be a sha256 and
 ``.png`` (a still) or ``.mp4`` (a take that moves); the media store builds the path from it, so
 no request can reach a file outside the store. Clips are served with HTTP range requests
-(Starlette's ``FileResponse`` answers ``Range`` with 206), which a browser's video player
-needs to seek."""
+(206, as RFC 9110 has them: web.ranges), which a browser's video player needs to seek."""
 
 from __future__ import annotations
 
@@ -14,7 +13,8 @@ from fastapi.responses import FileResponse
 
 from soundstage.project import board, dailies
 from soundstage.web.auth import CREW, authenticate, guest_share, production_of
-from soundstage.web.schemas import ERRORS
+from soundstage.web.ranges import RangedFile
+from soundstage.web.schemas import ERRORS, ErrorOut
 
 router = APIRouter(tags=["media"], responses=ERRORS)
 
@@ -28,6 +28,7 @@ _TYPES = {".png": "image/png", ".mp4": "video/mp4"}
     responses={
         200: {"content": {"image/png": {}, "video/mp4": {}}, "description": "The PNG or MP4, by its content hash"},
         206: {"content": {"video/mp4": {}}, "description": "The bytes a Range header asked for"},
+        416: {"model": ErrorOut, "description": "A Range wholly past the end (Content-Range: bytes */SIZE)"},
     },
 )
 def media(request: Request, name: str) -> FileResponse:
@@ -54,6 +55,9 @@ def media(request: Request, name: str) -> FileResponse:
     if not allowed or not path.is_file():
         raise missing
     # Content-addressed: the bytes behind a name never change, so browsers may keep them.
-    return FileResponse(
-        path, media_type=_TYPES[suffix], headers={"Cache-Control": "private, max-age=31536000, immutable"}
+    return RangedFile(
+        path,
+        media_type=_TYPES[suffix],
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+        stat_result=path.stat(),  # here, in the route's thread: the size a Range is checked against
     )

@@ -26,6 +26,8 @@ from soundstage.web.auth import (
     login_page,
     production_of,
     set_cookie,
+    throttle_message,
+    throttled_answer,
 )
 from soundstage.web.params import Filters, Offset, PlaylistId, ShotCode
 from soundstage.web.render import render
@@ -65,9 +67,9 @@ def login(
     try:
         previous = request.cookies.get(SESSION_COOKIE, "")
         token = people.log_in(production_of(request), name, password, client_address(request), replacing=previous)
-    except Throttled:
-        message = "too many failed logins for this name: wait five minutes"
-        return login_page(request, "login.html", context | {"message": message}, 429)
+    except Throttled as held:
+        page = login_page(request, "login.html", context | {"message": throttle_message(held)}, 429)
+        return throttled_answer(page, held)
     if token is None:
         return login_page(request, "login.html", context | {"message": "wrong name or password"}, 401)
     response = RedirectResponse(safe_next(next), status_code=303)

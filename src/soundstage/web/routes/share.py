@@ -22,6 +22,8 @@ from soundstage.web.auth import (
     login_page,
     production_of,
     set_cookie,
+    throttle_message,
+    throttled_answer,
 )
 from soundstage.web.render import render
 
@@ -87,9 +89,10 @@ def share_login(
         with production.reading() as session:
             link = live_link(session, token)
         cookie = people.link_log_in(production, link.id, link.password_hash, password, client_address(request))
-    except Throttled:
-        return login_page(
-            request, "share_login.html", {"token": token, "message": "too many tries: wait five minutes"}, 429
+    except Throttled as held:
+        message = throttle_message(held, "tries of this link's password")
+        return throttled_answer(
+            login_page(request, "share_login.html", {"token": token, "message": message}, 429), held
         )
     if cookie is None:
         return login_page(request, "share_login.html", {"token": token, "message": "wrong password"}, 401)
