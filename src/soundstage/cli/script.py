@@ -18,6 +18,7 @@ from soundstage.cli.app import (
     err,
     export_app,
     frame_size,
+    given_path,
     opened,
     out,
     shot_app,
@@ -36,7 +37,7 @@ from soundstage.script.formats import format_of
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to make (it may exist, empty or not).")],
+    directory: Annotated[Path, typer.Argument(help="Folder to make (it may exist, empty or not).", parser=given_path)],
     database_url: Annotated[
         str,
         typer.Option(
