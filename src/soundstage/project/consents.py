@@ -43,6 +43,7 @@ from soundstage.project.production import Context, console
 from soundstage.project.trail import append_event
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role
+from soundstage.store.rows import shot_row
 from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
@@ -272,6 +273,8 @@ def add_consultation(
     )
     with context.transaction() as session:
         who = actor(session, by, what="log a consultation")
+        for code in consultation.shots:  # a mistyped code logged a consultation about no shot
+            shot_row(session, code)
         session.add(
             ConsultationRow(director=consultation.director, at=consultation.at, summary=consultation.summary,
                             shots=list(consultation.shots), recorded_by=who.name)

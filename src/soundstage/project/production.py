@@ -168,6 +168,8 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
 def open_production(root: Path, *, database_password: str = "") -> Context:
     """Open an existing production, migrating its database to the current schema.
     ``database_password``: the database's password when the environment gives none."""
+    if root.is_file():  # -p pilot/soundstage.toml: "run soundstage init" on a file was wrong advice
+        raise ProductionError(f"{root}: is a file; a production is the folder that holds {SETTINGS_FILE}")
     if not (root / SETTINGS_FILE).is_file():
         raise ProductionError(f"{root}: not a production (no {SETTINGS_FILE}); run: soundstage init {root}")
     settings = load_settings(root)
