@@ -197,7 +197,8 @@ _S3_CODES = {
 }
 # With no key in the environment the client asks the EC2 instance metadata service for a role's
 # credentials last, and off EC2 (a laptop, a studio's MinIO) its refusal was the whole message.
-_INSTANCE_METADATA = "169.254.169.254"
+# Told by the service's address or by its paths (AWS_METADATA_ENDPOINT may move the address).
+_INSTANCE_METADATA = ("169.254.169.254", "/latest/api/token", "/latest/meta-data/")
 _NO_CREDENTIALS = (
     "no credentials for the bucket: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
     " (and AWS_SESSION_TOKEN for temporary ones) in the environment"
@@ -210,7 +211,7 @@ def _said(error: BaseException, writing: bool) -> str:
     from obstore.exceptions import PermissionDeniedError
 
     text = str(error).strip()
-    if _INSTANCE_METADATA in text:
+    if any(mark in text for mark in _INSTANCE_METADATA):
         return _NO_CREDENTIALS
     for code, said in _S3_CODES.items():
         if code in text:
