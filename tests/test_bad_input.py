@@ -235,3 +235,35 @@ def test_the_books_report_of_a_production_without_hours_prints_no_warning(produc
         result = cli("-p", production, "books", "report", "-o", production.parent / "books")
     assert result.code == 0, result.err
     assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda path: None, "No such file or directory"),
+        (lambda path: path.mkdir(), "Is a directory"),
+        (lambda path: path.write_bytes(b"\xa7name,rate\n"), "not UTF-8 text (byte 0xa7 at offset 0)"),
+    ],
+)
+def test_a_books_file_that_cannot_be_read_says_why_in_words(
+    production: Path, cli, make: Callable[[Path], None], said: str
+) -> None:
+    """It said "[Errno 2] No such file or directory: 'crew.csv'", or a codec's complaint."""
+    crew = production.parent / "crew.csv"
+    make(crew)
+    line = _one_line(cli("-p", production, "crew", "import", crew), f"{crew}: cannot read the CSV file: {said}")
+    assert "Errno" not in line and "codec" not in line
+    design = production.parent / "design.toml"
+    make(design)
+    line = _one_line(
+        cli("-p", production, "incentives", "--what-if", design), f"{design}: cannot read the what-if design: {said}"
+    )
+    assert "Errno" not in line and "codec" not in line
+
+
+def test_a_folder_as_a_consent_document_says_so(production: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("-p", production, "user", "add", "Pat", "--role", "producer").code == 0
+    monkeypatch.setenv("SOUNDSTAGE_USER", "Pat")
+    assert cli("-p", production, "performer", "add", "Ada Lind", "--gives", "voice").code == 0
+    args = ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "scratch", "--signed", "2026-01-01")
+    _one_line(cli("-p", production, *args, "--document", production), "is a folder, not the signed document")

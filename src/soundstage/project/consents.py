@@ -154,6 +154,8 @@ def add_consent(
     """Record a performer's signed consent; its separate document goes into the media store
     by sha256. Refused in one line, with nothing written, for an unknown performer, no scope,
     a future signing date, an expiry before signing, or a missing document."""
+    if document.is_dir():
+        raise GuardrailError(f"consent for {performer}: document {document} is a folder, not the signed document")
     if not document.is_file():
         raise GuardrailError(f"consent for {performer}: document {document} not found")
     digest = hashlib.sha256(document.read_bytes()).hexdigest()
