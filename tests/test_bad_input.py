@@ -267,3 +267,12 @@ def test_a_folder_as_a_consent_document_says_so(production: Path, cli, monkeypat
     assert cli("-p", production, "performer", "add", "Ada Lind", "--gives", "voice").code == 0
     args = ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "scratch", "--signed", "2026-01-01")
     _one_line(cli("-p", production, *args, "--document", production), "is a folder, not the signed document")
+
+
+@pytest.mark.parametrize("lens", ["nan", "inf"])
+def test_a_lens_that_is_not_a_number_says_so(production: Path, cli, lens: str) -> None:
+    assert cli("-p", production, "import", EXAMPLE).code == 0
+    assert cli("-p", production, "plan").code == 0
+    _one_line(
+        cli("-p", production, "shot", "edit", "003_0030", "--lens", lens), "lens_mm: Input should be a finite number"
+    )
