@@ -187,15 +187,6 @@ def test_a_binary_file_and_a_unicode_name_as_screenplays(production: Path, cli) 
     assert cli("-p", production, "import", readable).code == 0
 
 
-def test_a_file_given_as_the_cut_folder_says_so(production: Path, cli) -> None:
-    assert cli("-p", production, "import", EXAMPLE).code == 0
-    assert cli("-p", production, "plan").code == 0
-    target = production.parent / "cut"
-    target.write_text("not a folder")
-    _one_line(cli("-p", production, "cut", "-o", target, "--scene", "4"), f"{target}: is a file, not a folder")
-    assert target.read_text() == "not a folder"
-
-
 # -- names that do not exist -----------------------------------------------------------------
 
 

@@ -302,8 +302,6 @@ def verify(file: Path, production_root: Path | None = None, trust: Path | None =
 
 def _check_writable(folder: Path) -> None:
     """Fail before any work when ``folder`` cannot be made or written."""
-    if folder.exists() and not folder.is_dir():  # mkdir would say only "File exists"
-        raise CutError(f"{folder}: is a file, not a folder for the cut")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / f".soundstage-probe-{uuid.uuid4().hex}"
