@@ -256,6 +256,14 @@ class Limits(_Section):
     warn: float = Field(ge=0, le=1)
     fail: float = Field(ge=0, le=1)
 
+    @model_validator(mode="after")
+    def _warn_before_fail(self) -> Limits:
+        # A warn above fail would never show: every score past it already fails (a typo that
+        # turned a warning into silence, taken without a word).
+        if self.warn > self.fail:
+            raise ValueError(f"warn {self.warn:g} is above fail {self.fail:g}; warn must be at or below fail")
+        return self
+
 
 class Checks(_PluginTables):
     """The intent checks every new take goes through (checks/); scores run from 0 (as intended)
@@ -476,8 +484,15 @@ def load_settings(root: Path) -> Settings:
         first = error.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         variable = "SOUNDSTAGE_" + "__".join(str(p) for p in first["loc"]).upper()
-        where = f"environment {variable}" if variable in os.environ else str(path)
-        raise ConfigError(f"{where}: {key}: {first['msg']}") from None
+        # A table's own check (warn above fail) is located at the table, while the value may
+        # have come from a variable of one of its keys (SOUNDSTAGE_CHECKS__STYLE__WARN).
+        named = sorted(
+            name for name in os.environ if name.upper() == variable or name.upper().startswith(variable + "__")
+        )
+        where = f"environment {', '.join(named)}" if named else str(path)
+        # Pydantic prefixes a validator's own message with "Value error, "; the user needs only the message.
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {key}: {message}") from None
 
 
 def default_toml(title: str = "", database_url: str = "", fps: Fraction | int | str = 24) -> str:

@@ -136,6 +136,17 @@ def _reason(path: Path, failure: OSError) -> str:
     return failure.strerror or str(failure)
 
 
+def read_failure(failure: Exception) -> str:
+    """Why a file could not be read, in words for its one line: the system's reason without the
+    errno and the path the message names already ("[Errno 2] No such file or directory:
+    'crew.csv'"), and a file that is not UTF-8 text said as such, not as a codec's complaint."""
+    if isinstance(failure, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {failure.object[failure.start]:#04x} at offset {failure.start})"
+    if isinstance(failure, OSError) and failure.strerror:
+        return failure.strerror
+    return str(failure)
+
+
 def fsync_folder(folder: Path) -> None:
     """Make the names in ``folder`` durable (after a rename into it). Windows cannot open a
     folder, and its renames need no such step, so there it does nothing."""

@@ -41,6 +41,7 @@ from soundstage.books.model import (
     load_chart,
 )
 from soundstage.errors import BooksError, RowsRefused
+from soundstage.files import read_failure
 
 
 @dataclass(frozen=True)
@@ -572,7 +573,7 @@ class _Table:
                 records.append(record)
                 numbers.append(reader.line_num)
         except (OSError, UnicodeDecodeError, csv.Error) as failure:
-            raise BooksError(f"{path}: cannot read the CSV file: {failure}") from None
+            raise BooksError(f"{path}: cannot read the CSV file: {read_failure(failure)}") from None
         where = str(path)
         first = next((i for i, record in enumerate(records) if "".join(record).strip()), None)
         if first is None:

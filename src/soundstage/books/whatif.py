@@ -39,6 +39,7 @@ from soundstage.books.incentives import Estimate
 from soundstage.books.ledger import Books
 from soundstage.books.model import Place, SpendKind, currencies
 from soundstage.errors import BooksError
+from soundstage.files import read_failure
 
 ZERO = Decimal(0)
 # One full-time-equivalent job: 52 weeks of 40 hours (the US federal convention, 2,080 hours).
@@ -85,7 +86,7 @@ def load_design(path: Path) -> Design:
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as failure:
-        raise BooksError(f"{path}: cannot read the what-if design: {failure}") from None
+        raise BooksError(f"{path}: cannot read the what-if design: {read_failure(failure)}") from None
     try:
         design = Design.model_validate(data)
     except ValidationError as invalid:

@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         # Usage mistakes (unknown option, bad value): one line, not Click's usage box.
         command = ctx.command_path if ctx is not None else "soundstage"
         message = " ".join(error.format_message().split())
+        # Pydantic's prefix on a validator's own words ("Invalid value for '--size': Value error, ...").
+        message = message.replace("Value error, ", "")
         err.print(f"error: {command}: {message}", markup=False, highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as done:

@@ -68,6 +68,16 @@ err = Console(stderr=True)
 # lines cannot be copied or read by a script. Tables still fit the width.
 out.soft_wrap = True
 
+
+def given_path(text: str) -> Path:
+    """A path argument as typed; an empty one is refused. ``Path("")`` is the current folder, so
+    ``soundstage init "$DIR"`` with DIR unset would make the folder the user stands in a production
+    (and ``-o ""`` would write there): a mistake, never a way to say "here" (that is ``.``)."""
+    if not text.strip():
+        raise typer.BadParameter("an empty path; name a folder or file (. for the current folder)")
+    return Path(text)
+
+
 ProductionOption = Annotated[
     Path | None,
     typer.Option(
@@ -76,6 +86,7 @@ ProductionOption = Annotated[
         envvar="SOUNDSTAGE_PRODUCTION",
         help="The production folder (default: the current folder).",
         show_default=False,
+        parser=given_path,
     ),
 ]
 

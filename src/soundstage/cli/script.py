@@ -18,6 +18,7 @@ from soundstage.cli.app import (
     err,
     export_app,
     frame_size,
+    given_path,
     opened,
     out,
     shot_app,
@@ -36,7 +37,7 @@ from soundstage.script.formats import format_of
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to make (it may exist, empty or not).")],
+    directory: Annotated[Path, typer.Argument(help="Folder to make (it may exist, empty or not).", parser=given_path)],
     database_url: Annotated[
         str,
         typer.Option(
@@ -183,6 +184,7 @@ def layout(
 ) -> None:
     """Write a USD layout (set, stand-ins on their marks, camera) for every shot into PRODUCTION/layouts."""
     with opened() as production, bars() as progress:
+        _scene_with_shots(production, scene)
         task = progress.add_task("layout", total=None)
         report = production.layout(
             force=force, scene=scene, progress=lambda done, total: progress.update(task, completed=done, total=total)
@@ -201,6 +203,7 @@ def previs(
     """Render every laid-out shot headlessly: storyboard, depth, line art, character ids, contact sheets."""
     dimensions = frame_size(size)
     with opened() as production, bars() as progress:
+        _scene_with_shots(production, scene)
         task = progress.add_task("previs", total=None)
         report = production.previs(
             size=dimensions, force=force, scene=scene,
@@ -214,6 +217,13 @@ def previs(
         out.print(f"  framing: {line}", markup=False, highlight=False)
     for number, path in report.contact_sheets.items():
         out.print(f"  contact sheet, scene {number}: {path}")
+
+
+def _scene_with_shots(production: Production, scene: str | None) -> None:
+    """ConfigError when --scene names no scene of the shot list: "0 layouts written" for a
+    mistyped scene number read as if the scene were done."""
+    if scene is not None and not production.shots(scene):
+        raise ConfigError(f"--scene {scene}: no such scene with shots (soundstage breakdown lists scenes)")
 
 
 @app.command()

@@ -65,8 +65,9 @@ class Purpose(StrEnum):
 
 SHOT_CODE = re.compile(r"^\d{3,4}[A-Z]*_\d{4}$")
 # Fields an artist may change on a shot (``soundstage shot edit``).
-# A focal length in mm: wider than a fisheye is a typo, longer than 1200 mm too.
-LensMm = Annotated[float, Field(gt=4, le=1200)]
+# A focal length in mm: wider than a fisheye is a typo, longer than 1200 mm too; nan and inf are
+# refused as such (nan read "should be less than or equal to 1200").
+LensMm = Annotated[float, Field(gt=4, le=1200, allow_inf_nan=False)]
 
 # The longest a shot may run: over eleven hours at 24 fps, far past any shot, and inside the
 # database's integers whatever a hand edit types.

@@ -43,6 +43,7 @@ from soundstage.project.production import Context, console
 from soundstage.project.trail import append_event
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Role
+from soundstage.store.rows import shot_row
 from soundstage.store.tables import (
     ConsentEventRow,
     ConsentRow,
@@ -153,6 +154,8 @@ def add_consent(
     """Record a performer's signed consent; its separate document goes into the media store
     by sha256. Refused in one line, with nothing written, for an unknown performer, no scope,
     a future signing date, an expiry before signing, or a missing document."""
+    if document.is_dir():
+        raise GuardrailError(f"consent for {performer}: document {document} is a folder, not the signed document")
     if not document.is_file():
         raise GuardrailError(f"consent for {performer}: document {document} not found")
     digest = hashlib.sha256(document.read_bytes()).hexdigest()
@@ -272,6 +275,8 @@ def add_consultation(
     )
     with context.transaction() as session:
         who = actor(session, by, what="log a consultation")
+        for code in consultation.shots:  # a mistyped code logged a consultation about no shot
+            shot_row(session, code)
         session.add(
             ConsultationRow(director=consultation.director, at=consultation.at, summary=consultation.summary,
                             shots=list(consultation.shots), recorded_by=who.name)

@@ -12,6 +12,7 @@ own transactions.
 from __future__ import annotations
 
 import getpass
+import os
 import shutil
 import socket
 import threading
@@ -167,12 +168,17 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
 def open_production(root: Path, *, database_password: str = "") -> Context:
     """Open an existing production, migrating its database to the current schema.
     ``database_password``: the database's password when the environment gives none."""
+    if root.is_file():  # -p pilot/soundstage.toml: "run soundstage init" on a file was wrong advice
+        raise ProductionError(f"{root}: is a file; a production is the folder that holds {SETTINGS_FILE}")
     if not (root / SETTINGS_FILE).is_file():
         raise ProductionError(f"{root}: not a production (no {SETTINGS_FILE}); run: soundstage init {root}")
     settings = load_settings(root)
     if database_password and not settings.database_password.get_secret_value():
         settings = settings.model_copy(update={"database_password": SecretStr(database_password)})
-    engine = make_engine(settings.database_address() or sqlite_url(root / DATABASE_FILE))
+    address = settings.database_address()
+    if not address:
+        check_database_files(root)
+    engine = make_engine(address or sqlite_url(root / DATABASE_FILE))
     context = Context(root, settings, engine)
     try:
         context.media.check()  # an unreachable bucket is one line now, not a failure mid-way
@@ -181,6 +187,30 @@ def open_production(root: Path, *, database_password: str = "") -> Context:
         context.close()
         raise
     return context
+
+
+def check_database_files(root: Path) -> None:
+    """Raise ProductionError, naming the file or folder and what is wrong with it, when the
+    production's SQLite database cannot be opened for writing.
+
+    SQLite says only "unable to open database file" or "attempt to write a readonly database",
+    and the second only once a command is half-way through its work. Every command may write,
+    and in WAL mode even a reader writes the shared-memory file beside the database, so the
+    folder and the files must be writable by whoever runs the command. ``os.access`` asks the
+    kernel, so it sees what a plain mode check would miss (an immutable file, a read-only mount,
+    root without CAP_DAC_OVERRIDE); a right lost after the check still fails in SQLite's words."""
+    database = root / DATABASE_FILE
+    for path in (database, root / f"{DATABASE_FILE}-wal", root / f"{DATABASE_FILE}-shm"):
+        if path.is_dir():
+            raise ProductionError(f"{path}: is a folder, not the production's SQLite database file")
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise ProductionError(
+            f"{root}: cannot write in the production folder (read-only for this user); SQLite keeps"
+            f" {DATABASE_FILE}-wal and {DATABASE_FILE}-shm beside the database, so the folder must be writable"
+        )
+    for path in (database, root / f"{DATABASE_FILE}-wal", root / f"{DATABASE_FILE}-shm"):
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            raise ProductionError(f"{path}: cannot write the production's database file (read-only for this user)")
 
 
 def media_store(folder: Path, settings: Media) -> MediaStore:

@@ -19,6 +19,8 @@ SUFFIXES: dict[str, Format] = {".fountain": "fountain", ".spmd": "fountain", ".t
 def format_of(name: str | Path) -> Format:
     """The screenplay format of a file, from its suffix."""
     suffix = Path(name).suffix.lower()
+    if Path(name).is_dir():  # said as such: "unknown format '(no suffix)'" for a folder misled
+        raise ScriptError("is a folder, not a screenplay file", path=name)
     if suffix not in SUFFIXES:
         known = ", ".join(sorted(SUFFIXES))
         raise ScriptError(f"unknown screenplay format {suffix or '(no suffix)'!r}; expected one of {known}", path=name)

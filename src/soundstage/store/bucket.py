@@ -191,7 +191,18 @@ _S3_CODES = {
     "InvalidToken": _REFUSED + "the session token in AWS_SESSION_TOKEN is not valid",
     "ExpiredToken": _REFUSED + "the session token in AWS_SESSION_TOKEN has expired",
     "error sending request": "the service cannot be reached",
+    # Half a key in the environment: the client says which half is missing, in its own words.
+    "Missing SecretAccessKey": "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both",
+    "Missing AccessKeyId": "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both",
 }
+# With no key in the environment the client asks the EC2 instance metadata service for a role's
+# credentials last, and off EC2 (a laptop, a studio's MinIO) its refusal was the whole message.
+# Told by the service's address or by its paths (AWS_METADATA_ENDPOINT may move the address).
+_INSTANCE_METADATA = ("169.254.169.254", "/latest/api/token", "/latest/meta-data/")
+_NO_CREDENTIALS = (
+    "no credentials for the bucket: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    " (and AWS_SESSION_TOKEN for temporary ones) in the environment"
+)
 
 
 def _said(error: BaseException, writing: bool) -> str:
@@ -200,6 +211,8 @@ def _said(error: BaseException, writing: bool) -> str:
     from obstore.exceptions import PermissionDeniedError
 
     text = str(error).strip()
+    if any(mark in text for mark in _INSTANCE_METADATA):
+        return _NO_CREDENTIALS
     for code, said in _S3_CODES.items():
         if code in text:
             return said
