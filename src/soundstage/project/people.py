@@ -1,23 +1,23 @@
 """People of the production: users and their roles (audited), review-room passwords and API
 tokens, and the logins behind the review room: bearer tokens, server-side sessions with their
-CSRF token, the login throttle, and the guest sessions of client links.
+CSRF token, and the guest sessions of client links.
 
 Only hashes are stored (soundstage.passwords): argon2 for passwords, sha256 for tokens.
 """
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from soundstage.errors import NoSuchRecord, ReviewError
 from soundstage.passwords import hash_password, new_token, token_digest, verify_password
 from soundstage.project.production import Context
+from soundstage.project.throttle import THROTTLE_WINDOW, begin_attempt, forget_attempt
 from soundstage.project.trail import append_event
 from soundstage.review.audit import as_utc
 from soundstage.review.workflow import Action, Role, authorise, parse_role
@@ -38,16 +38,6 @@ SESSION_LIFETIME = timedelta(hours=12)
 # never keeps its cookie opens a session with every request; past this the link's oldest end
 # (a guest whose session ended opens the link again).
 GUEST_SESSIONS = 200
-THROTTLE_FAILURES = 5  # failed logins per name and address ...
-THROTTLE_WINDOW = timedelta(minutes=5)  # ... within this long are refused
-# Failed logins per name from any address within THROTTLE_WINDOW: someone guessing one person's
-# password from many addresses (a botnet, or forged forwarded headers) is stopped too, at the
-# price that the person waits five minutes after such an attack.
-THROTTLE_NAME_FAILURES = 20
-# Failed logins from one address within THROTTLE_WINDOW, whatever the names or links tried: one
-# machine spraying a common password over every name (or guessing client links' passwords) is
-# stopped. High enough that an office behind one NAT address, its people mistyping, is not.
-THROTTLE_ADDRESS_FAILURES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +86,6 @@ class Login:
     csrf: str = ""
     session_id: int | None = None
     token_id: int | None = None
-
-
-class Throttled(Exception):
-    """Too many failed logins for one name (or client link), or from one address:
-    ``retry_after`` is the seconds until a login would be looked at again, ``by_address``
-    whether the address (rather than the name) is what is held."""
-
-    def __init__(self, key: str, retry_after: int, by_address: bool = False) -> None:
-        super().__init__(key)
-        self.key, self.retry_after, self.by_address = key, retry_after, by_address
 
 
 # -- users and roles ----------------------------------------------------------------------------
@@ -339,9 +319,8 @@ def log_in(context: Context, name: str, password: str, address: str, replacing: 
     ``replacing``: the session cookie the browser brought, ended when the login succeeds (a
     browser holds one session: the one before must not stay live behind the new one).
 
-    Raises Throttled (before the password is even looked at) after THROTTLE_FAILURES failures
-    for the name and address, THROTTLE_NAME_FAILURES for the name or THROTTLE_ADDRESS_FAILURES
-    from the address, within THROTTLE_WINDOW. The hash is read in a short read, verified with
+    Raises throttle.Throttled (before the password is even looked at) when the name or the
+    address failed too often just now (project/throttle.py). The hash is read in a short read, verified with
     no transaction open (argon2 takes tens of milliseconds by design, and SQLite has one
     writer: a login must never hold up a decision), and the outcome written in a short write
     of its own.
@@ -379,81 +358,6 @@ def log_in(context: Context, name: str, password: str, address: str, replacing: 
         return start_session(session, user_id=user.id)[0]
 
 
-def begin_attempt(context: Context, key: str, address: str) -> int:
-    """Record a login attempt for ``key`` (a name, or a client link) from ``address`` as a
-    failure before its password is checked, then count; the attempt's row id (the caller
-    deletes it when the password is right). Throttled, its row gone again, when the name or
-    the address failed too often just now.
-
-    Recorded first and counted after its own commit, so of many attempts sent at once each
-    sees every one committed before it: no more than the limit get their password checked
-    (counting first and recording after, a burst of parallel guesses all passed the count).
-    """
-    address = address[:64]
-    with context.transaction() as session:
-        # Failures the throttle no longer looks at go as new ones come: the table holds one
-        # window's worth whatever an attacker sends, not only between successful logins.
-        session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= utcnow() - THROTTLE_WINDOW))
-        row = LoginFailureRow(name=key, address=address)
-        session.add(row)
-        session.flush()
-        attempt = row.id
-    with context.reading() as session:
-        held = throttle(session, key, address, besides=attempt)
-    if held is not None:
-        with context.transaction() as session:
-            # A refused attempt is no failure: retrying while held must not prolong the hold.
-            session.execute(delete(LoginFailureRow).where(LoginFailureRow.id == attempt))
-        raise held
-    return attempt
-
-
-def _forget_attempt(session: Session, attempt: int) -> None:
-    session.execute(delete(LoginFailureRow).where(LoginFailureRow.id == attempt))
-
-
-def throttle(session: Session, key: str, address: str, besides: int | None = None) -> Throttled | None:
-    """Throttled (not raised) if ``key`` (a name, or a client link) failed too often just now
-    from ``address`` (THROTTLE_FAILURES) or from anywhere (THROTTLE_NAME_FAILURES), or
-    ``address`` did whatever the names (THROTTLE_ADDRESS_FAILURES); None when a login may go
-    ahead. ``besides``: an attempt's own row, not counted."""
-    address = address[:64]
-    since: datetime = utcnow() - THROTTLE_WINDOW
-    recent = LoginFailureRow.at > since
-    if besides is not None:
-        recent = recent & (LoginFailureRow.id != besides)
-    by_name = LoginFailureRow.name == key
-    by_address = LoginFailureRow.address == address
-    # Two counts, each through an index of its own (name; address and time).
-    anywhere, here = session.execute(select(func.count(), func.count().filter(by_address)).where(by_name, recent)).one()
-    from_address = session.scalar(select(func.count()).where(by_address, recent))
-    held = [
-        (limit, where, is_address)
-        for count, limit, where, is_address in (
-            (here, THROTTLE_FAILURES, by_name & by_address, False),
-            (anywhere, THROTTLE_NAME_FAILURES, by_name, False),
-            (from_address, THROTTLE_ADDRESS_FAILURES, by_address, True),
-        )
-        if count >= limit
-    ]
-    if not held:
-        return None
-    # Held until the limit-th newest failure of each exceeded count leaves the window (gone
-    # already if a login just pruned it: then a second's wait).
-    until = utcnow() - THROTTLE_WINDOW
-    for limit, where, _ in held:
-        at = session.scalar(
-            select(LoginFailureRow.at)
-            .where(where, recent)
-            .order_by(LoginFailureRow.at.desc())
-            .offset(limit - 1)
-            .limit(1)
-        )
-        until = max(until, as_utc(at)) if at is not None else until
-    wait = (until + THROTTLE_WINDOW - utcnow()).total_seconds()
-    return Throttled(key, max(1, math.ceil(wait)), by_address=all(is_address for _, _, is_address in held))
-
-
 def prune(session: Session) -> None:
     """Forget expired sessions and login failures older than the throttle looks back (done on
     each successful login: cheap, and the tables never grow with time)."""
@@ -478,7 +382,7 @@ def change_password(
         return False  # the attempt's row stays: a failure, counted like a wrong login
     password_hash = hash_password(new, who=who.name)
     with context.transaction() as session:
-        _forget_attempt(session, attempt)  # the current password was right: no failure
+        forget_attempt(session, attempt)  # the current password was right: no failure
         # A new password set between the check and now wins: this one was checked against the old.
         if session.scalar(select(UserRow.password_hash).where(UserRow.name == who.name)) != stored:
             return False
@@ -500,7 +404,7 @@ def link_log_in(context: Context, share_id: int, password_hash: str, password: s
     if not verify_password(password_hash, password):
         return None  # the attempt's row stays: it is the failure the throttle counts
     with context.transaction() as session:
-        _forget_attempt(session, attempt)
+        forget_attempt(session, attempt)
         prune(session)
         return start_session(session, share_id=share_id)[0]
 

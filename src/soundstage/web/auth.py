@@ -22,17 +22,15 @@ from starlette.concurrency import run_in_threadpool
 
 from soundstage.passwords import new_token
 from soundstage.project import people
-from soundstage.project.people import (
-    SESSION_LIFETIME,
+from soundstage.project.people import SESSION_LIFETIME, Person, Via
+from soundstage.project.production import Context
+from soundstage.project.throttle import (
     THROTTLE_ADDRESS_FAILURES,
     THROTTLE_FAILURES,
     THROTTLE_NAME_FAILURES,
     THROTTLE_WINDOW,
-    Person,
     Throttled,
-    Via,
 )
-from soundstage.project.production import Context
 from soundstage.review.workflow import Role
 from soundstage.web.render import render
 
