@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, literal, or_, select, true, tuple_, union_all, update
+from sqlalchemy import bindparam, case, func, insert, literal, null, or_, select, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from soundstage.errors import JobError, StoreError
@@ -97,7 +98,24 @@ def claim(
     claimable = _claimable(now, lease_s)
     of_backend = jobs.c.backend == backend if backend is not None else true()
     fresh = claimable & of_backend & (jobs.c.attempts < max_attempts)
-    first = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend).where(fresh).order_by(jobs.c.id).limit(1).subquery()
+    cutoff = now - timedelta(seconds=lease_s)
+    queued_due = _queued() & _due(now) & of_backend
+    lapsed_any = _running() & (jobs.c.heartbeat_at < cutoff) & of_backend
+    candidate = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend)
+    if engine.dialect.name == "postgresql":
+        # The first job: the oldest of the oldest fresh queued job (a walk of ``ix_jobs_queued``,
+        # which no claim writes into: see store/tables.py) and the fresh running jobs whose lease
+        # ran out (a range of ``ix_jobs_lease``: a handful, as a rule). A CTE, which PostgreSQL
+        # computes once however often the statement names it (its shot, id and backend).
+        oldest_queued = candidate.where(queued_due, jobs.c.attempts < max_attempts).order_by(jobs.c.id).limit(1)
+        lapsed_fresh = candidate.where(lapsed_any, jobs.c.attempts < max_attempts)
+        either = union_all(oldest_queued.subquery().select(), lapsed_fresh).subquery()
+        first = select(either).order_by(either.c.id).limit(1).cte("first_job")
+    else:
+        # SQLite has no dead entries to pass (its writers take turns, and an update replaces an
+        # entry), and it reads the union above as a merge in id order that scans the table for
+        # the lapsed side: it walks ix_jobs_open to the oldest claimable job.
+        first = candidate.where(fresh).order_by(jobs.c.id).limit(1).subquery()
     # The sweep of spent jobs reads only where they can be, never every open job (which made
     # the rows a claim reads grow with the queue: docs/benchmarks.md, 2026-12-04): running jobs
     # whose lease ran out, through the index of running jobs' heartbeats (``ix_jobs_lease``);
@@ -106,9 +124,11 @@ def claim(
     # under a larger max_attempts. Each claim takes the oldest job it could take or sweeps those
     # ahead of it, so a spent job further back reaches the front and is swept in turn.
     spent = jobs.c.attempts >= max_attempts
-    cutoff = now - timedelta(seconds=lease_s)
-    lapsed = select(jobs.c.id).where(_running(), jobs.c.heartbeat_at < cutoff, of_backend, spent)
-    oldest = select(jobs.c.id).where(claimable, of_backend).order_by(jobs.c.id).limit(limit)
+    lapsed = select(jobs.c.id).where(lapsed_any, spent)
+    # On PostgreSQL the front's oldest are queued ones only, through ix_jobs_queued (spent running
+    # jobs are all in ``lapsed`` already); SQLite walks ix_jobs_open, as to its first job.
+    front_of = queued_due if engine.dialect.name == "postgresql" else claimable & of_backend
+    oldest = select(jobs.c.id).where(front_of).order_by(jobs.c.id).limit(limit)
     # The conditions once more on the locked rows themselves: PostgreSQL checks them again on a
     # row that a concurrent claim changed meanwhile, so a job already swept is not swept twice.
     front = select(jobs.c.id).where(jobs.c.id.in_(oldest.scalar_subquery()), claimable, of_backend, spent)
@@ -136,20 +156,25 @@ def claim(
     )
     if backend is None:
         chosen = chosen.where(jobs.c.backend == select(first.c.backend).scalar_subquery())
+    swept = (
+        update(jobs)
+        .where(jobs.c.id.in_(sweep))
+        .values(state=DEAD, error=case((jobs.c.state == RUNNING, literal(gave_up)), else_=jobs.c.error))
+        .returning(jobs.c.id, jobs.c.worker)
+    )
+    taken = (
+        update(jobs)
+        .where(jobs.c.id.in_(chosen.scalar_subquery()))
+        .values(state=RUNNING, worker=worker, heartbeat_at=now, retry_at=None, attempts=jobs.c.attempts + 1)
+        .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe, jobs.c.attempts)
+    )
     while True:
-        with engine.begin() as connection:
-            dead = connection.execute(
-                update(jobs)
-                .where(jobs.c.id.in_(sweep))
-                .values(state=DEAD, error=case((jobs.c.state == RUNNING, literal(gave_up)), else_=jobs.c.error))
-                .returning(jobs.c.id, jobs.c.worker)
-            ).all()
-            rows = connection.execute(
-                update(jobs)
-                .where(jobs.c.id.in_(chosen.scalar_subquery()))
-                .values(state=RUNNING, worker=worker, heartbeat_at=now, retry_at=None, attempts=jobs.c.attempts + 1)
-                .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe, jobs.c.attempts)
-            ).all()
+        if engine.dialect.name == "postgresql":
+            rows, dead = _claim_in_one_statement(engine, swept, taken)
+        else:
+            with engine.begin() as connection:
+                dead = [tuple(row) for row in connection.execute(swept)]
+                rows = [tuple(row) for row in connection.execute(taken)]
         for id_, last_worker in dead:
             log.warning(
                 "job %s is dead: claimed %s times (last by %s) and never finished", id_, max_attempts, last_worker
@@ -162,6 +187,24 @@ def claim(
         (Job(id_, shot_id, Recipe.model_validate(recipe), worker, attempts) for id_, shot_id, recipe, attempts in rows),
         key=lambda j: j.id,
     )
+
+
+def _claim_in_one_statement(engine: Engine, swept: Update, taken: Update) -> tuple[list[tuple], list[tuple]]:
+    """On PostgreSQL, the sweep and the claim as one statement (two data-modifying CTEs, one
+    snapshot, one round trip, committed at once): the claimed rows, and the swept ones' (id,
+    worker). No transaction stays open between a worker's claims, and none waits on the client
+    between the two updates, so none holds back the horizon below which PostgreSQL may mark and
+    remove the dead row versions the claims leave. The two updates never meet on a row: the
+    claim takes jobs under ``max_attempts``, the sweep those at it."""
+    dead, claimed = swept.cte("swept"), taken.cte("claimed")
+    statement = union_all(
+        select(claimed.c.id, claimed.c.shot_id, claimed.c.recipe, claimed.c.attempts, null().label("last_worker")),
+        select(dead.c.id, null(), null(), null(), dead.c.worker),
+    )
+    with engine.begin() as connection:
+        result = connection.execute(statement).all()
+    rows = [(id_, shot_id, recipe, attempts) for id_, shot_id, recipe, attempts, _w in result if shot_id is not None]
+    return rows, [(id_, last_worker) for id_, shot_id, _r, _a, last_worker in result if shot_id is None]
 
 
 def _claimable(now: datetime, lease_s: float) -> ColumnElement[bool]:
@@ -187,6 +230,11 @@ def _open() -> ColumnElement[bool]:
     return JobRow.__table__.c.state.in_(opened)
 
 
+def _queued() -> ColumnElement[bool]:
+    """Queued jobs, in words the partial index of queued jobs (``ix_jobs_queued``) answers to."""
+    return JobRow.__table__.c.state == bindparam("queued_state", QUEUED, literal_execute=True)
+
+
 def _running() -> ColumnElement[bool]:
     """Running jobs, in words the partial index of their heartbeats (``ix_jobs_lease``) answers to."""
     return JobRow.__table__.c.state == bindparam("running_state", RUNNING, literal_execute=True)
@@ -195,11 +243,21 @@ def _running() -> ColumnElement[bool]:
 def claimable(engine: Engine, lease_s: float, *, up_to: int | None = None) -> dict[str, int]:
     """How many jobs a claim could take now, by backend (those due to go dead included: the
     claim that finds them marks them). ``up_to``: counted among the oldest ``up_to`` of them
-    only, which the index of open jobs finds without reading the rest, so the count costs the
-    same however deep the queue (a count of all of them reads every open job)."""
+    only, which the indexes of open (SQLite) or queued and lapsed jobs (PostgreSQL) find without
+    reading the rest, so the count costs the same however deep the queue (a count of all of them
+    reads every open job)."""
     jobs = JobRow.__table__
-    due = select(jobs.c.backend).where(_claimable(utcnow(), lease_s))
-    if up_to is not None:
+    now = utcnow()
+    due = select(jobs.c.backend).where(_claimable(now, lease_s))
+    if up_to is not None and engine.dialect.name == "postgresql":
+        # As the claim's first job: the oldest queued jobs through ix_jobs_queued and the lapsed
+        # running ones through ix_jobs_lease, not a walk of ix_jobs_open past every running job
+        # and the dead entries the claims leave there (store/tables.py, 0020_queued).
+        lapsed = _running() & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
+        oldest = select(jobs.c.id, jobs.c.backend).where(_queued(), _due(now)).order_by(jobs.c.id).limit(up_to)
+        either = union_all(oldest.subquery().select(), select(jobs.c.id, jobs.c.backend).where(lapsed)).subquery()
+        due = select(either.c.backend).order_by(either.c.id).limit(up_to)
+    elif up_to is not None:
         due = due.order_by(jobs.c.id).limit(up_to)
     window = due.subquery()
     with engine.connect() as connection:
