@@ -295,60 +295,77 @@ def complete(engine: Engine, finished: list[tuple[Job, str]]) -> int:
     after this one's lease ran out) records nothing, and the refusal is logged. A take that the
     database refuses (a constraint) is not taken for "already recorded": StoreError, naming the
     jobs, and nothing of the batch is recorded.
+
+    The jobs are marked first; then each shot's numbers are taken from its counter row in one
+    upsert for the whole batch, and the takes inserted in one statement, just before the commit.
+    The counter's row lock makes every other completion of the shot wait until this transaction
+    ends, and on PostgreSQL each waiter holds its snapshot meanwhile, which holds back the
+    horizon below which the claims' dead row versions can be marked and removed: so the lock is
+    taken last and held for two statements, not for every job of the batch (the farm's tasks all
+    complete jobs of one shot at once; docs/benchmarks.md, "the claim in one statement").
     """
     try:
         with engine.begin() as connection:
-            return sum(_record(connection, job, sha) for job, sha in finished)
+            mine = [(job, sha, login) for job, sha in finished if (login := _mark_done(connection, job)) is not None]
+            by_shot: dict[int, list[tuple[Job, str, str]]] = {}
+            for item in mine:
+                by_shot.setdefault(item[0].shot_id, []).append(item)
+            rows = []
+            for shot_id, items in sorted(by_shot.items()):  # counters in one order: no deadlock
+                last = _reserve_numbers(connection, shot_id, len(items))
+                rows += [_take_row(job, sha, login, last - len(items) + 1 + i) for i, (job, sha, login) in enumerate(items)]
+            if rows:
+                connection.execute(insert(TakeRow.__table__), rows)
+            return len(rows)
     except IntegrityError as error:
         named = ", ".join(str(job.id) for job, _sha in finished)
         reason = str(error.orig).splitlines()[0] if error.orig else str(error)
         raise StoreError(f"jobs {named}: the takes could not be recorded ({reason})") from None
 
 
-def _record(connection: Connection, job: Job, output_sha256: str) -> int:
-    """Mark the job done (only from running, and only by its worker), take the shot's next
-    number from its counter, and insert the take."""
+def _mark_done(connection: Connection, job: Job) -> str | None:
+    """Mark the job done (only from running, and only by its worker); the login of whoever
+    queued it, or None (and the refusal logged) when the job is no longer this worker's."""
+    jobs = JobRow.__table__
     done = connection.execute(
-        update(JobRow.__table__)
-        .where(JobRow.id == job.id, JobRow.state == RUNNING, JobRow.worker == job.worker)
+        update(jobs)
+        .where(jobs.c.id == job.id, jobs.c.state == RUNNING, jobs.c.worker == job.worker)
         .values(state=DONE, error="")
-        .returning(JobRow.id)
+        .returning(jobs.c.requested_by_login)
     ).first()
     if done is None:
         log.warning("%s", _refusal(connection, job, "its take is not recorded"))
-        return 0
-    takes = TakeRow.__table__
-    connection.execute(
-        insert(takes).values(
-            shot_id=job.shot_id,
-            number=_next_number(connection, job.shot_id),
-            job_id=job.id,
-            backend=job.recipe.backend,
-            recipe=job.recipe.model_dump(mode="json"),
-            recipe_sha256=job.recipe.sha256(),
-            output_sha256=output_sha256,
-            requested_by=job.recipe.requested_by,
-            requested_by_login=select(JobRow.__table__.c.requested_by_login)
-            .where(JobRow.__table__.c.id == job.id)
-            .scalar_subquery(),
-            created_at=utcnow(),
-        )
-    )
-    return 1
+        return None
+    return str(done[0])
 
 
-def _next_number(connection: Connection, shot_id: int) -> int:
-    """The shot's next take number: one upsert of its counter row, which holds that row (and so
-    any other completion of the shot) until this transaction ends. A shot without a counter
-    starts after its highest take."""
+def _take_row(job: Job, output_sha256: str, login: str, number: int) -> dict[str, object]:
+    return {
+        "shot_id": job.shot_id,
+        "number": number,
+        "job_id": job.id,
+        "backend": job.recipe.backend,
+        "recipe": job.recipe.model_dump(mode="json"),
+        "recipe_sha256": job.recipe.sha256(),
+        "output_sha256": output_sha256,
+        "requested_by": job.recipe.requested_by,
+        "requested_by_login": login,
+        "created_at": utcnow(),
+    }
+
+
+def _reserve_numbers(connection: Connection, shot_id: int, n: int) -> int:
+    """Reserve the shot's next ``n`` take numbers; the last of them. One upsert of its counter
+    row, which holds that row (and so any other completion of the shot) until this transaction
+    ends. A shot without a counter starts after its highest take."""
     counters = TakeCounterRow.__table__
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     takes = TakeRow.__table__
-    first = select(func.coalesce(func.max(takes.c.number), 0) + 1).where(takes.c.shot_id == shot_id)
+    last = select(func.coalesce(func.max(takes.c.number), 0) + n).where(takes.c.shot_id == shot_id)
     statement = (
         dialect.insert(counters)
-        .values(shot_id=shot_id, last_number=first.scalar_subquery())
-        .on_conflict_do_update(index_elements=[counters.c.shot_id], set_={"last_number": counters.c.last_number + 1})
+        .values(shot_id=shot_id, last_number=last.scalar_subquery())
+        .on_conflict_do_update(index_elements=[counters.c.shot_id], set_={"last_number": counters.c.last_number + n})
         .returning(counters.c.last_number)
     )
     return int(connection.execute(statement).scalar_one())
