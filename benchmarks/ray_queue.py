@@ -138,10 +138,6 @@ def _farm(
 
     server = postgres.start_server()
     url = postgres.create_database(server.url)
-    if os.environ.get("FARM_SYNC"):  # TEMP experiment
-        import psycopg
-        with psycopg.connect(server.url, autocommit=True) as admin:
-            admin.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET synchronous_commit = on")
     try:
         return _farm_on(root, url, jobs, gpus, in_flight)
     finally:
