@@ -313,7 +313,9 @@ def complete(engine: Engine, finished: list[tuple[Job, str]]) -> int:
             rows = []
             for shot_id, items in sorted(by_shot.items()):  # counters in one order: no deadlock
                 last = _reserve_numbers(connection, shot_id, len(items))
-                rows += [_take_row(job, sha, login, last - len(items) + 1 + i) for i, (job, sha, login) in enumerate(items)]
+                rows += [
+                    _take_row(job, sha, login, last - len(items) + 1 + i) for i, (job, sha, login) in enumerate(items)
+                ]
             if rows:
                 connection.execute(insert(TakeRow.__table__), rows)
             return len(rows)
