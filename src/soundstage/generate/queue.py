@@ -90,8 +90,9 @@ def claim(
     the lease. Those among them already claimed ``max_attempts`` times go dead instead.
     ``backend``: only jobs of that backend (a Ray task asks for the resources of one).
 
-    Two UPDATE ... RETURNING statements in one transaction: it runs for every take. Their
-    reads do not grow with the queue: each is a walk of an index to the jobs it wants.
+    The sweep and the claim are two UPDATE ... RETURNING: on PostgreSQL one statement (two
+    data-modifying CTEs), on SQLite two in one transaction. Their reads do not grow with the
+    queue: each is a walk of an index to the jobs it wants.
     """
     now = utcnow()
     jobs = JobRow.__table__
@@ -107,24 +108,34 @@ def claim(
         # which no claim writes into: see store/tables.py) and the fresh running jobs whose lease
         # ran out (a range of ``ix_jobs_lease``: a handful, as a rule). A CTE, which PostgreSQL
         # computes once however often the statement names it (its shot, id and backend).
+        # The lapsed jobs are read once a claim, for the first job and the sweep alike: the range
+        # of ix_jobs_lease passes the dead entries that the horizon does not yet let a scan mark
+        # (an autovacuum's ANALYZE holds it for its whole run; docs/benchmarks.md).
+        lapsed_jobs = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend, jobs.c.attempts).where(lapsed_any)
+        lapsed_jobs = lapsed_jobs.cte("lapsed_jobs")
         oldest_queued = candidate.where(queued_due, jobs.c.attempts < max_attempts).order_by(jobs.c.id).limit(1)
-        lapsed_fresh = candidate.where(lapsed_any, jobs.c.attempts < max_attempts)
+        lapsed_fresh = select(lapsed_jobs.c.id, lapsed_jobs.c.shot_id, lapsed_jobs.c.backend).where(
+            lapsed_jobs.c.attempts < max_attempts
+        )
         either = union_all(oldest_queued.subquery().select(), lapsed_fresh).subquery()
         first = select(either).order_by(either.c.id).limit(1).cte("first_job")
+        # The spent ones among them, locked by id (their conditions checked again on the row).
+        lapsed_spent = select(lapsed_jobs.c.id).where(lapsed_jobs.c.attempts >= max_attempts)
+        lapsed = select(jobs.c.id).where(jobs.c.id.in_(lapsed_spent), lapsed_any, jobs.c.attempts >= max_attempts)
     else:
         # SQLite has no dead entries to pass (its writers take turns, and an update replaces an
         # entry), and it reads the union above as a merge in id order that scans the table for
         # the lapsed side: it walks ix_jobs_open to the oldest claimable job.
         first = candidate.where(fresh).order_by(jobs.c.id).limit(1).subquery()
+        lapsed = select(jobs.c.id).where(lapsed_any, jobs.c.attempts >= max_attempts)
     # The sweep of spent jobs reads only where they can be, never every open job (which made
     # the rows a claim reads grow with the queue: docs/benchmarks.md, 2026-12-04): running jobs
     # whose lease ran out, through the index of running jobs' heartbeats (``ix_jobs_lease``);
-    # and, among the oldest ``limit`` claimable jobs (a walk of ``ix_jobs_open``, as to the
-    # claim's first job), the spent ones, which a queue holds only when a job was requeued
+    # and, among the oldest ``limit`` claimable jobs (the walk to the claim's first job), the
+    # spent ones, which a queue holds only when a job was requeued
     # under a larger max_attempts. Each claim takes the oldest job it could take or sweeps those
     # ahead of it, so a spent job further back reaches the front and is swept in turn.
     spent = jobs.c.attempts >= max_attempts
-    lapsed = select(jobs.c.id).where(lapsed_any, spent)
     # On PostgreSQL the front's oldest are queued ones only, through ix_jobs_queued (spent running
     # jobs are all in ``lapsed`` already); SQLite walks ix_jobs_open, as to its first job.
     front_of = queued_due if engine.dialect.name == "postgresql" else claimable & of_backend
