@@ -19,6 +19,8 @@ claims its batch and records it, with one fixed output hash, as a real one does 
 backend), and per job the driver's statements on the database and the whole server's
 transactions and rows read and written (every client's, from ``pg_stat_database``).
 ``--in-flight M``: at most M tasks at once (each a Ray worker process), fewer than the GPUs.
+The farm's run is watched (``horizon.py``): the rows read a job by tenth of the run, the oldest
+snapshot's age and who held it, and the jobs table's dead and HOT-updated rows.
 """
 
 from __future__ import annotations

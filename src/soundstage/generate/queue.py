@@ -110,7 +110,7 @@ def claim(
         # computes once however often the statement names it (its shot, id and backend).
         # The lapsed jobs are read once a claim, for the first job and the sweep alike: the range
         # of ix_jobs_lease passes the dead entries that the horizon does not yet let a scan mark
-        # (an autovacuum's ANALYZE holds it for its whole run; docs/benchmarks.md).
+        # (a long-held snapshot, such as an autovacuum's ANALYZE, holds it: docs/benchmarks.md).
         lapsed_jobs = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend, jobs.c.attempts).where(lapsed_any)
         lapsed_jobs = lapsed_jobs.cte("lapsed_jobs")
         oldest_queued = candidate.where(queued_due, jobs.c.attempts < max_attempts).order_by(jobs.c.id).limit(1)
