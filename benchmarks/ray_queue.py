@@ -19,6 +19,8 @@ claims its batch and records it, with one fixed output hash, as a real one does 
 backend), and per job the driver's statements on the database and the whole server's
 transactions and rows read and written (every client's, from ``pg_stat_database``).
 ``--in-flight M``: at most M tasks at once (each a Ray worker process), fewer than the GPUs.
+The farm's run is watched (``horizon.py``): the rows read a job by tenth of the run, the oldest
+snapshot's age and who held it, and the jobs table's dead and HOT-updated rows.
 """
 
 from __future__ import annotations
@@ -128,7 +130,9 @@ def enqueue_farm(engine: Engine, shot_ids: list[int], jobs: int) -> None:
             queued += n
 
 
-def _farm(root: Path, jobs: int, gpus: int, in_flight: int) -> tuple[float, int, dict[str, int], dict[str, int]]:
+def _farm(
+    root: Path, jobs: int, gpus: int, in_flight: int
+) -> tuple[float, int, dict[str, int], dict[str, int], list[str]]:
     """Seconds to dispatch ``jobs`` simulated GPU jobs on a head with ``gpus`` fake GPUs, the queue
     on PostgreSQL, and the driver's statements on the database."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -168,8 +172,9 @@ def reads_by_relation(engine: Engine) -> dict[str, int]:
 
 def _farm_on(
     root: Path, url: str, jobs: int, gpus: int, in_flight: int
-) -> tuple[float, int, dict[str, int], dict[str, int]]:
+) -> tuple[float, int, dict[str, int], dict[str, int], list[str]]:
     from farm_task import farm_batch as by_reference  # a module Ray's workers import, not __main__
+    from horizon import HorizonWatch  # what holds the xmin horizon, rows read a job as the run goes
 
     with Production.init(root, database_url=url) as production:
         production.import_script(DEFAULT_SCRIPT)
@@ -198,9 +203,11 @@ def _farm_on(
             time.sleep(1.0)  # PostgreSQL's statistics reach the view about once a second
             statements[0], before = 0, server_load(production.engine)
             where_before = reads_by_relation(production.engine)
+            watch = HorizonWatch(url).start()
             started = time.perf_counter()
             report = executor.run(production.engine, in_flight, lambda done, total: None)
             seconds = time.perf_counter() - started
+            watch.stop()
             driver = statements[0]
             time.sleep(1.0)
             after = server_load(production.engine)
@@ -208,7 +215,7 @@ def _farm_on(
             ray.shutdown()
     assert report.takes == jobs, (report, jobs)
     where = {key: where_after[key] - where_before.get(key, 0) for key in where_after}
-    return seconds, driver, {key: after[key] - before[key] for key in before}, where
+    return seconds, driver, {key: after[key] - before[key] for key in before}, where, watch.summary()
 
 
 def main() -> None:
@@ -224,7 +231,7 @@ def main() -> None:
     if args.farm:
         with tempfile.TemporaryDirectory() as tmp:
             in_flight = args.in_flight or args.gpus
-            seconds, statements, load, where = _farm(Path(tmp) / "farm", args.farm, args.gpus, in_flight)
+            seconds, statements, load, where, watched = _farm(Path(tmp) / "farm", args.farm, args.gpus, in_flight)
         print(
             f"# simulated farm: {args.gpus} fake GPUs, {in_flight} tasks at once, {args.farm} jobs of 4 a task; {machine}"
         )
@@ -236,6 +243,7 @@ def main() -> None:
         print(f"| &nbsp;&nbsp;the server, all clients, a job | {server} |")
         heaviest = sorted(where.items(), key=lambda item: -item[1])[:6]
         print("# rows read a job, by where: " + ", ".join(f"{name} {n / args.farm:.1f}" for name, n in heaviest))
+        print("\n".join(watched))
         if args.farm_only:
             return
     size = tuple(int(n) for n in args.size.split("x"))

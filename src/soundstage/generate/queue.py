@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, literal, or_, select, true, tuple_, union_all, update
+from sqlalchemy import bindparam, case, func, insert, literal, null, or_, select, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from soundstage.errors import JobError, StoreError
@@ -89,26 +90,56 @@ def claim(
     the lease. Those among them already claimed ``max_attempts`` times go dead instead.
     ``backend``: only jobs of that backend (a Ray task asks for the resources of one).
 
-    Two UPDATE ... RETURNING statements in one transaction: it runs for every take. Their
-    reads do not grow with the queue: each is a walk of an index to the jobs it wants.
+    The sweep and the claim are two UPDATE ... RETURNING: on PostgreSQL one statement (two
+    data-modifying CTEs), on SQLite two in one transaction. Their reads do not grow with the
+    queue: each is a walk of an index to the jobs it wants.
     """
     now = utcnow()
     jobs = JobRow.__table__
     claimable = _claimable(now, lease_s)
     of_backend = jobs.c.backend == backend if backend is not None else true()
     fresh = claimable & of_backend & (jobs.c.attempts < max_attempts)
-    first = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend).where(fresh).order_by(jobs.c.id).limit(1).subquery()
+    cutoff = now - timedelta(seconds=lease_s)
+    queued_due = _queued() & _due(now) & of_backend
+    lapsed_any = _running() & (jobs.c.heartbeat_at < cutoff) & of_backend
+    candidate = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend)
+    if engine.dialect.name == "postgresql":
+        # The first job: the oldest of the oldest fresh queued job (a walk of ``ix_jobs_queued``,
+        # which no claim writes into: see store/tables.py) and the fresh running jobs whose lease
+        # ran out (a range of ``ix_jobs_lease``: a handful, as a rule). A CTE, which PostgreSQL
+        # computes once however often the statement names it (its shot, id and backend).
+        # The lapsed jobs are read once a claim, for the first job and the sweep alike: the range
+        # of ix_jobs_lease passes the dead entries that the horizon does not yet let a scan mark
+        # (a long-held snapshot, such as an autovacuum's ANALYZE, holds it: docs/benchmarks.md).
+        lapsed_jobs = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend, jobs.c.attempts).where(lapsed_any)
+        lapsed_jobs = lapsed_jobs.cte("lapsed_jobs")
+        oldest_queued = candidate.where(queued_due, jobs.c.attempts < max_attempts).order_by(jobs.c.id).limit(1)
+        lapsed_fresh = select(lapsed_jobs.c.id, lapsed_jobs.c.shot_id, lapsed_jobs.c.backend).where(
+            lapsed_jobs.c.attempts < max_attempts
+        )
+        either = union_all(oldest_queued.subquery().select(), lapsed_fresh).subquery()
+        first = select(either).order_by(either.c.id).limit(1).cte("first_job")
+        # The spent ones among them, locked by id (their conditions checked again on the row).
+        lapsed_spent = select(lapsed_jobs.c.id).where(lapsed_jobs.c.attempts >= max_attempts)
+        lapsed = select(jobs.c.id).where(jobs.c.id.in_(lapsed_spent), lapsed_any, jobs.c.attempts >= max_attempts)
+    else:
+        # SQLite has no dead entries to pass (its writers take turns, and an update replaces an
+        # entry), and it reads the union above as a merge in id order that scans the table for
+        # the lapsed side: it walks ix_jobs_open to the oldest claimable job.
+        first = candidate.where(fresh).order_by(jobs.c.id).limit(1).subquery()
+        lapsed = select(jobs.c.id).where(lapsed_any, jobs.c.attempts >= max_attempts)
     # The sweep of spent jobs reads only where they can be, never every open job (which made
     # the rows a claim reads grow with the queue: docs/benchmarks.md, 2026-12-04): running jobs
     # whose lease ran out, through the index of running jobs' heartbeats (``ix_jobs_lease``);
-    # and, among the oldest ``limit`` claimable jobs (a walk of ``ix_jobs_open``, as to the
-    # claim's first job), the spent ones, which a queue holds only when a job was requeued
+    # and, among the oldest ``limit`` claimable jobs (the walk to the claim's first job), the
+    # spent ones, which a queue holds only when a job was requeued
     # under a larger max_attempts. Each claim takes the oldest job it could take or sweeps those
     # ahead of it, so a spent job further back reaches the front and is swept in turn.
     spent = jobs.c.attempts >= max_attempts
-    cutoff = now - timedelta(seconds=lease_s)
-    lapsed = select(jobs.c.id).where(_running(), jobs.c.heartbeat_at < cutoff, of_backend, spent)
-    oldest = select(jobs.c.id).where(claimable, of_backend).order_by(jobs.c.id).limit(limit)
+    # On PostgreSQL the front's oldest are queued ones only, through ix_jobs_queued (spent running
+    # jobs are all in ``lapsed`` already); SQLite walks ix_jobs_open, as to its first job.
+    front_of = queued_due if engine.dialect.name == "postgresql" else claimable & of_backend
+    oldest = select(jobs.c.id).where(front_of).order_by(jobs.c.id).limit(limit)
     # The conditions once more on the locked rows themselves: PostgreSQL checks them again on a
     # row that a concurrent claim changed meanwhile, so a job already swept is not swept twice.
     front = select(jobs.c.id).where(jobs.c.id.in_(oldest.scalar_subquery()), claimable, of_backend, spent)
@@ -136,20 +167,25 @@ def claim(
     )
     if backend is None:
         chosen = chosen.where(jobs.c.backend == select(first.c.backend).scalar_subquery())
+    swept = (
+        update(jobs)
+        .where(jobs.c.id.in_(sweep))
+        .values(state=DEAD, error=case((jobs.c.state == RUNNING, literal(gave_up)), else_=jobs.c.error))
+        .returning(jobs.c.id, jobs.c.worker)
+    )
+    taken = (
+        update(jobs)
+        .where(jobs.c.id.in_(chosen.scalar_subquery()))
+        .values(state=RUNNING, worker=worker, heartbeat_at=now, retry_at=None, attempts=jobs.c.attempts + 1)
+        .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe, jobs.c.attempts)
+    )
     while True:
-        with engine.begin() as connection:
-            dead = connection.execute(
-                update(jobs)
-                .where(jobs.c.id.in_(sweep))
-                .values(state=DEAD, error=case((jobs.c.state == RUNNING, literal(gave_up)), else_=jobs.c.error))
-                .returning(jobs.c.id, jobs.c.worker)
-            ).all()
-            rows = connection.execute(
-                update(jobs)
-                .where(jobs.c.id.in_(chosen.scalar_subquery()))
-                .values(state=RUNNING, worker=worker, heartbeat_at=now, retry_at=None, attempts=jobs.c.attempts + 1)
-                .returning(jobs.c.id, jobs.c.shot_id, jobs.c.recipe, jobs.c.attempts)
-            ).all()
+        if engine.dialect.name == "postgresql":
+            rows, dead = _claim_in_one_statement(engine, swept, taken)
+        else:
+            with engine.begin() as connection:
+                dead = [tuple(row) for row in connection.execute(swept)]
+                rows = [tuple(row) for row in connection.execute(taken)]
         for id_, last_worker in dead:
             log.warning(
                 "job %s is dead: claimed %s times (last by %s) and never finished", id_, max_attempts, last_worker
@@ -162,6 +198,24 @@ def claim(
         (Job(id_, shot_id, Recipe.model_validate(recipe), worker, attempts) for id_, shot_id, recipe, attempts in rows),
         key=lambda j: j.id,
     )
+
+
+def _claim_in_one_statement(engine: Engine, swept: Update, taken: Update) -> tuple[list[tuple], list[tuple]]:
+    """On PostgreSQL, the sweep and the claim as one statement (two data-modifying CTEs, one
+    snapshot, one round trip, committed at once): the claimed rows, and the swept ones' (id,
+    worker). No transaction stays open between a worker's claims, and none waits on the client
+    between the two updates, so none holds back the horizon below which PostgreSQL may mark and
+    remove the dead row versions the claims leave. The two updates never meet on a row: the
+    claim takes jobs under ``max_attempts``, the sweep those at it."""
+    dead, claimed = swept.cte("swept"), taken.cte("claimed")
+    statement = union_all(
+        select(claimed.c.id, claimed.c.shot_id, claimed.c.recipe, claimed.c.attempts, null().label("last_worker")),
+        select(dead.c.id, null(), null(), null(), dead.c.worker),
+    )
+    with engine.begin() as connection:
+        result = connection.execute(statement).all()
+    rows = [(id_, shot_id, recipe, attempts) for id_, shot_id, recipe, attempts, _w in result if shot_id is not None]
+    return rows, [(id_, last_worker) for id_, shot_id, _r, _a, last_worker in result if shot_id is None]
 
 
 def _claimable(now: datetime, lease_s: float) -> ColumnElement[bool]:
@@ -187,6 +241,11 @@ def _open() -> ColumnElement[bool]:
     return JobRow.__table__.c.state.in_(opened)
 
 
+def _queued() -> ColumnElement[bool]:
+    """Queued jobs, in words the partial index of queued jobs (``ix_jobs_queued``) answers to."""
+    return JobRow.__table__.c.state == bindparam("queued_state", QUEUED, literal_execute=True)
+
+
 def _running() -> ColumnElement[bool]:
     """Running jobs, in words the partial index of their heartbeats (``ix_jobs_lease``) answers to."""
     return JobRow.__table__.c.state == bindparam("running_state", RUNNING, literal_execute=True)
@@ -195,11 +254,21 @@ def _running() -> ColumnElement[bool]:
 def claimable(engine: Engine, lease_s: float, *, up_to: int | None = None) -> dict[str, int]:
     """How many jobs a claim could take now, by backend (those due to go dead included: the
     claim that finds them marks them). ``up_to``: counted among the oldest ``up_to`` of them
-    only, which the index of open jobs finds without reading the rest, so the count costs the
-    same however deep the queue (a count of all of them reads every open job)."""
+    only, which the indexes of open (SQLite) or queued and lapsed jobs (PostgreSQL) find without
+    reading the rest, so the count costs the same however deep the queue (a count of all of them
+    reads every open job)."""
     jobs = JobRow.__table__
-    due = select(jobs.c.backend).where(_claimable(utcnow(), lease_s))
-    if up_to is not None:
+    now = utcnow()
+    due = select(jobs.c.backend).where(_claimable(now, lease_s))
+    if up_to is not None and engine.dialect.name == "postgresql":
+        # As the claim's first job: the oldest queued jobs through ix_jobs_queued and the lapsed
+        # running ones through ix_jobs_lease, not a walk of ix_jobs_open past every running job
+        # and the dead entries the claims leave there (store/tables.py, 0021_queued).
+        lapsed = _running() & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
+        oldest = select(jobs.c.id, jobs.c.backend).where(_queued(), _due(now)).order_by(jobs.c.id).limit(up_to)
+        either = union_all(oldest.subquery().select(), select(jobs.c.id, jobs.c.backend).where(lapsed)).subquery()
+        due = select(either.c.backend).order_by(either.c.id).limit(up_to)
+    elif up_to is not None:
         due = due.order_by(jobs.c.id).limit(up_to)
     window = due.subquery()
     with engine.connect() as connection:
@@ -237,60 +306,79 @@ def complete(engine: Engine, finished: list[tuple[Job, str]]) -> int:
     after this one's lease ran out) records nothing, and the refusal is logged. A take that the
     database refuses (a constraint) is not taken for "already recorded": StoreError, naming the
     jobs, and nothing of the batch is recorded.
+
+    The jobs are marked first; then each shot's numbers are taken from its counter row in one
+    upsert for the whole batch, and the takes inserted in one statement, just before the commit.
+    The counter's row lock makes every other completion of the shot wait until this transaction
+    ends, and on PostgreSQL each waiter holds its snapshot meanwhile, which holds back the
+    horizon below which the claims' dead row versions can be marked and removed: so the lock is
+    taken last and held for two statements, not for every job of the batch (the farm's tasks all
+    complete jobs of one shot at once; docs/benchmarks.md, "the claim in one statement").
     """
     try:
         with engine.begin() as connection:
-            return sum(_record(connection, job, sha) for job, sha in finished)
+            mine = [(job, sha, login) for job, sha in finished if (login := _mark_done(connection, job)) is not None]
+            by_shot: dict[int, list[tuple[Job, str, str]]] = {}
+            for item in mine:
+                by_shot.setdefault(item[0].shot_id, []).append(item)
+            rows = []
+            for shot_id, items in sorted(by_shot.items()):  # counters in one order: no deadlock
+                last = _reserve_numbers(connection, shot_id, len(items))
+                rows += [
+                    _take_row(job, sha, login, last - len(items) + 1 + i) for i, (job, sha, login) in enumerate(items)
+                ]
+            if rows:
+                connection.execute(insert(TakeRow.__table__), rows)
+            return len(rows)
     except IntegrityError as error:
         named = ", ".join(str(job.id) for job, _sha in finished)
         reason = str(error.orig).splitlines()[0] if error.orig else str(error)
         raise StoreError(f"jobs {named}: the takes could not be recorded ({reason})") from None
 
 
-def _record(connection: Connection, job: Job, output_sha256: str) -> int:
-    """Mark the job done (only from running, and only by its worker), take the shot's next
-    number from its counter, and insert the take."""
+def _mark_done(connection: Connection, job: Job) -> str | None:
+    """Mark the job done (only from running, and only by its worker); the login of whoever
+    queued it, or None (and the refusal logged) when the job is no longer this worker's."""
+    jobs = JobRow.__table__
     done = connection.execute(
-        update(JobRow.__table__)
-        .where(JobRow.id == job.id, JobRow.state == RUNNING, JobRow.worker == job.worker)
+        update(jobs)
+        .where(jobs.c.id == job.id, jobs.c.state == RUNNING, jobs.c.worker == job.worker)
         .values(state=DONE, error="")
-        .returning(JobRow.id)
+        .returning(jobs.c.requested_by_login)
     ).first()
     if done is None:
         log.warning("%s", _refusal(connection, job, "its take is not recorded"))
-        return 0
-    takes = TakeRow.__table__
-    connection.execute(
-        insert(takes).values(
-            shot_id=job.shot_id,
-            number=_next_number(connection, job.shot_id),
-            job_id=job.id,
-            backend=job.recipe.backend,
-            recipe=job.recipe.model_dump(mode="json"),
-            recipe_sha256=job.recipe.sha256(),
-            output_sha256=output_sha256,
-            requested_by=job.recipe.requested_by,
-            requested_by_login=select(JobRow.__table__.c.requested_by_login)
-            .where(JobRow.__table__.c.id == job.id)
-            .scalar_subquery(),
-            created_at=utcnow(),
-        )
-    )
-    return 1
+        return None
+    return str(done[0])
 
 
-def _next_number(connection: Connection, shot_id: int) -> int:
-    """The shot's next take number: one upsert of its counter row, which holds that row (and so
-    any other completion of the shot) until this transaction ends. A shot without a counter
-    starts after its highest take."""
+def _take_row(job: Job, output_sha256: str, login: str, number: int) -> dict[str, object]:
+    return {
+        "shot_id": job.shot_id,
+        "number": number,
+        "job_id": job.id,
+        "backend": job.recipe.backend,
+        "recipe": job.recipe.model_dump(mode="json"),
+        "recipe_sha256": job.recipe.sha256(),
+        "output_sha256": output_sha256,
+        "requested_by": job.recipe.requested_by,
+        "requested_by_login": login,
+        "created_at": utcnow(),
+    }
+
+
+def _reserve_numbers(connection: Connection, shot_id: int, n: int) -> int:
+    """Reserve the shot's next ``n`` take numbers; the last of them. One upsert of its counter
+    row, which holds that row (and so any other completion of the shot) until this transaction
+    ends. A shot without a counter starts after its highest take."""
     counters = TakeCounterRow.__table__
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     takes = TakeRow.__table__
-    first = select(func.coalesce(func.max(takes.c.number), 0) + 1).where(takes.c.shot_id == shot_id)
+    last = select(func.coalesce(func.max(takes.c.number), 0) + n).where(takes.c.shot_id == shot_id)
     statement = (
         dialect.insert(counters)
-        .values(shot_id=shot_id, last_number=first.scalar_subquery())
-        .on_conflict_do_update(index_elements=[counters.c.shot_id], set_={"last_number": counters.c.last_number + 1})
+        .values(shot_id=shot_id, last_number=last.scalar_subquery())
+        .on_conflict_do_update(index_elements=[counters.c.shot_id], set_={"last_number": counters.c.last_number + n})
         .returning(counters.c.last_number)
     )
     return int(connection.execute(statement).scalar_one())

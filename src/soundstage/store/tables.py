@@ -313,6 +313,18 @@ Index(
 # ix_jobs_open filtered by shot would read on to the end of the queue for a shot that has fewer
 # open jobs than the batch, and the index of shot_id alone reads every job the shot ever had.
 Index("ix_jobs_shot", JobRow.shot_id, JobRow.id)
+# -- queue (0021_queued) --: on PostgreSQL the claim finds its first job and the spent ones at
+# the front by walking queued jobs only (generate/queue.py ``_claim_in_one_statement``). A claim
+# writes its running version into ix_jobs_open at the queue's front, on the leaf pages the walks
+# read, and PostgreSQL does not mark dead the entries a scan passed on a page changed since, so
+# there the walks passed ever more dead entries as a run went on; nothing writes to this index's
+# front, so the first walk past a dead entry marks it and the later ones skip it.
+Index(
+    "ix_jobs_queued",
+    JobRow.id,
+    postgresql_where=JobRow.state == "queued",
+    sqlite_where=JobRow.state == "queued",
+)
 
 
 class PlaylistRow(Base):
