@@ -142,3 +142,13 @@ def test_an_encode_that_fails_leaves_the_previous_cut(taken: Production, tmp_pat
     assert line == f"error: {out / 'cut.mp4'}: cannot write the animatic: File too large"
     assert _hashes(out) == previous
     assert sorted(p.name for p in out.parent.iterdir()) == ["cut"]  # nothing half written beside it
+
+    # A cut replaces its folder whole: never the production's, nor one holding it.
+    for folder in (taken.root, taken.root.parent):
+        result = cli("-p", taken.root, "cut", "-o", folder, "--scene", "3")
+        assert (
+            result.code == 2
+            and result.err.strip()
+            == f"error: {folder}: holds the production; a cut replaces its folder whole: name a folder of its own"
+        )
+    assert _hashes(out) == previous

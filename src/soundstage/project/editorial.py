@@ -110,7 +110,9 @@ def cut(
 
     Writes the signed takes (takes/), the OTIO timeline with EDL and FCP XML, the animatic (MP4,
     or ProRes .mov) signed with every take as an ingredient, and the disclosure report (HTML and
-    PDF). The signing identity is checked before anything is written. ``made_by`` is the
+    PDF), into a hidden folder beside ``out`` that replaces ``out`` whole at the end
+    (cut/swap.py): stopped or failed at any point, the previous cut stays as it was. The
+    signing identity is checked before anything is written. ``made_by`` is the
     production's user name of whoever cuts it; the operating-system login and host are recorded
     beside it. The animatic's signed time and the report's time are the cut's one clock reading.
     """
@@ -135,7 +137,7 @@ def cut(
     )
     entries = [e if e.provenance is None else e.with_guardrails(cleared[e.provenance.take]) for e in entries]
     root = context.root.resolve()
-    if root == out.resolve() or root.is_relative_to(out.resolve()):
+    if root.is_relative_to(out.resolve()):
         raise CutError(f"{out}: holds the production; a cut replaces its folder whole: name a folder of its own")
     report = CutReport(cut_id=str(uuid.uuid4()), out=out)
     # The whole cut is written into a hidden folder beside ``out`` and swapped into place at the
