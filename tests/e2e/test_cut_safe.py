@@ -152,3 +152,20 @@ def test_an_encode_that_fails_leaves_the_previous_cut(taken: Production, tmp_pat
             == f"error: {folder}: holds the production; a cut replaces its folder whole: name a folder of its own"
         )
     assert _hashes(out) == previous
+
+
+def test_a_take_whose_media_cannot_be_read_is_one_line_and_leaves_the_previous_cut(
+    taken: Production, tmp_path: Path, cli
+) -> None:
+    out = tmp_path / "cut"
+    assert cli("-p", taken.root, "cut", "-o", out, "--scene", "3").code == 0
+    previous = _hashes(out)
+    first = taken.shots(scene="3")[0].code
+    (newest,) = [take for take in taken.takes(first) if take.name == f"{first}/2"]
+    # The media store's file turned into a folder (a restore gone wrong): unreadable as a file.
+    newest.path.unlink()
+    newest.path.mkdir()
+    result = cli("-p", taken.root, "cut", "-o", out, "--scene", "3")
+    assert result.code == 2
+    assert result.err.strip() == f"error: {newest.path}: cannot read take {first}/2's media: Is a directory"
+    assert _hashes(out) == previous

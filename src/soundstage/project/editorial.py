@@ -17,7 +17,7 @@ from sqlalchemy import select
 from soundstage import __version__
 from soundstage.config import Credentials
 from soundstage.errors import CutError, ShotError
-from soundstage.files import write_atomic
+from soundstage.files import read_failure, write_atomic
 from soundstage.generate import clips
 from soundstage.generate.backend import Recipe, take_name
 from soundstage.project import checks, drafts, guardrails, shotlist, take_uses, trail
@@ -187,7 +187,13 @@ def _write_cut(
         if entry.provenance is not None and entry.source is not None and entry.source.exists():
             suffix = entry.source.suffix  # .png for a still take, .mp4 for a clip
             target = out / "takes" / f"{entry.provenance.take.replace('/', '_t')}{suffix}"
-            signed_take = sign_take(entry.source.read_bytes(), entry.provenance, signing, mime=media_type(entry.source))
+            try:
+                media = entry.source.read_bytes()
+            except OSError as failure:  # a folder, or a file the media store lost its read access to
+                raise CutError(
+                    f"{entry.source}: cannot read take {entry.provenance.take}'s media: {read_failure(failure)}"
+                ) from None
+            signed_take = sign_take(media, entry.provenance, signing, mime=media_type(entry.source))
             write_atomic(target, signed_take, error=CutError)
             signed.append((target, entry.provenance))
             shot = dataclasses.replace(shot, image=target)
