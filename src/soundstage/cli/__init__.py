@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import suppress
 
 import typer
 
@@ -83,10 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _drop_stdout() -> None:
     """Point stdout at nothing: what it still buffers would fail again at the interpreter's exit."""
-    try:
+    with suppress(OSError):
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (lives until the process ends)
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":

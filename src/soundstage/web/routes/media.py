@@ -22,8 +22,11 @@ _NAME = re.compile(r"([0-9a-f]{64})(\.png|\.mp4)")
 _TYPES = {".png": "image/png", ".mp4": "video/mp4"}
 
 
-@router.get(
+# HEAD too: players and browsers ask it before a clip (its size, whether ranges are served);
+# FileResponse answers it with GET's headers, Content-Length included, and no body.
+@router.api_route(
     "/media/{name}",
+    methods=["GET", "HEAD"],
     response_class=FileResponse,
     responses={
         200: {"content": {"image/png": {}, "video/mp4": {}}, "description": "The PNG or MP4, by its content hash"},
