@@ -23,10 +23,11 @@ _TYPES = {".png": "image/png", ".mp4": "video/mp4"}
 
 
 # HEAD too: players and browsers ask it before a clip (its size, whether ranges are served);
-# FileResponse answers it with GET's headers, Content-Length included, and no body.
-@router.api_route(
+# FileResponse answers it with GET's headers, Content-Length included, and no body. Out of the
+# schema: one operation per path there, and HEAD is GET's by HTTP's own rules.
+@router.head("/media/{name}", include_in_schema=False)
+@router.get(
     "/media/{name}",
-    methods=["GET", "HEAD"],
     response_class=FileResponse,
     responses={
         200: {"content": {"image/png": {}, "video/mp4": {}}, "description": "The PNG or MP4, by its content hash"},
