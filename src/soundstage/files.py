@@ -21,6 +21,7 @@ abandoned once nobody has written to it for ``ABANDONED_S``.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import time
@@ -37,6 +38,10 @@ except ImportError:  # Windows: no flock
     fcntl = None  # type: ignore[assignment]
 
 ABANDONED_S = 3600.0  # without flock: a temporary file untouched this long is a dead writer's
+# A write that the disk refused (full, over quota, over the file size limit, failing, read-only):
+# said as a failed write of the destination, whatever the writer inside the block was doing. Other
+# errors (a source file missing) keep their own words.
+WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
 
 class AtomicFile:
@@ -85,23 +90,37 @@ class AtomicFile:
 def atomic_stream(path: Path, *, mode: int = 0o666) -> Iterator[BinaryIO]:
     """A binary file to write ``path``'s bytes into; it becomes ``path`` when the block ends
     without an error, and is removed when it raises."""
-    with AtomicFile(path.parent, prefix=f".{path.name}.", mode=mode) as out:
-        yield out.file
-        out.commit(path)
+    try:
+        with AtomicFile(path.parent, prefix=f".{path.name}.", mode=mode) as out:
+            yield out.file
+            out.commit(path)
+    except OSError as failure:
+        _refused_write(path, failure)
 
 
 @contextmanager
 def atomic_path(path: Path, *, mode: int = 0o666) -> Iterator[Path]:
     """A temporary path beside ``path`` (same suffix, so libraries pick the right format) for a
     library to write; it becomes ``path`` when the block ends without an error."""
-    with AtomicFile(path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", mode=mode) as out:
-        out.file.close()  # the library opens the path itself
-        yield out.temporary
-        with out.temporary.open("rb+") as written:
-            os.fsync(written.fileno())
-        os.replace(out.temporary, path)
-        out.committed = path
-        fsync_folder(path.parent)
+    try:
+        with AtomicFile(path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", mode=mode) as out:
+            out.file.close()  # the library opens the path itself
+            yield out.temporary
+            with out.temporary.open("rb+") as written:
+                os.fsync(written.fileno())
+            os.replace(out.temporary, path)
+            out.committed = path
+            fsync_folder(path.parent)
+    except OSError as failure:
+        _refused_write(path, failure)
+
+
+def _refused_write(path: Path, failure: OSError) -> None:
+    """Re-raise ``failure``, as one line naming ``path`` when the disk refused the write: a full
+    disk surfaced as a traceback (or, in a library that swallows it, not at all)."""
+    if failure.errno in WRITE_FAILURES:
+        raise SoundstageError(f"{path}: cannot write: {failure.strerror or failure}") from None
+    raise failure
 
 
 def write_atomic(

@@ -96,6 +96,7 @@ def matrix(playlist: int) -> list[Route]:
         Route("GET", "/api/audit", lambda r, w: "/api/audit", DECIDERS),
         Route("GET", "/api/audit/verify", lambda r, w: "/api/audit/verify", DECIDERS),
         Route("GET", "/media/{name}", image, ALL_CREW),
+        Route("HEAD", "/media/{name}", image, ALL_CREW),
         Route("GET", "/board", lambda r, w: "/board", ALL_CREW),
         Route("GET", "/board", lambda r, w: "/board?status=todo", ALL_CREW),
         Route("POST", "/board/playlist", lambda r, w: "/board/playlist", DECIDERS, form={"name": "from board", "take": ["001_0010/1"]}),

@@ -16,7 +16,7 @@ from rich.table import Table
 from soundstage.cli.app import app, opened, out
 from soundstage.errors import ScheduleError
 from soundstage.schedules import occupancy
-from soundstage.schedules.model import DateRange
+from soundstage.schedules.model import MAX_BOOKING_DAYS, DateRange
 
 stage_app = typer.Typer(help="Stages the production can rent.", no_args_is_help=True)
 schedule_app = typer.Typer(help="The shooting schedule: solve it, look at it.", no_args_is_help=True)
@@ -62,27 +62,43 @@ By = Annotated[str | None, typer.Option("--by", help="another production's name 
 Dates = Annotated[str, typer.Argument(help="FROM..TO (or one date), YYYY-MM-DD..YYYY-MM-DD")]
 
 
+def _claimed_days(command: str, dates: str) -> DateRange:
+    """The days of ``stage hold|book|release``, refused (one line, before the production is
+    opened) when they span more than MAX_BOOKING_DAYS."""
+    days = DateRange.parse(dates)
+    span = (days.last - days.first).days + 1
+    if span > MAX_BOOKING_DAYS:
+        raise ScheduleError(
+            f"stage {command}: DATES {days} spans {span:,} days; a hold, booking or release covers at most"
+            f" {MAX_BOOKING_DAYS:,} days (3 years)"
+        )
+    return days
+
+
 @stage_app.command("hold")
 def stage_hold(name: str, dates: Dates, by: By = None) -> None:
     """Hold a stage on days (a pencilled claim: it blocks nobody)."""
+    days = _claimed_days("hold", dates)
     with opened() as production:
-        made = production.hold_stage(name, DateRange.parse(dates), by=by)
+        made = production.hold_stage(name, days, by=by)
     out.print(f"stage {made.stage}: hold {made.dates} by {made.holder}")
 
 
 @stage_app.command("book")
 def stage_book(name: str, dates: Dates, by: By = None) -> None:
     """Book a stage on days (firm: another production's booking keeps this schedule off them)."""
+    days = _claimed_days("book", dates)
     with opened() as production:
-        made = production.book_stage(name, DateRange.parse(dates), by=by)
+        made = production.book_stage(name, days, by=by)
     out.print(f"stage {made.stage}: booked {made.dates} by {made.holder}")
 
 
 @stage_app.command("release")
 def stage_release(name: str, dates: Dates, by: By = None) -> None:
     """Release days of a stage's holds and bookings."""
+    days = _claimed_days("release", dates)
     with opened() as production:
-        days = production.release_stage(name, DateRange.parse(dates), by=by)
+        days = production.release_stage(name, days, by=by)
     out.print(f"stage {name}: {days} days released")
 
 

@@ -32,6 +32,11 @@ _ANGLE_WORDS = {
 }
 # Action text beyond this many characters adds little and pushes the style out of the window.
 MAX_ACTION_CHARS = 240
+# The artist's own words (--prompt, --negative): CLIP-style text encoders read 77 tokens (a few
+# hundred characters), so more is never seen by the model, while the words are stored in every
+# take's recipe, embedded in its file and printed in the disclosure. 2,000 leaves room for any
+# encoder with a longer window (T5 reads 512 tokens) and refuses a pasted file.
+MAX_PROMPT_CHARS = 2_000
 
 
 def compose_prompt(shot: Shot, scene: Scene, breakdown: SceneBreakdown, bible: Bible, artist: str = "") -> str:

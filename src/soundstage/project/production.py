@@ -142,7 +142,7 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
         # signer); studios can point [credentials] at their own certificate instead.
         passphrase = load_settings(root).signing_passphrase()
         make_project_identity(credentials, provider_of(title), passphrase=passphrase)
-        context = open_production(root, database_password=password)
+        context = open_production(root, database_password=password, create=True)
         try:
             # Only init probes writing: read-only credentials are a fair way to open a
             # production (a review machine, an auditor), a probe on every open would cost each
@@ -165,9 +165,10 @@ def init_production(root: Path, *, database_url: str = "", title: str = "", fps:
         raise
 
 
-def open_production(root: Path, *, database_password: str = "") -> Context:
+def open_production(root: Path, *, database_password: str = "", create: bool = False) -> Context:
     """Open an existing production, migrating its database to the current schema.
-    ``database_password``: the database's password when the environment gives none."""
+    ``database_password``: the database's password when the environment gives none. ``create``:
+    make the SQLite database when there is none (init only; see check_database_files)."""
     if root.is_file():  # -p pilot/soundstage.toml: "run soundstage init" on a file was wrong advice
         raise ProductionError(f"{root}: is a file; a production is the folder that holds {SETTINGS_FILE}")
     if not (root / SETTINGS_FILE).is_file():
@@ -177,7 +178,7 @@ def open_production(root: Path, *, database_password: str = "") -> Context:
         settings = settings.model_copy(update={"database_password": SecretStr(database_password)})
     address = settings.database_address()
     if not address:
-        check_database_files(root)
+        check_database_files(root, create=create)
     engine = make_engine(address or sqlite_url(root / DATABASE_FILE))
     context = Context(root, settings, engine)
     try:
@@ -189,7 +190,7 @@ def open_production(root: Path, *, database_password: str = "") -> Context:
     return context
 
 
-def check_database_files(root: Path) -> None:
+def check_database_files(root: Path, *, create: bool = False) -> None:
     """Raise ProductionError, naming the file or folder and what is wrong with it, when the
     production's SQLite database cannot be opened for writing.
 
@@ -203,6 +204,13 @@ def check_database_files(root: Path) -> None:
     for path in (database, root / f"{DATABASE_FILE}-wal", root / f"{DATABASE_FILE}-shm"):
         if path.is_dir():
             raise ProductionError(f"{path}: is a folder, not the production's SQLite database file")
+    if not create and not database.exists():
+        # SQLite would make a new empty database: a deleted or moved one must not look like a
+        # production with nothing in it (the next import would start it over for good).
+        raise ProductionError(
+            f"{database}: missing; the production's SQLite database is not there (moved or deleted?),"
+            " put it back to open the production"
+        )
     if not os.access(root, os.W_OK | os.X_OK):
         raise ProductionError(
             f"{root}: cannot write in the production folder (read-only for this user); SQLite keeps"

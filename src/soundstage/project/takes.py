@@ -34,7 +34,7 @@ from soundstage.generate.backend import (
 )
 from soundstage.generate.executor import Executor, LocalExecutor
 from soundstage.generate.metadata import embed_recipe
-from soundstage.generate.prompt import compose_negative, compose_prompt
+from soundstage.generate.prompt import MAX_PROMPT_CHARS, compose_negative, compose_prompt
 from soundstage.generate.registry import backend_for
 from soundstage.generate.worker import Crew, MediaInputs, WorkReport, work_queue
 from soundstage.guardrails.model import AlterationPurpose
@@ -66,6 +66,14 @@ class TakeOptions:
     # Recorded performances the takes alter: (performer, recording file), and why they change them.
     performances: tuple[tuple[str, Path], ...] = ()
     alteration: str = AlterationPurpose.PERFORMANCE.value
+
+    def __post_init__(self) -> None:
+        for option, words in (("--prompt", self.prompt), ("--negative", self.negative)):
+            if len(words) > MAX_PROMPT_CHARS:
+                raise GenerateError(
+                    f"take {option}: {len(words):,} characters; a prompt holds at most {MAX_PROMPT_CHARS:,}"
+                    " (the model reads a few hundred, and every take's recipe keeps them)"
+                )
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,10 @@ UNTRUSTED = "signingCredential.untrusted"
 _VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/x-m4v", ".mov": "video/quicktime"}
 _READ_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".pdf": "application/pdf"}
 _READ_TYPES.update(_VIDEO_TYPES)
+# Said to a user who gave ``verify`` something else (a text file, an empty file, a folder): c2pa's
+# own words ("NotSupported: type is unsupported") name neither what is wrong nor what would do.
+_READABLE = "PNG, JPEG, PDF, MP4, M4V and MOV files"
+_NONE_READABLE = f"holds no content credentials Soundstage can read (it reads {_READABLE})"
 
 
 def media_type(path: Path) -> str:
@@ -825,11 +829,15 @@ def read_credentials(path: Path, *, trust_anchors: Path | None = None) -> Creden
     without it a self-made project CA is reported as not in a trust list. A file without
     credentials gives ``present=False``; a file that cannot be read gives CredentialsError."""
     context = _read_context(trust_anchors)
+    if path.is_dir():
+        raise CredentialsError(f"{path}: is a folder, not a media file; it {_NONE_READABLE}")
     try:
         file = path.open("rb")
     except OSError as failure:
         raise CredentialsError(f"{path}: cannot read the file: {failure.strerror}") from None
     with file:
+        if os.fstat(file.fileno()).st_size == 0:
+            raise CredentialsError(f"{path}: an empty file; it {_NONE_READABLE}")
         try:
             reader = c2pa.Reader.try_create(_READ_TYPES.get(path.suffix.lower()), file, None, context)
             if reader is None:
@@ -837,6 +845,8 @@ def read_credentials(path: Path, *, trust_anchors: Path | None = None) -> Creden
             with reader:
                 store = json.loads(reader.json())
                 state = reader.get_validation_state() or ""
+        except c2pa.C2paError.NotSupported:
+            raise CredentialsError(f"{path}: not a media file; it {_NONE_READABLE}") from None
         except c2pa.C2paError as failure:
             raise CredentialsError(f"{path}: cannot read content credentials: {failure}") from None
     manifests = store.get("manifests", {})

@@ -80,6 +80,10 @@ class DateRange:
 
 
 MAX_STAGE_SQFT = 10_000_000
+# The longest hold, booking or release of a stage: three years (a leap day included). A stage is
+# claimed for a shoot, weeks to months, and a series books season by season; decades are a typo
+# (2099 for 2029), and every day of a claim is drawn in the occupancy strip and the day counts.
+MAX_BOOKING_DAYS = 3 * 365 + 1
 MAX_TIME_LIMIT_S = 86_400.0  # a day of solving
 
 

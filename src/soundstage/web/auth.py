@@ -150,14 +150,21 @@ def set_cookie(response: Response, name: str, token: str, *, request: Request | 
     and Secure when ``[serve] secure_cookies`` says the room is behind TLS or the request came
     over HTTPS (a browser that reached the room by HTTPS must never send it over plain HTTP)."""
     response.set_cookie(
-        name,
-        token,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        path="/",
-        secure=request is not None
-        and (production_of(request).settings.serve.secure_cookies or request.url.scheme == "https"),
+        name, token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="lax", path="/",
+        secure=_secure(request),
+    )  # fmt: skip
+
+
+def delete_cookie(response: Response, name: str, *, request: Request | None = None) -> None:
+    """Delete a cookie ``set_cookie`` set, with the same flags: a deletion without them is itself
+    a cookie without Secure and HttpOnly (sent over plain HTTP, seen by scripts until it expires),
+    and some browsers keep a Secure cookie that a plain deletion does not match."""
+    response.delete_cookie(name, httponly=True, samesite="lax", path="/", secure=_secure(request))
+
+
+def _secure(request: Request | None) -> bool:
+    return request is not None and (
+        production_of(request).settings.serve.secure_cookies or request.url.scheme == "https"
     )
 
 

@@ -22,6 +22,10 @@ _NAME = re.compile(r"([0-9a-f]{64})(\.png|\.mp4)")
 _TYPES = {".png": "image/png", ".mp4": "video/mp4"}
 
 
+# HEAD too: players and browsers ask it before a clip (its size, whether ranges are served);
+# FileResponse answers it with GET's headers, Content-Length included, and no body. Out of the
+# schema: one operation per path there, and HEAD is GET's by HTTP's own rules.
+@router.head("/media/{name}", include_in_schema=False)
 @router.get(
     "/media/{name}",
     response_class=FileResponse,

@@ -23,6 +23,7 @@ from soundstage.web.auth import (
     caller,
     check_login_csrf,
     client_address,
+    delete_cookie,
     login_page,
     production_of,
     set_cookie,
@@ -89,7 +90,7 @@ async def logout(request: Request) -> Response:
     if principal.session_id is not None:
         await run_in_threadpool(_end_session, request, principal.session_id)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_cookie(response, SESSION_COOKIE, request=request)
     # The pages seen stay in the browser after the session ends: its cache (the Back button) and
     # the board's filtered pages that HTMX keeps in sessionStorage for its history. On a shared
     # machine the next person must not read them; cookies are left to delete_cookie, since
