@@ -409,6 +409,28 @@ def test_a_spent_job_whose_worker_died_goes_dead_wherever_it_is_in_the_queue(pla
     assert row.error.startswith("claimed 3 times and never finished")
 
 
+def test_a_claim_skips_the_lapsed_leases_until_one_can_have_lapsed(planned: Production) -> None:
+    """On PostgreSQL a claim reads the running jobs' oldest heartbeat only when its cutoff has
+    passed the floor it last read (not every claim), and leaves the lapsed range out until then;
+    a job whose worker stopped is still claimed again once its lease has run out."""
+    code, shot_id = _shot(planned)
+    engine = planned.engine
+    lost, other = queue.enqueue(engine, shot_id, [Recipe(shot=code, backend="previs")] * 2)
+    with _statements(engine, "SELECT MIN") as floors, _statements(engine, "WITH") as claims:
+        assert [job.id for job in queue.claim(engine, "killed", lease_s=2, limit=1)] == [lost]
+        assert [job.id for job in queue.claim(engine, "b", lease_s=2, limit=1)] == [other]
+        assert queue.claim(engine, "b", lease_s=2, limit=1) == []  # nothing lapsed yet: none taken
+        if engine.dialect.name == "postgresql":
+            assert len(floors) == 1  # the first claim's; the floor then lies after the cutoffs
+            assert all("WHERE false)" in statement for statement, _ in claims)  # lapsed_jobs: none
+        time.sleep(2.2)  # "killed" sends no heartbeat; b sends one for its job
+        queue.heartbeat(engine, [other], "b")
+        (again,) = queue.claim(engine, "c", lease_s=2, limit=1)
+        if engine.dialect.name == "postgresql":
+            assert len(floors) == 2 and "WHERE false)" not in claims[-1][0]
+    assert (again.id, again.worker, again.attempts) == (lost, "c", 2)
+
+
 def test_a_claims_statements_read_the_front_of_the_queue_not_all_of_it(planned: Production) -> None:
     """With thousands of jobs queued and thousands done, each statement of a claim reads through
     the index meant for it: the sweep of spent jobs through the running jobs' heartbeats and the

@@ -18,11 +18,13 @@ highest number.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, literal, null, or_, select, true, tuple_, union_all, update
+from sqlalchemy import bindparam, case, false, func, insert, literal, null, or_, select, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -103,6 +105,11 @@ def claim(
     queued_due = _queued() & _due(now) & of_backend
     lapsed_any = _running() & (jobs.c.heartbeat_at < cutoff) & of_backend
     candidate = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend)
+    if engine.dialect.name == "postgresql" and not _lease_may_have_lapsed(engine, now, cutoff):
+        # No running job's lease can have run out yet: the claim leaves out the range of
+        # ix_jobs_lease, whose dead entries (finished jobs' running versions) were most of what
+        # a farm's claims read (docs/benchmarks.md, "the lapsed leases skipped").
+        lapsed_any = false()
     if engine.dialect.name == "postgresql":
         # The first job: the oldest of the oldest fresh queued job (a walk of ``ix_jobs_queued``,
         # which no claim writes into: see store/tables.py) and the fresh running jobs whose lease
@@ -216,6 +223,49 @@ def _claim_in_one_statement(engine: Engine, swept: Update, taken: Update) -> tup
         result = connection.execute(statement).all()
     rows = [(id_, shot_id, recipe, attempts) for id_, shot_id, recipe, attempts, _w in result if shot_id is not None]
     return rows, [(id_, last_worker) for id_, shot_id, _r, _a, last_worker in result if shot_id is None]
+
+
+@dataclass(slots=True)
+class _Floor:
+    """No running job had a heartbeat before ``at``, as read at ``read_at`` (both this client's
+    clock, which the claim's cutoff is also taken from)."""
+
+    at: datetime
+    read_at: datetime
+
+
+# By engine, so by process and database: each process's claims share one floor.
+_FLOORS: weakref.WeakKeyDictionary[Engine, _Floor] = weakref.WeakKeyDictionary()
+_FLOORS_LOCK = threading.Lock()
+# How often a floor below the cutoff is read again (while a lease may have lapsed, every claim
+# reads the lapsed range anyway), and how far before its reading a floor with no running job is
+# put: a claim whose clock was read just before, and that committed just after, set its
+# heartbeat up to that much earlier. A claim delayed longer is found lapsed that much later.
+_REREAD = timedelta(seconds=1)
+_MARGIN = timedelta(seconds=1)
+
+
+def _lease_may_have_lapsed(engine: Engine, now: datetime, cutoff: datetime) -> bool:
+    """Whether a running job's heartbeat may be older than ``cutoff``, from a floor of the
+    running jobs' heartbeats read at most once a ``_REREAD`` and only once the cutoff passes it.
+
+    A floor stays true: a job's heartbeat only moves forward while it runs (a heartbeat sets it
+    to now), and a job that starts running later is claimed with a heartbeat of its claim's now,
+    after the floor was read. So in a farm whose jobs take less than a lease, each process reads
+    it about once a lease, one walk of ix_jobs_lease from its start to the first live entry,
+    instead of every claim walking the range of leases older than the cutoff. (A heartbeat
+    written by hand into the past, not by the queue, is seen at the next reading.)"""
+    with _FLOORS_LOCK:
+        floor = _FLOORS.get(engine)
+    if floor is not None and (floor.at >= cutoff or now - floor.read_at < _REREAD):
+        return floor.at < cutoff
+    jobs = JobRow.__table__
+    with engine.connect() as connection:
+        oldest = connection.execute(select(func.min(jobs.c.heartbeat_at)).where(_running())).scalar()
+    at = now - _MARGIN if oldest is None else min(oldest, now - _MARGIN)
+    with _FLOORS_LOCK:
+        _FLOORS[engine] = _Floor(at, now)
+    return at < cutoff
 
 
 def _claimable(now: datetime, lease_s: float) -> ColumnElement[bool]:
