@@ -24,7 +24,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, case, false, func, insert, literal, null, or_, select, true, tuple_, union_all, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -105,11 +119,7 @@ def claim(
     queued_due = _queued() & _due(now) & of_backend
     lapsed_any = _running() & (jobs.c.heartbeat_at < cutoff) & of_backend
     candidate = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend)
-    if engine.dialect.name == "postgresql" and not _lease_may_have_lapsed(engine, now, cutoff):
-        # No running job's lease can have run out yet: the claim leaves out the range of
-        # ix_jobs_lease, whose dead entries (finished jobs' running versions) were most of what
-        # a farm's claims read (docs/benchmarks.md, "the lapsed leases skipped").
-        lapsed_any = false()
+    lapsed: Select | None
     if engine.dialect.name == "postgresql":
         # The first job: the oldest of the oldest fresh queued job (a walk of ``ix_jobs_queued``,
         # which no claim writes into: see store/tables.py) and the fresh running jobs whose lease
@@ -118,17 +128,24 @@ def claim(
         # The lapsed jobs are read once a claim, for the first job and the sweep alike: the range
         # of ix_jobs_lease passes the dead entries that the horizon does not yet let a scan mark
         # (a long-held snapshot, such as an autovacuum's ANALYZE, holds it: docs/benchmarks.md).
-        lapsed_jobs = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend, jobs.c.attempts).where(lapsed_any)
-        lapsed_jobs = lapsed_jobs.cte("lapsed_jobs")
         oldest_queued = candidate.where(queued_due, jobs.c.attempts < max_attempts).order_by(jobs.c.id).limit(1)
-        lapsed_fresh = select(lapsed_jobs.c.id, lapsed_jobs.c.shot_id, lapsed_jobs.c.backend).where(
-            lapsed_jobs.c.attempts < max_attempts
-        )
-        either = union_all(oldest_queued.subquery().select(), lapsed_fresh).subquery()
-        first = select(either).order_by(either.c.id).limit(1).cte("first_job")
-        # The spent ones among them, locked by id (their conditions checked again on the row).
-        lapsed_spent = select(lapsed_jobs.c.id).where(lapsed_jobs.c.attempts >= max_attempts)
-        lapsed = select(jobs.c.id).where(jobs.c.id.in_(lapsed_spent), lapsed_any, jobs.c.attempts >= max_attempts)
+        if _lease_may_have_lapsed(engine, now, cutoff):
+            lapsed_jobs = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend, jobs.c.attempts).where(lapsed_any)
+            lapsed_jobs = lapsed_jobs.cte("lapsed_jobs")
+            lapsed_fresh = select(lapsed_jobs.c.id, lapsed_jobs.c.shot_id, lapsed_jobs.c.backend).where(
+                lapsed_jobs.c.attempts < max_attempts
+            )
+            either = union_all(oldest_queued.subquery().select(), lapsed_fresh).subquery()
+            first = select(either).order_by(either.c.id).limit(1).cte("first_job")
+            # The spent ones among them, locked by id (their conditions checked again on the row).
+            lapsed_spent = select(lapsed_jobs.c.id).where(lapsed_jobs.c.attempts >= max_attempts)
+            lapsed = select(jobs.c.id).where(jobs.c.id.in_(lapsed_spent), lapsed_any, jobs.c.attempts >= max_attempts)
+        else:
+            # No running job's lease can have run out yet: the claim leaves out the range of
+            # ix_jobs_lease, whose dead entries (finished jobs' running versions) were most of
+            # what a farm's claims read (docs/benchmarks.md, "the lapsed leases skipped").
+            first = oldest_queued.cte("first_job")
+            lapsed = None
     else:
         # SQLite has no dead entries to pass (its writers take turns, and an update replaces an
         # entry), and it reads the union above as a merge in id order that scans the table for
@@ -150,9 +167,8 @@ def claim(
     # The conditions once more on the locked rows themselves: PostgreSQL checks them again on a
     # row that a concurrent claim changed meanwhile, so a job already swept is not swept twice.
     front = select(jobs.c.id).where(jobs.c.id.in_(oldest.scalar_subquery()), claimable, of_backend, spent)
-    sweep = union_all(
-        *(select(part.c.id) for part in (q.with_for_update(skip_locked=True).subquery() for q in (lapsed, front)))
-    )
+    parts = [q for q in (lapsed, front) if q is not None]
+    sweep = union_all(*(select(part.c.id) for part in (q.with_for_update(skip_locked=True).subquery() for q in parts)))
     gave_up = f"claimed {max_attempts} times and never finished: its worker stopped (killed, or out of memory?)"
     # The batch: the oldest fresh jobs of the first one's shot (and backend), a range of
     # ix_jobs_shot from that job on. Given "shot = the first's", PostgreSQL may walk ix_jobs_open
@@ -314,9 +330,14 @@ def claimable(engine: Engine, lease_s: float, *, up_to: int | None = None) -> di
         # As the claim's first job: the oldest queued jobs through ix_jobs_queued and the lapsed
         # running ones through ix_jobs_lease, not a walk of ix_jobs_open past every running job
         # and the dead entries the claims leave there (store/tables.py, 0021_queued).
-        lapsed = _running() & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
+        # The lapsed side is left out while no lease can have run out yet, as in the claim (a
+        # farm's driver counts several times a second).
+        cutoff = now - timedelta(seconds=lease_s)
+        lapsed = _running() & (jobs.c.heartbeat_at < cutoff)
         oldest = select(jobs.c.id, jobs.c.backend).where(_queued(), _due(now)).order_by(jobs.c.id).limit(up_to)
-        either = union_all(oldest.subquery().select(), select(jobs.c.id, jobs.c.backend).where(lapsed)).subquery()
+        if _lease_may_have_lapsed(engine, now, cutoff):
+            oldest = union_all(oldest.subquery().select(), select(jobs.c.id, jobs.c.backend).where(lapsed))
+        either = oldest.subquery()
         due = select(either.c.backend).order_by(either.c.id).limit(up_to)
     elif up_to is not None:
         due = due.order_by(jobs.c.id).limit(up_to)
