@@ -76,6 +76,33 @@ def test_downgrade_to_base_and_back(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) == {"alembic_version"} | set(Base.metadata.tables)
 
 
+def test_the_queues_tables_get_their_autovacuum_settings_on_postgresql_only(engine: Engine) -> None:
+    """0022_autovacuum: no cost delay for jobs and takes, jobs vacuumed more often, both analyzed
+    less often; taken back by its downgrade; SQLite, which has no autovacuum, is left alone."""
+    upgrade(engine)
+    if engine.dialect.name != "postgresql":
+        assert current_revision(engine) == SCHEMA_HEAD
+        return
+
+    def options() -> dict[str, list[str]]:
+        query = text("select relname, reloptions from pg_class where relname in ('jobs', 'takes')")
+        with engine.connect() as connection:
+            return {name: sorted(opts or []) for name, opts in connection.execute(query)}
+
+    assert options() == {
+        "jobs": [
+            "autovacuum_analyze_scale_factor=0.5",
+            "autovacuum_vacuum_cost_delay=0",
+            "autovacuum_vacuum_scale_factor=0.02",
+            "autovacuum_vacuum_threshold=1000",
+        ],
+        "takes": ["autovacuum_analyze_scale_factor=0.5", "autovacuum_vacuum_cost_delay=0"],
+    }
+    with engine.connect() as connection, connection.begin():
+        command.downgrade(alembic_config(connection), "0021_queued")
+    assert options() == {"jobs": [], "takes": []}
+
+
 def test_database_from_a_newer_soundstage_is_refused(engine: Engine) -> None:
     upgrade(engine)
     with engine.begin() as connection:

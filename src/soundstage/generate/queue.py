@@ -18,11 +18,27 @@ highest number.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, literal, null, or_, select, true, tuple_, union_all, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -103,6 +119,7 @@ def claim(
     queued_due = _queued() & _due(now) & of_backend
     lapsed_any = _running() & (jobs.c.heartbeat_at < cutoff) & of_backend
     candidate = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend)
+    lapsed: Select | None
     if engine.dialect.name == "postgresql":
         # The first job: the oldest of the oldest fresh queued job (a walk of ``ix_jobs_queued``,
         # which no claim writes into: see store/tables.py) and the fresh running jobs whose lease
@@ -111,17 +128,24 @@ def claim(
         # The lapsed jobs are read once a claim, for the first job and the sweep alike: the range
         # of ix_jobs_lease passes the dead entries that the horizon does not yet let a scan mark
         # (a long-held snapshot, such as an autovacuum's ANALYZE, holds it: docs/benchmarks.md).
-        lapsed_jobs = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend, jobs.c.attempts).where(lapsed_any)
-        lapsed_jobs = lapsed_jobs.cte("lapsed_jobs")
         oldest_queued = candidate.where(queued_due, jobs.c.attempts < max_attempts).order_by(jobs.c.id).limit(1)
-        lapsed_fresh = select(lapsed_jobs.c.id, lapsed_jobs.c.shot_id, lapsed_jobs.c.backend).where(
-            lapsed_jobs.c.attempts < max_attempts
-        )
-        either = union_all(oldest_queued.subquery().select(), lapsed_fresh).subquery()
-        first = select(either).order_by(either.c.id).limit(1).cte("first_job")
-        # The spent ones among them, locked by id (their conditions checked again on the row).
-        lapsed_spent = select(lapsed_jobs.c.id).where(lapsed_jobs.c.attempts >= max_attempts)
-        lapsed = select(jobs.c.id).where(jobs.c.id.in_(lapsed_spent), lapsed_any, jobs.c.attempts >= max_attempts)
+        if _lease_may_have_lapsed(engine, now, cutoff):
+            lapsed_jobs = select(jobs.c.id, jobs.c.shot_id, jobs.c.backend, jobs.c.attempts).where(lapsed_any)
+            lapsed_jobs = lapsed_jobs.cte("lapsed_jobs")
+            lapsed_fresh = select(lapsed_jobs.c.id, lapsed_jobs.c.shot_id, lapsed_jobs.c.backend).where(
+                lapsed_jobs.c.attempts < max_attempts
+            )
+            either = union_all(oldest_queued.subquery().select(), lapsed_fresh).subquery()
+            first = select(either).order_by(either.c.id).limit(1).cte("first_job")
+            # The spent ones among them, locked by id (their conditions checked again on the row).
+            lapsed_spent = select(lapsed_jobs.c.id).where(lapsed_jobs.c.attempts >= max_attempts)
+            lapsed = select(jobs.c.id).where(jobs.c.id.in_(lapsed_spent), lapsed_any, jobs.c.attempts >= max_attempts)
+        else:
+            # No running job's lease can have run out yet: the claim leaves out the range of
+            # ix_jobs_lease, whose dead entries (finished jobs' running versions) were most of
+            # what a farm's claims read (docs/benchmarks.md, "the lapsed leases skipped").
+            first = oldest_queued.cte("first_job")
+            lapsed = None
     else:
         # SQLite has no dead entries to pass (its writers take turns, and an update replaces an
         # entry), and it reads the union above as a merge in id order that scans the table for
@@ -143,9 +167,8 @@ def claim(
     # The conditions once more on the locked rows themselves: PostgreSQL checks them again on a
     # row that a concurrent claim changed meanwhile, so a job already swept is not swept twice.
     front = select(jobs.c.id).where(jobs.c.id.in_(oldest.scalar_subquery()), claimable, of_backend, spent)
-    sweep = union_all(
-        *(select(part.c.id) for part in (q.with_for_update(skip_locked=True).subquery() for q in (lapsed, front)))
-    )
+    parts = [q for q in (lapsed, front) if q is not None]
+    sweep = union_all(*(select(part.c.id) for part in (q.with_for_update(skip_locked=True).subquery() for q in parts)))
     gave_up = f"claimed {max_attempts} times and never finished: its worker stopped (killed, or out of memory?)"
     # The batch: the oldest fresh jobs of the first one's shot (and backend), a range of
     # ix_jobs_shot from that job on. Given "shot = the first's", PostgreSQL may walk ix_jobs_open
@@ -218,6 +241,49 @@ def _claim_in_one_statement(engine: Engine, swept: Update, taken: Update) -> tup
     return rows, [(id_, last_worker) for id_, shot_id, _r, _a, last_worker in result if shot_id is None]
 
 
+@dataclass(slots=True)
+class _Floor:
+    """No running job had a heartbeat before ``at``, as read at ``read_at`` (both this client's
+    clock, which the claim's cutoff is also taken from)."""
+
+    at: datetime
+    read_at: datetime
+
+
+# By engine, so by process and database: each process's claims share one floor.
+_FLOORS: weakref.WeakKeyDictionary[Engine, _Floor] = weakref.WeakKeyDictionary()
+_FLOORS_LOCK = threading.Lock()
+# How often a floor below the cutoff is read again (while a lease may have lapsed, every claim
+# reads the lapsed range anyway), and how far before its reading a floor with no running job is
+# put: a claim whose clock was read just before, and that committed just after, set its
+# heartbeat up to that much earlier. A claim delayed longer is found lapsed that much later.
+_REREAD = timedelta(seconds=1)
+_MARGIN = timedelta(seconds=1)
+
+
+def _lease_may_have_lapsed(engine: Engine, now: datetime, cutoff: datetime) -> bool:
+    """Whether a running job's heartbeat may be older than ``cutoff``, from a floor of the
+    running jobs' heartbeats read at most once a ``_REREAD`` and only once the cutoff passes it.
+
+    A floor stays true: a job's heartbeat only moves forward while it runs (a heartbeat sets it
+    to now), and a job that starts running later is claimed with a heartbeat of its claim's now,
+    after the floor was read. So in a farm whose jobs take less than a lease, each process reads
+    it about once a lease, one walk of ix_jobs_lease from its start to the first live entry,
+    instead of every claim walking the range of leases older than the cutoff. (A heartbeat
+    written by hand into the past, not by the queue, is seen at the next reading.)"""
+    with _FLOORS_LOCK:
+        floor = _FLOORS.get(engine)
+    if floor is not None and (floor.at >= cutoff or now - floor.read_at < _REREAD):
+        return floor.at < cutoff
+    jobs = JobRow.__table__
+    with engine.connect() as connection:
+        oldest = connection.execute(select(func.min(jobs.c.heartbeat_at)).where(_running())).scalar()
+    at = now - _MARGIN if oldest is None else min(oldest, now - _MARGIN)
+    with _FLOORS_LOCK:
+        _FLOORS[engine] = _Floor(at, now)
+    return at < cutoff
+
+
 def _claimable(now: datetime, lease_s: float) -> ColumnElement[bool]:
     """Queued jobs whose retry time has come, and running ones whose lease has run out. The
     open states are named once more on their own so that both databases read the claim through
@@ -264,9 +330,14 @@ def claimable(engine: Engine, lease_s: float, *, up_to: int | None = None) -> di
         # As the claim's first job: the oldest queued jobs through ix_jobs_queued and the lapsed
         # running ones through ix_jobs_lease, not a walk of ix_jobs_open past every running job
         # and the dead entries the claims leave there (store/tables.py, 0021_queued).
-        lapsed = _running() & (jobs.c.heartbeat_at < now - timedelta(seconds=lease_s))
+        # The lapsed side is left out while no lease can have run out yet, as in the claim (a
+        # farm's driver counts several times a second).
+        cutoff = now - timedelta(seconds=lease_s)
+        lapsed = _running() & (jobs.c.heartbeat_at < cutoff)
         oldest = select(jobs.c.id, jobs.c.backend).where(_queued(), _due(now)).order_by(jobs.c.id).limit(up_to)
-        either = union_all(oldest.subquery().select(), select(jobs.c.id, jobs.c.backend).where(lapsed)).subquery()
+        if _lease_may_have_lapsed(engine, now, cutoff):
+            oldest = union_all(oldest.subquery().select(), select(jobs.c.id, jobs.c.backend).where(lapsed))
+        either = oldest.subquery()
         due = select(either.c.backend).order_by(either.c.id).limit(up_to)
     elif up_to is not None:
         due = due.order_by(jobs.c.id).limit(up_to)
