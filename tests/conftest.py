@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,26 @@ class CliResult:
 
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err
+
+
+def error_line(result: CliResult, *expected: str) -> str:
+    """The one line a user mistake gives (exit 2, no traceback, nothing on stdout), which holds
+    each of ``expected``."""
+    assert result.code == 2, (result.out, result.err)
+    assert "Traceback" not in result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("error: "), lines[0]
+    for part in expected:
+        assert part in lines[0], lines[0]
+    assert result.out == "", result.out
+    return lines[0]
+
+
+def drafts_in(production: Path) -> int:
+    """The drafts a SQLite production holds, read past Soundstage."""
+    with sqlite3.connect(production / "soundstage.db") as db:
+        return db.execute("select count(*) from drafts").fetchone()[0]
 
 
 @pytest.fixture

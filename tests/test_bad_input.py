@@ -16,22 +16,7 @@ import pytest
 
 from soundstage.config import SETTINGS_FILE
 
-from conftest import EXAMPLE
-
-
-def _one_line(result, *expected: str) -> str:
-    assert result.code == 2, (result.out, result.err)
-    assert "Traceback" not in result.err
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    for part in expected:
-        assert part in lines[0], lines[0]
-    return lines[0]
-
-
-def _drafts(root: Path) -> int:
-    with sqlite3.connect(root / "soundstage.db") as db:
-        return db.execute("select count(*) from drafts").fetchone()[0]
+from conftest import EXAMPLE, drafts_in, error_line
 
 
 @pytest.fixture
@@ -50,17 +35,17 @@ def test_init_of_an_empty_path_is_refused_and_makes_nothing_here(
 ) -> None:
     """``Path("")`` is the current folder: ``init "$DIR"`` with DIR unset made it a production."""
     monkeypatch.chdir(tmp_path)
-    _one_line(cli("init", empty), "init", "an empty path")
+    error_line(cli("init", empty), "init", "an empty path")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_an_empty_production_option_is_refused(production: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(production)  # a production here, so "" would have worked on it
-    _one_line(cli("-p", "", "shots"), "--production", "an empty path")
+    error_line(cli("-p", "", "shots"), "--production", "an empty path")
 
 
 def test_the_settings_file_given_as_the_production_says_the_folder_is_wanted(production: Path, cli) -> None:
-    line = _one_line(cli("-p", production / SETTINGS_FILE, "shots"), "is a file")
+    line = error_line(cli("-p", production / SETTINGS_FILE, "shots"), "is a file")
     assert "soundstage init" not in line  # the old advice: make a production inside a file
 
 
@@ -68,7 +53,7 @@ def test_a_folder_where_the_database_file_should_be_is_named(production: Path, c
     for name in ("soundstage.db", "soundstage.db-wal", "soundstage.db-shm"):
         (production / name).unlink(missing_ok=True)
     (production / "soundstage.db").mkdir()
-    _one_line(cli("-p", production, "shots"), f"{production / 'soundstage.db'}: is a folder")
+    error_line(cli("-p", production, "shots"), f"{production / 'soundstage.db'}: is a folder")
 
 
 def _without_root_privilege() -> Callable[[], None] | None:
@@ -98,7 +83,7 @@ def _soundstage(*args: object) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _assert_one_line(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+def _asserterror_line(result: subprocess.CompletedProcess[str], *expected: str) -> None:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
@@ -115,9 +100,9 @@ def test_a_read_only_production_folder_is_named_not_unable_to_open_database_file
         listing = _soundstage("-p", production, "shots")
     finally:
         production.chmod(0o755)
-    _assert_one_line(result, f"{production}: cannot write in the production folder", "read-only")
-    _assert_one_line(listing, f"{production}: cannot write in the production folder")
-    assert _drafts(production) == 0
+    _asserterror_line(result, f"{production}: cannot write in the production folder", "read-only")
+    _asserterror_line(listing, f"{production}: cannot write in the production folder")
+    assert drafts_in(production) == 0
 
 
 def test_a_read_only_database_file_is_named_before_any_work(production: Path) -> None:
@@ -127,8 +112,8 @@ def test_a_read_only_database_file_is_named_before_any_work(production: Path) ->
         result = _soundstage("-p", production, "import", EXAMPLE)
     finally:
         database.chmod(0o644)
-    _assert_one_line(result, f"{database}: cannot write the production's database file", "read-only")
-    assert _drafts(production) == 0
+    _asserterror_line(result, f"{database}: cannot write the production's database file", "read-only")
+    assert drafts_in(production) == 0
 
 
 def test_init_where_the_user_may_not_write_names_the_folder(tmp_path: Path) -> None:
@@ -139,7 +124,7 @@ def test_init_where_the_user_may_not_write_names_the_folder(tmp_path: Path) -> N
         result = _soundstage("init", parent / "pilot")
     finally:
         parent.chmod(0o755)
-    _assert_one_line(result, f"{parent / 'pilot'}: cannot make the production", "Permission denied")
+    _asserterror_line(result, f"{parent / 'pilot'}: cannot make the production", "Permission denied")
     assert list(parent.iterdir()) == []
 
 
@@ -152,7 +137,9 @@ def test_a_warn_limit_above_its_fail_limit_is_refused_at_load(production: Path, 
     text = settings.read_text(encoding="utf-8")
     assert "composition = { warn = 0.32, fail = 0.35 }" in text
     settings.write_text(text.replace("composition = { warn = 0.32,", "composition = { warn = 0.5,"), encoding="utf-8")
-    line = _one_line(cli("-p", production, "shots"), str(settings), "checks.composition", "warn 0.5 is above fail 0.35")
+    line = error_line(
+        cli("-p", production, "shots"), str(settings), "checks.composition", "warn 0.5 is above fail 0.35"
+    )
     assert "Value error" not in line
 
 
@@ -160,7 +147,7 @@ def test_a_warn_limit_above_fail_from_the_environment_names_the_variable(
     tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOUNDSTAGE_CHECKS__STYLE__WARN", "0.9")
-    _one_line(
+    error_line(
         cli("init", tmp_path / "pilot"),
         "environment SOUNDSTAGE_CHECKS__STYLE__WARN: checks.style: warn 0.9 is above fail 0.2",
     )
@@ -172,16 +159,16 @@ def test_a_warn_limit_above_fail_from_the_environment_names_the_variable(
 
 @pytest.mark.parametrize("folder", [".", ".."])
 def test_a_folder_given_as_a_screenplay_says_so(production: Path, cli, folder: str) -> None:
-    _one_line(cli("-p", production, "import", production / folder), "is a folder, not a screenplay file")
-    _one_line(cli("-p", production, "export", "script", "-o", production / folder), "is a folder")
-    assert _drafts(production) == 0
+    error_line(cli("-p", production, "import", production / folder), "is a folder, not a screenplay file")
+    error_line(cli("-p", production, "export", "script", "-o", production / folder), "is a folder")
+    assert drafts_in(production) == 0
 
 
 def test_a_binary_file_and_a_unicode_name_as_screenplays(production: Path, cli) -> None:
     binary = production.parent / "剧本 ü.fountain"
     binary.write_bytes(bytes(range(256)) * 8)
-    _one_line(cli("-p", production, "import", binary), str(binary), "binary file")
-    assert _drafts(production) == 0
+    error_line(cli("-p", production, "import", binary), str(binary), "binary file")
+    assert drafts_in(production) == 0
     readable = production.parent / "ünïcødé 剧本.fountain"
     readable.write_bytes(EXAMPLE.read_bytes())
     assert cli("-p", production, "import", readable).code == 0
@@ -195,7 +182,7 @@ def test_a_scene_with_no_shots_is_refused_not_done_in_no_time(production: Path, 
     """``layout --scene 999`` said "0 layouts written" and exit 0, as if the scene were done."""
     assert cli("-p", production, "import", EXAMPLE).code == 0
     assert cli("-p", production, "plan").code == 0
-    _one_line(cli("-p", production, command, "--scene", "999"), "--scene 999: no such scene with shots")
+    error_line(cli("-p", production, command, "--scene", "999"), "--scene 999: no such scene with shots")
     assert not (production / "layouts").exists() or not any((production / "layouts").rglob("*.usda"))
 
 
@@ -206,7 +193,9 @@ def test_a_consultation_about_an_unknown_shot_is_refused(
     assert cli("-p", production, "plan").code == 0
     assert cli("-p", production, "user", "add", "Sôl 🎬", "--role", "producer").code == 0
     monkeypatch.setenv("SOUNDSTAGE_USER", "Sôl 🎬")
-    _one_line(cli("-p", production, "consult", "Rae", "--summary", "lamps", "--shot", "999_0010"), "no shot '999_0010'")
+    error_line(
+        cli("-p", production, "consult", "Rae", "--summary", "lamps", "--shot", "999_0010"), "no shot '999_0010'"
+    )
     with sqlite3.connect(production / "soundstage.db") as db:
         assert db.execute("select count(*) from consultations").fetchone()[0] == 0
     assert cli("-p", production, "consult", "Rae", "--summary", "lamps", "--shot", "004_0010").code == 0
@@ -215,7 +204,7 @@ def test_a_consultation_about_an_unknown_shot_is_refused(
 def test_a_bad_option_value_is_said_without_pydantics_prefix(production: Path, cli) -> None:
     assert cli("-p", production, "import", EXAMPLE).code == 0
     assert cli("-p", production, "plan").code == 0
-    line = _one_line(cli("-p", production, "shot", "edit", "003_0030", "--size", "HUGE"), "--size", "'HUGE'")
+    line = error_line(cli("-p", production, "shot", "edit", "003_0030", "--size", "HUGE"), "--size", "'HUGE'")
     assert "Value error" not in line
 
 
@@ -242,11 +231,11 @@ def test_a_books_file_that_cannot_be_read_says_why_in_words(
     """It said "[Errno 2] No such file or directory: 'crew.csv'", or a codec's complaint."""
     crew = production.parent / "crew.csv"
     make(crew)
-    line = _one_line(cli("-p", production, "crew", "import", crew), f"{crew}: cannot read the CSV file: {said}")
+    line = error_line(cli("-p", production, "crew", "import", crew), f"{crew}: cannot read the CSV file: {said}")
     assert "Errno" not in line and "codec" not in line
     design = production.parent / "design.toml"
     make(design)
-    line = _one_line(
+    line = error_line(
         cli("-p", production, "incentives", "--what-if", design), f"{design}: cannot read the what-if design: {said}"
     )
     assert "Errno" not in line and "codec" not in line
@@ -257,13 +246,13 @@ def test_a_folder_as_a_consent_document_says_so(production: Path, cli, monkeypat
     monkeypatch.setenv("SOUNDSTAGE_USER", "Pat")
     assert cli("-p", production, "performer", "add", "Ada Lind", "--gives", "voice").code == 0
     args = ("consent", "add", "Ada Lind", "--kind", "voice", "--scope", "scratch", "--signed", "2026-01-01")
-    _one_line(cli("-p", production, *args, "--document", production), "is a folder, not the signed document")
+    error_line(cli("-p", production, *args, "--document", production), "is a folder, not the signed document")
 
 
 @pytest.mark.parametrize("lens", ["nan", "inf"])
 def test_a_lens_that_is_not_a_number_says_so(production: Path, cli, lens: str) -> None:
     assert cli("-p", production, "import", EXAMPLE).code == 0
     assert cli("-p", production, "plan").code == 0
-    _one_line(
+    error_line(
         cli("-p", production, "shot", "edit", "003_0030", "--lens", lens), "lens_mm: Input should be a finite number"
     )

@@ -16,21 +16,7 @@ import pytest
 from soundstage.project import Production
 from soundstage.script.fountain import parse_fountain
 
-from conftest import EXAMPLE, SCREENPLAYS
-
-
-def _one_line_error(result) -> None:
-    assert result.code == 2
-    assert result.out == ""
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.err
-
-
-def _drafts(production: Path) -> int:
-    with sqlite3.connect(production / "soundstage.db") as db:
-        return db.execute("select count(*) from drafts").fetchone()[0]
+from conftest import EXAMPLE, SCREENPLAYS, drafts_in, error_line
 
 
 @pytest.fixture
@@ -52,7 +38,7 @@ def test_init_makes_the_production_folder(production: Path) -> None:
 
 def test_init_twice_is_refused(production: Path, cli) -> None:
     result = cli("init", production)
-    _one_line_error(result)
+    error_line(result)
     assert "already a production" in result.err
 
 
@@ -73,7 +59,7 @@ def test_init_with_postgresql(tmp_path: Path, cli, postgres_url: str) -> None:
 
 def test_unreachable_database_is_one_line(tmp_path: Path, cli) -> None:
     result = cli("init", tmp_path / "p", "--database-url", "postgresql://nobody@127.0.0.1:9/none")
-    _one_line_error(result)
+    error_line(result)
     assert not (tmp_path / "p").exists()  # nothing left behind
 
 
@@ -87,7 +73,7 @@ def test_init_names_the_next_command_so_it_can_be_copied(tmp_path: Path, cli) ->
 def test_init_where_no_folder_can_be_made_is_one_line(tmp_path: Path, cli) -> None:
     (tmp_path / "notes.txt").write_text("not a folder\n")
     result = cli("init", tmp_path / "notes.txt" / "pilot")
-    _one_line_error(result)
+    error_line(result)
     assert "notes.txt/pilot: cannot make the production" in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
@@ -98,7 +84,7 @@ def test_init_over_a_file_that_is_no_database_keeps_it_and_is_one_line(tmp_path:
     root.mkdir()
     (root / "soundstage.db").write_text("my notes\n")
     result = cli("init", root)
-    _one_line_error(result)
+    error_line(result)
     assert "soundstage.db: file is not a database" in result.err
     assert sorted(p.name for p in root.iterdir()) == ["soundstage.db"]
     assert (root / "soundstage.db").read_text() == "my notes\n"
@@ -107,13 +93,13 @@ def test_init_over_a_file_that_is_no_database_keeps_it_and_is_one_line(tmp_path:
 def test_a_production_whose_database_is_overwritten_is_one_line(production: Path, cli) -> None:
     (production / "soundstage.db").write_bytes(bytes(range(256)) * 16)
     result = cli("-p", production, "shots")
-    _one_line_error(result)
+    error_line(result)
     assert "cannot open database" in result.err and "file is not a database" in result.err
 
 
 def test_commands_outside_a_production_are_one_line(tmp_path: Path, cli) -> None:
     result = cli("-p", tmp_path, "plan")
-    _one_line_error(result)
+    error_line(result)
     assert "not a production" in result.err
 
 
@@ -136,7 +122,7 @@ def test_breakdown_into_a_folder_it_cannot_write_prints_only_the_error(productio
     blocker = tmp_path / "notes.txt"
     blocker.write_text("not a folder\n")
     result = cli("-p", production, "breakdown", "-o", blocker)
-    _one_line_error(result)  # nothing on stdout: the breakdown table is not printed first
+    error_line(result)  # nothing on stdout: the breakdown table is not printed first
     assert "notes.txt" in result.err
 
 
@@ -154,9 +140,9 @@ def test_bad_screenplays_are_one_line_and_change_nothing(
     bad = tmp_path / "bad.fountain"
     bad.write_bytes(content)
     result = cli("-p", production, "import", bad)
-    _one_line_error(result)
+    error_line(result)
     assert str(bad) in result.err and expect in result.err.lower()
-    assert _drafts(production) == 0
+    assert drafts_in(production) == 0
 
 
 def test_malformed_fdx_names_file_and_line(production: Path, cli, tmp_path: Path) -> None:
@@ -164,17 +150,17 @@ def test_malformed_fdx_names_file_and_line(production: Path, cli, tmp_path: Path
     bad = tmp_path / "cut.fdx"
     bad.write_bytes(data[: len(data) // 2])
     result = cli("-p", production, "import", bad)
-    _one_line_error(result)
+    error_line(result)
     assert f"{bad}:" in result.err
-    assert _drafts(production) == 0
+    assert drafts_in(production) == 0
 
 
 def test_missing_file_and_unknown_format(production: Path, cli, tmp_path: Path) -> None:
-    _one_line_error(cli("-p", production, "import", tmp_path / "nope.fountain"))
+    error_line(cli("-p", production, "import", tmp_path / "nope.fountain"))
     other = tmp_path / "script.docx"
     other.write_bytes(b"PK\x03\x04")
     result = cli("-p", production, "import", other)
-    _one_line_error(result)
+    error_line(result)
     assert "unknown screenplay format" in result.err
 
 
@@ -182,7 +168,7 @@ def test_oversize_script_is_refused(production: Path, cli) -> None:
     toml = production / "soundstage.toml"
     toml.write_text(re.sub(r"(?m)^max_script_bytes = \d+$", "max_script_bytes = 1000", toml.read_text()))
     result = cli("-p", production, "import", EXAMPLE)
-    _one_line_error(result)
+    error_line(result)
     assert "over the limit of 1,000 bytes" in result.err
 
 
@@ -220,7 +206,7 @@ def test_bad_shot_commands_are_one_line(production: Path, cli, args) -> None:
     shots_before = before.shots()
     before.close()
     result = cli("-p", production, *args)
-    _one_line_error(result)
+    error_line(result)
     with Production.open(production) as after:
         assert after.shots() == shots_before
 
@@ -282,7 +268,7 @@ def test_previs_has_no_burn_in_option(production: Path, cli) -> None:
 
 @pytest.mark.parametrize("size", ["big", "10x10", "1280x", "99999x720"])
 def test_bad_previs_size_is_one_line(production: Path, cli, size: str) -> None:
-    _one_line_error(cli("-p", production, "previs", "--size", size))
+    error_line(cli("-p", production, "previs", "--size", size))
 
 
 def test_previs_without_egl_names_the_debian_packages(production: Path, tmp_path: Path) -> None:
@@ -316,7 +302,7 @@ def test_bad_take_commands_are_one_line(production: Path, cli, args, expect: str
     cli("-p", production, "import", EXAMPLE)
     cli("-p", production, "plan")
     result = cli("-p", production, *args)
-    _one_line_error(result)
+    error_line(result)
     assert expect in result.err
 
 
@@ -385,7 +371,7 @@ def test_init_at_an_ntsc_rate_writes_the_fraction_and_plans_at_it(tmp_path: Path
     result = cli("-p", root, "plan")
     assert result.code == 0 and "min planned" in result.out
     result = cli("init", tmp_path / "bad", "--fps", "fast")
-    _one_line_error(result)
+    error_line(result)
     assert "fps" in result.err and not (tmp_path / "bad").exists()
 
 
@@ -396,10 +382,10 @@ def test_serve_on_a_port_in_use_or_no_address_is_one_line(production: Path, cli)
         taken.listen()
         port = taken.getsockname()[1]
         result = cli("-p", production, "serve", "--port", port)
-        _one_line_error(result)
+        error_line(result)
         assert f"cannot listen on 127.0.0.1:{port}" in result.err
     result = cli("-p", production, "serve", "--host", "999.1.1.1", "--port", port)
-    _one_line_error(result)
+    error_line(result)
     assert "cannot listen on 999.1.1.1" in result.err
 
 
@@ -408,7 +394,7 @@ def test_an_argument_with_control_characters_is_refused_before_anything_runs(pro
     terminal of whoever listed it later."""
     stage = ("stage", "add", "Stage\x1b]0;pwned\x07", "--kind", "mocap", "--size-sqft", "100", "--zone", "in")
     result = cli("-p", production, *stage, "--day-rate", "5")
-    _one_line_error(result)
+    error_line(result)
     assert "argument 5" in result.err and "holds control characters" in result.err and "\x1b" not in result.err
     with sqlite3.connect(production / "soundstage.db") as db:
         assert db.execute("select count(*) from stages").fetchone() == (0,)
