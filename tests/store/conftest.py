@@ -171,3 +171,11 @@ def authed_bucket_store(s3_authed: AuthedS3Service, tmp_path: Path, monkeypatch:
     s3_authed.writer.use(monkeypatch)
     bucket = s3_authed.bucket()
     return BucketMediaStore(tmp_path / "media", f"s3://{bucket}/pilot", endpoint=s3_authed.endpoint, allow_http=True)
+
+
+def use_bucket_settings(monkeypatch: pytest.MonkeyPatch, url: str, endpoint: str) -> None:
+    """Point the production's media at ``url`` on the loopback S3 server, through the
+    environment (plain http: the test server has no TLS)."""
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__URL", url)
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ENDPOINT", endpoint)
+    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ALLOW_HTTP", "true")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import S3Service
+from .conftest import S3Service, use_bucket_settings
 from conftest import EXAMPLE
 
 NO_CREDENTIALS = (
@@ -36,18 +36,12 @@ def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_METADATA_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
 
 
-def _media(monkeypatch: pytest.MonkeyPatch, url: str, endpoint: str) -> None:
-    monkeypatch.setenv("SOUNDSTAGE_MEDIA__URL", url)
-    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ENDPOINT", endpoint)
-    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ALLOW_HTTP", "true")
-
-
 def test_init_and_open_without_credentials_say_how_to_give_them(
     s3_service: S3Service, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bucket = s3_service.bucket()
     url = f"s3://{bucket}/pilot"
-    _media(monkeypatch, url, s3_service.endpoint)
+    use_bucket_settings(monkeypatch, url, s3_service.endpoint)
     root = tmp_path / "pilot"
     assert cli("init", root).code == 0  # with the session's keys
     files = sorted(p.relative_to(root) for p in root.rglob("*"))
@@ -77,7 +71,7 @@ def test_half_a_key_names_the_missing_half(
     s3_service: S3Service, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, given: str, said: str
 ) -> None:
     url = f"s3://{s3_service.bucket()}/pilot"
-    _media(monkeypatch, url, s3_service.endpoint)
+    use_bucket_settings(monkeypatch, url, s3_service.endpoint)
     _no_credentials(monkeypatch)
     monkeypatch.setenv(given, "soundstage-test")
     result = cli("init", tmp_path / "pilot")

@@ -18,7 +18,7 @@ import pytest
 from soundstage.project import Production
 from soundstage.store.bucket import BucketMediaStore
 
-from .conftest import AuthedS3Service, Keys, S3Service
+from .conftest import AuthedS3Service, Keys, S3Service, use_bucket_settings
 from conftest import EXAMPLE
 
 
@@ -124,12 +124,6 @@ def test_a_killed_writer_leaves_no_object_in_the_bucket(s3_service: S3Service, t
     assert store.put_bytes(data) == sha256 and store.verify(sha256)
 
 
-def _media_settings(monkeypatch: pytest.MonkeyPatch, url: str, endpoint: str) -> None:
-    monkeypatch.setenv("SOUNDSTAGE_MEDIA__URL", url)
-    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ENDPOINT", endpoint)
-    monkeypatch.setenv("SOUNDSTAGE_MEDIA__ALLOW_HTTP", "true")
-
-
 def _files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -158,7 +152,7 @@ def test_init_and_open_with_refused_credentials_are_one_line_and_change_nothing(
     make, said = REFUSED[wrong]
     bucket = s3_authed.bucket()
     url = f"s3://{bucket}/pilot"
-    _media_settings(monkeypatch, url, s3_authed.endpoint)
+    use_bucket_settings(monkeypatch, url, s3_authed.endpoint)
     line = f"error: media bucket {url} cannot be read: credentials refused: {said}"
 
     make(s3_authed.writer).use(monkeypatch)
@@ -182,7 +176,7 @@ def test_read_only_credentials_stop_init_and_each_write_in_one_line(
 ) -> None:
     bucket = s3_authed.bucket()
     url = f"s3://{bucket}/pilot"
-    _media_settings(monkeypatch, url, s3_authed.endpoint)
+    use_bucket_settings(monkeypatch, url, s3_authed.endpoint)
     line = f"error: media bucket {url} cannot be written: access denied: the credentials in AWS_ACCESS_KEY_ID may not write to it"
 
     s3_authed.reader.use(monkeypatch)
