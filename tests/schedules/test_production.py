@@ -62,9 +62,12 @@ def test_a_stage_booked_by_another_show_is_not_rented_across() -> None:
     schedule = solve_schedule(problem(scenes, (), stages))
     assert schedule.optimal
     assert schedule.stage_of == {"1": "B", "2": "B"}
-    assert dates_of(schedule, "1", "2") == {day(2), day(3)}
+    # With no crew day rate nothing prefers Wednesday and Thursday to Thursday and Friday (the
+    # solver's workers may find either): two days in a row on B after its booked Tuesday.
+    first, last = sorted(dates_of(schedule, "1", "2"))
+    assert first > day(1)
     assert schedule.cost.stages == {"B": Decimal("600.00")}
-    assert [(b.stage, b.dates) for b in schedule.bookings] == [("B", DateRange(day(2), day(3)))]
+    assert [(b.stage, b.dates) for b in schedule.bookings] == [("B", DateRange(first, last))]
     # ...unless crew days make starting on Monday worth it: A Monday and Tuesday, 1000 + 2000.
     schedule = solve_schedule(problem(scenes, (), stages, crew=1000))
     assert schedule.stage_of == {"1": "A", "2": "A"}
